@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GdprConfig(AppConfig):
+    name = "gdpr"
+    verbose_name = _("GDPR")
+
+    def ready(self) -> None:
+        from gdpr.services import access_log_record
+        from rcu import hooks
+
+        hooks.register("personal_data_read", access_log_record)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class RcuConfig(AppConfig):
+    name = "rcu"
+    verbose_name = _("Customer repository")
+
+    def ready(self) -> None:
+        from rcu.services.roles import roles_sync_after_migrate
+
+        # Roles are groups holding global permissions; permissions only exist after
+        # migrate, so this is the one place they can be granted on a fresh database.
+        post_migrate.connect(roles_sync_after_migrate, sender=self)

@@ -1,0 +1,17 @@
+from rcu.models.customers import Customer, CustomerQuerySet
+from rcu.models.departments import Department
+from rcu.models.imports import ImportJob, ImportRowError
+from rcu.models.records import SourceRecord
+from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
+
+__all__ = [
+    "Customer",
+    "CustomerQuerySet",
+    "Department",
+    "ExtraIdentifier",
+    "FieldMapping",
+    "ImportJob",
+    "ImportRowError",
+    "SourceRecord",
+    "SourceSystem",
+]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def active(self) -> CustomerQuerySet:
+        return self.filter(merged_into__isnull=True)
+
+
+class Customer(models.Model):
+    """The golden record: the surviving value of each attribute, with its provenance.
+
+    `provenance` maps each attribute to where its value came from:
+    ``{"email": {"source": "crm", "external_id": "C12", "rule": "trust_rank",
+    "business_ts": "2024-05-01T10:00:00+00:00"}}``. The `*_key` columns are
+    comparison forms used by search. `public_id` is never reused; a customer merged
+    away keeps it and points to its survivor through `merged_into`.
+    """
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="absorbed",
+        verbose_name=_("merged into"),
+    )
+
+    civility = models.CharField(_("civility"), max_length=10, blank=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=255, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=150, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    extra_identifiers = models.JSONField(_("extra identifiers"), default=dict, blank=True)
+    provenance = models.JSONField(_("provenance"), default=dict, blank=True)
+    pinned = models.JSONField(
+        _("pinned choices"), default=dict, blank=True,
+        help_text=_("Attribute → source record chosen by a steward; survivorship honours it."),
+    )
+
+    first_name_key = models.CharField(max_length=150, blank=True, editable=False)
+    last_name_key = models.CharField(max_length=150, blank=True, editable=False)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name_key", "first_name_key", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            # Customer search: name prefix (pattern ops so LIKE 'x%' uses it on PostgreSQL).
+            models.Index(
+                fields=["last_name_key", "first_name_key"],
+                name="customer_name_key_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
+            # Customer search by e-mail, phone, mobile and postcode (exact match on normalised forms).
+            models.Index(fields=["email"], name="customer_email_idx"),
+            models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(fields=["mobile"], name="customer_mobile_idx"),
+            models.Index(fields=["postcode", "last_name_key"], name="customer_postcode_idx"),
+        ]
+
+    def __str__(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or str(self.public_id)
+
+    @property
+    def is_retired(self) -> bool:
+        return self.merged_into_id is not None

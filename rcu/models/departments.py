@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Department(models.Model):
+    """A part of the company that owns sources and works its own queue.
+
+    Membership is the department's Django group: object permissions on the
+    department's sources are granted to that group.
+    """
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="department", verbose_name=_("group")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def group_name_for(code: str) -> str:
+        return f"department:{code}"

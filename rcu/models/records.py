@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from rcu.models.sources import SourceSystem
+
+
+class SourceRecordQuerySet(models.QuerySet["SourceRecord"]):
+    def for_sources(self, source_ids) -> SourceRecordQuerySet:
+        return self.filter(source_id__in=source_ids)
+
+
+class SourceRecord(models.Model):
+    """One customer as one source knows it.
+
+    `raw` is the payload exactly as received; `attributes` the canonical values the
+    field mappings and normalisation produced; `keys` the comparison keys. A record
+    is never deleted by a merge: only GDPR erasure removes it.
+    """
+
+    source = models.ForeignKey(
+        SourceSystem, on_delete=models.PROTECT, related_name="records", verbose_name=_("source")
+    )
+    external_id = models.CharField(_("external id"), max_length=200)
+    customer = models.ForeignKey(
+        "rcu.Customer",
+        on_delete=models.PROTECT,
+        related_name="records",
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+    )
+    raw = models.JSONField(_("raw payload"))
+    attributes = models.JSONField(_("attributes"), default=dict)
+    keys = models.JSONField(_("comparison keys"), default=dict)
+    quality_flags = models.JSONField(_("quality flags"), default=list)
+    business_ts = models.DateTimeField(_("business timestamp"), null=True, blank=True)
+    payload_hash = models.CharField(max_length=64, editable=False)
+    last_import_job = models.ForeignKey(
+        "rcu.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["payload_hash", "last_import_job"])
+
+    objects = SourceRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        verbose_name = _("source record")
+        verbose_name_plural = _("source records")
+        constraints = [
+            # Upserts key on (source, external id): re-sending a record updates it.
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="uniq_record_source_external_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id}"

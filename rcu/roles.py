@@ -1,0 +1,53 @@
+"""Roles are Django groups holding global permissions.
+
+Department membership is a separate group per department (see `Department.group`);
+what a department may see and do on its own sources is granted to that group as
+django-guardian object permissions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    STEWARD = "role:steward"
+    DPO = "role:dpo"
+    ADMIN = "role:admin"
+    AUDITOR = "role:auditor"
+
+
+_READ_EVERYTHING = [
+    "rcu.view_department",
+    "rcu.view_sourcesystem",
+    "rcu.view_fieldmapping",
+    "rcu.view_extraidentifier",
+    "rcu.view_sourcerecord",
+    "rcu.view_customer",
+    "rcu.view_importjob",
+]
+
+# Global permissions of each role. Stewards get nothing global: what they see
+# comes from their departments' object permissions.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.STEWARD: [],
+    Role.DPO: list(_READ_EVERYTHING),
+    Role.AUDITOR: list(_READ_EVERYTHING),
+    Role.ADMIN: [
+        *_READ_EVERYTHING,
+        "rcu.add_department",
+        "rcu.change_department",
+        "rcu.add_sourcesystem",
+        "rcu.change_sourcesystem",
+        "rcu.ingest_sourcesystem",
+        "rcu.add_fieldmapping",
+        "rcu.change_fieldmapping",
+        "rcu.delete_fieldmapping",
+        "rcu.add_extraidentifier",
+        "rcu.change_extraidentifier",
+        "rcu.add_importjob",
+    ],
+}
+
+# Object permissions a department's group holds on each of its sources.
+DEPARTMENT_SOURCE_PERMISSIONS = ["view_sourcesystem", "ingest_sourcesystem"]
