@@ -18,6 +18,7 @@ class ImportJob(models.Model):
         PENDING = "pending", _("Pending")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
+        INTERRUPTED = "interrupted", _("Interrupted")
         FAILED = "failed", _("Failed")
 
     source = models.ForeignKey(
@@ -35,7 +36,7 @@ class ImportJob(models.Model):
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
     lines_done = models.PositiveIntegerField(_("lines done"), default=0)
     total_lines = models.PositiveIntegerField(_("total lines"), null=True, blank=True)
@@ -70,6 +71,10 @@ class ImportJob(models.Model):
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
     @property
+    def is_resumable(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.RUNNING, self.Status.INTERRUPTED}
+
+    @property
     def progress_percent(self) -> int | None:
         if not self.total_lines:
             return None
@@ -84,6 +89,7 @@ class ImportRowError(models.Model):
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
     field = models.CharField(_("field"), max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=500)
+    content = models.TextField(_("row as received"), blank=True)
 
     class Meta:
         ordering = ["job", "line"]

@@ -1,0 +1,160 @@
+"""Turning one source row into canonical, normalised attributes (pure, no ORM)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from rcu.ingestion.config import FieldSpec
+from rcu.ingestion.formats import parse_timestamp
+from rcu.normalisation.record import normalise_record
+
+MAX_EXTERNAL_ID_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MappedRow:
+    line: int
+    external_id: str
+    raw: dict[str, Any]
+    attributes: dict[str, str]
+    keys: dict[str, str]
+    flags: list[str]
+    business_ts: datetime | None
+    payload_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowRejection:
+    line: int
+    external_id: str
+    field: str
+    reason: str
+
+
+def _lookup(row: Mapping[str, Any], name: str) -> Any:
+    if name in row:
+        return row[name]
+    if "." in name:  # nested JSON: "address.street"
+        value: Any = row
+        for part in name.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return None
+            value = value[part]
+        return value
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    """A scalar as text; None for missing. Nested structures are not a value."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+_CASES = {"upper": str.upper, "lower": str.lower, "title": str.title}
+
+
+@dataclass(frozen=True)
+class RowMapper:
+    """The field mappings of one source, ready to apply to many rows."""
+
+    external_id_field: str
+    fields: Sequence[FieldSpec]
+    default_region: str = "FR"
+    timestamp_field: str = ""
+    timestamp_format: str = ""
+    timezone: tzinfo | None = None
+    today: date | None = None
+
+    @property
+    def required_fields(self) -> set[str]:
+        names = {self.external_id_field}
+        names.update(f for spec in self.fields for f in spec.source_fields)
+        if self.timestamp_field:
+            names.add(self.timestamp_field)
+        return names
+
+    def map(self, line: int, row: Mapping[str, Any]) -> MappedRow | RowRejection:
+        raw_id = _as_text(_lookup(row, self.external_id_field))
+        external_id = (raw_id or "").strip()
+        if not external_id:
+            return RowRejection(line, "", self.external_id_field, "missing external id")
+        if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+            return RowRejection(
+                line, external_id[:50], self.external_id_field,
+                f"external id longer than {MAX_EXTERNAL_ID_LENGTH} characters",
+            )
+
+        values: dict[str, str] = {}
+        date_formats: dict[str, str] = {}
+        phone_regions: dict[str, str] = {}
+        for spec in self.fields:
+            parts: list[str] = []
+            for name in spec.source_fields:
+                text = _as_text(_lookup(row, name))
+                if text is None:
+                    return RowRejection(line, external_id, name, "nested value where text was expected")
+                if spec.trim:
+                    text = text.strip()
+                if text:
+                    parts.append(text)
+            value = spec.join_with.join(parts)
+            if spec.case in _CASES:
+                value = _CASES[spec.case](value)
+            if value:
+                values[spec.attribute] = value
+            if spec.date_format:
+                date_formats[spec.attribute] = spec.date_format
+            if spec.phone_region:
+                phone_regions[spec.attribute] = spec.phone_region
+
+        normalised = normalise_record(
+            values,
+            default_region=self.default_region,
+            date_formats=date_formats,
+            phone_regions=phone_regions,
+            today=self.today,
+        )
+        flags = list(normalised.flags)
+        business_ts = None
+        if self.timestamp_field:
+            ts_text = (_as_text(_lookup(row, self.timestamp_field)) or "").strip()
+            if ts_text:
+                try:
+                    business_ts = parse_timestamp(ts_text, self.timestamp_format or None)
+                except ValueError:
+                    flags.append("business_timestamp.unparseable")
+                    flags.sort()
+                else:
+                    if business_ts.tzinfo is None and self.timezone is not None:
+                        business_ts = business_ts.replace(tzinfo=self.timezone)
+
+        raw = dict(row)
+        payload_hash = hashlib.sha256(
+            json.dumps(
+                [raw, normalised.attributes, normalised.keys, flags,
+                 business_ts.isoformat() if business_ts else None],
+                sort_keys=True, ensure_ascii=False, default=str,
+            ).encode()
+        ).hexdigest()
+        return MappedRow(
+            line=line,
+            external_id=external_id,
+            raw=raw,
+            attributes=normalised.attributes,
+            keys=normalised.keys,
+            flags=flags,
+            business_ts=business_ts,
+            payload_hash=payload_hash,
+        )

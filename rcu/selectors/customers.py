@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from rcu.models import Customer, SourceRecord
+from rcu.normalisation.emails import normalise_email
+from rcu.normalisation.phones import normalise_phone
+from rcu.normalisation.text import fold
+from rcu.selectors.sources import sources_for_user
+
+VIEW_ALL = "rcu.view_customer"
+_POSTCODE = re.compile(r"^\d{5}$")
+_PHONEISH = re.compile(r"^[\d\s.+()\-/]{6,}$")
+_MAX_CHAIN = 50
+
+
+def customers_visible_to(user) -> QuerySet[Customer]:
+    """Golden customers the person may see: all (a role), or those with a record
+    in one of their departments' sources."""
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    customers = Customer.objects.active()
+    if user.has_perm(VIEW_ALL):
+        return customers
+    visible_records = SourceRecord.objects.filter(
+        customer_id=OuterRef("pk"), source__in=sources_for_user(user)
+    )
+    return customers.filter(Exists(visible_records))
+
+
+def customer_resolve(public_id: uuid.UUID | str) -> Customer | None:
+    """The customer with this id, or the survivor it was merged into."""
+    customer = Customer.objects.filter(public_id=public_id).first()
+    hops = 0
+    while customer is not None and customer.merged_into_id is not None and hops < _MAX_CHAIN:
+        customer = Customer.objects.filter(pk=customer.merged_into_id).first()
+        hops += 1
+    return customer
+
+
+def customer_get_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
+    try:
+        uuid.UUID(str(public_id))
+    except ValueError as exc:
+        raise Http404("No such customer") from exc
+    customer = customer_resolve(public_id)
+    if customer is None or not customers_visible_to(user).filter(pk=customer.pk).exists():
+        raise Http404("No such customer")
+    return customer
+
+
+def _name_clause(text: str) -> Q:
+    tokens = fold(text).split()
+    if not tokens:
+        return Q(pk__in=[])
+    clause = Q(last_name_key__startswith=" ".join(tokens))
+    for i in range(1, len(tokens)):
+        first, last = " ".join(tokens[:i]), " ".join(tokens[i:])
+        clause |= Q(first_name_key__startswith=first, last_name_key__startswith=last)
+        clause |= Q(last_name_key__startswith=first, first_name_key__startswith=last)
+    return clause
+
+
+def _phone_clause(text: str) -> Q | None:
+    number = normalise_phone(text, region="FR").value
+    return Q(phone=number) | Q(mobile=number) if number else None
+
+
+def _email_clause(text: str) -> Q | None:
+    email = normalise_email(text).key
+    return Q(email=email) if email else None
+
+
+def customer_search(
+    *, user, q: str = "", name: str = "", email: str = "", phone: str = "", postcode: str = ""
+) -> QuerySet[Customer]:
+    """Search by name, e-mail, phone or postcode; `q` guesses which one it is.
+
+    Every criterion compares normalised forms through an index, so the search stays
+    fast on a large base. A criterion that cannot be read matches nothing.
+    """
+    clauses: list[Q] = []
+    q = q.strip()
+    if q:
+        if "@" in q:
+            clauses.append(_email_clause(q) or Q(pk__in=[]))
+        elif _POSTCODE.match(q):
+            clauses.append(Q(postcode=q))
+        elif _PHONEISH.match(q):
+            clauses.append(_phone_clause(q) or Q(pk__in=[]))
+        else:
+            clauses.append(_name_clause(q))
+    if name.strip():
+        clauses.append(_name_clause(name))
+    if email.strip():
+        clauses.append(_email_clause(email) or Q(pk__in=[]))
+    if phone.strip():
+        clauses.append(_phone_clause(phone) or Q(pk__in=[]))
+    if postcode.strip():
+        clauses.append(Q(postcode=postcode.strip().replace(" ", "")))
+    customers = customers_visible_to(user)
+    for clause in clauses:
+        customers = customers.filter(clause)
+    return customers.order_by("last_name_key", "first_name_key", "pk")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from rcu.ingestion.config import FieldSpec
+from rcu.ingestion.mapping import RowMapper
+from rcu.models import SourceSystem
+
+VIEW = "rcu.view_sourcesystem"
+INGEST = "rcu.ingest_sourcesystem"
+
+
+def sources_for_user(user, *, perm: str = VIEW) -> QuerySet[SourceSystem]:
+    """Sources the person holds `perm` on, globally (a role) or through a department."""
+    if not user.is_authenticated:
+        return SourceSystem.objects.none()
+    return get_objects_for_user(
+        user, perm, klass=SourceSystem.objects.select_related("department"), accept_global_perms=True
+    )
+
+
+def user_has_source_perm(user, perm: str, source: SourceSystem) -> bool:
+    """Global permission (a role) or object permission (a department)."""
+    return user.is_authenticated and (user.has_perm(perm) or user.has_perm(perm, source))
+
+
+def source_get_for_user(*, user, code: str, perm: str = VIEW) -> SourceSystem:
+    source = SourceSystem.objects.select_related("department").filter(code=code).first()
+    if source is None or not user_has_source_perm(user, VIEW, source):
+        raise Http404("No such source")
+    if perm != VIEW and not user_has_source_perm(user, perm, source):
+        raise PermissionDenied
+    return source
+
+
+def source_row_mapper(source: SourceSystem) -> RowMapper:
+    """The source's mappings as plain data, ready for the ingestion hot loop."""
+    fields = [
+        FieldSpec(
+            attribute=m.attribute,
+            source_fields=tuple(m.source_fields),
+            position=m.position,
+            date_format=m.date_format,
+            case=m.case,
+            trim=m.trim,
+            join_with=m.join_with,
+            phone_region=m.phone_region,
+        )
+        for m in source.mappings.all().order_by("position", "id")
+    ]
+    return RowMapper(
+        external_id_field=source.external_id_field,
+        fields=fields,
+        default_region=source.default_country,
+        timestamp_field=source.business_timestamp_field,
+        timestamp_format=source.business_timestamp_format,
+        timezone=ZoneInfo(settings.TIME_ZONE),
+    )

@@ -1,0 +1,87 @@
+"""Golden customers: creating them and recomputing their values by survivorship."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from simple_history.utils import bulk_update_with_history
+
+from rcu.attributes import CANONICAL_NAMES
+from rcu.models import Customer, SourceRecord
+from rcu.survivorship import Golden, RecordView, golden_values
+
+GOLDEN_FIELDS = [
+    *CANONICAL_NAMES,
+    "extra_identifiers",
+    "provenance",
+    "first_name_key",
+    "last_name_key",
+]
+
+
+def customer_apply_golden(customer: Customer, golden: Golden) -> bool:
+    """Copy golden values onto the customer; True when anything changed."""
+    changed = False
+    for name in CANONICAL_NAMES:
+        value: object = golden.values.get(name, "")
+        if name == "birth_date":
+            value = date.fromisoformat(value) if value else None
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+            changed = True
+    extra = {k: v for k, v in golden.values.items() if k not in CANONICAL_NAMES}
+    derived = {
+        "extra_identifiers": extra,
+        "provenance": golden.provenance,
+        "first_name_key": golden.keys.get("first_name", ""),
+        "last_name_key": golden.keys.get("last_name", ""),
+    }
+    for name, value in derived.items():
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+            changed = True
+    return changed
+
+
+def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[RecordView]]:
+    """The linked records of these customers, as survivorship sees them (one query)."""
+    views: dict[int, list[RecordView]] = defaultdict(list)
+    rows = SourceRecord.objects.filter(customer_id__in=list(customer_ids)).values_list(
+        "customer_id", "source__code", "external_id", "source__trust_rank", "business_ts",
+        "attributes", "keys",
+    )
+    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys in rows:
+        views[customer_id].append(
+            RecordView(source, external_id, trust_rank, business_ts, attributes, keys)
+        )
+    return views
+
+
+@transaction.atomic
+def customers_recompute(
+    *, customer_ids: Iterable[int], acting_user=None, reason: str = "survivorship"
+) -> int:
+    """Recompute golden values of these customers from their linked records.
+
+    Honours each customer's pinned choices. Returns how many customers changed;
+    only those get a history row.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    customers = list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    views = record_views_by_customer(ids)
+    changed = []
+    for customer in customers:
+        golden = golden_values(views.get(customer.pk, []), pinned=customer.pinned)
+        if customer_apply_golden(customer, golden):
+            changed.append(customer)
+    if changed:
+        bulk_update_with_history(
+            changed, Customer, GOLDEN_FIELDS + ["updated_at"],
+            default_user=acting_user, default_change_reason=reason,
+        )
+    return len(changed)

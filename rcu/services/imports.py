@@ -1,0 +1,258 @@
+"""Import jobs: a file for a source, streamed in batches, resumable.
+
+Each batch is one transaction that writes the records, the rejected rows and the
+job's counters together, so the job row always says exactly what is stored: a job
+cut off at any point resumes after its last committed line and, because records
+upsert by (source, external id), replaying a batch can never duplicate anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from rcu.ingestion.mapping import MappedRow, RowMapper, RowRejection
+from rcu.ingestion.readers import (
+    FileFacts,
+    FileRefused,
+    ReadError,
+    csv_header,
+    inspect_file,
+    iter_rows,
+    jsonl_keys,
+)
+from rcu.models import ImportJob, ImportRowError, SourceSystem
+from rcu.selectors.sources import source_row_mapper
+from rcu.services.ingestion import records_upsert
+
+ProgressCallback = Callable[[ImportJob], None]
+
+
+def _sha256_of(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    source: SourceSystem,
+    acting_user=None,
+    path: Path | None = None,
+    upload: UploadedFile | None = None,
+) -> tuple[ImportJob, bool]:
+    """A job for this file, or the unfinished job of the same file to resume.
+
+    Returns (job, resumed).
+    """
+    if (path is None) == (upload is None):
+        raise ValueError("give either a path or an upload")
+    if path is not None:
+        with path.open("rb") as stream:
+            sha = _sha256_of(stream)
+        name = path.name
+    else:
+        sha = _sha256_of(upload)
+        name = upload.name
+    resumable = (
+        ImportJob.objects.select_for_update()
+        .filter(
+            source=source,
+            file_sha256=sha,
+            status__in=[ImportJob.Status.RUNNING, ImportJob.Status.INTERRUPTED],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if resumable is not None and path is not None:
+        resumable.file_path = str(path.resolve())
+        resumable.save(update_fields=["file_path"])
+        return resumable, True
+    job = ImportJob(
+        source=source,
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        file_name=name,
+        file_sha256=sha,
+        file_path=str(path.resolve()) if path is not None else "",
+    )
+    if upload is not None:
+        job.upload.save(name, upload, save=False)
+    job.save()
+    return job, False
+
+
+@contextmanager
+def _open_job_file(job: ImportJob) -> Iterator[BinaryIO]:
+    if job.upload:
+        with job.upload.open("rb") as stream:
+            yield stream
+    else:
+        with open(job.file_path, "rb") as stream:
+            yield stream
+
+
+def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> None:
+    """Refuse the file before anything is written if a mapped column is absent."""
+    required = mapper.required_fields
+    if facts.file_format == "csv":
+        present = set(csv_header(stream, facts))
+        kind = "column"
+    else:
+        present = jsonl_keys(stream, facts)
+        kind = "field"
+    missing = sorted(required - present)
+    if missing:
+        raise FileRefused(
+            f"missing mapped {kind}(s): {', '.join(missing)}"
+            + (f" (the file has: {', '.join(sorted(present))})" if present else "")
+        )
+
+
+@transaction.atomic
+def _commit_batch(
+    *, job: ImportJob, mapped: list[MappedRow], rejected: list[ImportRowError], last_line: int,
+    acting_user,
+) -> None:
+    result = records_upsert(source=job.source, rows=mapped, job=job, acting_user=acting_user)
+    stored_errors = ImportRowError.objects.filter(job=job).count()
+    room = max(settings.RCU_IMPORT_MAX_STORED_ERRORS - stored_errors, 0)
+    if rejected and room:
+        ImportRowError.objects.bulk_create(rejected[:room], ignore_conflicts=True)
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_count=F("created_count") + result.created,
+        updated_count=F("updated_count") + result.updated,
+        unchanged_count=F("unchanged_count") + result.unchanged,
+        rejected_count=F("rejected_count") + len(rejected),
+        lines_done=last_line,
+    )
+    job.refresh_from_db(
+        fields=["created_count", "updated_count", "unchanged_count", "rejected_count", "lines_done"]
+    )
+
+
+def _rejection(job: ImportJob, item: ReadError | RowRejection, content: str) -> ImportRowError:
+    if isinstance(item, ReadError):
+        return ImportRowError(job=job, line=item.line, field="", reason=item.reason[:500], content=content)
+    return ImportRowError(
+        job=job, line=item.line, external_id=item.external_id, field=item.field,
+        reason=item.reason[:500], content=content,
+    )
+
+
+def import_job_run(
+    *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
+    batch_size: int | None = None,
+) -> ImportJob:
+    """Run (or resume) a job to the end. Safe to call again on a finished job."""
+    job = ImportJob.objects.select_related("source").get(pk=job.pk)
+    if job.is_finished:
+        return job
+    batch_size = batch_size or settings.RCU_IMPORT_BATCH_SIZE
+    acting_user = acting_user or job.created_by
+    source = job.source
+    try:
+        with _open_job_file(job) as stream:
+            facts = inspect_file(stream, job.file_name)
+            if job.file_sha256 and facts.sha256 != job.file_sha256:
+                raise FileRefused("the file changed since the job was created; start a new import")
+            mapper = source_row_mapper(source)
+            _check_columns(stream, facts, mapper)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.RUNNING,
+                started_at=job.started_at or timezone.now(),
+                file_format=facts.file_format,
+                encoding=facts.encoding,
+                delimiter=facts.delimiter,
+                total_lines=facts.total_lines,
+                message="",
+            )
+            job.refresh_from_db()
+            if progress:
+                progress(job)
+
+            mapped: list[MappedRow] = []
+            rejected: list[ImportRowError] = []
+            last_line = job.lines_done
+            for item in iter_rows(stream, facts):
+                if item.line <= job.lines_done:
+                    continue  # committed by an earlier run of this job
+                last_line = item.line
+                if isinstance(item, ReadError):
+                    rejected.append(_rejection(job, item, item.text))
+                else:
+                    outcome = mapper.map(item.line, item.data)
+                    if isinstance(outcome, RowRejection):
+                        rejected.append(_rejection(job, outcome, _row_text(item.data)))
+                    else:
+                        mapped.append(outcome)
+                if len(mapped) + len(rejected) >= batch_size:
+                    _commit_batch(job=job, mapped=mapped, rejected=rejected, last_line=last_line,
+                                  acting_user=acting_user)
+                    mapped, rejected = [], []
+                    if progress:
+                        progress(job)
+            if mapped or rejected or last_line != job.lines_done:
+                _commit_batch(job=job, mapped=mapped, rejected=rejected, last_line=last_line,
+                              acting_user=acting_user)
+    except FileRefused as exc:
+        _finish(job, ImportJob.Status.FAILED, str(exc))
+        raise
+    except KeyboardInterrupt:
+        _finish(job, ImportJob.Status.INTERRUPTED,
+                f"interrupted after line {job.lines_done}; run the same import again to resume")
+        raise
+    _finish(job, ImportJob.Status.SUCCEEDED, "")
+    job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
+    ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
+    if progress:
+        progress(job)
+    return job
+
+
+def _row_text(data: dict) -> str:
+    return ";".join("" if v is None else str(v) for v in data.values())
+
+
+def _finish(job: ImportJob, status: str, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status, message=message, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+
+
+def import_job_write_rejects(*, job: ImportJob, path: Path | None = None) -> str:
+    """Write the job's rejected rows (line, field, reason, row) to a CSV file."""
+    if path is None:
+        directory = Path(settings.MEDIA_ROOT) / "imports" / "rejects"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"job-{job.pk}-rejects.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["line", "external_id", "field", "reason", "row"])
+        for error in job.row_errors.order_by("line", "field").iterator():
+            writer.writerow([error.line, error.external_id, error.field, error.reason, error.content])
+    return str(path)
+
+
+def import_job_submit(*, source: SourceSystem, upload: UploadedFile, acting_user) -> ImportJob:
+    """Store an uploaded file as a job and queue its run once the job is committed."""
+    from rcu.tasks import import_job_execute
+
+    with transaction.atomic():
+        job, _ = import_job_create(source=source, acting_user=acting_user, upload=upload)
+        transaction.on_commit(lambda: import_job_execute.delay(job.pk))
+    job.refresh_from_db()
+    return job

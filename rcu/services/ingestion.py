@@ -1,0 +1,170 @@
+"""Storing mapped rows: upsert by (source, external id), golden customer per new record.
+
+Until matching decides otherwise, each new source record starts its own golden
+customer. A changed record updates in place (its history shows the change) and its
+customer's golden values are recomputed. An unchanged record writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from rcu.ingestion.mapping import MappedRow
+from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
+from rcu.selectors.sources import source_row_mapper
+from rcu.services.customers import customer_apply_golden, customers_recompute
+from rcu.survivorship import RecordView, golden_values
+
+_RECORD_UPDATE_FIELDS = [
+    "raw", "attributes", "keys", "quality_flags", "business_ts", "payload_hash",
+    "last_import_job", "updated_at",
+]
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    records: dict[str, SourceRecord] = field(default_factory=dict)
+
+
+def _lock_source(source: SourceSystem) -> None:
+    # Serialises writers of one source, so two imports never race on the same
+    # external id; readers and other sources are not blocked.
+    list(SourceSystem.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
+
+
+@transaction.atomic
+def records_upsert(
+    *,
+    source: SourceSystem,
+    rows: Sequence[MappedRow],
+    job: ImportJob | None = None,
+    acting_user=None,
+) -> UpsertResult:
+    """Upsert one batch of mapped rows of one source, in one transaction."""
+    result = UpsertResult()
+    if not rows:
+        return result
+    _lock_source(source)
+
+    latest: dict[str, MappedRow] = {}
+    for row in rows:
+        earlier = latest.get(row.external_id)
+        if earlier is not None:  # the same record sent twice in a batch: the later wins
+            if earlier.payload_hash == row.payload_hash:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+        latest[row.external_id] = row
+
+    existing = {
+        r.external_id: r
+        for r in SourceRecord.objects.filter(source=source, external_id__in=list(latest))
+    }
+    now = timezone.now()
+    reason = f"import #{job.pk}" if job else "ingest"
+
+    new_rows = [row for ext, row in latest.items() if ext not in existing]
+    changed_records: list[SourceRecord] = []
+    for ext, row in latest.items():
+        record = existing.get(ext)
+        if record is None:
+            continue
+        if record.payload_hash == row.payload_hash:
+            result.unchanged += 1
+            result.records[ext] = record
+            continue
+        record.raw = row.raw
+        record.attributes = row.attributes
+        record.keys = row.keys
+        record.quality_flags = row.flags
+        record.business_ts = row.business_ts
+        record.payload_hash = row.payload_hash
+        record.last_import_job = job
+        record.updated_at = now
+        changed_records.append(record)
+        result.records[ext] = record
+
+    if new_rows:
+        customers = []
+        for row in new_rows:
+            customer = Customer()
+            view = RecordView(
+                source.code, row.external_id, source.trust_rank, row.business_ts,
+                row.attributes, row.keys,
+            )
+            customer_apply_golden(customer, golden_values([view]))
+            customers.append(customer)
+        customers = bulk_create_with_history(
+            customers, Customer, default_user=acting_user, default_change_reason=reason
+        )
+        records = [
+            SourceRecord(
+                source=source,
+                external_id=row.external_id,
+                customer=customer,
+                raw=row.raw,
+                attributes=row.attributes,
+                keys=row.keys,
+                quality_flags=row.flags,
+                business_ts=row.business_ts,
+                payload_hash=row.payload_hash,
+                last_import_job=job,
+            )
+            for row, customer in zip(new_rows, customers, strict=True)
+        ]
+        records = bulk_create_with_history(
+            records, SourceRecord, default_user=acting_user, default_change_reason=reason
+        )
+        result.created += len(records)
+        result.records.update({r.external_id: r for r in records})
+
+    if changed_records:
+        bulk_update_with_history(
+            changed_records, SourceRecord, _RECORD_UPDATE_FIELDS,
+            default_user=acting_user, default_change_reason=reason,
+        )
+        result.updated += len(changed_records)
+        customers_recompute(
+            customer_ids=[r.customer_id for r in changed_records if r.customer_id],
+            acting_user=acting_user,
+            reason=reason,
+        )
+    return result
+
+
+class RecordRefused(ValueError):
+    """A single record could not be read or keyed; `field` names what is wrong."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    record: SourceRecord
+    customer: Customer
+    status: str  # "created" | "updated" | "unchanged"
+
+
+def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> IngestOutcome:
+    """Ingest one record sent by a source (the REST API), as an import would."""
+    if not source.active:
+        raise RecordRefused("", f"source {source.code!r} is inactive")
+    outcome = source_row_mapper(source).map(1, payload)
+    if not isinstance(outcome, MappedRow):
+        raise RecordRefused(outcome.field, outcome.reason)
+    result = records_upsert(source=source, rows=[outcome], acting_user=acting_user)
+    record = result.records[outcome.external_id]
+    status = "created" if result.created else "updated" if result.updated else "unchanged"
+    customer = Customer.objects.get(pk=record.customer_id)
+    return IngestOutcome(record=record, customer=customer, status=status)

@@ -1,0 +1,93 @@
+"""Declaring departments, source systems and their field mappings."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+from simple_history.utils import update_change_reason
+
+from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
+from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
+from rcu.roles import DEPARTMENT_SOURCE_PERMISSIONS
+
+
+@transaction.atomic
+def department_get_or_create(*, code: str, name: str = "") -> Department:
+    department = Department.objects.filter(code=code).first()
+    if department is not None:
+        return department
+    group, _ = Group.objects.get_or_create(name=Department.group_name_for(code))
+    return Department.objects.create(code=code, name=name or code, group=group)
+
+
+def source_permissions_sync(*, source: SourceSystem) -> None:
+    """The owning department's group holds the source's object permissions, no other."""
+    owner_group = source.department.group
+    for department in Department.objects.exclude(pk=source.department_id).select_related("group"):
+        for perm in DEPARTMENT_SOURCE_PERMISSIONS:
+            remove_perm(perm, department.group, source)
+    for perm in DEPARTMENT_SOURCE_PERMISSIONS:
+        assign_perm(perm, owner_group, source)
+
+
+def source_config_parse(data: object) -> SourceConfig:
+    known = frozenset(ExtraIdentifier.objects.values_list("code", flat=True))
+    return parse_source_config(data, known_extra_identifiers=known)
+
+
+@transaction.atomic
+def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, bool]:
+    """Create or update a source and its whole mapping from a configuration document.
+
+    Everything is checked first (SourceConfigError lists every problem); then the
+    source, its department, its extra identifiers and its mappings are written in
+    one transaction. Mappings the document no longer names are removed.
+    """
+    config = source_config_parse(data)
+    department = department_get_or_create(code=config.department, name=config.department_name)
+    for code, label in config.extra_identifiers:
+        ExtraIdentifier.objects.update_or_create(code=code, defaults={"label": label})
+
+    source, created = SourceSystem.objects.select_for_update().get_or_create(
+        code=config.code,
+        defaults={"department": department, "name": config.name, "external_id_field": config.external_id_field},
+    )
+    source.name = config.name
+    source.department = department
+    source.trust_rank = config.trust_rank
+    source.default_country = config.default_country
+    source.external_id_field = config.external_id_field
+    source.business_timestamp_field = config.business_timestamp_field
+    source.business_timestamp_format = config.business_timestamp_format
+    source.description = config.description
+    source.active = config.active
+    source._history_user = acting_user
+    source.save()
+    update_change_reason(source, "configured from file")
+
+    kept: list[int] = []
+    for spec in config.fields:
+        mapping, _ = FieldMapping.objects.update_or_create(
+            source=source,
+            attribute=spec.attribute,
+            defaults={
+                "source_fields": list(spec.source_fields),
+                "position": spec.position,
+                "date_format": spec.date_format,
+                "case": spec.case,
+                "trim": spec.trim,
+                "join_with": spec.join_with,
+                "phone_region": spec.phone_region,
+            },
+        )
+        kept.append(mapping.pk)
+    for stale in source.mappings.exclude(pk__in=kept):
+        stale._history_user = acting_user
+        stale.delete()
+
+    source_permissions_sync(source=source)
+    return source, created
+
+
+__all__ = ["SourceConfigError", "department_get_or_create", "source_configure", "source_permissions_sync"]
