@@ -83,4 +83,5 @@ def ingest(source: SourceSystem, rows: Iterable[Mapping[str, Any]], *, acting_us
         assert not hasattr(outcome, "reason"), f"row refused: {outcome}"
         mapped.append(outcome)
     result = records_upsert(source=source, rows=mapped, acting_user=acting_user)
-    return [result.records[m.external_id] for m in mapped]
+    by_id = SourceRecord.objects.select_related("customer").in_bulk(result.record_ids.values())
+    return [by_id[result.record_ids[m.external_id]] for m in mapped]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from simple_history.utils import bulk_update_with_history
@@ -22,24 +23,27 @@ GOLDEN_FIELDS = [
 ]
 
 
+def golden_as_fields(golden: Golden) -> dict[str, Any]:
+    """The customer's column values for these golden values."""
+    fields: dict[str, Any] = {}
+    for name in CANONICAL_NAMES:
+        value: Any = golden.values.get(name, "")
+        if name == "birth_date":
+            value = date.fromisoformat(value) if value else None
+        fields[name] = value
+    fields["extra_identifiers"] = {
+        k: v for k, v in golden.values.items() if k not in CANONICAL_NAMES
+    }
+    fields["provenance"] = golden.provenance
+    fields["first_name_key"] = golden.keys.get("first_name", "")
+    fields["last_name_key"] = golden.keys.get("last_name", "")
+    return fields
+
+
 def customer_apply_golden(customer: Customer, golden: Golden) -> bool:
     """Copy golden values onto the customer; True when anything changed."""
     changed = False
-    for name in CANONICAL_NAMES:
-        value: object = golden.values.get(name, "")
-        if name == "birth_date":
-            value = date.fromisoformat(value) if value else None
-        if getattr(customer, name) != value:
-            setattr(customer, name, value)
-            changed = True
-    extra = {k: v for k, v in golden.values.items() if k not in CANONICAL_NAMES}
-    derived = {
-        "extra_identifiers": extra,
-        "provenance": golden.provenance,
-        "first_name_key": golden.keys.get("first_name", ""),
-        "last_name_key": golden.keys.get("last_name", ""),
-    }
-    for name, value in derived.items():
+    for name, value in golden_as_fields(golden).items():
         if getattr(customer, name) != value:
             setattr(customer, name, value)
             changed = True

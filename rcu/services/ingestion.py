@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from rcu.ingestion.mapping import MappedRow
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
-from rcu.services.customers import customer_apply_golden, customers_recompute
+from rcu.services.bulk_insert import pg_insert_with_history
+from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
 from rcu.survivorship import RecordView, golden_values
 
 _RECORD_UPDATE_FIELDS = [
@@ -31,7 +33,73 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    records: dict[str, SourceRecord] = field(default_factory=dict)
+    record_ids: dict[str, int] = field(default_factory=dict)  # external id → record id
+
+
+def _golden_for_new(source: SourceSystem, row: MappedRow):
+    view = RecordView(
+        source.code, row.external_id, source.trust_rank, row.business_ts, row.attributes, row.keys
+    )
+    return golden_values([view])
+
+
+def _insert_new_by_orm(*, source, rows, job, acting_user, reason) -> dict[str, int]:
+    customers = []
+    for row in rows:
+        customer = Customer()
+        customer_apply_golden(customer, _golden_for_new(source, row))
+        customers.append(customer)
+    customers = bulk_create_with_history(
+        customers, Customer, default_user=acting_user, default_change_reason=reason
+    )
+    records = [
+        SourceRecord(
+            source=source,
+            external_id=row.external_id,
+            customer=customer,
+            raw=row.raw,
+            attributes=row.attributes,
+            keys=row.keys,
+            quality_flags=row.flags,
+            business_ts=row.business_ts,
+            payload_hash=row.payload_hash,
+            last_import_job=job,
+        )
+        for row, customer in zip(rows, customers, strict=True)
+    ]
+    records = bulk_create_with_history(
+        records, SourceRecord, default_user=acting_user, default_change_reason=reason
+    )
+    return {r.external_id: r.pk for r in records}
+
+
+def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[str, int]:
+    user_id = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+    customer_ids = pg_insert_with_history(
+        model=Customer,
+        rows=[golden_as_fields(_golden_for_new(source, row)) for row in rows],
+        now=now, acting_user_id=user_id, reason=reason,
+    )
+    record_ids = pg_insert_with_history(
+        model=SourceRecord,
+        rows=[
+            {
+                "source_id": source.pk,
+                "external_id": row.external_id,
+                "customer_id": customer_id,
+                "raw": row.raw,
+                "attributes": row.attributes,
+                "keys": row.keys,
+                "quality_flags": row.flags,
+                "business_ts": row.business_ts,
+                "payload_hash": row.payload_hash,
+                "last_import_job_id": job.pk if job else None,
+            }
+            for row, customer_id in zip(rows, customer_ids, strict=True)
+        ],
+        now=now, acting_user_id=user_id, reason=reason,
+    )
+    return {row.external_id: record_id for row, record_id in zip(rows, record_ids, strict=True)}
 
 
 def _lock_source(source: SourceSystem) -> None:
@@ -77,9 +145,9 @@ def records_upsert(
         record = existing.get(ext)
         if record is None:
             continue
+        result.record_ids[ext] = record.pk
         if record.payload_hash == row.payload_hash:
             result.unchanged += 1
-            result.records[ext] = record
             continue
         record.raw = row.raw
         record.attributes = row.attributes
@@ -90,41 +158,16 @@ def records_upsert(
         record.last_import_job = job
         record.updated_at = now
         changed_records.append(record)
-        result.records[ext] = record
 
     if new_rows:
-        customers = []
-        for row in new_rows:
-            customer = Customer()
-            view = RecordView(
-                source.code, row.external_id, source.trust_rank, row.business_ts,
-                row.attributes, row.keys,
-            )
-            customer_apply_golden(customer, golden_values([view]))
-            customers.append(customer)
-        customers = bulk_create_with_history(
-            customers, Customer, default_user=acting_user, default_change_reason=reason
-        )
-        records = [
-            SourceRecord(
-                source=source,
-                external_id=row.external_id,
-                customer=customer,
-                raw=row.raw,
-                attributes=row.attributes,
-                keys=row.keys,
-                quality_flags=row.flags,
-                business_ts=row.business_ts,
-                payload_hash=row.payload_hash,
-                last_import_job=job,
-            )
-            for row, customer in zip(new_rows, customers, strict=True)
-        ]
-        records = bulk_create_with_history(
-            records, SourceRecord, default_user=acting_user, default_change_reason=reason
-        )
-        result.created += len(records)
-        result.records.update({r.external_id: r for r in records})
+        if connection.vendor == "postgresql" and len(new_rows) >= settings.RCU_COPY_MIN_ROWS:
+            ids = _insert_new_by_copy(source=source, rows=new_rows, job=job, now=now,
+                                      acting_user=acting_user, reason=reason)
+        else:
+            ids = _insert_new_by_orm(source=source, rows=new_rows, job=job,
+                                     acting_user=acting_user, reason=reason)
+        result.created += len(ids)
+        result.record_ids.update(ids)
 
     if changed_records:
         bulk_update_with_history(
@@ -164,7 +207,9 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
     if not isinstance(outcome, MappedRow):
         raise RecordRefused(outcome.field, outcome.reason)
     result = records_upsert(source=source, rows=[outcome], acting_user=acting_user)
-    record = result.records[outcome.external_id]
+    record = SourceRecord.objects.select_related("customer").get(
+        pk=result.record_ids[outcome.external_id]
+    )
     status = "created" if result.created else "updated" if result.updated else "unchanged"
-    customer = Customer.objects.get(pk=record.customer_id)
+    customer = record.customer
     return IngestOutcome(record=record, customer=customer, status=status)
