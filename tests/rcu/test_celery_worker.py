@@ -1,0 +1,81 @@
+"""An upload queued from the UI service is run by a real Celery worker over a real broker."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from rcu.celery import app
+from rcu.models import ImportJob, SourceRecord
+from rcu.services.imports import import_job_submit
+from tests.factories import make_source
+
+BROKER_URL = os.environ.get("RCU_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+def _broker_reachable() -> bool:
+    try:
+        with app.connection_for_write(BROKER_URL) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the worker thread needs a database it can share: set DATABASE_URL to PostgreSQL",
+    ),
+]
+
+
+@pytest.fixture
+def celery_worker_app():
+    if not _broker_reachable():
+        pytest.skip(f"no Celery broker at {BROKER_URL}")
+    from celery.contrib.testing.worker import start_worker
+
+    keys = ("task_always_eager", "broker_url", "result_backend")
+    saved = {key: app.conf.get(key) for key in keys}
+    app.conf.update(task_always_eager=False, broker_url=BROKER_URL, result_backend=None)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
+                          shutdown_timeout=20):
+            yield app
+    finally:
+        app.conf.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_file_is_imported_by_a_worker(celery_worker_app, admin_user):
+    source = make_source(
+        "crm", department="marketing",
+        fields=["first_name", "last_name", "birth_date", "email", "mobile"],
+    )
+    content = (
+        "id;first_name;last_name;birth_date;email;mobile;updated\n"
+        "A1;Hélène;Lefèvre;1984-03-12;helene@orange.fr;0612345678;2024-05-03 10:00\n"
+        "A2;Jean;Martin;1971-11-02;jean@free.fr;0711223344;2024-05-03 10:00\n"
+        ";Sans;Identifiant;;;;\n"
+    ).encode()
+
+    job = import_job_submit(
+        source=source, upload=SimpleUploadedFile("crm.csv", content), acting_user=admin_user
+    )
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            break
+        time.sleep(0.2)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.message
+    assert (job.created_count, job.rejected_count) == (2, 1)
+    assert SourceRecord.objects.filter(source=source).count() == 2
+    assert job.row_errors.get().line == 4
