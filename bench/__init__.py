@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): long runs that never belong in `make test`."""

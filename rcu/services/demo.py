@@ -1,0 +1,82 @@
+"""The demo base: the four example sources, a generated French customer base, one user per role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
+from rcu.models import ImportJob, SourceRecord
+from rcu.roles import Role
+from rcu.services.imports import import_job_create, import_job_run
+from rcu.services.roles import roles_sync
+from rcu.services.sources import department_get_or_create, source_configure
+
+DEMO_PASSWORD = "rcu-demo"
+
+# username → (roles, departments, staff)
+DEMO_USERS: dict[str, tuple[tuple[Role, ...], tuple[str, ...], bool]] = {
+    "admin": ((Role.ADMIN,), (), True),
+    "dpo": ((Role.DPO,), (), False),
+    "auditeur": ((Role.AUDITOR,), (), False),
+    "steward.marketing": ((Role.STEWARD,), ("marketing",), False),
+    "steward.service-client": ((Role.STEWARD,), ("service-client",), False),
+    "steward.ecommerce": ((Role.STEWARD,), ("ecommerce",), False),
+    "steward.magasins": ((Role.STEWARD,), ("magasins",), False),
+}
+
+
+@dataclass
+class DemoSeedResult:
+    seeded: bool
+    jobs: list[ImportJob]
+    usernames: list[str]
+
+
+@transaction.atomic
+def demo_users_ensure() -> list[str]:
+    """Create (or reset) one demo user per role, with the demo password."""
+    roles_sync()
+    User = get_user_model()
+    for username, (roles, departments, staff) in DEMO_USERS.items():
+        user, _ = User.objects.get_or_create(username=username)
+        user.is_staff = staff
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        groups = [Group.objects.get(name=role.value) for role in roles]
+        groups += [department_get_or_create(code=code).group for code in departments]
+        user.groups.set(groups)
+    return list(DEMO_USERS)
+
+
+def demo_seed(
+    *, persons: int, seed: int, data_dir: Path, force: bool = False,
+    progress: Callable[[ImportJob], None] | None = None,
+) -> DemoSeedResult:
+    """Declare the example sources, generate the base and import it like any file.
+
+    Does nothing but refresh the users when the base already holds records,
+    unless `force`: re-importing is an upsert, so a forced run creates no duplicates.
+    """
+    usernames = demo_users_ensure()
+    if SourceRecord.objects.exists() and not force:
+        return DemoSeedResult(seeded=False, jobs=[], usernames=usernames)
+    admin = get_user_model().objects.get(username="admin")
+    sources = {}
+    for path in source_config_paths():
+        source, _ = source_configure(data=json.loads(path.read_text(encoding="utf-8")), acting_user=admin)
+        sources[source.code] = source
+    summary = generate_dataset(DatasetSpec(persons=persons, seed=seed), data_dir)
+    jobs = []
+    for code, path in summary.paths.items():
+        if code not in sources:
+            continue
+        job, _ = import_job_create(source=sources[code], acting_user=admin, path=Path(path))
+        jobs.append(import_job_run(job=job, acting_user=admin, progress=progress))
+    return DemoSeedResult(seeded=True, jobs=jobs, usernames=usernames)
