@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No call to the public validator: back-offices often run without internet.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -15,6 +15,12 @@ from tests.factories import PASSWORD, ingest, make_source, make_user
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Personas log in by password in some tests: a fast hasher keeps the suite quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploaded files and rejects files go to a scratch folder in tests."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -106,7 +112,7 @@ def service_client_customer(service_client_source):
     (record,) = ingest(service_client_source, [{
         "id": "SC-1", "civility": "M.", "first_name": "Jean-Pierre", "last_name": "Martin",
         "birth_date": "1971-11-02", "email": "jp.martin@free.fr", "phone": "",
-        "mobile": "+33 7 11 22 33 44", "address_line1": "3 rue des Lilas", "address_line2": "",
+        "mobile": "+33 7 81 22 33 44", "address_line1": "3 rue des Lilas", "address_line2": "",
         "postcode": "69003", "city": "Lyon", "country": "FR", "updated": "2023-01-15 09:30",
     }])
     return record.customer

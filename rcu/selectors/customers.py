@@ -9,7 +9,7 @@ from django.http import Http404
 from rcu.models import Customer, SourceRecord
 from rcu.normalisation.emails import normalise_email
 from rcu.normalisation.phones import normalise_phone
-from rcu.normalisation.text import fold
+from rcu.normalisation.text import word_key
 from rcu.selectors.sources import sources_for_user
 
 VIEW_ALL = "rcu.view_customer"
@@ -54,7 +54,7 @@ def customer_get_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
 
 
 def _name_clause(text: str) -> Q:
-    tokens = fold(text).split()
+    tokens = word_key(text).split()  # the same comparison form as the stored name keys
     if not tokens:
         return Q(pk__in=[])
     clause = Q(last_name_key__startswith=" ".join(tokens))

@@ -43,7 +43,7 @@ MESSY_LINES = [
     ";M.;Sans;Identifiant;01/01/1970;x@y.fr;;;;;;",  # line 4: no external id
     "C4;Mme;Tronquée;Ligne",  # line 5: truncated
     "C5;M.;Jérôme;Dupré;05/06/1990;jerome@@mail;0612;;;7500X;Pariss;02/02/2022 08:00",
-    '"C6";"Mme";"Zoé";"Da Silva";"29/02/1988";"zoe.dasilva@laposte.net";"+33 7 11 22 33 44";"4";"place de l\'Église";"13001";"Marseille";"15/09/2021 18:30"',
+    '"C6";"Mme";"Zoé";"Da Silva";"29/02/1988";"zoe.dasilva@laposte.net";"+33 7 81 22 33 44";"4";"place de l\'Église";"13001";"Marseille";"15/09/2021 18:30"',
 ]
 
 

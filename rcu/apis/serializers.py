@@ -1,0 +1,191 @@
+"""Input and output shapes of the API. Output serializers only read; writes go through services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from rcu.attributes import CANONICAL_NAMES
+from rcu.models import Customer, Department, FieldMapping, ImportJob, SourceRecord, SourceSystem
+from rcu.survivorship import RULES
+
+INGEST_STATUSES = ("created", "updated", "unchanged")
+
+
+# --- Errors -----------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class RefusalSerializer(serializers.Serializer):
+    """Why a submitted record or file was refused; nothing was stored."""
+
+    field = serializers.CharField(
+        allow_blank=True, help_text="The field at fault; empty when the whole body is."
+    )
+    reason = serializers.CharField()
+
+
+# --- Sources ------------------------------------------------------------------
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["code", "name"]
+
+
+class FieldMappingSerializer(serializers.ModelSerializer):
+    source_fields = serializers.ListField(
+        child=serializers.CharField(), help_text="Source field names, joined in this order."
+    )
+
+    class Meta:
+        model = FieldMapping
+        fields = [
+            "attribute", "source_fields", "position", "join_with", "trim", "case",
+            "date_format", "phone_region",
+        ]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    department = DepartmentSerializer()
+    mappings = FieldMappingSerializer(many=True)
+    can_ingest = serializers.SerializerMethodField(
+        help_text="Whether the caller may send records or files into this source."
+    )
+
+    class Meta:
+        model = SourceSystem
+        fields = [
+            "code", "name", "department", "trust_rank", "default_country", "active",
+            "external_id_field", "business_timestamp_field", "business_timestamp_format",
+            "description", "mappings", "can_ingest",
+        ]
+
+    def get_can_ingest(self, source: SourceSystem) -> bool:
+        return source.pk in self.context.get("ingestable_source_ids", ())
+
+
+# --- Records ------------------------------------------------------------------
+
+
+class CustomerRecordSerializer(serializers.ModelSerializer):
+    """A source record as shown inside its customer."""
+
+    source = serializers.CharField(source="source.code")
+    attributes = serializers.DictField(
+        child=serializers.CharField(), help_text="Canonical, normalised values."
+    )
+    quality_flags = serializers.ListField(
+        child=serializers.CharField(), help_text='Problems found, "<attribute>.<problem>".'
+    )
+    raw = serializers.DictField(help_text="The payload exactly as the source sent it.")
+
+    class Meta:
+        model = SourceRecord
+        fields = [
+            "id", "source", "external_id", "attributes", "quality_flags", "business_ts", "raw",
+            "created_at", "updated_at",
+        ]
+
+
+class RecordSerializer(CustomerRecordSerializer):
+    customer_id = serializers.UUIDField(
+        source="customer.public_id", allow_null=True, help_text="Public id of its golden customer."
+    )
+
+    class Meta(CustomerRecordSerializer.Meta):
+        fields = [*CustomerRecordSerializer.Meta.fields, "customer_id"]
+
+
+class RecordRefSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source.code")
+
+    class Meta:
+        model = SourceRecord
+        fields = ["id", "source", "external_id"]
+
+
+class IngestOutcomeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=INGEST_STATUSES)
+    source = serializers.CharField(source="record.source.code")
+    external_id = serializers.CharField(source="record.external_id")
+    record_id = serializers.IntegerField(source="record.pk")
+    customer_id = serializers.UUIDField(
+        source="customer.public_id", help_text="Public id of the golden customer."
+    )
+    quality_flags = serializers.ListField(source="record.quality_flags", child=serializers.CharField())
+    attributes = serializers.DictField(source="record.attributes", child=serializers.CharField())
+
+
+# --- Customers ----------------------------------------------------------------
+
+
+class ProvenanceSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    external_id = serializers.CharField(
+        allow_null=True, help_text="Null when the record belongs to a source the caller may not see."
+    )
+    rule = serializers.ChoiceField(choices=RULES, help_text="The survivorship rule that chose it.")
+    business_ts = serializers.DateTimeField(allow_null=True)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A golden customer on a list: its golden values and its visible records."""
+
+    extra_identifiers = serializers.DictField(child=serializers.CharField())
+    records = RecordRefSerializer(many=True, source="visible_records")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "public_id", *CANONICAL_NAMES, "extra_identifiers", "records", "created_at", "updated_at",
+        ]
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    merged_into = serializers.UUIDField(
+        source="merged_into.public_id", allow_null=True,
+        help_text="Survivor of this customer; null for a live one.",
+    )
+    merged_from = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Retired public ids merged into this customer."
+    )
+    provenance = serializers.DictField(
+        child=ProvenanceSerializer(), source="visible_provenance",
+        help_text="Attribute → the record its golden value came from.",
+    )
+    records = CustomerRecordSerializer(many=True, source="visible_records")
+    hidden_records = serializers.IntegerField(
+        help_text="Linked records in sources the caller may not see."
+    )
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [
+            "public_id", "merged_into", "merged_from", *CANONICAL_NAMES, "extra_identifiers",
+            "provenance", "records", "hidden_records", "created_at", "updated_at",
+        ]
+
+
+# --- Import jobs --------------------------------------------------------------
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source.code")
+    created_by = serializers.CharField(source="created_by.get_username", allow_null=True)
+    progress_percent = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "source", "file_name", "file_format", "status", "message", "lines_done",
+            "total_lines", "progress_percent", "created_count", "updated_count",
+            "unchanged_count", "rejected_count", "created_by", "created_at", "started_at",
+            "finished_at",
+        ]
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8 or Windows-1252, ; or ,) or JSON Lines.")

@@ -1,0 +1,181 @@
+"""Source systems: list, detail, and sending records or files into one."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rcu.apis.permissions import API_PERMISSIONS
+from rcu.apis.schema import FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
+from rcu.apis.selectors import source_ids_ingestable_by, sources_list
+from rcu.apis.serializers import (
+    ImportJobSerializer,
+    ImportUploadSerializer,
+    IngestOutcomeSerializer,
+    SourceSerializer,
+)
+from rcu.selectors.sources import INGEST, source_get_for_user, user_has_source_perm
+from rcu.services.imports import import_job_submit
+from rcu.services.ingestion import RecordRefused, record_ingest
+
+SOURCE_CODE = OpenApiParameter(
+    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="Source code, e.g. `crm`."
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Visible source systems",
+        description="Sources the caller may see (a role, or their departments' sources), "
+        "with their department, trust rank and field mappings.",
+        responses={200: SourceSerializer(many=True), 401: NOT_AUTHENTICATED},
+    )
+)
+class SourceListApi(ListAPIView):
+    permission_classes = API_PERMISSIONS
+    serializer_class = SourceSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        return sources_list(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["ingestable_source_ids"] = source_ids_ingestable_by(self.request.user)
+        return context
+
+
+class SourceDetailApi(APIView):
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        summary="One source system",
+        parameters=[SOURCE_CODE],
+        responses={200: SourceSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code)
+        ingestable = {source.pk} if user_has_source_perm(request.user, INGEST, source) else set()
+        serializer = SourceSerializer(source, context={"ingestable_source_ids": ingestable})
+        return Response(serializer.data)
+
+
+class SourceRecordIngestApi(APIView):
+    permission_classes = API_PERMISSIONS
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Send one record",
+        description="The body is the record as the source knows it, with the same field "
+        "names as its files. It is mapped and normalised like a file row, then stored by "
+        "(source, external id): sending it again updates it, or changes nothing if it is "
+        "identical. Needs the right to send data into this source.",
+        parameters=[SOURCE_CODE],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            201: OpenApiResponse(IngestOutcomeSerializer, description="A new record."),
+            200: OpenApiResponse(
+                IngestOutcomeSerializer, description="A known record, updated or unchanged."
+            ),
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+        examples=[
+            OpenApiExample(
+                "CRM record",
+                request_only=True,
+                value={
+                    "id": "CRM-1042", "civility": "Mme", "first_name": "Hélène",
+                    "last_name": "Lefèvre", "email": "Helene.Lefevre@Orange.fr",
+                    "phone": "01 42 11 22 33", "postcode": "75016", "city": "Paris",
+                    "updated": "2024-05-03 10:00",
+                },
+            ),
+            OpenApiExample(
+                "Stored",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "status": "created", "source": "crm", "external_id": "CRM-1042",
+                    "record_id": 7, "customer_id": "0b6f1c1e-5d0c-4a53-9b43-4c1f2f0d8a11",
+                    "quality_flags": [],
+                    "attributes": {
+                        "civility": "MME", "first_name": "Hélène", "last_name": "Lefèvre",
+                        "email": "helene.lefevre@orange.fr", "phone": "+33142112233",
+                        "postcode": "75016", "city": "Paris",
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Missing external id",
+                response_only=True,
+                status_codes=["400"],
+                value={"field": "id", "reason": "missing external id"},
+            ),
+        ],
+    )
+    def post(self, request: Request, code: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code, perm=INGEST)
+        payload = request.data
+        if not isinstance(payload, dict):
+            return Response(
+                {"field": "", "reason": "the body must be a JSON object"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            outcome = record_ingest(source=source, payload=payload, acting_user=request.user)
+        except RecordRefused as exc:
+            return Response(
+                {"field": exc.field, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(
+            IngestOutcomeSerializer(outcome).data,
+            status=status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK,
+        )
+
+
+class SourceImportSubmitApi(APIView):
+    permission_classes = API_PERMISSIONS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Import a file",
+        description="Uploads a CSV or JSON Lines file for this source and queues its import. "
+        "Follow the job at `/api/v1/imports/{id}/`. Needs the right to send data into "
+        "this source.",
+        parameters=[SOURCE_CODE],
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            202: OpenApiResponse(ImportJobSerializer, description="The job, queued."),
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, code: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code, perm=INGEST)
+        upload = ImportUploadSerializer(data=request.data)
+        if not upload.is_valid():
+            field, messages = next(iter(upload.errors.items()))
+            return Response(
+                {"field": field, "reason": str(messages[0])}, status=status.HTTP_400_BAD_REQUEST
+            )
+        job = import_job_submit(
+            source=source, upload=upload.validated_data["file"], acting_user=request.user
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from rcu.apis.customers import CustomerDetailApi, CustomerListApi
+from rcu.apis.imports import ImportJobDetailApi, ImportJobListApi
+from rcu.apis.permissions import API_PERMISSIONS
+from rcu.apis.records import RecordDetailApi, RecordListApi
+from rcu.apis.sources import (
+    SourceDetailApi,
+    SourceImportSubmitApi,
+    SourceListApi,
+    SourceRecordIngestApi,
+)
+
+v1_patterns = [
+    path("sources/", SourceListApi.as_view(), name="api-v1-source-list"),
+    path("sources/<slug:code>/", SourceDetailApi.as_view(), name="api-v1-source-detail"),
+    path(
+        "sources/<slug:code>/records/", SourceRecordIngestApi.as_view(), name="api-v1-source-records"
+    ),
+    path(
+        "sources/<slug:code>/imports/", SourceImportSubmitApi.as_view(), name="api-v1-source-imports"
+    ),
+    path("customers/", CustomerListApi.as_view(), name="api-v1-customer-list"),
+    # Any text, not only UUIDs: a malformed id is answered by the API (404), not by Django.
+    path("customers/<str:public_id>/", CustomerDetailApi.as_view(), name="api-v1-customer-detail"),
+    path("records/", RecordListApi.as_view(), name="api-v1-record-list"),
+    path("records/<int:id>/", RecordDetailApi.as_view(), name="api-v1-record-detail"),
+    path("imports/", ImportJobListApi.as_view(), name="api-v1-import-list"),
+    path("imports/<int:id>/", ImportJobDetailApi.as_view(), name="api-v1-import-detail"),
+]
+
+urlpatterns = [
+    path("v1/", include(v1_patterns)),
+    # The schema lists what the back-office holds: authenticated people only.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=API_PERMISSIONS),
+        name="api-schema",
+    ),
+    # The split view serves its start-up script as a file, which the CSP
+    # (script-src 'self') allows; Swagger UI itself comes from the sidecar's static files.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=API_PERMISSIONS),
+        name="api-docs",
+    ),
+]
