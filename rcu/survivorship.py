@@ -13,9 +13,10 @@ come from the same record, never stitched from two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 
@@ -25,6 +26,7 @@ RULE_TRUST = "trust_rank"
 RULE_RECENT = "most_recent"
 RULE_COMPLETE = "most_complete"
 RULE_STABLE = "stable_order"
+_CANONICAL = frozenset(CANONICAL_NAMES)
 RULES = (RULE_PINNED, RULE_ONLY, RULE_TRUST, RULE_RECENT, RULE_COMPLETE, RULE_STABLE)
 
 
@@ -72,7 +74,8 @@ def _deciding_rule(winner: RecordView, runner_up: RecordView | None) -> str:
     return RULE_STABLE
 
 
-def _units(extra_attributes: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
+@cache
+def _units(extra_attributes: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
     """Attributes grouped into the units that survive together."""
     units: list[tuple[str, tuple[str, ...]]] = [("address", ADDRESS_GROUP)]
     units += [(name, (name,)) for name in CANONICAL_NAMES if name not in ADDRESS_GROUP]
@@ -93,13 +96,17 @@ def golden_values(
     pinned = pinned or {}
     ordered = sorted(records, key=_sort_key)
     by_ref = {r.ref: r for r in ordered}
-    extra = {name for r in ordered for name in r.attributes if name not in CANONICAL_NAMES}
+    timestamps = {r.ref: r.business_ts.isoformat() if r.business_ts else None for r in ordered}
+    extra = {name for r in ordered for name in r.attributes if name not in _CANONICAL}
 
     values: dict[str, str] = {}
     keys: dict[str, str] = {}
     provenance: dict[str, dict[str, str | None]] = {}
-    for unit, names in _units(extra):
-        having = [r for r in ordered if any(r.attributes.get(n) for n in names)]
+    for unit, names in _units(frozenset(extra)):
+        if len(ordered) == 1:  # a record alone: every value it has is the only one
+            having = ordered if any(ordered[0].attributes.get(n) for n in names) else []
+        else:
+            having = [r for r in ordered if any(r.attributes.get(n) for n in names)]
         if not having:
             continue
         winner, rule = None, ""
@@ -123,7 +130,7 @@ def golden_values(
                 "source": winner.source,
                 "external_id": winner.external_id,
                 "rule": rule,
-                "business_ts": winner.business_ts.isoformat() if winner.business_ts else None,
+                "business_ts": timestamps[winner.ref],
             }
         if unit == "address" and "address" in winner.keys:
             keys["address"] = winner.keys["address"]
