@@ -83,6 +83,29 @@ def _units(extra_attributes: frozenset[str]) -> list[tuple[str, tuple[str, ...]]
     return units
 
 
+def _golden_of_one(record: RecordView) -> Golden:
+    """A record alone: each of its values is the only one (the import hot path)."""
+    attributes, record_keys = record.attributes, record.keys
+    ts = record.business_ts.isoformat() if record.business_ts else None
+    values: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    provenance: dict[str, dict[str, str | None]] = {}
+    for name, value in attributes.items():
+        if not value:
+            continue
+        values[name] = value
+        key = record_keys.get(name)
+        if key:
+            keys[name] = key
+        provenance[name] = {
+            "source": record.source, "external_id": record.external_id, "rule": RULE_ONLY,
+            "business_ts": ts,
+        }
+    if "address" in record_keys and any(n in values for n in ADDRESS_GROUP):
+        keys["address"] = record_keys["address"]
+    return Golden(values=values, keys=keys, provenance=provenance)
+
+
 def golden_values(
     records: Sequence[RecordView],
     *,
@@ -93,6 +116,8 @@ def golden_values(
     `pinned` maps an attribute to ``{"source": ..., "external_id": ...}``; pinning
     any address attribute pins the whole address block.
     """
+    if len(records) == 1 and not pinned:
+        return _golden_of_one(records[0])
     pinned = pinned or {}
     ordered = sorted(records, key=_sort_key)
     by_ref = {r.ref: r for r in ordered}
@@ -103,10 +128,7 @@ def golden_values(
     keys: dict[str, str] = {}
     provenance: dict[str, dict[str, str | None]] = {}
     for unit, names in _units(frozenset(extra)):
-        if len(ordered) == 1:  # a record alone: every value it has is the only one
-            having = ordered if any(ordered[0].attributes.get(n) for n in names) else []
-        else:
-            having = [r for r in ordered if any(r.attributes.get(n) for n in names)]
+        having = [r for r in ordered if any(r.attributes.get(n) for n in names)]
         if not having:
             continue
         winner, rule = None, ""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from contextlib import suppress
+
 from celery import shared_task
 from django.db import OperationalError
 
@@ -20,9 +22,8 @@ def import_job_execute(self, job_id: int) -> str:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
-    try:
+    # A refused file: the job row carries the reason, and retrying would refuse again.
+    with suppress(FileRefused):
         job = import_job_run(job=job)
-    except FileRefused:
-        pass  # the job row carries the reason; retrying would refuse again
     job.refresh_from_db(fields=["status"])
     return job.status

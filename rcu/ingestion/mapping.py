@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+import orjson
+
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
 from rcu.normalisation.record import normalise_record
@@ -60,6 +62,15 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, int | float):
         return str(value)
     return None
+
+
+def _payload_hash(content: list[Any]) -> str:
+    """A fingerprint of everything stored for a record: equal means unchanged."""
+    try:
+        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits, say
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 _CASES = {"upper": str.upper, "lower": str.lower, "title": str.title}
@@ -141,13 +152,10 @@ class RowMapper:
                         business_ts = business_ts.replace(tzinfo=self.timezone)
 
         raw = dict(row)
-        payload_hash = hashlib.sha256(
-            json.dumps(
-                [raw, normalised.attributes, normalised.keys, flags,
-                 business_ts.isoformat() if business_ts else None],
-                sort_keys=True, ensure_ascii=False, default=str,
-            ).encode()
-        ).hexdigest()
+        payload_hash = _payload_hash(
+            [raw, normalised.attributes, normalised.keys, flags,
+             business_ts.isoformat() if business_ts else None]
+        )
         return MappedRow(
             line=line,
             external_id=external_id,

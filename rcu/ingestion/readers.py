@@ -99,10 +99,7 @@ def inspect_file(stream: BinaryIO, name: str) -> FileFacts:
     stream.seek(0)
     if not head.strip():
         raise FileRefused("the file is empty")
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8" if utf8 else "cp1252"
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8" if utf8 else "cp1252"
     file_format = _format_for(name, head)
     delimiter = ""
     if file_format == "csv":

@@ -85,7 +85,7 @@ def customers_recompute(
             changed.append(customer)
     if changed:
         bulk_update_with_history(
-            changed, Customer, GOLDEN_FIELDS + ["updated_at"],
+            changed, Customer, [*GOLDEN_FIELDS, "updated_at"],
             default_user=acting_user, default_change_reason=reason,
         )
     return len(changed)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -36,6 +38,7 @@ from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
 
 ProgressCallback = Callable[[ImportJob], None]
+logger = logging.getLogger(__name__)
 
 
 def _sha256_of(stream: BinaryIO) -> str:
@@ -183,36 +186,29 @@ def import_job_run(
             if progress:
                 progress(job)
 
-            mapped: list[MappedRow] = []
-            rejected: list[ImportRowError] = []
-            last_line = job.lines_done
-            for item in iter_rows(stream, facts):
-                if item.line <= job.lines_done:
-                    continue  # committed by an earlier run of this job
-                last_line = item.line
-                if isinstance(item, ReadError):
-                    rejected.append(_rejection(job, item, item.text))
-                else:
-                    outcome = mapper.map(item.line, item.data)
-                    if isinstance(outcome, RowRejection):
-                        rejected.append(_rejection(job, outcome, _row_text(item.data)))
-                    else:
-                        mapped.append(outcome)
-                if len(mapped) + len(rejected) >= batch_size:
-                    _commit_batch(job=job, mapped=mapped, rejected=rejected, last_line=last_line,
-                                  acting_user=acting_user)
-                    mapped, rejected = [], []
+            committer = _committer()
+            try:
+                for mapped, rejected, last_line in _batches(
+                    stream, facts, mapper, job=job, batch_size=batch_size
+                ):
+                    committer.submit(job=job, mapped=mapped, rejected=rejected,
+                                     last_line=last_line, acting_user=acting_user)
                     if progress:
                         progress(job)
-            if mapped or rejected or last_line != job.lines_done:
-                _commit_batch(job=job, mapped=mapped, rejected=rejected, last_line=last_line,
-                              acting_user=acting_user)
+            finally:
+                committer.close()  # a batch under way always ends, committed or rolled back
     except FileRefused as exc:
         _finish(job, ImportJob.Status.FAILED, str(exc))
         raise
-    except KeyboardInterrupt:
-        _finish(job, ImportJob.Status.INTERRUPTED,
-                f"interrupted after line {job.lines_done}; run the same import again to resume")
+    except (KeyboardInterrupt, Exception) as exc:
+        # Everything up to the last committed batch is stored; the job can resume.
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped by an error ({exc})"
+        try:
+            job.refresh_from_db(fields=["lines_done"])
+            _finish(job, ImportJob.Status.INTERRUPTED,
+                    f"{reason} after line {job.lines_done}; run the same import again to resume")
+        except Exception:  # the database itself may be what failed: the job stays "running"
+            logger.exception("could not record why import job #%s stopped", job.pk)
         raise
     _finish(job, ImportJob.Status.SUCCEEDED, "")
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
@@ -220,6 +216,87 @@ def import_job_run(
     if progress:
         progress(job)
     return job
+
+
+Batch = tuple[list[MappedRow], list[ImportRowError], int]
+
+
+def _batches(stream: BinaryIO, facts: FileFacts, mapper: RowMapper, *, job: ImportJob,
+             batch_size: int) -> Iterator[Batch]:
+    """Read and map rows, skipping those an earlier run of the job committed."""
+    resume_after = job.lines_done
+    mapped: list[MappedRow] = []
+    rejected: list[ImportRowError] = []
+    last_line = resume_after
+    for item in iter_rows(stream, facts):
+        if item.line <= resume_after:
+            continue
+        last_line = item.line
+        if isinstance(item, ReadError):
+            rejected.append(_rejection(job, item, item.text))
+        else:
+            outcome = mapper.map(item.line, item.data)
+            if isinstance(outcome, RowRejection):
+                rejected.append(_rejection(job, outcome, _row_text(item.data)))
+            else:
+                mapped.append(outcome)
+        if len(mapped) + len(rejected) >= batch_size:
+            yield mapped, rejected, last_line
+            mapped, rejected = [], []
+    if mapped or rejected or last_line != resume_after:
+        yield mapped, rejected, last_line
+
+
+class _InlineCommitter:
+    """Commits each batch before the next one is read."""
+
+    def submit(self, **batch) -> None:
+        _commit_batch(**batch)
+
+    def close(self) -> None:
+        pass
+
+
+class _BackgroundCommitter:
+    """Commits batch N on its own connection while batch N+1 is read and mapped.
+
+    PostgreSQL ingests a batch on the other core while this process maps the next
+    one. Batches still commit one at a time and in order, so the job's last
+    committed line keeps its meaning; an error surfaces at the next submit or close.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcu-import")
+        self._pending: Future | None = None
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def submit(self, **batch) -> None:
+        self._wait()
+        self._pending = self._executor.submit(_commit_batch, **batch)
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            # Resolved inside the writer thread: its own connection, not the caller's.
+            self._executor.submit(lambda: connection.close()).result()
+            self._executor.shutdown()
+
+
+def _committer() -> _InlineCommitter | _BackgroundCommitter:
+    # A caller's open transaction must see the writes: then everything stays on its
+    # connection. SQLite serialises writers anyway.
+    if (
+        settings.RCU_IMPORT_PIPELINE
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    ):
+        return _BackgroundCommitter()
+    return _InlineCommitter()
 
 
 def _row_text(data: dict) -> str:

@@ -122,3 +122,19 @@ def test_extra_identifiers_survive_like_any_attribute():
 def test_keys_follow_the_winning_values():
     crm = view("crm", "1", 1, None, last_name="Lefèvre")
     assert golden_values([crm]).keys["last_name"] == "lefèvre"
+
+
+def test_a_record_alone_gives_the_same_golden_values_as_the_general_rules():
+    alone = view("crm", "1", 1, (2024, 1, 1), first_name="Jean", address_line1="3 rue des Lilas",
+                 postcode="69003", loyalty_card="FID1")
+    alone = RecordView(alone.source, alone.external_id, alone.trust_rank, alone.business_ts,
+                       alone.attributes, {**alone.keys, "address": "3 rue des lilas"})
+    pinned_to_itself = {"first_name": {"source": "crm", "external_id": "1"}}
+    general = golden_values([alone], pinned=pinned_to_itself)  # takes the general path
+    fast = golden_values([alone])
+    assert fast.values == general.values
+    assert fast.keys == general.keys
+    assert {k: {**v, "rule": None} for k, v in fast.provenance.items()} == {
+        k: {**v, "rule": None} for k, v in general.provenance.items()
+    }
+    assert {p["rule"] for p in fast.provenance.values()} == {RULE_ONLY}

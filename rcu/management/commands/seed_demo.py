@@ -38,6 +38,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Generated files and their ground truth (truth.csv) are in {data_dir}.")
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo users (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
         for username in result.usernames:
             self.stdout.write(f"  {username}")
