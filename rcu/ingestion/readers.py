@@ -35,7 +35,7 @@ class FileFacts:
     encoding: str
     delimiter: str
     sha256: str
-    total_lines: int  # data lines (CSV: without the header)
+    total_lines: int  # lines in the file, header included: the scale of `ImportJob.lines_done`
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,6 @@ def inspect_file(stream: BinaryIO, name: str) -> FileFacts:
     if file_format == "csv":
         first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
         delimiter = _delimiter_for(first_line)
-        lines -= 1  # the header
     return FileFacts(
         file_format=file_format,
         encoding=encoding,

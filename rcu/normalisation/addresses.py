@@ -65,6 +65,16 @@ _NUMBER_WORDS = frozenset({"n", "no", "num", "numero"})
 _SPLIT_MARKERS = {("b", "p"): "bp", ("c", "s"): "cs", ("l", "d"): "lieu dit"}
 
 
+def _number_follows(tokens: list[str], start: int) -> bool:
+    """A house number comes next, maybe after more number words ("N° N° 12")."""
+    for token in tokens[start:]:
+        if token.isdigit():
+            return True
+        if token not in _NUMBER_WORDS:
+            return False
+    return False
+
+
 def address_key(text: str) -> str | None:
     """Folded, punctuation as spaces, abbreviations expanded, CEDEX dropped.
 
@@ -84,7 +94,7 @@ def address_key(text: str) -> str | None:
             if following.isdigit():
                 i += 1
             continue
-        if token in _NUMBER_WORDS and following.isdigit():
+        if token in _NUMBER_WORDS and _number_follows(tokens, i):
             continue
         if words and words[-1].isdigit() and token in NUMBER_SUFFIXES:
             words.append(NUMBER_SUFFIXES[token])

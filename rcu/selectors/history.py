@@ -61,7 +61,8 @@ def customer_timeline(
     *, customer: Customer, records: Sequence[SourceRecord], limit: int = 200
 ) -> list[TimelineEntry]:
     """History of the customer and of the given records, in two queries."""
-    customer_fields = [f.name for f in Customer._meta.concrete_fields if f.name not in ("id",)]
+    # attnames: a foreign key is compared by id, never loaded row by row.
+    customer_fields = [f.attname for f in Customer._meta.concrete_fields if f.name != "id"]
     record_fields = ["raw", "attributes", "quality_flags", "business_ts", "customer_id"]
     customer_rows = Customer.history.filter(id=customer.pk).select_related("history_user")
     record_rows = SourceRecord.history.filter(id__in=[r.pk for r in records]).select_related(

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rcu.models import SourceSystem
+from rcu.selectors.sources import INGEST, sources_for_user
+
+MAX_PREVIEW_BYTES = 256 * 1024
+
+
+class CustomerSearchForm(forms.Form):
+    """One box that guesses what it was given, plus optional precise criteria."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": _("Name, e-mail, phone or postcode"),
+                "data-search-input": "",
+            }
+        ),
+    )
+    name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    email = forms.CharField(
+        label=_("E-mail"), required=False, max_length=254,
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"), required=False, max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"), required=False, max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    ADVANCED = ("name", "email", "phone", "postcode")
+
+    def criteria(self) -> dict[str, str]:
+        """The non-blank criteria, ready for `customer_search`."""
+        if not self.is_valid():
+            return {}
+        return {k: v.strip() for k, v in self.cleaned_data.items() if v and v.strip()}
+
+    def has_advanced(self) -> bool:
+        return any(self.data.get(name, "").strip() for name in self.ADVANCED)
+
+
+class ImportUploadForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label=_("Source"),
+        queryset=SourceSystem.objects.none(),
+        empty_label=_("Choose a source…"),
+        help_text=_("Only the sources you may send records into are listed."),
+    )
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV with a header line (comma or semicolon, UTF-8 or Windows-1252) or JSON Lines."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.jsonl,.ndjson,.json"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources_for_user(user, perm=INGEST).filter(active=True)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload is not None and upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+class MappingPreviewForm(forms.Form):
+    """A few sample rows to run through a source's mappings; nothing is stored."""
+
+    sample = forms.CharField(
+        label=_("Sample rows"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 100, "spellcheck": "false"}),
+        help_text=_("CSV with its header line, or JSON Lines (one object a line)."),
+    )
+    file = forms.FileField(
+        label=_("or a sample file"),
+        required=False,
+        help_text=_("Only the first rows are read."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        sample = cleaned.get("sample") or ""
+        if upload is not None:
+            content = upload.read(MAX_PREVIEW_BYTES)
+            if len(content) == MAX_PREVIEW_BYTES and b"\n" in content:
+                content = content[: content.rindex(b"\n") + 1]  # no half row at the end
+            name = upload.name
+        elif sample.strip():
+            content = sample.encode("utf-8")
+            name = "sample.jsonl" if sample.lstrip().startswith("{") else "sample.csv"
+        else:
+            raise forms.ValidationError(_("Paste a few rows or choose a file."))
+        cleaned["content"] = content
+        cleaned["name"] = name
+        return cleaned

@@ -1,0 +1,1 @@
+"""Server-rendered pages: one module per area, thin views over selectors and services."""

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from rcu.forms import ImportUploadForm
+from rcu.selectors.imports import import_job_get_for_user, import_jobs_visible_to
+from rcu.selectors.sources import INGEST, source_get_for_user, sources_for_user
+from rcu.services.imports import import_job_submit
+
+JOBS_PAGE_SIZE = 50
+REJECTS_PAGE_SIZE = 50
+PROGRESS_TARGET = "job-progress"
+HTMX_STOP_POLLING = 286  # htmx stops an "every 2s" trigger on this status
+
+
+@login_required
+@require_GET
+def import_list(request: HttpRequest) -> HttpResponse:
+    jobs = import_jobs_visible_to(request.user).order_by("-created_at", "-id")
+    page = Paginator(jobs, JOBS_PAGE_SIZE).get_page(request.GET.get("page"))
+    can_upload = sources_for_user(request.user, perm=INGEST).exists()
+    return render(request, "rcu/import_list.html", {"page": page, "can_upload": can_upload})
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's status and rejected rows; htmx polls its progress while it runs."""
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    if request.htmx and request.htmx.target == PROGRESS_TARGET:
+        response = render(request, "rcu/import_detail.html#progress", {"job": job})
+        if job.is_finished or job.status == job.Status.INTERRUPTED:
+            # Stop polling and reload once, so the rejected rows and the final
+            # counts are rendered by the full page.
+            response.status_code = HTMX_STOP_POLLING
+            response["HX-Refresh"] = "true"
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    rejects = Paginator(job.row_errors.order_by("line", "field"), REJECTS_PAGE_SIZE)
+    context = {
+        "job": job,
+        "rejects": rejects.get_page(request.GET.get("page")),
+        "polling": not job.is_finished and job.status != job.Status.INTERRUPTED,
+        "rejects_available": bool(job.rejects_file) and Path(job.rejects_file).is_file(),
+    }
+    response = render(request, "rcu/import_detail.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_new(request: HttpRequest) -> HttpResponse:
+    """Upload a file into one of the sources the person may ingest into."""
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES, user=request.user)
+        if not form.fields["source"].queryset.exists():
+            raise PermissionDenied
+        if form.is_valid():
+            source = source_get_for_user(
+                user=request.user, code=form.cleaned_data["source"].code, perm=INGEST
+            )
+            job = import_job_submit(
+                source=source, upload=form.cleaned_data["file"], acting_user=request.user
+            )
+            messages.success(request, _("File received: import #%(pk)s.") % {"pk": job.pk})
+            return redirect("import_detail", pk=job.pk)
+    else:
+        form = ImportUploadForm(user=request.user)
+        form.initial["source"] = _preselected_source(form, request.GET.get("source"))
+    return render(request, "rcu/import_new.html", {"form": form})
+
+
+def _preselected_source(form: ImportUploadForm, code: str | None):
+    """The source named in the link (from a source page), or the only one offered."""
+    ingestable = form.fields["source"].queryset
+    if code:
+        return ingestable.filter(code=code).first()
+    first_two = list(ingestable[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
+@login_required
+@require_GET
+def import_rejects(request: HttpRequest, pk: int) -> FileResponse:
+    """The job's rejected rows as CSV, for whoever may see the job."""
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    path = Path(job.rejects_file) if job.rejects_file else None
+    if path is None or not path.is_file():
+        raise Http404("No rejects file")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-rejects.csv",
+        content_type="text/csv; charset=utf-8",
+    )

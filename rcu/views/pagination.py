@@ -1,0 +1,60 @@
+"""Paging without COUNT(*): fetch one row more than a page to know if another follows.
+
+On a large base a search can match many customers; counting them all on every
+keystroke costs more than showing them, so the search pages "previous / next".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class SlicePage:
+    object_list: list[Any]
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+
+def page_number(raw: str | None, *, maximum: int = 10_000) -> int:
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), maximum)
+
+
+def slice_page(queryset: QuerySet, *, number: int, per_page: int) -> SlicePage:
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    return SlicePage(
+        object_list=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page
+    )

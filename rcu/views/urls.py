@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from rcu.views import customers, home, imports, sources
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<uuid:public_id>/", customers.customer_detail, name="customer_detail"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/rejects.csv", imports.import_rejects, name="import_rejects"),
+    path("sources/", sources.source_list, name="source_list"),
+    path("sources/<slug:code>/", sources.source_detail, name="source_detail"),
+]
