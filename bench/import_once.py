@@ -57,6 +57,9 @@ def main(data_dir: Path) -> None:
         "records_per_second": round(records / seconds),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "rss_before_import_mib": round(rss_before / 1024),
+        "peak_rss_mapper_process_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ),
         "per_source": per_source,
     }))
 

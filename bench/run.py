@@ -74,13 +74,15 @@ def main() -> None:
             rows.append((engine, records, result))
             print(json.dumps(result), flush=True)
     lines = [
-        "| engine | records | seconds | records/s | peak RSS (MiB) | RSS before import (MiB) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| engine | records | seconds | records/s | peak RSS (MiB) | RSS before import (MiB) "
+        "| mapper process peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for engine, _, r in rows:
         lines.append(
             f"| {engine} | {r['records']:,} | {r['seconds']} | {r['records_per_second']:,} | "
-            f"{r['peak_rss_mib']} | {r['rss_before_import_mib']} |"
+            f"{r['peak_rss_mib']} | {r['rss_before_import_mib']} | "
+            f"{r['peak_rss_mapper_process_mib']} |"
         )
     table = "\n".join(lines)
     (WORK / "import-results.md").write_text(table + "\n")

@@ -52,7 +52,8 @@ class Customer(models.Model):
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    # History is read by customer id; indexes on its other keys would only slow imports.
+    history = HistoricalRecords(no_db_index=["public_id", "merged_into"])
 
     objects = CustomerQuerySet.as_manager()
 

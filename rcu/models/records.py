@@ -43,7 +43,10 @@ class SourceRecord(models.Model):
     )
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["payload_hash", "last_import_job"])
+    # History is read by record id; indexes on its other keys would only slow imports.
+    history = HistoricalRecords(
+        excluded_fields=["payload_hash", "last_import_job"], no_db_index=["source", "customer"]
+    )
 
     objects = SourceRecordQuerySet.as_manager()
 

@@ -124,6 +124,42 @@ def test_rejected_rows_are_written_to_a_rejects_file(crm_source, tmp_path):
     assert lines[2] == '5;;;expected 12 fields, found 4;"C4;Mme;Tronquée;Ligne"'
 
 
+def test_a_helper_process_maps_big_files_to_the_same_result(crm_source, tmp_path, settings):
+    settings.RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = 1  # every file counts as big
+    output = run_import(write(tmp_path, "crm.csv", MESSY_LINES), batch_size=2)
+
+    assert "created 4, updated 0, unchanged 0, rejected 2" in output
+    assert list(ImportRowError.objects.values_list("line", "field")) == [(4, "ID_CLIENT"), (5, "")]
+    helene = SourceRecord.objects.get(external_id="C1")
+    assert helene.attributes["mobile"] == "+33612345678"
+    assert helene.raw["PRENOM"] == "Hélène"
+
+
+def test_a_resumed_job_maps_only_the_rest_in_the_helper_process(crm_source, tmp_path, settings, monkeypatch):
+    settings.RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = 1
+    path = write(tmp_path, "crm.csv", MESSY_LINES)
+    original = imports_service.records_upsert
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    calls = {"n": 0}
+
+    def second_batch_interrupted(**kwargs):
+        calls["n"] += 1
+        return interrupted(**kwargs) if calls["n"] == 2 else original(**kwargs)
+
+    monkeypatch.setattr(imports_service, "records_upsert", second_batch_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_import(path, batch_size=2)
+    monkeypatch.setattr(imports_service, "records_upsert", original)
+    run_import(path, batch_size=2)
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.SUCCEEDED, 4, 2)
+    assert SourceRecord.objects.count() == 4
+
+
 def test_reimporting_the_same_file_creates_nothing_and_writes_no_history(crm_source, tmp_path):
     path = write(tmp_path, "crm.csv", MESSY_LINES)
     run_import(path)
