@@ -10,8 +10,40 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
+
+import psutil
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and its helper processes together."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    def _run(self, interval: float) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def main(data_dir: Path) -> None:
@@ -38,6 +70,23 @@ def main(data_dir: Path) -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     per_source = {}
+    with PeakMemory() as memory:
+        _import_all(files, sources, per_source, import_job_create, import_job_run)
+    seconds = time.perf_counter() - started
+    records = sum(s["records"] for s in per_source.values())
+    print(json.dumps({
+        "records": records,
+        "stored_records": SourceRecord.objects.count(),
+        "customers": Customer.objects.count(),
+        "seconds": round(seconds, 2),
+        "records_per_second": round(records / seconds),
+        "peak_rss_mib": round(memory.peak / 2**20),
+        "rss_before_import_mib": round(rss_before / 1024),
+        "per_source": per_source,
+    }))
+
+
+def _import_all(files, sources, per_source, import_job_create, import_job_run) -> None:
     for code, path in files.items():
         t0 = time.perf_counter()
         job, _ = import_job_create(source=sources[code], path=path)
@@ -47,21 +96,6 @@ def main(data_dir: Path) -> None:
             "rejected": job.rejected_count,
             "seconds": round(time.perf_counter() - t0, 2),
         }
-    seconds = time.perf_counter() - started
-    records = sum(s["records"] for s in per_source.values())
-    print(json.dumps({
-        "records": records,
-        "stored_records": SourceRecord.objects.count(),
-        "customers": Customer.objects.count(),
-        "seconds": round(seconds, 2),
-        "records_per_second": round(records / seconds),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "rss_before_import_mib": round(rss_before / 1024),
-        "peak_rss_mapper_process_mib": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        ),
-        "per_source": per_source,
-    }))
 
 
 if __name__ == "__main__":
