@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
-from simple_history.utils import update_change_reason
 
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
@@ -49,40 +48,47 @@ def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, b
     for code, label in config.extra_identifiers:
         ExtraIdentifier.objects.update_or_create(code=code, defaults={"label": label})
 
-    source, created = SourceSystem.objects.select_for_update().get_or_create(
-        code=config.code,
-        defaults={"department": department, "name": config.name, "external_id_field": config.external_id_field},
-    )
-    source.name = config.name
-    source.department = department
-    source.trust_rank = config.trust_rank
-    source.default_country = config.default_country
-    source.external_id_field = config.external_id_field
-    source.business_timestamp_field = config.business_timestamp_field
-    source.business_timestamp_format = config.business_timestamp_format
-    source.description = config.description
-    source.active = config.active
-    source._history_user = acting_user
-    source.save()
-    update_change_reason(source, "configured from file")
+    source = SourceSystem.objects.select_for_update().filter(code=config.code).first()
+    created = source is None
+    values = {
+        "name": config.name,
+        "department": department,
+        "trust_rank": config.trust_rank,
+        "default_country": config.default_country,
+        "external_id_field": config.external_id_field,
+        "business_timestamp_field": config.business_timestamp_field,
+        "business_timestamp_format": config.business_timestamp_format,
+        "description": config.description,
+        "active": config.active,
+    }
+    if source is None:
+        source = SourceSystem(code=config.code)
+    changed = created or any(getattr(source, name) != value for name, value in values.items())
+    if changed:  # history gets a row only for a real change
+        for name, value in values.items():
+            setattr(source, name, value)
+        source._history_user = acting_user
+        source._change_reason = "configured from file"
+        source.save()
 
-    kept: list[int] = []
+    existing = {m.attribute: m for m in source.mappings.all()}
     for spec in config.fields:
-        mapping, _ = FieldMapping.objects.update_or_create(
-            source=source,
-            attribute=spec.attribute,
-            defaults={
-                "source_fields": list(spec.source_fields),
-                "position": spec.position,
-                "date_format": spec.date_format,
-                "case": spec.case,
-                "trim": spec.trim,
-                "join_with": spec.join_with,
-                "phone_region": spec.phone_region,
-            },
-        )
-        kept.append(mapping.pk)
-    for stale in source.mappings.exclude(pk__in=kept):
+        values = {
+            "source_fields": list(spec.source_fields),
+            "position": spec.position,
+            "date_format": spec.date_format,
+            "case": spec.case,
+            "trim": spec.trim,
+            "join_with": spec.join_with,
+            "phone_region": spec.phone_region,
+        }
+        mapping = existing.pop(spec.attribute, None) or FieldMapping(source=source, attribute=spec.attribute)
+        if mapping.pk is None or any(getattr(mapping, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(mapping, name, value)
+            mapping._history_user = acting_user
+            mapping.save()
+    for stale in existing.values():  # mappings the document no longer names
         stale._history_user = acting_user
         stale.delete()
 
