@@ -215,6 +215,8 @@ RCU_IMPORT_MAX_STORED_ERRORS = env_int("RCU_IMPORT_MAX_STORED_ERRORS", 10_000)
 RCU_COPY_MIN_ROWS = env_int("RCU_COPY_MIN_ROWS", 50)
 # On PostgreSQL, commit each import batch in the background while the next is mapped.
 RCU_IMPORT_PIPELINE = env_bool("RCU_IMPORT_PIPELINE", True)
+# After an import that created this many records, refresh PostgreSQL's planner statistics.
+RCU_ANALYZE_AFTER_ROWS = env_int("RCU_ANALYZE_AFTER_ROWS", 10_000)
 # Files of at least this many lines are mapped in a helper process, on another core.
 RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = env_int("RCU_IMPORT_MAPPER_PROCESS_MIN_LINES", 20_000)
 

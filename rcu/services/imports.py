@@ -27,7 +27,7 @@ from django.utils import timezone
 from rcu.ingestion.batches import Batch, iter_batches, iter_batches_in_subprocess, relaxed_gc
 from rcu.ingestion.mapping import MappedRow, RowMapper
 from rcu.ingestion.readers import FileFacts, FileRefused, csv_header, inspect_file, jsonl_keys
-from rcu.models import ImportJob, ImportRowError, SourceSystem
+from rcu.models import Customer, ImportJob, ImportRowError, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
 
@@ -205,6 +205,8 @@ def import_job_run(
             logger.exception("could not record why import job #%s stopped", job.pk)
         raise
     _finish(job, ImportJob.Status.SUCCEEDED, "")
+    if job.created_count >= settings.RCU_ANALYZE_AFTER_ROWS:
+        _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
     if progress:
@@ -282,6 +284,18 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
     ):
         return _BackgroundCommitter()
     return _InlineCommitter()
+
+
+def _refresh_planner_statistics() -> None:
+    """After a bulk load, PostgreSQL's planner must learn the new sizes at once.
+
+    Autovacuum would, minutes later; meanwhile searches could pick bad plans.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in (Customer, SourceRecord):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:

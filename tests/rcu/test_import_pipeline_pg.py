@@ -33,6 +33,7 @@ def _file(tmp_path, count: int, *, bad_every: int = 0):
 @pytest.mark.django_db(transaction=True)
 def test_background_commits_store_every_batch_in_order(tmp_path, settings):
     settings.RCU_IMPORT_PIPELINE = True
+    settings.RCU_ANALYZE_AFTER_ROWS = 100
     source = make_source("crm", department="marketing",
                          fields=["first_name", "last_name", "email", "mobile"])
     assert not connection.in_atomic_block
@@ -45,6 +46,9 @@ def test_background_commits_store_every_batch_in_order(tmp_path, settings):
     assert SourceRecord.objects.count() == 245
     assert Customer.objects.count() == 245
     assert list(job.row_errors.values_list("line", flat=True)) == [2, 52, 102, 152, 202]
+    with connection.cursor() as cursor:  # the planner learnt the new table sizes at once
+        cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'rcu_customer'")
+        assert cursor.fetchone()[0] is not None
 
 
 @pytest.mark.django_db(transaction=True)
