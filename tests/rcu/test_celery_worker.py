@@ -44,12 +44,20 @@ def celery_worker_app():
     keys = ("task_always_eager", "broker_url", "result_backend")
     saved = {key: app.conf.get(key) for key in keys}
     app.conf.update(task_always_eager=False, broker_url=BROKER_URL, result_backend=None)
+    _forget_connections()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
                           shutdown_timeout=20):
             yield app
     finally:
         app.conf.update(saved)
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    """Producers are pooled per app: drop them so the next ones use the broker now set."""
+    app.close()
+    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)
