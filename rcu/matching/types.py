@@ -1,0 +1,39 @@
+"""Shapes shared by blocking, comparison and scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One source record as the engine sees it: canonical values and comparison keys.
+
+    `attributes` and `keys` are exactly `SourceRecord.attributes` and `SourceRecord.keys`
+    (see `rcu.normalisation.record.normalise_record`): keys hold comparison forms
+    (folded names, E.164 phones, lower-case e-mail, ISO birth date, expanded address…).
+    """
+
+    id: int
+    source: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+
+# A comparison level: 0 is the strongest agreement, the last level is disagreement;
+# None means a value is missing on either side: no evidence for or against.
+Level = int | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One field comparison of the model: its levels, best first, and how to compare."""
+
+    name: str
+    levels: tuple[str, ...]
+    compare: Callable[[MatchRecord, MatchRecord], Level]
+
+    @property
+    def disagreement(self) -> int:
+        return len(self.levels) - 1
