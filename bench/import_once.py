@@ -6,6 +6,7 @@ Run by `bench.run` in a fresh process per (database, size), so that peak memory
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -30,10 +31,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = me.memory_info().rss
             for child in me.children(recursive=True):
-                try:
+                with contextlib.suppress(psutil.Error):  # it may have just exited
                     total += child.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(interval)
 

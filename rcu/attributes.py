@@ -55,6 +55,3 @@ ATTRIBUTES_BY_NAME: dict[str, Attribute] = {a.name: a for a in CANONICAL_ATTRIBU
 CANONICAL_NAMES: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES)
 ADDRESS_GROUP: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES if a.group == "address")
 
-
-def is_canonical(name: str) -> bool:
-    return name in ATTRIBUTES_BY_NAME

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-import orjson
-
+from rcu.ingestion import jsontext
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
 from rcu.normalisation.record import normalise_record
@@ -66,11 +64,7 @@ def _as_text(value: Any) -> str | None:
 
 def _payload_hash(content: list[Any]) -> str:
     """A fingerprint of everything stored for a record: equal means unchanged."""
-    try:
-        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # an integer beyond 64 bits, say
-        text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
-    return hashlib.sha256(text).hexdigest()
+    return hashlib.sha256(jsontext.dumps(content, sort_keys=True)).hexdigest()
 
 
 _CASES = {"upper": str.upper, "lower": str.lower, "title": str.title}

@@ -63,16 +63,8 @@ class ImportJob(models.Model):
         return f"#{self.pk} {self.file_name}"
 
     @property
-    def processed_count(self) -> int:
-        return self.created_count + self.updated_count + self.unchanged_count + self.rejected_count
-
-    @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
-
-    @property
-    def is_resumable(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.RUNNING, self.Status.INTERRUPTED}
 
     @property
     def progress_percent(self) -> int | None:

@@ -7,11 +7,6 @@ from simple_history.models import HistoricalRecords
 from rcu.models.sources import SourceSystem
 
 
-class SourceRecordQuerySet(models.QuerySet["SourceRecord"]):
-    def for_sources(self, source_ids) -> SourceRecordQuerySet:
-        return self.filter(source_id__in=source_ids)
-
-
 class SourceRecord(models.Model):
     """One customer as one source knows it.
 
@@ -47,8 +42,6 @@ class SourceRecord(models.Model):
     history = HistoricalRecords(
         excluded_fields=["payload_hash", "last_import_job"], no_db_index=["source", "customer"]
     )
-
-    objects = SourceRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["source", "external_id"]

@@ -10,24 +10,16 @@ auto timestamps, and a "+" history row per object with user and reason.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-import orjson
 from django.db import connection, models
 
+from rcu.ingestion import jsontext
+
 _AUTO, _JSON, _PLAIN = 0, 1, 2
-
-
-def dumps(value: Any) -> str:
-    """JSON text for a JSON column: orjson's speed, the standard library's reach."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # e.g. an integer beyond 64 bits in a JSON Lines payload
-        return json.dumps(value, ensure_ascii=False)
 
 
 @cache
@@ -55,7 +47,7 @@ def _prepared(steps, row: dict[str, Any], now: datetime) -> dict[str, Any]:
         if value is _MISSING:
             value = now if kind == _AUTO else field.get_default()
         if kind == _JSON and value is not None:
-            value = dumps(value)
+            value = jsontext.dumps(value).decode()
         values[attname] = value
     return values
 
