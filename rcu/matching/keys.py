@@ -1,0 +1,78 @@
+"""Blocking keys: short strings two records must share to be compared at all.
+
+Each record gets several keys of different kinds, so a duplicate missed by one (an
+e-mail typo) is still caught by another (same phonetic surname and birth year). Every
+key starts with its kind and a colon; kinds never collide:
+
+- ``em:<email>``: the normalised address.
+- ``ph:<e164>``: every phone number, landline or mobile column alike, since sources
+  disagree about which column a number belongs in.
+- ``nb:<phonetic last name>:<birth year>``.
+- ``np:<phonetic last name>:<postcode>``.
+- ``nt:<phonetic name>:<phonetic name>``: the phonetic codes of first and last name in
+  sorted order, so swapped first and last names meet.
+- ``bd:<birth date>:<first-name initial>``: also emitted for the date with day and month
+  swapped when that is another valid date, so a day/month inversion meets the truth.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rcu.matching.phonetic import phonetic_key
+from rcu.matching.types import MatchRecord
+
+_PHONE_ATTRIBUTES = ("phone", "mobile")
+
+
+def key_kind(key: str) -> str:
+    """The kind of a blocking key: "em", "ph", "nb", "np", "nt" or "bd"."""
+    return key.partition(":")[0]
+
+
+def swapped_day_month(iso_date: str) -> str | None:
+    """The date with day and month swapped ("1980-04-03" → "1980-03-04"); None when
+    that is the same date or no date at all."""
+    year, month, day = iso_date[:4], iso_date[5:7], iso_date[8:10]
+    if month == day or len(iso_date) != 10:
+        return None
+    try:
+        return date(int(year), int(day), int(month)).isoformat()
+    except ValueError:
+        return None
+
+
+def blocking_keys(record: MatchRecord) -> set[str]:
+    """Every blocking key of one record; a key whose parts are missing is skipped."""
+    keys = record.keys
+    blocking: set[str] = set()
+
+    email = keys.get("email")
+    if email:
+        blocking.add(f"em:{email}")
+    for attribute in _PHONE_ATTRIBUTES:
+        number = keys.get(attribute)
+        if number:
+            blocking.add(f"ph:{number}")
+
+    first = phonetic_key(keys.get("first_name", ""))
+    last = phonetic_key(keys.get("last_name", ""))
+    birth_date = keys.get("birth_date", "")
+    if last:
+        if birth_date:
+            blocking.add(f"nb:{last}:{birth_date[:4]}")
+        postcode = keys.get("postcode")
+        if postcode:
+            blocking.add(f"np:{last}:{postcode}")
+        if first:
+            low, high = sorted((first, last))
+            blocking.add(f"nt:{low}:{high}")
+
+    first_key = keys.get("first_name")
+    if birth_date and first_key:
+        initial = first_key[0]
+        blocking.add(f"bd:{birth_date}:{initial}")
+        swapped = swapped_day_month(birth_date)
+        if swapped:
+            blocking.add(f"bd:{swapped}:{initial}")
+    return blocking
