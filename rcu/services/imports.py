@@ -287,15 +287,16 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
 
 
 def _refresh_planner_statistics() -> None:
-    """After a bulk load, PostgreSQL's planner must learn the new sizes at once.
+    """After a bulk load, PostgreSQL must learn the new sizes and visibility at once.
 
-    Autovacuum would, minutes later; meanwhile searches could pick bad plans.
+    Autovacuum would, minutes later; meanwhile searches could pick bad plans and counts
+    could not use index-only scans (about 3 s for 1M rows, against seconds per page).
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
         for model in (Customer, SourceRecord):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:
