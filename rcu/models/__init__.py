@@ -3,6 +3,7 @@ from rcu.models.departments import Department
 from rcu.models.imports import ImportJob, ImportRowError
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
+from rcu.models.stats import SourceStats
 
 __all__ = [
     "Customer",
@@ -13,5 +14,6 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "SourceRecord",
+    "SourceStats",
     "SourceSystem",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from rcu.ingestion.mapping import RowRejection
@@ -25,51 +25,37 @@ from rcu.ingestion.readers import (
     iter_rows,
     jsonl_keys,
 )
-from rcu.models import Customer, ExtraIdentifier, ImportJob, SourceRecord, SourceSystem
+from rcu.models import Customer, ExtraIdentifier, ImportJob, SourceStats, SourceSystem
+from rcu.selectors.customers import VIEW_ALL as VIEW_ALL_CUSTOMERS
 from rcu.selectors.customers import customers_visible_to
 from rcu.selectors.imports import import_jobs_visible_to
 from rcu.selectors.records import records_visible_to
 from rcu.selectors.sources import source_row_mapper, sources_for_user
 
 
-def _count_per_source(records: QuerySet[SourceRecord], expression) -> Subquery:
-    """A correlated count over the source's records (one number per source row).
-
-    Subqueries, not joins: two Count() over joins would multiply each other.
-    """
-    return Coalesce(
-        Subquery(
-            records.filter(source=OuterRef("pk"))
-            .order_by()
-            .values("source")
-            .annotate(n=expression)
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def sources_with_counts(user) -> QuerySet[SourceSystem]:
-    """Visible sources with their record count, linked customer count and last import."""
-    records = SourceRecord.objects.all()
+    """Visible sources with their record count, linked customer count and last import.
+
+    Counts come from `SourceStats`, kept by the writes: no counting on page views.
+    """
     last_job = ImportJob.objects.filter(source=OuterRef("pk")).order_by("-created_at", "-id")
     return sources_for_user(user).annotate(
-        record_count=_count_per_source(records, Count("pk")),
-        customer_count=_count_per_source(
-            records.filter(customer__isnull=False), Count("customer", distinct=True)
-        ),
+        record_count=Coalesce(F("stats__record_count"), Value(0)),
+        customer_count=Coalesce(F("stats__customer_count"), Value(0)),
         last_import_at=Subquery(last_job.values("created_at")[:1]),
         last_import_status=Subquery(last_job.values("status")[:1]),
     )
 
 
-def dashboard_counts(user) -> dict[str, int]:
-    """The totals the home page shows, within what the person may see."""
-    return {
-        "customers": customers_visible_to(user).count(),
-        "records": records_visible_to(user).count(),
-    }
+def dashboard_counts(user, sources) -> dict[str, int | None]:
+    """The totals the home page shows, within what the person may see.
+
+    Records add up over the visible sources. Customers are counted only for people
+    who see them all (an index-only count); for a department, a customer known to
+    two of its sources would count twice, so the page shows per-source counts.
+    """
+    customers = customers_visible_to(user).count() if user.has_perm(VIEW_ALL_CUSTOMERS) else None
+    return {"customers": customers, "records": sum(s.record_count for s in sources)}
 
 
 def latest_import_jobs(user, *, limit: int = 5, source: SourceSystem | None = None) -> list[ImportJob]:
@@ -113,10 +99,10 @@ def customer_public_ids(pks) -> dict[int, uuid.UUID]:
 
 
 def source_record_counts(source: SourceSystem) -> dict[str, int]:
-    counts = SourceRecord.objects.filter(source=source).aggregate(
-        records=Count("pk"), customers=Count("customer", distinct=True)
-    )
-    return {"records": counts["records"] or 0, "customers": counts["customers"] or 0}
+    stats = SourceStats.objects.filter(source=source).first()
+    if stats is None:
+        return {"records": 0, "customers": 0}
+    return {"records": stats.record_count, "customers": stats.customer_count}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from rcu.ingestion.readers import FileFacts, FileRefused, csv_header, inspect_fi
 from rcu.models import Customer, ImportJob, ImportRowError, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
+from rcu.services.stats import source_stats_recount
 
 ProgressCallback = Callable[[ImportJob], None]
 logger = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ def import_job_run(
             logger.exception("could not record why import job #%s stopped", job.pk)
         raise
     _finish(job, ImportJob.Status.SUCCEEDED, "")
+    source_stats_recount(source_ids=[source.pk])  # exact again, whatever ran meanwhile
     if job.created_count >= settings.RCU_ANALYZE_AFTER_ROWS:
         _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""

@@ -20,6 +20,7 @@ from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
+from rcu.services.stats import source_stats_add_new_records
 from rcu.survivorship import RecordView, golden_values
 
 _RECORD_UPDATE_FIELDS = [
@@ -168,6 +169,7 @@ def records_upsert(
                                      acting_user=acting_user, reason=reason)
         result.created += len(ids)
         result.record_ids.update(ids)
+        source_stats_add_new_records(source=source, created=len(ids))
 
     if changed_records:
         bulk_update_with_history(

@@ -12,9 +12,10 @@ from rcu.selectors.ui import dashboard_counts, latest_import_jobs, sources_with_
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Dashboard: what the person may see, per source, and the latest imports."""
+    sources = list(sources_with_counts(request.user))
     context = {
-        "counts": dashboard_counts(request.user),
-        "sources": list(sources_with_counts(request.user)),
+        "counts": dashboard_counts(request.user, sources),
+        "sources": sources,
         "jobs": latest_import_jobs(request.user, limit=8),
     }
     return render(request, "rcu/home.html", context)

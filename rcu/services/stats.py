@@ -1,0 +1,48 @@
+"""Keeping `SourceStats` right: increments inside the writes, recounts after imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, F
+from django.utils import timezone
+
+from rcu.models import SourceRecord, SourceStats, SourceSystem
+
+
+def source_stats_add_new_records(*, source: SourceSystem, created: int) -> None:
+    """New records each start their own golden customer: both counts grow alike.
+
+    Call it in the transaction that created them. Writes that link records to other
+    customers (matching, merges) recount the sources they touch instead.
+    """
+    if not created:
+        return
+    updated = SourceStats.objects.filter(pk=source.pk).update(
+        record_count=F("record_count") + created, customer_count=F("customer_count") + created
+    )
+    if not updated:
+        source_stats_recount(source_ids=[source.pk])
+
+
+def source_stats_recount(*, source_ids: Iterable[int]) -> None:
+    """Rebuild the counts of these sources from their records (one grouped query)."""
+    ids = list(source_ids)
+    counts = {
+        row["source_id"]: row
+        for row in SourceRecord.objects.filter(source_id__in=ids)
+        .values("source_id")
+        .annotate(records=Count("id"), customers=Count("customer_id", distinct=True))
+        .order_by()
+    }
+    now = timezone.now()
+    for source_id in ids:
+        row = counts.get(source_id, {})
+        SourceStats.objects.update_or_create(
+            source_id=source_id,
+            defaults={
+                "record_count": row.get("records", 0),
+                "customer_count": row.get("customers", 0),
+                "counted_at": now,
+            },
+        )
