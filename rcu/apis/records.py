@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 from rcu import hooks
 from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.schema import BAD_FILTER, NOT_AUTHENTICATED, NOT_FOUND
-from rcu.apis.selectors import record_get_for_user, record_list
+from rcu.apis.selectors import record_list
 from rcu.apis.serializers import RecordSerializer
+from rcu.selectors.records import record_get_for_user
 
 RECORD_FILTERS = [
     OpenApiParameter("source", OpenApiTypes.STR, description="Source code, e.g. `crm`."),

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django_filters import FilterSet
 from django_filters.utils import translate_validation
 
@@ -21,7 +20,11 @@ from rcu.apis.filters import CustomerFilter, ImportJobFilter, RecordFilter
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.customers import customer_get_for_user
 from rcu.selectors.imports import import_jobs_visible_to
-from rcu.selectors.records import customer_records_for_user, records_visible_to
+from rcu.selectors.records import (
+    customer_records_for_user,
+    provenance_for_user,
+    records_visible_to,
+)
 from rcu.selectors.sources import INGEST, sources_for_user
 
 
@@ -60,32 +63,18 @@ def customer_detail_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
     """
     customer = customer_get_for_user(user=user, public_id=public_id)
     records, hidden = customer_records_for_user(user=user, customer=customer)
-    visible_refs = {(r.source.code, r.external_id) for r in records}
-    provenance: dict[str, dict[str, Any]] = {}
-    for attribute, origin in (customer.provenance or {}).items():
-        origin = dict(origin)
-        if (origin.get("source"), origin.get("external_id")) not in visible_refs:
-            origin["external_id"] = None
-        provenance[attribute] = origin
     customer.visible_records = records
     customer.hidden_records = hidden
     customer.merged_from = list(
         Customer.objects.filter(merged_into=customer).order_by("pk").values_list("public_id", flat=True)
     )
-    customer.visible_provenance = provenance
+    customer.visible_provenance = provenance_for_user(customer.provenance, visible_records=records)
     return customer
 
 
 def record_list(*, user, filters: Mapping[str, Any]) -> QuerySet[SourceRecord]:
     records = records_visible_to(user).select_related("customer")
     return _filtered(RecordFilter(filters, queryset=records))
-
-
-def record_get_for_user(*, user, pk: int) -> SourceRecord:
-    record = records_visible_to(user).select_related("customer").filter(pk=pk).first()
-    if record is None:
-        raise Http404("No such record")
-    return record
 
 
 def import_job_list(*, user, filters: Mapping[str, Any]) -> QuerySet[ImportJob]:

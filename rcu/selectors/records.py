@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.db.models import QuerySet
+from django.http import Http404
 
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.sources import sources_for_user
@@ -15,6 +19,28 @@ def records_visible_to(user) -> QuerySet[SourceRecord]:
     if user.has_perm(VIEW_ALL):
         return records
     return records.filter(source__in=sources_for_user(user))
+
+
+def record_get_for_user(*, user, pk: int) -> SourceRecord:
+    record = records_visible_to(user).select_related("customer").filter(pk=pk).first()
+    if record is None:
+        raise Http404("No such record")
+    return record
+
+
+def provenance_for_user(
+    provenance: Mapping[str, Mapping[str, Any]], *, visible_records: Iterable[SourceRecord]
+) -> dict[str, dict[str, Any]]:
+    """The provenance a person may read: a value from a record of another department
+    keeps its source and rule, but not that record's external id."""
+    visible = {(r.source.code, r.external_id) for r in visible_records}
+    shown: dict[str, dict[str, Any]] = {}
+    for attribute, origin in (provenance or {}).items():
+        origin = dict(origin)
+        if (origin.get("source"), origin.get("external_id")) not in visible:
+            origin["external_id"] = None
+        shown[attribute] = origin
+    return shown
 
 
 def customer_records_for_user(*, user, customer: Customer) -> tuple[list[SourceRecord], int]:

@@ -20,7 +20,7 @@ from rcu.forms import CustomerSearchForm
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.customers import customer_get_for_user, customer_search
 from rcu.selectors.history import TimelineEntry, customer_timeline
-from rcu.selectors.records import customer_records_for_user
+from rcu.selectors.records import customer_records_for_user, provenance_for_user
 from rcu.selectors.ui import (
     customer_public_ids,
     customers_with_visible_records,
@@ -126,37 +126,37 @@ def _why(provenance: dict | None, *, names: dict[str, str], visible: dict[tuple[
     if not provenance:
         return None
     code = provenance.get("source") or ""
-    external_id = provenance.get("external_id") or ""
-    record = visible.get((code, external_id))
+    external_id = provenance.get("external_id")  # None for another department's record
+    record = visible.get((code, external_id)) if external_id else None
     return Why(
         source_code=code,
         source_name=names.get(code, code),
-        external_id=external_id if record is not None else None,
+        external_id=external_id,
         record_id=record.pk if record is not None else None,
         rule=provenance.get("rule") or "",
         business_ts=_parse_ts(provenance.get("business_ts")),
     )
 
 
-def _golden_rows(customer: Customer, *, names, visible) -> list[GoldenRow]:
+def _golden_rows(customer: Customer, *, provenance, names, visible) -> list[GoldenRow]:
     return [
         GoldenRow(
             name=attribute.name,
             label=str(attribute.label),
             value=getattr(customer, attribute.name),
-            why=_why(customer.provenance.get(attribute.name), names=names, visible=visible),
+            why=_why(provenance.get(attribute.name), names=names, visible=visible),
         )
         for attribute in CANONICAL_ATTRIBUTES
     ]
 
 
-def _extra_rows(customer: Customer, *, labels, names, visible) -> list[GoldenRow]:
+def _extra_rows(customer: Customer, *, provenance, labels, names, visible) -> list[GoldenRow]:
     return [
         GoldenRow(
             name=code,
             label=labels.get(code, code),
             value=value,
-            why=_why(customer.provenance.get(code), names=names, visible=visible),
+            why=_why(provenance.get(code), names=names, visible=visible),
         )
         for code, value in sorted(customer.extra_identifiers.items())
     ]
@@ -276,10 +276,13 @@ def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     labels = extra_identifier_labels()
     names = source_names_by_code()
     visible = {(r.source.code, r.external_id): r for r in records}
+    provenance = provenance_for_user(customer.provenance, visible_records=records)
     context = {
         "customer": customer,
-        "golden_rows": _golden_rows(customer, names=names, visible=visible),
-        "extra_rows": _extra_rows(customer, labels=labels, names=names, visible=visible),
+        "golden_rows": _golden_rows(customer, provenance=provenance, names=names, visible=visible),
+        "extra_rows": _extra_rows(
+            customer, provenance=provenance, labels=labels, names=names, visible=visible
+        ),
         "cards": [_record_card(r, labels) for r in records],
         "hidden_count": hidden_count,
         "timeline": _timeline(customer, records, labels, names),
