@@ -8,14 +8,36 @@ in registration order: no hidden signal chains.
 Hooks:
 - ``personal_data_read(user, customers, purpose)``: a person read customers'
   personal data (a customer page, an API read, an export). The GDPR access log listens.
+- ``review_pairs_found(record_ids, review_pairs)``: matching re-clustered the records
+  `record_ids` (already written); `review_pairs` (`ReviewPair`s) are the grey-zone
+  pairs between different customers among them, one per pair of customers.
+  Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
+  the open ones among these records that are no longer proposed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-_receivers: dict[str, list[Callable[..., Any]]] = {"personal_data_read": []}
+_receivers: dict[str, list[Callable[..., Any]]] = {
+    "personal_data_read": [],
+    "review_pairs_found": [],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPair:
+    """A grey-zone pair of source records (a < b) in two different customers."""
+
+    record_a: int
+    record_b: int
+    probability: float
+    weight: float
+    levels: str
+    explanation: dict
+    source_ids: frozenset[int]  # the sources of every record of both customers
 
 
 def register(hook: str, receiver: Callable[..., Any]) -> None:
@@ -31,3 +53,9 @@ def personal_data_read(*, user: Any, customers: Iterable[Any], purpose: str) -> 
         return
     for receiver in _receivers["personal_data_read"]:
         receiver(user=user, customers=customers, purpose=purpose)
+
+
+def review_pairs_found(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]) -> None:
+    record_ids = list(record_ids)
+    for receiver in _receivers["review_pairs_found"]:
+        receiver(record_ids=record_ids, review_pairs=review_pairs)

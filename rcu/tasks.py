@@ -27,3 +27,57 @@ def import_job_execute(self, job_id: int) -> str:
         job = import_job_run(job=job)
     job.refresh_from_db(fields=["status"])
     return job.status
+
+
+_RETRY = dict(
+    bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True
+)
+
+
+@shared_task(**_RETRY)
+def match_run_prepare_task(self, run_id: int) -> str:
+    """First step of a matching run; queues its partitions."""
+    from rcu.models import MatchRun
+    from rcu.services.matching.batch import match_run_fail, match_run_prepare
+
+    run = MatchRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return "missing"
+    try:
+        return match_run_prepare(run=run).status
+    except OperationalError:
+        raise
+    except Exception as error:
+        match_run_fail(run_id=run_id, message=f"prepare: {error!r}")
+        raise
+
+
+@shared_task(**_RETRY)
+def match_run_partition_task(self, run_id: int, index: int) -> bool:
+    """Score one partition; the last partition to finish queues the clustering."""
+    from rcu.services.matching.batch import match_run_fail, match_run_score_partition
+
+    try:
+        last = match_run_score_partition(run_id=run_id, index=index)
+    except OperationalError:
+        raise
+    except Exception as error:
+        match_run_fail(run_id=run_id, message=f"partition {index}: {error!r}")
+        raise
+    if last:
+        match_run_finalize_task.delay(run_id)
+    return last
+
+
+@shared_task(**_RETRY)
+def match_run_finalize_task(self, run_id: int) -> str:
+    """Cluster and apply a run whose partitions are all scored (once, whoever calls)."""
+    from rcu.services.matching.batch import match_run_fail, match_run_finalize
+
+    try:
+        return match_run_finalize(run_id=run_id).status
+    except OperationalError:
+        raise
+    except Exception as error:
+        match_run_fail(run_id=run_id, message=f"clustering: {error!r}")
+        raise

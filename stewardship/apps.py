@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class StewardshipConfig(AppConfig):
     name = "stewardship"
     verbose_name = _("Stewardship")
+
+    def ready(self) -> None:
+        from rcu import hooks
+        from stewardship.services import candidates_sync
+
+        hooks.register("review_pairs_found", candidates_sync)

@@ -18,7 +18,7 @@ from django_filters.utils import translate_validation
 
 from rcu.apis.filters import CustomerFilter, ImportJobFilter, RecordFilter
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
-from rcu.selectors.customers import customer_get_for_user
+from rcu.selectors.customers import customer_get_for_user, customers_visible_to
 from rcu.selectors.imports import import_jobs_visible_to
 from rcu.selectors.records import (
     customer_records_for_user,
@@ -26,6 +26,8 @@ from rcu.selectors.records import (
     records_visible_to,
 )
 from rcu.selectors.sources import INGEST, sources_for_user
+from rcu.services.matching.context import match_context
+from rcu.services.matching.realtime import match_search
 
 
 def _filtered(filterset: FilterSet) -> QuerySet:
@@ -70,6 +72,37 @@ def customer_detail_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
     )
     customer.visible_provenance = provenance_for_user(customer.provenance, visible_records=records)
     return customer
+
+
+def customers_matching_for_user(*, user, values: Mapping[str, str], limit: int) -> list[dict]:
+    """Search before create, limited to the customers the person may see, each with
+    `visible_records`: [{"customer", "probability", "band", "explanation"}]."""
+    visible = customers_visible_to(user)
+    hits = match_search(
+        values={k: v for k, v in values.items() if v},
+        default_region=(values.get("country") or "FR").upper()[:2],
+        limit=limit,
+        customer_ids_allowed=lambda ids: visible.filter(pk__in=ids).values_list("pk", flat=True),
+    )
+    visible_records = records_visible_to(user).order_by(
+        "source__trust_rank", "source__code", "external_id"
+    )
+    customers = Customer.objects.prefetch_related(
+        Prefetch("records", queryset=visible_records, to_attr="visible_records")
+    ).in_bulk([hit.customer_id for hit in hits])
+    context = match_context()
+    return [
+        {
+            "customer": customers[hit.customer_id],
+            "probability": hit.score.probability,
+            "band": "auto_link"
+            if hit.score.probability >= context.auto_link and hit.explanation["link_guard"] is None
+            else "review",
+            "explanation": hit.explanation,
+        }
+        for hit in hits
+        if hit.customer_id in customers
+    ]
 
 
 def record_list(*, user, filters: Mapping[str, Any]) -> QuerySet[SourceRecord]:

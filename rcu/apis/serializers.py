@@ -9,6 +9,7 @@ from rcu.models import Customer, Department, FieldMapping, ImportJob, SourceReco
 from rcu.survivorship import RULES
 
 INGEST_STATUSES = ("created", "updated", "unchanged")
+MATCH_DECISIONS = ("linked", "new", "candidate")
 
 
 # --- Errors -----------------------------------------------------------------
@@ -108,6 +109,33 @@ class RecordRefSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "external_id"]
 
 
+class ContributionSerializer(serializers.Serializer):
+    comparison = serializers.CharField()
+    level = serializers.CharField(allow_null=True, help_text="Null: a value is missing on a side.")
+    weight = serializers.FloatField(help_text="log2(m/u) of the level; 0 when missing.")
+
+
+class ExplanationSerializer(serializers.Serializer):
+    probability = serializers.FloatField()
+    total_weight = serializers.FloatField(help_text="prior_weight + Σ contributions, exactly.")
+    prior_weight = serializers.FloatField()
+    link_guard = serializers.CharField(
+        allow_null=True,
+        help_text="Why the pair may not be linked without a steward whatever its score "
+        "(contradiction:<comparisons> or no_identifying_evidence); null when it may.",
+    )
+    contributions = ContributionSerializer(many=True)
+
+
+class MatchOutcomeSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=MATCH_DECISIONS,
+        help_text="linked: joined a customer; candidate: awaits a steward; new: no match.",
+    )
+    probability = serializers.FloatField(allow_null=True, help_text="Its best pair's probability.")
+    explanation = ExplanationSerializer(allow_null=True, help_text="Its best pair, explained.")
+
+
 class IngestOutcomeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=INGEST_STATUSES)
     source = serializers.CharField(source="record.source.code")
@@ -118,6 +146,9 @@ class IngestOutcomeSerializer(serializers.Serializer):
     )
     quality_flags = serializers.ListField(source="record.quality_flags", child=serializers.CharField())
     attributes = serializers.DictField(source="record.attributes", child=serializers.CharField())
+    match = MatchOutcomeSerializer(
+        allow_null=True, help_text="What matching decided; null when the record did not change."
+    )
 
 
 # --- Customers ----------------------------------------------------------------
@@ -189,3 +220,39 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8 or Windows-1252, ; or ,) or JSON Lines.")
+
+
+# --- Search before create -----------------------------------------------------
+
+
+class MatchRequestSerializer(serializers.Serializer):
+    """An unsaved record, in canonical attributes: what a call centre or a web form has."""
+
+    civility = serializers.CharField(required=False, allow_blank=True)
+    first_name = serializers.CharField(required=False, allow_blank=True)
+    last_name = serializers.CharField(required=False, allow_blank=True)
+    birth_date = serializers.CharField(required=False, allow_blank=True, help_text="ISO 8601 or dd/mm/yyyy.")
+    email = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    mobile = serializers.CharField(required=False, allow_blank=True)
+    address_line1 = serializers.CharField(required=False, allow_blank=True)
+    address_line2 = serializers.CharField(required=False, allow_blank=True)
+    postcode = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField(required=False, allow_blank=True)
+    country = serializers.CharField(required=False, allow_blank=True, help_text="Default FR.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
+
+    def validate(self, data):
+        if not any(v for k, v in data.items() if k != "limit"):
+            raise serializers.ValidationError("Give at least one attribute to search with.")
+        return data
+
+
+class MatchHitSerializer(serializers.Serializer):
+    customer = CustomerSerializer()
+    probability = serializers.FloatField()
+    band = serializers.ChoiceField(
+        choices=("auto_link", "review"),
+        help_text="auto_link: above the auto-link threshold and nothing stops a link.",
+    )
+    explanation = ExplanationSerializer()

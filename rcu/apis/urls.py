@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from rcu.apis.customers import CustomerDetailApi, CustomerListApi
 from rcu.apis.imports import ImportJobDetailApi, ImportJobListApi
+from rcu.apis.matching import MatchSearchApi
 from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.records import RecordDetailApi, RecordListApi
 from rcu.apis.sources import (
@@ -28,6 +29,7 @@ v1_patterns = [
     path("customers/<str:public_id>/", CustomerDetailApi.as_view(), name="api-v1-customer-detail"),
     path("records/", RecordListApi.as_view(), name="api-v1-record-list"),
     path("records/<int:id>/", RecordDetailApi.as_view(), name="api-v1-record-detail"),
+    path("match/", MatchSearchApi.as_view(), name="api-v1-match"),
     path("imports/", ImportJobListApi.as_view(), name="api-v1-import-list"),
     path("imports/<int:id>/", ImportJobDetailApi.as_view(), name="api-v1-import-detail"),
 ]

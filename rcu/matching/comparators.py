@@ -10,7 +10,7 @@ from __future__ import annotations
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
-from rcu.matching.keys import swapped_day_month
+from rcu.matching.keys import NOT_IDENTIFIERS, swapped_day_month
 from rcu.matching.types import Comparison, Level, MatchRecord
 
 JARO_WINKLER_HIGH = 0.92
@@ -242,6 +242,25 @@ def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
     return 3
 
 
+def identifiers(record: MatchRecord) -> dict[str, str]:
+    """The record's extra identifiers, by code."""
+    return {name: value for name, value in record.keys.items() if name not in NOT_IDENTIFIERS}
+
+
+def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
+    """Extra identifiers of the same kind: one equal is agreement; all different is
+    disagreement (two loyalty cards are two people, or one person's two cards: the
+    model learns how often). No identifier of a common kind: no evidence."""
+    x = identifiers(a)
+    if not x:
+        return None
+    y = identifiers(b)
+    common = x.keys() & y.keys()
+    if not common:
+        return None
+    return 0 if any(x[code] == y[code] for code in common) else 1
+
+
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "first_name",
@@ -268,7 +287,30 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("same_postcode", "same_city", "same_department", "different"),
         compare_postcode_city,
     ),
+    Comparison("identifiers", ("same", "different"), compare_identifiers),
 )
+
+# What an automatic link needs beyond a high probability. Naive Bayes adds up evidence
+# that is not independent: relatives share a surname, an address and a landline, and
+# namesakes a name and a town. So a pair is only linked without a steward when it
+# agrees on something personal (one of IDENTIFYING_EVIDENCE, every comparison of it at
+# one of the levels given) and contradicts nothing that tells people apart
+# (CONTRADICTING_LEVELS); otherwise it goes to review, however high its score.
+_CLOSE_FIRST_NAME = frozenset({"exact", "jaro_winkler_high"})
+IDENTIFYING_EVIDENCE: tuple[dict[str, frozenset[str]], ...] = (
+    {"birth_date": frozenset({"exact", "day_month_swapped", "one_typo"})},
+    {"email": frozenset({"exact"})},
+    {"phone": frozenset({"exact"})},
+    {"identifiers": frozenset({"same"})},
+    # The same first name at the same address: a person, or a son named after his
+    # father with neither birth date known.
+    {"first_name": _CLOSE_FIRST_NAME, "address": frozenset({"exact", "token_set_high"})},
+)
+CONTRADICTING_LEVELS: dict[str, frozenset[str]] = {
+    "first_name": frozenset({"different"}),
+    "birth_date": frozenset({"different", "same_year"}),
+    "identifiers": frozenset({"different"}),
+}
 
 
 def compare_pair(a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:

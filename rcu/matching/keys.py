@@ -13,20 +13,36 @@ key starts with its kind and a colon; kinds never collide:
   sorted order, so swapped first and last names meet.
 - ``bd:<birth date>:<first-name initial>``: also emitted for the date with day and month
   swapped when that is another valid date, so a day/month inversion meets the truth.
+- ``id:<code>:<value>``: every extra identifier (loyalty card, customer number…).
+- ``lc:<phonetic last name>:<city>`` and ``fc:<phonetic first name>:<city>``, and
+  ``fp:<phonetic first name>:<postcode>``: a typo in one name, or a record that knows
+  its town but not its postcode, still meets its duplicates.
+- ``el:<e-mail local part>``: the mailbox name without dots, dashes, underscores and
+  digits, when at least six letters long: a person changing providers keeps it.
 """
 
 from __future__ import annotations
 
+import re
+import zlib
 from datetime import date
 
 from rcu.matching.phonetic import phonetic_key
 from rcu.matching.types import MatchRecord
 
 _PHONE_ATTRIBUTES = ("phone", "mobile")
+_LOCAL_PART_NOISE = re.compile(r"[0-9._\-]")
+# Comparison keys that are not identifiers: every other key of `MatchRecord.keys` is an
+# extra identifier declared by an administrator (loyalty card, customer number…).
+NOT_IDENTIFIERS = frozenset(
+    {"civility", "first_name", "last_name", "birth_date", "email", "phone", "mobile",
+     "address", "postcode", "city", "country"}
+)
 
 
 def key_kind(key: str) -> str:
-    """The kind of a blocking key: "em", "ph", "nb", "np", "nt" or "bd"."""
+    """The kind of a blocking key: "em", "ph", "nb", "np", "nt", "bd", "id", "lc", "fc",
+    "fp" or "el"."""
     return key.partition(":")[0]
 
 
@@ -75,4 +91,29 @@ def blocking_keys(record: MatchRecord) -> set[str]:
         swapped = swapped_day_month(birth_date)
         if swapped:
             blocking.add(f"bd:{swapped}:{initial}")
+    city = keys.get("city")
+    if city:
+        if last:
+            blocking.add(f"lc:{last}:{city}")
+        if first:
+            blocking.add(f"fc:{first}:{city}")
+    postcode = keys.get("postcode")
+    if postcode and first:
+        blocking.add(f"fp:{first}:{postcode}")
+    if email:
+        local = _LOCAL_PART_NOISE.sub("", email.partition("@")[0].partition("+")[0])
+        if len(local) >= 6:
+            blocking.add(f"el:{local}")
+    for name, value in keys.items():
+        if name not in NOT_IDENTIFIERS and value:
+            blocking.add(f"id:{name}:{value}")
     return blocking
+
+
+BUCKETS = 4096
+
+
+def key_bucket(key: str) -> int:
+    """A stable hash of a blocking key in [0, BUCKETS): batch runs split the keys into
+    partitions of buckets, and one key's records always fall in the same one."""
+    return zlib.crc32(key.encode()) % BUCKETS

@@ -1,6 +1,16 @@
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
 from rcu.models.imports import ImportJob, ImportRowError
+from rcu.models.matching import (
+    GenericValue,
+    MatchKey,
+    MatchPair,
+    MatchRun,
+    MatchRunPartition,
+    MatchSettings,
+    PairDecision,
+    PendingMatch,
+)
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
@@ -11,8 +21,16 @@ __all__ = [
     "Department",
     "ExtraIdentifier",
     "FieldMapping",
+    "GenericValue",
     "ImportJob",
     "ImportRowError",
+    "MatchKey",
+    "MatchPair",
+    "MatchRun",
+    "MatchRunPartition",
+    "MatchSettings",
+    "PairDecision",
+    "PendingMatch",
     "SourceRecord",
     "SourceStats",
     "SourceSystem",

@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from simple_history.utils import bulk_update_with_history
+from django.utils import timezone
 
 from rcu.attributes import CANONICAL_NAMES
 from rcu.models import Customer, SourceRecord
+from rcu.services.history_sql import rows_update_with_history
 from rcu.survivorship import Golden, RecordView, golden_values
 
 GOLDEN_FIELDS = [
@@ -78,14 +79,20 @@ def customers_recompute(
         return 0
     customers = list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     views = record_views_by_customer(ids)
-    changed = []
+    changed: dict[int, dict[str, Any]] = {}
     for customer in customers:
         golden = golden_values(views.get(customer.pk, []), pinned=customer.pinned)
         if customer_apply_golden(customer, golden):
-            changed.append(customer)
+            changed[customer.pk] = {
+                Customer._meta.get_field(name).attname: getattr(customer, name)
+                for name in GOLDEN_FIELDS
+            }
     if changed:
-        bulk_update_with_history(
-            changed, Customer, [*GOLDEN_FIELDS, "updated_at"],
-            default_user=acting_user, default_change_reason=reason,
+        rows_update_with_history(
+            model=Customer, values=changed,
+            fields=[Customer._meta.get_field(name).attname for name in GOLDEN_FIELDS],
+            now=timezone.now(),
+            acting_user_id=acting_user.pk if getattr(acting_user, "is_authenticated", False) else None,
+            reason=reason,
         )
     return len(changed)

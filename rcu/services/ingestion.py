@@ -20,6 +20,8 @@ from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
+from rcu.services.matching.keys import match_keys_write
+from rcu.services.matching.realtime import MatchOutcome, records_match
 from rcu.services.stats import source_stats_add_new_records
 from rcu.survivorship import RecordView, golden_values
 
@@ -169,6 +171,7 @@ def records_upsert(
                                      acting_user=acting_user, reason=reason)
         result.created += len(ids)
         result.record_ids.update(ids)
+        match_keys_write(records=[(ids[row.external_id], row.keys) for row in new_rows])
         source_stats_add_new_records(source=source, created=len(ids))
 
     if changed_records:
@@ -177,6 +180,7 @@ def records_upsert(
             default_user=acting_user, default_change_reason=reason,
         )
         result.updated += len(changed_records)
+        match_keys_write(records=[(r.pk, r.keys) for r in changed_records], replace=True)
         customers_recompute(
             customer_ids=[r.customer_id for r in changed_records if r.customer_id],
             acting_user=acting_user,
@@ -199,19 +203,26 @@ class IngestOutcome:
     record: SourceRecord
     customer: Customer
     status: str  # "created" | "updated" | "unchanged"
+    match: MatchOutcome | None = None  # None when the record did not change
 
 
+@transaction.atomic
 def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> IngestOutcome:
-    """Ingest one record sent by a source (the REST API), as an import would."""
+    """Ingest one record sent by a source (the REST API), as an import would, and
+    match it at once: the outcome says whether it joined a customer, started one, or
+    awaits a steward."""
     if not source.active:
         raise RecordRefused("", f"source {source.code!r} is inactive")
     outcome = source_row_mapper(source).map(1, payload)
     if not isinstance(outcome, MappedRow):
         raise RecordRefused(outcome.field, outcome.reason)
     result = records_upsert(source=source, rows=[outcome], acting_user=acting_user)
-    record = SourceRecord.objects.select_related("customer").get(
-        pk=result.record_ids[outcome.external_id]
-    )
+    record_id = result.record_ids[outcome.external_id]
     status = "created" if result.created else "updated" if result.updated else "unchanged"
-    customer = record.customer
-    return IngestOutcome(record=record, customer=customer, status=status)
+    match = None
+    if status != "unchanged":
+        match = records_match(
+            record_ids=[record_id], acting_user=acting_user, reason="ingest"
+        ).get(record_id)
+    record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
+    return IngestOutcome(record=record, customer=record.customer, status=status, match=match)

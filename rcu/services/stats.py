@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db.models import Count, F
 from django.utils import timezone
@@ -23,6 +23,16 @@ def source_stats_add_new_records(*, source: SourceSystem, created: int) -> None:
     )
     if not updated:
         source_stats_recount(source_ids=[source.pk])
+
+
+def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
+    """Matching and merges move records between customers: each source's customer
+    count changes by the given delta (in the transaction that moved them)."""
+    for source_id, delta in sorted(deltas.items()):
+        if delta:
+            SourceStats.objects.filter(pk=source_id).update(
+                customer_count=F("customer_count") + delta
+            )
 
 
 def source_stats_recount(*, source_ids: Iterable[int]) -> None:

@@ -48,6 +48,7 @@ def test_comparisons_in_order_with_their_levels() -> None:
         ("phone", ("exact", "one_typo", "different")),
         ("address", ("exact", "token_set_high", "token_set_mid", "different")),
         ("postcode_city", ("same_postcode", "same_city", "same_department", "different")),
+        ("identifiers", ("same", "different")),
     ]
 
 
@@ -342,4 +343,28 @@ def test_a_duplicate_with_french_corruptions_agrees_on_every_field() -> None:
         "exact",
         "exact",
         "same_postcode",
+        None,  # no extra identifier on either side
     ]
+
+
+def record_with(**keys: str) -> MatchRecord:
+    return MatchRecord(id=next(_ids), source="crm", attributes={}, keys=keys)
+
+
+def test_extra_identifiers_agree_when_one_of_a_common_kind_is_equal() -> None:
+    a = record_with(last_name="martin", loyalty_card="2991", customer_number="C1")
+    b = record_with(last_name="martin", loyalty_card="2991", customer_number="C9")
+    assert level_label("identifiers", a, b) == "same"
+
+
+def test_extra_identifiers_of_a_common_kind_all_different_disagree() -> None:
+    a = record_with(last_name="garcia", loyalty_card="2996720394469")
+    b = record_with(last_name="garcia", loyalty_card="2958697685148")
+    assert level_label("identifiers", a, b) == "different"
+
+
+def test_extra_identifiers_of_different_kinds_are_no_evidence() -> None:
+    a = record_with(loyalty_card="2991")
+    b = record_with(customer_number="C1")
+    assert level_label("identifiers", a, b) is None
+    assert level_label("identifiers", a, record_with(email="x@y.fr")) is None

@@ -36,6 +36,8 @@ def test_every_kind_of_key_from_a_full_record() -> None:
         f"nt:{min(phonetic_key('jean'), 'DYP3')}:{max(phonetic_key('jean'), 'DYP3')}",
         "bd:1980-04-03:j",
         "bd:1980-03-04:j",
+        f"fp:{phonetic_key('jean')}:75005",
+        "el:jeandupont",
     }
 
 
@@ -125,3 +127,25 @@ def test_swapped_day_month() -> None:
     assert swapped_day_month("1980-07-07") is None
     assert swapped_day_month("2001-02-29") is None
     assert swapped_day_month("") is None
+
+
+def test_town_keys_catch_a_typo_in_one_name() -> None:
+    crm = blocking_keys(record(first_name="Bertrand", last_name="Drvaux", city="Paris"))
+    till = blocking_keys(record(first_name="Bertrand", last_name="Devaux", city="PARIS"))
+    assert of_kind(crm, "fc") & of_kind(till, "fc")
+    assert not of_kind(crm, "lc") & of_kind(till, "lc")
+
+
+def test_mailbox_key_survives_a_change_of_provider() -> None:
+    orange = blocking_keys(record(email="thomas.perron@orange.fr"))
+    outlook = blocking_keys(record(email="thomasperron75@outlook.fr"))
+    assert of_kind(orange, "el") == of_kind(outlook, "el") == {"el:thomasperron"}
+
+
+def test_short_mailbox_names_make_no_key() -> None:
+    assert of_kind(blocking_keys(record(email="jp@free.fr")), "el") == set()
+
+
+def test_extra_identifiers_are_blocking_keys() -> None:
+    keys = blocking_keys(MatchRecord(1, "caisse", {}, {"loyalty_card": "2958068065807"}))
+    assert keys == {"id:loyalty_card:2958068065807"}

@@ -1,0 +1,148 @@
+"""Scoring pairs of records: generic values neutralised, compared, weighed, explained.
+
+`Scorer` binds a model to the generic values in force. `block_pairs` turns blocks into
+the pairs worth comparing, each pair exactly once however many keys its records share:
+a pair belongs to the smallest key its two records share, so a batch partition that
+holds other keys of the pair leaves it to the partition holding that one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+
+from rcu.matching.comparators import COMPARISONS, CONTRADICTING_LEVELS, IDENTIFYING_EVIDENCE
+from rcu.matching.generic import GenericValueSet
+from rcu.matching.keys import blocking_keys
+from rcu.matching.model import Explanation, Model, probability_from_weight
+from rcu.matching.types import Comparison, Level, MatchRecord
+
+MISSING_LEVEL = "-"
+
+
+def levels_text(vector: tuple[Level, ...]) -> str:
+    """A comparison vector as a short string, one character per comparison."""
+    return "".join(MISSING_LEVEL if level is None else str(level) for level in vector)
+
+
+def levels_from_text(text: str) -> tuple[Level, ...]:
+    return tuple(None if char == MISSING_LEVEL else int(char) for char in text)
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    a: int  # always a < b
+    b: int
+    levels: tuple[Level, ...]
+    weight: float
+    probability: float
+
+
+class Scorer:
+    """Scores record pairs with one model, generic values read as missing."""
+
+    def __init__(
+        self,
+        model: Model,
+        generic: GenericValueSet | None = None,
+        comparisons: tuple[Comparison, ...] = COMPARISONS,
+    ) -> None:
+        if not model.is_for(comparisons):
+            raise ValueError("the model was not built for these comparisons")
+        self.model = model
+        self.generic = generic or GenericValueSet()
+        self._compares = tuple(c.compare for c in comparisons)
+        self._names = tuple(c.name for c in comparisons)
+        position = {c.name: i for i, c in enumerate(comparisons)}
+        self._identifying = tuple(
+            tuple(
+                (position[name], frozenset(comparisons[position[name]].levels.index(x) for x in labels))
+                for name, labels in alternative.items()
+            )
+            for alternative in IDENTIFYING_EVIDENCE
+            if all(name in position for name in alternative)
+        )
+        self._contradicting = tuple(
+            frozenset(c.levels.index(label) for label in CONTRADICTING_LEVELS.get(c.name, ()))
+            for c in comparisons
+        )
+
+    def link_guard(self, levels: tuple[Level, ...]) -> str | None:
+        """Why a pair may not be linked without a steward whatever its score, or None.
+
+        "contradiction:<comparisons>" when something that tells people apart differs;
+        "no_identifying_evidence" when nothing personal agrees (see comparators).
+        """
+        contradicted = [
+            name for name, level, bad in zip(self._names, levels, self._contradicting, strict=True)
+            if level is not None and level in bad
+        ]
+        if contradicted:
+            return "contradiction:" + ",".join(contradicted)
+        if not any(
+            all(levels[i] is not None and levels[i] in good for i, good in alternative)
+            for alternative in self._identifying
+        ):
+            return "no_identifying_evidence"
+        return None
+
+    def prepare(self, record: MatchRecord) -> MatchRecord:
+        """The record as compared: without its generic values."""
+        return self.generic.neutralise(record)
+
+    def vector(self, a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:
+        return tuple(compare(a, b) for compare in self._compares)
+
+    def score(self, a: MatchRecord, b: MatchRecord) -> PairScore:
+        """Both records already `prepare`d."""
+        if a.id > b.id:
+            a, b = b, a
+        vector = self.vector(a, b)
+        weight = self.model.weight(vector)
+        return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
+
+    def explain(self, levels: tuple[Level, ...]) -> Explanation:
+        return self.model.explain(levels)
+
+    def explain_dict(self, levels: tuple[Level, ...]) -> dict:
+        """The explanation, JSON-ready, with what stops an automatic link if anything."""
+        return explanation_as_dict(self.model.explain(levels), link_guard=self.link_guard(levels))
+
+
+def usable_keys(record: MatchRecord, skip: Collection[str]) -> set[str]:
+    """The record's blocking keys, less those skipped (generic values, oversized blocks)."""
+    keys = blocking_keys(record)
+    return keys - skip if skip else keys
+
+
+def block_pairs(
+    blocks: Mapping[str, list[int]],
+    keys_of: Mapping[int, set[str]],
+) -> Iterator[tuple[int, int]]:
+    """Each pair (a < b) sharing a block, once: in the block of the smallest key the two
+    records share. `keys_of` holds each record's usable keys (see `usable_keys`);
+    blocks whose key is not usable must be left out by the caller."""
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        ordered = sorted(set(members))
+        for i, a in enumerate(ordered):
+            keys_a = keys_of[a]
+            for b in ordered[i + 1 :]:
+                shared = keys_a & keys_of[b]
+                if key in shared and (len(shared) == 1 or min(shared) == key):
+                    yield a, b
+
+
+def explanation_as_dict(explanation: Explanation, *, link_guard: str | None = None) -> dict:
+    """A JSON-ready explanation: what the API returns and candidates store."""
+    return {
+        "link_guard": link_guard,
+        "probability": explanation.probability,
+        "total_weight": explanation.total_weight,
+        "prior_weight": explanation.prior_weight,
+        "contributions": [
+            {"comparison": c.comparison, "level": c.level, "weight": c.weight}
+            for c in explanation.contributions
+        ],
+    }

@@ -1,0 +1,77 @@
+"""Writing an assignment plan: new customers, records moved, customers retired,
+golden values recomputed, per-source counts refreshed. Every change has history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+from simple_history.utils import bulk_create_with_history
+
+from rcu.matching.assignment import AssignmentPlan, NewCustomer
+from rcu.models import Customer, SourceRecord
+from rcu.services.customers import customers_recompute
+from rcu.services.history_sql import rows_update_with_history
+from rcu.services.stats import source_stats_adjust_customers
+
+RECOMPUTE_CHUNK = 2000
+
+
+def _user_id(acting_user) -> int | None:
+    return acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+
+
+def assignment_apply(
+    *,
+    plan: AssignmentPlan,
+    records: Mapping[int, tuple[int | None, int]],
+    acting_user=None,
+    reason: str,
+    now: datetime,
+) -> dict[NewCustomer, int]:
+    """Apply the plan in the caller's transaction; returns the ids of new customers.
+
+    `records` maps every record of the customers involved to (customer before, source):
+    the per-source customer counts are adjusted from it, without a recount.
+    """
+    if plan.is_empty:
+        return {}
+    user_id = _user_id(acting_user)
+    created: dict[NewCustomer, int] = {}
+    if plan.new_customers:
+        customers = bulk_create_with_history(
+            [Customer() for _ in plan.new_customers], Customer,
+            default_user=acting_user, default_change_reason=reason,
+        )
+        created = {new: c.pk for new, c in zip(plan.new_customers, customers, strict=True)}
+
+    def resolve(target) -> int:
+        return created[target] if isinstance(target, NewCustomer) else target
+
+    rows_update_with_history(
+        model=SourceRecord, fields=["customer_id"],
+        values={record: {"customer_id": resolve(target)} for record, target in plan.moves.items()},
+        now=now, acting_user_id=user_id, reason=reason,
+    )
+    rows_update_with_history(
+        model=Customer, fields=["merged_into_id"],
+        values={c: {"merged_into_id": resolve(target)} for c, target in plan.retired.items()},
+        now=now, acting_user_id=user_id, reason=reason,
+    )
+    recompute = sorted(plan.recompute | set(created.values()))
+    for start in range(0, len(recompute), RECOMPUTE_CHUNK):
+        customers_recompute(
+            customer_ids=recompute[start : start + RECOMPUTE_CHUNK],
+            acting_user=acting_user, reason=reason,
+        )
+    after_pairs = set()
+    for record, (customer, source) in records.items():
+        target = plan.moves.get(record)
+        after_pairs.add((customer if target is None else resolve(target), source))
+    after = Counter(source for _, source in after_pairs)
+    before = Counter(source for _, source in {(c, s) for c, s in records.values() if c is not None})
+    source_stats_adjust_customers(
+        deltas={s: after[s] - before[s] for s in set(before) | set(after)}
+    )
+    return created

@@ -1,0 +1,193 @@
+"""Batch matching runs: prepare, score partitions (in parallel), cluster and apply.
+
+The `MatchRun` row is the truth; Celery tasks only trigger its steps, and each step can
+be retried:
+
+1. `match_run_prepare`: refresh generic values and (unless frozen) the model, fix the
+   oversized blocks, clear the pairs to be rescored, create the partitions.
+2. `match_run_score_partition`: one range of blocking-key buckets; its pairs and its
+   "done" mark commit together, so a retried partition does nothing twice.
+3. `match_run_finalize`: once every partition is done, cluster and apply in one
+   transaction, and tell stewardship which pairs to review.
+
+A full run rescores every pair; a pending run only the blocks of records waiting to be
+matched (new or changed), then re-clusters what they touch.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from rcu.matching.keys import BUCKETS
+from rcu.models import (
+    MatchPair,
+    MatchRun,
+    MatchRunPartition,
+    PairDecision,
+    PendingMatch,
+    SourceRecord,
+)
+from rcu.services.matching.context import match_context, match_settings_get
+from rcu.services.matching.pairs import match_pairs_store, oversized_keys, partition_pairs
+from rcu.services.matching.recluster import Scope, scope_expand, scope_recluster
+from rcu.services.matching.training import (
+    generic_values_refresh,
+    match_settings_store_model,
+    model_estimate,
+)
+
+DEFAULT_PARTITIONS = 32
+
+
+def _enqueue(task, *args) -> None:
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+def match_run_create(*, full: bool, partitions: int = DEFAULT_PARTITIONS, acting_user=None) -> MatchRun:
+    """Create a run and queue its first step."""
+    from rcu.tasks import match_run_prepare_task
+
+    partitions = max(1, min(partitions, BUCKETS))
+    with transaction.atomic():
+        run = MatchRun.objects.create(
+            full=full, partitions=partitions,
+            created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        )
+        _enqueue(match_run_prepare_task, run.pk)
+    return run
+
+
+def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
+    size = BUCKETS / run.partitions
+    return round(index * size), round((index + 1) * size) - 1
+
+
+@transaction.atomic
+def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
+    from rcu.tasks import match_run_partition_task
+
+    run = MatchRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != MatchRun.Status.PENDING:
+        return run
+    settings = match_settings_get()
+    run.last_record_id = PendingMatch.objects.aggregate(m=Max("record_id"))["m"] or 0
+    if run.full:
+        run.last_record_id = max(
+            run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
+        )
+        run.generic_values = generic_values_refresh(acting_user=acting_user)
+    oversized = oversized_keys(settings.max_block_size)
+    if run.full and not settings.model_frozen:
+        model, report = model_estimate(context=match_context(), oversized=oversized)
+        match_settings_store_model(model=model, acting_user=acting_user)
+        run.message = (
+            f"model: EM {report.iterations} iterations over {report.pairs:.0f} blocked pairs, "
+            f"prior {report.prior:.4f}"
+        )
+    context = match_context()
+    oversized = frozenset(k for k in oversized if k not in context.skip_keys)
+    run.skipped_keys = sorted(oversized)
+    run.oversized_blocks = len(oversized)
+    if run.full:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE rcu_matchpair")
+        else:
+            MatchPair.objects.all().delete()
+        run.records = SourceRecord.objects.count()
+    else:
+        with connection.cursor() as cursor:
+            for side in ("record_a_id", "record_b_id"):
+                cursor.execute(
+                    f"DELETE FROM rcu_matchpair WHERE {side} IN (SELECT record_id FROM rcu_pendingmatch)"
+                )
+        run.records = PendingMatch.objects.count()
+    MatchRunPartition.objects.bulk_create(
+        [MatchRunPartition(run=run, index=i) for i in range(run.partitions)], ignore_conflicts=True
+    )
+    run.status = MatchRun.Status.SCORING
+    run.save()
+    for index in range(run.partitions):
+        _enqueue(match_run_partition_task, run.pk, index)
+    return run
+
+
+def match_run_score_partition(*, run_id: int, index: int) -> bool:
+    """Score one partition; True when it was the last one to finish."""
+    with transaction.atomic():
+        run = MatchRun.objects.get(pk=run_id)
+        chunk = MatchRunPartition.objects.select_for_update().get(run_id=run_id, index=index)
+        if chunk.done or run.status != MatchRun.Status.SCORING:
+            return False
+        first, last = _bucket_range(run, index)
+        pairs, compared = partition_pairs(
+            first_bucket=first, last_bucket=last, context=match_context(),
+            oversized=frozenset(run.skipped_keys), pending_only=not run.full,
+        )
+        match_pairs_store(pairs, partition=index)
+        chunk.done = True
+        chunk.pairs_compared = compared
+        chunk.pairs_kept = len(pairs)
+        chunk.save()
+        MatchRun.objects.filter(pk=run_id).update(
+            partitions_done=F("partitions_done") + 1,
+            pairs_compared=F("pairs_compared") + compared,
+            pairs_kept=F("pairs_kept") + len(pairs),
+        )
+    return not MatchRunPartition.objects.filter(run_id=run_id, done=False).exists()
+
+
+def _full_scope(last_record_id: int) -> Scope:
+    scope = Scope()
+    for pk, customer_id, source_id in SourceRecord.objects.values_list(
+        "pk", "customer_id", "source_id"
+    ).iterator(chunk_size=20_000):
+        scope.records[pk] = (customer_id, source_id)
+    for a, b, probability, weight, levels in MatchPair.objects.values_list(
+        "record_a_id", "record_b_id", "probability", "weight", "levels"
+    ).iterator(chunk_size=20_000):
+        scope.pairs[(a, b)] = (probability, weight, levels)
+    for a, b, kind in PairDecision.objects.values_list("record_a_id", "record_b_id", "kind"):
+        (scope.must_link if kind == PairDecision.Kind.MUST_LINK else scope.cannot_link).add((a, b))
+    return scope
+
+
+@transaction.atomic
+def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
+    run = MatchRun.objects.select_for_update().get(pk=run_id)
+    if run.status != MatchRun.Status.SCORING or MatchRunPartition.objects.filter(
+        run_id=run_id, done=False
+    ).exists():
+        return run
+    run.status = MatchRun.Status.CLUSTERING
+    run.save(update_fields=["status"])
+    context = match_context()
+    if run.full:
+        scope = _full_scope(run.last_record_id)
+    else:
+        pending = list(
+            PendingMatch.objects.filter(record_id__lte=run.last_record_id).values_list(
+                "record_id", flat=True
+            )
+        )
+        scope = scope_expand(pending, max_records=None)
+    result = scope_recluster(
+        scope, context=context, acting_user=acting_user or run.created_by,
+        reason=f"matching run #{run.pk}",
+    )
+    PendingMatch.objects.filter(record_id__lte=run.last_record_id).delete()
+    run.records_moved = len(result.plan.moves)
+    run.customers_retired = len(result.plan.retired)
+    run.candidates = len(result.review)
+    run.status = MatchRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def match_run_fail(*, run_id: int, message: str) -> None:
+    MatchRun.objects.filter(pk=run_id).exclude(status=MatchRun.Status.SUCCEEDED).update(
+        status=MatchRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
+    )

@@ -1,0 +1,78 @@
+"""The engine's settings, model and generic values, as one object for a run or a call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Lock
+
+from django.db.models import Count, Max
+
+from rcu.matching.generic import GenericValue as GenericEntry
+from rcu.matching.generic import GenericValueSet
+from rcu.matching.model import Model, default_model
+from rcu.matching.comparators import COMPARISONS
+from rcu.matching.scoring import Scorer
+from rcu.models import GenericValue, MatchSettings
+
+
+@dataclass(frozen=True)
+class MatchContext:
+    auto_link: float
+    review: float
+    max_block_size: int
+    scorer: Scorer
+    skip_keys: frozenset[str]  # blocking keys of generic values
+
+    @property
+    def model(self) -> Model:
+        return self.scorer.model
+
+
+def match_settings_get() -> MatchSettings:
+    settings, _ = MatchSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def settings_model(settings: MatchSettings) -> Model:
+    if settings.model:
+        try:
+            model = Model.from_dict(settings.model)
+            if model.is_for(COMPARISONS):
+                return model
+        except (KeyError, ValueError):
+            pass
+    return default_model(COMPARISONS)
+
+
+def generic_value_set() -> GenericValueSet:
+    entries = [
+        GenericEntry(row.kind, row.value, row.records, row.distinct_names, row.reason, row.rule)
+        for row in GenericValue.objects.filter(dismissed=False)
+    ]
+    return GenericValueSet(entries)
+
+
+_cache: dict[str, tuple[tuple, MatchContext]] = {}
+_cache_lock = Lock()
+
+
+def match_context() -> MatchContext:
+    """The context in force; rebuilt only when the settings or generic values changed."""
+    settings = match_settings_get()
+    generic_stamp = GenericValue.objects.aggregate(at=Max("updated_at"), n=Count("id"))
+    stamp = (settings.pk, settings.updated_at, generic_stamp["at"], generic_stamp["n"])
+    with _cache_lock:
+        cached = _cache.get("context")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    generic = generic_value_set()
+    context = MatchContext(
+        auto_link=settings.auto_link,
+        review=settings.review,
+        max_block_size=settings.max_block_size,
+        scorer=Scorer(settings_model(settings), generic),
+        skip_keys=generic.blocking_keys_to_skip(),
+    )
+    with _cache_lock:
+        _cache["context"] = (stamp, context)
+    return context

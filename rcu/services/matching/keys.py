@@ -1,0 +1,67 @@
+"""Blocking keys of stored records, kept in the indexed `MatchKey` table.
+
+Written with the records themselves (same transaction), so a record is findable by
+its keys from the moment it exists. A new or changed record is also queued for
+matching (`PendingMatch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.db import connection
+
+from rcu.matching.keys import blocking_keys, key_bucket
+from rcu.matching.types import MatchRecord
+from rcu.models import MatchKey, PendingMatch
+
+COPY_MIN_ROWS = 200
+
+
+def _key_rows(records: Iterable[tuple[int, Mapping[str, str]]]) -> list[tuple[int, str, int]]:
+    rows = []
+    for record_id, keys in records:
+        for key in sorted(blocking_keys(MatchRecord(record_id, "", {}, keys))):
+            if len(key) <= 200:
+                rows.append((key_bucket(key), key, record_id))
+    return rows
+
+
+def match_keys_write(
+    *, records: Iterable[tuple[int, Mapping[str, str]]], replace: bool = False
+) -> int:
+    """Store the blocking keys of these (record id, comparison keys) and queue the
+    records for matching. `replace` first drops the keys they had (changed records)."""
+    records = list(records)
+    if not records:
+        return 0
+    ids = [record_id for record_id, _ in records]
+    if replace:
+        for chunk in _chunks(ids):
+            MatchKey.objects.filter(record_id__in=chunk).delete()
+    rows = _key_rows(records)
+    if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        with connection.cursor() as wrapper:
+            with wrapper.cursor.copy(
+                "COPY rcu_matchkey (bucket, key, record_id) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            wrapper.execute(
+                "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
+                "ON CONFLICT DO NOTHING",
+                [ids],
+            )
+    else:
+        MatchKey.objects.bulk_create(
+            [MatchKey(bucket=b, key=k, record_id=r) for b, k, r in rows], batch_size=2000
+        )
+        PendingMatch.objects.bulk_create(
+            [PendingMatch(record_id=i) for i in ids], batch_size=2000, ignore_conflicts=True
+        )
+    return len(rows)
+
+
+def _chunks(ids: list[int], size: int = 5000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -1,0 +1,203 @@
+"""Finding and scoring the pairs of stored records worth comparing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from rcu.matching.keys import key_bucket
+from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
+from rcu.matching.types import MatchRecord
+from rcu.models import MatchKey, MatchPair, SourceRecord
+from rcu.services.matching.context import MatchContext
+
+CHUNK = 5000
+
+
+def chunked(items: Sequence, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
+    """The records as the engine sees them: id, source and comparison keys."""
+    records: dict[int, MatchRecord] = {}
+    for chunk in chunked(sorted(set(ids))):
+        for record_id, source_id, keys in SourceRecord.objects.filter(pk__in=chunk).values_list(
+            "pk", "source_id", "keys"
+        ):
+            records[record_id] = MatchRecord(record_id, str(source_id), {}, keys)
+    return records
+
+
+@dataclass
+class CandidateSearch:
+    candidates: dict[int, set[int]] = field(default_factory=dict)  # record → candidates
+    oversized_blocks: int = 0
+
+
+def candidates_find(records: Sequence[MatchRecord], context: MatchContext) -> CandidateSearch:
+    """For each record, the stored records sharing one of its usable blocking keys.
+
+    Reads only the blocks of these records' keys, through the (bucket, key) index: the
+    cost does not grow with the base. A block larger than `max_block_size` is skipped
+    and counted.
+    """
+    search = CandidateSearch()
+    keys_of = {record.id: usable_keys(record, context.skip_keys) for record in records}
+    all_keys = sorted({key for keys in keys_of.values() for key in keys})
+    members: dict[str, list[int]] = defaultdict(list)
+    for chunk in chunked(all_keys, 2000):
+        rows = MatchKey.objects.filter(
+            bucket__in={key_bucket(key) for key in chunk}, key__in=chunk
+        ).values_list("key", "record_id")
+        for key, record_id in rows:
+            members[key].append(record_id)
+    oversized = {key for key, ids in members.items() if len(ids) > context.max_block_size}
+    search.oversized_blocks = len(oversized)
+    for record_id, keys in keys_of.items():
+        found: set[int] = set()
+        for key in keys - oversized:
+            found.update(members.get(key, ()))
+        found.discard(record_id)
+        search.candidates[record_id] = found
+    return search
+
+
+def pairs_score(
+    records: Sequence[MatchRecord], context: MatchContext
+) -> tuple[list[PairScore], int, int]:
+    """Score each record against its candidates. Returns the pairs at or above the review
+    threshold (each once), how many pairs were compared, and oversized blocks skipped."""
+    search = candidates_find(records, context)
+    others = set().union(*search.candidates.values()) if search.candidates else set()
+    loaded = match_records_load(others - {r.id for r in records})
+    scorer = context.scorer
+    prepared = {r.id: scorer.prepare(r) for r in records}
+    prepared.update({i: scorer.prepare(r) for i, r in loaded.items()})
+    seen: set[tuple[int, int]] = set()
+    kept: list[PairScore] = []
+    for record_id, candidates in search.candidates.items():
+        for other in candidates:
+            pair = (record_id, other) if record_id < other else (other, record_id)
+            if pair in seen or other not in prepared:
+                continue
+            seen.add(pair)
+            score = scorer.score(prepared[pair[0]], prepared[pair[1]])
+            if score.probability >= context.review:
+                kept.append(score)
+    return kept, len(seen), search.oversized_blocks
+
+
+def _partition_blocks(
+    *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_only: bool
+) -> dict[str, list[int]]:
+    """The blocks (key → record ids) of a range of buckets that can yield pairs."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        if pending_only:
+            cursor.execute(
+                "SELECT k.key, k.record_id, p.record_id IS NOT NULL FROM rcu_matchkey k "
+                "LEFT JOIN rcu_pendingmatch p ON p.record_id = k.record_id "
+                "WHERE k.bucket >= %s AND k.bucket <= %s",
+                [first_bucket, last_bucket],
+            )
+            pending_blocks: set[str] = set()
+            for key, record_id, pending in cursor.fetchall():
+                if key not in skip:
+                    blocks[key].append(record_id)
+                    if pending:
+                        pending_blocks.add(key)
+            return {k: v for k, v in blocks.items() if k in pending_blocks and len(v) > 1}
+        cursor.execute(
+            "SELECT key, record_id FROM rcu_matchkey WHERE bucket >= %s AND bucket <= %s",
+            [first_bucket, last_bucket],
+        )
+        for key, record_id in cursor.fetchall():
+            if key not in skip:
+                blocks[key].append(record_id)
+    return {k: v for k, v in blocks.items() if len(v) > 1}
+
+
+def partition_scores(
+    *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
+    pending_only: bool = False,
+) -> Iterator[PairScore]:
+    """Every pair of one batch partition (a range of buckets), scored; each pair comes
+    from the partition of the smallest key its records share. With `pending_only`,
+    only blocks holding a record waiting to be matched."""
+    skip = context.skip_keys | oversized
+    blocks = _partition_blocks(
+        first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_only=pending_only
+    )
+    ids = {record_id for members in blocks.values() for record_id in members}
+    scorer = context.scorer
+    records = {i: scorer.prepare(r) for i, r in match_records_load(ids).items()}
+    keys_of = {i: usable_keys(r, skip) for i, r in records.items()}
+    blocks = {k: [i for i in v if i in records] for k, v in blocks.items()}
+    score = scorer.score
+    for a, b in block_pairs(blocks, keys_of):
+        yield score(records[a], records[b])
+
+
+def partition_pairs(
+    *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
+    pending_only: bool,
+) -> tuple[list[PairScore], int]:
+    """The pairs of a partition at or above review, and how many pairs were compared."""
+    kept: list[PairScore] = []
+    compared = 0
+    review = context.review
+    for pair in partition_scores(
+        first_bucket=first_bucket, last_bucket=last_bucket, context=context,
+        oversized=oversized, pending_only=pending_only,
+    ):
+        compared += 1
+        if pair.probability >= review:
+            kept.append(pair)
+    return kept, compared
+
+
+def oversized_keys(max_block_size: int) -> frozenset[str]:
+    """Blocking keys shared by more records than a block may hold."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key FROM rcu_matchkey GROUP BY key HAVING COUNT(*) > %s", [max_block_size]
+        )
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
+def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = None) -> None:
+    """Insert scored pairs (the caller has removed the ones they replace)."""
+    if not pairs:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as wrapper, wrapper.cursor.copy(
+            "COPY rcu_matchpair (record_a_id, record_b_id, probability, weight, levels, partition) "
+            "FROM STDIN"
+        ) as copy:
+            for p in pairs:
+                copy.write_row((p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition))
+        return
+    MatchPair.objects.bulk_create(
+        [
+            MatchPair(record_a_id=p.a, record_b_id=p.b, probability=p.probability, weight=p.weight,
+                      levels=levels_text(p.levels), partition=partition)
+            for p in pairs
+        ],
+        batch_size=1000,
+    )
+
+
+@transaction.atomic
+def match_pairs_replace(*, record_ids: Iterable[int], pairs: Sequence[PairScore]) -> None:
+    """The stored pairs of these records become exactly `pairs`."""
+    ids = sorted(set(record_ids))
+    for chunk in chunked(ids):
+        MatchPair.objects.filter(Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)).delete()
+    unique = {(p.a, p.b): p for p in pairs}
+    match_pairs_store(list(unique.values()))

@@ -1,0 +1,144 @@
+"""Real-time matching: one record (or a few) just ingested, and search before create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from rcu.matching.scoring import PairScore, levels_from_text
+from rcu.matching.types import MatchRecord
+from rcu.models import Customer, PendingMatch, SourceRecord
+from rcu.normalisation.record import normalise_record
+from rcu.services.matching.context import MatchContext, match_context
+from rcu.services.matching.pairs import candidates_find, match_pairs_replace, match_records_load, pairs_score
+from rcu.services.matching.recluster import scope_expand, scope_recluster
+
+LINKED = "linked"
+NEW = "new"
+CANDIDATE = "candidate"
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """What matching decided for one record."""
+
+    decision: str  # LINKED | NEW | CANDIDATE
+    customer_id: int
+    probability: float | None  # the record's best pair, if any was scored
+    matched_record_id: int | None
+    explanation: dict | None
+
+
+def _lock_customers(customer_ids: Iterable[int]) -> None:
+    # Fixed order: two matches touching the same customers never deadlock.
+    list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=sorted({c for c in customer_ids if c is not None}))
+        .order_by("pk")
+        .values_list("pk")
+    )
+
+
+@transaction.atomic
+def records_match(
+    *, record_ids: Iterable[int], acting_user=None, reason: str = "matching",
+    context: MatchContext | None = None,
+) -> dict[int, MatchOutcome]:
+    """Match these records against the base now, and apply the decision.
+
+    Each record is scored against the records sharing one of its blocking keys (read
+    through the index), its pairs are stored, and the records tied to it are
+    re-clustered (`scope_recluster`). Returns each record's outcome.
+    """
+    ids = sorted(set(record_ids))
+    context = context or match_context()
+    records = match_records_load(ids)
+    pairs, _compared, _oversized = pairs_score(list(records.values()), context)
+    match_pairs_replace(record_ids=ids, pairs=pairs)
+    scope = scope_expand(ids)
+    _lock_customers(c for c, _ in scope.records.values())
+    scope = scope_expand(ids)  # as it is now that nobody else can change it
+    result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
+    PendingMatch.objects.filter(record_id__in=ids).delete()
+
+    outcomes: dict[int, MatchOutcome] = {}
+    in_review = {r for pair in result.review for r in (pair.record_a, pair.record_b)}
+    for record_id in ids:
+        if record_id not in result.clusters:
+            continue
+        members = result.clusters[record_id]
+        best = max(
+            ((info, a if b == record_id else b) for (a, b), info in scope.pairs.items()
+             if record_id in (a, b)),
+            key=lambda item: (item[0][0], -item[1]),
+            default=None,
+        )
+        if len(members) > 1:
+            decision = LINKED
+        elif members & in_review:
+            decision = CANDIDATE
+        else:
+            decision = NEW
+        outcomes[record_id] = MatchOutcome(
+            decision=decision,
+            customer_id=result.customer_of[record_id],
+            probability=best[0][0] if best else None,
+            matched_record_id=best[1] if best else None,
+            explanation=(
+                context.scorer.explain_dict(levels_from_text(best[0][2]))
+                if best else None
+            ),
+        )
+    return outcomes
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    customer_id: int
+    record_id: int
+    score: PairScore
+    explanation: dict
+
+
+def match_search(
+    *, values: Mapping[str, str], default_region: str = "FR", limit: int = 10,
+    customer_ids_allowed=None,
+) -> list[SearchHit]:
+    """The golden customers an unsaved record would match, best first, explained.
+
+    Nothing is written. `values` are canonical attributes as a caller types them.
+    Only customers at or above the review threshold are returned.
+    """
+    context = match_context()
+    normalised = normalise_record(values, default_region=default_region)
+    probe = MatchRecord(0, "", normalised.attributes, normalised.keys)
+    search = candidates_find([probe], context)
+    candidates = match_records_load(search.candidates.get(0, ()))
+    if not candidates:
+        return []
+    customers = dict(
+        SourceRecord.objects.filter(pk__in=list(candidates)).values_list("pk", "customer_id")
+    )
+    scorer = context.scorer
+    prepared = scorer.prepare(probe)
+    best: dict[int, tuple[PairScore, int]] = {}
+    for record_id, record in candidates.items():
+        score = scorer.score(prepared, scorer.prepare(record))
+        if score.probability < context.review:
+            continue
+        customer_id = customers.get(record_id)
+        if customer_id is None:
+            continue
+        known = best.get(customer_id)
+        if known is None or score.probability > known[0].probability:
+            best[customer_id] = (score, record_id)
+    if customer_ids_allowed is not None:
+        allowed = set(customer_ids_allowed(list(best)))
+        best = {c: v for c, v in best.items() if c in allowed}
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0].probability, item[0]))[:limit]
+    return [
+        SearchHit(customer_id, record_id, score, scorer.explain_dict(score.levels))
+        for customer_id, (score, record_id) in ranked
+    ]

@@ -1,0 +1,209 @@
+"""Re-clustering the records around some records, and writing the result.
+
+The scope of a re-clustering is everything its records are tied to: their scored
+pairs (at or above review), steward must-links, and the other records of their
+current customers, followed until nothing new comes in. Within it, the clustering
+reads only pairs and steward decisions, never the current customers, so the result
+does not depend on the order in which records arrived or were matched. Current
+customers only decide which customer ids survive (`plan_assignment`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db.models import Q
+from django.utils import timezone
+
+from rcu import hooks
+from rcu.matching.assignment import AssignmentPlan, plan_assignment
+from rcu.matching.clustering import ScoredPair, cluster
+from rcu.matching.scoring import levels_from_text, levels_text
+from rcu.models import MatchPair, PairDecision, SourceRecord
+from rcu.services.matching.apply import assignment_apply
+from rcu.services.matching.context import MatchContext
+from rcu.services.matching.pairs import chunked, match_records_load
+
+# Components up to this size have every pair of their records scored, so that a chain of
+# strong links cannot join two records whose direct score says they differ.
+INTRA_SCORING_MAX = 60
+# A scope never grows past this many records (a pathological chain): it stops expanding.
+SCOPE_MAX_RECORDS = 20_000
+
+PairInfo = tuple[float, float, str]  # probability, weight, levels
+
+
+@dataclass
+class Scope:
+    records: dict[int, tuple[int | None, int]] = field(default_factory=dict)  # id → (customer, source)
+    pairs: dict[tuple[int, int], PairInfo] = field(default_factory=dict)
+    must_link: set[tuple[int, int]] = field(default_factory=set)
+    cannot_link: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass
+class ReclusterResult:
+    clusters: dict[int, frozenset[int]] = field(default_factory=dict)  # record → its cluster
+    review: list[hooks.ReviewPair] = field(default_factory=list)
+    plan: AssignmentPlan = field(default_factory=AssignmentPlan)
+    customer_of: dict[int, int] = field(default_factory=dict)  # record → customer after
+
+
+def scope_expand(seed_ids: Iterable[int], *, max_records: int | None = SCOPE_MAX_RECORDS) -> Scope:
+    """Everything the seed records are tied to, read through indexes."""
+    scope = Scope()
+    limit = max_records if max_records is not None else float("inf")
+    frontier = set(seed_ids)
+    customers_seen: set[int] = set()
+    while frontier and len(scope.records) < limit:
+        ids = sorted(frontier)
+        found: set[int] = set()
+        for chunk in chunked(ids):
+            rows = SourceRecord.objects.filter(pk__in=chunk).values_list("pk", "customer_id", "source_id")
+            for pk, customer_id, source_id in rows:
+                scope.records[pk] = (customer_id, source_id)
+            new_customers = {
+                scope.records[pk][0] for pk in chunk if pk in scope.records
+            } - customers_seen - {None}
+            customers_seen |= new_customers
+            if new_customers:
+                for pk, customer_id, source_id in SourceRecord.objects.filter(
+                    customer_id__in=new_customers
+                ).values_list("pk", "customer_id", "source_id"):
+                    if pk not in scope.records:
+                        scope.records[pk] = (customer_id, source_id)
+                        found.add(pk)
+            touching = Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)
+            for a, b, probability, weight, levels in MatchPair.objects.filter(touching).values_list(
+                "record_a_id", "record_b_id", "probability", "weight", "levels"
+            ):
+                scope.pairs[(a, b)] = (probability, weight, levels)
+                found.update((a, b))
+            for a, b, kind in PairDecision.objects.filter(touching).values_list(
+                "record_a_id", "record_b_id", "kind"
+            ):
+                if kind == PairDecision.Kind.MUST_LINK:
+                    scope.must_link.add((a, b))
+                    found.update((a, b))
+                else:
+                    scope.cannot_link.add((a, b))
+        frontier = found - set(scope.records)
+    # Decisions and pairs reaching outside the scope cannot be applied within it.
+    scope.pairs = {p: v for p, v in scope.pairs.items() if p[0] in scope.records and p[1] in scope.records}
+    scope.must_link = {p for p in scope.must_link if p[0] in scope.records and p[1] in scope.records}
+    scope.cannot_link = {p for p in scope.cannot_link if p[0] in scope.records and p[1] in scope.records}
+    return scope
+
+
+def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[list[int]]:
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for record in ids:
+        groups[find(record)].append(record)
+    return list(groups.values())
+
+
+def _linkable(info: PairInfo, context: MatchContext) -> float:
+    """The probability clustering sees: a pair that may not be linked automatically
+    (`Scorer.link_guard`) stays just under the auto-link threshold, so in review."""
+    probability, _weight, levels = info
+    if probability < context.auto_link or context.scorer.link_guard(levels_from_text(levels)) is None:
+        return probability
+    return max(context.review, math.nextafter(context.auto_link, 0.0))
+
+
+def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[int]], list[ScoredPair]]:
+    """Clusters covering every record of the scope (singletons included), and the
+    grey-zone pairs between clusters."""
+    linked = set(scope.pairs) | scope.must_link
+    components = _components(
+        {r for pair in linked for r in pair}, linked
+    )
+    # Score every pair of small components that is not scored yet: the evidence that
+    # stops chains.
+    to_load = [c for c in components if 3 <= len(c) <= INTRA_SCORING_MAX]
+    if to_load:
+        scorer = context.scorer
+        records = {
+            i: scorer.prepare(r)
+            for i, r in match_records_load(r for c in to_load for r in c).items()
+        }
+        for component in to_load:
+            for a, b in combinations(sorted(component), 2):
+                if (a, b) in scope.pairs or a not in records or b not in records:
+                    continue
+                score = scorer.score(records[a], records[b])
+                scope.pairs[(a, b)] = (score.probability, score.weight, levels_text(score.levels))
+    clustering = cluster(
+        (ScoredPair(a, b, _linkable(info, context)) for (a, b), info in scope.pairs.items()),
+        auto_link=context.auto_link,
+        review=context.review,
+        cannot_link=scope.cannot_link,
+        must_link=scope.must_link,
+    )
+    clusters = list(clustering.clusters)
+    clustered = {r for c in clusters for r in c}
+    clusters.extend(frozenset((r,)) for r in scope.records if r not in clustered)
+    return clusters, clustering.review_pairs
+
+
+def review_pairs_between_clusters(
+    scope: Scope, clusters: list[frozenset[int]], review: list[ScoredPair], context: MatchContext
+) -> list[hooks.ReviewPair]:
+    """One grey-zone pair per pair of clusters: the most probable."""
+    cluster_of = {r: i for i, members in enumerate(clusters) for r in members}
+    best: dict[tuple[int, int], ScoredPair] = {}
+    for pair in review:  # most probable first
+        key = tuple(sorted((cluster_of[pair.a], cluster_of[pair.b])))
+        best.setdefault(key, pair)
+    result = []
+    for (i, j), pair in sorted(best.items()):
+        probability, weight, levels = scope.pairs[(pair.a, pair.b)]
+        explanation = context.scorer.explain_dict(levels_from_text(levels))
+        sources = frozenset(scope.records[r][1] for r in clusters[i] | clusters[j])
+        result.append(
+            hooks.ReviewPair(pair.a, pair.b, probability, weight, levels, explanation, sources)
+        )
+    return result
+
+
+def scope_recluster(
+    scope: Scope, *, context: MatchContext, acting_user=None, reason: str = "matching"
+) -> ReclusterResult:
+    """Cluster the scope, write the moves, and tell stewardship what to review."""
+    clusters, review = scope_cluster(scope, context)
+    result = ReclusterResult()
+    result.plan = plan_assignment(clusters, {r: c for r, (c, _) in scope.records.items()})
+    created = assignment_apply(
+        plan=result.plan,
+        records=scope.records,
+        acting_user=acting_user,
+        reason=reason,
+        now=timezone.now(),
+    )
+    for members in clusters:
+        for record in members:
+            result.clusters[record] = members
+            target = result.plan.moves.get(record)
+            if target is None:
+                result.customer_of[record] = scope.records[record][0]
+            else:
+                result.customer_of[record] = created.get(target, target)
+    result.review = review_pairs_between_clusters(scope, clusters, review, context)
+    hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review)
+    return result

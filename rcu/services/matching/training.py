@@ -1,0 +1,123 @@
+"""Learning what the engine needs from the base itself: generic values and the model."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from rcu.matching.comparators import COMPARISONS
+from rcu.matching.estimation import estimate_model
+from rcu.matching.generic import detect_generic_values, email_placeholder_rule
+from rcu.matching.keys import BUCKETS
+from rcu.matching.model import EstimationReport
+from rcu.models import GenericValue, MatchSettings, SourceRecord
+from rcu.services.matching.context import MatchContext, match_settings_get
+from rcu.services.matching.pairs import match_records_load, partition_scores
+
+MIN_RECORDS = 10
+SAMPLE_RECORDS = 20_000
+EM_TARGET_RECORDS = 60_000  # records whose blocks feed expectation-maximisation
+SEED = 7
+
+
+def _shared_keys(min_records: int) -> list[tuple[str, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key, COUNT(*) FROM rcu_matchkey WHERE key LIKE 'em:%%' OR key LIKE 'ph:%%' "
+            "GROUP BY key HAVING COUNT(*) >= %s",
+            [min_records],
+        )
+        return cursor.fetchall()
+
+
+def _placeholder_emails() -> list[tuple[str, int]]:
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key, COUNT(*) FROM rcu_matchkey WHERE key LIKE 'em:%%' GROUP BY key")
+        for key, count in cursor.fetchall():
+            if email_placeholder_rule(key[3:]) is not None:
+                found.append((key, count))
+    return found
+
+
+@transaction.atomic
+def generic_values_refresh(*, acting_user=None) -> int:
+    """Detect the generic values of the base and store them; administrators' additions
+    and dismissals are kept. Returns how many values are generic now."""
+    keys = dict(_shared_keys(MIN_RECORDS))
+    keys.update(_placeholder_emails())
+    ids: set[int] = set()
+    if keys:
+        with connection.cursor() as cursor:
+            key_list = sorted(keys)
+            for start in range(0, len(key_list), 1000):
+                chunk = key_list[start : start + 1000]
+                cursor.execute(
+                    f"SELECT record_id FROM rcu_matchkey WHERE key IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                ids.update(row[0] for row in cursor.fetchall())
+    detected = detect_generic_values(match_records_load(ids).values(), min_records=MIN_RECORDS)
+    existing = {(g.kind, g.value): g for g in GenericValue.objects.all()}
+    seen = set()
+    for value in detected:
+        seen.add((value.kind, value.value))
+        row = existing.get((value.kind, value.value))
+        fields = dict(reason=value.reason, rule=value.rule, records=value.records,
+                      distinct_names=value.distinct_names)
+        if row is None:
+            GenericValue.objects.create(
+                kind=value.kind, value=value.value, origin=GenericValue.Origin.DETECTED, **fields
+            )
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.save()
+    stale = [
+        row.pk for key, row in existing.items()
+        if key not in seen and row.origin == GenericValue.Origin.DETECTED and not row.dismissed
+    ]
+    GenericValue.objects.filter(pk__in=stale).delete()
+    return GenericValue.objects.filter(dismissed=False).count()
+
+
+def _sample_records(size: int) -> list:
+    highest = SourceRecord.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if not highest:
+        return []
+    rng = random.Random(SEED)
+    wanted = range(1, highest + 1) if highest <= size else rng.sample(range(1, highest + 1), size)
+    return list(match_records_load(wanted).values())
+
+
+def model_estimate(*, context: MatchContext, oversized: frozenset[str]) -> tuple[dict, EstimationReport]:
+    """Re-estimate the model's parameters from the base (no labels)."""
+    total = SourceRecord.objects.count()
+    share = 1.0 if total <= EM_TARGET_RECORDS else EM_TARGET_RECORDS / total
+    last_bucket = max(0, min(BUCKETS, round(BUCKETS * share)) - 1)
+    vectors: Counter = Counter(
+        pair.levels
+        for pair in partition_scores(
+            first_bucket=0, last_bucket=last_bucket, context=context, oversized=oversized
+        )
+    )
+    model, report = estimate_model(
+        record_count=total,
+        blocked_share=(last_bucket + 1) / BUCKETS,
+        sample=_sample_records(SAMPLE_RECORDS), blocked_vectors=vectors,
+        generic=context.scorer.generic, comparisons=COMPARISONS,
+    )
+    return model.to_dict(), report
+
+
+def match_settings_store_model(*, model: dict, acting_user=None) -> MatchSettings:
+    settings = match_settings_get()
+    settings.model = model
+    settings.model_estimated_at = timezone.now()
+    settings._history_user = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    settings._change_reason = "model re-estimated"
+    settings.save()
+    return settings

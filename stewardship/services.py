@@ -1,0 +1,143 @@
+"""Keeping merge candidates in step with matching, and recording steward decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from rcu.hooks import ReviewPair
+from rcu.models import SourceRecord, SourceSystem
+from stewardship.models import MergeCandidate
+
+CHUNK = 5000
+# Past this many records, reading every open candidate beats asking by record.
+WHOLE_QUEUE_FROM = 50_000
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _open_candidates_touching(record_ids: list[int]) -> dict[tuple[int, int], MergeCandidate]:
+    found: dict[tuple[int, int], MergeCandidate] = {}
+    if len(record_ids) >= WHOLE_QUEUE_FROM:
+        wanted = set(record_ids)
+        for candidate in MergeCandidate.objects.open():
+            if candidate.record_a_id in wanted or candidate.record_b_id in wanted:
+                found[(candidate.record_a_id, candidate.record_b_id)] = candidate
+        return found
+    for chunk in _chunks(sorted(record_ids)):
+        for side in ("record_a_id__in", "record_b_id__in"):
+            for candidate in MergeCandidate.objects.open().filter(**{side: chunk}):
+                found[(candidate.record_a_id, candidate.record_b_id)] = candidate
+    return found
+
+
+def _existing(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], MergeCandidate]:
+    by_a: dict[int, set[int]] = {}
+    for a, b in pairs:
+        by_a.setdefault(a, set()).add(b)
+    found: dict[tuple[int, int], MergeCandidate] = {}
+    for chunk in _chunks(sorted(by_a)):
+        for candidate in MergeCandidate.objects.filter(record_a_id__in=chunk):
+            if candidate.record_b_id in by_a[candidate.record_a_id]:
+                found[(candidate.record_a_id, candidate.record_b_id)] = candidate
+    return found
+
+
+@transaction.atomic
+def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]) -> None:
+    """Open or refresh a candidate per review pair; close the open candidates among
+    these records that matching no longer proposes (linked, or no longer close).
+
+    A rejected or merged candidate is never reopened here: the engine does not propose
+    a rejected pair again, and a merged one is in one customer.
+    """
+    record_ids = list(record_ids)
+    now = timezone.now()
+    department_of = dict(SourceSystem.objects.values_list("pk", "department_id"))
+    proposed = {(p.record_a, p.record_b): p for p in review_pairs}
+    existing = _existing(proposed)
+
+    to_create: list[MergeCandidate] = []
+    to_update: list[MergeCandidate] = []
+    departments: dict[tuple[int, int], set[int]] = {}
+    for key, pair in proposed.items():
+        departments[key] = {department_of[s] for s in pair.source_ids if s in department_of}
+        candidate = existing.get(key)
+        if candidate is None:
+            to_create.append(
+                MergeCandidate(
+                    record_a_id=pair.record_a, record_b_id=pair.record_b,
+                    probability=pair.probability, weight=pair.weight, levels=pair.levels,
+                    explanation=pair.explanation,
+                )
+            )
+        elif candidate.status in (MergeCandidate.Status.OPEN, MergeCandidate.Status.LINKED,
+                                  MergeCandidate.Status.SUPERSEDED):
+            changed = candidate.status != MergeCandidate.Status.OPEN or (
+                candidate.probability != pair.probability or candidate.levels != pair.levels
+            )
+            if changed:
+                candidate.status = MergeCandidate.Status.OPEN
+                candidate.probability = pair.probability
+                candidate.weight = pair.weight
+                candidate.levels = pair.levels
+                candidate.explanation = pair.explanation
+                candidate.updated_at = now
+                to_update.append(candidate)
+
+    closing = [
+        c for key, c in _open_candidates_touching(record_ids).items() if key not in proposed
+    ]
+    if closing:
+        customer_of = {}
+        ids = sorted({r for c in closing for r in (c.record_a_id, c.record_b_id)})
+        for chunk in _chunks(ids):
+            customer_of.update(
+                SourceRecord.objects.filter(pk__in=chunk).values_list("pk", "customer_id")
+            )
+        for candidate in closing:
+            same = customer_of.get(candidate.record_a_id) == customer_of.get(candidate.record_b_id)
+            candidate.status = (
+                MergeCandidate.Status.LINKED if same else MergeCandidate.Status.SUPERSEDED
+            )
+            candidate.updated_at = now
+            to_update.append(candidate)
+
+    created = []
+    if to_create:
+        created = bulk_create_with_history(
+            to_create, MergeCandidate, batch_size=2000, default_change_reason="matching"
+        )
+    if to_update:
+        bulk_update_with_history(
+            to_update, MergeCandidate,
+            ["status", "probability", "weight", "levels", "explanation", "updated_at"],
+            batch_size=2000, default_change_reason="matching",
+        )
+    _departments_set(
+        candidates=[*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)],
+        departments=departments,
+    )
+
+
+def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
+    if not candidates:
+        return
+    through = MergeCandidate.departments.through
+    ids = [c.pk for c in candidates]
+    for chunk in _chunks(ids):
+        through.objects.filter(mergecandidate_id__in=chunk).delete()
+    through.objects.bulk_create(
+        [
+            through(mergecandidate_id=c.pk, department_id=d)
+            for c in candidates
+            for d in sorted(departments.get((c.record_a_id, c.record_b_id), ()))
+        ],
+        batch_size=5000,
+    )
