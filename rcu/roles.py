@@ -25,6 +25,11 @@ _READ_EVERYTHING = [
     "rcu.view_sourcerecord",
     "rcu.view_customer",
     "rcu.view_importjob",
+    "rcu.view_matchsettings",
+    "rcu.view_genericvalue",
+    "rcu.view_matchrun",
+    "rcu.view_pairdecision",
+    "stewardship.view_mergecandidate",
 ]
 
 # Global permissions of each role. Stewards get nothing global: what they see
@@ -46,6 +51,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.add_extraidentifier",
         "rcu.change_extraidentifier",
         "rcu.add_importjob",
+        "rcu.change_matchsettings",
+        "rcu.add_genericvalue",
+        "rcu.change_genericvalue",
+        "rcu.delete_genericvalue",
+        "rcu.add_matchrun",
     ],
 }
 

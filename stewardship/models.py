@@ -74,4 +74,4 @@ class MergeCandidate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.record_a_id}–{self.record_b_id} ({self.probability:.3f}, {self.status})"
+        return f"{self.record_a_id}-{self.record_b_id} ({self.probability:.3f}, {self.status})"

@@ -4,6 +4,7 @@ generic values, steward decisions it must obey, and batch runs."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -48,6 +49,9 @@ class PendingMatch(models.Model):
         verbose_name = _("record waiting to be matched")
         verbose_name_plural = _("records waiting to be matched")
 
+    def __str__(self) -> str:
+        return str(self.record_id)
+
 
 class MatchPair(models.Model):
     """Two source records scored at or above the review threshold.
@@ -78,7 +82,7 @@ class MatchPair(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.record_a_id}–{self.record_b_id} {self.probability:.3f}"
+        return f"{self.record_a_id}-{self.record_b_id} {self.probability:.3f}"
 
 
 class PairDecision(models.Model):
@@ -113,7 +117,7 @@ class PairDecision(models.Model):
         indexes = [models.Index(fields=["record_b"], name="pairdecision_record_b_idx")]
 
     def __str__(self) -> str:
-        return f"{self.record_a_id}–{self.record_b_id} {self.kind}"
+        return f"{self.record_a_id}-{self.record_b_id} {self.kind}"
 
 
 class MatchSettings(models.Model):
@@ -157,6 +161,12 @@ class MatchSettings(models.Model):
 
     def __str__(self) -> str:
         return f"auto-link ≥ {self.auto_link}, review ≥ {self.review}"
+
+    def clean(self) -> None:
+        if self.review is not None and self.auto_link is not None and self.review >= self.auto_link:
+            raise ValidationError(
+                {"review": _("The review threshold must be below the auto-link threshold.")}
+            )
 
 
 class GenericValue(models.Model):
@@ -265,3 +275,6 @@ class MatchRunPartition(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "index"], name="uniq_matchrunpartition"),
         ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} partition {self.index}"

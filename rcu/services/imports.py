@@ -211,6 +211,10 @@ def import_job_run(
         _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
+    if settings.RCU_MATCH_AFTER_IMPORT and (job.created_count or job.updated_count):
+        from rcu.services.matching.batch import match_run_create
+
+        match_run_create(full=False, acting_user=acting_user)
     if progress:
         progress(job)
     return job

@@ -77,9 +77,12 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         run.last_record_id = max(
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
+    # A first run learns from the base even when it only matches what is pending.
+    learn = run.full or settings.model_estimated_at is None
+    if learn:
         run.generic_values = generic_values_refresh(acting_user=acting_user)
     oversized = oversized_keys(settings.max_block_size)
-    if run.full and not settings.model_frozen:
+    if learn and not settings.model_frozen:
         model, report = model_estimate(context=match_context(), oversized=oversized)
         match_settings_store_model(model=model, acting_user=acting_user)
         run.message = (

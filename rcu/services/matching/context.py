@@ -7,10 +7,10 @@ from threading import Lock
 
 from django.db.models import Count, Max
 
+from rcu.matching.comparators import COMPARISONS
 from rcu.matching.generic import GenericValue as GenericEntry
 from rcu.matching.generic import GenericValueSet
 from rcu.matching.model import Model, default_model
-from rcu.matching.comparators import COMPARISONS
 from rcu.matching.scoring import Scorer
 from rcu.models import GenericValue, MatchSettings
 

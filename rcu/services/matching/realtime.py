@@ -12,7 +12,12 @@ from rcu.matching.types import MatchRecord
 from rcu.models import Customer, PendingMatch, SourceRecord
 from rcu.normalisation.record import normalise_record
 from rcu.services.matching.context import MatchContext, match_context
-from rcu.services.matching.pairs import candidates_find, match_pairs_replace, match_records_load, pairs_score
+from rcu.services.matching.pairs import (
+    candidates_find,
+    match_pairs_replace,
+    match_records_load,
+    pairs_score,
+)
 from rcu.services.matching.recluster import scope_expand, scope_recluster
 
 LINKED = "linked"

@@ -1,0 +1,200 @@
+"""Batch matching: `match` (what is pending) and `match --full` (everything)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+
+from rcu.models import GenericValue, MatchPair, MatchRun, MatchSettings, PairDecision, PendingMatch
+from stewardship.models import MergeCandidate
+from stewardship.services import candidate_reject
+from tests.factories import ingest
+from tests.rcu.matching_db.conftest import partition
+from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_SPARSE, MARC, MARC_CRM, PAUL
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    frozenset({"crm:C1", "eshop:E1"}),
+    frozenset({"crm:C2", "eshop:E2"}),
+    frozenset({"service_client:S1"}),
+    frozenset({"eshop:E3"}),
+}
+
+
+@pytest.fixture
+def base(crm, eshop, service_client_source):
+    return (
+        ingest(crm, [{"id": "C1", **JEANNE}, {"id": "C2", **MARC_CRM, "birth_date": "1965-07-14"}])
+        + ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}, {"id": "E2", **MARC}, {"id": "E3", **PAUL}])
+        + ingest(service_client_source, [{"id": "S1", **JEANNE_SPARSE}])
+    )
+
+
+def test_pending_run_matches_what_waits_and_empties_the_queue(base, run_match):
+    assert PendingMatch.objects.count() == len(base)
+    run = run_match()
+    assert partition(base) == EXPECTED
+    assert not PendingMatch.objects.exists()
+    assert run.partitions_done == run.partitions == 4
+    assert run.records == len(base)
+    assert MergeCandidate.objects.open().count() == 1
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_running_again_creates_no_duplicate_link_or_candidate(base, full, run_match):
+    run_match(full=full)
+    pairs = set(MatchPair.objects.values_list("record_a_id", "record_b_id", "probability"))
+    candidates = list(MergeCandidate.objects.values_list("record_a_id", "record_b_id", "status"))
+    again = run_match(full=True)
+    assert partition(base) == EXPECTED
+    assert again.records_moved == 0 and again.customers_retired == 0
+    assert set(MatchPair.objects.values_list("record_a_id", "record_b_id", "probability")) == pairs
+    assert list(MergeCandidate.objects.values_list("record_a_id", "record_b_id", "status")) == candidates
+
+
+def test_a_retried_partition_does_nothing_twice(base, run_match):
+    from rcu.services.matching.batch import match_run_score_partition
+
+    run = run_match(full=True)
+    pairs = MatchPair.objects.count()
+    assert match_run_score_partition(run_id=run.pk, index=0) is False
+    assert MatchPair.objects.count() == pairs
+
+
+def test_records_arriving_in_another_order_give_the_same_customers(crm, eshop, service_client_source, run_match):
+    # The same records as `base`, sent in the opposite order.
+    records = (
+        ingest(service_client_source, [{"id": "S1", **JEANNE_SPARSE}])
+        + ingest(eshop, [{"id": "E3", **PAUL}, {"id": "E2", **MARC}, {"id": "E1", **JEANNE_ESHOP}])
+        + ingest(crm, [{"id": "C2", **MARC_CRM, "birth_date": "1965-07-14"}, {"id": "C1", **JEANNE}])
+    )
+    run_match()
+    assert partition(records) == EXPECTED
+
+
+def test_a_rejected_pair_is_never_proposed_again(base, run_match):
+    run_match()
+    candidate = MergeCandidate.objects.open().get()
+    candidate_reject(candidate=candidate, acting_user=None, reason="two different Jeannes")
+    # Remembered for every record of both customers, not only the pair shown.
+    assert PairDecision.objects.filter(kind="cannot_link").count() == 2
+    run_match(full=True)
+    candidate.refresh_from_db()
+    assert candidate.status == "rejected"
+    assert not MergeCandidate.objects.open().exists()
+    assert frozenset({"service_client:S1"}) in partition(base)
+
+
+def test_a_rejection_holds_even_against_a_certain_link(base, run_match):
+    jeanne, eshop_jeanne = base[0], base[2]
+    PairDecision.objects.create(record_a_id=jeanne.pk, record_b_id=eshop_jeanne.pk, kind="cannot_link")
+    run_match(full=True)
+    parts = partition(base)
+    assert frozenset({"crm:C1"}) in parts and frozenset({"eshop:E1"}) in parts
+    assert not MergeCandidate.objects.filter(
+        record_a_id=jeanne.pk, record_b_id=eshop_jeanne.pk
+    ).exists()
+
+
+def test_a_manual_merge_is_never_undone(crm, eshop, run_match):
+    # Jeanne married: a new surname and e-mail, nothing the engine could link.
+    records = ingest(crm, [{"id": "C1", **JEANNE}]) + ingest(eshop, [{
+        "id": "E7", "first_name": "Jeanne", "last_name": "Martin",
+        "email": "jeanne.martin@gmail.com", "postcode": "75002", "city": "Paris",
+    }])
+    run_match(full=True)
+    assert len(partition(records)) == 2
+    PairDecision.objects.create(record_a_id=records[0].pk, record_b_id=records[1].pk, kind="must_link")
+    for full in (True, False, True):
+        run_match(full=full)
+        assert partition(records) == {frozenset({"crm:C1", "eshop:E7"})}
+
+
+def test_a_manual_merge_loses_to_a_rejection_it_contradicts(base, run_match):
+    jeanne, jeanne_eshop, paul = base[0], base[2], base[4]
+    PairDecision.objects.create(record_a_id=jeanne.pk, record_b_id=paul.pk, kind="must_link")
+    PairDecision.objects.create(record_a_id=jeanne.pk, record_b_id=jeanne_eshop.pk, kind="cannot_link")
+    run_match(full=True)
+    parts = partition(base)
+    assert frozenset({"crm:C1", "eshop:E3"}) in parts
+    assert frozenset({"eshop:E1"}) in parts
+
+
+def test_values_shared_by_many_people_stop_counting(crm, eshop, run_match):
+    # A store types its own number for walk-in customers: twelve different people.
+    store = "04 78 00 00 00"
+    walk_ins = ingest(crm, [
+        {"id": f"W{i}", "first_name": f"Prénom{i}", "last_name": name, "phone": store}
+        for i, name in enumerate(
+            ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
+             "Moreau", "Laurent", "Simon", "Michel"]
+        )
+    ])
+    run = run_match(full=True)
+    generic = GenericValue.objects.get(kind="phone", value="+33478000000")
+    assert generic.reason == "shared_by_many_people" and generic.records == 12
+    assert run.generic_values >= 1
+    assert len(partition(walk_ins)) == 12
+    assert not MergeCandidate.objects.exists()
+    assert not MatchPair.objects.exists()
+
+
+def test_a_dismissed_generic_value_stays_dismissed(crm, run_match):
+    ingest(crm, [
+        {"id": f"W{i}", "first_name": "Jean", "last_name": f"Nom{i}", "email": "noemail@magasin.fr"}
+        for i in range(3)
+    ])
+    run_match(full=True)
+    value = GenericValue.objects.get(kind="email", value="noemail@magasin.fr")
+    assert value.reason == "known_placeholder"
+    value.dismissed = True
+    value.save()
+    run_match(full=True)
+    value.refresh_from_db()
+    assert value.dismissed
+
+
+def test_oversized_blocks_are_skipped_and_counted(crm, run_match):
+    MatchSettings.objects.filter(pk=1).update(max_block_size=3)
+    records = ingest(crm, [
+        {"id": f"D{i}", "first_name": f"Prénom{i}", "last_name": "Durand", "postcode": "75011"}
+        for i in range(5)
+    ])
+    run = run_match(full=True)
+    assert run.oversized_blocks >= 1
+    assert "np:" + "" in "".join(run.skipped_keys) or run.skipped_keys
+    assert len(partition(records)) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_match_command_reports_the_run(base):
+    out = io.StringIO()
+    call_command("match", "--full", "--no-progress", "--partitions", "2", stdout=out)
+    assert "succeeded" in out.getvalue()
+    assert MatchRun.objects.get().partitions == 2
+    assert partition(base) == EXPECTED
+
+
+def test_exports_list_every_record_and_every_candidate_pair(base, tmp_path, run_match):
+    run_match()
+    call_command("export_links", str(tmp_path / "links.csv"), stdout=io.StringIO())
+    with (tmp_path / "links.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(base)
+    by_record = {(r["source"], r["external_id"]): r["customer_id"] for r in rows}
+    assert by_record[("crm", "C1")] == by_record[("eshop", "E1")] != by_record[("crm", "C2")]
+
+    call_command("export_candidates", str(tmp_path / "candidates.csv"), stdout=io.StringIO())
+    with (tmp_path / "candidates.csv").open() as handle:
+        pairs = list(csv.DictReader(handle))
+    # The open candidate joins S1 with both records of Jeanne's customer.
+    assert {(p["source_a"], p["external_id_a"], p["source_b"], p["external_id_b"]) for p in pairs} == {
+        ("crm", "C1", "service_client", "S1"),
+        ("eshop", "E1", "service_client", "S1"),
+    }
+    assert {p["status"] for p in pairs} == {"open"}
+    assert all(0.5 <= float(p["score"]) < 1 for p in pairs)
