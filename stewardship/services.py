@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from rcu.hooks import ReviewPair
 from rcu.models import PairDecision, SourceRecord, SourceSystem
+from rcu.services.bulk_insert import pg_insert_with_history
+from rcu.services.history_sql import rows_update_with_history
 from stewardship.models import MergeCandidate
 
 CHUNK = 5000
+COPY_FROM = 200
 # Past this many records, reading every open candidate beats asking by record.
 WHOLE_QUEUE_FROM = 50_000
 
@@ -109,16 +112,13 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
             candidate.updated_at = now
             to_update.append(candidate)
 
-    created = []
-    if to_create:
-        created = bulk_create_with_history(
-            to_create, MergeCandidate, batch_size=2000, default_change_reason="matching"
-        )
+    created = _candidates_create(to_create, now=now)
     if to_update:
-        bulk_update_with_history(
-            to_update, MergeCandidate,
-            ["status", "probability", "weight", "levels", "explanation", "updated_at"],
-            batch_size=2000, default_change_reason="matching",
+        fields = ["status", "probability", "weight", "levels", "explanation", "updated_at"]
+        rows_update_with_history(
+            model=MergeCandidate, fields=fields,
+            values={c.pk: {f: getattr(c, f) for f in fields} for c in to_update},
+            now=now, acting_user_id=None, reason="matching",
         )
     _departments_set(
         candidates=[*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)],
@@ -126,21 +126,52 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
     )
 
 
+def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCandidate]:
+    """Insert new candidates with their history: by COPY on PostgreSQL when many."""
+    if not candidates:
+        return []
+    if connection.vendor == "postgresql" and len(candidates) >= COPY_FROM:
+        ids = pg_insert_with_history(
+            model=MergeCandidate,
+            rows=[
+                {
+                    "record_a_id": c.record_a_id, "record_b_id": c.record_b_id,
+                    "probability": c.probability, "weight": c.weight, "levels": c.levels,
+                    "explanation": c.explanation, "status": c.status,
+                }
+                for c in candidates
+            ],
+            now=now, acting_user_id=None, reason="matching",
+        )
+        for candidate, pk in zip(candidates, ids, strict=True):
+            candidate.pk = pk
+        return candidates
+    return bulk_create_with_history(
+        candidates, MergeCandidate, batch_size=2000, default_change_reason="matching"
+    )
+
+
 def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
+    """Each candidate's departments become exactly those of its records' sources."""
     if not candidates:
         return
     through = MergeCandidate.departments.through
+    current: dict[int, set[int]] = {}
     ids = [c.pk for c in candidates]
     for chunk in _chunks(ids):
-        through.objects.filter(mergecandidate_id__in=chunk).delete()
-    through.objects.bulk_create(
-        [
-            through(mergecandidate_id=c.pk, department_id=d)
-            for c in candidates
-            for d in sorted(departments.get((c.record_a_id, c.record_b_id), ()))
-        ],
-        batch_size=5000,
-    )
+        for candidate_id, department_id in through.objects.filter(
+            mergecandidate_id__in=chunk
+        ).values_list("mergecandidate_id", "department_id"):
+            current.setdefault(candidate_id, set()).add(department_id)
+    stale, missing = [], []
+    for c in candidates:
+        wanted = departments.get((c.record_a_id, c.record_b_id), set())
+        have = current.get(c.pk, set())
+        stale.extend((c.pk, d) for d in have - wanted)
+        missing.extend(through(mergecandidate_id=c.pk, department_id=d) for d in sorted(wanted - have))
+    for candidate_id, department_id in stale:
+        through.objects.filter(mergecandidate_id=candidate_id, department_id=department_id).delete()
+    through.objects.bulk_create(missing, batch_size=5000)
 
 
 @transaction.atomic

@@ -244,6 +244,9 @@ class MatchRun(models.Model):
     customers_retired = models.PositiveIntegerField(_("customers retired"), default=0)
     candidates = models.PositiveIntegerField(_("open candidates"), default=0)
     message = models.TextField(_("message"), blank=True)
+    # Seconds spent in each step ("prepare", "scoring" summed over partitions, "load",
+    # "cluster", "apply", "candidates"): where a run's time goes.
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -270,6 +273,7 @@ class MatchRunPartition(models.Model):
     done = models.BooleanField(default=False)
     pairs_compared = models.PositiveBigIntegerField(default=0)
     pairs_kept = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
 
     class Meta:
         constraints = [

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from rcu.ingestion import jsontext
+
 CHUNK = 2000
 
 
@@ -60,6 +62,71 @@ def history_rows_copy(
             )
 
 
+# From this many rows, PostgreSQL updates go through COPY into a scratch table and one
+# UPDATE … FROM, instead of one UPDATE per row.
+PG_COPY_FROM = 500
+
+
+def _history_select(model, *, source: str, now, acting_user_id, reason, history_type="~"):
+    """The INSERT column list and SELECT list copying rows of `source` into history."""
+    history_model = model.history.model
+    quote = connection.ops.quote_name
+    base_columns = {f.attname: f.column for f in model._meta.concrete_fields}
+    extra = {
+        "history_date": now, "history_change_reason": reason[:100],
+        "history_type": history_type, "history_user_id": acting_user_id,
+    }
+    insert_columns, select_parts, params = [], [], []
+    for f in history_model._meta.concrete_fields:
+        if f.attname == "history_id":
+            continue
+        insert_columns.append(quote(f.column))
+        if f.attname in base_columns:
+            select_parts.append(f"{source}.{quote(base_columns[f.attname])}")
+        else:
+            select_parts.append("%s")
+            params.append(extra[f.attname])
+    return insert_columns, select_parts, params
+
+
+def _pg_update_with_history(*, model, values, columns, meta_fields, now, acting_user_id, reason):
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_names = [quote(meta_fields[c].column) for c in columns]
+    json_columns = {c for c in columns if isinstance(meta_fields[c], models.JSONField)}
+    insert_columns, select_parts, params = _history_select(
+        model, source="t", now=now, acting_user_id=acting_user_id, reason=reason
+    )
+    with connection.cursor() as wrapper:
+        wrapper.execute(
+            f"CREATE TEMP TABLE _rcu_update ON COMMIT DROP AS SELECT id, {', '.join(column_names)} "
+            f"FROM {table} WITH NO DATA"
+        )
+        with wrapper.cursor.copy(
+            f"COPY _rcu_update (id, {', '.join(column_names)}) FROM STDIN"
+        ) as copy:
+            for pk, row in values.items():
+                copy.write_row([
+                    pk,
+                    *(
+                        (jsontext.dumps(v).decode() if c in json_columns and v is not None else v)
+                        for c, v in ((c, now if c == "updated_at" and c not in row else row[c])
+                                     for c in columns)
+                    ),
+                ])
+        wrapper.execute(
+            f"UPDATE {table} AS t SET "
+            + ", ".join(f"{name} = u.{name}" for name in column_names)
+            + " FROM _rcu_update AS u WHERE t.id = u.id"
+        )
+        wrapper.execute(
+            f"INSERT INTO {quote(model.history.model._meta.db_table)} ({', '.join(insert_columns)}) "
+            f"SELECT {', '.join(select_parts)} FROM {table} AS t JOIN _rcu_update AS u ON t.id = u.id",
+            params,
+        )
+        wrapper.execute("DROP TABLE _rcu_update")
+
+
 def rows_update_with_history(
     *, model: type[models.Model], values: Mapping[int, Mapping[str, Any]], fields: list[str],
     now: datetime, acting_user_id: int | None, reason: str,
@@ -79,6 +146,12 @@ def rows_update_with_history(
         + " WHERE id = %s"
     )
     ids = sorted(values)
+    if connection.vendor == "postgresql" and len(ids) >= PG_COPY_FROM:
+        _pg_update_with_history(
+            model=model, values=values, columns=columns, meta_fields=meta_fields, now=now,
+            acting_user_id=acting_user_id, reason=reason,
+        )
+        return
     with connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]

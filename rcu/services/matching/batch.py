@@ -16,6 +16,8 @@ matched (new or changed), then re-clusters what they touch.
 
 from __future__ import annotations
 
+import time
+
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -38,7 +40,9 @@ from rcu.services.matching.training import (
     model_estimate,
 )
 
-DEFAULT_PARTITIONS = 32
+# Each record is read once per partition holding one of its blocks: more partitions
+# spread the work over more workers, fewer read less.
+DEFAULT_PARTITIONS = 8
 
 
 def _enqueue(task, *args) -> None:
@@ -71,6 +75,7 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run.pk)
     if run.status != MatchRun.Status.PENDING:
         return run
+    started = time.perf_counter()
     settings = match_settings_get()
     run.last_record_id = PendingMatch.objects.aggregate(m=Max("record_id"))["m"] or 0
     if run.full:
@@ -111,6 +116,7 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         [MatchRunPartition(run=run, index=i) for i in range(run.partitions)], ignore_conflicts=True
     )
     run.status = MatchRun.Status.SCORING
+    run.timings = {"prepare": round(time.perf_counter() - started, 3), "scoring": 0.0}
     run.save()
     for index in range(run.partitions):
         _enqueue(match_run_partition_task, run.pk, index)
@@ -124,6 +130,7 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
         chunk = MatchRunPartition.objects.select_for_update().get(run_id=run_id, index=index)
         if chunk.done or run.status != MatchRun.Status.SCORING:
             return False
+        started = time.perf_counter()
         first, last = _bucket_range(run, index)
         pairs, compared = partition_pairs(
             first_bucket=first, last_bucket=last, context=match_context(),
@@ -133,6 +140,7 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
         chunk.done = True
         chunk.pairs_compared = compared
         chunk.pairs_kept = len(pairs)
+        chunk.seconds = time.perf_counter() - started
         chunk.save()
         MatchRun.objects.filter(pk=run_id).update(
             partitions_done=F("partitions_done") + 1,
@@ -166,6 +174,11 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
         return run
     run.status = MatchRun.Status.CLUSTERING
     run.save(update_fields=["status"])
+    timings = dict(run.timings)
+    timings["scoring"] = round(
+        sum(MatchRunPartition.objects.filter(run_id=run_id).values_list("seconds", flat=True)), 3
+    )
+    started = time.perf_counter()
     context = match_context()
     if run.full:
         scope = _full_scope(run.last_record_id)
@@ -176,9 +189,10 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
             )
         )
         scope = scope_expand(pending, max_records=None)
+    timings["load"] = round(time.perf_counter() - started, 3)
     result = scope_recluster(
         scope, context=context, acting_user=acting_user or run.created_by,
-        reason=f"matching run #{run.pk}",
+        reason=f"matching run #{run.pk}", timings=timings,
     )
     PendingMatch.objects.filter(record_id__lte=run.last_record_id).delete()
     run.records_moved = len(result.plan.moves)
@@ -186,6 +200,7 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
     run.candidates = len(result.review)
     run.status = MatchRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
+    run.timings = timings
     run.save()
     return run
 

@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 
 from rcu.matching.keys import key_bucket
 from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
 from rcu.matching.types import MatchRecord
-from rcu.models import MatchKey, MatchPair, SourceRecord
+from rcu.models import MatchKey, MatchPair
 from rcu.services.matching.context import MatchContext
 
 CHUNK = 5000
@@ -24,13 +25,29 @@ def chunked(items: Sequence, size: int = CHUNK):
 
 
 def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
-    """The records as the engine sees them: id, source and comparison keys."""
+    """The records as the engine sees them: id, source and comparison keys.
+
+    The keys are read as JSON text and decoded by orjson: several times faster than
+    letting the driver build every dict.
+    """
     records: dict[int, MatchRecord] = {}
-    for chunk in chunked(sorted(set(ids))):
-        for record_id, source_id, keys in SourceRecord.objects.filter(pk__in=chunk).values_list(
-            "pk", "source_id", "keys"
-        ):
-            records[record_id] = MatchRecord(record_id, str(source_id), {}, keys)
+    loads = orjson.loads
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        for chunk in chunked(sorted(set(ids)), 20_000 if postgresql else CHUNK):
+            if postgresql:
+                cursor.execute(
+                    "SELECT id, source_id, keys::text FROM rcu_sourcerecord WHERE id = ANY(%s)",
+                    [chunk],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT id, source_id, keys FROM rcu_sourcerecord "
+                    f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+            for record_id, source_id, keys in cursor.fetchall():
+                records[record_id] = MatchRecord(record_id, str(source_id), {}, loads(keys))
     return records
 
 

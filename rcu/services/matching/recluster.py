@@ -11,6 +11,7 @@ customers only decide which customer ids survive (`plan_assignment`).
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -183,12 +184,17 @@ def review_pairs_between_clusters(
 
 
 def scope_recluster(
-    scope: Scope, *, context: MatchContext, acting_user=None, reason: str = "matching"
+    scope: Scope, *, context: MatchContext, acting_user=None, reason: str = "matching",
+    timings: dict | None = None,
 ) -> ReclusterResult:
     """Cluster the scope, write the moves, and tell stewardship what to review."""
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     clusters, review = scope_cluster(scope, context)
     result = ReclusterResult()
     result.plan = plan_assignment(clusters, {r: c for r, (c, _) in scope.records.items()})
+    timings["cluster"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
     created = assignment_apply(
         plan=result.plan,
         records=scope.records,
@@ -204,6 +210,9 @@ def scope_recluster(
                 result.customer_of[record] = scope.records[record][0]
             else:
                 result.customer_of[record] = created.get(target, target)
+    timings["apply"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
     result.review = review_pairs_between_clusters(scope, clusters, review, context)
     hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review)
+    timings["candidates"] = round(time.perf_counter() - started, 3)
     return result
