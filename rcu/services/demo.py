@@ -15,6 +15,7 @@ from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
 from rcu.models import ImportJob, SourceRecord
 from rcu.roles import Role
 from rcu.services.imports import import_job_create, import_job_run
+from rcu.services.matching.batch import match_run_create
 from rcu.services.roles import roles_sync
 from rcu.services.sources import department_get_or_create, source_configure
 
@@ -78,5 +79,10 @@ def demo_seed(
         if code not in sources:
             continue
         job, _ = import_job_create(source=sources[code], acting_user=admin, path=Path(path))
-        jobs.append(import_job_run(job=job, acting_user=admin, progress=progress))
+        jobs.append(
+            import_job_run(job=job, acting_user=admin, progress=progress, match_after=False)
+        )
+    # One matching run over the whole base once every source is in: it learns its
+    # model from all of them, links the duplicates and fills the stewards' queues.
+    match_run_create(full=True, acting_user=admin)
     return DemoSeedResult(seeded=True, jobs=jobs, usernames=usernames)

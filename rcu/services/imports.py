@@ -148,9 +148,13 @@ def _commit_batch(
 
 def import_job_run(
     *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
-    batch_size: int | None = None,
+    batch_size: int | None = None, match_after: bool | None = None,
 ) -> ImportJob:
-    """Run (or resume) a job to the end. Safe to call again on a finished job."""
+    """Run (or resume) a job to the end. Safe to call again on a finished job.
+
+    A successful import queues a matching run of what it created or changed, unless
+    `match_after` (default: the `RCU_MATCH_AFTER_IMPORT` setting) says otherwise.
+    """
     job = ImportJob.objects.select_related("source").get(pk=job.pk)
     if job.is_finished:
         return job
@@ -211,7 +215,9 @@ def import_job_run(
         _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
-    if settings.RCU_MATCH_AFTER_IMPORT and (job.created_count or job.updated_count):
+    if match_after is None:
+        match_after = settings.RCU_MATCH_AFTER_IMPORT
+    if match_after and (job.created_count or job.updated_count):
         from rcu.services.matching.batch import match_run_create
 
         match_run_create(full=False, acting_user=acting_user)

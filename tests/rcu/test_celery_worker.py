@@ -87,3 +87,36 @@ def test_an_uploaded_file_is_imported_by_a_worker(celery_worker_app, admin_user)
     assert (job.created_count, job.rejected_count) == (2, 1)
     assert SourceRecord.objects.filter(source=source).count() == 2
     assert job.row_errors.get().line == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_matching_run_is_carried_out_by_a_worker(celery_worker_app):
+    from django.utils import timezone
+
+    from rcu.models import MatchRun, MatchSettings
+    from rcu.services.matching.batch import match_run_create
+    from tests.factories import ingest
+
+    MatchSettings.objects.update_or_create(
+        pk=1, defaults={"model_frozen": True, "model_estimated_at": timezone.now()}
+    )
+    crm = make_source("crm", department="marketing")
+    eshop = make_source("eshop", department="ecommerce")
+    jeanne = {"first_name": "Jeanne", "last_name": "Lefèvre", "birth_date": "1980-04-03",
+              "email": "jeanne.lefevre@orange.fr", "postcode": "75002"}
+    [a] = ingest(crm, [{"id": "C1", **jeanne}])
+    [b] = ingest(eshop, [{"id": "E1", **jeanne, "postcode": "69003"}])
+    assert a.customer_id != b.customer_id
+
+    run = match_run_create(full=True, partitions=3)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED):
+            break
+        time.sleep(0.2)
+    assert run.status == MatchRun.Status.SUCCEEDED, run.message
+    assert run.partitions_done == 3 and run.records_moved == 1
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.customer_id == b.customer_id

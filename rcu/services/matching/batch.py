@@ -101,7 +101,11 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     if run.full:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # Foreign keys are checked at commit: rows this transaction wrote must be
+                # checked first, or PostgreSQL refuses to truncate under them.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("TRUNCATE rcu_matchpair")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             MatchPair.objects.all().delete()
         run.records = SourceRecord.objects.count()
