@@ -83,10 +83,19 @@ def cluster(
     review: float,
     cannot_link: Iterable[Collection[int]] = frozenset(),
     must_link: Iterable[Collection[int]] = frozenset(),
+    conflict: float | None = None,
 ) -> Clustering:
-    """Cluster records from their scored pairs and the stewards' decisions."""
+    """Cluster records from their scored pairs and the stewards' decisions.
+
+    `conflict` (default: `review`) is the probability under which a scored pair is
+    evidence that its records differ and stops a chain; a pair between `conflict` and
+    `review` is too weak either way (two sparse records of one person often are).
+    """
     if not 0.0 <= review < auto_link <= 1.0:  # also rejects NaN
         raise ValueError(f"expected 0 <= review < auto_link <= 1, got {review=}, {auto_link=}")
+    conflict = review if conflict is None else conflict
+    if not 0.0 <= conflict <= review:
+        raise ValueError(f"expected 0 <= conflict <= review, got {conflict=}, {review=}")
 
     scores = _best_scores(pairs)
     forbidden = {_id_pair(pair) for pair in cannot_link}
@@ -94,7 +103,7 @@ def cluster(
 
     forest = _Forest(
         cannot_link=forbidden,
-        below_review=(ids for ids, p in scores.items() if p < review),
+        below_review=(ids for ids, p in scores.items() if p < conflict),
     )
 
     refused_must_links: list[tuple[IdPair, RefusalReason]] = []

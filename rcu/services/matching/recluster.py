@@ -32,6 +32,10 @@ from rcu.services.matching.pairs import chunked, match_records_load
 # Components up to this size have every pair of their records scored, so that a chain of
 # strong links cannot join two records whose direct score says they differ.
 INTRA_SCORING_MAX = 60
+# A pair scored under this probability is evidence that its records are different
+# people: a chain of links may not join them. Between it and the review threshold a
+# pair says too little either way (a sparse record against a full one).
+CONFLICT_BELOW = 0.01
 # A scope never grows past this many records (a pathological chain): it stops expanding.
 SCOPE_MAX_RECORDS = 20_000
 
@@ -156,6 +160,7 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
         review=context.review,
         cannot_link=scope.cannot_link,
         must_link=scope.must_link,
+        conflict=CONFLICT_BELOW,
     )
     clusters = list(clustering.clusters)
     clustered = {r for c in clusters for r in c}

@@ -300,3 +300,22 @@ def test_a_large_graph_keeps_every_constraint() -> None:
         assert not spans & below_review
     for start in range(0, 10_000, 5):
         assert result.cluster_of(start) is None or result.cluster_of(start) != result.cluster_of(start + 4)
+
+
+def test_a_weak_pair_between_conflict_and_review_does_not_stop_a_chain() -> None:
+    pairs = [ScoredPair(1, 2, 0.999), ScoredPair(2, 3, 0.999), ScoredPair(1, 3, 0.2)]
+    strict = cluster(pairs, auto_link=0.99, review=0.5)
+    assert strict.cluster_of(3) != strict.cluster_of(1)
+    lenient = cluster(pairs, auto_link=0.99, review=0.5, conflict=0.01)
+    assert lenient.clusters == [frozenset({1, 2, 3})]
+
+
+def test_a_pair_under_the_conflict_probability_still_stops_a_chain() -> None:
+    pairs = [ScoredPair(1, 2, 0.999), ScoredPair(2, 3, 0.999), ScoredPair(1, 3, 0.001)]
+    result = cluster(pairs, auto_link=0.99, review=0.5, conflict=0.01)
+    assert result.cluster_of(3) != result.cluster_of(1)
+
+
+def test_the_conflict_probability_cannot_exceed_review() -> None:
+    with pytest.raises(ValueError):
+        cluster([], auto_link=0.99, review=0.5, conflict=0.6)
