@@ -11,6 +11,8 @@ from typing import Any
 from rcu.ingestion import jsontext
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
+from rcu.matching.keys import blocking_keys
+from rcu.matching.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 MAX_EXTERNAL_ID_LENGTH = 200
@@ -26,6 +28,8 @@ class MappedRow:
     flags: list[str]
     business_ts: datetime | None
     payload_hash: str
+    # Computed here, in the mapper (a helper process for big files), not by the writer.
+    blocking_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,4 +163,7 @@ class RowMapper:
             flags=flags,
             business_ts=business_ts,
             payload_hash=payload_hash,
+            blocking_keys=tuple(
+                sorted(blocking_keys(MatchRecord(0, "", normalised.attributes, normalised.keys)))
+            ),
         )

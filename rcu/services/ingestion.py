@@ -20,7 +20,7 @@ from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
-from rcu.services.matching.keys import match_keys_write
+from rcu.services.matching.keys import blocking_keys_of, match_keys_write
 from rcu.services.matching.realtime import MatchOutcome, records_match
 from rcu.services.stats import source_stats_add_new_records
 from rcu.survivorship import RecordView, golden_values
@@ -171,7 +171,12 @@ def records_upsert(
                                      acting_user=acting_user, reason=reason)
         result.created += len(ids)
         result.record_ids.update(ids)
-        match_keys_write(records=[(ids[row.external_id], row.keys) for row in new_rows])
+        match_keys_write(
+            records=[
+                (ids[row.external_id], row.blocking_keys or blocking_keys_of(row.keys))
+                for row in new_rows
+            ]
+        )
         source_stats_add_new_records(source=source, created=len(ids))
 
     if changed_records:
@@ -180,7 +185,9 @@ def records_upsert(
             default_user=acting_user, default_change_reason=reason,
         )
         result.updated += len(changed_records)
-        match_keys_write(records=[(r.pk, r.keys) for r in changed_records], replace=True)
+        match_keys_write(
+            records=[(r.pk, blocking_keys_of(r.keys)) for r in changed_records], replace=True
+        )
         customers_recompute(
             customer_ids=[r.customer_id for r in changed_records if r.customer_id],
             acting_user=acting_user,

@@ -18,20 +18,25 @@ from rcu.models import MatchKey, PendingMatch
 COPY_MIN_ROWS = 200
 
 
-def _key_rows(records: Iterable[tuple[int, Mapping[str, str]]]) -> list[tuple[int, str, int]]:
-    rows = []
-    for record_id, keys in records:
-        for key in sorted(blocking_keys(MatchRecord(record_id, "", {}, keys))):
-            if len(key) <= 200:
-                rows.append((key_bucket(key), key, record_id))
-    return rows
+def blocking_keys_of(keys: Mapping[str, str]) -> list[str]:
+    """The blocking keys of a record's comparison keys, sorted."""
+    return sorted(blocking_keys(MatchRecord(0, "", {}, keys)))
+
+
+def _key_rows(records: Iterable[tuple[int, Iterable[str]]]) -> list[tuple[int, str, int]]:
+    return [
+        (key_bucket(key), key, record_id)
+        for record_id, keys in records
+        for key in keys
+        if len(key) <= 200
+    ]
 
 
 def match_keys_write(
-    *, records: Iterable[tuple[int, Mapping[str, str]]], replace: bool = False
+    *, records: Iterable[tuple[int, Iterable[str]]], replace: bool = False
 ) -> int:
-    """Store the blocking keys of these (record id, comparison keys) and queue the
-    records for matching. `replace` first drops the keys they had (changed records)."""
+    """Store the blocking keys of these (record id, blocking keys) and queue the records
+    for matching. `replace` first drops the keys they had (changed records)."""
     records = list(records)
     if not records:
         return 0
