@@ -46,15 +46,17 @@ def _golden_for_new(source: SourceSystem, row: MappedRow):
     return golden_values([view])
 
 
-def _insert_new_by_orm(*, source, rows, job, acting_user, reason) -> dict[str, int]:
-    customers = []
-    for row in rows:
-        customer = Customer()
-        customer_apply_golden(customer, _golden_for_new(source, row))
-        customers.append(customer)
-    customers = bulk_create_with_history(
-        customers, Customer, default_user=acting_user, default_change_reason=reason
-    )
+def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_customers=True) -> dict[str, int]:
+    customers: list[Customer | None] = [None] * len(rows)
+    if create_customers:
+        customers = []
+        for row in rows:
+            customer = Customer()
+            customer_apply_golden(customer, _golden_for_new(source, row))
+            customers.append(customer)
+        customers = bulk_create_with_history(
+            customers, Customer, default_user=acting_user, default_change_reason=reason
+        )
     records = [
         SourceRecord(
             source=source,
@@ -118,8 +120,13 @@ def records_upsert(
     rows: Sequence[MappedRow],
     job: ImportJob | None = None,
     acting_user=None,
+    create_customers: bool = True,
 ) -> UpsertResult:
-    """Upsert one batch of mapped rows of one source, in one transaction."""
+    """Upsert one batch of mapped rows of one source, in one transaction.
+
+    New records start their own golden customer, unless `create_customers` is off: then
+    the caller matches them at once, and matching gives each its customer.
+    """
     result = UpsertResult()
     if not rows:
         return result
@@ -163,7 +170,10 @@ def records_upsert(
         changed_records.append(record)
 
     if new_rows:
-        if connection.vendor == "postgresql" and len(new_rows) >= settings.RCU_COPY_MIN_ROWS:
+        if not create_customers:
+            ids = _insert_new_by_orm(source=source, rows=new_rows, job=job,
+                                     acting_user=acting_user, reason=reason, create_customers=False)
+        elif connection.vendor == "postgresql" and len(new_rows) >= settings.RCU_COPY_MIN_ROWS:
             ids = _insert_new_by_copy(source=source, rows=new_rows, job=job, now=now,
                                       acting_user=acting_user, reason=reason)
         else:
@@ -177,7 +187,9 @@ def records_upsert(
                 for row in new_rows
             ]
         )
-        source_stats_add_new_records(source=source, created=len(ids))
+        source_stats_add_new_records(
+            source=source, created=len(ids), customers=len(ids) if create_customers else 0
+        )
 
     if changed_records:
         bulk_update_with_history(
@@ -223,7 +235,9 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
     outcome = source_row_mapper(source).map(1, payload)
     if not isinstance(outcome, MappedRow):
         raise RecordRefused(outcome.field, outcome.reason)
-    result = records_upsert(source=source, rows=[outcome], acting_user=acting_user)
+    result = records_upsert(
+        source=source, rows=[outcome], acting_user=acting_user, create_customers=False
+    )
     record_id = result.record_ids[outcome.external_id]
     status = "created" if result.created else "updated" if result.updated else "unchanged"
     match = None

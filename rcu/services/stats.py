@@ -10,16 +10,19 @@ from django.utils import timezone
 from rcu.models import SourceRecord, SourceStats, SourceSystem
 
 
-def source_stats_add_new_records(*, source: SourceSystem, created: int) -> None:
-    """New records each start their own golden customer: both counts grow alike.
+def source_stats_add_new_records(
+    *, source: SourceSystem, created: int, customers: int | None = None
+) -> None:
+    """New records, and the golden customers they started (by default one each).
 
     Call it in the transaction that created them. Writes that link records to other
-    customers (matching, merges) recount the sources they touch instead.
+    customers (matching, merges) adjust the customer counts they change.
     """
+    customers = created if customers is None else customers
     if not created:
         return
     updated = SourceStats.objects.filter(pk=source.pk).update(
-        record_count=F("record_count") + created, customer_count=F("customer_count") + created
+        record_count=F("record_count") + created, customer_count=F("customer_count") + customers
     )
     if not updated:
         source_stats_recount(source_ids=[source.pk])

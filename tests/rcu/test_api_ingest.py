@@ -53,7 +53,9 @@ def test_new_record_creates_a_golden_customer_with_normalised_values(api, stewar
     record = SourceRecord.objects.get(pk=body["record_id"])
     assert record.customer == customer
     assert record.raw == PAYLOAD  # kept exactly as received
-    assert record.history.get().history_user == steward_marketing
+    # Stored, then given its customer by matching, both on behalf of the caller.
+    assert [h.history_type for h in record.history.order_by("history_id")] == ["+", "~"]
+    assert {h.history_user for h in record.history.all()} == {steward_marketing}
 
 
 def test_sending_the_same_record_again_changes_nothing(api):
@@ -66,7 +68,8 @@ def test_sending_the_same_record_again_changes_nothing(api):
     assert response.json()["customer_id"] == first["customer_id"]
     assert SourceRecord.objects.count() == 1
     assert Customer.objects.count() == 1
-    assert SourceRecord.objects.get().history.count() == 1
+    # Created, then linked to its customer by matching; the second send adds nothing.
+    assert SourceRecord.objects.get().history.count() == 2
 
 
 def test_a_changed_record_is_updated_and_its_history_shows_it(api):
@@ -80,7 +83,9 @@ def test_a_changed_record_is_updated_and_its_history_shows_it(api):
     assert body["customer_id"] == first["customer_id"]
     assert body["attributes"]["email"] == "h.lefevre@free.fr"
     record = SourceRecord.objects.get()
-    assert record.history.count() == 2
+    # Created, linked by matching, then changed.
+    assert [h.history_type for h in record.history.order_by("history_id")] == ["+", "~", "~"]
+    assert record.history.order_by("history_id").last().attributes["email"] == "h.lefevre@free.fr"
     assert Customer.objects.get().email == "h.lefevre@free.fr"
 
 

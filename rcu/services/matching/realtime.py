@@ -18,7 +18,7 @@ from rcu.services.matching.pairs import (
     match_records_load,
     pairs_score,
 )
-from rcu.services.matching.recluster import scope_expand, scope_recluster
+from rcu.services.matching.recluster import scope_expand, scope_is_current, scope_recluster
 
 LINKED = "linked"
 NEW = "new"
@@ -64,7 +64,8 @@ def records_match(
     match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = scope_expand(ids)
     _lock_customers(c for c, _ in scope.records.values())
-    scope = scope_expand(ids)  # as it is now that nobody else can change it
+    if not scope_is_current(scope):  # someone moved these records meanwhile: read again
+        scope = scope_expand(ids)
     result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
     PendingMatch.objects.filter(record_id__in=ids).delete()
 

@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from rcu import hooks
 from rcu.matching.assignment import AssignmentPlan, plan_assignment
 from rcu.matching.clustering import ScoredPair, cluster
 from rcu.matching.scoring import levels_from_text, levels_text
-from rcu.models import MatchPair, PairDecision, SourceRecord
+from rcu.models import PairDecision
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
 from rcu.services.matching.pairs import chunked, match_records_load
@@ -58,50 +58,85 @@ class ReclusterResult:
     customer_of: dict[int, int] = field(default_factory=dict)  # record → customer after
 
 
+def _id_list(ids: list[int]) -> tuple[str, list]:
+    """A SQL test "column IN these ids": one array parameter on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [ids]
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _records_with_siblings(cursor, ids: list[int]) -> list[tuple[int, int | None, int]]:
+    test, params = _id_list(ids)
+    # A UNION, not an OR: each half uses its own index (primary key, customer).
+    cursor.execute(
+        f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} "
+        "UNION SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE customer_id IN "
+        f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test})",
+        params + params,
+    )
+    return cursor.fetchall()
+
+
+def _edges(cursor, ids: list[int]) -> list[tuple]:
+    """Scored pairs and steward decisions touching these records, in one round trip."""
+    test, params = _id_list(ids)
+    cursor.execute(
+        "SELECT record_a_id, record_b_id, probability, weight, levels, NULL FROM rcu_matchpair "
+        f"WHERE record_a_id {test} "
+        "UNION ALL SELECT record_a_id, record_b_id, probability, weight, levels, NULL "
+        f"FROM rcu_matchpair WHERE record_b_id {test} "
+        "UNION ALL SELECT record_a_id, record_b_id, NULL, NULL, NULL, kind FROM rcu_pairdecision "
+        f"WHERE record_a_id {test} OR record_b_id {test}",
+        params * 4,
+    )
+    return cursor.fetchall()
+
+
 def scope_expand(seed_ids: Iterable[int], *, max_records: int | None = SCOPE_MAX_RECORDS) -> Scope:
-    """Everything the seed records are tied to, read through indexes."""
+    """Everything the seed records are tied to, read through indexes: each round reads
+    the records with their customers' other records, then the edges touching them."""
     scope = Scope()
     limit = max_records if max_records is not None else float("inf")
     frontier = set(seed_ids)
-    customers_seen: set[int] = set()
-    while frontier and len(scope.records) < limit:
-        ids = sorted(frontier)
-        found: set[int] = set()
-        for chunk in chunked(ids):
-            rows = SourceRecord.objects.filter(pk__in=chunk).values_list("pk", "customer_id", "source_id")
-            for pk, customer_id, source_id in rows:
-                scope.records[pk] = (customer_id, source_id)
-            new_customers = {
-                scope.records[pk][0] for pk in chunk if pk in scope.records
-            } - customers_seen - {None}
-            customers_seen |= new_customers
-            if new_customers:
-                for pk, customer_id, source_id in SourceRecord.objects.filter(
-                    customer_id__in=new_customers
-                ).values_list("pk", "customer_id", "source_id"):
+    with connection.cursor() as cursor:
+        while frontier and len(scope.records) < limit:
+            found: set[int] = set()
+            for chunk in chunked(sorted(frontier)):
+                for pk, customer_id, source_id in _records_with_siblings(cursor, chunk):
                     if pk not in scope.records:
                         scope.records[pk] = (customer_id, source_id)
                         found.add(pk)
-            touching = Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)
-            for a, b, probability, weight, levels in MatchPair.objects.filter(touching).values_list(
-                "record_a_id", "record_b_id", "probability", "weight", "levels"
-            ):
-                scope.pairs[(a, b)] = (probability, weight, levels)
-                found.update((a, b))
-            for a, b, kind in PairDecision.objects.filter(touching).values_list(
-                "record_a_id", "record_b_id", "kind"
-            ):
-                if kind == PairDecision.Kind.MUST_LINK:
-                    scope.must_link.add((a, b))
-                    found.update((a, b))
-                else:
-                    scope.cannot_link.add((a, b))
-        frontier = found - set(scope.records)
+            for chunk in chunked(sorted(found)):
+                for a, b, probability, weight, levels, kind in _edges(cursor, chunk):
+                    if kind is None:
+                        scope.pairs[(a, b)] = (probability, weight, levels)
+                    elif kind == PairDecision.Kind.MUST_LINK:
+                        scope.must_link.add((a, b))
+                    else:
+                        scope.cannot_link.add((a, b))
+                        continue
+                    frontier.update((a, b))
+            frontier -= set(scope.records)
     # Decisions and pairs reaching outside the scope cannot be applied within it.
-    scope.pairs = {p: v for p, v in scope.pairs.items() if p[0] in scope.records and p[1] in scope.records}
-    scope.must_link = {p for p in scope.must_link if p[0] in scope.records and p[1] in scope.records}
-    scope.cannot_link = {p for p in scope.cannot_link if p[0] in scope.records and p[1] in scope.records}
+    inside = scope.records
+    scope.pairs = {p: v for p, v in scope.pairs.items() if p[0] in inside and p[1] in inside}
+    scope.must_link = {p for p in scope.must_link if p[0] in inside and p[1] in inside}
+    scope.cannot_link = {p for p in scope.cannot_link if p[0] in inside and p[1] in inside}
     return scope
+
+
+def scope_is_current(scope: Scope) -> bool:
+    """Whether the scope's records still belong to the customers it read (one query):
+    after locking, a scope read before the lock is still good when this holds."""
+    if not scope.records:
+        return True
+    with connection.cursor() as cursor:
+        current = {
+            pk: (customer_id, source_id)
+            for chunk in chunked(sorted(scope.records))
+            for pk, customer_id, source_id in _records_with_siblings(cursor, chunk)
+        }
+    return current == scope.records
 
 
 def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[list[int]]:
