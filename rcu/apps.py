@@ -14,4 +14,6 @@ class RcuConfig(AppConfig):
 
         # Roles are groups holding global permissions; permissions only exist after
         # migrate, so this is the one place they can be granted on a fresh database.
-        post_migrate.connect(roles_sync_after_migrate, sender=self)
+        # Roles also hold other apps' permissions (stewardship), created by those apps'
+        # own post_migrate: so sync after every app's, the last one seeing them all.
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="rcu_roles_sync")
