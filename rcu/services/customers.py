@@ -78,6 +78,33 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
     return views
 
 
+_JSON_GOLDEN = ("extra_identifiers", "provenance")
+
+
+def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]]:
+    """Each customer's pinned choices and golden column values, rows locked in id order.
+
+    Plain values, JSON read as text and decoded by orjson: no model instances."""
+    casts = {name: Cast(name, TextField()) for name in (*_JSON_GOLDEN, "pinned")}
+    rows = (
+        Customer.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .annotate(**{f"{name}_text": cast for name, cast in casts.items()})
+        .values_list("pk", "pinned_text", *[
+            f"{name}_text" if name in _JSON_GOLDEN else name for name in GOLDEN_FIELDS
+        ])
+    )
+    loads = orjson.loads
+    result = {}
+    for pk, pinned, *values in rows:
+        fields = dict(zip(GOLDEN_FIELDS, values, strict=True))
+        for name in _JSON_GOLDEN:
+            fields[name] = loads(fields[name]) if fields[name] is not None else {}
+        result[pk] = (loads(pinned) if pinned else {}, fields)
+    return result
+
+
 @transaction.atomic
 def customers_recompute(
     *, customer_ids: Iterable[int], acting_user=None, reason: str = "survivorship"
@@ -90,20 +117,16 @@ def customers_recompute(
     ids = sorted(set(customer_ids))
     if not ids:
         return 0
-    customers = list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    current = _golden_rows_locked(ids)
     views = record_views_by_customer(ids)
     changed: dict[int, dict[str, Any]] = {}
-    for customer in customers:
-        golden = golden_values(views.get(customer.pk, []), pinned=customer.pinned)
-        if customer_apply_golden(customer, golden):
-            changed[customer.pk] = {
-                Customer._meta.get_field(name).attname: getattr(customer, name)
-                for name in GOLDEN_FIELDS
-            }
+    for pk, (pinned, values) in current.items():
+        golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned))
+        if golden != values:
+            changed[pk] = golden
     if changed:
         rows_update_with_history(
-            model=Customer, values=changed,
-            fields=[Customer._meta.get_field(name).attname for name in GOLDEN_FIELDS],
+            model=Customer, values=changed, fields=list(GOLDEN_FIELDS),
             now=timezone.now(),
             acting_user_id=acting_user.pk if getattr(acting_user, "is_authenticated", False) else None,
             reason=reason,

@@ -32,9 +32,15 @@ from rcu.models import (
     SourceRecord,
 )
 from rcu.services.matching.context import match_context, match_settings_get
-from rcu.services.matching.pairs import match_pairs_store, oversized_keys, partition_pairs
+from rcu.services.matching.pairs import (
+    match_pairs_store,
+    oversized_keys,
+    partition_pairs,
+    shared_key_counts,
+)
 from rcu.services.matching.recluster import Scope, scope_expand, scope_recluster
 from rcu.services.matching.training import (
+    MIN_RECORDS,
     generic_values_refresh,
     match_settings_store_model,
     model_estimate,
@@ -84,9 +90,10 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         )
     # A first run learns from the base even when it only matches what is pending.
     learn = run.full or settings.model_estimated_at is None
+    counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
-        run.generic_values = generic_values_refresh(acting_user=acting_user)
-    oversized = oversized_keys(settings.max_block_size)
+        run.generic_values = generic_values_refresh(acting_user=acting_user, key_counts=counts)
+    oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
         model, report = model_estimate(context=match_context(), oversized=oversized)
         match_settings_store_model(model=model, acting_user=acting_user)

@@ -179,13 +179,22 @@ def partition_pairs(
     return kept, compared
 
 
-def oversized_keys(max_block_size: int) -> frozenset[str]:
-    """Blocking keys shared by more records than a block may hold."""
+def shared_key_counts(min_records: int) -> dict[str, int]:
+    """Blocking keys held by at least `min_records` records, with their counts: one pass
+    over the keys serves both the oversized blocks and the generic values."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT key FROM rcu_matchkey GROUP BY key HAVING COUNT(*) > %s", [max_block_size]
+            "SELECT key, COUNT(*) FROM rcu_matchkey GROUP BY key HAVING COUNT(*) >= %s",
+            [min_records],
         )
-        return frozenset(row[0] for row in cursor.fetchall())
+        return dict(cursor.fetchall())
+
+
+def oversized_keys(max_block_size: int, counts: dict[str, int] | None = None) -> frozenset[str]:
+    """Blocking keys shared by more records than a block may hold."""
+    if counts is None:
+        counts = shared_key_counts(max_block_size + 1)
+    return frozenset(key for key, count in counts.items() if count > max_block_size)
 
 
 def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = None) -> None:

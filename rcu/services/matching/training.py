@@ -15,22 +15,12 @@ from rcu.matching.keys import BUCKETS
 from rcu.matching.model import EstimationReport
 from rcu.models import GenericValue, MatchSettings, SourceRecord
 from rcu.services.matching.context import MatchContext, match_settings_get
-from rcu.services.matching.pairs import match_records_load, partition_scores
+from rcu.services.matching.pairs import match_records_load, partition_scores, shared_key_counts
 
 MIN_RECORDS = 10
 SAMPLE_RECORDS = 20_000
 EM_TARGET_RECORDS = 20_000  # about as many records' blocks feed expectation-maximisation
 SEED = 7
-
-
-def _shared_keys(min_records: int) -> list[tuple[str, int]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT key, COUNT(*) FROM rcu_matchkey WHERE key LIKE 'em:%%' OR key LIKE 'ph:%%' "
-            "GROUP BY key HAVING COUNT(*) >= %s",
-            [min_records],
-        )
-        return cursor.fetchall()
 
 
 def _placeholder_emails() -> list[tuple[str, int]]:
@@ -44,10 +34,18 @@ def _placeholder_emails() -> list[tuple[str, int]]:
 
 
 @transaction.atomic
-def generic_values_refresh(*, acting_user=None) -> int:
+def generic_values_refresh(*, acting_user=None, key_counts: dict[str, int] | None = None) -> int:
     """Detect the generic values of the base and store them; administrators' additions
-    and dismissals are kept. Returns how many values are generic now."""
-    keys = dict(_shared_keys(MIN_RECORDS))
+    and dismissals are kept. Returns how many values are generic now.
+
+    `key_counts`: blocking keys held by at least MIN_RECORDS records (`shared_key_counts`).
+    """
+    if key_counts is None:
+        key_counts = shared_key_counts(MIN_RECORDS)
+    keys = {
+        key: count for key, count in key_counts.items()
+        if count >= MIN_RECORDS and key[:3] in ("em:", "ph:")
+    }
     keys.update(_placeholder_emails())
     ids: set[int] = set()
     if keys:
