@@ -25,7 +25,14 @@ class MatchKey(models.Model):
     pk = models.CompositePrimaryKey("bucket", "key", "record")
     bucket = models.SmallIntegerField()
     key = models.CharField(max_length=200)
-    record = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    # Derived rows written by the thousand with each import: no database constraint to
+    # check and no index by record to maintain per row. A changed record's keys are
+    # deleted by primary key (`match_keys_delete`); Django still cascades a record's
+    # deletion (GDPR erasure) to them, at the cost of a scan.
+    record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("blocking key")
@@ -42,7 +49,8 @@ class PendingMatch(models.Model):
     """
 
     record = models.OneToOneField(
-        SourceRecord, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        SourceRecord, on_delete=models.CASCADE, primary_key=True, related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -60,8 +68,14 @@ class MatchPair(models.Model):
     clustering reads these; `levels` is the comparison vector ("-" for missing).
     """
 
-    record_a = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
-    record_b = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    # Derived rows written by the hundred thousand in a batch run: no database
+    # constraint checked per row; Django cascades a record's deletion to them.
+    record_a = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    record_b = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     probability = models.FloatField()
     weight = models.FloatField()
     levels = models.CharField(max_length=40)

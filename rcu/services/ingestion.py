@@ -151,6 +151,7 @@ def records_upsert(
 
     new_rows = [row for ext, row in latest.items() if ext not in existing]
     changed_records: list[SourceRecord] = []
+    previous_keys: list[tuple[int, list[str]]] = []
     for ext, row in latest.items():
         record = existing.get(ext)
         if record is None:
@@ -159,6 +160,7 @@ def records_upsert(
         if record.payload_hash == row.payload_hash:
             result.unchanged += 1
             continue
+        previous_keys.append((record.pk, blocking_keys_of(record.keys)))
         record.raw = row.raw
         record.attributes = row.attributes
         record.keys = row.keys
@@ -198,7 +200,8 @@ def records_upsert(
         )
         result.updated += len(changed_records)
         match_keys_write(
-            records=[(r.pk, blocking_keys_of(r.keys)) for r in changed_records], replace=True
+            records=[(r.pk, blocking_keys_of(r.keys)) for r in changed_records],
+            previous=previous_keys,
         )
         customers_recompute(
             customer_ids=[r.customer_id for r in changed_records if r.customer_id],

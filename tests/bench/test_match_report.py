@@ -55,3 +55,22 @@ def test_tables_with_results_and_failures():
     # ours / Splink: 12.5 / 5.0 s and 500 / 250 MiB; the failed run has no ratio row.
     assert "| postgresql, 2 workers | 12.5 | 2.50 | 500 | 2.00 |" in text
     assert "sqlite, eager" not in text.split("Splink 5 reference")[1]
+
+
+def test_postgres_processes_of_the_measured_database_are_not_other_work():
+    from types import SimpleNamespace
+
+    from bench.machine import _is_ours
+
+    def ours(cmdline: str, database: str | None = "rcu_bench_10_w2", own=frozenset()) -> bool:
+        return _is_ours(SimpleNamespace(pid=42), [cmdline], set(own), database)
+
+    assert ours("postgres: 15/main: postgres rcu_bench_10_w2 127.0.0.1(5000) SELECT")
+    assert not ours("postgres: 15/main: postgres rcu_imp 127.0.0.1(5000) COPY")
+    assert not ours("postgres: 15/main: postgres rcu_imp [local] idle")
+    assert ours("postgres: 15/main: checkpointer   ")
+    assert ours("postgres: 15/main: autovacuum worker rcu_bench_10_w2")
+    assert not ours("postgres: 15/main: autovacuum worker rcu_imp")
+    assert not ours("/usr/bin/python -m pytest")
+    assert ours("/usr/bin/python -m pytest", own={42})
+    assert not ours("postgres: 15/main: postgres rcu_bench_10_w2 127.0.0.1(5000) idle", None)

@@ -33,17 +33,17 @@ def _key_rows(records: Iterable[tuple[int, Iterable[str]]]) -> list[tuple[int, s
 
 
 def match_keys_write(
-    *, records: Iterable[tuple[int, Iterable[str]]], replace: bool = False
+    *, records: Iterable[tuple[int, Iterable[str]]],
+    previous: Iterable[tuple[int, Iterable[str]]] = (),
 ) -> int:
     """Store the blocking keys of these (record id, blocking keys) and queue the records
-    for matching. `replace` first drops the keys they had (changed records)."""
+    for matching. `previous` are the keys changed records had: dropped first, through
+    the primary key (the table has no index by record, which would slow every import)."""
     records = list(records)
     if not records:
         return 0
     ids = [record_id for record_id, _ in records]
-    if replace:
-        for chunk in _chunks(ids):
-            MatchKey.objects.filter(record_id__in=chunk).delete()
+    match_keys_delete(records=previous)
     rows = _key_rows(records)
     if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
         with connection.cursor() as wrapper:
@@ -70,3 +70,18 @@ def match_keys_write(
 def _chunks(ids: list[int], size: int = 5000):
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def match_keys_delete(*, records: Iterable[tuple[int, Iterable[str]]]) -> None:
+    """Drop these (record id, blocking keys) rows, found by primary key."""
+    rows = _key_rows(records)
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            cursor.execute(
+                "DELETE FROM rcu_matchkey WHERE "
+                + " OR ".join(["(bucket = %s AND key = %s AND record_id = %s)"] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
