@@ -132,3 +132,16 @@ def test_real_time_match_reads_a_constant_number_of_queries(
     [again] = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
     with django_assert_max_num_queries(45):
         assert match_now([again])[again.pk].decision == "linked"
+
+
+def test_deleting_a_record_leaves_none_of_its_matching_rows(crm, eshop):
+    from rcu.models import MatchKey
+
+    [jeanne] = ingest(crm, [{"id": "C1", **JEANNE}])
+    [again] = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
+    match_now([jeanne, again])
+    assert MatchKey.objects.filter(record_id=again.pk).exists() and MatchPair.objects.exists()
+    SourceRecord.objects.filter(pk=again.pk).delete()
+    assert not MatchKey.objects.filter(record_id=again.pk).exists()
+    assert not MatchPair.objects.exists()
+    assert not PendingMatch.objects.filter(record_id=again.pk).exists()
