@@ -70,11 +70,17 @@ class GenericValueAdmin(SimpleHistoryAdmin):
 @admin.register(MatchRun)
 class MatchRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "__str__", "status", "records", "pairs_compared", "pairs_kept", "records_moved",
-        "customers_retired", "candidates", "oversized_blocks", "created_at", "finished_at",
+        "__str__", "status", "progress", "records", "pairs_compared", "pairs_kept",
+        "records_moved", "customers_retired", "candidates", "oversized_blocks", "created_at",
+        "finished_at",
     ]
     list_filter = ["status", "full"]
     exclude = ["skipped_keys"]
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: MatchRun) -> str:
+        percent = obj.progress_percent
+        return "" if percent is None else f"{obj.partitions_done}/{obj.partitions} ({percent} %)"
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
