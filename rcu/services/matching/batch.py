@@ -49,6 +49,8 @@ from rcu.services.matching.training import (
 # Each record is read once per partition holding one of its blocks: more partitions
 # spread the work over more workers, fewer read less.
 DEFAULT_PARTITIONS = 8
+# Fewer blocked pairs than this say too little about matches to estimate m from.
+MIN_PAIRS_TO_LEARN = 500
 
 
 def _enqueue(task, *args) -> None:
@@ -88,19 +90,27 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         run.last_record_id = max(
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
-    # A first run learns from the base even when it only matches what is pending.
-    learn = run.full or settings.model_estimated_at is None
+    # A pending run learns too while the model is new to the base: never estimated,
+    # or estimated when the base was less than half its size.
+    records_now = SourceRecord.objects.count()
+    learned_from = (settings.model or {}).get("records", 0) if settings.model_estimated_at else 0
+    learn = run.full or records_now >= 2 * learned_from
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=acting_user, key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
         model, report = model_estimate(context=match_context(), oversized=oversized)
-        match_settings_store_model(model=model, acting_user=acting_user)
-        run.message = (
-            f"model: EM {report.iterations} iterations over {report.pairs:.0f} blocked pairs, "
-            f"prior {report.prior:.4f}"
-        )
+        if report.pairs >= MIN_PAIRS_TO_LEARN:
+            match_settings_store_model(model={**model, "records": records_now}, acting_user=acting_user)
+            run.message = (
+                f"model: EM {report.iterations} iterations over {report.pairs:.0f} blocked "
+                f"pairs, prior {report.prior:.6f}"
+            )
+        else:
+            run.message = (
+                f"model kept: {report.pairs:.0f} blocked pairs are too few to learn from"
+            )
     context = match_context()
     oversized = frozenset(k for k in oversized if k not in context.skip_keys)
     run.skipped_keys = sorted(oversized)
