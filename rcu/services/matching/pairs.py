@@ -10,7 +10,7 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 
-from rcu.matching.keys import key_bucket
+from rcu.matching.keys import key_bucket, key_kind
 from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
 from rcu.matching.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
@@ -74,7 +74,9 @@ def candidates_find(records: Sequence[MatchRecord], context: MatchContext) -> Ca
         ).values_list("key", "record_id")
         for key, record_id in rows:
             members[key].append(record_id)
-    oversized = {key for key, ids in members.items() if len(ids) > context.max_block_size}
+    oversized = {
+        key for key, ids in members.items() if len(ids) > block_limit(key, context.max_block_size)
+    }
     search.oversized_blocks = len(oversized)
     for record_id, keys in keys_of.items():
         found: set[int] = set()
@@ -190,11 +192,25 @@ def shared_key_counts(min_records: int) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+# Keys of these kinds (a name with a town) find few duplicates that no other key finds,
+# and a common name in a big town makes a block of strangers: they get smaller blocks.
+WEAK_KINDS = frozenset({"fc", "lc"})
+WEAK_BLOCK_SHARE = 0.2
+
+
+def block_limit(key: str, max_block_size: int) -> int:
+    if key_kind(key) in WEAK_KINDS:
+        return max(10, int(max_block_size * WEAK_BLOCK_SHARE))
+    return max_block_size
+
+
 def oversized_keys(max_block_size: int, counts: dict[str, int] | None = None) -> frozenset[str]:
-    """Blocking keys shared by more records than a block may hold."""
+    """Blocking keys shared by more records than a block of their kind may hold."""
     if counts is None:
-        counts = shared_key_counts(max_block_size + 1)
-    return frozenset(key for key, count in counts.items() if count > max_block_size)
+        counts = shared_key_counts(10)
+    return frozenset(
+        key for key, count in counts.items() if count > block_limit(key, max_block_size)
+    )
 
 
 def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = None) -> None:
