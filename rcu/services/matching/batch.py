@@ -95,7 +95,7 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     records_now = SourceRecord.objects.count()
     learned_from = (settings.model or {}).get("records", 0) if settings.model_estimated_at else 0
     learn = run.full or records_now >= 2 * learned_from
-    counts = shared_key_counts(min(MIN_RECORDS, 10))
+    counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=acting_user, key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
