@@ -159,10 +159,22 @@ def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[li
 
 
 def _linkable(info: PairInfo, context: MatchContext) -> float:
-    """The probability clustering sees: a pair that may not be linked automatically
-    (`Scorer.link_guard`) stays just under the auto-link threshold, so in review."""
+    """The probability clustering sees.
+
+    A pair that may not be linked automatically (`Scorer.link_guard`) stays just under
+    the auto-link threshold, so in review. A pair that contradicts two things telling
+    people apart (first name and birth date: spouses, siblings) is taken for two people,
+    however much their household agrees: not proposed, and a chain may not join them.
+    """
     probability, _weight, levels = info
-    if probability < context.auto_link or context.scorer.link_guard(levels_from_text(levels)) is None:
+    if probability < context.review:
+        return probability
+    guard = context.scorer.link_guard(levels_from_text(levels))
+    if guard is None:
+        return probability
+    if guard.startswith("contradiction:") and guard.count(",") >= 1:
+        return 0.0
+    if probability < context.auto_link:
         return probability
     return max(context.review, math.nextafter(context.auto_link, 0.0))
 
