@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 
 from celery import shared_task
 from django.db import OperationalError
 
 from rcu.ingestion.readers import FileRefused
-from rcu.models import ImportJob
+from rcu.models import ImportJob, MatchRun
 from rcu.services.imports import import_job_run
+from rcu.services.matching.batch import (
+    match_run_fail,
+    match_run_finalize,
+    match_run_prepare,
+    match_run_score_partition,
+)
 
 
 @shared_task(
@@ -34,36 +40,33 @@ _RETRY = dict(
 )
 
 
-@shared_task(**_RETRY)
-def match_run_prepare_task(self, run_id: int) -> str:
-    """First step of a matching run; queues its partitions."""
-    from rcu.models import MatchRun
-    from rcu.services.matching.batch import match_run_fail, match_run_prepare
-
-    run = MatchRun.objects.filter(pk=run_id).first()
-    if run is None:
-        return "missing"
+@contextmanager
+def _step_of(run_id: int, step: str):
+    """A database hiccup is retried; any other error fails the run, saying where."""
     try:
-        return match_run_prepare(run=run).status
+        yield
     except OperationalError:
         raise
     except Exception as error:
-        match_run_fail(run_id=run_id, message=f"prepare: {error!r}")
+        match_run_fail(run_id=run_id, message=f"{step}: {error!r}")
         raise
+
+
+@shared_task(**_RETRY)
+def match_run_prepare_task(self, run_id: int) -> str:
+    """First step of a matching run; queues its partitions."""
+    run = MatchRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return "missing"
+    with _step_of(run_id, "prepare"):
+        return match_run_prepare(run=run).status
 
 
 @shared_task(**_RETRY)
 def match_run_partition_task(self, run_id: int, index: int) -> bool:
     """Score one partition; the last partition to finish queues the clustering."""
-    from rcu.services.matching.batch import match_run_fail, match_run_score_partition
-
-    try:
+    with _step_of(run_id, f"partition {index}"):
         last = match_run_score_partition(run_id=run_id, index=index)
-    except OperationalError:
-        raise
-    except Exception as error:
-        match_run_fail(run_id=run_id, message=f"partition {index}: {error!r}")
-        raise
     if last:
         match_run_finalize_task.delay(run_id)
     return last
@@ -72,12 +75,5 @@ def match_run_partition_task(self, run_id: int, index: int) -> bool:
 @shared_task(**_RETRY)
 def match_run_finalize_task(self, run_id: int) -> str:
     """Cluster and apply a run whose partitions are all scored (once, whoever calls)."""
-    from rcu.services.matching.batch import match_run_fail, match_run_finalize
-
-    try:
+    with _step_of(run_id, "clustering"):
         return match_run_finalize(run_id=run_id).status
-    except OperationalError:
-        raise
-    except Exception as error:
-        match_run_fail(run_id=run_id, message=f"clustering: {error!r}")
-        raise

@@ -26,38 +26,20 @@ def history_rows_copy(
     """Insert one history row per id from the current table rows."""
     if not ids:
         return
-    history_model = model.history.model
     quote = connection.ops.quote_name
-    base_columns = {f.attname: f.column for f in model._meta.concrete_fields}
-    insert_columns, select_parts, params = [], [], []
-    for f in history_model._meta.concrete_fields:
-        if f.attname == "history_id":
-            continue
-        insert_columns.append(quote(f.column))
-        if f.attname in base_columns:
-            select_parts.append(quote(base_columns[f.attname]))
-        elif f.attname == "history_date":
-            select_parts.append("%s")
-            params.append(now)
-        elif f.attname == "history_change_reason":
-            select_parts.append("%s")
-            params.append(reason[:100])
-        elif f.attname == "history_type":
-            select_parts.append("%s")
-            params.append(history_type)
-        elif f.attname == "history_user_id":
-            select_parts.append("%s")
-            params.append(acting_user_id)
-        else:
-            raise ValueError(f"unexpected history column {f.attname}")
+    insert_columns, select_parts, params = _history_select(
+        model, source="t", now=now, acting_user_id=acting_user_id, reason=reason,
+        history_type=history_type,
+    )
     table = quote(model._meta.db_table)
+    history_table = quote(model.history.model._meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(insert_columns)}) "
-                f"SELECT {', '.join(select_parts)} FROM {table} WHERE id IN ({placeholders})",
+                f"INSERT INTO {history_table} ({', '.join(insert_columns)}) "
+                f"SELECT {', '.join(select_parts)} FROM {table} AS t WHERE t.id IN ({placeholders})",
                 [*params, *chunk],
             )
 

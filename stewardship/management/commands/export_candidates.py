@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from rcu.management.csv_export import csv_write
 from stewardship.selectors import CANDIDATE_COLUMNS, candidate_record_pairs
 
 
@@ -18,13 +18,5 @@ class Command(BaseCommand):
         parser.add_argument("out", type=Path)
 
     def handle(self, *args, out: Path, **options):
-        if out.parent and not out.parent.is_dir():
-            raise CommandError(f"{out.parent}: no such directory")
-        count = 0
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CANDIDATE_COLUMNS)
-            for row in candidate_record_pairs():
-                writer.writerow(row)
-                count += 1
+        count = csv_write(out=out, columns=CANDIDATE_COLUMNS, rows=candidate_record_pairs())
         self.stdout.write(f"{count} record pairs written to {out}")

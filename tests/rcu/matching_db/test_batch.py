@@ -207,3 +207,18 @@ def test_name_and_town_blocks_are_held_smaller_than_the_others():
     assert block_limit("np:DYP3:75011", 300) == 300
     counts = {"fc:JAN:paris": 61, "lc:MRT:paris": 60, "np:DYP3:75011": 299, "em:a@b.fr": 301}
     assert oversized_keys(300, counts) == {"fc:JAN:paris", "em:a@b.fr"}
+
+
+def test_a_failing_step_fails_the_run_and_says_where(base, monkeypatch, django_capture_on_commit_callbacks):
+    from rcu import tasks
+    from rcu.services.matching.batch import match_run_create
+
+    def broken(**kwargs):
+        raise ValueError("disk full")
+
+    monkeypatch.setattr(tasks, "match_run_score_partition", broken)
+    with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
+        match_run_create(full=True, partitions=2)
+    run = MatchRun.objects.get()
+    assert run.status == "failed"
+    assert run.message.startswith("partition 0: ValueError('disk full')")

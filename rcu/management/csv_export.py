@@ -1,0 +1,23 @@
+"""Writing an export command's rows to a CSV file, shared by the export commands."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+
+def csv_write(*, out: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Write a header and the rows, streamed; returns how many rows were written."""
+    if out.parent and not out.parent.is_dir():
+        raise CommandError(f"{out.parent}: no such directory")
+    count = 0
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
