@@ -1,15 +1,45 @@
-"""`make bench`: import throughput and peak memory, on SQLite and PostgreSQL.
+"""`make bench`: import throughput, then batch matching, real-time matching and the Splink
+reference, on SQLite and PostgreSQL.
 
-Generates the demo data set (with ground truth) at each size once into .bench/,
-then imports it into a fresh database per (engine, size) in its own process.
-Sizes: BENCH_SIZES (default "100000,1000000"); engines: BENCH_ENGINES (default
-"sqlite,postgresql"); PostgreSQL server: BENCH_PG_URL (default the local one).
+Generates the demo data set (with ground truth) at each size once into .bench/, then, per
+size:
+
+- import: the data set into a fresh database per engine, each in its own process
+  (`bench.import_once`, matching after import off): the *base*, kept for the next parts;
+- match: `manage.py match --full` on a fresh copy of the base per configuration
+  (`bench.match_once`): PostgreSQL with one and with two Celery worker processes, SQLite
+  eager (tasks in the command's process). Wall time, peak RSS of command + workers,
+  the run's step timings, and quality against the truth;
+- realtime: latency of single-record ingest + match on the PostgreSQL base matched by the
+  two-worker run (`bench.realtime_once`);
+- splink: the Splink 5 reference on the same data set (`bench.splink_reference`).
+
+Environment:
+  BENCH_SIZES    records per data set (default "100000,1000000")
+  BENCH_ENGINES  "sqlite,postgresql" (default both)
+  BENCH_PARTS    "import,match,realtime,splink" (default all); without "import" the bases
+                 of a previous run are reused
+  BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
+  BENCH_REDIS_URL  broker of the workers, a dedicated Redis database flushed before each
+                 run (default redis://127.0.0.1:6379/14)
+  BENCH_TIMEOUT  seconds allowed to each measured subprocess (default 2400)
+  BENCH_KEEP     "1": keep the matched database copies (default: dropped)
+  BENCH_QUIET_WAIT  seconds to wait, before each measurement, for other processes to stop
+                 using the CPU (default 900); the CPU other work used during each
+                 measurement is recorded and shown ("other work, cores")
+
+Results: .bench/import-results.md, and .bench/match-results.md + .json (merged with the
+results of earlier runs at other sizes or engines: an entry is replaced only when the same
+measurement is made again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +48,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
+# Before each measurement, wait up to this long for other work on the machine to stop.
+QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
+PARTS = ("import", "match", "realtime", "splink")
+RESULTS_JSON = WORK / "match-results.json"
+RESULTS_MD = WORK / "match-results.md"
+# The matching configurations: (engine, workers); 0 workers = eager, in-process.
+MATCH_CONFIGS = {"postgresql": (1, 2), "sqlite": (0,)}
+REALTIME_AFTER = ("postgresql", 2)  # the matched base the real-time part runs on
 
 
 def dataset(records: int) -> Path:
@@ -34,50 +74,376 @@ def dataset(records: int) -> Path:
     return out
 
 
-def fresh_database(engine: str, records: int) -> str:
-    if engine == "sqlite":
-        path = WORK / f"bench-{records}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    name = f"rcu_bench_{records}"
+# --- Databases ---------------------------------------------------------------------------
+
+def _pg_admin(*statements: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _sqlite_path(records: int, tag: str = "") -> Path:
+    return WORK / f"bench-{records}{'-' + tag if tag else ''}.sqlite3"
+
+
+def _pg_name(records: int, tag: str = "") -> str:
+    return f"rcu_bench_{records}{'_' + tag if tag else ''}"
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def fresh_database(engine: str, records: int) -> str:
+    """An empty database for the import: the base of this size."""
+    if engine == "sqlite":
+        path = _sqlite_path(records)
+        _remove_sqlite(path)
+        return f"sqlite:///{path}"
+    name = _pg_name(records)
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     return f"{PG_URL}/{name}"
 
 
-def run_import(engine: str, records: int, data: Path) -> dict:
-    # Production settings: DEBUG off (no query log growing with the import).
+def base_exists(engine: str, records: int) -> bool:
+    if engine == "sqlite":
+        return _sqlite_path(records).exists()
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (_pg_name(records),)).fetchone()
+    return found is not None
+
+
+def copy_base(engine: str, records: int, tag: str) -> str:
+    """A fresh (unmatched) copy of the imported base; no process may be using the base."""
+    if engine == "sqlite":
+        base, copy = _sqlite_path(records), _sqlite_path(records, tag)
+        _remove_sqlite(copy)
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{base}{suffix}").exists():
+                shutil.copyfile(f"{base}{suffix}", f"{copy}{suffix}")
+        return f"sqlite:///{copy}"
+    name = _pg_name(records, tag)
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}" TEMPLATE "{_pg_name(records)}"')
+    return f"{PG_URL}/{name}"
+
+
+def drop_copy(engine: str, records: int, tag: str) -> None:
+    if os.environ.get("BENCH_KEEP") == "1":
+        return
+    if engine == "sqlite":
+        _remove_sqlite(_sqlite_path(records, tag))
+    else:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{_pg_name(records, tag)}" WITH (FORCE)')
+
+
+# --- Subprocesses ------------------------------------------------------------------------
+
+def bench_env(database_url: str) -> dict:
+    """Production settings (DEBUG off: no query log growing), no broker, no match after
+    import: each measured step runs alone."""
     env = dict(
-        os.environ, DATABASE_URL=fresh_database(engine, records), DEBUG="False",
+        os.environ, DATABASE_URL=database_url, DEBUG="False",
         SECRET_KEY="bench-only-secret-key-not-for-production-use-0123456789abcdef",
-        ALLOWED_HOSTS="127.0.0.1",
+        ALLOWED_HOSTS="127.0.0.1", RCU_MATCH_AFTER_IMPORT="False",
     )
     env.pop("CELERY_BROKER_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.import_once", str(data)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    return env
 
 
-def main() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
-    WORK.mkdir(exist_ok=True)
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
-    engines = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
-    rows = []
-    for records in sizes:
-        data = dataset(records)
-        for engine in engines:
-            print(f"importing {records} records into {engine}…", flush=True)
-            result = run_import(engine, records, data)
-            rows.append((engine, records, result))
-            print(json.dumps(result), flush=True)
+def run_json(args: list[str], env: dict, timeout: float, *, database: str | None) -> dict:
+    """Run `python -m <args>` and return its last stdout line as JSON, with
+    `machine`: other work's CPU use meanwhile (`bench.machine`; `database` names the
+    PostgreSQL database the step uses, whose backends are not other work). Failures become
+    {"error": ...} so that one failed measurement does not stop the others."""
+    from bench.machine import ForeignCpu, wait_quiet
+
+    quiet = wait_quiet(max_wait=QUIET_WAIT, log=lambda m: print(m, flush=True))
+    with ForeignCpu(lambda: (), database) as foreign:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_tree(process)
+            stdout, stderr = process.communicate()
+            return {"error": f"timeout after {timeout:.0f} s", "stderr_tail": _tail(stderr)}
+    machine = {"quiet_wait_seconds": quiet["waited_seconds"],
+               "foreign_cores_before": quiet["foreign_cores_busy"], **foreign.figures()}
+    lines = stdout.strip().splitlines()
+    if process.returncode != 0 or not lines:
+        return {"error": f"exit code {process.returncode}", "stderr_tail": _tail(stderr),
+                "machine": machine}
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"error": "no JSON result", "stdout_tail": _tail(stdout), "machine": machine}
+    result["machine"] = machine
+    return result
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    """Kill a child and all its descendants, whatever session they started (workers)."""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        children = psutil.Process(process.pid).children(recursive=True)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+    process.kill()
+
+
+def _tail(text: str | bytes | None, lines: int = 20) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join((text or "").splitlines()[-lines:])
+
+
+def run_import(engine: str, records: int, data: Path) -> dict:
+    env = bench_env(fresh_database(engine, records))
+    result = run_json(["bench.import_once", str(data)], env, TIMEOUT,
+                      database=_pg_name(records) if engine == "postgresql" else None)
+    if "error" in result:
+        raise SystemExit(f"import of {records} records into {engine} failed: {result}")
+    return result
+
+
+def run_match(engine: str, records: int, data: Path, workers: int, *,
+              realtime: bool) -> tuple[dict, dict | None]:
+    """match --full on a fresh copy of the base; then, if asked, real-time on the result."""
+    tag = f"w{workers}" if workers else "eager"
+    database_url = copy_base(engine, records, tag)
+    try:
+        result = run_json(
+            ["bench.match_once", str(data), "--workers", str(workers), "--broker", REDIS_URL,
+             "--timeout", str(TIMEOUT)],
+            bench_env(database_url), TIMEOUT + 900,  # + exports and quality
+            database=_pg_name(records, tag) if engine == "postgresql" else None,
+        )
+        print(json.dumps(result), flush=True)
+        rt = None
+        if realtime:
+            if "error" in result:
+                rt = {"error": "the matching run it needs failed"}
+            else:
+                print(f"  real-time matching on the {engine} base matched by {tag}…", flush=True)
+                rt = run_json(["bench.realtime_once", str(data)], bench_env(database_url),
+                              TIMEOUT, database=_pg_name(records, tag))
+        return result, rt
+    finally:
+        drop_copy(engine, records, tag)
+
+
+def run_splink(data: Path) -> dict:
+    env = dict(os.environ)
+    return run_json(["bench.splink_reference", str(data)], env, TIMEOUT, database=None)
+
+
+# --- Results -----------------------------------------------------------------------------
+
+def code_version() -> str:
+    """The commit measured (read-only git), "+dirty" when the engine has local changes."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "rcu", "stewardship",
+                "gdpr")
+    return commit + ("+dirty" if dirty else "")
+
+
+def load_results() -> dict:
+    if RESULTS_JSON.exists():
+        results = json.loads(RESULTS_JSON.read_text())
+        return {key: results.get(key, {}) for key in ("match", "realtime", "splink")}
+    return {"match": {}, "realtime": {}, "splink": {}}
+
+
+def save_results(results: dict) -> str:
+    RESULTS_JSON.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    tables = match_tables(results)
+    RESULTS_MD.write_text(tables + "\n")
+    return tables
+
+
+def _mode(workers: int) -> str:
+    return f"{workers} worker{'s' if workers > 1 else ''}" if workers else "eager (1 process)"
+
+
+def _key(*parts) -> str:
+    return "/".join(str(p) for p in parts)
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _busy(result: dict) -> str:
+    """Cores other processes kept busy on average during the measurement."""
+    machine = result.get("machine")
+    return f"{machine['foreign_cores_busy']:.2f}" if machine else "-"
+
+
+def _sorted(entries: dict) -> list[dict]:
+    order = {"postgresql": 0, "sqlite": 1}
+    return sorted(entries.values(), key=lambda e: (
+        e["size"], order.get(e.get("engine"), 2), e.get("workers", 0)))
+
+
+def match_tables(results: dict) -> str:
+    out: list[str] = []
+    matches = _sorted(results["match"])
+    versions: dict[str, list[str]] = {}
+    for part in ("match", "realtime", "splink"):
+        for e in _sorted(results[part]):
+            label = f"{e['size']:,} {part}" + (f" {e['engine']}" if part != "splink" else "")
+            versions.setdefault(e.get("code", "unknown"), []).append(label)
+    if versions:
+        out += ["Code measured: " + "; ".join(
+            f"`{code}` ({', '.join(labels)})" for code, labels in versions.items()), ""]
+    out += [
+        "### Batch matching: `manage.py match --full` (quality and speed)",
+        "",
+        "Precision: of the record pairs placed in the same golden customer automatically. "
+        "Recall: of the true duplicate pairs, automatically linked; + review: or joined by an "
+        "open candidate. Review / true pair: open candidates (distinct customer pairs) per "
+        "true duplicate pair. Peak RSS: command + Celery worker processes (each a prefork main "
+        "process and its pool child), sampled every 0.1 s; PSS: the same with pages shared "
+        "between forked processes counted once.",
+        "",
+        "| records | engine | mode | wall s | run s | peak RSS MiB (command + workers) "
+        "| peak PSS MiB | pairs compared | pairs kept | precision | recall | recall + review | review items "
+        "| review / true pair | customers | other work (cores) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in matches:
+        r = e["result"]
+        run = r.get("run") or {}
+        if "error" in r:
+            out.append(f"| {e['size']:,} | {e['engine']} | {_mode(e['workers'])} "
+                       f"| failed: {r['error']} ||||||||||||")
+            continue
+        memory = _fmt(r.get("peak_rss_mib"))
+        if e["workers"]:
+            memory += (f" ({_fmt(r.get('peak_command_rss_mib'))} + "
+                       f"{_fmt(r.get('peak_workers_rss_mib'))})")
+        out.append(
+            f"| {e['size']:,} | {e['engine']} | {_mode(e['workers'])} | {_fmt(r['seconds'], 1)} "
+            f"| {_fmt(r.get('command_seconds'), 1)} | {memory} | {_fmt(r.get('peak_pss_mib'))} "
+            f"| {_fmt(run.get('pairs_compared'))} "
+            f"| {_fmt(run.get('pairs_kept'))} | {_fmt(r.get('precision'), 4)} "
+            f"| {_fmt(r.get('recall'), 4)} | {_fmt(r.get('recall_with_review'), 4)} "
+            f"| {_fmt(r.get('review_items'))} | {_fmt(r.get('review_per_true_pair'), 4)} "
+            f"| {_fmt(r.get('customers'))} | {_busy(r)} |"
+        )
+    steps = ("prepare", "scoring", "load", "cluster", "apply", "candidates")
+    out += [
+        "",
+        "### Batch matching: where the time goes (`rcu_matchrun.timings`, seconds; scoring "
+        "summed over partitions)",
+        "",
+        "| records | engine | mode | " + " | ".join(steps) + " | records moved "
+        "| customers retired | open candidates | oversized blocks | generic values |",
+        "|---:|---|---|" + "---:|" * (len(steps) + 5),
+    ]
+    for e in matches:
+        run = e["result"].get("run") or {}
+        if not run:
+            continue
+        timings = run.get("timings") or {}
+        out.append(
+            f"| {e['size']:,} | {e['engine']} | {_mode(e['workers'])} | "
+            + " | ".join(_fmt(timings.get(s), 1) for s in steps)
+            + f" | {_fmt(run.get('records_moved'))} | {_fmt(run.get('customers_retired'))} "
+            f"| {_fmt(run.get('candidates'))} | {_fmt(run.get('oversized_blocks'))} "
+            f"| {_fmt(run.get('generic_values'))} |"
+        )
+    out += [
+        "",
+        "### Real-time matching: one record ingested and matched (`record_ingest`), "
+        "PostgreSQL, matched base",
+        "",
+        "Target: p95 < 50 ms on the 1M base. Existing: a copy of a sampled record under a "
+        "new id (a new record of a known person); new: a person of another data set.",
+        "",
+        "| base records | calls | p50 ms | p95 ms | p99 ms | max ms | existing p95 ms "
+        "| new p95 ms | existing → linked / candidate / new | same customer as the copied record "
+        "| new → linked / candidate / new | other work (cores) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|",
+    ]
+    for e in _sorted(results["realtime"]):
+        r = e["result"]
+        if "error" in r:
+            out.append(f"| {e['size']:,} | failed: {r['error']} ||||||||||")
+            continue
+        d = r["decisions"]
+
+        def split(kind: str, d=d) -> str:
+            return " / ".join(str(d[kind].get(x, 0)) for x in ("linked", "candidate", "new"))
+
+        out.append(
+            f"| {r['base_records']:,} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} "
+            f"| {r['p99_ms']} | {r['max_ms']} | {r['existing'].get('p95_ms', '-')} "
+            f"| {r['new'].get('p95_ms', '-')} | {split('existing')} "
+            f"| {r['existing_same_customer']} / {r['existing']['count']} | {split('new')} "
+            f"| {_busy(r)} |"
+        )
+    out += [
+        "",
+        "### Splink 5 reference (DuckDB, 2 threads, in-process) on the same data sets",
+        "",
+        "Splink seconds: training + prediction + clustering (reading the files excluded); "
+        "ours: wall time of `match --full` (loading from the database included). Ratios: "
+        "ours / Splink.",
+        "",
+        "| records | Splink s | Splink peak MiB | Splink precision | Splink recall "
+        "| ours (engine, mode) | ours s | time ratio | ours peak MiB | memory ratio "
+        "| ours precision | ours recall | ours recall + review | other work (cores), Splink / ours |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in _sorted(results["splink"]):
+        s = e["result"]
+        if "error" in s:
+            out.append(f"| {e['size']:,} | failed: {s['error']} ||||||||||||")
+            continue
+        head = (f"| {e['size']:,} | {_fmt(s['seconds'], 1)} | {_fmt(s['peak_rss_mib'])} "
+                f"| {_fmt(s['precision'], 4)} | {_fmt(s['recall'], 4)} ")
+        ours = [m for m in matches if m["size"] == e["size"] and "error" not in m["result"]]
+        if not ours:
+            out.append(head + "| - ||||||||")
+        for m in ours:
+            r = m["result"]
+            out.append(
+                head + f"| {m['engine']}, {_mode(m['workers'])} | {_fmt(r['seconds'], 1)} "
+                f"| {r['seconds'] / s['seconds']:.2f} | {_fmt(r['peak_rss_mib'])} "
+                f"| {r['peak_rss_mib'] / s['peak_rss_mib']:.2f} | {_fmt(r.get('precision'), 4)} "
+                f"| {_fmt(r.get('recall'), 4)} | {_fmt(r.get('recall_with_review'), 4)} "
+                f"| {_busy(s)} / {_busy(r)} |"
+            )
+    return "\n".join(out)
+
+
+def import_table(rows: list) -> str:
     lines = [
         "| engine | records | seconds | records/s | peak RSS, importer + mapper (MiB) "
         "| RSS before import (MiB) |",
@@ -88,10 +454,68 @@ def main() -> None:
             f"| {engine} | {r['records']:,} | {r['seconds']} | {r['records_per_second']:,} | "
             f"{r['peak_rss_mib']} | {r['rss_before_import_mib']} |"
         )
-    table = "\n".join(lines)
-    (WORK / "import-results.md").write_text(table + "\n")
-    print("\nImport throughput (CSV/JSONL → stored, normalised records with golden customers):")
-    print(table)
+    return "\n".join(lines)
+
+
+# --- Main --------------------------------------------------------------------------------
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
+    WORK.mkdir(exist_ok=True)
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
+    engines = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
+    parts = [p for p in os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",") if p]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"BENCH_PARTS: unknown {unknown}; known: {', '.join(PARTS)}")
+    results = load_results()
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    import_rows = []
+    for records in sizes:
+        data = dataset(records)
+        if "import" in parts:
+            for engine in engines:
+                print(f"importing {records} records into {engine}…", flush=True)
+                result = run_import(engine, records, data)
+                import_rows.append((engine, records, result))
+                print(json.dumps(result), flush=True)
+        for engine in engines:
+            for workers in MATCH_CONFIGS[engine]:
+                realtime = "realtime" in parts and (engine, workers) == REALTIME_AFTER
+                if "match" not in parts and not realtime:
+                    continue
+                if not base_exists(engine, records):
+                    print(f"no imported {engine} base of {records} records: add 'import' to "
+                          "BENCH_PARTS", flush=True)
+                    break
+                print(f"match --full, {records} records, {engine}, {_mode(workers)}…", flush=True)
+                version = code_version()
+                result, rt = run_match(engine, records, data, workers, realtime=realtime)
+                results["match"][_key(records, engine, workers)] = dict(
+                    size=records, engine=engine, workers=workers, measured_at=now,
+                    code=version, result=result)
+                if rt is not None:
+                    print(json.dumps(rt), flush=True)
+                    results["realtime"][_key(records, engine)] = dict(
+                        size=records, engine=engine, after=_mode(workers), measured_at=now,
+                        code=version, result=rt)
+                save_results(results)
+        if "splink" in parts:
+            print(f"Splink reference, {records} records…", flush=True)
+            version = code_version()
+            result = run_splink(data)
+            print(json.dumps(result), flush=True)
+            results["splink"][_key(records)] = dict(size=records, measured_at=now,
+                                                    code=version, result=result)
+            save_results(results)
+    if import_rows:
+        table = import_table(import_rows)
+        (WORK / "import-results.md").write_text(table + "\n")
+        print("\nImport throughput (CSV/JSONL → stored, normalised records with golden customers):")
+        print(table)
+    if any(p in parts for p in ("match", "realtime", "splink")):
+        print("\n" + save_results(results))
 
 
 if __name__ == "__main__":
