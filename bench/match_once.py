@@ -206,7 +206,9 @@ def run_match(*, workers: int, broker: str, partitions: int | None, timeout: flo
     import socket
 
     host = socket.gethostname()
-    names = [f"w{i}@{host}" for i in range(1, workers + 1)]
+    # Names unique to this run: another run's workers on the same broker never answer
+    # for these.
+    names = [f"w{i}-{os.getpid()}@{host}" for i in range(1, workers + 1)]
     worker_processes: list[subprocess.Popen] = []
     result: dict = {"workers": workers, "mode": f"{workers} worker(s)" if workers else "eager"}
     with TreeMemory() as memory:

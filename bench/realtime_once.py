@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="share of brand-new people among them (default 0.2)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls first (default 5)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--id-prefix", default="RT-",
+                        help="external ids sent: PREFIX<n> (default RT-); must be new")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
     for n, index in enumerate(order, 1):
         kind, code, row = calls[index]
         payload = dict(row)
-        payload[sources[code].external_id_field] = f"RT-{n}"
+        payload[sources[code].external_id_field] = f"{args.id_prefix}{n}"
         started = time.perf_counter()
         try:
             outcome = record_ingest(source=sources[code], payload=payload, acting_user=None)

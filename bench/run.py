@@ -316,7 +316,11 @@ def match_tables(results: dict) -> str:
     versions: dict[str, list[str]] = {}
     for part in ("match", "realtime", "splink"):
         for e in _sorted(results[part]):
-            label = f"{e['size']:,} {part}" + (f" {e['engine']}" if part != "splink" else "")
+            label = f"{e['size']:,} {part}"
+            if part == "match":
+                label += f" {e['engine']} {_mode(e['workers'])}"
+            elif part == "realtime":
+                label += f" {e['engine']}"
             versions.setdefault(e.get("code", "unknown"), []).append(label)
     if versions:
         out += ["Code measured: " + "; ".join(
