@@ -12,6 +12,7 @@ from rcu.services.matching.batch import (
     match_run_fail,
     match_run_finalize,
     match_run_prepare,
+    match_run_refresh_statistics,
     match_run_score_partition,
 )
 
@@ -76,4 +77,6 @@ def match_run_partition_task(self, run_id: int, index: int) -> bool:
 def match_run_finalize_task(self, run_id: int) -> str:
     """Cluster and apply a run whose partitions are all scored (once, whoever calls)."""
     with _step_of(run_id, "clustering"):
-        return match_run_finalize(run_id=run_id).status
+        run = match_run_finalize(run_id=run_id)
+    match_run_refresh_statistics(run=run)
+    return run.status

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -230,3 +231,24 @@ def match_run_fail(*, run_id: int, message: str) -> None:
     MatchRun.objects.filter(pk=run_id).exclude(status=MatchRun.Status.SUCCEEDED).update(
         status=MatchRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
     )
+
+
+def match_run_refresh_statistics(*, run: MatchRun) -> bool:
+    """After a run that wrote many rows, PostgreSQL learns the new tables at once.
+
+    Candidates and pairs are written by COPY: until autovacuum runs, minutes later,
+    the planner knows nothing of them and real-time lookups pick slow plans. Runs
+    outside any transaction (VACUUM cannot run in one); returns whether it ran.
+    """
+    written = run.records_moved + run.customers_retired + run.candidates + run.pairs_kept
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or written < django_settings.RCU_ANALYZE_AFTER_ROWS
+    ):
+        return False
+    with connection.cursor() as cursor:
+        for table in ("rcu_customer", "rcu_sourcerecord", "rcu_matchpair",
+                      "stewardship_mergecandidate"):
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+    return True
