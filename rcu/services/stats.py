@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -59,3 +60,18 @@ def source_stats_recount(*, source_ids: Iterable[int]) -> None:
                 "counted_at": now,
             },
         )
+
+
+def planner_statistics_refresh(*, tables: Iterable[str]) -> bool:
+    """After a bulk write, PostgreSQL must learn the new sizes and visibility at once.
+
+    Autovacuum would, minutes later; meanwhile searches and real-time lookups could pick
+    bad plans and counts could not use index-only scans. VACUUM cannot run inside a
+    transaction: there (and on SQLite) this does nothing and returns False.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+    return True

@@ -46,6 +46,7 @@ from rcu.services.matching.training import (
     match_settings_store_model,
     model_estimate,
 )
+from rcu.services.stats import planner_statistics_refresh
 
 # Each record is read once per partition holding one of its blocks: more partitions
 # spread the work over more workers, fewer read less.
@@ -234,21 +235,12 @@ def match_run_fail(*, run_id: int, message: str) -> None:
 
 
 def match_run_refresh_statistics(*, run: MatchRun) -> bool:
-    """After a run that wrote many rows, PostgreSQL learns the new tables at once.
-
-    Candidates and pairs are written by COPY: until autovacuum runs, minutes later,
-    the planner knows nothing of them and real-time lookups pick slow plans. Runs
-    outside any transaction (VACUUM cannot run in one); returns whether it ran.
-    """
+    """After a run that wrote many rows (candidates and pairs go in by COPY), refresh
+    the planner's statistics: real-time lookups otherwise pick slow plans until
+    autovacuum runs. Returns whether it ran."""
     written = run.records_moved + run.customers_retired + run.candidates + run.pairs_kept
-    if (
-        connection.vendor != "postgresql"
-        or connection.in_atomic_block
-        or written < django_settings.RCU_ANALYZE_AFTER_ROWS
-    ):
+    if written < django_settings.RCU_ANALYZE_AFTER_ROWS:
         return False
-    with connection.cursor() as cursor:
-        for table in ("rcu_customer", "rcu_sourcerecord", "rcu_matchpair",
-                      "stewardship_mergecandidate"):
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
-    return True
+    return planner_statistics_refresh(
+        tables=["rcu_customer", "rcu_sourcerecord", "rcu_matchpair", "stewardship_mergecandidate"]
+    )
