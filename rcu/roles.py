@@ -30,12 +30,13 @@ _READ_EVERYTHING = [
     "rcu.view_matchrun",
     "rcu.view_pairdecision",
     "stewardship.view_mergecandidate",
+    "stewardship.view_decision",
 ]
 
-# Global permissions of each role. Stewards get nothing global: what they see
-# comes from their departments' object permissions.
+# Global permissions of each role. Stewards get only the right to decide: which
+# candidates they see and decide comes from their departments' object permissions.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.STEWARD: [],
+    Role.STEWARD: ["stewardship.decide_mergecandidate"],
     Role.DPO: list(_READ_EVERYTHING),
     Role.AUDITOR: list(_READ_EVERYTHING),
     Role.ADMIN: [
@@ -61,3 +62,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 
 # Object permissions a department's group holds on each of its sources.
 DEPARTMENT_SOURCE_PERMISSIONS = ["view_sourcesystem", "ingest_sourcesystem"]
+
+# Object permission a department's group holds on the department itself.
+DEPARTMENT_QUEUE_PERMISSION = "rcu.work_queue_department"

@@ -8,6 +8,6 @@ class StewardshipConfig(AppConfig):
 
     def ready(self) -> None:
         from rcu import hooks
-        from stewardship.services import candidates_sync
+        from stewardship.services.sync import candidates_sync
 
         hooks.register("review_pairs_found", candidates_sync)

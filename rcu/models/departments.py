@@ -23,6 +23,9 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Held by the department's group on the department itself (django-guardian):
+        # its stewards work the department's duplicate queue.
+        permissions = [("work_queue_department", "Can work the department's duplicate queue")]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
 

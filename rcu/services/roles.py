@@ -24,4 +24,7 @@ def roles_sync() -> dict[Role, Group]:
 
 
 def roles_sync_after_migrate(**kwargs) -> None:
+    from rcu.services.sources import department_permissions_sync
+
     roles_sync()
+    department_permissions_sync()

@@ -8,7 +8,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
-from rcu.roles import DEPARTMENT_SOURCE_PERMISSIONS
+from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
 
 
 @transaction.atomic
@@ -17,7 +17,15 @@ def department_get_or_create(*, code: str, name: str = "") -> Department:
     if department is not None:
         return department
     group, _ = Group.objects.get_or_create(name=Department.group_name_for(code))
-    return Department.objects.create(code=code, name=name or code, group=group)
+    department = Department.objects.create(code=code, name=name or code, group=group)
+    assign_perm(DEPARTMENT_QUEUE_PERMISSION, group, department)
+    return department
+
+
+def department_permissions_sync() -> None:
+    """Each department's group holds the right to work its own queue (idempotent)."""
+    for department in Department.objects.select_related("group"):
+        assign_perm(DEPARTMENT_QUEUE_PERMISSION, department.group, department)
 
 
 def source_permissions_sync(*, source: SourceSystem) -> None:

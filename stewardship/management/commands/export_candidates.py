@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from rcu.management.csv_export import csv_write
-from stewardship.selectors import CANDIDATE_COLUMNS, candidate_record_pairs
+from stewardship.selectors.exports import CANDIDATE_COLUMNS, candidate_record_pairs
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Keeping merge candidates in step with matching, and recording steward decisions."""
+"""Keeping merge candidates in step with matching."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from rcu.hooks import ReviewPair
-from rcu.models import PairDecision, SourceRecord, SourceSystem
+from rcu.models import SourceRecord, SourceSystem
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.history_sql import rows_update_with_history
 from stewardship.models import MergeCandidate
@@ -174,64 +174,24 @@ def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
     through.objects.bulk_create(missing, batch_size=5000)
 
 
-@transaction.atomic
-def candidate_reject(*, candidate: MergeCandidate, acting_user, reason: str = "") -> MergeCandidate:
-    """"Not the same person": every record of one customer against every record of the
-    other is remembered as cannot-link, so no later match or merge ever joins them or
-    proposes them again."""
-    candidate = MergeCandidate.objects.select_for_update().get(pk=candidate.pk)
-    if candidate.status != MergeCandidate.Status.OPEN:
-        raise CandidateConflict(f"candidate #{candidate.pk} is already {candidate.status}")
-    customer_a, customer_b = (
-        SourceRecord.objects.filter(pk__in=(candidate.record_a_id, candidate.record_b_id))
-        .order_by("pk")
-        .values_list("customer_id", flat=True)
-    )
-    side_a = list(SourceRecord.objects.filter(customer_id=customer_a).values_list("pk", flat=True))
-    side_b = list(SourceRecord.objects.filter(customer_id=customer_b).values_list("pk", flat=True))
-    pair_decisions_record(
-        pairs=[(a, b) for a in side_a for b in side_b if a != b],
-        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
-    )
-    candidate.status = MergeCandidate.Status.REJECTED
-    candidate.decided_by = acting_user
-    candidate.decided_at = timezone.now()
-    candidate._history_user = acting_user
-    candidate._change_reason = reason or "rejected"
-    candidate.save()
-    return candidate
-
-
-class CandidateConflict(Exception):
-    """The candidate was decided by someone else meanwhile."""
-
-
-def pair_decisions_record(
-    *, pairs: Iterable[tuple[int, int]], kind: str, acting_user, reason: str = ""
-) -> int:
-    """Store a steward's word on record pairs (replacing an earlier one), with history."""
-    wanted = {(min(a, b), max(a, b)) for a, b in pairs}
-    if not wanted:
-        return 0
-    existing = {
-        (d.record_a_id, d.record_b_id): d
-        for chunk in _chunks(sorted({a for a, _ in wanted}))
-        for d in PairDecision.objects.filter(record_a_id__in=chunk)
-    }
-    user = acting_user if getattr(acting_user, "is_authenticated", False) else None
-    new, changed = [], []
-    for a, b in sorted(wanted):
-        decision = existing.get((a, b))
-        if decision is None:
-            new.append(PairDecision(record_a_id=a, record_b_id=b, kind=kind, decided_by=user,
-                                    reason=reason[:500]))
-        elif decision.kind != kind:
-            decision.kind, decision.decided_by, decision.reason = kind, user, reason[:500]
-            decision.decided_at = timezone.now()
-            changed.append(decision)
-    if new:
-        bulk_create_with_history(new, PairDecision, default_user=user, default_change_reason=reason)
-    if changed:
-        bulk_update_with_history(changed, PairDecision, ["kind", "decided_by", "reason", "decided_at"],
-                                 default_user=user, default_change_reason=reason)
-    return len(new) + len(changed)
+def candidate_departments_refresh(*, candidates: list[MergeCandidate]) -> None:
+    """After records moved, each open candidate belongs to the departments of the
+    sources of every record of its two customers."""
+    if not candidates:
+        return
+    record_ids = {r for c in candidates for r in (c.record_a_id, c.record_b_id)}
+    customer_of = dict(SourceRecord.objects.filter(pk__in=record_ids).values_list("pk", "customer_id"))
+    sources_of: dict[int, set[int]] = {}
+    for customer_id, source_id in (
+        SourceRecord.objects.filter(customer_id__in=set(customer_of.values()))
+        .values_list("customer_id", "source_id").distinct()
+    ):
+        sources_of.setdefault(customer_id, set()).add(source_id)
+    department_of = dict(SourceSystem.objects.values_list("pk", "department_id"))
+    departments = {}
+    for c in candidates:
+        sources = sources_of.get(customer_of.get(c.record_a_id), set()) | sources_of.get(
+            customer_of.get(c.record_b_id), set()
+        )
+        departments[(c.record_a_id, c.record_b_id)] = {department_of[s] for s in sources}
+    _departments_set(candidates=candidates, departments=departments)

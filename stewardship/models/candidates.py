@@ -53,14 +53,24 @@ class MergeCandidate(models.Model):
         related_name="+", verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # The lease: who is looking at it now, until when. Not history: it is not a decision.
+    leased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("held by"),
+    )
+    leased_until = models.DateTimeField(_("held until"), null=True, blank=True)
     created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(no_db_index=["record_a", "record_b", "decided_by"])
+    history = HistoricalRecords(
+        no_db_index=["record_a", "record_b", "decided_by"],
+        excluded_fields=["leased_by", "leased_until"],
+    )
 
     objects = MergeCandidateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-probability", "id"]
+        permissions = [("decide_mergecandidate", "Can merge or reject merge candidates")]
         verbose_name = _("merge candidate")
         verbose_name_plural = _("merge candidates")
         constraints = [
@@ -75,3 +85,11 @@ class MergeCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_a_id}-{self.record_b_id} ({self.probability:.3f}, {self.status})"
+
+    def is_held_by_other(self, user, *, now) -> bool:
+        return (
+            self.leased_by_id is not None
+            and self.leased_by_id != getattr(user, "pk", None)
+            and self.leased_until is not None
+            and self.leased_until > now
+        )

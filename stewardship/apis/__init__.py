@@ -1,0 +1,1 @@
+"""REST API of the stewardship app."""

@@ -1,0 +1,1 @@
+"""Every read of the stewardship app, with the access rules."""

@@ -1,0 +1,180 @@
+"""Merging golden customers: records move, losers redirect, nothing is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
+from rcu.models import PairDecision, SourceRecord
+from rcu.services.customers import customers_recompute
+from stewardship.models import Decision, MergeCandidate
+from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.ledger import (
+    candidate_lock_for_decision,
+    candidates_after_move,
+    customers_lock,
+    customers_require_active,
+    customers_set,
+    records_lock,
+    records_move,
+    source_counts_adjust,
+    user_id_of,
+)
+from stewardship.services.pair_decisions import pair_decisions_set
+
+ADDRESS = "address"
+
+
+def _pin_choices(*, choices: Mapping[str, int], records: list[dict]) -> dict[str, dict]:
+    """Steward choices (attribute → record id) as pinned references; each checked."""
+    by_id = {r["pk"]: r for r in records}
+    pins: dict[str, dict] = {}
+    for attribute, record_id in choices.items():
+        names = ADDRESS_GROUP if attribute in (ADDRESS, *ADDRESS_GROUP) else (attribute,)
+        if attribute != ADDRESS and attribute not in CANONICAL_NAMES and not any(
+            attribute in (r["attributes"] or {}) for r in records
+        ):
+            raise DecisionInvalid(
+                _("Unknown attribute %(name)s.") % {"name": attribute}, field=attribute
+            )
+        try:
+            record = by_id[int(record_id)]
+        except (KeyError, TypeError, ValueError):
+            raise DecisionInvalid(
+                _("%(name)s: record %(record)s is not one of the records being merged.")
+                % {"name": attribute, "record": record_id}, field=attribute,
+            ) from None
+        if not any((record["attributes"] or {}).get(n) for n in names):
+            raise DecisionInvalid(
+                _("%(name)s: record %(record)s has no value for it.")
+                % {"name": attribute, "record": record_id}, field=attribute,
+            )
+        ref = {"source": record["source__code"], "external_id": record["external_id"]}
+        for name in names:
+            pins[name] = ref
+    return pins
+
+
+def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
+    if wanted is not None:
+        if wanted not in ids:
+            raise DecisionInvalid(_("The surviving customer must be one of those merged."),
+                                  field="survivor")
+        return wanted
+    sizes = {pk: 0 for pk in ids}
+    for record in records:
+        sizes[record["customer_id"]] += 1
+    return min(ids, key=lambda pk: (-sizes[pk], pk))
+
+
+def customers_merge(
+    *, customer_ids: Iterable[int], acting_user, survivor_id: int | None = None,
+    choices: Mapping[str, int] | None = None, reason: str = "",
+    candidate: MergeCandidate | None = None,
+) -> Decision:
+    """Merge these golden customers into one, in the caller's transaction.
+
+    Every source record moves to the survivor; the others keep their ids and redirect
+    to it (`merged_into`); the steward's value choices are pinned; must-link decisions
+    keep the matching engine from ever splitting them; candidates now inside one
+    customer are closed. The decision stores the exact before-state, for undo.
+    """
+    ids = sorted(set(customer_ids))
+    if len(ids) < 2:
+        raise DecisionConflict(_("These records already belong to one customer."))
+    customers = customers_lock(ids)
+    customers_require_active(customers)
+    records = records_lock(customer_ids=ids)
+    survivor = _survivor(ids, records, survivor_id)
+    pins = _pin_choices(choices=choices or {}, records=records)
+
+    side = {r["pk"]: r["customer_id"] for r in records}
+    refused = [
+        d for d in PairDecision.objects.filter(
+            kind=PairDecision.Kind.CANNOT_LINK, record_a_id__in=sorted(side),
+            record_b_id__in=sorted(side),
+        ).select_related("decided_by")
+        if side[d.record_a_id] != side[d.record_b_id]
+    ]
+    if refused:
+        who = refused[0].decided_by.get_username() if refused[0].decided_by else _("a steward")
+        raise DecisionConflict(
+            _("%(who)s marked records of these customers as different people; reopen that "
+              "rejection before merging.") % {"who": who}
+        )
+
+    reason = reason or "merge"
+    moves = {r: survivor for r, c in side.items() if c != survivor}
+    records_move(moves=moves, acting_user=acting_user, reason=reason)
+
+    merged_pins: dict[str, dict] = {}
+    for pk in [*(pk for pk in ids if pk != survivor), survivor]:
+        merged_pins.update(customers[pk]["pinned"] or {})
+    if any(name in pins for name in ADDRESS_GROUP):
+        merged_pins = {k: v for k, v in merged_pins.items() if k not in ADDRESS_GROUP}
+    merged_pins.update(pins)
+    updates = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
+    if merged_pins != (customers[survivor]["pinned"] or {}):
+        updates[survivor] = {"pinned": merged_pins}
+    customers_set(values=updates, acting_user=acting_user, reason=reason)
+
+    anchor = min(r for r, c in side.items() if c == survivor)
+    pair_changes = pair_decisions_set(
+        pairs=[(anchor, r) for r in moves], kind=PairDecision.Kind.MUST_LINK,
+        acting_user=acting_user, reason=reason,
+    )
+    after_records = {r: survivor for r in side}
+    statuses_before, statuses_after = candidates_after_move(
+        record_ids=side, customer_of=after_records, acting_user=acting_user, reason=reason,
+    )
+    customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=reason)
+    source_counts_adjust(
+        before=side, after=after_records, source_of={r["pk"]: r["source_id"] for r in records}
+    )
+
+    decision = Decision.objects.create(
+        kind=Decision.Kind.MERGE, candidate=candidate, survivor_id=survivor,
+        choices={k: int(v) for k, v in (choices or {}).items()},
+        before={
+            "records": [[r, c] for r, c in side.items()],
+            "customers": {str(pk): {"merged_into": None, "pinned": customers[pk]["pinned"] or {}}
+                          for pk in ids},
+            "candidates": statuses_before,
+        },
+        after={
+            "records": [[r, survivor] for r in side],
+            "customers": {str(pk): {"merged_into": None if pk == survivor else survivor}
+                          for pk in ids},
+            "candidates": statuses_after,
+            "pair_decisions": pair_changes,
+        },
+        reason=reason[:500] if reason != "merge" else "",
+        decided_by=acting_user if user_id_of(acting_user) else None,
+    )
+    decision.customers.set(ids)
+    return decision
+
+
+@transaction.atomic
+def candidate_merge(
+    *, candidate_id: int, acting_user, choices: Mapping[str, int] | None = None,
+    survivor_id: int | None = None, also_customer_ids: Iterable[int] = (),
+    expected_updated_at=None, reason: str = "",
+) -> Decision:
+    """A steward merges a candidate: the customers of its two records (and any other
+    customers of the cluster they chose), with their value choices."""
+    candidate = candidate_lock_for_decision(
+        candidate_id=candidate_id, acting_user=acting_user,
+        expected_updated_at=expected_updated_at,
+    )
+    customer_ids = set(
+        SourceRecord.objects.filter(pk__in=(candidate.record_a_id, candidate.record_b_id))
+        .values_list("customer_id", flat=True)
+    ) | set(also_customer_ids)
+    return customers_merge(
+        customer_ids=customer_ids, acting_user=acting_user, survivor_id=survivor_id,
+        choices=choices, reason=reason, candidate=candidate,
+    )

@@ -1,0 +1,239 @@
+"""Unmerging: detach records into their own customer, or undo a decision from the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rcu.models import Customer, PairDecision
+from rcu.services.customers import customers_recompute
+from stewardship.models import Decision, MergeCandidate
+from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.ledger import (
+    candidate_statuses_restore,
+    candidates_after_move,
+    customers_lock,
+    customers_require_active,
+    customers_set,
+    records_lock,
+    records_move,
+    source_counts_adjust,
+    user_id_of,
+)
+from stewardship.services.pair_decisions import (
+    pair_changes_merge,
+    pair_changes_restore,
+    pair_decisions_between,
+    pair_decisions_remove,
+    pair_decisions_set,
+)
+
+
+def _user(acting_user):
+    return acting_user if user_id_of(acting_user) else None
+
+
+@transaction.atomic
+def records_detach(
+    *, customer_id: int, record_ids: Iterable[int], acting_user, reason: str = ""
+) -> Decision:
+    """Detach source records from a customer into a new customer of their own.
+
+    The steward says they are not that person: must-links joining them to the rest
+    are withdrawn and cannot-links written, so matching never puts them back.
+    """
+    wanted = sorted({int(r) for r in record_ids})
+    if not wanted:
+        raise DecisionInvalid(_("Name at least one source record to detach."), field="records")
+    customers = customers_lock([customer_id])
+    customers_require_active(customers)
+    records = records_lock(customer_ids=[customer_id])
+    own = {r["pk"] for r in records}
+    strangers = [r for r in wanted if r not in own]
+    if strangers:
+        raise DecisionInvalid(
+            _("Record %(id)s does not belong to this customer.") % {"id": strangers[0]},
+            field="records",
+        )
+    staying = sorted(own - set(wanted))
+    if not staying:
+        raise DecisionInvalid(
+            _("A customer keeps at least one record: detach fewer records."), field="records"
+        )
+    reason = reason or "detach"
+    user = _user(acting_user)
+    new_customer = Customer(merged_into=None)
+    new_customer._history_user = user
+    new_customer._change_reason = reason[:100]
+    new_customer.save()
+
+    records_move(moves=dict.fromkeys(wanted, new_customer.pk), acting_user=acting_user,
+                 reason=reason)
+    detached_refs = {
+        (r["source__code"], r["external_id"]) for r in records if r["pk"] in wanted
+    }
+    pinned = customers[customer_id]["pinned"] or {}
+    kept_pins = {
+        name: ref for name, ref in pinned.items()
+        if (ref.get("source"), ref.get("external_id")) not in detached_refs
+    }
+    if kept_pins != pinned:
+        customers_set(values={customer_id: {"pinned": kept_pins}}, acting_user=acting_user,
+                      reason=reason)
+    changes = pair_changes_merge(
+        pair_decisions_remove(
+            decisions=pair_decisions_between(side_a=wanted, side_b=staying,
+                                             kind=PairDecision.Kind.MUST_LINK),
+            acting_user=acting_user, reason=reason,
+        ),
+        pair_decisions_set(
+            pairs=[(a, b) for a in wanted for b in staying],
+            kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
+        ),
+    )
+    before_records = {r["pk"]: customer_id for r in records}
+    after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
+    customers_recompute(customer_ids=[customer_id, new_customer.pk], acting_user=acting_user,
+                        reason=reason)
+    source_counts_adjust(before=before_records, after=after_records,
+                         source_of={r["pk"]: r["source_id"] for r in records})
+    decision = Decision.objects.create(
+        kind=Decision.Kind.DETACH, survivor=new_customer, reason=reason[:500] if reason != "detach" else "",
+        decided_by=user,
+        before={
+            "records": [[r, c] for r, c in before_records.items()],
+            "customers": {str(customer_id): {"merged_into": None, "pinned": pinned}},
+        },
+        after={
+            "records": [[r, c] for r, c in after_records.items()],
+            "customers": {str(customer_id): {"merged_into": None},
+                          str(new_customer.pk): {"merged_into": None}},
+            "created": [new_customer.pk],
+            "pair_decisions": changes,
+            "candidates": {},
+        },
+    )
+    decision.customers.set([customer_id, new_customer.pk])
+    return decision
+
+
+@transaction.atomic
+def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decision:
+    """Undo a merge, a detachment or a rejection, exactly, from the ledger.
+
+    A merge undone brings the previous customers back with their ids, records, pinned
+    choices and values; a detachment undone puts the records back and retires the
+    customer it created into the original. Refused when what the decision did has
+    changed since (undo the later decision first).
+    """
+    decision = (
+        Decision.objects.select_for_update(of=("self",)).filter(pk=decision_id).first()
+    )
+    if decision is None:
+        raise DecisionConflict(_("This decision no longer exists."))
+    if decision.undone_at is not None:
+        raise DecisionConflict(_("This decision was already undone."))
+    if decision.kind == Decision.Kind.REJECT:
+        return _reject_undo(decision=decision, acting_user=acting_user, reason=reason)
+    if decision.kind not in (Decision.Kind.MERGE, Decision.Kind.DETACH):
+        raise DecisionInvalid(_("This kind of decision cannot be undone."), field="decision")
+    reason = reason or f"undo {decision.kind} #{decision.pk}"
+
+    before_records = {r: c for r, c in decision.before["records"]}
+    after_records = {r: c for r, c in decision.after["records"]}
+    created = decision.after.get("created", [])
+    involved = {int(pk) for pk in decision.before["customers"]} | set(created)
+    customers = customers_lock(involved)
+    for pk, state in decision.after["customers"].items():
+        if customers[int(pk)]["merged_into_id"] != state["merged_into"]:
+            raise DecisionConflict(_(
+                "A later decision changed these customers; undo it first."
+            ))
+    records = records_lock(customer_ids=involved)
+    current = {r["pk"]: r["customer_id"] for r in records}
+    moved = [r for r, c in after_records.items() if current.get(r) != c]
+    if moved:
+        raise DecisionConflict(_(
+            "Source records of this decision have moved since (record %(id)s); undo the later "
+            "decision first."
+        ) % {"id": moved[0]})
+
+    records_move(
+        moves={r: c for r, c in before_records.items() if after_records.get(r) != c},
+        acting_user=acting_user, reason=reason,
+    )
+    restore = {
+        int(pk): {"merged_into_id": state["merged_into"], "pinned": state["pinned"]}
+        for pk, state in decision.before["customers"].items()
+    }
+    home = next(iter(restore)) if created else None
+    for pk in created:
+        restore[pk] = {"merged_into_id": home, "pinned": {}}
+    customers_set(values=restore, acting_user=acting_user, reason=reason)
+    pair_changes_restore(changes=decision.after.get("pair_decisions", {}), acting_user=acting_user,
+                         reason=reason)
+    candidate_statuses_restore(
+        before=decision.before.get("candidates", {}), after=decision.after.get("candidates", {}),
+        acting_user=acting_user, reason=reason,
+    )
+    active = [pk for pk, state in restore.items() if state["merged_into_id"] is None]
+    customers_recompute(customer_ids=active, acting_user=acting_user, reason=reason)
+    source_counts_adjust(before=after_records, after=before_records,
+                         source_of={r["pk"]: r["source_id"] for r in records})
+    # The records are apart again: open candidates among them are worth a look.
+    candidates_after_move(record_ids=list(before_records), customer_of=before_records,
+                          acting_user=acting_user, reason=reason)
+    return _undo_record(decision=decision, acting_user=acting_user, reason=reason,
+                        customers=sorted(involved))
+
+
+def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
+    """Reopen a rejection: its cannot-links are withdrawn and the candidate is open again."""
+    reason = reason or f"reopen #{decision.pk}"
+    if decision.candidate_id is not None:
+        candidate = MergeCandidate.objects.select_for_update(of=("self",)).get(
+            pk=decision.candidate_id
+        )
+        if candidate.status != MergeCandidate.Status.REJECTED:
+            raise DecisionConflict(_("This candidate is no longer rejected."))
+    pair_changes_restore(changes=decision.after.get("pair_decisions", {}), acting_user=acting_user,
+                         reason=reason)
+    candidate_statuses_restore(
+        before=decision.before.get("candidates", {}), after=decision.after.get("candidates", {}),
+        acting_user=acting_user, reason=reason,
+    )
+    undo = _undo_record(decision=decision, acting_user=acting_user, reason=reason,
+                        customers=list(decision.customers.values_list("pk", flat=True)),
+                        kind=Decision.Kind.REOPEN)
+    return undo
+
+
+def _undo_record(*, decision: Decision, acting_user, reason: str, customers: list[int],
+                 kind: str = Decision.Kind.UNDO) -> Decision:
+    now = timezone.now()
+    undo = Decision.objects.create(
+        kind=kind, candidate=decision.candidate, survivor=decision.survivor,
+        undoes=decision, reason=reason[:500], decided_by=_user(acting_user),
+    )
+    undo.customers.set(customers)
+    decision.undone_at = now
+    decision._history_user = _user(acting_user)
+    decision._change_reason = reason[:100]
+    decision.save(update_fields=["undone_at"])
+    return undo
+
+
+def candidate_reopen(*, candidate_id: int, acting_user, reason: str = "") -> Decision:
+    """A steward changes their mind about a rejection."""
+    decision = (
+        Decision.objects.in_effect()
+        .filter(candidate_id=candidate_id, kind=Decision.Kind.REJECT)
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    if decision is None:
+        raise DecisionConflict(_("No rejection of this candidate is in effect."))
+    return decision_undo(decision_id=decision.pk, acting_user=acting_user, reason=reason)

@@ -1,0 +1,23 @@
+"""The stewards' workspace: queues, review, decisions, metrics."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from stewardship.views import customers, metrics, queue, review
+
+app_name = "stewardship"
+
+urlpatterns = [
+    path("queue/", queue.queue, name="queue"),
+    path("candidates/<int:pk>/", review.review, name="review"),
+    path("candidates/<int:pk>/merge/", review.merge, name="merge"),
+    path("candidates/<int:pk>/reject/", review.reject, name="reject"),
+    path("candidates/<int:pk>/skip/", review.skip, name="skip"),
+    path("candidates/<int:pk>/reopen/", review.reopen, name="reopen"),
+    path("customers/<uuid:public_id>/decisions/", customers.decisions_panel,
+         name="customer_decisions"),
+    path("customers/<uuid:public_id>/detach/", customers.detach, name="detach"),
+    path("decisions/<int:pk>/undo/", customers.undo, name="undo"),
+    path("metrics/", metrics.metrics, name="metrics"),
+]

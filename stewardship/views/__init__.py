@@ -1,0 +1,1 @@
+"""Server-rendered stewardship pages (thin views: selectors read, services write)."""
