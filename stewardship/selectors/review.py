@@ -11,6 +11,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
 from rcu.models import Customer, SourceRecord
+from rcu.normalisation.text import word_key
 from rcu.selectors.sources import sources_for_user
 from stewardship.explain import COMPARISON_LABELS, explanation_sentence, phrase
 from stewardship.models import MergeCandidate
@@ -171,9 +172,10 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
                        golden=_golden(customers[r.customer_id], r, name))
             for r in all_records
         ]
-        values = {c.value for c in cells if c.value}
+        values = {word_key(c.value) for c in cells if c.value}
         if not values:
             continue
+        # Case, accents and punctuation are not differences ("ALLÉE" is "allée").
         rows.append(ReviewRow(name=name, label=label, cells=cells, differs=len(values) > 1,
                               choosable=len(values) > 1))
 

@@ -1,10 +1,91 @@
-"""Being written."""
+"""The customer page's stewardship panel: decisions that shaped it, detach, undo."""
 
-from django.http import Http404
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from rcu.selectors.customers import customer_get_for_user
+from rcu.selectors.records import customer_records_for_user
+from stewardship.selectors.access import decisions_visible_to, user_can_decide_for_customer
+from stewardship.selectors.decisions import customer_decisions
+from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.unmerge import decision_undo, records_detach
 
 
-def _missing(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def decisions_panel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Loaded into the customer page: who decided what on this customer, and undo."""
+    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    records, _hidden = customer_records_for_user(user=request.user, customer=customer)
+    can_decide = user_can_decide_for_customer(user=request.user, customer=customer)
+    decisions = list(
+        customer_decisions(customer=customer)
+    )
+    context = {
+        "customer": customer,
+        "decisions": decisions,
+        "records": records,
+        "can_decide": can_decide,
+        "can_detach": can_decide and len(records) > 1,
+    }
+    return render(request, "stewardship/_customer_decisions.html", context)
 
 
-queue = review = merge = reject = skip = reopen = decisions_panel = detach = undo = _missing
+@login_required
+@require_POST
+def detach(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    if not user_can_decide_for_customer(user=request.user, customer=customer):
+        raise PermissionDenied
+    visible = {r.pk for r in customer_records_for_user(user=request.user, customer=customer)[0]}
+    wanted = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
+    if any(r not in visible for r in wanted):
+        raise Http404("No such record")
+    try:
+        decision = records_detach(
+            customer_id=customer.pk, record_ids=wanted, acting_user=request.user,
+            reason=request.POST.get("reason", "")[:500],
+        )
+    except (DecisionConflict, DecisionInvalid) as error:
+        messages.error(request, str(error))
+        return redirect("customer_detail", public_id=customer.public_id)
+    messages.success(request, _("Detached into a new customer."))
+    return redirect("customer_detail", public_id=decision.survivor.public_id)
+
+
+@login_required
+@require_POST
+def undo(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = decisions_visible_to(request.user).filter(pk=pk).first()
+    if decision is None:
+        raise Http404("No such decision")
+    customer = decision.survivor or decision.customers.order_by("pk").first()
+    back = request.POST.get("next", "")
+    if customer is None or not user_can_decide_for_customer(
+        user=request.user, customer=_active(customer)
+    ):
+        raise PermissionDenied
+    try:
+        decision_undo(decision_id=decision.pk, acting_user=request.user,
+                      reason=request.POST.get("reason", "")[:500])
+        messages.success(request, _("Undone: the customers are back as they were."))
+    except (DecisionConflict, DecisionInvalid) as error:
+        messages.error(request, str(error))
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("customer_detail", public_id=_active(customer).public_id)
+
+
+def _active(customer):
+    from rcu.selectors.customers import customer_resolve
+
+    return customer_resolve(customer.public_id) or customer

@@ -1,0 +1,61 @@
+"""Forms of the stewards' workspace: queue filters and the decision forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from stewardship.models import MergeCandidate
+from stewardship.selectors.queue import AGE_DAYS, SCORE_BANDS, SORTS, QueueFilters
+
+
+class QueueFilterForm(forms.Form):
+    department = forms.CharField(required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("Any status")), *MergeCandidate.Status.choices],
+    )
+    band = forms.ChoiceField(
+        label=_("Score"), required=False,
+        choices=[("", _("Any score")), ("high", _("High (≥ 0.90)")),
+                 ("medium", _("Medium (0.70 to 0.90)")), ("low", _("Low (< 0.70)"))],
+    )
+    source = forms.CharField(label=_("Source"), required=False)
+    age = forms.ChoiceField(
+        label=_("Waiting for"), required=False,
+        choices=[("", _("Any age")), ("1d", _("over a day")), ("7d", _("over a week")),
+                 ("30d", _("over a month"))],
+    )
+    assignee = forms.CharField(label=_("Held by"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort"), required=False,
+        choices=[("score", _("Best score first")), ("-score", _("Lowest score first")),
+                 ("age", _("Oldest first")), ("-age", _("Newest first"))],
+    )
+
+    def filters(self) -> QueueFilters:
+        """The filters asked for; anything unreadable falls back to the default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        status = self.data.get("status", MergeCandidate.Status.OPEN) if "status" in self.data else MergeCandidate.Status.OPEN
+        if status not in dict(MergeCandidate.Status.choices) and status != "":
+            status = MergeCandidate.Status.OPEN
+        return QueueFilters(
+            status=status,
+            band=data.get("band", "") if data.get("band") in SCORE_BANDS else "",
+            source=(data.get("source") or "").strip(),
+            age=data.get("age", "") if data.get("age") in AGE_DAYS else "",
+            assignee=(data.get("assignee") or "").strip(),
+            sort=data.get("sort") if data.get("sort") in SORTS else "score",
+        )
+
+
+class DecisionForm(forms.Form):
+    """What every decision carries: the version the steward saw, and a reason."""
+
+    expected = forms.CharField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+
+    def expected_updated_at(self):
+        raw = self.cleaned_data.get("expected") or ""
+        return parse_datetime(raw) if raw else None
