@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -33,13 +34,31 @@ def customers_visible_to(user) -> QuerySet[Customer]:
 
 
 def customer_resolve(public_id: uuid.UUID | str) -> Customer | None:
-    """The customer with this id, or the survivor it was merged into."""
-    customer = Customer.objects.filter(public_id=public_id).first()
-    hops = 0
-    while customer is not None and customer.merged_into_id is not None and hops < _MAX_CHAIN:
-        customer = Customer.objects.filter(pk=customer.merged_into_id).first()
-        hops += 1
-    return customer
+    """The customer with this id, or the survivor it was merged into, however long the
+    chain of merges: one recursive query, then the customer."""
+    try:
+        value = Customer._meta.get_field("public_id").get_db_prep_value(
+            uuid.UUID(str(public_id)), connection
+        )
+    except ValueError:
+        return None
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE chain(id, merged_into_id, depth) AS (
+                SELECT id, merged_into_id, 0 FROM {table} WHERE public_id = %s
+                UNION ALL
+                SELECT c.id, c.merged_into_id, chain.depth + 1
+                FROM {table} AS c JOIN chain ON c.id = chain.merged_into_id
+                WHERE chain.depth < %s
+            )
+            SELECT id FROM chain ORDER BY depth DESC LIMIT 1
+            """,
+            [value, _MAX_CHAIN],
+        )
+        row = cursor.fetchone()
+    return Customer.objects.filter(pk=row[0]).first() if row else None
 
 
 def customer_get_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
