@@ -14,11 +14,16 @@ size:
   two-worker run (`bench.realtime_once`);
 - splink: the Splink 5 reference on the same data set (`bench.splink_reference`).
 
+Once, whatever the sizes (PostgreSQL only, its own scratch database):
+
+- stewardship: the queue page with 1k then 100k open candidates in a department, the
+  stewardship figures page, and merging 10-customer clusters (`bench.stewardship`).
+
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink" (default all); without "import" the bases
-                 of a previous run are reused
+  BENCH_PARTS    "import,match,realtime,splink,stewardship" (default all); without "import"
+                 the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
   BENCH_REDIS_URL  broker of the workers, a dedicated Redis database flushed before each
                  run (default redis://127.0.0.1:6379/14)
@@ -30,7 +35,7 @@ Environment:
 
 Results: .bench/import-results.md, and .bench/match-results.md + .json (merged with the
 results of earlier runs at other sizes or engines: an entry is replaced only when the same
-measurement is made again).
+measurement is made again); .bench/stewardship-results.md + .json.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink")
+PARTS = ("import", "match", "realtime", "splink", "stewardship")
+SIZED_PARTS = ("import", "match", "realtime", "splink")
 RESULTS_JSON = WORK / "match-results.json"
 RESULTS_MD = WORK / "match-results.md"
 # The matching configurations: (engine, workers); 0 workers = eager, in-process.
@@ -242,6 +248,18 @@ def run_match(engine: str, records: int, data: Path, workers: int, *,
         return result, rt
     finally:
         drop_copy(engine, records, tag)
+
+
+def run_stewardship() -> dict:
+    """The stewardship part in a scratch PostgreSQL database of its own."""
+    name = "rcu_bench_stewardship"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    try:
+        return run_json(["bench.stewardship"], bench_env(f"{PG_URL}/{name}"), TIMEOUT,
+                        database=name)
+    finally:
+        if os.environ.get("BENCH_KEEP") != "1":
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_splink(data: Path) -> dict:
@@ -476,7 +494,7 @@ def main() -> None:
     results = load_results()
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     import_rows = []
-    for records in sizes:
+    for records in sizes if set(parts) & set(SIZED_PARTS) else []:
         data = dataset(records)
         if "import" in parts:
             for engine in engines:
@@ -520,6 +538,15 @@ def main() -> None:
         print(table)
     if any(p in parts for p in ("match", "realtime", "splink")):
         print("\n" + save_results(results))
+    if "stewardship" in parts:
+        from bench.stewardship import results_table
+
+        print("stewardship: queue page and merges, PostgreSQL…", flush=True)
+        result = dict(measured_at=now, code=code_version(), result=run_stewardship())
+        (WORK / "stewardship-results.json").write_text(json.dumps(result, indent=1) + "\n")
+        table = results_table(result["result"])
+        (WORK / "stewardship-results.md").write_text(table + "\n")
+        print("\n" + table)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
@@ -57,6 +57,14 @@ class Golden:
     provenance: dict[str, dict[str, str | None]]
 
 
+def _iso(ts: datetime | None) -> str | None:
+    """One written form (UTC) whatever zone the datetime came in: a customer recomputed
+    from unchanged records gets the same provenance, not a new history row."""
+    if ts is None:
+        return None
+    return (ts.astimezone(UTC) if ts.tzinfo is not None else ts).isoformat()
+
+
 def _sort_key(record: RecordView) -> tuple:
     ts = record.business_ts.timestamp() if record.business_ts else float("-inf")
     return (record.trust_rank, -ts, -record.completeness, record.source, record.external_id)
@@ -86,7 +94,7 @@ def _units(extra_attributes: frozenset[str]) -> list[tuple[str, tuple[str, ...]]
 def _golden_of_one(record: RecordView) -> Golden:
     """A record alone: each of its values is the only one (the import hot path)."""
     attributes, record_keys = record.attributes, record.keys
-    ts = record.business_ts.isoformat() if record.business_ts else None
+    ts = _iso(record.business_ts)
     values: dict[str, str] = {}
     keys: dict[str, str] = {}
     provenance: dict[str, dict[str, str | None]] = {}
@@ -121,7 +129,7 @@ def golden_values(
     pinned = pinned or {}
     ordered = sorted(records, key=_sort_key)
     by_ref = {r.ref: r for r in ordered}
-    timestamps = {r.ref: r.business_ts.isoformat() if r.business_ts else None for r in ordered}
+    timestamps = {r.ref: _iso(r.business_ts) for r in ordered}
     extra = {name for r in ordered for name in r.attributes if name not in _CANONICAL}
 
     values: dict[str, str] = {}

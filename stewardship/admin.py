@@ -6,7 +6,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from rcu.admin.core import ReadOnlyAdminMixin, _global_view, _pretty_json
-from stewardship.models import MergeCandidate
+from stewardship.models import Decision, MergeCandidate
 
 
 @admin.register(MergeCandidate)
@@ -22,3 +22,24 @@ class MergeCandidateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if _global_view(request, MergeCandidate) else qs.none()
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """The stewards' ledger, read-only: decisions are made and undone in the workspace."""
+
+    list_display = ["__str__", "kind", "decided_by", "decided_at", "undone_at", "candidate"]
+    list_filter = ["kind", "departments"]
+    raw_id_fields = ["candidate", "survivor", "undoes"]
+    readonly_fields = ["before_display", "after_display"]
+    exclude = ["before", "after"]
+
+    def before_display(self, obj: Decision):
+        return _pretty_json(obj.before)
+
+    def after_display(self, obj: Decision):
+        return _pretty_json(obj.after)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("decided_by")
+        return qs if _global_view(request, Decision) else qs.none()

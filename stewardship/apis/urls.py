@@ -2,4 +2,28 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from stewardship.apis.candidates import (
+    CandidateDetailApi,
+    CandidateListApi,
+    CandidateMergeApi,
+    CandidateRejectApi,
+)
+from stewardship.apis.customers import CustomerUnmergeApi
+
+urlpatterns = [
+    path("candidates/", CandidateListApi.as_view(), name="api-v1-candidate-list"),
+    path("candidates/<int:id>/", CandidateDetailApi.as_view(), name="api-v1-candidate-detail"),
+    path(
+        "candidates/<int:id>/merge/", CandidateMergeApi.as_view(), name="api-v1-candidate-merge"
+    ),
+    path(
+        "candidates/<int:id>/reject/", CandidateRejectApi.as_view(), name="api-v1-candidate-reject"
+    ),
+    # Any text, not only UUIDs: a malformed id is answered by the API (404), as for the detail.
+    path(
+        "customers/<str:public_id>/unmerge/", CustomerUnmergeApi.as_view(),
+        name="api-v1-customer-unmerge",
+    ),
+]

@@ -80,6 +80,8 @@ class MergeCandidate(models.Model):
         indexes = [
             # The queue: open candidates, best first.
             models.Index(fields=["status", "-probability"], name="candidate_queue_idx"),
+            # The queue sorted by age ("oldest first") and the metrics' waiting times.
+            models.Index(fields=["status", "created_at"], name="candidate_age_idx"),
             models.Index(fields=["record_b"], name="candidate_record_b_idx"),
         ]
 

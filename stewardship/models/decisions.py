@@ -44,6 +44,11 @@ class Decision(models.Model):
     customers = models.ManyToManyField(
         Customer, related_name="steward_decisions", verbose_name=_("customers involved"),
     )
+    departments = models.ManyToManyField(
+        "rcu.Department", related_name="steward_decisions", blank=True,
+        verbose_name=_("departments"),
+        help_text=_("The departments owning the sources of the records it touched: who may see it."),
+    )
     choices = models.JSONField(_("values chosen"), default=dict, blank=True)
     before = models.JSONField(_("state before"), default=dict, blank=True)
     after = models.JSONField(_("state after"), default=dict, blank=True)

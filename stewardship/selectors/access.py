@@ -92,7 +92,16 @@ def decisions_visible_to(user) -> QuerySet[Decision]:
         return Decision.objects.none()
     if user.has_perm("stewardship.view_decision") or user.has_perm(VIEW_ALL):
         return Decision.objects.all()
-    departments = queue_departments_for(user)
+    through = Decision.departments.through
     return Decision.objects.filter(
-        customers__records__source__department__in=departments
-    ).distinct()
+        Exists(through.objects.filter(
+            decision_id=OuterRef("pk"), department__in=queue_departments_for(user)
+        ))
+    )
+
+
+def user_can_undo(*, user, decision: Decision) -> bool:
+    """A steward of one of the departments the decision touched."""
+    if not user.is_authenticated or not user.has_perm(DECIDE):
+        return False
+    return decision.departments.filter(pk__in=queue_departments_for(user).values("pk")).exists()

@@ -24,6 +24,9 @@ SORTS = {
     "-age": ("-created_at", "-pk"),
 }
 DEFAULT_SORT = "score"
+# Counting a backlog of 100,000 costs more than showing a page of it: the queue counts
+# up to this many and says "1,000+" beyond (the metrics page has the exact figures).
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,24 @@ def queue_counts(*, departments: QuerySet[Department]) -> dict[int, dict[str, in
         .annotate(total=Count("pk"), **bands)
     )
     return {row.pop("department_id"): row for row in rows}
+
+
+def capped_count(queryset: QuerySet, *, cap: int = COUNT_CAP) -> int:
+    """How many rows, stopping at cap + 1: `count > cap` means "more than cap"."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def queue_open_counts(*, departments) -> dict[int, int]:
+    """Open candidates of each department, capped (one small query per department)."""
+    through = MergeCandidate.departments.through
+    return {
+        department.pk: capped_count(
+            through.objects.filter(
+                department=department, mergecandidate__status=MergeCandidate.Status.OPEN
+            )
+        )
+        for department in departments
+    }
 
 
 def queue_sources(department: Department) -> QuerySet[SourceSystem]:

@@ -23,7 +23,10 @@ def candidate_claim(*, candidate: MergeCandidate, user, minutes: int | None = No
     until = now + timedelta(minutes=minutes if minutes is not None else lease_minutes())
     claimed = (
         MergeCandidate.objects.filter(pk=candidate.pk, status=MergeCandidate.Status.OPEN)
-        .filter(Q(leased_by__isnull=True) | Q(leased_by=user) | Q(leased_until__lte=now))
+        .filter(
+            Q(leased_by__isnull=True) | Q(leased_by=user) | Q(leased_until__isnull=True)
+            | Q(leased_until__lte=now)
+        )
         .update(leased_by=user, leased_until=until)
     )
     if claimed:

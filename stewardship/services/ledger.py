@@ -1,23 +1,29 @@
 """Shared steps of steward decisions: locking, moving records, adjusting counts.
 
-Lock order is always the same: the candidate row first (if any), then customers in
-id order, then their records in id order. Two decisions on the same rows therefore
-wait for each other instead of deadlocking.
+Lock order is always the same, and the same as matching's: customers in id order,
+then their records in id order, then candidates. A decision on a candidate reads it
+first without a lock, locks its customers, then locks and checks the candidate (the
+other way round, a merge closing or refreshing that candidate while holding the
+customers deadlocked with it). An undo locks its ledger row before anything else. Two
+writers on the same rows therefore wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import Customer, SourceRecord
+from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.history_sql import rows_update_with_history
 from rcu.services.stats import source_stats_adjust_customers
-from stewardship.models import MergeCandidate
+from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict
 from stewardship.services.sync import candidate_departments_refresh
 
@@ -56,7 +62,60 @@ def records_lock(*, customer_ids: Iterable[int]) -> list[dict]:
         SourceRecord.objects.select_for_update(of=("self",))
         .filter(customer_id__in=sorted(set(customer_ids)))
         .order_by("pk")
-        .values("pk", "customer_id", "source_id", "source__code", "external_id", "attributes")
+        .values("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
+                "payload_hash")
+    )
+
+
+def customers_of_records(record_ids: Iterable[int]) -> dict[int, int]:
+    """Record id → its customer id, read without locking."""
+    return dict(
+        SourceRecord.objects.filter(pk__in=sorted(set(record_ids))).values_list("pk", "customer_id")
+    )
+
+
+def golden_snapshot(customer_ids: Iterable[int]) -> dict[str, dict[str, Any]]:
+    """Each customer's golden columns as stored now (JSON-ready), for an exact undo."""
+    snapshot = {}
+    for row in Customer.objects.filter(pk__in=sorted(set(customer_ids))).values("pk", *GOLDEN_FIELDS):
+        pk = row.pop("pk")
+        if row["birth_date"] is not None:
+            row["birth_date"] = row["birth_date"].isoformat()
+        snapshot[str(pk)] = row
+    return snapshot
+
+
+def golden_restore(
+    *, customer_ids: Iterable[int], snapshot: Mapping[str, Mapping[str, Any]],
+    fingerprints: Mapping[str, str], acting_user, reason: str,
+) -> None:
+    """Undoing a decision: each customer gets back the golden values it had before it,
+    exactly, when none of its records changed since (same payload); the others are
+    recomputed from their records (the source said something new meanwhile)."""
+    ids = sorted(set(customer_ids))
+    records: dict[int, list[tuple[int, str]]] = {pk: [] for pk in ids}
+    for pk, customer_id, payload_hash in SourceRecord.objects.filter(
+        customer_id__in=ids
+    ).values_list("pk", "customer_id", "payload_hash"):
+        records[customer_id].append((pk, payload_hash))
+    exact = {
+        pk for pk in ids
+        if str(pk) in snapshot and records[pk]
+        and all(fingerprints.get(str(r)) == h for r, h in records[pk])
+    }
+    customers_recompute(customer_ids=[pk for pk in ids if pk not in exact],
+                        acting_user=acting_user, reason=reason)
+    current = golden_snapshot(exact)
+    values = {}
+    for pk in exact:
+        if current[str(pk)] != snapshot[str(pk)]:
+            row = dict(snapshot[str(pk)])
+            if row["birth_date"]:
+                row["birth_date"] = date.fromisoformat(row["birth_date"])
+            values[pk] = row
+    rows_update_with_history(
+        model=Customer, values=values, fields=list(GOLDEN_FIELDS), now=timezone.now(),
+        acting_user_id=user_id_of(acting_user), reason=reason,
     )
 
 
@@ -147,13 +206,27 @@ def candidate_statuses_restore(*, before: Mapping[str, str], after: Mapping[str,
         candidate.save()
 
 
+def candidate_customers(candidate_id: int) -> set[int]:
+    """The customers of a candidate's two records, read without a lock (the first step
+    of a decision on it: those customers are locked before the candidate)."""
+    candidate = MergeCandidate.objects.filter(pk=candidate_id).values(
+        "record_a_id", "record_b_id"
+    ).first()
+    if candidate is None:
+        raise DecisionConflict(_("This candidate no longer exists."))
+    return set(customers_of_records((candidate["record_a_id"], candidate["record_b_id"])).values())
+
+
 def candidate_lock_for_decision(
-    *, candidate_id: int, acting_user, expected_updated_at=None
+    *, candidate_id: int, acting_user, expected_updated_at=None,
+    locked_customers: Iterable[int] | None = None,
 ) -> MergeCandidate:
     """Lock the candidate and check that this steward may decide it now.
 
     Conflicts: decided already, leased to someone else, or changed since the steward
-    loaded it (`expected_updated_at`, the `updated_at` they saw)."""
+    loaded it (`expected_updated_at`, the `updated_at` they saw). With
+    `locked_customers` (the customers the caller locked first), also when its records
+    left those customers before the locks were taken."""
     candidate = (
         MergeCandidate.objects.select_for_update(of=("self",))
         .select_related("decided_by", "leased_by")
@@ -179,4 +252,31 @@ def candidate_lock_for_decision(
         raise DecisionConflict(
             _("This candidate changed since you opened it (new score or records); review it again.")
         )
+    if locked_customers is not None:
+        now_in = set(customers_of_records((candidate.record_a_id, candidate.record_b_id)).values())
+        if not now_in <= set(locked_customers):
+            raise DecisionConflict(
+                _("The records of this candidate moved meanwhile; review it again.")
+            )
     return candidate
+
+
+def decision_record(
+    *, acting_user, customers: Iterable[int], record_ids: Iterable[int] = (),
+    departments: Iterable[int] = (), **fields,
+) -> Decision:
+    """Write a decision to the ledger, its history row naming the steward.
+
+    Its departments (who may see it) are those owning the sources of the records it
+    touched, plus any given (an undo is seen by whoever saw what it undoes)."""
+    user = acting_user if user_id_of(acting_user) else None
+    decision = Decision(decided_by=user, **fields)
+    decision._history_user = user
+    decision.save()
+    decision.customers.set(sorted(set(customers)))
+    owning = set(
+        SourceRecord.objects.filter(pk__in=sorted(set(record_ids)))
+        .values_list("source__department_id", flat=True).distinct()
+    )
+    decision.departments.set(sorted((owning | set(departments)) - {None}))
+    return decision

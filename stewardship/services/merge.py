@@ -8,20 +8,22 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
-from rcu.models import PairDecision, SourceRecord
+from rcu.models import PairDecision
 from rcu.services.customers import customers_recompute
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.ledger import (
+    candidate_customers,
     candidate_lock_for_decision,
     candidates_after_move,
     customers_lock,
     customers_require_active,
     customers_set,
+    decision_record,
+    golden_snapshot,
     records_lock,
     records_move,
     source_counts_adjust,
-    user_id_of,
 )
 from stewardship.services.pair_decisions import pair_decisions_set
 
@@ -70,17 +72,19 @@ def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
     return min(ids, key=lambda pk: (-sizes[pk], pk))
 
 
+@transaction.atomic
 def customers_merge(
     *, customer_ids: Iterable[int], acting_user, survivor_id: int | None = None,
     choices: Mapping[str, int] | None = None, reason: str = "",
     candidate: MergeCandidate | None = None,
 ) -> Decision:
-    """Merge these golden customers into one, in the caller's transaction.
+    """Merge these golden customers into one.
 
     Every source record moves to the survivor; the others keep their ids and redirect
     to it (`merged_into`); the steward's value choices are pinned; must-link decisions
-    keep the matching engine from ever splitting them; candidates now inside one
-    customer are closed. The decision stores the exact before-state, for undo.
+    join every record of the merged customer, so that the matching engine never splits
+    it; candidates now inside one customer are closed. The decision stores the exact
+    before-state (partition, pins, golden values), for undo.
     """
     ids = sorted(set(customer_ids))
     if len(ids) < 2:
@@ -107,6 +111,7 @@ def customers_merge(
         )
 
     reason = reason or "merge"
+    golden_before = golden_snapshot(ids)
     moves = {r: survivor for r, c in side.items() if c != survivor}
     records_move(moves=moves, acting_user=acting_user, reason=reason)
 
@@ -116,14 +121,17 @@ def customers_merge(
     if any(name in pins for name in ADDRESS_GROUP):
         merged_pins = {k: v for k, v in merged_pins.items() if k not in ADDRESS_GROUP}
     merged_pins.update(pins)
-    updates = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
+    updates: dict[int, dict] = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
     if merged_pins != (customers[survivor]["pinned"] or {}):
         updates[survivor] = {"pinned": merged_pins}
     customers_set(values=updates, acting_user=acting_user, reason=reason)
 
-    anchor = min(r for r, c in side.items() if c == survivor)
+    # Every record to one anchor, not only the records that moved: the survivor's own
+    # records may be together on scores alone, and a score against a record that moved
+    # in could otherwise make a later run split them off.
+    anchor = min(side)
     pair_changes = pair_decisions_set(
-        pairs=[(anchor, r) for r in moves], kind=PairDecision.Kind.MUST_LINK,
+        pairs=[(anchor, r) for r in side if r != anchor], kind=PairDecision.Kind.MUST_LINK,
         acting_user=acting_user, reason=reason,
     )
     after_records = {r: survivor for r in side}
@@ -135,7 +143,8 @@ def customers_merge(
         before=side, after=after_records, source_of={r["pk"]: r["source_id"] for r in records}
     )
 
-    decision = Decision.objects.create(
+    return decision_record(
+        acting_user=acting_user, customers=ids, record_ids=side,
         kind=Decision.Kind.MERGE, candidate=candidate, survivor_id=survivor,
         choices={k: int(v) for k, v in (choices or {}).items()},
         before={
@@ -143,6 +152,8 @@ def customers_merge(
             "customers": {str(pk): {"merged_into": None, "pinned": customers[pk]["pinned"] or {}}
                           for pk in ids},
             "candidates": statuses_before,
+            "golden": golden_before,
+            "fingerprints": {str(r["pk"]): r["payload_hash"] for r in records},
         },
         after={
             "records": [[r, survivor] for r in side],
@@ -152,10 +163,7 @@ def customers_merge(
             "pair_decisions": pair_changes,
         },
         reason=reason[:500] if reason != "merge" else "",
-        decided_by=acting_user if user_id_of(acting_user) else None,
     )
-    decision.customers.set(ids)
-    return decision
 
 
 @transaction.atomic
@@ -165,15 +173,16 @@ def candidate_merge(
     expected_updated_at=None, reason: str = "",
 ) -> Decision:
     """A steward merges a candidate: the customers of its two records (and any other
-    customers of the cluster they chose), with their value choices."""
+    customers of the cluster they chose), with their value choices.
+
+    The customers are locked before the candidate (the order every writer follows);
+    a candidate decided, leased or changed meanwhile is a conflict."""
+    customer_ids = candidate_customers(candidate_id) | set(also_customer_ids)
+    customers_lock(customer_ids)
     candidate = candidate_lock_for_decision(
         candidate_id=candidate_id, acting_user=acting_user,
-        expected_updated_at=expected_updated_at,
+        expected_updated_at=expected_updated_at, locked_customers=customer_ids,
     )
-    customer_ids = set(
-        SourceRecord.objects.filter(pk__in=(candidate.record_a_id, candidate.record_b_id))
-        .values_list("customer_id", flat=True)
-    ) | set(also_customer_ids)
     return customers_merge(
         customer_ids=customer_ids, acting_user=acting_user, survivor_id=survivor_id,
         choices=choices, reason=reason, candidate=candidate,

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from rcu.models import PairDecision, SourceRecord
+from rcu.models import PairDecision
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict
-from stewardship.services.ledger import candidate_lock_for_decision, user_id_of
+from stewardship.services.ledger import (
+    candidate_customers,
+    candidate_lock_for_decision,
+    customers_lock,
+    customers_of_records,
+    decision_record,
+    records_lock,
+    user_id_of,
+)
 from stewardship.services.pair_decisions import pair_decisions_set
 
 
@@ -17,37 +27,51 @@ def candidate_reject(
     *, candidate_id: int, acting_user, reason: str = "", expected_updated_at=None
 ) -> Decision:
     """Every record of one customer against every record of the other is stored as
-    cannot-link: no later match, merge or rule change joins them or proposes them again."""
+    cannot-link: no later match, merge or rule change joins them or proposes them again.
+
+    The two customers are locked first (a merge of them waits, then sees the
+    cannot-links), and the other open candidates between them are closed with this one.
+    """
+    locked = candidate_customers(candidate_id)
+    customers_lock(locked)
     candidate = candidate_lock_for_decision(
         candidate_id=candidate_id, acting_user=acting_user,
-        expected_updated_at=expected_updated_at,
+        expected_updated_at=expected_updated_at, locked_customers=locked,
     )
-    customer_of = dict(
-        SourceRecord.objects.filter(pk__in=(candidate.record_a_id, candidate.record_b_id))
-        .values_list("pk", "customer_id")
-    )
+    customer_of = customers_of_records((candidate.record_a_id, candidate.record_b_id))
     customer_a, customer_b = customer_of[candidate.record_a_id], customer_of[candidate.record_b_id]
     if customer_a == customer_b:
-        raise DecisionConflict("These records already belong to one customer.")
-    side_a = list(SourceRecord.objects.filter(customer_id=customer_a).values_list("pk", flat=True))
-    side_b = list(SourceRecord.objects.filter(customer_id=customer_b).values_list("pk", flat=True))
+        raise DecisionConflict(_("These records already belong to one customer."))
+    records = records_lock(customer_ids=[customer_a, customer_b])
+    side_a = [r["pk"] for r in records if r["customer_id"] == customer_a]
+    side_b = [r["pk"] for r in records if r["customer_id"] == customer_b]
+    reason = reason or "rejected"
     changes = pair_decisions_set(
         pairs=[(a, b) for a in side_a for b in side_b],
-        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason or "rejected",
+        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
     )
     user = acting_user if user_id_of(acting_user) else None
-    candidate.status = MergeCandidate.Status.REJECTED
-    candidate.decided_by = user
-    candidate.decided_at = timezone.now()
-    candidate.leased_by, candidate.leased_until = None, None
-    candidate._history_user = user
-    candidate._change_reason = (reason or "rejected")[:100]
-    candidate.save()
-    decision = Decision.objects.create(
-        kind=Decision.Kind.REJECT, candidate=candidate, reason=reason[:500], decided_by=user,
-        before={"candidates": {str(candidate.pk): MergeCandidate.Status.OPEN}},
-        after={"candidates": {str(candidate.pk): MergeCandidate.Status.REJECTED},
+    now = timezone.now()
+    # The same two customers may be proposed through other records: one answer for all.
+    same_pair = MergeCandidate.objects.open().filter(
+        Q(record_a_id__in=side_a, record_b_id__in=side_b)
+        | Q(record_a_id__in=side_b, record_b_id__in=side_a)
+    ).exclude(pk=candidate.pk)
+    closed = [candidate, *same_pair.select_for_update()]
+    for rejected in closed:
+        rejected.status = MergeCandidate.Status.REJECTED
+        rejected.decided_by = user
+        rejected.decided_at = now
+        rejected.leased_by, rejected.leased_until = None, None
+        rejected._history_user = user
+        rejected._change_reason = reason[:100]
+        rejected.save()
+    return decision_record(
+        acting_user=acting_user, customers=[customer_a, customer_b],
+        record_ids=[*side_a, *side_b],
+        kind=Decision.Kind.REJECT, candidate=candidate,
+        reason=reason[:500] if reason != "rejected" else "",
+        before={"candidates": {str(c.pk): MergeCandidate.Status.OPEN for c in closed}},
+        after={"candidates": {str(c.pk): MergeCandidate.Status.REJECTED for c in closed},
                "pair_decisions": changes},
     )
-    decision.customers.set([customer_a, customer_b])
-    return decision

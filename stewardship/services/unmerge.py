@@ -18,6 +18,9 @@ from stewardship.services.ledger import (
     customers_lock,
     customers_require_active,
     customers_set,
+    decision_record,
+    golden_restore,
+    golden_snapshot,
     records_lock,
     records_move,
     source_counts_adjust,
@@ -43,7 +46,10 @@ def records_detach(
     """Detach source records from a customer into a new customer of their own.
 
     The steward says they are not that person: must-links joining them to the rest
-    are withdrawn and cannot-links written, so matching never puts them back.
+    are withdrawn and cannot-links written, so matching never puts them back. The
+    must-links withdrawn may have been all that held either side together (the anchor
+    of an earlier merge detached): the records they tied are must-linked again within
+    their own side, so that neither side falls apart at the next matching run.
     """
     wanted = sorted({int(r) for r in record_ids})
     if not wanted:
@@ -65,6 +71,7 @@ def records_detach(
         )
     reason = reason or "detach"
     user = _user(acting_user)
+    golden_before = golden_snapshot([customer_id])
     new_customer = Customer(merged_into=None)
     new_customer._history_user = user
     new_customer._change_reason = reason[:100]
@@ -83,16 +90,20 @@ def records_detach(
     if kept_pins != pinned:
         customers_set(values={customer_id: {"pinned": kept_pins}}, acting_user=acting_user,
                       reason=reason)
+    cut = pair_decisions_between(side_a=wanted, side_b=staying, kind=PairDecision.Kind.MUST_LINK)
+    removed = pair_decisions_remove(decisions=cut, acting_user=acting_user, reason=reason)
+    relinked = []
+    for side in (set(wanted), set(staying)):
+        tied = sorted({r for d in cut for r in (d.record_a_id, d.record_b_id) if r in side})
+        relinked.extend((tied[0], r) for r in tied[1:])
     changes = pair_changes_merge(
-        pair_decisions_remove(
-            decisions=pair_decisions_between(side_a=wanted, side_b=staying,
-                                             kind=PairDecision.Kind.MUST_LINK),
-            acting_user=acting_user, reason=reason,
-        ),
+        removed,
         pair_decisions_set(
             pairs=[(a, b) for a in wanted for b in staying],
             kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
         ),
+        pair_decisions_set(pairs=relinked, kind=PairDecision.Kind.MUST_LINK,
+                           acting_user=acting_user, reason=reason),
     )
     before_records = {r["pk"]: customer_id for r in records}
     after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
@@ -100,12 +111,18 @@ def records_detach(
                         reason=reason)
     source_counts_adjust(before=before_records, after=after_records,
                          source_of={r["pk"]: r["source_id"] for r in records})
-    decision = Decision.objects.create(
-        kind=Decision.Kind.DETACH, survivor=new_customer, reason=reason[:500] if reason != "detach" else "",
-        decided_by=user,
+    # Open candidates of either side now concern other departments' records.
+    candidates_after_move(record_ids=own, customer_of=after_records, acting_user=acting_user,
+                          reason=reason)
+    return decision_record(
+        acting_user=acting_user, customers=[customer_id, new_customer.pk], record_ids=own,
+        kind=Decision.Kind.DETACH, survivor=new_customer,
+        reason=reason[:500] if reason != "detach" else "",
         before={
             "records": [[r, c] for r, c in before_records.items()],
             "customers": {str(customer_id): {"merged_into": None, "pinned": pinned}},
+            "golden": golden_before,
+            "fingerprints": {str(r["pk"]): r["payload_hash"] for r in records},
         },
         after={
             "records": [[r, c] for r, c in after_records.items()],
@@ -116,8 +133,6 @@ def records_detach(
             "candidates": {},
         },
     )
-    decision.customers.set([customer_id, new_customer.pk])
-    return decision
 
 
 @transaction.atomic
@@ -125,9 +140,10 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
     """Undo a merge, a detachment or a rejection, exactly, from the ledger.
 
     A merge undone brings the previous customers back with their ids, records, pinned
-    choices and values; a detachment undone puts the records back and retires the
-    customer it created into the original. Refused when what the decision did has
-    changed since (undo the later decision first).
+    choices and golden values; a detachment undone puts the records back and retires
+    the customer it created into the original. Refused when what the decision did has
+    changed since: its customers moved, merged away, or hold other records now (undo
+    the later decision first).
     """
     decision = (
         Decision.objects.select_for_update(of=("self",)).filter(pk=decision_id).first()
@@ -160,6 +176,14 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
             "Source records of this decision have moved since (record %(id)s); undo the later "
             "decision first."
         ) % {"id": moved[0]})
+    # Records that joined these customers since would be left with must-links and pins
+    # of a state that no longer exists.
+    joined = sorted(set(current) - set(after_records))
+    if joined:
+        raise DecisionConflict(_(
+            "Record %(id)s joined these customers since this decision; detach it or undo the "
+            "later decision first."
+        ) % {"id": joined[0]})
 
     records_move(
         moves={r: c for r, c in before_records.items() if after_records.get(r) != c},
@@ -179,8 +203,12 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
         before=decision.before.get("candidates", {}), after=decision.after.get("candidates", {}),
         acting_user=acting_user, reason=reason,
     )
-    active = [pk for pk, state in restore.items() if state["merged_into_id"] is None]
-    customers_recompute(customer_ids=active, acting_user=acting_user, reason=reason)
+    golden_restore(
+        customer_ids=[pk for pk, state in restore.items() if state["merged_into_id"] is None],
+        snapshot=decision.before.get("golden", {}),
+        fingerprints=decision.before.get("fingerprints", {}),
+        acting_user=acting_user, reason=reason,
+    )
     source_counts_adjust(before=after_records, after=before_records,
                          source_of={r["pk"]: r["source_id"] for r in records})
     # The records are apart again: open candidates among them are worth a look.
@@ -193,6 +221,10 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
 def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
     """Reopen a rejection: its cannot-links are withdrawn and the candidate is open again."""
     reason = reason or f"reopen #{decision.pk}"
+    # Its customers first, as every writer does: a merge or rejection of them waits.
+    list(Customer.objects.select_for_update().filter(
+        pk__in=sorted(decision.customers.values_list("pk", flat=True))
+    ).order_by("pk").values_list("pk", flat=True))
     if decision.candidate_id is not None:
         candidate = MergeCandidate.objects.select_for_update(of=("self",)).get(
             pk=decision.candidate_id
@@ -214,11 +246,13 @@ def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
 def _undo_record(*, decision: Decision, acting_user, reason: str, customers: list[int],
                  kind: str = Decision.Kind.UNDO) -> Decision:
     now = timezone.now()
-    undo = Decision.objects.create(
-        kind=kind, candidate=decision.candidate, survivor=decision.survivor,
-        undoes=decision, reason=reason[:500], decided_by=_user(acting_user),
+    undo = decision_record(
+        acting_user=acting_user, customers=customers, kind=kind,
+        record_ids=[r for r, _ in decision.before.get("records", [])],
+        departments=decision.departments.values_list("pk", flat=True),
+        candidate_id=decision.candidate_id, survivor_id=decision.survivor_id,
+        undoes=decision, reason=reason[:500],
     )
-    undo.customers.set(customers)
     decision.undone_at = now
     decision._history_user = _user(acting_user)
     decision._change_reason = reason[:100]
@@ -226,6 +260,7 @@ def _undo_record(*, decision: Decision, acting_user, reason: str, customers: lis
     return undo
 
 
+@transaction.atomic
 def candidate_reopen(*, candidate_id: int, acting_user, reason: str = "") -> Decision:
     """A steward changes their mind about a rejection."""
     decision = (

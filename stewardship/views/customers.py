@@ -12,9 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from rcu.selectors.customers import customer_get_for_user
+from rcu.selectors.customers import customer_get_for_user, customer_resolve
 from rcu.selectors.records import customer_records_for_user
-from stewardship.selectors.access import decisions_visible_to, user_can_decide_for_customer
+from stewardship.selectors.access import (
+    decisions_visible_to,
+    user_can_decide_for_customer,
+    user_can_undo,
+)
 from stewardship.selectors.decisions import customer_decisions
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.unmerge import decision_undo, records_detach
@@ -68,12 +72,10 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
     decision = decisions_visible_to(request.user).filter(pk=pk).first()
     if decision is None:
         raise Http404("No such decision")
+    if not user_can_undo(user=request.user, decision=decision):
+        raise PermissionDenied
     customer = decision.survivor or decision.customers.order_by("pk").first()
     back = request.POST.get("next", "")
-    if customer is None or not user_can_decide_for_customer(
-        user=request.user, customer=_active(customer)
-    ):
-        raise PermissionDenied
     try:
         decision_undo(decision_id=decision.pk, acting_user=request.user,
                       reason=request.POST.get("reason", "")[:500])
@@ -82,10 +84,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
-    return redirect("customer_detail", public_id=_active(customer).public_id)
-
-
-def _active(customer):
-    from rcu.selectors.customers import customer_resolve
-
-    return customer_resolve(customer.public_id) or customer
+    resolved = customer_resolve(customer.public_id) if customer else None
+    if resolved is None:
+        return redirect("stewardship:queue")
+    return redirect("customer_detail", public_id=resolved.public_id)

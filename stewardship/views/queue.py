@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from rcu import hooks
-from rcu.views.pagination import page_number
+from rcu.views.pagination import page_number, slice_page
 from stewardship.forms import QueueFilterForm
 from stewardship.selectors.access import queue_departments_for, viewable_departments_for
-from stewardship.selectors.queue import queue_candidates, queue_counts, queue_sources
+from stewardship.selectors.queue import (
+    COUNT_CAP,
+    capped_count,
+    queue_candidates,
+    queue_open_counts,
+    queue_sources,
+)
 
 PAGE_SIZE = 25
 
@@ -26,10 +31,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     filters = form.filters()
     department = _chosen(request, departments)
-    page = None
+    page, total = None, 0
     if department is not None:
         candidates = queue_candidates(department=department, filters=filters, user=request.user)
-        page = Paginator(candidates, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
+        # Paged without a full COUNT: a backlog of 100,000 is counted up to COUNT_CAP.
+        page = slice_page(candidates, number=page_number(request.GET.get("page")),
+                          per_page=PAGE_SIZE)
+        total = capped_count(candidates)
         customers = [
             c for candidate in page.object_list
             for c in (candidate.record_a.customer, candidate.record_b.customer) if c is not None
@@ -40,7 +48,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "departments": departments,
         "department": department,
-        "counts": queue_counts(departments=viewable_departments_for(request.user)),
+        "counts": queue_open_counts(departments=departments),
+        "total": total,
+        "cap": COUNT_CAP,
         "form": form,
         "filters": filters,
         "page": page,

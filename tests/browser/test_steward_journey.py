@@ -76,7 +76,7 @@ def test_steward_works_the_queue_by_keyboard_and_undoes_a_merge(
 def test_another_departments_steward_does_not_see_these_candidates(
     page, log_in, steward_service_client, queue
 ):
-    lefevre, martins = queue
+    lefevre, _martins = queue
     log_in(steward_service_client)
     page.goto("/stewardship/queue/")
     expect(page.locator("main")).not_to_contain_text("Lefèvre")

@@ -150,7 +150,7 @@ def test_detail_gives_golden_values_provenance_and_records(steward_marketing, cr
         "source": "crm",
         "external_id": "CRM-1",
         "rule": "only_value",
-        "business_ts": "2024-05-03T10:00:00+02:00",
+        "business_ts": "2024-05-03T08:00:00+00:00",  # provenance is written in UTC
     }
     assert body["hidden_records"] == 0
     (record,) = body["records"]

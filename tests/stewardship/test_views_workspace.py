@@ -36,8 +36,8 @@ def test_the_queue_lists_the_department_candidates_with_both_customers(client, s
 
 
 def test_a_steward_of_another_department_does_not_see_the_candidate(client, eshop, candidate):
-    from tests.factories import make_user
     from rcu.roles import Role
+    from tests.factories import make_user
 
     stranger = make_user("steward_ecommerce", roles=[Role.STEWARD], departments=["ecommerce"])
     client.force_login(stranger)

@@ -1,0 +1,193 @@
+"""Merge candidates: the queue, one candidate, and the two decisions on it.
+
+Candidates show record ids, sources, customer ids, scores and the explanation (which
+comparisons agreed, at what level): no name, e-mail or address. Reading them is
+therefore not a read of personal data and is not written to the GDPR access log;
+the customers' values are read through the customer endpoints, which log it.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rcu.apis.permissions import API_PERMISSIONS
+from rcu.apis.schema import BAD_FILTER, NOT_AUTHENTICATED, NOT_FOUND
+from rcu.selectors.customers import customer_resolve
+from stewardship.apis.decisions import DecisionApi, decision_response, forbid_deciding
+from stewardship.apis.schema import (
+    ALREADY_DECIDED_EXAMPLE,
+    CANDIDATE_EXAMPLE,
+    CANDIDATE_FILTERS,
+    CANDIDATE_ID,
+    CONFLICT,
+    DECISION_REFUSED,
+    MERGE_DECISION_EXAMPLE,
+    NOT_DECIDER,
+)
+from stewardship.apis.selectors import (
+    candidate_detail_for_user,
+    candidate_display_context,
+    candidate_list,
+)
+from stewardship.apis.serializers import (
+    CandidateSerializer,
+    DecisionSerializer,
+    MergeRequestSerializer,
+    RejectRequestSerializer,
+)
+from stewardship.models import MergeCandidate
+from stewardship.selectors.access import candidate_get_for_user, user_can_decide
+from stewardship.services.errors import DecisionInvalid
+from stewardship.services.merge import candidate_merge
+from stewardship.services.reject import candidate_reject
+
+
+def _decidable_candidate(*, user, pk: int) -> MergeCandidate:
+    """404 when the person may not see it, 403 when they see it but may not decide it."""
+    candidate = candidate_get_for_user(user=user, pk=pk)
+    if not user_can_decide(user=user, candidate=candidate):
+        raise forbid_deciding()
+    return candidate
+
+
+class CandidateListApi(ListAPIView):
+    permission_classes = API_PERMISSIONS
+    serializer_class = CandidateSerializer
+    filter_backends = ()  # filtering runs in the selector
+
+    def get_queryset(self):
+        return candidate_list(user=self.request.user, filters=self.request.query_params)
+
+    @extend_schema(
+        summary="Merge candidates",
+        description="Candidates the caller may see: those of their departments' queues for a "
+        "steward, all of them for a role that reads everything (DPO, auditor, administrator). "
+        "Open ones by default, best score first. Criteria combine with AND. Record external "
+        "ids of sources the caller may not see are null.",
+        parameters=CANDIDATE_FILTERS,
+        responses={200: CandidateSerializer(many=True), 400: BAD_FILTER, 401: NOT_AUTHENTICATED},
+        examples=[CANDIDATE_EXAMPLE],
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        context = candidate_display_context(user=request.user, candidates=page)
+        return self.get_paginated_response(CandidateSerializer(page, many=True, context=context).data)
+
+
+class CandidateDetailApi(APIView):
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        summary="One merge candidate",
+        parameters=[CANDIDATE_ID],
+        responses={200: CandidateSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+        examples=[CANDIDATE_EXAMPLE],
+    )
+    def get(self, request: Request, id: int) -> Response:
+        candidate = candidate_detail_for_user(user=request.user, pk=id)
+        context = candidate_display_context(user=request.user, candidates=[candidate])
+        return Response(CandidateSerializer(candidate, context=context).data)
+
+
+class CandidateMergeApi(DecisionApi):
+    @extend_schema(
+        summary="Merge a candidate",
+        description="Merges the customers of the candidate's two records into one: every "
+        "source record moves to the survivor, the other customer keeps its id and redirects "
+        "to it, the chosen values are pinned, and matching will never split them again. "
+        "One transaction; undo it with `POST /api/v1/customers/{public_id}/unmerge/`. "
+        "Needs a steward of one of the candidate's departments.",
+        parameters=[CANDIDATE_ID],
+        request=MergeRequestSerializer,
+        responses={
+            200: DecisionSerializer,
+            400: DECISION_REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: NOT_DECIDER,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Keep the service-client e-mail",
+                request_only=True,
+                value={"choices": {"email": 19, "address": 7},
+                       "expected_updated_at": "2024-05-03T10:00:00.123456+02:00",
+                       "reason": "same person, confirmed by phone"},
+            ),
+            MERGE_DECISION_EXAMPLE,
+            OpenApiExample(
+                "Record without that value",
+                response_only=True,
+                status_codes=["400"],
+                value={"field": "choices.email", "reason": "email: record 7 has no value for it."},
+            ),
+            ALREADY_DECIDED_EXAMPLE,
+        ],
+    )
+    def post(self, request: Request, id: int) -> Response:
+        candidate = _decidable_candidate(user=request.user, pk=id)
+        body = MergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        survivor_id = None
+        if "survivor" in data:
+            survivor = customer_resolve(data["survivor"])
+            if survivor is None:
+                raise DecisionInvalid(_("No such customer."), field="survivor")
+            survivor_id = survivor.pk
+        try:
+            decision = candidate_merge(
+                candidate_id=candidate.pk, acting_user=request.user, choices=data["choices"],
+                survivor_id=survivor_id, expected_updated_at=data.get("expected_updated_at"),
+                reason=data["reason"],
+            )
+        except DecisionInvalid as exc:
+            # The service names the attribute; over the API it is a key of `choices`.
+            if exc.field in data["choices"]:
+                raise DecisionInvalid(str(exc), field=f"choices.{exc.field}") from exc
+            raise
+        return decision_response(decision)
+
+
+class CandidateRejectApi(DecisionApi):
+    @extend_schema(
+        summary="Reject a candidate",
+        description="Not the same person: every record of one customer against every record "
+        "of the other is remembered as cannot-link, so no later match, merge or rule change "
+        "joins them or proposes them again. Undo it with the customers' unmerge endpoint "
+        "(`decision`). Needs a steward of one of the candidate's departments.",
+        parameters=[CANDIDATE_ID],
+        request=RejectRequestSerializer,
+        responses={
+            200: DecisionSerializer,
+            400: DECISION_REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: NOT_DECIDER,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Twins",
+                request_only=True,
+                value={"reason": "twins: same address, different first names",
+                       "expected_updated_at": "2024-05-03T10:00:00.123456+02:00"},
+            ),
+            ALREADY_DECIDED_EXAMPLE,
+        ],
+    )
+    def post(self, request: Request, id: int) -> Response:
+        candidate = _decidable_candidate(user=request.user, pk=id)
+        body = RejectRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = candidate_reject(
+            candidate_id=candidate.pk, acting_user=request.user, reason=body.validated_data["reason"],
+            expected_updated_at=body.validated_data.get("expected_updated_at"),
+        )
+        return decision_response(decision)

@@ -1,0 +1,99 @@
+"""Unmerging a golden customer: detach records, or undo a decision from the ledger."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rcu.apis.customers import PUBLIC_ID
+from rcu.apis.schema import NOT_AUTHENTICATED, NOT_FOUND
+from rcu.selectors.customers import customer_get_for_user
+from stewardship.apis.decisions import DecisionApi, decision_response, forbid_deciding
+from stewardship.apis.schema import CONFLICT, DECISION_REFUSED, NOT_DECIDER
+from stewardship.apis.selectors import customer_decision_get, record_ids_hidden_from
+from stewardship.apis.serializers import DecisionSerializer, UnmergeRequestSerializer
+from stewardship.selectors.access import user_can_decide_for_customer
+from stewardship.services.errors import DecisionInvalid
+from stewardship.services.unmerge import decision_undo, records_detach
+
+
+class CustomerUnmergeApi(DecisionApi):
+    @extend_schema(
+        summary="Unmerge a customer",
+        description="Either `records`: these source records are not this person; they leave "
+        "into a new customer of their own and matching never puts them back (the answer's "
+        "`survivor` is the new customer). Or `decision`: a merge or a detachment of this "
+        "customer is undone exactly, from the ledger (customers back with their ids, records "
+        "and chosen values); undoing a rejection reopens its candidate. A retired customer "
+        "id resolves to its survivor. Needs a steward of a department owning one of the "
+        "customer's sources; records can only be named from sources the caller sees.",
+        parameters=[PUBLIC_ID],
+        request=UnmergeRequestSerializer,
+        responses={
+            200: DecisionSerializer,
+            400: DECISION_REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: NOT_DECIDER,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Detach a record", request_only=True,
+                value={"records": [19], "reason": "another Jeanne Lefèvre, born 1957"},
+            ),
+            OpenApiExample("Undo a merge", request_only=True, value={"decision": 311}),
+            OpenApiExample(
+                "Detached",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "id": 312, "kind": "detach", "candidate": None,
+                    "survivor": "9d2e4c1a-77b0-4a8e-9f0e-2b1c3d4e5f60",
+                    "customers": ["0b6f1c1e-5d0c-4a53-9b43-4c1f2f0d8a11",
+                                  "9d2e4c1a-77b0-4a8e-9f0e-2b1c3d4e5f60"],
+                    "choices": {}, "reason": "another Jeanne Lefèvre, born 1957",
+                    "decided_by": "steward_marketing",
+                    "decided_at": "2024-05-03T10:07:40.000000+02:00", "undoes": None,
+                },
+            ),
+            OpenApiExample(
+                "Changed since",
+                response_only=True,
+                status_codes=["409"],
+                value={"detail": "A later decision changed these customers; undo it first."},
+            ),
+        ],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        customer = customer_get_for_user(user=request.user, public_id=public_id)
+        if not user_can_decide_for_customer(user=request.user, customer=customer):
+            raise forbid_deciding()
+        body = UnmergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "records" in data:
+            hidden = record_ids_hidden_from(user=request.user, record_ids=data["records"])
+            if hidden:
+                raise DecisionInvalid(
+                    _("Record %(id)s is not one of the records you may see.") % {"id": hidden[0]},
+                    field="records",
+                )
+            decision = records_detach(
+                customer_id=customer.pk, record_ids=data["records"], acting_user=request.user,
+                reason=data["reason"],
+            )
+        else:
+            undone = customer_decision_get(customer=customer, pk=data["decision"])
+            if undone is None:
+                raise DecisionInvalid(
+                    _("Decision %(id)s is not a decision on this customer.")
+                    % {"id": data["decision"]},
+                    field="decision",
+                )
+            decision = decision_undo(
+                decision_id=undone.pk, acting_user=request.user, reason=data["reason"]
+            )
+        return decision_response(decision)

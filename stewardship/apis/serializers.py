@@ -1,0 +1,168 @@
+"""Input and output shapes of the stewardship API. Output serializers only read;
+every decision goes through a service."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from rcu.apis.serializers import ExplanationSerializer
+from rcu.models import SourceRecord
+from stewardship.explain import explanation_sentence
+from stewardship.models import Decision, MergeCandidate
+
+REASON_HELP = "Why, in the steward's words; kept in the ledger."
+
+
+# --- Candidates ---------------------------------------------------------------
+
+
+class CandidateRecordSerializer(serializers.ModelSerializer):
+    """One side of a candidate: which record, where from, which customer holds it now."""
+
+    source = serializers.CharField(source="source.code")
+    external_id = serializers.SerializerMethodField(
+        help_text="Null when the record is in a source the caller may not see."
+    )
+    customer_id = serializers.UUIDField(
+        source="customer.public_id", allow_null=True,
+        help_text="Public id of the golden customer holding the record today.",
+    )
+
+    class Meta:
+        model = SourceRecord
+        fields = ["id", "source", "external_id", "customer_id"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_external_id(self, record: SourceRecord) -> str | None:
+        visible = self.context.get("visible_source_ids", ())
+        return record.external_id if record.source_id in visible else None
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    """A merge candidate: two records of two customers that may be one person."""
+
+    explanation = serializers.SerializerMethodField(
+        help_text="The score, broken down per comparison, as the engine stored it."
+    )
+    sentence = serializers.SerializerMethodField(
+        help_text="The explanation in plain words, strongest evidence first "
+        "(in the language of the request)."
+    )
+    departments = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code",
+        help_text="Codes of the departments whose queue holds it.",
+    )
+    record_a = CandidateRecordSerializer()
+    record_b = CandidateRecordSerializer()
+    leased_by = serializers.CharField(
+        source="leased_by.get_username", allow_null=True,
+        help_text="Who is reviewing it; the lease has expired once `leased_until` is past.",
+    )
+    decided_by = serializers.CharField(source="decided_by.get_username", allow_null=True)
+    can_decide = serializers.SerializerMethodField(
+        help_text="Whether the caller may merge or reject it (a steward of one of its departments)."
+    )
+
+    class Meta:
+        model = MergeCandidate
+        fields = [
+            "id", "status", "probability", "weight", "levels", "explanation", "sentence",
+            "departments", "record_a", "record_b", "leased_by", "leased_until", "decided_by",
+            "decided_at", "can_decide", "created_at", "updated_at",
+        ]
+
+    @extend_schema_field(ExplanationSerializer(allow_null=True))
+    def get_explanation(self, candidate: MergeCandidate) -> dict | None:
+        # Passed through as stored (the model's default is empty: null then).
+        return candidate.explanation or None
+
+    def get_sentence(self, candidate: MergeCandidate) -> str:
+        return explanation_sentence(candidate.explanation or {})
+
+    def get_can_decide(self, candidate: MergeCandidate) -> bool:
+        return candidate.pk in self.context.get("decidable_ids", ())
+
+
+# --- Decisions ----------------------------------------------------------------
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    """One entry of the stewards' ledger."""
+
+    candidate = serializers.IntegerField(
+        source="candidate_id", allow_null=True, help_text="The candidate decided, if any."
+    )
+    survivor = serializers.UUIDField(
+        source="survivor.public_id", allow_null=True,
+        help_text="Merge: the surviving customer. Detach: the new customer. Null for a rejection.",
+    )
+    customers = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="public_id",
+        help_text="Public ids of every customer involved.",
+    )
+    choices = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Attribute → the record whose value was chosen."
+    )
+    decided_by = serializers.CharField(source="decided_by.get_username", allow_null=True)
+    undoes = serializers.IntegerField(
+        source="undoes_id", allow_null=True, help_text="The decision this one undid, if any."
+    )
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id", "kind", "candidate", "survivor", "customers", "choices", "reason",
+            "decided_by", "decided_at", "undoes",
+        ]
+
+
+# --- Requests -----------------------------------------------------------------
+
+
+class CandidateDecisionRequestSerializer(serializers.Serializer):
+    """What every decision on a candidate carries: the version the caller saw, and why."""
+
+    expected_updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="The candidate's `updated_at` as the caller last read it: if it changed "
+        "since (new score, records moved), nothing is done and the answer is 409.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+
+class MergeRequestSerializer(CandidateDecisionRequestSerializer):
+    choices = serializers.DictField(
+        child=serializers.IntegerField(), required=False, default=dict,
+        help_text="Attribute (or `address` for the whole address) → id of the source record "
+        "whose value the golden record must keep, whatever the survivorship rules say.",
+    )
+    survivor = serializers.UUIDField(
+        required=False,
+        help_text="Public id of the customer that keeps its id; by default the one holding "
+        "most records.",
+    )
+
+
+class RejectRequestSerializer(CandidateDecisionRequestSerializer):
+    pass
+
+
+class UnmergeRequestSerializer(serializers.Serializer):
+    records = serializers.ListField(
+        child=serializers.IntegerField(), required=False, allow_empty=False,
+        help_text="Ids of source records of this customer to detach into a new customer.",
+    )
+    decision = serializers.IntegerField(
+        required=False, help_text="Id of a merge or detach of this customer to undo exactly."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+    def validate(self, data):
+        if ("records" in data) == ("decision" in data):
+            raise serializers.ValidationError("Give either records or decision, not both.")
+        return data
