@@ -37,8 +37,9 @@ class QueueFilterForm(forms.Form):
     def filters(self) -> QueueFilters:
         """The filters asked for; anything unreadable falls back to the default."""
         data = self.cleaned_data if self.is_valid() else {}
-        status = self.data.get("status", MergeCandidate.Status.OPEN) if "status" in self.data else MergeCandidate.Status.OPEN
-        if status not in dict(MergeCandidate.Status.choices) and status != "":
+        # Absent means open; an empty value means any status.
+        status = self.data.get("status", MergeCandidate.Status.OPEN)
+        if status and status not in MergeCandidate.Status.values:
             status = MergeCandidate.Status.OPEN
         return QueueFilters(
             status=status,

@@ -24,10 +24,8 @@ from stewardship.apis.schema import (
     CANDIDATE_EXAMPLE,
     CANDIDATE_FILTERS,
     CANDIDATE_ID,
-    CONFLICT,
-    DECISION_REFUSED,
+    DECISION_RESPONSES,
     MERGE_DECISION_EXAMPLE,
-    NOT_DECIDER,
 )
 from stewardship.apis.selectors import (
     candidate_detail_for_user,
@@ -36,7 +34,6 @@ from stewardship.apis.selectors import (
 )
 from stewardship.apis.serializers import (
     CandidateSerializer,
-    DecisionSerializer,
     MergeRequestSerializer,
     RejectRequestSerializer,
 )
@@ -104,14 +101,7 @@ class CandidateMergeApi(DecisionApi):
         "Needs a steward of one of the candidate's departments.",
         parameters=[CANDIDATE_ID],
         request=MergeRequestSerializer,
-        responses={
-            200: DecisionSerializer,
-            400: DECISION_REFUSED,
-            401: NOT_AUTHENTICATED,
-            403: NOT_DECIDER,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=DECISION_RESPONSES,
         examples=[
             OpenApiExample(
                 "Keep the service-client e-mail",
@@ -164,14 +154,7 @@ class CandidateRejectApi(DecisionApi):
         "(`decision`). Needs a steward of one of the candidate's departments.",
         parameters=[CANDIDATE_ID],
         request=RejectRequestSerializer,
-        responses={
-            200: DecisionSerializer,
-            400: DECISION_REFUSED,
-            401: NOT_AUTHENTICATED,
-            403: NOT_DECIDER,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=DECISION_RESPONSES,
         examples=[
             OpenApiExample(
                 "Twins",

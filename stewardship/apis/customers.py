@@ -8,12 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rcu.apis.customers import PUBLIC_ID
-from rcu.apis.schema import NOT_AUTHENTICATED, NOT_FOUND
 from rcu.selectors.customers import customer_get_for_user
 from stewardship.apis.decisions import DecisionApi, decision_response, forbid_deciding
-from stewardship.apis.schema import CONFLICT, DECISION_REFUSED, NOT_DECIDER
+from stewardship.apis.schema import DECISION_RESPONSES
 from stewardship.apis.selectors import customer_decision_get, record_ids_hidden_from
-from stewardship.apis.serializers import DecisionSerializer, UnmergeRequestSerializer
+from stewardship.apis.serializers import UnmergeRequestSerializer
 from stewardship.selectors.access import user_can_decide_for_customer
 from stewardship.services.errors import DecisionInvalid
 from stewardship.services.unmerge import decision_undo, records_detach
@@ -31,14 +30,7 @@ class CustomerUnmergeApi(DecisionApi):
         "customer's sources; records can only be named from sources the caller sees.",
         parameters=[PUBLIC_ID],
         request=UnmergeRequestSerializer,
-        responses={
-            200: DecisionSerializer,
-            400: DECISION_REFUSED,
-            401: NOT_AUTHENTICATED,
-            403: NOT_DECIDER,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=DECISION_RESPONSES,
         examples=[
             OpenApiExample(
                 "Detach a record", request_only=True,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from rcu.apis.schema import NOT_AUTHENTICATED, NOT_FOUND
 from rcu.apis.serializers import ErrorSerializer, RefusalSerializer
 from stewardship.apis.filters import ANY_STATUS, ASSIGNEE_KEYWORDS
+from stewardship.apis.serializers import DecisionSerializer
 from stewardship.models import MergeCandidate
 from stewardship.selectors.queue import DEFAULT_SORT, SCORE_BANDS, SORTS
 
@@ -29,6 +31,16 @@ DECISION_REFUSED = OpenApiResponse(
     description="The request is wrong; nothing was written. `field` names the field at fault "
     "(dotted for nested ones, e.g. `choices.email`); empty when the whole body is.",
 )
+
+# What every decision endpoint answers.
+DECISION_RESPONSES = {
+    200: DecisionSerializer,
+    400: DECISION_REFUSED,
+    401: NOT_AUTHENTICATED,
+    403: NOT_DECIDER,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
 
 CANDIDATE_FILTERS = [
     OpenApiParameter(

@@ -167,11 +167,14 @@ def candidates_after_move(
     before, after = {}, {}
     still_open = []
     now = timezone.now()
-    for candidate in candidates_among(record_ids):
-        if candidate.status != MergeCandidate.Status.OPEN:
-            continue
-        a = customer_of.get(candidate.record_a_id) or _customer_of(candidate.record_a_id)
-        b = customer_of.get(candidate.record_b_id) or _customer_of(candidate.record_b_id)
+    candidates = [
+        c for c in candidates_among(record_ids) if c.status == MergeCandidate.Status.OPEN
+    ]
+    # The other side of a candidate may lie outside the moved records: one query for all.
+    outside = {r for c in candidates for r in (c.record_a_id, c.record_b_id)} - set(customer_of)
+    customer_of = {**customers_of_records(outside), **customer_of}
+    for candidate in candidates:
+        a, b = customer_of.get(candidate.record_a_id), customer_of.get(candidate.record_b_id)
         if a != b:
             still_open.append(candidate)
             continue
@@ -186,10 +189,6 @@ def candidates_after_move(
         after[str(candidate.pk)] = candidate.status
     candidate_departments_refresh(candidates=still_open)
     return before, after
-
-
-def _customer_of(record_id: int) -> int | None:
-    return SourceRecord.objects.filter(pk=record_id).values_list("customer_id", flat=True).first()
 
 
 def candidate_statuses_restore(*, before: Mapping[str, str], after: Mapping[str, str],
