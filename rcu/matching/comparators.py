@@ -53,10 +53,36 @@ def _names(record: MatchRecord) -> tuple[str, str]:
     return keys.get("first_name", ""), keys.get("last_name", "")
 
 
-# The last pair asked about and its answer: first_name and last_name are compared one
-# after the other on the same pair, so the orientation is computed once per pair. One
-# tuple, replaced whole, so a concurrent reader never sees half of an answer.
-_last_orientation: tuple[MatchRecord | None, MatchRecord | None, bool] = (None, None, False)
+# The last pair asked about and its names in the orientation chosen: first_name and
+# last_name are compared one after the other on the same pair, so the orientation is
+# computed once per pair. One tuple, replaced whole, so a concurrent reader never sees
+# half of an answer.
+_last_orientation: tuple = (None, None, ("", "", "", ""), False, None, None)
+
+
+def _oriented(a: MatchRecord, b: MatchRecord) -> tuple:
+    """((a first, b first, a last, b last), swapped, first-name similarity, last-name
+    similarity) for the pair; a similarity is None when not computed yet."""
+    global _last_orientation
+    if _last_orientation[0] is a and _last_orientation[1] is b:
+        return _last_orientation[2:]
+    a_first, a_last = _names(a)
+    b_first, b_last = _names(b)
+    swapped = False
+    first_similarity = last_similarity = None
+    # One name equal on both sides: the straight reading cannot lose.
+    if a_first and a_last and b_first and b_last and a_first != b_first and a_last != b_last:
+        first_similarity = _jaro_winkler(a_first, b_first)
+        last_similarity = _jaro_winkler(a_last, b_last)
+        crossed_first = _jaro_winkler(a_first, b_last)
+        crossed_last = _jaro_winkler(a_last, b_first)
+        swapped = crossed_first + crossed_last > first_similarity + last_similarity
+        if swapped:
+            b_first, b_last = b_last, b_first
+            first_similarity, last_similarity = crossed_first, crossed_last
+    answer = ((a_first, b_first, a_last, b_last), swapped, first_similarity, last_similarity)
+    _last_orientation = (a, b, *answer)
+    return answer
 
 
 def orientation(a: MatchRecord, b: MatchRecord) -> bool:
@@ -65,28 +91,7 @@ def orientation(a: MatchRecord, b: MatchRecord) -> bool:
     Both comparators use it, so a swapped pair is judged on one consistent reading.
     It needs all four names; with one missing the straight reading is kept.
     """
-    global _last_orientation
-    cached_a, cached_b, cached = _last_orientation
-    if cached_a is a and cached_b is b:
-        return cached
-    a_first, a_last = _names(a)
-    b_first, b_last = _names(b)
-    swapped = False
-    if a_first and a_last and b_first and b_last and (a_first != b_first or a_last != b_last):
-        straight = _jaro_winkler(a_first, b_first) + _jaro_winkler(a_last, b_last)
-        crossed = _jaro_winkler(a_first, b_last) + _jaro_winkler(a_last, b_first)
-        swapped = crossed > straight
-    _last_orientation = (a, b, swapped)
-    return swapped
-
-
-def _oriented_names(a: MatchRecord, b: MatchRecord) -> tuple[str, str, str, str]:
-    """(a first, b first, a last, b last) in the orientation chosen for the pair."""
-    a_first, a_last = _names(a)
-    b_first, b_last = _names(b)
-    if orientation(a, b):
-        b_first, b_last = b_last, b_first
-    return a_first, b_first, a_last, b_last
+    return _oriented(a, b)[1]
 
 
 def _first_names_compatible(x: str, y: str) -> bool:
@@ -107,12 +112,13 @@ def _first_names_compatible(x: str, y: str) -> bool:
 
 
 def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
-    x, y, _, _ = _oriented_names(a, b)
+    (x, y, _, _), _, similarity, _ = _oriented(a, b)
     if not x or not y:
         return None
     if x == y:
         return 0
-    similarity = _jaro_winkler(x, y)
+    if similarity is None:
+        similarity = _jaro_winkler(x, y)
     if similarity >= JARO_WINKLER_HIGH:
         return 1
     if _first_names_compatible(x, y):
@@ -127,13 +133,14 @@ def _surname_tokens(name: str) -> set[str]:
 
 
 def compare_last_name(a: MatchRecord, b: MatchRecord) -> Level:
-    _, _, x, y = _oriented_names(a, b)
+    (_, _, x, y), _, _, similarity = _oriented(a, b)
     if not x or not y:
         return None
     # "Le Goff" and "Legoff" are one name written two ways.
     if x == y or x.replace(" ", "") == y.replace(" ", ""):
         return 0
-    similarity = _jaro_winkler(x, y)
+    if similarity is None:
+        similarity = _jaro_winkler(x, y)
     if similarity >= JARO_WINKLER_HIGH:
         return 1
     if _surname_tokens(x) & _surname_tokens(y):
@@ -174,8 +181,14 @@ def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
 
 
 def _phone_numbers(record: MatchRecord) -> tuple[str, ...]:
-    keys = record.keys
-    return tuple(number for number in (keys.get("phone"), keys.get("mobile")) if number)
+    derived = record.derived
+    numbers = derived.get("phones")
+    if numbers is None:
+        keys = record.keys
+        numbers = derived["phones"] = tuple(
+            number for number in (keys.get("phone"), keys.get("mobile")) if number
+        )
+    return numbers
 
 
 def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
@@ -185,10 +198,13 @@ def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
     ys = _phone_numbers(b)
     if not xs or not ys:
         return None
-    if any(x in ys for x in xs):
-        return 0
-    if any(Levenshtein.distance(x, y, score_cutoff=1) <= 1 for x in xs for y in ys):
-        return 1
+    for x in xs:
+        if x in ys:
+            return 0
+    for x in xs:
+        for y in ys:
+            if Levenshtein.distance(x, y, score_cutoff=1) <= 1:
+                return 1
     return 2
 
 
@@ -247,14 +263,24 @@ def identifiers(record: MatchRecord) -> dict[str, str]:
     return {name: value for name, value in record.keys.items() if name not in NOT_IDENTIFIERS}
 
 
+def _identifiers(record: MatchRecord) -> dict[str, str]:
+    derived = record.derived
+    found = derived.get("identifiers")
+    if found is None:
+        found = derived["identifiers"] = identifiers(record)
+    return found
+
+
 def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
     """Extra identifiers of the same kind: one equal is agreement; all different is
     disagreement (two loyalty cards are two people, or one person's two cards: the
     model learns how often). No identifier of a common kind: no evidence."""
-    x = identifiers(a)
+    x = _identifiers(a)
     if not x:
         return None
-    y = identifiers(b)
+    y = _identifiers(b)
+    if not y:
+        return None
     common = x.keys() & y.keys()
     if not common:
         return None

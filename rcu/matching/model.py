@@ -84,6 +84,16 @@ def probability_from_weight(weight: float) -> float:
     return odds / (1.0 + odds)
 
 
+def weight_from_probability(probability: float) -> float:
+    """The match weight at which a pair reaches this probability (the inverse of
+    `probability_from_weight`); minus infinity for 0, infinity for 1."""
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return math.inf
+    return math.log2(probability / (1.0 - probability))
+
+
 def _weight_table(m: Sequence[float], u: Sequence[float]) -> dict[Level, float]:
     table: dict[Level, float] = {None: 0.0}
     for level, (m_level, u_level) in enumerate(zip(m, u, strict=True)):
@@ -163,6 +173,11 @@ class Model:
     @property
     def prior_weight(self) -> float:
         return self._prior_weight
+
+    @property
+    def tables(self) -> tuple[dict[Level, float], ...]:
+        """Per comparison, the weight of each level (None, a missing value, is 0)."""
+        return self._tables
 
     def level_weights(self, comparison: int) -> tuple[float, ...]:
         """log2(m / u) of each level of one comparison, best level first."""

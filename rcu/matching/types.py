@@ -19,6 +19,9 @@ class MatchRecord:
     source: str
     attributes: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)
+    # Forms the comparators derive from `keys` (phone numbers, identifiers…), computed
+    # on first use and kept: a record is compared with dozens of others.
+    derived: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 # A comparison level: 0 is the strongest agreement, the last level is disagreement;

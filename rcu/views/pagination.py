@@ -52,9 +52,19 @@ def page_number(raw: str | None, *, maximum: int = 10_000) -> int:
     return min(max(number, 1), maximum)
 
 
-def slice_page(queryset: QuerySet, *, number: int, per_page: int) -> SlicePage:
+def slice_page(
+    queryset: QuerySet, *, number: int, per_page: int, ids_first: bool = False
+) -> SlicePage:
+    """One page of the queryset. With `ids_first`, the page's primary keys are found by
+    a narrow query and only those rows are then read with their joins: a deep page no
+    longer drags every skipped row through the joins (two queries instead of one)."""
     start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
+    if ids_first:
+        ids = list(queryset.values_list("pk", flat=True)[start : start + per_page + 1])
+        by_id = queryset.order_by().in_bulk(ids[:per_page]) if ids else {}
+        rows = [by_id[pk] for pk in ids[:per_page] if pk in by_id] + ids[per_page:]
+    else:
+        rows = list(queryset[start : start + per_page + 1])
     return SlicePage(
         object_list=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page
     )

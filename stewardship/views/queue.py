@@ -36,7 +36,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         candidates = queue_candidates(department=department, filters=filters, user=request.user)
         # Paged without a full COUNT: a backlog of 100,000 is counted up to COUNT_CAP.
         page = slice_page(candidates, number=page_number(request.GET.get("page")),
-                          per_page=PAGE_SIZE)
+                          per_page=PAGE_SIZE, ids_first=True)
         total = capped_count(candidates)
         customers = [
             c for candidate in page.object_list

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rcu.attributes import ADDRESS_GROUP
 from rcu.models import Customer, PairDecision, SourceRecord
@@ -318,7 +318,7 @@ def test_a_stale_candidate_is_a_conflict(helene, steward_marketing):
     MergeCandidate.objects.filter(pk=candidate.pk).update(
         probability=0.9, updated_at=seen + timedelta(seconds=1)
     )  # matching scored it again meanwhile
-    with pytest.raises(DecisionConflict, match="changed"):
+    with translation.override("en"), pytest.raises(DecisionConflict, match="changed"):
         candidate_merge(candidate_id=candidate.pk, acting_user=steward_marketing,
                         expected_updated_at=seen)
     assert not Decision.objects.exists()

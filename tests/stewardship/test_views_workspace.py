@@ -121,3 +121,35 @@ def test_the_customer_page_panel_lists_decisions_and_undoes_a_merge(client, stew
     assert Customer.objects.active().count() == 2
     candidate.refresh_from_db()
     assert candidate.status == MergeCandidate.Status.OPEN
+
+
+def _candidates(crm, service_client_source, count: int) -> list[MergeCandidate]:
+    return [
+        candidate_between(
+            crm, person(f"CRM-P{i}", email=f"p{i}@exemple.fr"),
+            service_client_source, person(f"SC-P{i}", email=f"p{i}@exemple.fr"),
+            probability=0.6 + i / 1000,
+        )
+        for i in range(count)
+    ]
+
+
+def test_the_queue_page_costs_the_same_queries_on_the_first_and_a_deep_page(
+    client, steward_marketing, crm, service_client_source, django_assert_max_num_queries
+):
+    from stewardship.views.queue import PAGE_SIZE
+
+    made = _candidates(crm, service_client_source, PAGE_SIZE + 3)
+    best_first = sorted(made, key=lambda c: (-c.probability, c.pk))
+    client.force_login(steward_marketing)
+    client.get(reverse("stewardship:queue"))  # session and permission caches warm
+    with django_assert_max_num_queries(16):
+        first = client.get(reverse("stewardship:queue")).content.decode()
+    with django_assert_max_num_queries(16):
+        second = client.get(reverse("stewardship:queue") + "?page=2").content.decode()
+    # The rows of each page, in the queue's order, and none twice.
+    positions = [first.find(f'data-candidate="{c.pk}"') for c in best_first[:PAGE_SIZE]]
+    assert -1 not in positions and positions == sorted(positions)
+    for c in best_first[PAGE_SIZE:]:
+        assert f'data-candidate="{c.pk}"' in second
+        assert f'data-candidate="{c.pk}"' not in first

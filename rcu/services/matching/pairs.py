@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from rcu.matching.keys import key_bucket, key_kind
+from rcu.matching.model import weight_from_probability
 from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
 from rcu.matching.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
@@ -100,14 +101,16 @@ def pairs_score(
     prepared.update({i: scorer.prepare(r) for i, r in loaded.items()})
     seen: set[tuple[int, int]] = set()
     kept: list[PairScore] = []
+    score_at_least = scorer.score_at_least
+    min_weight = weight_from_probability(context.review)
     for record_id, candidates in search.candidates.items():
         for other in candidates:
             pair = (record_id, other) if record_id < other else (other, record_id)
             if pair in seen or other not in prepared:
                 continue
             seen.add(pair)
-            score = scorer.score(prepared[pair[0]], prepared[pair[1]])
-            if score.probability >= context.review:
+            score = score_at_least(prepared[pair[0]], prepared[pair[1]], min_weight)
+            if score is not None and score.probability >= context.review:
                 kept.append(score)
     return kept, len(seen), search.oversized_blocks
 
@@ -144,11 +147,12 @@ def _partition_blocks(
 
 def partition_scores(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_only: bool = False,
-) -> Iterator[PairScore]:
+    pending_only: bool = False, min_weight: float | None = None,
+) -> Iterator[PairScore | None]:
     """Every pair of one batch partition (a range of buckets), scored; each pair comes
     from the partition of the smallest key its records share. With `pending_only`,
-    only blocks holding a record waiting to be matched."""
+    only blocks holding a record waiting to be matched. With `min_weight`, a pair that
+    cannot reach it is not compared to the end and comes out as None."""
     skip = context.skip_keys | oversized
     blocks = _partition_blocks(
         first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_only=pending_only
@@ -158,9 +162,14 @@ def partition_scores(
     records = {i: scorer.prepare(r) for i, r in match_records_load(ids).items()}
     keys_of = {i: usable_keys(r, skip) for i, r in records.items()}
     blocks = {k: [i for i in v if i in records] for k, v in blocks.items()}
-    score = scorer.score
+    if min_weight is None:
+        score = scorer.score
+        for a, b in block_pairs(blocks, keys_of):
+            yield score(records[a], records[b])
+        return
+    score_at_least = scorer.score_at_least
     for a, b in block_pairs(blocks, keys_of):
-        yield score(records[a], records[b])
+        yield score_at_least(records[a], records[b], min_weight)
 
 
 def partition_pairs(
@@ -174,9 +183,10 @@ def partition_pairs(
     for pair in partition_scores(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
         oversized=oversized, pending_only=pending_only,
+        min_weight=weight_from_probability(review),
     ):
         compared += 1
-        if pair.probability >= review:
+        if pair is not None and pair.probability >= review:
             kept.append(pair)
     return kept, compared
 

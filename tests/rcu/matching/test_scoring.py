@@ -1,0 +1,96 @@
+"""Scoring record pairs: stopping early gives the same answer as scoring to the end."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+
+import pytest
+
+from rcu.matching.comparators import COMPARISONS, compare_identifiers, compare_phone
+from rcu.matching.model import default_model, probability_from_weight, weight_from_probability
+from rcu.matching.scoring import Scorer
+from rcu.matching.types import MatchRecord
+from rcu.normalisation.record import normalise_record
+
+FIRST = ["Jean", "Jean-Pierre", "Marie", "Marie-Hélène", "Éloïse", "J.", "Pierre", ""]
+LAST = ["Le Goff", "Legoff", "Dupont", "Du Pont", "Martin", "Martins", "de la Tour", ""]
+BIRTH = ["1980-04-03", "1980-03-04", "1980-04-13", "1975-11-21", ""]
+EMAIL = ["jean.legoff@orange.fr", "jean.legoff@free.fr", "marie@exemple.fr", ""]
+PHONE = ["01 45 67 89 12", "01 45 67 89 13", "06 12 34 56 78", ""]
+ADDRESS = ["12 bd St-Michel", "12 boulevard Saint Michel", "14 boulevard Saint-Michel",
+           "3 rue de la République", ""]
+PLACE = [("75005", "Paris"), ("75006", "Paris"), ("69002", "Lyon"), ("", "Lyon"), ("", "")]
+CARD = ["", "", "2916111229200", "2916111229201"]
+
+
+def _records(count: int, seed: int) -> list[MatchRecord]:
+    rng = random.Random(seed)
+    records = []
+    for i in range(count):
+        postcode, city = rng.choice(PLACE)
+        values = {
+            "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
+            "birth_date": rng.choice(BIRTH), "email": rng.choice(EMAIL),
+            "phone": rng.choice(PHONE), "mobile": rng.choice(PHONE),
+            "address_line1": rng.choice(ADDRESS), "postcode": postcode, "city": city,
+        }
+        normalised = normalise_record({k: v for k, v in values.items() if v})
+        keys = dict(normalised.keys)
+        card = rng.choice(CARD)
+        if card:
+            keys["loyalty_card"] = card
+        records.append(MatchRecord(i, "test", normalised.attributes, keys))
+    return records
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer(default_model(COMPARISONS).replace(prior=1e-4))
+
+
+@pytest.mark.parametrize("probability", [0.01, 0.5, 0.9, 0.99])
+def test_stopping_early_never_changes_a_score_and_only_drops_pairs_below_the_mark(
+    scorer, probability
+):
+    mark = weight_from_probability(probability)
+    records = _records(60, seed=7)
+    kept = dropped = 0
+    for a, b in itertools.combinations(records, 2):
+        full = scorer.score(a, b)
+        early = scorer.score_at_least(a, b, mark)
+        if early is None:
+            assert full.weight < mark
+            dropped += 1
+        else:
+            assert early == full
+            kept += 1
+    assert kept and dropped  # both outcomes were exercised
+
+
+def test_the_pair_is_scored_the_same_whichever_record_comes_first(scorer):
+    records = _records(30, seed=11)
+    for a, b in itertools.combinations(records, 2):
+        assert scorer.score_at_least(b, a, -math.inf) == scorer.score(a, b)
+
+
+def test_weight_and_probability_are_inverse():
+    for probability in (1e-6, 0.01, 0.5, 0.9, 0.999):
+        assert probability_from_weight(weight_from_probability(probability)) == pytest.approx(probability)
+    assert weight_from_probability(0.0) == -math.inf
+    assert weight_from_probability(1.0) == math.inf
+
+
+def test_derived_forms_are_not_carried_to_a_changed_copy():
+    """A record without its generic phone must not be compared with the phones its
+    original had derived (`GenericValueSet.neutralise` copies with `replace`)."""
+    keys = {"phone": "+33145678912", "loyalty_card": "123"}
+    original = MatchRecord(1, "test", {}, keys)
+    other = MatchRecord(2, "test", {}, {"phone": "+33145678912", "loyalty_card": "124"})
+    assert compare_phone(original, other) == 0
+    assert compare_identifiers(original, other) == 1
+    copy = dataclasses.replace(original, keys={})
+    assert compare_phone(copy, other) is None
+    assert compare_identifiers(copy, other) is None
