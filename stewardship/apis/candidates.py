@@ -24,8 +24,10 @@ from stewardship.apis.schema import (
     CANDIDATE_EXAMPLE,
     CANDIDATE_FILTERS,
     CANDIDATE_ID,
+    CONFLICT,
     DECISION_RESPONSES,
     MERGE_DECISION_EXAMPLE,
+    NOT_DECIDER,
 )
 from stewardship.apis.selectors import (
     candidate_detail_for_user,
@@ -34,12 +36,14 @@ from stewardship.apis.selectors import (
 )
 from stewardship.apis.serializers import (
     CandidateSerializer,
+    LeaseSerializer,
     MergeRequestSerializer,
     RejectRequestSerializer,
 )
 from stewardship.models import MergeCandidate
 from stewardship.selectors.access import candidate_get_for_user, user_can_decide
-from stewardship.services.errors import DecisionInvalid
+from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.leases import candidate_claim, candidate_release
 from stewardship.services.merge import candidate_merge
 from stewardship.services.reject import candidate_reject
 
@@ -131,11 +135,17 @@ class CandidateMergeApi(DecisionApi):
             if survivor is None:
                 raise DecisionInvalid(_("No such customer."), field="survivor")
             survivor_id = survivor.pk
+        also = []
+        for public_id in data["also_customers"]:
+            customer = customer_resolve(public_id)
+            if customer is None:
+                raise DecisionInvalid(_("No such customer."), field="also_customers")
+            also.append(customer.pk)
         try:
             decision = candidate_merge(
                 candidate_id=candidate.pk, acting_user=request.user, choices=data["choices"],
-                survivor_id=survivor_id, expected_updated_at=data.get("expected_updated_at"),
-                reason=data["reason"],
+                survivor_id=survivor_id, also_customer_ids=also,
+                expected_updated_at=data.get("expected_updated_at"), reason=data["reason"],
             )
         except DecisionInvalid as exc:
             # The service names the attribute; over the API it is a key of `choices`.
@@ -174,3 +184,43 @@ class CandidateRejectApi(DecisionApi):
             expected_updated_at=body.validated_data.get("expected_updated_at"),
         )
         return decision_response(decision)
+
+
+class CandidateClaimApi(DecisionApi):
+    """The lease the review page takes, for clients that build their own review screen."""
+
+    @extend_schema(
+        summary="Claim a candidate",
+        description="Leases the open candidate to the caller for the configured time "
+        "(`RCU_CANDIDATE_LEASE_MINUTES`), or extends their lease: others see who holds it "
+        "and cannot decide it meanwhile. 409 when another steward holds an unexpired lease "
+        "or the candidate is no longer open. Needs a steward of one of its departments.",
+        parameters=[CANDIDATE_ID],
+        request=None,
+        responses={200: LeaseSerializer, 401: NOT_AUTHENTICATED, 403: NOT_DECIDER, 404: NOT_FOUND,
+                   409: CONFLICT},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        candidate = _decidable_candidate(user=request.user, pk=id)
+        if not candidate_claim(candidate=candidate, user=request.user):
+            holder = candidate.leased_by.get_username() if candidate.leased_by else None
+            if candidate.status != MergeCandidate.Status.OPEN:
+                raise DecisionConflict(_("This candidate is no longer open."))
+            raise DecisionConflict(
+                _("%(who)s is reviewing this candidate until %(until)s.")
+                % {"who": holder, "until": candidate.leased_until.isoformat()}
+            )
+        return Response(LeaseSerializer(candidate).data)
+
+    @extend_schema(
+        summary="Give a candidate back",
+        description="Ends the caller's lease on the candidate (nothing happens when they do "
+        "not hold it).",
+        parameters=[CANDIDATE_ID],
+        request=None,
+        responses={204: None, 401: NOT_AUTHENTICATED, 403: NOT_DECIDER, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, id: int) -> Response:
+        candidate = _decidable_candidate(user=request.user, pk=id)
+        candidate_release(candidate=candidate, user=request.user)
+        return Response(status=204)

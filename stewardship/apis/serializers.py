@@ -133,6 +133,15 @@ class CandidateDecisionRequestSerializer(serializers.Serializer):
     )
 
 
+class LeaseSerializer(serializers.ModelSerializer):
+    leased_by = serializers.CharField(source="leased_by.get_username", allow_null=True)
+
+    class Meta:
+        model = MergeCandidate
+        fields = ["id", "leased_by", "leased_until"]
+        read_only_fields = fields
+
+
 class MergeRequestSerializer(CandidateDecisionRequestSerializer):
     choices = serializers.DictField(
         child=serializers.IntegerField(), required=False, default=dict,
@@ -143,6 +152,11 @@ class MergeRequestSerializer(CandidateDecisionRequestSerializer):
         required=False,
         help_text="Public id of the customer that keeps its id; by default the one holding "
         "most records.",
+    )
+    also_customers = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=20,
+        help_text="Public ids of other customers to merge along: only customers tied to "
+        "the candidate's by another open candidate (the cluster the review shows).",
     )
 
 

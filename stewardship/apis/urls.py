@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from stewardship.apis.candidates import (
+    CandidateClaimApi,
     CandidateDetailApi,
     CandidateListApi,
     CandidateMergeApi,
@@ -17,6 +18,9 @@ urlpatterns = [
     path("candidates/<int:id>/", CandidateDetailApi.as_view(), name="api-v1-candidate-detail"),
     path(
         "candidates/<int:id>/merge/", CandidateMergeApi.as_view(), name="api-v1-candidate-merge"
+    ),
+    path(
+        "candidates/<int:id>/claim/", CandidateClaimApi.as_view(), name="api-v1-candidate-claim"
     ),
     path(
         "candidates/<int:id>/reject/", CandidateRejectApi.as_view(), name="api-v1-candidate-reject"

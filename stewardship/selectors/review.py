@@ -81,8 +81,10 @@ class Review:
     other_candidates: list[int] = field(default_factory=list)
 
 
-def _cluster_customers(candidate: MergeCandidate, pair_customers: list[int]) -> list[int]:
-    """The candidate's customers, then customers tied to them by other open candidates."""
+def cluster_customer_ids(*, candidate: MergeCandidate, pair_customers: list[int]) -> list[int]:
+    """The candidate's customers, then customers tied to them by other open candidates
+    (at most MAX_CLUSTER in all): those the review page shows, and the only ones a
+    steward may take along in a merge."""
     records = SourceRecord.objects.filter(customer_id__in=pair_customers).values_list("pk", flat=True)
     linked = (
         MergeCandidate.objects.open()
@@ -130,7 +132,7 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
     for pk, customer_id in SourceRecord.objects.filter(pk__in=pair).values_list("pk", "customer_id"):
         pair[pk] = customer_id
     pair_customers = list(dict.fromkeys(c for c in pair.values() if c is not None))
-    customer_ids = _cluster_customers(candidate, pair_customers)
+    customer_ids = cluster_customer_ids(candidate=candidate, pair_customers=pair_customers)
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=customer_ids)}
     visible_sources = set(sources_for_user(user).values_list("pk", flat=True))
     see_all = user.has_perm("rcu.view_sourcerecord")

@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
-from rcu.models import PairDecision
+from rcu.models import Customer, PairDecision
 from rcu.services.customers import customers_recompute
 from stewardship.models import Decision, MergeCandidate
+from stewardship.selectors.review import cluster_customer_ids
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.ledger import (
     candidate_customers,
@@ -177,12 +178,25 @@ def candidate_merge(
 
     The customers are locked before the candidate (the order every writer follows);
     a candidate decided, leased or changed meanwhile is a conflict."""
-    customer_ids = candidate_customers(candidate_id) | set(also_customer_ids)
+    pair_customers = candidate_customers(candidate_id)
+    extra = set(also_customer_ids) - pair_customers
+    customer_ids = pair_customers | extra
     customers_lock(customer_ids)
     candidate = candidate_lock_for_decision(
         candidate_id=candidate_id, acting_user=acting_user,
         expected_updated_at=expected_updated_at, locked_customers=customer_ids,
     )
+    if extra:
+        # Only customers the review showed, tied to this one by an open candidate.
+        tied = cluster_customer_ids(candidate=candidate, pair_customers=sorted(pair_customers))
+        stray = sorted(extra - set(tied))
+        if stray:
+            public_id = Customer.objects.filter(pk=stray[0]).values_list("public_id", flat=True).first()
+            raise DecisionInvalid(
+                _("Customer %(id)s is not tied to this candidate by an open candidate: it "
+                  "cannot be merged along with it.") % {"id": public_id or stray[0]},
+                field="also_customers",
+            )
     return customers_merge(
         customer_ids=customer_ids, acting_user=acting_user, survivor_id=survivor_id,
         choices=choices, reason=reason, candidate=candidate,

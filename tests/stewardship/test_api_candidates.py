@@ -31,6 +31,7 @@ from tests.stewardship.api_world import (
     open_candidate,
     record,
 )
+from tests.stewardship.ledger import candidate_between
 
 # Queries of one list page, whatever its length (measured: 7 for a steward, 6 for a
 # role that reads everything): the caller's permissions (2), the count, the page with
@@ -511,3 +512,52 @@ def test_a_candidate_without_explanation_still_reads(dpo, world):
     assert response.status_code == 200
     assert response.json()["explanation"] is None
     assert response.json()["sentence"] == ""
+
+
+def test_merge_takes_along_a_customer_tied_to_the_candidate(steward_marketing, world, sources):
+    candidate = world.candidates["marketing"]
+    crm, eshop = world.records["crm"], world.records["eshop_helene"]
+    third = record(sources["crm"], "CRM-9", {**HELENE, "email": "lefevre.h@free.fr"})
+    candidate_between(eshop, third, probability=0.7)  # the cluster the review shows
+
+    response = client_as(steward_marketing).post(
+        url(candidate, "merge"), {"also_customers": [str(third.customer.public_id)]}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert len({r.customer_id for r in SourceRecord.objects.filter(
+        pk__in=[crm.pk, eshop.pk, third.pk])}) == 1
+    assert len(response.json()["customers"]) == 3
+
+
+def test_merge_refuses_a_customer_not_tied_to_the_candidate(steward_marketing, world):
+    candidate = world.candidates["marketing"]
+    stranger = world.records["service_client"].customer
+
+    response = client_as(steward_marketing).post(
+        url(candidate, "merge"), {"also_customers": [str(stranger.public_id)]}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == "also_customers"
+    assert not Decision.objects.exists()
+    assert SourceRecord.objects.get(pk=world.records["service_client"].pk).customer_id == stranger.pk
+
+
+def test_a_claim_is_refused_while_another_steward_holds_the_candidate(
+    steward_marketing, steward_ecommerce, world
+):
+    candidate = world.candidates["marketing"]
+    first = client_as(steward_marketing).post(url(candidate, "claim"))
+    assert first.status_code == 200
+    assert first.json()["leased_by"] == "steward_marketing"
+
+    second = client_as(steward_ecommerce).post(url(candidate, "claim"))
+    assert second.status_code == 409
+    assert "steward_marketing" in second.json()["detail"]
+    # Giving it back frees it for the other steward.
+    assert client_as(steward_ecommerce).delete(url(candidate, "claim")).status_code == 204
+    candidate.refresh_from_db()
+    assert candidate.leased_by.username == "steward_marketing"  # only the holder releases
+    assert client_as(steward_marketing).delete(url(candidate, "claim")).status_code == 204
+    assert client_as(steward_ecommerce).post(url(candidate, "claim")).status_code == 200

@@ -151,6 +151,32 @@ def test_decision_status(request, world, persona, name, expected, action):
         assert not Decision.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("persona", "name", "expected"),
+    [
+        pytest.param(persona, name, _decide_expectation(persona, name), id=f"{persona}-{name}")
+        for persona in PERSONAS
+        for name in (MARKETING, SERVICE)
+    ],
+)
+def test_claim_status(request, world, persona, name, expected):
+    candidate = world.candidates[name]
+    client = caller(request, persona)
+
+    claimed = client.post(f"{CANDIDATES}{candidate.pk}/claim/")
+
+    assert claimed.status_code == expected, claimed.content
+    candidate.refresh_from_db()
+    if expected == 200:
+        assert candidate.leased_by == request.getfixturevalue(persona)
+        released = client.delete(f"{CANDIDATES}{candidate.pk}/claim/")
+        assert released.status_code == 204
+        candidate.refresh_from_db()
+    else:
+        assert client.delete(f"{CANDIDATES}{candidate.pk}/claim/").status_code == expected
+    assert candidate.leased_by is None
+
+
 # --- Unmerge: 200 for a steward of one of the customer's departments -----------
 
 @pytest.fixture

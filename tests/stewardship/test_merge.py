@@ -307,9 +307,23 @@ def test_candidate_merge_takes_along_the_other_customers_the_steward_named(
     helene, steward_marketing
 ):
     candidate = candidate_between(helene["crm"], helene["eshop"])
+    candidate_between(helene["eshop"], helene["sc"])  # ties the third customer in
     candidate_merge(candidate_id=candidate.pk, acting_user=steward_marketing,
                     also_customer_ids=[helene["sc"].customer_id])
     assert partition() == {frozenset({"crm:C1", "eshop:E1", "service_client:S1"})}
+
+
+def test_a_customer_not_tied_to_the_candidate_cannot_be_taken_along(helene, steward_marketing):
+    candidate = candidate_between(helene["crm"], helene["eshop"])
+    stranger = helene["sc"].customer
+    with pytest.raises(DecisionInvalid) as refused:
+        candidate_merge(candidate_id=candidate.pk, acting_user=steward_marketing,
+                        also_customer_ids=[stranger.pk])
+    assert refused.value.field == "also_customers"
+    assert str(stranger.public_id) in str(refused.value)
+    assert len(partition()) == 3 and not Decision.objects.exists()
+    candidate.refresh_from_db()
+    assert candidate.status == MergeCandidate.Status.OPEN
 
 
 def test_a_stale_candidate_is_a_conflict(helene, steward_marketing):

@@ -153,3 +153,22 @@ def test_the_queue_page_costs_the_same_queries_on_the_first_and_a_deep_page(
     for c in best_first[PAGE_SIZE:]:
         assert f'data-candidate="{c.pk}"' in second
         assert f'data-candidate="{c.pk}"' not in first
+
+
+def test_a_merge_cannot_take_along_a_customer_outside_the_cluster(
+    client, steward_marketing, candidate, eshop
+):
+    from tests.factories import ingest
+
+    (stranger,) = ingest(eshop, [person("E-99", first_name="Paul", last_name="Durand",
+                                        email="paul.durand@free.fr")])
+    client.force_login(steward_marketing)
+    client.get(reverse("stewardship:review", args=[candidate.pk]))
+    candidate.refresh_from_db()
+    client.post(reverse("stewardship:merge", args=[candidate.pk]), {
+        "expected": candidate.updated_at.isoformat(), "include": [str(stranger.customer_id)],
+    })
+    candidate.refresh_from_db()
+    assert candidate.status == MergeCandidate.Status.OPEN
+    assert SourceRecord.objects.filter(customer_id=stranger.customer_id).count() == 1
+    assert not Decision.objects.exists()
