@@ -200,13 +200,16 @@ def test_exports_list_every_record_and_every_candidate_pair(base, tmp_path, run_
     assert all(0.5 <= float(p["score"]) < 1 for p in pairs)
 
 
-def test_name_and_town_blocks_are_held_smaller_than_the_others():
+def test_name_and_town_and_mailbox_blocks_are_held_smaller_than_the_others():
     from rcu.services.matching.pairs import block_limit, oversized_keys
 
-    assert block_limit("fc:JAN:paris", 300) == 60
+    assert block_limit("fc:JAN:paris", 300) == 30
+    assert block_limit("el:jeanmartin", 300) == 30
     assert block_limit("np:DYP3:75011", 300) == 300
-    counts = {"fc:JAN:paris": 61, "lc:MRT:paris": 60, "np:DYP3:75011": 299, "em:a@b.fr": 301}
-    assert oversized_keys(300, counts) == {"fc:JAN:paris", "em:a@b.fr"}
+    assert block_limit("fc:JAN:paris", 50) == 10  # never below ten
+    counts = {"fc:JAN:paris": 31, "lc:MRT:paris": 30, "el:jeanmartin": 31,
+              "np:DYP3:75011": 299, "em:a@b.fr": 301}
+    assert oversized_keys(300, counts) == {"fc:JAN:paris", "el:jeanmartin", "em:a@b.fr"}
 
 
 def test_a_failing_step_fails_the_run_and_says_where(base, monkeypatch, django_capture_on_commit_callbacks):
