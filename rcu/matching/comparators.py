@@ -180,15 +180,22 @@ def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
     return 3
 
 
-def _phone_numbers(record: MatchRecord) -> tuple[str, ...]:
+def _derived(record: MatchRecord, name: str, compute):
+    """`compute(record)`, computed once per record and kept in `record.derived`."""
     derived = record.derived
-    numbers = derived.get("phones")
-    if numbers is None:
-        keys = record.keys
-        numbers = derived["phones"] = tuple(
-            number for number in (keys.get("phone"), keys.get("mobile")) if number
-        )
-    return numbers
+    value = derived.get(name)
+    if value is None:
+        value = derived[name] = compute(record)
+    return value
+
+
+def _phone_tuple(record: MatchRecord) -> tuple[str, ...]:
+    keys = record.keys
+    return tuple(number for number in (keys.get("phone"), keys.get("mobile")) if number)
+
+
+def _phone_numbers(record: MatchRecord) -> tuple[str, ...]:
+    return _derived(record, "phones", _phone_tuple)
 
 
 def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
@@ -263,22 +270,14 @@ def identifiers(record: MatchRecord) -> dict[str, str]:
     return {name: value for name, value in record.keys.items() if name not in NOT_IDENTIFIERS}
 
 
-def _identifiers(record: MatchRecord) -> dict[str, str]:
-    derived = record.derived
-    found = derived.get("identifiers")
-    if found is None:
-        found = derived["identifiers"] = identifiers(record)
-    return found
-
-
 def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
     """Extra identifiers of the same kind: one equal is agreement; all different is
     disagreement (two loyalty cards are two people, or one person's two cards: the
     model learns how often). No identifier of a common kind: no evidence."""
-    x = _identifiers(a)
+    x = _derived(a, "identifiers", identifiers)
     if not x:
         return None
-    y = _identifiers(b)
+    y = _derived(b, "identifiers", identifiers)
     if not y:
         return None
     common = x.keys() & y.keys()

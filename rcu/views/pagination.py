@@ -59,12 +59,13 @@ def slice_page(
     a narrow query and only those rows are then read with their joins: a deep page no
     longer drags every skipped row through the joins (two queries instead of one)."""
     start = (number - 1) * per_page
+    window = slice(start, start + per_page + 1)  # one row more: is there a next page?
     if ids_first:
-        ids = list(queryset.values_list("pk", flat=True)[start : start + per_page + 1])
+        ids = list(queryset.values_list("pk", flat=True)[window])
         by_id = queryset.order_by().in_bulk(ids[:per_page]) if ids else {}
-        rows = [by_id[pk] for pk in ids[:per_page] if pk in by_id] + ids[per_page:]
+        rows = [by_id[pk] for pk in ids[:per_page] if pk in by_id]
+        has_next = len(ids) > per_page
     else:
-        rows = list(queryset[start : start + per_page + 1])
-    return SlicePage(
-        object_list=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page
-    )
+        rows = list(queryset[window])
+        has_next = len(rows) > per_page
+    return SlicePage(object_list=rows[:per_page], number=number, per_page=per_page, has_next=has_next)

@@ -42,8 +42,8 @@ from stewardship.apis.serializers import (
 )
 from stewardship.models import MergeCandidate
 from stewardship.selectors.access import candidate_get_for_user, user_can_decide
-from stewardship.services.errors import DecisionConflict, DecisionInvalid
-from stewardship.services.leases import candidate_claim, candidate_release
+from stewardship.services.errors import DecisionInvalid
+from stewardship.services.leases import candidate_claim_or_refuse, candidate_release
 from stewardship.services.merge import candidate_merge
 from stewardship.services.reject import candidate_reject
 
@@ -202,14 +202,7 @@ class CandidateClaimApi(DecisionApi):
     )
     def post(self, request: Request, id: int) -> Response:
         candidate = _decidable_candidate(user=request.user, pk=id)
-        if not candidate_claim(candidate=candidate, user=request.user):
-            holder = candidate.leased_by.get_username() if candidate.leased_by else None
-            if candidate.status != MergeCandidate.Status.OPEN:
-                raise DecisionConflict(_("This candidate is no longer open."))
-            raise DecisionConflict(
-                _("%(who)s is reviewing this candidate until %(until)s.")
-                % {"who": holder, "until": candidate.leased_until.isoformat()}
-            )
+        candidate_claim_or_refuse(candidate=candidate, user=request.user)
         return Response(LeaseSerializer(candidate).data)
 
     @extend_schema(

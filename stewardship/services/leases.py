@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from stewardship.models import MergeCandidate
+from stewardship.services.errors import already_decided, held_by_another
 
 
 def lease_minutes() -> int:
@@ -32,8 +33,18 @@ def candidate_claim(*, candidate: MergeCandidate, user, minutes: int | None = No
     if claimed:
         candidate.leased_by, candidate.leased_until = user, until
     else:
-        candidate.refresh_from_db(fields=["leased_by", "leased_until", "status"])
+        candidate.refresh_from_db(fields=["leased_by", "leased_until", "status", "decided_by"])
     return bool(claimed)
+
+
+def candidate_claim_or_refuse(*, candidate: MergeCandidate, user) -> None:
+    """Lease the candidate to `user`, or say why not (`DecisionConflict`): for callers
+    that must claim before anything else, such as the API."""
+    if candidate_claim(candidate=candidate, user=user):
+        return
+    if candidate.status != MergeCandidate.Status.OPEN:
+        raise already_decided(candidate)
+    raise held_by_another(candidate)
 
 
 def candidate_release(*, candidate: MergeCandidate, user) -> None:

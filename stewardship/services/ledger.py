@@ -24,7 +24,7 @@ from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.history_sql import rows_update_with_history
 from rcu.services.stats import source_stats_adjust_customers
 from stewardship.models import Decision, MergeCandidate
-from stewardship.services.errors import DecisionConflict
+from stewardship.services.errors import DecisionConflict, already_decided, held_by_another
 from stewardship.services.sync import candidate_departments_refresh
 
 
@@ -235,18 +235,9 @@ def candidate_lock_for_decision(
     if candidate is None:
         raise DecisionConflict(_("This candidate no longer exists."))
     if candidate.status != MergeCandidate.Status.OPEN:
-        who = candidate.decided_by.get_username() if candidate.decided_by else _("matching")
-        raise DecisionConflict(
-            _("Already decided: %(status)s by %(who)s.")
-            % {"status": candidate.get_status_display(), "who": who}
-        )
-    now = timezone.now()
-    if candidate.is_held_by_other(acting_user, now=now):
-        raise DecisionConflict(
-            _("%(who)s is reviewing this candidate until %(until)s.")
-            % {"who": candidate.leased_by.get_username(),
-               "until": timezone.localtime(candidate.leased_until).strftime("%H:%M")}
-        )
+        raise already_decided(candidate)
+    if candidate.is_held_by_other(acting_user, now=timezone.now()):
+        raise held_by_another(candidate)
     if expected_updated_at is not None and candidate.updated_at != expected_updated_at:
         raise DecisionConflict(
             _("This candidate changed since you opened it (new score or records); review it again.")

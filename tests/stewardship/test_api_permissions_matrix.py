@@ -91,6 +91,14 @@ def _decide_expectation(persona: str, name: str) -> int:
     return 200 if name in DECIDES.get(persona, set()) else 403
 
 
+# (persona, candidate) → the status of any decision on it (merge, reject, claim, unmerge)
+DECIDE_CASES = [
+    pytest.param(persona, name, _decide_expectation(persona, name), id=f"{persona}-{name}")
+    for persona in PERSONAS
+    for name in (MARKETING, SERVICE)
+]
+
+
 # --- Reads --------------------------------------------------------------------
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -125,14 +133,7 @@ def test_detail_status(request, world, persona, name, expected):
 # --- Decisions on candidates: 200 if decidable, 403 if only visible, 404 if not ---
 
 @pytest.mark.parametrize("action", ["merge", "reject"])
-@pytest.mark.parametrize(
-    ("persona", "name", "expected"),
-    [
-        pytest.param(persona, name, _decide_expectation(persona, name), id=f"{persona}-{name}")
-        for persona in PERSONAS
-        for name in (MARKETING, SERVICE)
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "expected"), DECIDE_CASES)
 def test_decision_status(request, world, persona, name, expected, action):
     candidate = world.candidates[name]
 
@@ -151,14 +152,7 @@ def test_decision_status(request, world, persona, name, expected, action):
         assert not Decision.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("persona", "name", "expected"),
-    [
-        pytest.param(persona, name, _decide_expectation(persona, name), id=f"{persona}-{name}")
-        for persona in PERSONAS
-        for name in (MARKETING, SERVICE)
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "expected"), DECIDE_CASES)
 def test_claim_status(request, world, persona, name, expected):
     candidate = world.candidates[name]
     client = caller(request, persona)
@@ -200,14 +194,7 @@ def _record_to_detach(user, customer: Customer) -> int:
 
 
 @pytest.mark.parametrize("body", ["records", "decision"])
-@pytest.mark.parametrize(
-    ("persona", "name", "expected"),
-    [
-        pytest.param(persona, name, _decide_expectation(persona, name), id=f"{persona}-{name}")
-        for persona in PERSONAS
-        for name in (MARKETING, SERVICE)
-    ],
-)
+@pytest.mark.parametrize(("persona", "name", "expected"), DECIDE_CASES)
 def test_unmerge_status(request, merged, persona, name, expected, body):
     customer, decision = merged[name]
     user = None if persona == "anonymous" else request.getfixturevalue(persona)

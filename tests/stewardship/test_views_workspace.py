@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from rcu.models import Customer, SourceRecord
 from stewardship.models import Decision, MergeCandidate
+from tests.factories import ingest
 from tests.stewardship.builders import candidate_between, person
 
 pytestmark = pytest.mark.django_db
@@ -158,8 +159,6 @@ def test_the_queue_page_costs_the_same_queries_on_the_first_and_a_deep_page(
 def test_a_merge_cannot_take_along_a_customer_outside_the_cluster(
     client, steward_marketing, candidate, eshop
 ):
-    from tests.factories import ingest
-
     (stranger,) = ingest(eshop, [person("E-99", first_name="Paul", last_name="Durand",
                                         email="paul.durand@free.fr")])
     client.force_login(steward_marketing)
