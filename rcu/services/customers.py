@@ -105,7 +105,8 @@ def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]
     return result
 
 
-@transaction.atomic
+# Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
+@transaction.atomic(savepoint=False)
 def customers_recompute(
     *, customer_ids: Iterable[int], acting_user=None, reason: str = "survivorship"
 ) -> int:

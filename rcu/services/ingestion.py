@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from rcu.ingestion.mapping import MappedRow
+from rcu.matching.types import MatchRecord
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history
@@ -113,7 +114,8 @@ def _lock_source(source: SourceSystem) -> None:
     list(SourceSystem.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
 
 
-@transaction.atomic
+# Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
+@transaction.atomic(savepoint=False)
 def records_upsert(
     *,
     source: SourceSystem,
@@ -125,7 +127,8 @@ def records_upsert(
     """Upsert one batch of mapped rows of one source, in one transaction.
 
     New records start their own golden customer, unless `create_customers` is off: then
-    the caller matches them at once, and matching gives each its customer.
+    the caller matches them at once, in this transaction, and matching gives each its
+    customer (so they are not queued for matching either).
     """
     result = UpsertResult()
     if not rows:
@@ -187,7 +190,8 @@ def records_upsert(
             records=[
                 (ids[row.external_id], row.blocking_keys or blocking_keys_of(row.keys))
                 for row in new_rows
-            ]
+            ],
+            queue=create_customers,
         )
         source_stats_add_new_records(
             source=source, created=len(ids), customers=len(ids) if create_customers else 0
@@ -202,6 +206,7 @@ def records_upsert(
         match_keys_write(
             records=[(r.pk, blocking_keys_of(r.keys)) for r in changed_records],
             previous=previous_keys,
+            queue=create_customers,
         )
         customers_recompute(
             customer_ids=[r.customer_id for r in changed_records if r.customer_id],
@@ -245,8 +250,10 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
     status = "created" if result.created else "updated" if result.updated else "unchanged"
     match = None
     if status != "unchanged":
+        known = MatchRecord(record_id, str(source.pk), {}, outcome.keys)
         match = records_match(
-            record_ids=[record_id], acting_user=acting_user, reason="ingest"
+            record_ids=[record_id], acting_user=acting_user, reason="ingest",
+            records={record_id: known},
         ).get(record_id)
     record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
     return IngestOutcome(record=record, customer=record.customer, status=status, match=match)

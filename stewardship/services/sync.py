@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -18,6 +19,8 @@ CHUNK = 5000
 COPY_FROM = 200
 # Past this many records, reading every open candidate beats asking by record.
 WHOLE_QUEUE_FROM = 50_000
+# Up to this many records or proposed pairs, one query finds every candidate concerned.
+SMALL_SYNC = 100
 
 
 def _chunks(items: Sequence, size: int = CHUNK):
@@ -52,7 +55,34 @@ def _existing(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], MergeCa
     return found
 
 
-@transaction.atomic
+def _candidates_of(
+    record_ids: list[int], proposed: Iterable[tuple[int, int]]
+) -> tuple[dict[tuple[int, int], MergeCandidate], dict[tuple[int, int], MergeCandidate]]:
+    """The candidates of the proposed pairs (any status), and the open candidates
+    touching these records. A few records (real-time matching) are read in one query."""
+    proposed = set(proposed)
+    firsts = sorted({a for a, _ in proposed})
+    if len(record_ids) > SMALL_SYNC or len(firsts) > SMALL_SYNC:
+        return _existing(proposed), _open_candidates_touching(record_ids)
+    touching = Q(record_a_id__in=record_ids) | Q(record_b_id__in=record_ids)
+    query = Q(status=MergeCandidate.Status.OPEN) & touching
+    if firsts:
+        query |= Q(record_a_id__in=firsts)
+    existing, open_touching = {}, {}
+    wanted = set(record_ids)
+    for candidate in MergeCandidate.objects.filter(query):
+        key = (candidate.record_a_id, candidate.record_b_id)
+        if key in proposed:
+            existing[key] = candidate
+        if candidate.status == MergeCandidate.Status.OPEN and (
+            candidate.record_a_id in wanted or candidate.record_b_id in wanted
+        ):
+            open_touching[key] = candidate
+    return existing, open_touching
+
+
+# Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
+@transaction.atomic(savepoint=False)
 def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]) -> None:
     """Open or refresh a candidate per review pair; close the open candidates among
     these records that matching no longer proposes (linked, or no longer close).
@@ -62,9 +92,11 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
     """
     record_ids = list(record_ids)
     now = timezone.now()
-    department_of = dict(SourceSystem.objects.values_list("pk", "department_id"))
     proposed = {(p.record_a, p.record_b): p for p in review_pairs}
-    existing = _existing(proposed)
+    department_of = (
+        dict(SourceSystem.objects.values_list("pk", "department_id")) if proposed else {}
+    )
+    existing, open_touching = _candidates_of(record_ids, proposed)
 
     to_create: list[MergeCandidate] = []
     to_update: list[MergeCandidate] = []
@@ -95,7 +127,7 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
                 to_update.append(candidate)
 
     closing = [
-        c for key, c in _open_candidates_touching(record_ids).items() if key not in proposed
+        c for key, c in open_touching.items() if key not in proposed
     ]
     if closing:
         customer_of = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from threading import Lock
 
-from django.db.models import Count, Max
+from django.db.models.expressions import RawSQL
 
 from rcu.matching.comparators import COMPARISONS
 from rcu.matching.generic import GenericValue as GenericEntry
@@ -56,11 +56,25 @@ _cache: dict[str, tuple[tuple, MatchContext]] = {}
 _cache_lock = Lock()
 
 
+def _settings_with_generic_stamp() -> MatchSettings:
+    """The settings row with when the generic values last changed and how many there
+    are, in one query: real-time matching asks for the context at every call."""
+    table = GenericValue._meta.db_table
+    query = MatchSettings.objects.filter(pk=1).defer("model").annotate(
+        generic_at=RawSQL(f"SELECT MAX(updated_at) FROM {table}", []),
+        generic_n=RawSQL(f"SELECT COUNT(*) FROM {table}", []),
+    )
+    settings = query.first()
+    if settings is None:  # a new base: create the row with its defaults
+        match_settings_get()
+        settings = query.get()
+    return settings
+
+
 def match_context() -> MatchContext:
     """The context in force; rebuilt only when the settings or generic values changed."""
-    settings = match_settings_get()
-    generic_stamp = GenericValue.objects.aggregate(at=Max("updated_at"), n=Count("id"))
-    stamp = (settings.pk, settings.updated_at, generic_stamp["at"], generic_stamp["n"])
+    settings = _settings_with_generic_stamp()
+    stamp = (settings.pk, settings.updated_at, settings.generic_at, settings.generic_n)
     with _cache_lock:
         cached = _cache.get("context")
         if cached is not None and cached[0] == stamp:

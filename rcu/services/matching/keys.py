@@ -35,10 +35,12 @@ def _key_rows(records: Iterable[tuple[int, Iterable[str]]]) -> list[tuple[int, s
 def match_keys_write(
     *, records: Iterable[tuple[int, Iterable[str]]],
     previous: Iterable[tuple[int, Iterable[str]]] = (),
+    queue: bool = True,
 ) -> int:
     """Store the blocking keys of these (record id, blocking keys) and queue the records
     for matching. `previous` are the keys changed records had: dropped first, through
-    the primary key (the table has no index by record, which would slow every import)."""
+    the primary key (the table has no index by record, which would slow every import).
+    Without `queue`, the caller matches the records in this same transaction."""
     records = list(records)
     if not records:
         return 0
@@ -52,18 +54,20 @@ def match_keys_write(
             ) as copy:
                 for row in rows:
                     copy.write_row(row)
-            wrapper.execute(
-                "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
-                "ON CONFLICT DO NOTHING",
-                [ids],
-            )
+            if queue:
+                wrapper.execute(
+                    "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [ids],
+                )
     else:
         MatchKey.objects.bulk_create(
             [MatchKey(bucket=b, key=k, record_id=r) for b, k, r in rows], batch_size=2000
         )
-        PendingMatch.objects.bulk_create(
-            [PendingMatch(record_id=i) for i in ids], batch_size=2000, ignore_conflicts=True
-        )
+        if queue:
+            PendingMatch.objects.bulk_create(
+                [PendingMatch(record_id=i) for i in ids], batch_size=2000, ignore_conflicts=True
+            )
     return len(rows)
 
 

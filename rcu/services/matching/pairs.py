@@ -248,7 +248,8 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
     )
 
 
-@transaction.atomic
+# Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
+@transaction.atomic(savepoint=False)
 def match_pairs_replace(*, record_ids: Iterable[int], pairs: Sequence[PairScore]) -> None:
     """The stored pairs of these records become exactly `pairs`."""
     ids = sorted(set(record_ids))

@@ -46,20 +46,23 @@ def _lock_customers(customer_ids: Iterable[int]) -> None:
     )
 
 
-@transaction.atomic
+# Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
+@transaction.atomic(savepoint=False)
 def records_match(
     *, record_ids: Iterable[int], acting_user=None, reason: str = "matching",
-    context: MatchContext | None = None,
+    context: MatchContext | None = None, records: Mapping[int, MatchRecord] | None = None,
 ) -> dict[int, MatchOutcome]:
     """Match these records against the base now, and apply the decision.
 
     Each record is scored against the records sharing one of its blocking keys (read
     through the index), its pairs are stored, and the records tied to it are
-    re-clustered (`scope_recluster`). Returns each record's outcome.
+    re-clustered (`scope_recluster`). Returns each record's outcome. `records`: those
+    of them the caller already holds as the engine sees them (not read again).
     """
     ids = sorted(set(record_ids))
     context = context or match_context()
-    records = match_records_load(ids)
+    known = {i: r for i, r in (records or {}).items() if i in ids}
+    records = {**match_records_load(i for i in ids if i not in known), **known}
     pairs, _compared, _oversized = pairs_score(list(records.values()), context)
     match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = scope_expand(ids)

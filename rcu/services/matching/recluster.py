@@ -92,22 +92,56 @@ def _edges(cursor, ids: list[int]) -> list[tuple]:
     return cursor.fetchall()
 
 
+# Up to this many records, a round of `scope_expand` is one query; past it, the edges
+# are read by their ids, which keeps the planner on the indexes.
+ONE_QUERY_ROUND = 50
+
+
+def _records_and_edges(cursor, ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    """These records with their customers' other records, and the scored pairs and
+    steward decisions touching any of them."""
+    if len(ids) > ONE_QUERY_ROUND:
+        records = _records_with_siblings(cursor, ids)
+        return records, [] if not records else _edges(cursor, [r[0] for r in records])
+    test, params = _id_list(ids)
+    cursor.execute(
+        "WITH found AS ("
+        f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} "
+        "UNION SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE customer_id IN "
+        f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test})) "
+        "SELECT 0, id, customer_id, source_id, NULL, NULL, NULL, NULL FROM found "
+        "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, probability, weight, levels, NULL "
+        "FROM rcu_matchpair WHERE record_a_id IN (SELECT id FROM found) "
+        "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, probability, weight, levels, NULL "
+        "FROM rcu_matchpair WHERE record_b_id IN (SELECT id FROM found) "
+        "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, NULL, NULL, NULL, kind "
+        "FROM rcu_pairdecision WHERE record_a_id IN (SELECT id FROM found) "
+        "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, NULL, NULL, NULL, kind "
+        "FROM rcu_pairdecision WHERE record_b_id IN (SELECT id FROM found)",
+        params + params,
+    )
+    records, edges = [], []
+    for row in cursor.fetchall():
+        if row[0]:
+            edges.append((row[1], row[2], *row[4:]))
+        else:
+            records.append(row[1:4])
+    return records, edges
+
+
 def scope_expand(seed_ids: Iterable[int], *, max_records: int | None = SCOPE_MAX_RECORDS) -> Scope:
     """Everything the seed records are tied to, read through indexes: each round reads
-    the records with their customers' other records, then the edges touching them."""
+    the records with their customers' other records, and the edges touching them."""
     scope = Scope()
     limit = max_records if max_records is not None else float("inf")
     frontier = set(seed_ids)
     with connection.cursor() as cursor:
         while frontier and len(scope.records) < limit:
-            found: set[int] = set()
             for chunk in chunked(sorted(frontier)):
-                for pk, customer_id, source_id in _records_with_siblings(cursor, chunk):
-                    if pk not in scope.records:
-                        scope.records[pk] = (customer_id, source_id)
-                        found.add(pk)
-            for chunk in chunked(sorted(found)):
-                for a, b, probability, weight, levels, kind in _edges(cursor, chunk):
+                records, edges = _records_and_edges(cursor, chunk)
+                for pk, customer_id, source_id in records:
+                    scope.records.setdefault(pk, (customer_id, source_id))
+                for a, b, probability, weight, levels, kind in edges:
                     if kind is None:
                         scope.pairs[(a, b)] = (probability, weight, levels)
                     elif kind == PairDecision.Kind.MUST_LINK:
