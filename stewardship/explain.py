@@ -33,6 +33,9 @@ PHRASES: dict[tuple[str, str], str] = {
     ("last_name", "jaro_winkler_high"): gettext_lazy("close last name{s}"),
     ("last_name", "token_match"): gettext_lazy("last names share a part"),
     ("last_name", "jaro_winkler_low"): gettext_lazy("somewhat similar last name{s}"),
+    ("last_name", "in_other_email"): gettext_lazy(
+        "different last names, one written in the other's e-mail (birth or married name)"
+    ),
     ("last_name", "different"): gettext_lazy("different last names"),
     ("birth_date", "exact"): gettext_lazy("same birth date"),
     ("birth_date", "day_month_swapped"): gettext_lazy("birth dates with day and month swapped"),
@@ -45,6 +48,7 @@ PHRASES: dict[tuple[str, str], str] = {
     ("email", "different"): gettext_lazy("different e-mails"),
     ("phone", "exact"): gettext_lazy("same phone"),
     ("phone", "one_typo"): gettext_lazy("phones one digit apart"),
+    ("phone", "other_line_kind"): gettext_lazy("different phones, a landline and a mobile"),
     ("phone", "different"): gettext_lazy("different phones"),
     ("address", "exact"): gettext_lazy("same address"),
     ("address", "token_set_high"): gettext_lazy("very close address"),

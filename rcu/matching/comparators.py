@@ -7,11 +7,17 @@ names, E.164 phones, ISO birth dates, expanded addresses), never raw values.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
 from rcu.matching.keys import NOT_IDENTIFIERS, swapped_day_month
 from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.normalisation.phones import FRENCH_PLAN
 
 JARO_WINKLER_HIGH = 0.92
 JARO_WINKLER_LOW = 0.80
@@ -132,7 +138,39 @@ def _surname_tokens(name: str) -> set[str]:
     return {token for token in name.split() if len(token) > 1 and token not in NAME_PARTICLES}
 
 
+_MAILBOX_NOISE = re.compile(r"[0-9._\-+]+")
+MAILBOX_NAME_MIN = 3
+
+
+def _mailbox(record: MatchRecord) -> str:
+    """The e-mail's local part without digits and separators: "vasseur.karima"."""
+    email = record.keys.get("email", "")
+    return _MAILBOX_NOISE.sub("", email.partition("@")[0]) if email else ""
+
+
+def _name_in_mailbox(name: str, mailbox: str) -> bool:
+    return any(
+        len(token) >= MAILBOX_NAME_MIN and token.replace(" ", "") in mailbox
+        for token in name.split()
+        if token not in NAME_PARTICLES
+    )
+
+
+def _other_name_in_email(a: MatchRecord, b: MatchRecord, x: str, y: str) -> bool:
+    """One side's surname is in the other side's e-mail address, and that side's own
+    surname is not: a birth name kept in an address after marriage, or the reverse."""
+    for name, other, other_name in ((x, b, y), (y, a, x)):
+        mailbox = _derived(other, "mailbox", _mailbox)
+        if mailbox and _name_in_mailbox(name, mailbox) and not _name_in_mailbox(
+            other_name, mailbox
+        ):
+            return True
+    return False
+
+
 def compare_last_name(a: MatchRecord, b: MatchRecord) -> Level:
+    """Surnames; two different ones may still be one person's birth and married names,
+    when one of them is written in the other record's e-mail address."""
     (_, _, x, y), _, _, similarity = _oriented(a, b)
     if not x or not y:
         return None
@@ -147,7 +185,9 @@ def compare_last_name(a: MatchRecord, b: MatchRecord) -> Level:
         return 2
     if similarity >= JARO_WINKLER_LOW:
         return 3
-    return 4
+    if _other_name_in_email(a, b, x, y):
+        return 4
+    return 5
 
 
 def compare_birth_date(a: MatchRecord, b: MatchRecord) -> Level:
@@ -198,9 +238,44 @@ def _phone_numbers(record: MatchRecord) -> tuple[str, ...]:
     return _derived(record, "phones", _phone_tuple)
 
 
+MOBILE = "mobile"
+LANDLINE = "landline"
+FRENCH_PREFIX = "+33"
+
+
+def _line_kind_of_type(kind: int) -> str | None:
+    if kind == PhoneNumberType.MOBILE:
+        return MOBILE
+    if kind == PhoneNumberType.FIXED_LINE:
+        return LANDLINE
+    return None
+
+
+def phone_line_kind(e164: str) -> str | None:
+    """"mobile" or "landline" for a number whose plan says which; None otherwise
+    (a number type shared by both, VoIP, a number phonenumbers cannot place). French
+    numbers go through the precompiled French plan, others through phonenumbers."""
+    if e164.startswith(FRENCH_PREFIX):
+        return _line_kind_of_type(FRENCH_PLAN.number_type(e164[len(FRENCH_PREFIX) :]))
+    return _foreign_line_kind(e164)
+
+
+@lru_cache(maxsize=16_384)
+def _foreign_line_kind(e164: str) -> str | None:
+    try:
+        return _line_kind_of_type(phonenumbers.number_type(phonenumbers.parse(e164)))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _line_kinds(record: MatchRecord) -> frozenset[str | None]:
+    return frozenset(phone_line_kind(number) for number in _phone_numbers(record))
+
+
 def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
     """Every number of one record against every number of the other, whichever column
-    each was written in."""
+    each was written in. Different numbers of different kinds (a landline against a
+    mobile) say much less than two different mobiles: they get their own level."""
     xs = _phone_numbers(a)
     ys = _phone_numbers(b)
     if not xs or not ys:
@@ -212,7 +287,11 @@ def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
         for y in ys:
             if Levenshtein.distance(x, y, score_cutoff=1) <= 1:
                 return 1
-    return 2
+    x_kinds = _derived(a, "line_kinds", _line_kinds)
+    y_kinds = _derived(b, "line_kinds", _line_kinds)
+    if None not in x_kinds and None not in y_kinds and x_kinds.isdisjoint(y_kinds):
+        return 2
+    return 3
 
 
 def _house_numbers(address: str) -> set[str]:
@@ -294,7 +373,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison(
         "last_name",
-        ("exact", "jaro_winkler_high", "token_match", "jaro_winkler_low", "different"),
+        ("exact", "jaro_winkler_high", "token_match", "jaro_winkler_low", "in_other_email",
+         "different"),
         compare_last_name,
     ),
     Comparison(
@@ -303,7 +383,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         compare_birth_date,
     ),
     Comparison("email", ("exact", "same_local_part", "close", "different"), compare_email),
-    Comparison("phone", ("exact", "one_typo", "different"), compare_phone),
+    Comparison(
+        "phone", ("exact", "one_typo", "other_line_kind", "different"), compare_phone
+    ),
     Comparison(
         "address", ("exact", "token_set_high", "token_set_mid", "different"), compare_address
     ),

@@ -41,11 +41,12 @@ def test_comparisons_in_order_with_their_levels() -> None:
         ),
         (
             "last_name",
-            ("exact", "jaro_winkler_high", "token_match", "jaro_winkler_low", "different"),
+            ("exact", "jaro_winkler_high", "token_match", "jaro_winkler_low", "in_other_email",
+             "different"),
         ),
         ("birth_date", ("exact", "day_month_swapped", "one_typo", "same_year", "different")),
         ("email", ("exact", "same_local_part", "close", "different")),
-        ("phone", ("exact", "one_typo", "different")),
+        ("phone", ("exact", "one_typo", "other_line_kind", "different")),
         ("address", ("exact", "token_set_high", "token_set_mid", "different")),
         ("postcode_city", ("same_postcode", "same_city", "same_department", "different")),
         ("identifiers", ("same", "different")),
@@ -182,12 +183,49 @@ def test_email_levels(one: str, other: str, expected: str) -> None:
             "exact",
         ),
         ({"phone": "01 45 67 89 12"}, {"phone": "01 45 67 89 13"}, "one_typo"),
-        ({"mobile": "06 12 34 56 78"}, {"phone": "01 45 67 89 12"}, "different"),
+        ({"mobile": "06 12 34 56 78"}, {"phone": "01 45 67 89 12"}, "other_line_kind"),
+        ({"phone": "01 45 67 89 12"}, {"mobile": "+44 7911 123456"}, "other_line_kind"),
+        ({"mobile": "06 12 34 56 78"}, {"mobile": "07 98 76 54 32"}, "different"),
+        ({"phone": "01 45 67 89 12"}, {"phone": "04 78 12 34 56"}, "different"),
+        # A landline against a landline and a mobile: a kind in common, so different.
+        (
+            {"phone": "01 45 67 89 12"},
+            {"phone": "04 78 12 34 56", "mobile": "06 12 34 56 78"},
+            "different",
+        ),
+        # A number whose kind its plan does not tell (09: VoIP in France) proves nothing.
+        ({"phone": "09 51 23 45 67"}, {"mobile": "06 12 34 56 78"}, "different"),
     ],
 )
 def test_phone_levels(one: dict[str, str], other: dict[str, str], expected: str) -> None:
     assert level_label("phone", record(**one), record(**other)) == expected
     assert level_label("phone", record(**other), record(**one)) == expected
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "expected"),
+    [
+        # Her birth name kept in her address, her married name in the till's record.
+        ({"last_name": "Letourneau", "email": "vasseur.karima@orange.fr"},
+         {"last_name": "Vasseur"}, "in_other_email"),
+        ({"last_name": "Letourneau", "email": "karima.vasseur59@orange.fr"},
+         {"last_name": "Vasseur", "email": "k.vasseur@gmail.com"}, "in_other_email"),
+        # Both names in the address: a household's shared address says nothing more.
+        ({"last_name": "Letourneau", "email": "letourneau.vasseur@orange.fr"},
+         {"last_name": "Vasseur"}, "different"),
+        # Particles and two-letter tokens are not names to find in a mailbox.
+        ({"last_name": "Bernard", "email": "karima.le@orange.fr"},
+         {"last_name": "Le Goff"}, "different"),
+        ({"last_name": "Letourneau"}, {"last_name": "Vasseur"}, "different"),
+    ],
+)
+def test_a_surname_in_the_other_records_email_is_its_own_level(
+    one: dict[str, str], other: dict[str, str], expected: str
+) -> None:
+    a = record(first_name="Karima", **one)
+    b = record(first_name="Karima", **other)
+    assert level_label("last_name", a, b) == expected
+    assert level_label("last_name", b, a) == expected
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,24 @@ def test_deleting_a_record_leaves_none_of_its_matching_rows(crm, eshop):
     assert not MatchKey.objects.filter(record_id=again.pk).exists()
     assert not MatchPair.objects.exists()
     assert not PendingMatch.objects.filter(record_id=again.pk).exists()
+
+
+def test_ingesting_and_matching_one_record_reads_a_constant_number_of_queries(
+    crm, eshop, django_assert_max_num_queries
+):
+    from rcu.services.ingestion import record_ingest
+
+    base = ingest(crm, [{"id": f"C{i}", **MARC, "email": f"m{i}@free.fr", "first_name": f"Marc{i}"}
+                        for i in range(30)])
+    match_now(base)
+    [jeanne] = ingest(crm, [{"id": "C1000", **JEANNE}])
+    match_now([jeanne])
+    record_ingest(source=eshop, payload={"id": "E0", **PAUL})  # the source's first counts
+    # Upsert, keys, scoring, re-clustering, golden values, candidates: one transaction
+    # (its savepoint here, in the test's), no savepoint per step, the new record
+    # neither queued nor read back.
+    with django_assert_max_num_queries(29):
+        outcome = record_ingest(source=eshop, payload={"id": "E1", **JEANNE_ESHOP})
+    assert outcome.match.decision == "linked"
+    assert outcome.customer.pk == SourceRecord.objects.get(pk=jeanne.pk).customer_id
+    assert not PendingMatch.objects.exists()
