@@ -6,7 +6,9 @@
 `--workers 0` (the default): no broker, the command runs every task in-process ("eager").
 `--workers N`: N real Celery worker processes (`-c 1` each, prefork) are started on the
 broker (a dedicated Redis database, flushed first), the command queues the run and waits
-for it; the workers are stopped afterwards whatever happens.
+for it; the workers are stopped afterwards whatever happens, once idle after a success
+(the finishing worker refreshes the planner statistics after the run's commit: the
+real-time part measures the base as a deployment would leave it).
 
 Measured: the wall time of the command (process start to exit) and the peak resident
 memory of the command plus the workers (each worker is a main process and its one pool
@@ -183,6 +185,25 @@ def _wait_for_workers(broker: str, names: list[str], workers: list[subprocess.Po
         app.close()
 
 
+def _wait_idle(broker: str, names: list[str], limit: float = 600.0) -> float:
+    """Seconds until no worker runs a task: the run succeeds when its last transaction
+    commits, and the worker then refreshes the planner statistics (VACUUM ANALYZE);
+    stopping it before would leave the next measurements a base without them."""
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < limit:
+            active = app.control.inspect(destination=names, timeout=1.0).active() or {}
+            if len(active) >= len(names) and not any(active.values()):
+                break
+            time.sleep(0.5)
+        return time.perf_counter() - started
+    finally:
+        app.close()
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     if not path.exists():
         return ""
@@ -242,6 +263,8 @@ def run_match(*, workers: int, broker: str, partitions: int | None, timeout: flo
                 finally:
                     _stop_group(command_process, grace=10)
                 seconds = time.perf_counter() - started
+            if workers and returncode == 0:
+                result["workers_busy_after_seconds"] = round(_wait_idle(broker, names), 2)
         finally:
             for process in worker_processes:
                 _stop_group(process)

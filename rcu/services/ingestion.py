@@ -253,7 +253,7 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
         known = MatchRecord(record_id, str(source.pk), {}, outcome.keys)
         match = records_match(
             record_ids=[record_id], acting_user=acting_user, reason="ingest",
-            records={record_id: known},
+            records={record_id: known}, created_now=status == "created",
         ).get(record_id)
     record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
     return IngestOutcome(record=record, customer=record.customer, status=status, match=match)

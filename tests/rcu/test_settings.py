@@ -67,3 +67,18 @@ def test_integers_and_lists_are_parsed_strictly(monkeypatch):
         env_int("SOME_INT", 1)
     monkeypatch.setenv("SOME_LIST", " a.example, b.example ,")
     assert env_list("SOME_LIST") == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize(("flag", "expected"), [(None, "True"), ("False", "False")])
+def test_postgresql_binds_parameters_server_side_unless_turned_off(flag, expected):
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rcu_settings_check"}
+    if flag is not None:
+        env["RCU_PG_SERVER_SIDE_BINDING"] = flag
+    result = _manage(
+        "shell", "-c",
+        "from django.conf import settings; "
+        "print(bool(settings.DATABASES['default'].get('OPTIONS', {}).get('server_side_binding')))",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -255,5 +255,10 @@ def match_pairs_replace(*, record_ids: Iterable[int], pairs: Sequence[PairScore]
     ids = sorted(set(record_ids))
     for chunk in chunked(ids):
         MatchPair.objects.filter(Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)).delete()
+    match_pairs_add(pairs)
+
+
+def match_pairs_add(pairs: Sequence[PairScore]) -> None:
+    """Store pairs of records that have none stored yet, each pair once."""
     unique = {(p.a, p.b): p for p in pairs}
     match_pairs_store(list(unique.values()))

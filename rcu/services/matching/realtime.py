@@ -14,6 +14,7 @@ from rcu.normalisation.record import normalise_record
 from rcu.services.matching.context import MatchContext, match_context
 from rcu.services.matching.pairs import (
     candidates_find,
+    match_pairs_add,
     match_pairs_replace,
     match_records_load,
     pairs_score,
@@ -51,6 +52,7 @@ def _lock_customers(customer_ids: Iterable[int]) -> None:
 def records_match(
     *, record_ids: Iterable[int], acting_user=None, reason: str = "matching",
     context: MatchContext | None = None, records: Mapping[int, MatchRecord] | None = None,
+    created_now: bool = False,
 ) -> dict[int, MatchOutcome]:
     """Match these records against the base now, and apply the decision.
 
@@ -58,19 +60,25 @@ def records_match(
     through the index), its pairs are stored, and the records tied to it are
     re-clustered (`scope_recluster`). Returns each record's outcome. `records`: those
     of them the caller already holds as the engine sees them (not read again).
+    `created_now`: the records were created in this transaction, unqueued: they have no
+    stored pair to replace nor queue entry to clear.
     """
     ids = sorted(set(record_ids))
     context = context or match_context()
     known = {i: r for i, r in (records or {}).items() if i in ids}
     records = {**match_records_load(i for i in ids if i not in known), **known}
     pairs, _compared, _oversized = pairs_score(list(records.values()), context)
-    match_pairs_replace(record_ids=ids, pairs=pairs)
+    if created_now:
+        match_pairs_add(pairs)
+    else:
+        match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = scope_expand(ids)
     _lock_customers(c for c, _ in scope.records.values())
     if not scope_is_current(scope):  # someone moved these records meanwhile: read again
         scope = scope_expand(ids)
     result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
-    PendingMatch.objects.filter(record_id__in=ids).delete()
+    if not created_now:
+        PendingMatch.objects.filter(record_id__in=ids).delete()
 
     outcomes: dict[int, MatchOutcome] = {}
     in_review = {r for pair in result.review for r in (pair.record_a, pair.record_b)}
