@@ -7,7 +7,6 @@ names, E.164 phones, ISO birth dates, expanded addresses), never raw values.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import phonenumbers
@@ -15,7 +14,7 @@ from phonenumbers import PhoneNumberType
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
-from rcu.matching.keys import NOT_IDENTIFIERS, swapped_day_month
+from rcu.matching.keys import NOT_IDENTIFIERS, mailbox_name, swapped_day_month
 from rcu.matching.types import Comparison, Level, MatchRecord
 from rcu.normalisation.phones import FRENCH_PLAN
 
@@ -138,21 +137,17 @@ def _surname_tokens(name: str) -> set[str]:
     return {token for token in name.split() if len(token) > 1 and token not in NAME_PARTICLES}
 
 
-_MAILBOX_NOISE = re.compile(r"[0-9._\-+]+")
 MAILBOX_NAME_MIN = 3
 
 
 def _mailbox(record: MatchRecord) -> str:
-    """The e-mail's local part without digits and separators: "vasseur.karima"."""
     email = record.keys.get("email", "")
-    return _MAILBOX_NOISE.sub("", email.partition("@")[0]) if email else ""
+    return mailbox_name(email) if email else ""
 
 
 def _name_in_mailbox(name: str, mailbox: str) -> bool:
     return any(
-        len(token) >= MAILBOX_NAME_MIN and token.replace(" ", "") in mailbox
-        for token in name.split()
-        if token not in NAME_PARTICLES
+        len(token) >= MAILBOX_NAME_MIN and token in mailbox for token in _surname_tokens(name)
     )
 
 

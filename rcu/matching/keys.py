@@ -58,6 +58,12 @@ def swapped_day_month(iso_date: str) -> str | None:
         return None
 
 
+def mailbox_name(email: str) -> str:
+    """The e-mail's local part without its "+tag", digits, dots, dashes and underscores:
+    "jean.martin+promo59@x.fr" → "jeanmartin"."""
+    return _LOCAL_PART_NOISE.sub("", email.partition("@")[0].partition("+")[0])
+
+
 def blocking_keys(record: MatchRecord) -> set[str]:
     """Every blocking key of one record; a key whose parts are missing is skipped."""
     keys = record.keys
@@ -101,7 +107,7 @@ def blocking_keys(record: MatchRecord) -> set[str]:
     if postcode and first:
         blocking.add(f"fp:{first}:{postcode}")
     if email:
-        local = _LOCAL_PART_NOISE.sub("", email.partition("@")[0].partition("+")[0])
+        local = mailbox_name(email)
         if len(local) >= 6:
             blocking.add(f"el:{local}")
     for name, value in keys.items():

@@ -65,15 +65,21 @@ def _id_list(ids: list[int]) -> tuple[str, list]:
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _records_with_siblings(cursor, ids: list[int]) -> list[tuple[int, int | None, int]]:
+def _siblings_sql(ids: list[int]) -> tuple[str, list]:
+    """(id, customer, source) of these records and of their customers' other records.
+
+    A UNION, not an OR: each half uses its own index (primary key, customer)."""
     test, params = _id_list(ids)
-    # A UNION, not an OR: each half uses its own index (primary key, customer).
-    cursor.execute(
+    return (
         f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} "
         "UNION SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE customer_id IN "
         f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test})",
         params + params,
     )
+
+
+def _records_with_siblings(cursor, ids: list[int]) -> list[tuple[int, int | None, int]]:
+    cursor.execute(*_siblings_sql(ids))
     return cursor.fetchall()
 
 
@@ -103,12 +109,9 @@ def _records_and_edges(cursor, ids: list[int]) -> tuple[list[tuple], list[tuple]
     if len(ids) > ONE_QUERY_ROUND:
         records = _records_with_siblings(cursor, ids)
         return records, [] if not records else _edges(cursor, [r[0] for r in records])
-    test, params = _id_list(ids)
+    siblings, params = _siblings_sql(ids)
     cursor.execute(
-        "WITH found AS ("
-        f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} "
-        "UNION SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE customer_id IN "
-        f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test})) "
+        f"WITH found AS ({siblings}) "
         "SELECT 0, id, customer_id, source_id, NULL, NULL, NULL, NULL FROM found "
         "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, probability, weight, levels, NULL "
         "FROM rcu_matchpair WHERE record_a_id IN (SELECT id FROM found) "
@@ -118,7 +121,7 @@ def _records_and_edges(cursor, ids: list[int]) -> tuple[list[tuple], list[tuple]
         "FROM rcu_pairdecision WHERE record_a_id IN (SELECT id FROM found) "
         "UNION ALL SELECT 1, record_a_id, record_b_id, NULL, NULL, NULL, NULL, kind "
         "FROM rcu_pairdecision WHERE record_b_id IN (SELECT id FROM found)",
-        params + params,
+        params,
     )
     records, edges = [], []
     for row in cursor.fetchall():

@@ -123,14 +123,20 @@ def test_the_arrival_order_does_not_change_the_customers(crm, eshop, service_cli
     }
 
 
-def test_real_time_match_reads_a_constant_number_of_queries(
-    crm, eshop, django_assert_max_num_queries
-):
+def _matched_base_with_jeanne(crm) -> SourceRecord:
+    """Thirty namesakes and Jeanne, matched: a base a duplicate of Jeanne meets."""
     base = ingest(crm, [{"id": f"C{i}", **MARC, "email": f"m{i}@free.fr", "first_name": f"Marc{i}"}
                         for i in range(30)])
     match_now(base)
     [jeanne] = ingest(crm, [{"id": "C1000", **JEANNE}])
     match_now([jeanne])
+    return jeanne
+
+
+def test_real_time_match_reads_a_constant_number_of_queries(
+    crm, eshop, django_assert_max_num_queries
+):
+    _matched_base_with_jeanne(crm)
     [again] = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
     with django_assert_max_num_queries(45):
         assert match_now([again])[again.pk].decision == "linked"
@@ -154,11 +160,7 @@ def test_ingesting_and_matching_one_record_reads_a_constant_number_of_queries(
 ):
     from rcu.services.ingestion import record_ingest
 
-    base = ingest(crm, [{"id": f"C{i}", **MARC, "email": f"m{i}@free.fr", "first_name": f"Marc{i}"}
-                        for i in range(30)])
-    match_now(base)
-    [jeanne] = ingest(crm, [{"id": "C1000", **JEANNE}])
-    match_now([jeanne])
+    jeanne = _matched_base_with_jeanne(crm)
     record_ingest(source=eshop, payload={"id": "E0", **PAUL})  # the source's first counts
     # Upsert, keys, scoring, re-clustering, golden values, candidates: one transaction
     # (its savepoint here, in the test's), no savepoint per step; the new record is
