@@ -8,34 +8,18 @@ either way; a bounded queue keeps memory flat whatever the file size.
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from rcu.ingestion.mapping import MappedRow, RowMapper, RowRejection
 from rcu.ingestion.readers import FileFacts, ReadError, iter_rows
-
-
-@contextmanager
-def relaxed_gc(threshold: int = 50_000) -> Iterator[None]:
-    """Collect garbage less often while batches of thousands of rows are alive.
-
-    With the default threshold the collector walks the growing batch again and again;
-    rows hold no reference cycles, so nothing is kept longer for it.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(threshold, before[1], before[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+from rcu.memory import relaxed_gc
 
 
 @dataclass(frozen=True, slots=True)

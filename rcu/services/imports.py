@@ -24,9 +24,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from rcu.ingestion.batches import Batch, iter_batches, iter_batches_in_subprocess, relaxed_gc
+from rcu.ingestion.batches import Batch, iter_batches, iter_batches_in_subprocess
 from rcu.ingestion.mapping import MappedRow, RowMapper
 from rcu.ingestion.readers import FileFacts, FileRefused, csv_header, inspect_file, jsonl_keys
+from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert

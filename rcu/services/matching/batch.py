@@ -24,6 +24,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from rcu.matching.keys import BUCKETS
+from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
     MatchPair,
     MatchRun,
@@ -102,7 +103,8 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         run.generic_values = generic_values_refresh(acting_user=acting_user, key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
-        model, report = model_estimate(context=match_context(), oversized=oversized)
+        with paused_gc():
+            model, report = model_estimate(context=match_context(), oversized=oversized)
         if report.pairs >= MIN_PAIRS_TO_LEARN:
             match_settings_store_model(model={**model, "records": records_now}, acting_user=acting_user)
             run.message = (
@@ -155,10 +157,11 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
             return False
         started = time.perf_counter()
         first, last = _bucket_range(run, index)
-        pairs, compared = partition_pairs(
-            first_bucket=first, last_bucket=last, context=match_context(),
-            oversized=frozenset(run.skipped_keys), pending_only=not run.full,
-        )
+        with paused_gc():
+            pairs, compared = partition_pairs(
+                first_bucket=first, last_bucket=last, context=match_context(),
+                oversized=frozenset(run.skipped_keys), pending_only=not run.full,
+            )
         match_pairs_store(pairs, partition=index)
         chunk.done = True
         chunk.pairs_compared = compared
@@ -203,20 +206,22 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
     )
     started = time.perf_counter()
     context = match_context()
-    if run.full:
-        scope = _full_scope(run.last_record_id)
-    else:
-        pending = list(
-            PendingMatch.objects.filter(record_id__lte=run.last_record_id).values_list(
-                "record_id", flat=True
+    with paused_gc():
+        if run.full:
+            scope = _full_scope(run.last_record_id)
+        else:
+            pending = list(
+                PendingMatch.objects.filter(record_id__lte=run.last_record_id).values_list(
+                    "record_id", flat=True
+                )
             )
-        )
-        scope = scope_expand(pending, max_records=None)
+            scope = scope_expand(pending, max_records=None)
     timings["load"] = round(time.perf_counter() - started, 3)
-    result = scope_recluster(
-        scope, context=context, acting_user=acting_user or run.created_by,
-        reason=f"matching run #{run.pk}", timings=timings,
-    )
+    with frozen_gc():
+        result = scope_recluster(
+            scope, context=context, acting_user=acting_user or run.created_by,
+            reason=f"matching run #{run.pk}", timings=timings,
+        )
     PendingMatch.objects.filter(record_id__lte=run.last_record_id).delete()
     run.records_moved = len(result.plan.moves)
     run.customers_retired = len(result.plan.retired)
