@@ -28,7 +28,7 @@ from rcu.ingestion.batches import Batch, iter_batches, iter_batches_in_subproces
 from rcu.ingestion.mapping import MappedRow, RowMapper
 from rcu.ingestion.readers import FileFacts, FileRefused, csv_header, inspect_file, jsonl_keys
 from rcu.memory import relaxed_gc
-from rcu.models import Customer, ImportJob, ImportRowError, SourceRecord, SourceSystem
+from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
 from rcu.services.stats import planner_statistics_refresh, source_stats_recount
@@ -300,8 +300,10 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
 
 
 def _refresh_planner_statistics() -> None:
+    # The blocking keys too: without their statistics, real-time matching right after a
+    # large import looks candidates up with plans made for an empty table.
     planner_statistics_refresh(
-        tables=[model._meta.db_table for model in (Customer, SourceRecord)]
+        tables=[model._meta.db_table for model in (Customer, SourceRecord, MatchKey)]
     )
 
 

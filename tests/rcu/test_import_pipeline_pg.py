@@ -47,10 +47,12 @@ def test_background_commits_store_every_batch_in_order(tmp_path, settings):
     assert Customer.objects.count() == 245
     assert list(job.row_errors.values_list("line", flat=True)) == [2, 52, 102, 152, 202]
     with connection.cursor() as cursor:  # the planner learnt the new table sizes at once
-        cursor.execute(
-            "SELECT last_analyze, last_vacuum FROM pg_stat_user_tables WHERE relname = 'rcu_customer'"
-        )
-        assert None not in cursor.fetchone()
+        for table in ("rcu_customer", "rcu_sourcerecord", "rcu_matchkey"):
+            cursor.execute(
+                "SELECT last_analyze, last_vacuum FROM pg_stat_user_tables WHERE relname = %s",
+                [table],
+            )
+            assert None not in cursor.fetchone(), table
 
 
 @pytest.mark.django_db(transaction=True)
