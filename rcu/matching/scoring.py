@@ -161,19 +161,20 @@ def usable_keys(record: MatchRecord, skip: Collection[str]) -> set[str]:
 
 def block_pairs(
     blocks: Mapping[str, list[int]],
-    keys_of: Mapping[int, set[str]],
+    keys_of: Mapping[int, Collection[str]],
 ) -> Iterator[tuple[int, int]]:
     """Each pair (a < b) sharing a block, once: in the block of the smallest key the two
-    records share. `keys_of` holds each record's usable keys (see `usable_keys`);
-    blocks whose key is not usable must be left out by the caller."""
+    records share. `keys_of` holds each record's usable keys (see `usable_keys`), as
+    sets or, to hold half a million records in less memory, tuples; blocks whose key is
+    not usable must be left out by the caller."""
     for key, members in blocks.items():
         if len(members) < 2:
             continue
         ordered = sorted(set(members))
         for i, a in enumerate(ordered):
-            keys_a = keys_of[a]
+            keys_a = set(keys_of[a])
             for b in ordered[i + 1 :]:
-                shared = keys_a & keys_of[b]
+                shared = keys_a.intersection(keys_of[b])
                 if key in shared and (len(shared) == 1 or min(shared) == key):
                     yield a, b
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import orjson
 from django.db import connection, transaction
@@ -34,6 +35,10 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
     records: dict[int, MatchRecord] = {}
     loads = orjson.loads
     postgresql = connection.vendor == "postgresql"
+    # One string per source and one empty mapping for all: a batch partition holds half
+    # a million records.
+    source_names: dict[int, str] = {}
+    no_attributes = MappingProxyType({})
     with connection.cursor() as cursor:
         for chunk in chunked(sorted(set(ids)), 20_000 if postgresql else CHUNK):
             if postgresql:
@@ -48,7 +53,10 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
                     chunk,
                 )
             for record_id, source_id, keys in cursor.fetchall():
-                records[record_id] = MatchRecord(record_id, str(source_id), {}, loads(keys))
+                source = source_names.get(source_id) or source_names.setdefault(
+                    source_id, str(source_id)
+                )
+                records[record_id] = MatchRecord(record_id, source, no_attributes, loads(keys))
     return records
 
 
@@ -160,7 +168,9 @@ def partition_scores(
     ids = {record_id for members in blocks.values() for record_id in members}
     scorer = context.scorer
     records = {i: scorer.prepare(r) for i, r in match_records_load(ids).items()}
-    keys_of = {i: usable_keys(r, skip) for i, r in records.items()}
+    # Tuples: a set of ten keys takes three times the memory, and a partition of a 1M
+    # base holds half a million records.
+    keys_of = {i: tuple(usable_keys(r, skip)) for i, r in records.items()}
     blocks = {k: [i for i in v if i in records] for k, v in blocks.items()}
     if min_weight is None:
         score = scorer.score

@@ -6,12 +6,13 @@ import dataclasses
 import itertools
 import math
 import random
+from collections import defaultdict
 
 import pytest
 
 from rcu.matching.comparators import COMPARISONS, compare_identifiers, compare_phone
 from rcu.matching.model import default_model, probability_from_weight, weight_from_probability
-from rcu.matching.scoring import Scorer
+from rcu.matching.scoring import Scorer, block_pairs, usable_keys
 from rcu.matching.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
@@ -94,3 +95,28 @@ def test_derived_forms_are_not_carried_to_a_changed_copy():
     copy = dataclasses.replace(original, keys={})
     assert compare_phone(copy, other) is None
     assert compare_identifiers(copy, other) is None
+
+
+def test_block_pairs_yields_every_pair_sharing_a_key_exactly_once_in_one_of_its_blocks():
+    records = _records(120, seed=11)
+    keys_of = {r.id: usable_keys(r, ()) for r in records}
+    blocks = defaultdict(list)
+    for record_id, keys in keys_of.items():
+        for key in keys:
+            blocks[key].append(record_id)
+    expected = {
+        (a.id, b.id) for a, b in itertools.combinations(records, 2) if keys_of[a.id] & keys_of[b.id]
+    }
+
+    from_sets = list(block_pairs(blocks, keys_of))
+    # Batch partitions hold the keys as tuples, to use less memory: same pairs.
+    from_tuples = list(block_pairs(blocks, {i: tuple(keys) for i, keys in keys_of.items()}))
+
+    assert len(from_sets) == len(set(from_sets)) and set(from_sets) == expected
+    assert sorted(from_tuples) == sorted(from_sets)
+    # Split over partitions (halves of the keys), each pair still comes out once.
+    ordered = sorted(blocks)
+    halves = [{k: blocks[k] for k in ordered[: len(ordered) // 2]},
+              {k: blocks[k] for k in ordered[len(ordered) // 2 :]}]
+    split = [pair for half in halves for pair in block_pairs(half, keys_of)]
+    assert sorted(split) == sorted(from_sets)
