@@ -164,44 +164,46 @@ def _flush_broker(broker: str) -> None:
                    check=True, capture_output=True, timeout=30)
 
 
-def _wait_for_workers(broker: str, names: list[str], workers: list[subprocess.Popen]) -> float:
-    """Seconds until every worker answers a ping."""
+@contextlib.contextmanager
+def _celery_control(broker: str):
+    """A Celery app on the workers' broker, to ping and inspect them; closed after."""
     from celery import Celery
 
     app = Celery(broker=broker)
-    started = time.perf_counter()
     try:
+        yield app.control
+    finally:
+        app.close()
+
+
+def _wait_for_workers(broker: str, names: list[str], workers: list[subprocess.Popen]) -> float:
+    """Seconds until every worker answers a ping."""
+    started = time.perf_counter()
+    with _celery_control(broker) as control:
         while True:
             for process in workers:
                 if process.poll() is not None:
                     raise RuntimeError(f"a worker exited with code {process.returncode}")
-            replies = app.control.ping(destination=names, timeout=1.0)
+            replies = control.ping(destination=names, timeout=1.0)
             answered = {name for reply in replies for name in reply}
             if answered >= set(names):
                 return time.perf_counter() - started
             if time.perf_counter() - started > WORKER_READY_TIMEOUT:
                 raise RuntimeError(f"workers not ready after {WORKER_READY_TIMEOUT} s: {answered}")
-    finally:
-        app.close()
 
 
 def _wait_idle(broker: str, names: list[str], limit: float = 600.0) -> float:
     """Seconds until no worker runs a task: the run succeeds when its last transaction
     commits, and the worker then refreshes the planner statistics (VACUUM ANALYZE);
     stopping it before would leave the next measurements a base without them."""
-    from celery import Celery
-
-    app = Celery(broker=broker)
     started = time.perf_counter()
-    try:
+    with _celery_control(broker) as control:
         while time.perf_counter() - started < limit:
-            active = app.control.inspect(destination=names, timeout=1.0).active() or {}
+            active = control.inspect(destination=names, timeout=1.0).active() or {}
             if len(active) >= len(names) and not any(active.values()):
                 break
             time.sleep(0.5)
-        return time.perf_counter() - started
-    finally:
-        app.close()
+    return time.perf_counter() - started
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -53,9 +53,9 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
                     chunk,
                 )
             for record_id, source_id, keys in cursor.fetchall():
-                source = source_names.get(source_id) or source_names.setdefault(
-                    source_id, str(source_id)
-                )
+                source = source_names.get(source_id)
+                if source is None:
+                    source = source_names[source_id] = str(source_id)
                 records[record_id] = MatchRecord(record_id, source, no_attributes, loads(keys))
     return records
 
