@@ -15,8 +15,11 @@ class SourceRecord(models.Model):
     is never deleted by a merge: only GDPR erasure removes it.
     """
 
+    # No index of its own: the unique (source, external id) index leads with it, and
+    # every record moved from one customer to another would update both.
     source = models.ForeignKey(
-        SourceSystem, on_delete=models.PROTECT, related_name="records", verbose_name=_("source")
+        SourceSystem, on_delete=models.PROTECT, related_name="records", verbose_name=_("source"),
+        db_index=False,
     )
     external_id = models.CharField(_("external id"), max_length=200)
     customer = models.ForeignKey(
