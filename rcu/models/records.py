@@ -36,8 +36,11 @@ class SourceRecord(models.Model):
     quality_flags = models.JSONField(_("quality flags"), default=list)
     business_ts = models.DateTimeField(_("business timestamp"), null=True, blank=True)
     payload_hash = models.CharField(max_length=64, editable=False)
+    # Not indexed: nothing reads records by their last import (import jobs are never
+    # deleted), and every record moved from one customer to another would update it.
     last_import_job = models.ForeignKey(
-        "rcu.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "rcu.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
