@@ -377,9 +377,13 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("exact", "day_month_swapped", "one_typo", "same_year", "different"),
         compare_birth_date,
     ),
-    Comparison("email", ("exact", "same_local_part", "close", "different"), compare_email),
     Comparison(
-        "phone", ("exact", "one_typo", "other_line_kind", "different"), compare_phone
+        "email", ("exact", "same_local_part", "close", "different"), compare_email,
+        counted_level="exact", key_kind="em",
+    ),
+    Comparison(
+        "phone", ("exact", "one_typo", "other_line_kind", "different"), compare_phone,
+        counted_level="exact", key_kind="ph",
     ),
     Comparison(
         "address", ("exact", "token_set_high", "token_set_mid", "different"), compare_address
@@ -389,7 +393,10 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("same_postcode", "same_city", "same_department", "different"),
         compare_postcode_city,
     ),
-    Comparison("identifiers", ("same", "different"), compare_identifiers),
+    Comparison(
+        "identifiers", ("same", "different"), compare_identifiers,
+        counted_level="same", key_kind="id",
+    ),
 )
 
 # What an automatic link needs beyond a high probability. Naive Bayes adds up evidence

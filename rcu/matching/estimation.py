@@ -6,13 +6,22 @@ from expectation-maximisation over blocked pairs, where matches are common enoug
 be learnt. The prior is therefore the share of matches among *blocked* pairs, which is
 what the engine scores: the probability of a candidate pair is P(match | levels,
 blocked together).
+
+Random pairs cannot measure how rarely two different people share an e-mail, a phone
+number or a loyalty card: a hundred thousand of them hold none, and the estimate stops
+at its smoothing floor (about 1 in 20,000), whatever the size of the base, while the
+prior falls with it. Two records sharing such a value share its blocking key, so every
+such pair is among the blocked pairs: for these levels (`Comparison.counted_level`), u
+is counted there, as the non-matches EM finds among them over every pair of records
+that both hold a value (`counted_u`).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rcu.matching.comparators import COMPARISONS
 from rcu.matching.model import (
@@ -27,6 +36,8 @@ from rcu.matching.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
 SEED = 20_240_601
+# Added to the non-matches counted at a level, so that its u stays above zero.
+COUNTED_PSEUDO_PAIRS = 1.0
 
 
 def random_pair_vectors(
@@ -49,6 +60,73 @@ def random_pair_vectors(
     return counts
 
 
+def known_shares(random_vectors: Counter[tuple[Level, ...]], size: int) -> list[float]:
+    """Per comparison, the share of random pairs in which both records hold a value."""
+    total = sum(random_vectors.values())
+    known = [0.0] * size
+    for vector, count in random_vectors.items():
+        for c, level in enumerate(vector):
+            if level is not None:
+                known[c] += count
+    return [k / total if total else 0.0 for k in known]
+
+
+def counted_u(
+    fitted: Model,
+    blocked_vectors: Counter[tuple[Level, ...]],
+    *,
+    comparisons: tuple[Comparison, ...],
+    known: Sequence[float],
+    possible_pairs: float,
+    blocked_share: float = 1.0,
+    unblocked_pairs: Mapping[str, float] | None = None,
+) -> dict[int, float]:
+    """u of each comparison's counted level, by comparison index.
+
+    The non-matches at that level are the blocked pairs there weighted by EM's
+    posterior of not matching (scaled up when EM saw a share of the blocks only), plus
+    the pairs of the oversized blocks of its key kind (`unblocked_pairs`, by kind: never
+    compared, counted as non-matches). They are divided by the pairs of records that
+    both hold a value: every pair times the share of random pairs with both known.
+    """
+    unblocked_pairs = unblocked_pairs or {}
+    non_matches = dict.fromkeys(range(len(comparisons)), 0.0)
+    counted = {
+        c: comparison.levels.index(comparison.counted_level)
+        for c, comparison in enumerate(comparisons)
+        if comparison.counted_level is not None
+    }
+    for vector, count in blocked_vectors.items():
+        as_non_match = None
+        for c, level in counted.items():
+            if vector[c] == level:
+                if as_non_match is None:
+                    as_non_match = count * (1.0 - fitted.probability(vector))
+                non_matches[c] += as_non_match
+    result: dict[int, float] = {}
+    for c in counted:
+        both_known = possible_pairs * known[c]
+        if both_known < 1.0:
+            continue
+        found = non_matches[c] / blocked_share
+        found += unblocked_pairs.get(comparisons[c].key_kind or "", 0.0)
+        result[c] = min((found + COUNTED_PSEUDO_PAIRS) / both_known, 1.0)
+    return result
+
+
+def with_counted_u(model: Model, counted: Mapping[int, float], comparisons: tuple[Comparison, ...]) -> Model:
+    """`model` with the counted u in place; the comparison's other levels share the rest
+    in their former proportions."""
+    u = [list(row) for row in model.u]
+    for c, value in counted.items():
+        level = comparisons[c].levels.index(comparisons[c].counted_level)
+        others = math.fsum(p for i, p in enumerate(u[c]) if i != level)
+        if others <= 0.0 or value >= 1.0:
+            continue
+        u[c] = [value if i == level else p * (1.0 - value) / others for i, p in enumerate(u[c])]
+    return model.replace(u=u)
+
+
 def estimate_model(
     *,
     record_count: int,
@@ -59,22 +137,33 @@ def estimate_model(
     comparisons: tuple[Comparison, ...] = COMPARISONS,
     generic=None,
     random_pairs: int = RANDOM_PAIRS,
+    unblocked_pairs: Mapping[str, float] | None = None,
 ) -> tuple[Model, EstimationReport]:
     """A model learnt from a random sample of records and the vectors of blocked pairs.
 
     EM separates blocked pairs into matches and non-matches with u free, since
     blocked non-matches (namesakes, relatives) agree far more often than random pairs:
-    it yields m. u comes from random pairs, and the prior is the expected number of
-    matches found by EM over every possible pair, so probabilities are P(match | levels)
-    whatever pairs are later compared (blocked ones, or the pairs inside a cluster).
+    it yields m. u comes from random pairs, except at the counted levels (see
+    `counted_u`), and the prior is the expected number of matches found by EM over
+    every possible pair, so probabilities are P(match | levels) whatever pairs are later
+    compared (blocked ones, or the pairs inside a cluster).
     """
     start = default_model(comparisons)
     scorer = scorer_for(start, generic, comparisons)
-    with_u = estimate_u(start, random_pair_vectors(sample, scorer, pairs=random_pairs))
+    random_vectors = random_pair_vectors(sample, scorer, pairs=random_pairs)
+    with_u = estimate_u(start, random_vectors)
     vectors = Counter(blocked_vectors) if not isinstance(blocked_vectors, Counter) else blocked_vectors
     fitted, report = estimate_m_and_lambda_em(vectors, with_u, fixed_u=False)
     possible = record_count * (record_count - 1) / 2
     # `blocked_vectors` may come from a share of the blocks only.
     expected_matches = report.prior * report.pairs / blocked_share
     prior = min(max(expected_matches / possible, 1e-9), 0.5) if possible else start.prior
-    return with_u.replace(m=fitted.m, prior=prior), report
+    model = with_u.replace(m=fitted.m, prior=prior)
+    if report.pairs > 0:
+        counted = counted_u(
+            fitted, vectors, comparisons=comparisons,
+            known=known_shares(random_vectors, len(comparisons)), possible_pairs=possible,
+            blocked_share=blocked_share, unblocked_pairs=unblocked_pairs,
+        )
+        model = with_counted_u(model, counted, comparisons)
+    return model, report

@@ -36,6 +36,11 @@ class Comparison:
     name: str
     levels: tuple[str, ...]
     compare: Callable[[MatchRecord, MatchRecord], Level]
+    # The level no pair reaches without sharing a blocking key of kind `key_kind` (two
+    # equal e-mails share their "em:" key): every such pair is among the blocked pairs,
+    # so its u is counted there instead of sampled from random pairs (see estimation).
+    counted_level: str | None = None
+    key_kind: str | None = None
 
     @property
     def disagreement(self) -> int:

@@ -104,7 +104,9 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
         with paused_gc():
-            model, report = model_estimate(context=match_context(), oversized=oversized)
+            model, report = model_estimate(
+                context=match_context(), oversized=oversized, key_counts=counts
+            )
         if report.pairs >= MIN_PAIRS_TO_LEARN:
             match_settings_store_model(model={**model, "records": records_now}, acting_user=acting_user)
             run.message = (

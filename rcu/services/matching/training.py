@@ -11,7 +11,7 @@ from django.utils import timezone
 from rcu.matching.comparators import COMPARISONS
 from rcu.matching.estimation import estimate_model
 from rcu.matching.generic import detect_generic_values, email_placeholder_rule
-from rcu.matching.keys import BUCKETS
+from rcu.matching.keys import BUCKETS, key_kind
 from rcu.matching.model import EstimationReport
 from rcu.models import GenericValue, MatchSettings, SourceRecord
 from rcu.services.matching.context import MatchContext, match_settings_get
@@ -91,8 +91,25 @@ def _sample_records(size: int) -> list:
     return list(match_records_load(wanted).values())
 
 
-def model_estimate(*, context: MatchContext, oversized: frozenset[str]) -> tuple[dict, EstimationReport]:
-    """Re-estimate the model's parameters from the base (no labels)."""
+def _oversized_pairs_by_kind(oversized: frozenset[str], key_counts: dict[str, int]) -> dict[str, float]:
+    """Pairs of records in the oversized blocks, by key kind: never compared, yet two
+    records there share the key's value."""
+    pairs: dict[str, float] = {}
+    for key in oversized:
+        count = key_counts.get(key, 0)
+        kind = key_kind(key)
+        pairs[kind] = pairs.get(kind, 0.0) + count * (count - 1) / 2
+    return pairs
+
+
+def model_estimate(
+    *, context: MatchContext, oversized: frozenset[str], key_counts: dict[str, int] | None = None
+) -> tuple[dict, EstimationReport]:
+    """Re-estimate the model's parameters from the base (no labels).
+
+    `key_counts`: the record count of each shared key, oversized ones included
+    (`shared_key_counts`).
+    """
     total = SourceRecord.objects.count()
     share = 1.0 if total <= EM_TARGET_RECORDS else EM_TARGET_RECORDS / total
     last_bucket = max(0, min(BUCKETS, round(BUCKETS * share)) - 1)
@@ -107,6 +124,9 @@ def model_estimate(*, context: MatchContext, oversized: frozenset[str]) -> tuple
         blocked_share=(last_bucket + 1) / BUCKETS,
         sample=_sample_records(SAMPLE_RECORDS), blocked_vectors=vectors,
         generic=context.scorer.generic, comparisons=COMPARISONS,
+        unblocked_pairs=_oversized_pairs_by_kind(
+            oversized - context.skip_keys, key_counts or shared_key_counts(MIN_RECORDS)
+        ) if oversized else {},
     )
     return model.to_dict(), report
 

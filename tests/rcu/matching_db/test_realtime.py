@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from rcu.models import Customer, MatchPair, PendingMatch, SourceRecord
 from stewardship.models import MergeCandidate
@@ -165,7 +166,10 @@ def test_ingesting_and_matching_one_record_reads_a_constant_number_of_queries(
     # Upsert, keys, scoring, re-clustering, golden values, candidates: one transaction
     # (its savepoint here, in the test's), no savepoint per step; the new record is
     # neither queued nor read back, and has no stored pair to delete.
-    with django_assert_max_num_queries(27):
+    # PostgreSQL stores the pair with a COPY, which the query counter does not see;
+    # SQLite with an INSERT, which it does: the same 28 round trips either way.
+    budget = 27 if connection.vendor == "postgresql" else 28
+    with django_assert_max_num_queries(budget):
         outcome = record_ingest(source=eshop, payload={"id": "E1", **JEANNE_ESHOP})
     assert outcome.match.decision == "linked"
     assert outcome.customer.pk == SourceRecord.objects.get(pk=jeanne.pk).customer_id

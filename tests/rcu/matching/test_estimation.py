@@ -1,0 +1,132 @@
+"""Estimating the model without labels: u of the levels no random pair can measure."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from rcu.matching.comparators import COMPARISONS as ENGINE_COMPARISONS
+from rcu.matching.estimation import (
+    COUNTED_PSEUDO_PAIRS,
+    counted_u,
+    estimate_model,
+    known_shares,
+    with_counted_u,
+)
+from rcu.matching.model import default_model
+from rcu.matching.scoring import Scorer
+from rcu.matching.types import Comparison, Level, MatchRecord
+
+
+def _never_compared(left: MatchRecord, right: MatchRecord) -> Level:
+    return None
+
+
+NAME = Comparison("name", ("exact", "different"), _never_compared)
+EMAIL = Comparison(
+    "email", ("exact", "close", "different"), _never_compared, counted_level="exact", key_kind="em"
+)
+COMPARISONS = (NAME, EMAIL)
+
+
+def fitted_model(*, prior: float = 0.5):
+    """Matches agree on both, non-matches on neither: a posterior of 0.99 for (0, 0)."""
+    return default_model(COMPARISONS).replace(
+        m=((0.9, 0.1), (0.9, 0.05, 0.05)), u=((0.1, 0.9), (0.1, 0.1, 0.8)), prior=prior
+    )
+
+
+def test_known_shares_are_the_random_pairs_where_both_hold_a_value():
+    vectors = Counter({(0, None): 30, (1, 2): 50, (None, None): 20})
+    assert known_shares(vectors, 2) == [0.8, 0.5]
+
+
+def test_counted_u_is_the_non_matches_sharing_a_value_over_the_pairs_holding_one():
+    fitted = fitted_model()
+    blocked = Counter({(0, 0): 1000, (1, 0): 100, (0, 2): 5000, (None, 0): 10})
+    counted = counted_u(
+        fitted, blocked, comparisons=COMPARISONS, known=[1.0, 0.25], possible_pairs=1e8
+    )
+    non_matches = sum(
+        count * (1 - fitted.probability(vector))
+        for vector, count in blocked.items()
+        if vector[1] == 0
+    )
+    assert set(counted) == {1}  # only the e-mail has a counted level
+    assert counted[1] == pytest.approx((non_matches + COUNTED_PSEUDO_PAIRS) / (1e8 * 0.25))
+
+
+def test_counted_u_scales_a_share_of_the_blocks_to_the_whole_base():
+    blocked = Counter({(1, 0): 400})
+    whole = counted_u(
+        fitted_model(), blocked, comparisons=COMPARISONS, known=[1, 1], possible_pairs=1e9
+    )
+    tenth = counted_u(
+        fitted_model(), blocked, comparisons=COMPARISONS, known=[1, 1], possible_pairs=1e9,
+        blocked_share=0.1,
+    )
+    assert tenth[1] == pytest.approx(
+        (10 * (whole[1] * 1e9 - COUNTED_PSEUDO_PAIRS) + COUNTED_PSEUDO_PAIRS) / 1e9
+    )
+
+
+def test_oversized_blocks_of_the_key_kind_count_as_non_matches():
+    plain = counted_u(
+        fitted_model(), Counter(), comparisons=COMPARISONS, known=[1, 1], possible_pairs=1e6
+    )
+    with_crowd = counted_u(
+        fitted_model(), Counter(), comparisons=COMPARISONS, known=[1, 1], possible_pairs=1e6,
+        unblocked_pairs={"em": 4950.0, "ph": 1e5},
+    )
+    assert plain[1] == pytest.approx(COUNTED_PSEUDO_PAIRS / 1e6)
+    assert with_crowd[1] == pytest.approx((4950 + COUNTED_PSEUDO_PAIRS) / 1e6)
+
+
+def test_a_base_too_small_to_hold_a_pair_with_both_values_keeps_the_sampled_u():
+    counted = counted_u(
+        fitted_model(), Counter({(0, 0): 1}), comparisons=COMPARISONS, known=[1, 0.0],
+        possible_pairs=10,
+    )
+    assert counted == {}
+
+
+def test_the_other_levels_share_what_is_left_in_their_former_proportions():
+    model = default_model(COMPARISONS).replace(u=((0.1, 0.9), (0.01, 0.09, 0.9)))
+    updated = with_counted_u(model, {1: 1e-7}, COMPARISONS)
+    close, different = updated.u[1][1], updated.u[1][2]
+    assert updated.u[1][0] == 1e-7
+    assert math.fsum(updated.u[1]) == pytest.approx(1.0)
+    assert different / close == pytest.approx(10.0)
+    assert updated.u[0] == model.u[0]
+
+
+def _record(pk: int, *, first: str, last: str, email: str) -> MatchRecord:
+    return MatchRecord(pk, "crm", {}, {"first_name": first, "last_name": last, "email": email})
+
+
+def test_a_shared_email_weighs_more_in_a_larger_base_where_sampling_cannot_see_it():
+    """Random pairs of 400 people never share an e-mail: u stops at the smoothing floor,
+    whatever the size of the base. Counted among blocked pairs, it falls as the base
+    grows, as the prior does: sharing an e-mail keeps its meaning in a big base."""
+    people = [(f"prenom{i}", f"nom{i % 40}", f"p{i}@example.fr") for i in range(400)]
+    sample = [
+        _record(2 * i + side, first=first, last=last, email=email)
+        for i, (first, last, email) in enumerate(people)
+        for side in (0, 1)
+    ]
+    email = [c.name for c in ENGINE_COMPARISONS].index("email")
+    exact = ENGINE_COMPARISONS[email].levels.index("exact")
+    scorer = Scorer(default_model(ENGINE_COMPARISONS))
+    duplicates = Counter(scorer.vector(sample[2 * i], sample[2 * i + 1]) for i in range(400))
+    namesakes = Counter(
+        scorer.vector(sample[2 * i], sample[2 * (i + 40)]) for i in range(360)
+    )
+    blocked = duplicates + namesakes
+    small, _ = estimate_model(record_count=800, sample=sample, blocked_vectors=blocked)
+    large, _ = estimate_model(record_count=80_000, sample=sample, blocked_vectors=blocked)
+    assert large.u[email][exact] < small.u[email][exact] / 1000
+    assert large.level_weights(email)[exact] > small.level_weights(email)[exact] + 9
+    # The sampled u of the other e-mail levels is kept, rescaled.
+    assert math.fsum(large.u[email]) == pytest.approx(1.0)
