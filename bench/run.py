@@ -12,7 +12,9 @@ size:
   the run's step timings, and quality against the truth;
 - realtime: latency of single-record ingest + match on the PostgreSQL base matched by the
   two-worker run (`bench.realtime_once`);
-- splink: the Splink 5 reference on the same data set (`bench.splink_reference`).
+- splink: the Splink 5 reference on the same data set (`bench.splink_reference`);
+- missed: why the true pairs that base misses are missed: what their records share
+  (`bench.missed_pairs`).
 
 Once, whatever the sizes (PostgreSQL only, its own scratch database):
 
@@ -22,7 +24,8 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink,stewardship" (default all); without "import"
+  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship" (default all); without
+                 "import"
                  the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
   BENCH_REDIS_URL  broker of the workers, a dedicated Redis database flushed before each
@@ -57,13 +60,14 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink", "stewardship")
-SIZED_PARTS = ("import", "match", "realtime", "splink")
+PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship")
+SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
+RESULT_PARTS = ("match", "realtime", "splink", "missed")
 RESULTS_JSON = WORK / "match-results.json"
 RESULTS_MD = WORK / "match-results.md"
 # The matching configurations: (engine, workers); 0 workers = eager, in-process.
 MATCH_CONFIGS = {"postgresql": (1, 2), "sqlite": (0,)}
-REALTIME_AFTER = ("postgresql", 2)  # the matched base the real-time part runs on
+REALTIME_AFTER = ("postgresql", 2)  # the matched base the real-time and missed parts read
 
 
 def dataset(records: int) -> Path:
@@ -225,8 +229,9 @@ def run_import(engine: str, records: int, data: Path) -> dict:
 
 
 def run_match(engine: str, records: int, data: Path, workers: int, *,
-              realtime: bool) -> tuple[dict, dict | None]:
-    """match --full on a fresh copy of the base; then, if asked, real-time on the result."""
+              realtime: bool, missed: bool = False) -> tuple[dict, dict | None, dict | None]:
+    """match --full on a fresh copy of the base; then, if asked, real-time on the result
+    and why the true pairs it misses are missed."""
     tag = f"w{workers}" if workers else "eager"
     database_url = copy_base(engine, records, tag)
     try:
@@ -237,7 +242,14 @@ def run_match(engine: str, records: int, data: Path, workers: int, *,
             database=_pg_name(records, tag) if engine == "postgresql" else None,
         )
         print(json.dumps(result), flush=True)
-        rt = None
+        rt = why = None
+        if missed:
+            if "error" in result:
+                why = {"error": "the matching run it needs failed"}
+            else:
+                print(f"  missed true pairs on the {engine} base matched by {tag}…", flush=True)
+                why = run_json(["bench.missed_pairs", str(data)], bench_env(database_url),
+                               TIMEOUT, database=_pg_name(records, tag))
         if realtime:
             if "error" in result:
                 rt = {"error": "the matching run it needs failed"}
@@ -245,7 +257,7 @@ def run_match(engine: str, records: int, data: Path, workers: int, *,
                 print(f"  real-time matching on the {engine} base matched by {tag}…", flush=True)
                 rt = run_json(["bench.realtime_once", str(data)], bench_env(database_url),
                               TIMEOUT, database=_pg_name(records, tag))
-        return result, rt
+        return result, rt, why
     finally:
         drop_copy(engine, records, tag)
 
@@ -287,8 +299,8 @@ def code_version() -> str:
 def load_results() -> dict:
     if RESULTS_JSON.exists():
         results = json.loads(RESULTS_JSON.read_text())
-        return {key: results.get(key, {}) for key in ("match", "realtime", "splink")}
-    return {"match": {}, "realtime": {}, "splink": {}}
+        return {key: results.get(key, {}) for key in RESULT_PARTS}
+    return {key: {} for key in RESULT_PARTS}
 
 
 def save_results(results: dict) -> str:
@@ -332,12 +344,12 @@ def match_tables(results: dict) -> str:
     out: list[str] = []
     matches = _sorted(results["match"])
     versions: dict[str, list[str]] = {}
-    for part in ("match", "realtime", "splink"):
-        for e in _sorted(results[part]):
+    for part in RESULT_PARTS:
+        for e in _sorted(results.get(part, {})):
             label = f"{e['size']:,} {part}"
             if part == "match":
                 label += f" {e['engine']} {_mode(e['workers'])}"
-            elif part == "realtime":
+            elif part in ("realtime", "missed"):
                 label += f" {e['engine']}"
             versions.setdefault(e.get("code", "unknown"), []).append(label)
     if versions:
@@ -462,7 +474,51 @@ def match_tables(results: dict) -> str:
                 f"| {_fmt(r.get('recall'), 4)} | {_fmt(r.get('recall_with_review'), 4)} "
                 f"| {_busy(s)} / {_busy(r)} |"
             )
+    out += missed_tables(results.get("missed", {}))
     return "\n".join(out)
+
+
+def missed_tables(entries: dict) -> list[str]:
+    if not entries:
+        return []
+    out = [
+        "",
+        "### Missed true pairs: what their two records share (`bench.missed_pairs`)",
+        "",
+        "A true pair is missed when its records are neither in one golden customer nor "
+        "joined by an open candidate. Without a shared key: the two records share no usable "
+        "blocking key, so they are never compared. One field or none: at most one comparison "
+        "agrees (a first name, a surname or a town), which strangers share as well.",
+        "",
+        "| records | true pairs | missed | without a shared key | one field or none "
+        "| of which without a shared key |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in _sorted(entries):
+        r = e["result"]
+        if "error" in r:
+            out.append(f"| {e['size']:,} | failed: {r['error']} |||||")
+            continue
+        out.append(
+            f"| {e['size']:,} | {_fmt(r['true_pairs'])} | {_fmt(r['missed'])} "
+            f"| {_fmt(r['missed_without_shared_key'])} "
+            f"| {_fmt(r['missed_agreeing_on_one_field_or_none'])} "
+            f"| {_fmt(r['of_which_without_shared_key'])} |"
+        )
+    largest = _sorted(entries)[-1]
+    if "error" not in largest["result"]:
+        out += [
+            "",
+            f"The missed pairs' most frequent comparisons at {largest['size']:,} records, "
+            "with the probability the model gives them (review from 0.5):",
+            "",
+            "| comparisons (the others missing on one side) | missed pairs | probability |",
+            "|---|---:|---:|",
+        ]
+        for vector in largest["result"]["top_vectors"]:
+            out.append(f"| {vector['levels']} | {_fmt(vector['missed'])} "
+                       f"| {_fmt(vector['probability'], 4)} |")
+    return out
 
 
 def import_table(rows: list) -> str:
@@ -504,8 +560,10 @@ def main() -> None:
                 print(json.dumps(result), flush=True)
         for engine in engines:
             for workers in MATCH_CONFIGS[engine]:
-                realtime = "realtime" in parts and (engine, workers) == REALTIME_AFTER
-                if "match" not in parts and not realtime:
+                after = (engine, workers) == REALTIME_AFTER
+                realtime = "realtime" in parts and after
+                missed = "missed" in parts and after
+                if "match" not in parts and not realtime and not missed:
                     continue
                 if not base_exists(engine, records):
                     print(f"no imported {engine} base of {records} records: add 'import' to "
@@ -513,7 +571,8 @@ def main() -> None:
                     break
                 print(f"match --full, {records} records, {engine}, {_mode(workers)}…", flush=True)
                 version = code_version()
-                result, rt = run_match(engine, records, data, workers, realtime=realtime)
+                result, rt, why = run_match(engine, records, data, workers,
+                                            realtime=realtime, missed=missed)
                 results["match"][_key(records, engine, workers)] = dict(
                     size=records, engine=engine, workers=workers, measured_at=now,
                     code=version, result=result)
@@ -522,6 +581,11 @@ def main() -> None:
                     results["realtime"][_key(records, engine)] = dict(
                         size=records, engine=engine, after=_mode(workers), measured_at=now,
                         code=version, result=rt)
+                if why is not None:
+                    print(json.dumps(why), flush=True)
+                    results["missed"][_key(records, engine)] = dict(
+                        size=records, engine=engine, after=_mode(workers), measured_at=now,
+                        code=version, result=why)
                 save_results(results)
         if "splink" in parts:
             print(f"Splink reference, {records} records…", flush=True)
@@ -536,7 +600,7 @@ def main() -> None:
         (WORK / "import-results.md").write_text(table + "\n")
         print("\nImport throughput (CSV/JSONL → stored, normalised records with golden customers):")
         print(table)
-    if any(p in parts for p in ("match", "realtime", "splink")):
+    if any(p in parts for p in RESULT_PARTS):
         print("\n" + save_results(results))
     if "stewardship" in parts:
         from bench.stewardship import results_table

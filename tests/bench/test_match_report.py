@@ -74,3 +74,22 @@ def test_postgres_processes_of_the_measured_database_are_not_other_work():
     assert not ours("/usr/bin/python -m pytest")
     assert ours("/usr/bin/python -m pytest", own={42})
     assert not ours("postgres: 15/main: postgres rcu_bench_10_w2 127.0.0.1(5000) idle", None)
+
+
+MISSED = {
+    "true_pairs": 100, "missed": 8, "missed_without_shared_key": 3,
+    "missed_agreeing_on_one_field_or_none": 2, "of_which_without_shared_key": 2,
+    "top_vectors": [{"levels": "first_name exact, last_name exact", "missed": 5,
+                     "probability": 0.2191}],
+}
+
+
+def test_missed_pairs_table_says_what_the_missed_records_share():
+    results = {
+        "match": {}, "realtime": {}, "splink": {},
+        "missed": {"10/postgresql": dict(size=10, engine="postgresql", result=MISSED)},
+    }
+    text = match_tables(results)
+    assert "| 10 | 100 | 8 | 3 | 2 | 2 |" in text
+    assert "| first_name exact, last_name exact | 5 | 0.2191 |" in text
+    assert "Missed true pairs" not in match_tables({"match": {}, "realtime": {}, "splink": {}})
