@@ -20,7 +20,6 @@ Prints one JSON line on stdout. Loads every record of the base: about 2 GB at 1M
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -40,22 +39,14 @@ def _setup() -> None:
     django.setup()
 
 
-def _truth(data_dir: Path, ids: dict[tuple[str, str], int]) -> dict[int, str]:
-    truth: dict[int, str] = {}
-    with open(data_dir / "truth.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            record_id = ids.get((row["source"], row["external_id"]))
-            if record_id is not None:
-                truth[record_id] = row["person_id"]
-    return truth
-
-
 def missed_pairs(data_dir: Path) -> dict:
     from django.db import connection
 
+    from bench.records import load_truth
     from rcu.memory import paused_gc
     from rcu.services.matching.context import match_context
     from rcu.services.matching.pairs import oversized_keys
+    from stewardship.models import MergeCandidate
 
     context = match_context()
     with connection.cursor() as cursor:
@@ -64,13 +55,18 @@ def missed_pairs(data_dir: Path) -> dict:
             "JOIN rcu_sourcesystem s ON s.id = r.source_id"
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            "SELECT record_a_id, record_b_id FROM stewardship_mergecandidate WHERE status = 'open'"
-        )
-        candidates = cursor.fetchall()
+    candidates = MergeCandidate.objects.filter(status=MergeCandidate.Status.OPEN).values_list(
+        "record_a_id", "record_b_id"
+    )
     customer = {pk: customer_id for pk, _, _, customer_id in rows}
-    truth = _truth(data_dir, {(code, external_id): pk for pk, code, external_id, _ in rows})
+    record_of = {(code, external_id): pk for pk, code, external_id, _ in rows}
     del rows
+    truth = {
+        record_of[record]: person
+        for record, person in load_truth(data_dir).items()
+        if record in record_of
+    }
+    del record_of
     joined = set()
     for a, b in candidates:
         ca, cb = customer[a], customer[b]

@@ -242,21 +242,17 @@ def run_match(engine: str, records: int, data: Path, workers: int, *,
             database=_pg_name(records, tag) if engine == "postgresql" else None,
         )
         print(json.dumps(result), flush=True)
-        rt = why = None
-        if missed:
+
+        def on_matched_base(module: str, what: str) -> dict:
             if "error" in result:
-                why = {"error": "the matching run it needs failed"}
-            else:
-                print(f"  missed true pairs on the {engine} base matched by {tag}…", flush=True)
-                why = run_json(["bench.missed_pairs", str(data)], bench_env(database_url),
-                               TIMEOUT, database=_pg_name(records, tag))
-        if realtime:
-            if "error" in result:
-                rt = {"error": "the matching run it needs failed"}
-            else:
-                print(f"  real-time matching on the {engine} base matched by {tag}…", flush=True)
-                rt = run_json(["bench.realtime_once", str(data)], bench_env(database_url),
-                              TIMEOUT, database=_pg_name(records, tag))
+                return {"error": "the matching run it needs failed"}
+            print(f"  {what} on the {engine} base matched by {tag}…", flush=True)
+            return run_json([f"bench.{module}", str(data)], bench_env(database_url), TIMEOUT,
+                            database=_pg_name(records, tag))
+
+        # Missed pairs first: real-time ingests add records to the base.
+        why = on_matched_base("missed_pairs", "missed true pairs") if missed else None
+        rt = on_matched_base("realtime_once", "real-time matching") if realtime else None
         return result, rt, why
     finally:
         drop_copy(engine, records, tag)

@@ -90,12 +90,12 @@ def counted_u(
     both hold a value: every pair times the share of random pairs with both known.
     """
     unblocked_pairs = unblocked_pairs or {}
-    non_matches = dict.fromkeys(range(len(comparisons)), 0.0)
     counted = {
         c: comparison.levels.index(comparison.counted_level)
         for c, comparison in enumerate(comparisons)
         if comparison.counted_level is not None
     }
+    non_matches = dict.fromkeys(counted, 0.0)
     for vector, count in blocked_vectors.items():
         as_non_match = None
         for c, level in counted.items():

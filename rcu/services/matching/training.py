@@ -103,7 +103,7 @@ def _oversized_pairs_by_kind(oversized: frozenset[str], key_counts: dict[str, in
 
 
 def model_estimate(
-    *, context: MatchContext, oversized: frozenset[str], key_counts: dict[str, int] | None = None
+    *, context: MatchContext, oversized: frozenset[str], key_counts: dict[str, int]
 ) -> tuple[dict, EstimationReport]:
     """Re-estimate the model's parameters from the base (no labels).
 
@@ -124,9 +124,7 @@ def model_estimate(
         blocked_share=(last_bucket + 1) / BUCKETS,
         sample=_sample_records(SAMPLE_RECORDS), blocked_vectors=vectors,
         generic=context.scorer.generic, comparisons=COMPARISONS,
-        unblocked_pairs=_oversized_pairs_by_kind(
-            oversized - context.skip_keys, key_counts or shared_key_counts(MIN_RECORDS)
-        ) if oversized else {},
+        unblocked_pairs=_oversized_pairs_by_kind(oversized - context.skip_keys, key_counts),
     )
     return model.to_dict(), report
 
