@@ -29,9 +29,10 @@ demo: install
 serve: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## Set up and run the whole test suite (PostgreSQL when DATABASE_URL is set).
+## Set up and run the whole test suite (PostgreSQL when DATABASE_URL is set;
+## PYTEST_ARGS passes options through, e.g. PYTEST_ARGS='-m "not browser"').
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -x -q -m "not browser"
