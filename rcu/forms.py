@@ -64,6 +64,12 @@ class ImportUploadForm(forms.Form):
         help_text=_("CSV with a header line (comma or semicolon, UTF-8 or Windows-1252) or JSON Lines."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.jsonl,.ndjson,.json"}),
     )
+    snapshot = forms.BooleanField(
+        label=_("Full snapshot of the source"),
+        required=False,
+        help_text=_("The file holds every customer of the source: the source's records absent "
+                    "from it are marked deleted at the source (kept and flagged, never dropped)."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

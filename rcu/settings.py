@@ -232,6 +232,10 @@ RCU_ANALYZE_AFTER_ROWS = env_int("RCU_ANALYZE_AFTER_ROWS", 10_000)
 RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = env_int("RCU_IMPORT_MAPPER_PROCESS_MIN_LINES", 20_000)
 # A successful import queues a matching run of the records it created or changed.
 RCU_MATCH_AFTER_IMPORT = env_bool("RCU_MATCH_AFTER_IMPORT", True)
+# A full snapshot import deletes (at source) the records it does not hold, unless that
+# is more than this percentage of the source's records: an empty or cut file deletes
+# nothing (the import command's --force-snapshot overrides).
+RCU_SNAPSHOT_MAX_DELETED_PERCENT = env_int("RCU_SNAPSHOT_MAX_DELETED_PERCENT", 50)
 # How long opening a merge candidate holds it for the steward (minutes).
 RCU_CANDIDATE_LEASE_MINUTES = env_int("RCU_CANDIDATE_LEASE_MINUTES", 15)
 

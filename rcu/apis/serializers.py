@@ -88,8 +88,14 @@ class CustomerRecordSerializer(serializers.ModelSerializer):
         model = SourceRecord
         fields = [
             "id", "source", "external_id", "attributes", "quality_flags", "business_ts", "raw",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "deleted_at_source",
         ]
+        extra_kwargs = {
+            "deleted_at_source": {
+                "help_text": "When the source said it deleted this record (null while it has "
+                "it). The record is kept but gives no golden value and takes no part in matching."
+            }
+        }
 
 
 class RecordSerializer(CustomerRecordSerializer):
@@ -220,6 +226,25 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8 or Windows-1252, ; or ,) or JSON Lines.")
+    snapshot = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The file holds every record of the source: once it is imported, the "
+        "source's records absent from it are marked deleted at the source (kept, flagged).",
+    )
+
+
+class RecordDeletedSerializer(serializers.Serializer):
+    """A record its source says it deleted: kept and flagged, never dropped."""
+
+    status = serializers.ChoiceField(
+        choices=["deleted", "already_deleted"],
+        help_text="`already_deleted` when the source had said so before: nothing changed.",
+    )
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    record_id = serializers.IntegerField()
+    customer_id = serializers.UUIDField(allow_null=True)
+    deleted_at_source = serializers.DateTimeField()
 
 
 # --- Search before create -----------------------------------------------------

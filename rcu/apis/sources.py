@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -24,11 +25,14 @@ from rcu.apis.serializers import (
     ImportJobSerializer,
     ImportUploadSerializer,
     IngestOutcomeSerializer,
+    RecordDeletedSerializer,
     SourceSerializer,
 )
+from rcu.models import SourceRecord
 from rcu.selectors.sources import INGEST, source_get_for_user, user_has_source_perm
 from rcu.services.imports import import_job_submit
 from rcu.services.ingestion import RecordRefused, record_ingest
+from rcu.services.source_deletions import records_delete_at_source
 
 SOURCE_CODE = OpenApiParameter(
     "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="Source code, e.g. `crm`."
@@ -176,6 +180,53 @@ class SourceImportSubmitApi(APIView):
                 {"field": field, "reason": str(messages[0])}, status=status.HTTP_400_BAD_REQUEST
             )
         job = import_job_submit(
-            source=source, upload=upload.validated_data["file"], acting_user=request.user
+            source=source, upload=upload.validated_data["file"], acting_user=request.user,
+            snapshot=upload.validated_data["snapshot"],
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SourceRecordDeleteApi(APIView):
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        summary="The source deleted a record",
+        description="The source no longer has this customer. RCU keeps the record and its "
+        "history, flags it deleted at the source, and leaves it out of golden values and "
+        "matching; sending the record again restores it. Saying it twice changes nothing. "
+        "The external id is percent-encoded in the path. Needs the right to send data into "
+        "this source.",
+        parameters=[
+            SOURCE_CODE,
+            OpenApiParameter(
+                "external_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                description="The id the source gave the record, percent-encoded.",
+            ),
+        ],
+        responses={
+            200: RecordDeletedSerializer,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def delete(self, request: Request, code: str, external_id: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code, perm=INGEST)
+        result = records_delete_at_source(
+            source=source, external_ids=[external_id], acting_user=request.user,
+            reason="deleted at source (API)",
+        )
+        if external_id in result.unknown:
+            raise NotFound(f"source {source.code!r} has sent no record {external_id!r}")
+        record = SourceRecord.objects.select_related("customer").get(
+            pk=result.record_ids[external_id]
+        )
+        body = {
+            "status": "deleted" if result.deleted else "already_deleted",
+            "source": source.code,
+            "external_id": record.external_id,
+            "record_id": record.pk,
+            "customer_id": record.customer.public_id if record.customer else None,
+            "deleted_at_source": record.deleted_at_source,
+        }
+        return Response(RecordDeletedSerializer(body).data)

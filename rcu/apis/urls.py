@@ -12,6 +12,7 @@ from rcu.apis.sources import (
     SourceDetailApi,
     SourceImportSubmitApi,
     SourceListApi,
+    SourceRecordDeleteApi,
     SourceRecordIngestApi,
 )
 
@@ -20,6 +21,11 @@ v1_patterns = [
     path("sources/<slug:code>/", SourceDetailApi.as_view(), name="api-v1-source-detail"),
     path(
         "sources/<slug:code>/records/", SourceRecordIngestApi.as_view(), name="api-v1-source-records"
+    ),
+    path(
+        # <path:>: an external id may hold a slash once percent-decoded.
+        "sources/<slug:code>/records/<path:external_id>/", SourceRecordDeleteApi.as_view(),
+        name="api-v1-source-record",
     ),
     path(
         "sources/<slug:code>/imports/", SourceImportSubmitApi.as_view(), name="api-v1-source-imports"

@@ -44,6 +44,14 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # A snapshot holds every record the source has: once it succeeds, the source's
+    # records that are not in it are marked deleted at source.
+    snapshot = models.BooleanField(
+        _("full snapshot"), default=False,
+        help_text=_("The file holds every record of the source: records absent from it "
+                    "are marked deleted at the source."),
+    )
+    deleted_count = models.PositiveIntegerField(_("deleted at source"), default=0)
     message = models.TextField(_("message"), blank=True)
     rejects_file = models.CharField(_("rejects file"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

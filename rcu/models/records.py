@@ -12,7 +12,8 @@ class SourceRecord(models.Model):
 
     `raw` is the payload exactly as received; `attributes` the canonical values the
     field mappings and normalisation produced; `keys` the comparison keys. A record
-    is never deleted by a merge: only GDPR erasure removes it.
+    is never deleted by a merge: only GDPR erasure removes it. A record its source
+    deleted is kept and flagged (`deleted_at_source`).
     """
 
     # No index of its own: the unique (source, external id) index leads with it, and
@@ -42,6 +43,10 @@ class SourceRecord(models.Model):
         "rcu.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         db_index=False,
     )
+    # Set when the source says it no longer has this record (an API deletion, or a full
+    # snapshot import without it). The record is kept, with its history, but it gives no
+    # golden value and takes no part in matching; sending it again restores it.
+    deleted_at_source = models.DateTimeField(_("deleted at source"), null=True, blank=True)
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # History is read by record id; indexes on its other keys would only slow imports.
@@ -57,6 +62,14 @@ class SourceRecord(models.Model):
             # Upserts key on (source, external id): re-sending a record updates it.
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="uniq_record_source_external_id"
+            ),
+        ]
+        indexes = [
+            # "Are there records deleted at source, and which": rare rows, a tiny index
+            # that the batch apply and the scopes of matching consult.
+            models.Index(
+                fields=["deleted_at_source"], name="record_deleted_at_source_idx",
+                condition=models.Q(deleted_at_source__isnull=False),
             ),
         ]
 

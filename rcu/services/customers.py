@@ -57,6 +57,8 @@ def customer_apply_golden(customer: Customer, golden: Golden) -> bool:
 def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[RecordView]]:
     """The linked records of these customers, as survivorship sees them (one query).
 
+    Records deleted at their source are left out, unless a customer has no other.
+
     JSON columns are read as text and decoded with orjson: the driver's own decoding
     costs more than everything else here.
     """
@@ -68,13 +70,20 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
         attributes_text=Cast("attributes", TextField()), keys_text=Cast("keys", TextField())
     ).values_list(
         "customer_id", "source__code", "external_id", "source__trust_rank", "business_ts",
-        "attributes_text", "keys_text",
+        "attributes_text", "keys_text", "deleted_at_source",
     )
     loads = orjson.loads
-    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys in rows:
-        views[customer_id].append(
-            RecordView(source, external_id, trust_rank, business_ts, loads(attributes), loads(keys))
+    deleted: dict[int, list[RecordView]] = defaultdict(list)
+    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys, gone in rows:
+        view = RecordView(
+            source, external_id, trust_rank, business_ts, loads(attributes), loads(keys)
         )
+        (views if gone is None else deleted)[customer_id].append(view)
+    # Records deleted at their source give no golden value, except to a customer that has
+    # nothing else: it keeps showing what was last known of the person.
+    for customer_id, gone_views in deleted.items():
+        if customer_id not in views:
+            views[customer_id] = gone_views
     return views
 
 

@@ -31,6 +31,7 @@ from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
+from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
 from rcu.services.stats import planner_statistics_refresh, source_stats_recount
 
 ProgressCallback = Callable[[ImportJob], None]
@@ -52,10 +53,12 @@ def import_job_create(
     acting_user=None,
     path: Path | None = None,
     upload: UploadedFile | None = None,
+    snapshot: bool = False,
 ) -> tuple[ImportJob, bool]:
     """A job for this file, or the unfinished job of the same file to resume.
 
-    Returns (job, resumed).
+    `snapshot`: the file holds every record of the source; once it succeeds, the
+    source's records it does not hold are deleted at the source. Returns (job, resumed).
     """
     if (path is None) == (upload is None):
         raise ValueError("give either a path or an upload")
@@ -86,6 +89,7 @@ def import_job_create(
         file_name=name,
         file_sha256=sha,
         file_path=str(path.resolve()) if path is not None else "",
+        snapshot=snapshot,
     )
     if upload is not None:
         job.upload.save(name, upload, save=False)
@@ -131,6 +135,8 @@ def _commit_batch(
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
     result = records_upsert(source=job.source, rows=mapped, job=job, acting_user=acting_user)
+    if job.snapshot:
+        import_job_mark_seen(job=job, external_ids=[row.external_id for row in mapped])
     stored_errors = ImportRowError.objects.filter(job=job).count()
     room = max(settings.RCU_IMPORT_MAX_STORED_ERRORS - stored_errors, 0)
     if rejected and room:
@@ -149,12 +155,14 @@ def _commit_batch(
 
 def import_job_run(
     *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
-    batch_size: int | None = None, match_after: bool | None = None,
+    batch_size: int | None = None, match_after: bool | None = None, force_snapshot: bool = False,
 ) -> ImportJob:
     """Run (or resume) a job to the end. Safe to call again on a finished job.
 
-    A successful import queues a matching run of what it created or changed, unless
-    `match_after` (default: the `RCU_MATCH_AFTER_IMPORT` setting) says otherwise.
+    A successful snapshot import then deletes at the source the records it did not hold
+    (`import_job_apply_snapshot`; `force_snapshot` lifts its safety limit). A successful
+    import queues a matching run of what it created or changed, unless `match_after`
+    (default: the `RCU_MATCH_AFTER_IMPORT` setting) says otherwise.
     """
     job = ImportJob.objects.select_related("source").get(pk=job.pk)
     if job.is_finished:
@@ -216,6 +224,10 @@ def import_job_run(
         _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
+    if job.snapshot:
+        outcome = import_job_apply_snapshot(job=job, acting_user=acting_user, force=force_snapshot)
+        ImportJob.objects.filter(pk=job.pk).update(message=outcome.refused)
+        job.refresh_from_db(fields=["deleted_count", "message"])
     if match_after is None:
         match_after = settings.RCU_MATCH_AFTER_IMPORT
     if match_after and (job.created_count or job.updated_count):
@@ -328,12 +340,16 @@ def import_job_write_rejects(*, job: ImportJob, path: Path | None = None) -> str
     return str(path)
 
 
-def import_job_submit(*, source: SourceSystem, upload: UploadedFile, acting_user) -> ImportJob:
+def import_job_submit(
+    *, source: SourceSystem, upload: UploadedFile, acting_user, snapshot: bool = False
+) -> ImportJob:
     """Store an uploaded file as a job and queue its run once the job is committed."""
     from rcu.tasks import import_job_execute
 
     with transaction.atomic():
-        job, _ = import_job_create(source=source, acting_user=acting_user, upload=upload)
+        job, _ = import_job_create(
+            source=source, acting_user=acting_user, upload=upload, snapshot=snapshot
+        )
         transaction.on_commit(lambda: import_job_execute.delay(job.pk))
     job.refresh_from_db()
     return job

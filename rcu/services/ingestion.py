@@ -28,7 +28,7 @@ from rcu.survivorship import RecordView, golden_values
 
 _RECORD_UPDATE_FIELDS = [
     "raw", "attributes", "keys", "quality_flags", "business_ts", "payload_hash",
-    "last_import_job", "updated_at",
+    "last_import_job", "deleted_at_source", "updated_at",
 ]
 
 
@@ -160,9 +160,12 @@ def records_upsert(
         if record is None:
             continue
         result.record_ids[ext] = record.pk
-        if record.payload_hash == row.payload_hash:
+        if record.payload_hash == row.payload_hash and record.deleted_at_source is None:
             result.unchanged += 1
             continue
+        # A record deleted at its source and sent again is back: restored, keyed and
+        # matched again like a changed one.
+        record.deleted_at_source = None
         previous_keys.append((record.pk, blocking_keys_of(record.keys)))
         record.raw = row.raw
         record.attributes = row.attributes

@@ -71,7 +71,8 @@ def import_new(request: HttpRequest) -> HttpResponse:
                 user=request.user, code=form.cleaned_data["source"].code, perm=INGEST
             )
             job = import_job_submit(
-                source=source, upload=form.cleaned_data["file"], acting_user=request.user
+                source=source, upload=form.cleaned_data["file"], acting_user=request.user,
+                snapshot=form.cleaned_data["snapshot"],
             )
             messages.success(request, _("File received: import #%(pk)s.") % {"pk": job.pk})
             return redirect("import_detail", pk=job.pk)

@@ -27,9 +27,20 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=None)
         parser.add_argument("--rejects", type=Path, help="where to write rejected rows (CSV)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--snapshot", action="store_true",
+            help="the file holds every record of the source: records absent from it are "
+            "marked deleted at the source (kept and flagged, never dropped)",
+        )
+        parser.add_argument(
+            "--force-snapshot", action="store_true",
+            help="with --snapshot: delete even more than RCU_SNAPSHOT_MAX_DELETED_PERCENT "
+            "of the source's records",
+        )
 
     def handle(self, *args, file: Path, source: str, user: str | None, batch_size: int | None,
-               rejects: Path | None, no_progress: bool, **options):
+               rejects: Path | None, no_progress: bool, snapshot: bool = False,
+               force_snapshot: bool = False, **options):
         source_obj = SourceSystem.objects.filter(code=source).first()
         if source_obj is None:
             known = ", ".join(SourceSystem.objects.values_list("code", flat=True)) or "none yet"
@@ -42,7 +53,11 @@ class Command(BaseCommand):
             if acting_user is None:
                 raise CommandError(f"unknown user {user!r}")
 
-        job, resumed = import_job_create(source=source_obj, acting_user=acting_user, path=file)
+        if force_snapshot and not snapshot:
+            raise CommandError("--force-snapshot goes with --snapshot")
+        job, resumed = import_job_create(
+            source=source_obj, acting_user=acting_user, path=file, snapshot=snapshot
+        )
         if resumed:
             self.stdout.write(f"Resuming import job #{job.pk} after line {job.lines_done}.")
         bar = None
@@ -61,7 +76,7 @@ class Command(BaseCommand):
 
         try:
             job = import_job_run(job=job, acting_user=acting_user, progress=progress,
-                                 batch_size=batch_size)
+                                 batch_size=batch_size, force_snapshot=force_snapshot)
         except FileRefused as exc:
             raise CommandError(f"{file}: refused, nothing was imported: {exc}") from exc
         finally:
@@ -75,7 +90,10 @@ class Command(BaseCommand):
             f"Import job #{job.pk} {job.get_status_display().lower()}: "
             f"created {job.created_count}, updated {job.updated_count}, "
             f"unchanged {job.unchanged_count}, rejected {job.rejected_count}"
+            + (f", deleted at source {job.deleted_count}" if job.snapshot else "")
         )
+        if job.snapshot and job.message:
+            self.stdout.write(job.message)
         for error in job.row_errors.order_by("line")[:SHOWN_ERRORS]:
             field = f" {error.field}:" if error.field else ""
             self.stdout.write(f"  line {error.line}:{field} {error.reason}")

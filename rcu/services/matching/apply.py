@@ -4,7 +4,7 @@ golden values recomputed, per-source counts refreshed. Every change has history.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from simple_history.utils import bulk_create_with_history
@@ -20,6 +20,31 @@ RECOMPUTE_CHUNK = 2000
 
 def _user_id(acting_user) -> int | None:
     return acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+
+
+def _deleted_records_follow(
+    *, retired: Mapping[int, int], moved: Iterable[int], now: datetime,
+    acting_user_id: int | None, reason: str,
+) -> None:
+    """Records deleted at their source are outside every scope: the ones left on a
+    customer being retired go where the customer goes, so that no record ever points at
+    a retired customer. One cheap query when the base has none (a partial index)."""
+    if not retired or not SourceRecord.objects.filter(deleted_at_source__isnull=False).exists():
+        return
+    moved = set(moved)
+    follow: dict[int, dict[str, int]] = {}
+    customers = sorted(retired)
+    for start in range(0, len(customers), RECOMPUTE_CHUNK):
+        for record, customer in SourceRecord.objects.filter(
+            customer_id__in=customers[start : start + RECOMPUTE_CHUNK],
+            deleted_at_source__isnull=False,
+        ).values_list("pk", "customer_id"):
+            if record not in moved:
+                follow[record] = {"customer_id": retired[customer]}
+    rows_update_with_history(
+        model=SourceRecord, fields=["customer_id"], values=follow,
+        now=now, acting_user_id=acting_user_id, reason=reason,
+    )
 
 
 def assignment_apply(
@@ -58,6 +83,10 @@ def assignment_apply(
         model=Customer, fields=["merged_into_id"],
         values={c: {"merged_into_id": resolve(target)} for c, target in plan.retired.items()},
         now=now, acting_user_id=user_id, reason=reason,
+    )
+    _deleted_records_follow(
+        retired={c: resolve(target) for c, target in plan.retired.items()},
+        moved=plan.moves.keys(), now=now, acting_user_id=user_id, reason=reason,
     )
     recompute = sorted(plan.recompute | set(created.values()))
     for start in range(0, len(recompute), RECOMPUTE_CHUNK):

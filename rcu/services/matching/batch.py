@@ -180,9 +180,10 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
 
 def _full_scope(last_record_id: int) -> Scope:
     scope = Scope()
-    for pk, customer_id, source_id in SourceRecord.objects.values_list(
-        "pk", "customer_id", "source_id"
-    ).iterator(chunk_size=20_000):
+    # Records deleted at their source take no part: they follow their customer.
+    for pk, customer_id, source_id in SourceRecord.objects.filter(
+        deleted_at_source__isnull=True
+    ).values_list("pk", "customer_id", "source_id").iterator(chunk_size=20_000):
         scope.records[pk] = (customer_id, source_id)
     for a, b, probability, weight, levels in MatchPair.objects.values_list(
         "record_a_id", "record_b_id", "probability", "weight", "levels"

@@ -68,12 +68,15 @@ def _id_list(ids: list[int]) -> tuple[str, list]:
 def _siblings_sql(ids: list[int]) -> tuple[str, list]:
     """(id, customer, source) of these records and of their customers' other records.
 
-    A UNION, not an OR: each half uses its own index (primary key, customer)."""
+    Records deleted at their source take no part in matching: they are not read (they
+    follow their customer, `assignment_apply`). A UNION, not an OR: each half uses its
+    own index (primary key, customer)."""
     test, params = _id_list(ids)
+    live = "deleted_at_source IS NULL"
     return (
-        f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} "
+        f"SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE id {test} AND {live} "
         "UNION SELECT id, customer_id, source_id FROM rcu_sourcerecord WHERE customer_id IN "
-        f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test})",
+        f"(SELECT customer_id FROM rcu_sourcerecord WHERE id {test}) AND {live}",
         params + params,
     )
 
@@ -138,8 +141,10 @@ def scope_expand(seed_ids: Iterable[int], *, max_records: int | None = SCOPE_MAX
     scope = Scope()
     limit = max_records if max_records is not None else float("inf")
     frontier = set(seed_ids)
+    visited: set[int] = set()  # a record deleted at source is asked for once, never found
     with connection.cursor() as cursor:
         while frontier and len(scope.records) < limit:
+            visited |= frontier
             for chunk in chunked(sorted(frontier)):
                 records, edges = _records_and_edges(cursor, chunk)
                 for pk, customer_id, source_id in records:
@@ -153,7 +158,8 @@ def scope_expand(seed_ids: Iterable[int], *, max_records: int | None = SCOPE_MAX
                         scope.cannot_link.add((a, b))
                         continue
                     frontier.update((a, b))
-            frontier -= set(scope.records)
+            frontier -= visited
+            frontier -= scope.records.keys()
     # Decisions and pairs reaching outside the scope cannot be applied within it.
     inside = scope.records
     scope.pairs = {p: v for p, v in scope.pairs.items() if p[0] in inside and p[1] in inside}
