@@ -205,11 +205,11 @@ def jsonl_keys(stream: BinaryIO, facts: FileFacts, *, sample_lines: int = 1000) 
     """Keys (dotted for nested objects) seen in the first lines of a JSON Lines file."""
     keys: set[str] = set()
 
-    def collect(prefix: str, obj: dict) -> None:
+    def collect(prefix: str, obj: dict, depth: int = 1) -> None:
         for key, value in obj.items():
             keys.add(prefix + key)
-            if isinstance(value, dict):
-                collect(prefix + key + ".", value)
+            if isinstance(value, dict) and depth < NESTING_MAX_DEPTH:
+                collect(prefix + key + ".", value, depth + 1)
 
     text = _text(stream, facts.encoding)
     try:
@@ -218,8 +218,8 @@ def jsonl_keys(stream: BinaryIO, facts: FileFacts, *, sample_lines: int = 1000) 
                 break
             try:
                 obj = json.loads(line)
-            except ValueError:
-                continue
+            except (ValueError, RecursionError):
+                continue  # the line is rejected when it is read
             if isinstance(obj, dict):
                 collect("", obj)
     finally:

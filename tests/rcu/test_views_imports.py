@@ -193,3 +193,19 @@ def test_upload_form_preselects_nothing_when_several_sources_are_offered(client,
     client.force_login(admin_user)
     response = client.get(reverse("import_new"))
     assert response.context["form"].initial["source"] is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/imports/new/?source=%00", "/imports/?page=%00", "/customers/?q=a%00b", "/imports/new/?a%00=1"],
+)
+def test_a_nul_in_a_query_string_is_a_400_never_a_500(client, steward_marketing, crm, url):
+    client.force_login(steward_marketing)
+    assert client.get(url).status_code == 400
+
+
+def test_a_source_preselected_by_its_code_still_works(client, steward_marketing, crm):
+    client.force_login(steward_marketing)
+    response = client.get(reverse("import_new") + "?source=crm")
+    assert response.status_code == 200
+    assert response.context["form"].initial["source"] == crm
