@@ -39,6 +39,8 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # A JSON string costs at most 6 bytes a character (\u0000 escapes), plus quotes and
 # separators: below this many characters a payload cannot exceed the limit.
 _SURELY_SMALL_CHARS = RAW_PAYLOAD_MAX_BYTES // 6 - 64
+# Integers longer than this are measured exactly (a number is not counted as text).
+_BIG = 10**18
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +75,14 @@ def payload_problem(row: Mapping[str, Any], *, size: int | None = None) -> Probl
 
     `size` is the payload's serialised size when the caller knows it.
     """
-    problem = _walk(row, "", 1)
-    if problem is not None:
-        return problem
-    if size is None and _chars(row) > _SURELY_SMALL_CHARS:
+    texts: list[str] = []
+    suspect = not _gather(row, 1, texts)
+    flat = "".join(texts)
+    if suspect or _FORBIDDEN.search(flat) is not None:  # the rare case: find the field
+        problem = _walk(row, "", 1)
+        if problem is not None:
+            return problem
+    if size is None and (suspect or len(flat) + 8 * len(texts) > _SURELY_SMALL_CHARS):
         from rcu.ingestion import jsontext
 
         size = len(jsontext.dumps(dict(row)))
@@ -87,7 +93,64 @@ def payload_problem(row: Mapping[str, Any], *, size: int | None = None) -> Probl
     return None
 
 
+def _gather(obj: Mapping[str, Any], depth: int, texts: list[str]) -> bool:
+    """Collect every key and text of `obj` into `texts`; False at the first thing that
+    is surely wrong (a non-finite number, too deep) or unusual (not JSON's types)."""
+    if depth > NESTING_MAX_DEPTH:
+        return False
+    for key, value in obj.items():
+        if type(key) is not str:
+            return False
+        texts.append(key)
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif value is None or kind is bool or (kind is int and -_BIG < value < _BIG):
+            continue
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is dict:
+            if not _gather(value, depth + 1, texts):
+                return False
+        elif kind is list:
+            if not _gather_list(value, depth + 1, texts):
+                return False
+        else:
+            return False
+    return True
+
+
+def _gather_list(items: list[Any], depth: int, texts: list[str]) -> bool:
+    if depth > NESTING_MAX_DEPTH:
+        return False
+    for value in items:
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif value is None or kind is bool or (kind is int and -_BIG < value < _BIG):
+            continue
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is dict:
+            if not _gather(value, depth + 1, texts):
+                return False
+        elif kind is list:
+            if not _gather_list(value, depth + 1, texts):
+                return False
+        else:
+            return False
+    return True
+
+
 def _walk(value: Any, path: str, depth: int) -> Problem | None:
+    kind = type(value)
+    if kind is str:
+        reason = text_problem(value)
+        return Problem(path, reason) if reason is not None else None
+    if kind is float:
+        return None if math.isfinite(value) else Problem(path, "NaN or Infinity is not a number")
     if isinstance(value, Mapping):
         if depth > NESTING_MAX_DEPTH:
             return Problem(path, f"nested deeper than {NESTING_MAX_DEPTH} levels")
@@ -100,11 +163,6 @@ def _walk(value: Any, path: str, depth: int) -> Problem | None:
             if problem is not None:
                 return problem
         return None
-    if isinstance(value, str):
-        reason = text_problem(value)
-        return Problem(path, reason) if reason is not None else None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else Problem(path, "NaN or Infinity is not a number")
     if isinstance(value, list | tuple):
         if depth > NESTING_MAX_DEPTH:
             return Problem(path, f"nested deeper than {NESTING_MAX_DEPTH} levels")
@@ -112,18 +170,9 @@ def _walk(value: Any, path: str, depth: int) -> Problem | None:
             problem = _walk(item, path, depth + 1)
             if problem is not None:
                 return problem
+    elif isinstance(value, float) and not math.isfinite(value):  # a float subclass
+        return Problem(path, "NaN or Infinity is not a number")
     return None
-
-
-def _chars(value: Any) -> int:
-    """About the length of `value` as JSON, in characters (never less)."""
-    if isinstance(value, str):
-        return len(value) + 3
-    if isinstance(value, Mapping):
-        return sum(len(str(k)) + 4 + _chars(v) for k, v in value.items()) + 2
-    if isinstance(value, list | tuple):
-        return sum(_chars(v) + 1 for v in value) + 2
-    return 24
 
 
 def length_problem(value: str, max_length: int) -> str | None:
