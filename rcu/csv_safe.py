@@ -41,16 +41,25 @@ class _Writable(Protocol):
 
 def neutralise_for_people(value: str) -> str:
     """`value` with a leading `'` when a spreadsheet would run it as a formula."""
-    return NEUTRALISING_PREFIX + value if value.startswith(_PEOPLE_TRIGGERS) else value
+    if value.startswith(_PEOPLE_TRIGGERS) or _looks_neutralised(value):
+        return NEUTRALISING_PREFIX + value
+    return value
 
 
 def neutralise_for_machines(value: str) -> str:
     """Like `neutralise_for_people`, but a sign followed by a digit stays (phones, numbers)."""
-    if value.startswith(_MACHINE_ALWAYS):
+    if value.startswith(_MACHINE_ALWAYS) or _looks_neutralised(value):
         return NEUTRALISING_PREFIX + value
     if value.startswith(_MACHINE_SIGNS) and not value[1:2].isdigit():
         return NEUTRALISING_PREFIX + value
     return value
+
+
+def _looks_neutralised(value: str) -> bool:
+    # A value that already starts like a neutralised cell ("'=x", "''=x") gets a quote
+    # too, so that `unneutralise` always gives back exactly what was written.
+    bare = value.lstrip(NEUTRALISING_PREFIX)
+    return len(bare) < len(value) and bare.startswith(_PEOPLE_TRIGGERS)
 
 
 def unneutralise(value: str) -> str:
@@ -58,9 +67,7 @@ def unneutralise(value: str) -> str:
 
     Only a `'` followed by a character we neutralise is ours: `'tis` stays as it is.
     """
-    if value.startswith(NEUTRALISING_PREFIX) and value[1:].startswith(_PEOPLE_TRIGGERS):
-        return value[1:]
-    return value
+    return value[1:] if _looks_neutralised(value) else value
 
 
 class SafeCsvWriter:

@@ -112,12 +112,12 @@ def import_job_create(
 
 @contextmanager
 def _open_job_file(job: ImportJob) -> Iterator[BinaryIO]:
-    if job.upload:
-        with job.upload.open("rb") as stream:
-            yield stream
-    else:
-        with open(job.file_path, "rb") as stream:
-            yield stream
+    try:
+        stream = job.upload.open("rb") if job.upload else open(job.file_path, "rb")  # noqa: SIM115
+    except FileNotFoundError as exc:  # it will not come back: the job fails, saying so
+        raise FileRefused("the file is no longer there; import it again") from exc
+    with stream:
+        yield stream
 
 
 def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> None:

@@ -31,7 +31,7 @@ def test_people_cells_that_a_spreadsheet_would_run_get_a_leading_quote(value):
     assert neutralise_for_people(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["Dupont", "12 rue de la Paix", "", "'déjà cité", "a=b", "jean@example.fr"])
+@pytest.mark.parametrize("value", ["Dupont", "12 rue de la Paix", "", "'déjà cité", "a=b", "jean@example.fr", "'"])
 def test_people_cells_that_are_plain_text_stay_as_they_are(value):
     assert neutralise_for_people(value) == value
 
@@ -57,7 +57,7 @@ def test_machine_cells_with_a_sign_not_followed_by_a_digit_are_neutralised(value
     assert neutralise_for_machines(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", [*FORMULAS, "+33612345678", "Dupont", "'tis"])
+@pytest.mark.parametrize("value", [*FORMULAS, "+33612345678", "Dupont", "'tis", "'=1", "''+2", "'-"])
 def test_unneutralise_gives_back_the_original_cell(value):
     assert unneutralise(neutralise_for_people(value)) == value
     assert unneutralise(neutralise_for_machines(value)) == value
