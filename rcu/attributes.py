@@ -32,26 +32,31 @@ class Attribute:
     name: str
     label: str
     kind: Kind
+    # The longest value stored, in characters: the customer's column is this wide, and a
+    # longer value is a rejected row, never cut (see docs/limits.md).
+    max_length: int
     # Attributes of one group survive together: an address is never stitched from two sources.
     group: str | None = None
 
 
 CANONICAL_ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute("civility", _("Civility"), Kind.CIVILITY),
-    Attribute("first_name", _("First name"), Kind.NAME),
-    Attribute("last_name", _("Last name"), Kind.NAME),
-    Attribute("birth_date", _("Birth date"), Kind.DATE),
-    Attribute("email", _("E-mail"), Kind.EMAIL),
-    Attribute("phone", _("Phone"), Kind.PHONE),
-    Attribute("mobile", _("Mobile"), Kind.PHONE),
-    Attribute("address_line1", _("Address line 1"), Kind.ADDRESS, group="address"),
-    Attribute("address_line2", _("Address line 2"), Kind.ADDRESS, group="address"),
-    Attribute("postcode", _("Postcode"), Kind.POSTCODE, group="address"),
-    Attribute("city", _("City"), Kind.CITY, group="address"),
-    Attribute("country", _("Country"), Kind.COUNTRY, group="address"),
+    Attribute("civility", _("Civility"), Kind.CIVILITY, 10),
+    Attribute("first_name", _("First name"), Kind.NAME, 150),
+    Attribute("last_name", _("Last name"), Kind.NAME, 150),
+    Attribute("birth_date", _("Birth date"), Kind.DATE, 10),
+    Attribute("email", _("E-mail"), Kind.EMAIL, 254),
+    Attribute("phone", _("Phone"), Kind.PHONE, 20),
+    Attribute("mobile", _("Mobile"), Kind.PHONE, 20),
+    Attribute("address_line1", _("Address line 1"), Kind.ADDRESS, 255, group="address"),
+    Attribute("address_line2", _("Address line 2"), Kind.ADDRESS, 255, group="address"),
+    Attribute("postcode", _("Postcode"), Kind.POSTCODE, 20, group="address"),
+    Attribute("city", _("City"), Kind.CITY, 150, group="address"),
+    Attribute("country", _("Country"), Kind.COUNTRY, 2, group="address"),
 )
 
 ATTRIBUTES_BY_NAME: dict[str, Attribute] = {a.name: a for a in CANONICAL_ATTRIBUTES}
 CANONICAL_NAMES: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES)
+# Extra identifiers (loyalty card, customer number…) and external ids: at most this long.
+IDENTIFIER_MAX_LENGTH = 200
 ADDRESS_GROUP: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES if a.group == "address")
 

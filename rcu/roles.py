@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.add_extraidentifier",
         "rcu.change_extraidentifier",
         "rcu.add_importjob",
+        "rcu.change_importjob",  # cancel a job
         "rcu.change_matchsettings",
         "rcu.add_genericvalue",
         "rcu.change_genericvalue",

@@ -11,13 +11,15 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from rcu.apis.parsers import RecordJSONParser
 from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.schema import FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
 from rcu.apis.selectors import source_ids_ingestable_by, sources_list
@@ -76,16 +78,23 @@ class SourceDetailApi(APIView):
         return Response(serializer.data)
 
 
+def _refusal(field: str, reason: str) -> ValidationError:
+    """A 400 naming the field at fault (the whole body when `field` is empty)."""
+    return ValidationError({field or api_settings.NON_FIELD_ERRORS_KEY: [reason]}, code="invalid")
+
+
 class SourceRecordIngestApi(APIView):
     permission_classes = API_PERMISSIONS
-    parser_classes = [JSONParser]
+    parser_classes = [RecordJSONParser]
 
     @extend_schema(
         summary="Send one record",
         description="The body is the record as the source knows it, with the same field "
         "names as its files. It is mapped and normalised like a file row, then stored by "
         "(source, external id): sending it again updates it, or changes nothing if it is "
-        "identical. Needs the right to send data into this source.",
+        "identical. Needs the right to send data into this source. Values beyond the "
+        "documented limits (docs/limits.md: lengths, control characters, NaN, nesting, "
+        "64 KiB) are refused with the field and the reason; nothing is cut.",
         parameters=[SOURCE_CODE],
         request={"application/json": OpenApiTypes.OBJECT},
         responses={
@@ -136,16 +145,11 @@ class SourceRecordIngestApi(APIView):
         source = source_get_for_user(user=request.user, code=code, perm=INGEST)
         payload = request.data
         if not isinstance(payload, dict):
-            return Response(
-                {"field": "", "reason": "the body must be a JSON object"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise _refusal("", "the body must be a JSON object")
         try:
             outcome = record_ingest(source=source, payload=payload, acting_user=request.user)
         except RecordRefused as exc:
-            return Response(
-                {"field": exc.field, "reason": exc.reason}, status=status.HTTP_400_BAD_REQUEST
-            )
+            raise _refusal(exc.field, exc.reason) from exc
         return Response(
             IngestOutcomeSerializer(outcome).data,
             status=status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK,

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from rcu.apis.customers import CustomerDetailApi, CustomerListApi
-from rcu.apis.imports import ImportJobDetailApi, ImportJobListApi
+from rcu.apis.imports import ImportJobCancelApi, ImportJobDetailApi, ImportJobListApi
 from rcu.apis.matching import MatchSearchApi
 from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.records import RecordDetailApi, RecordListApi
@@ -38,6 +38,7 @@ v1_patterns = [
     path("match/", MatchSearchApi.as_view(), name="api-v1-match"),
     path("imports/", ImportJobListApi.as_view(), name="api-v1-import-list"),
     path("imports/<int:id>/", ImportJobDetailApi.as_view(), name="api-v1-import-detail"),
+    path("imports/<int:id>/cancel/", ImportJobCancelApi.as_view(), name="api-v1-import-cancel"),
 ]
 
 urlpatterns = [

@@ -8,6 +8,7 @@ either way; a bounded queue keeps memory flat whatever the file size.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -17,6 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from rcu.ingestion.limits import (
+    EXTERNAL_ID_MAX_LENGTH,
+    FIELD_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    printable,
+)
 from rcu.ingestion.mapping import MappedRow, RowMapper, RowRejection
 from rcu.ingestion.readers import FileFacts, ReadError, iter_rows
 from rcu.memory import relaxed_gc
@@ -38,8 +45,36 @@ class Batch:
     last_line: int
 
 
-def _row_text(data: dict[str, Any]) -> str:
-    return ";".join("" if v is None else str(v) for v in data.values())
+def rejected_row(line: int, external_id: str, field: str, reason: str, original: Any) -> Rejected:
+    """A rejection fit to be stored: printable and bounded messages, and the row as the
+    file had it (CSV cells or the JSON line) in JSON text, which escapes NUL."""
+    return Rejected(
+        line,
+        printable(external_id, EXTERNAL_ID_MAX_LENGTH),
+        printable(field, FIELD_MAX_LENGTH),
+        printable(reason, REASON_MAX_LENGTH),
+        original_as_text(original),
+    )
+
+
+def original_as_text(original: Any) -> str:
+    if original is None:
+        return ""
+    text = json.dumps(original, ensure_ascii=False)  # control characters come out escaped
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escape everything beyond ASCII
+        text = json.dumps(original)
+    return text
+
+
+def original_from_text(content: str) -> list[str] | str:
+    """The row as the file had it, back from `original_as_text` (older rows: the text)."""
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return content
+    return value if isinstance(value, list | str) else content
 
 
 def iter_batches(
@@ -47,26 +82,26 @@ def iter_batches(
 ) -> Iterator[Batch]:
     """Map rows after line `resume_after`, `batch_size` rows (good or bad) a batch."""
     mapped: list[MappedRow] = []
-    rejected: list[Rejected] = []
+    rejected_rows: list[Rejected] = []
     last_line = resume_after
     for item in iter_rows(stream, facts):
         if item.line <= resume_after:
             continue
         last_line = item.line
         if isinstance(item, ReadError):
-            rejected.append(Rejected(item.line, "", "", item.reason[:500], item.text))
+            rejected_rows.append(rejected_row(item.line, "", "", item.reason, item.original))
         else:
             outcome = mapper.map(item.line, item.data)
             if isinstance(outcome, RowRejection):
-                rejected.append(Rejected(outcome.line, outcome.external_id, outcome.field,
-                                         outcome.reason[:500], _row_text(item.data)))
+                rejected_rows.append(rejected_row(outcome.line, outcome.external_id, outcome.field,
+                                              outcome.reason, item.original))
             else:
                 mapped.append(outcome)
-        if len(mapped) + len(rejected) >= batch_size:
-            yield Batch(mapped, rejected, last_line)
-            mapped, rejected = [], []
-    if mapped or rejected or last_line != resume_after:
-        yield Batch(mapped, rejected, last_line)
+        if len(mapped) + len(rejected_rows) >= batch_size:
+            yield Batch(mapped, rejected_rows, last_line)
+            mapped, rejected_rows = [], []
+    if mapped or rejected_rows or last_line != resume_after:
+        yield Batch(mapped, rejected_rows, last_line)
 
 
 def iter_batches_in_subprocess(

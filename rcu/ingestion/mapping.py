@@ -6,16 +6,26 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from rcu.ingestion import jsontext
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
+from rcu.ingestion.limits import (
+    EXTERNAL_ID_MAX_LENGTH,
+    attribute_max_length,
+    length_problem,
+    payload_problem,
+    printable,
+)
 from rcu.matching.keys import blocking_keys
 from rcu.matching.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
-MAX_EXTERNAL_ID_LENGTH = 200
+MAX_EXTERNAL_ID_LENGTH = EXTERNAL_ID_MAX_LENGTH
+# Attributes whose comparison key is a customer column too (`first_name_key`, ...).
+_KEYS_STORED_AS_COLUMNS = ("first_name", "last_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +104,29 @@ class RowMapper:
             names.add(self.timestamp_field)
         return names
 
+    @cached_property
+    def _source_fields_of(self) -> dict[str, str]:
+        """Attribute → the source field(s) it comes from, to name them in a rejection."""
+        names: dict[str, list[str]] = {}
+        for spec in self.fields:
+            names.setdefault(spec.attribute, []).extend(spec.source_fields)
+        return {attribute: ", ".join(fields) for attribute, fields in names.items()}
+
     def map(self, line: int, row: Mapping[str, Any]) -> MappedRow | RowRejection:
+        """The row mapped and normalised, or why it is rejected (rcu.ingestion.limits)."""
         raw_id = _as_text(_lookup(row, self.external_id_field))
         external_id = (raw_id or "").strip()
+        problem = payload_problem(row)
+        if problem is not None:
+            return RowRejection(
+                line, printable(external_id, MAX_EXTERNAL_ID_LENGTH), problem.field, problem.reason
+            )
         if not external_id:
             return RowRejection(line, "", self.external_id_field, "missing external id")
         if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
             return RowRejection(
                 line, external_id[:50], self.external_id_field,
-                f"external id longer than {MAX_EXTERNAL_ID_LENGTH} characters",
+                f"external id longer than {MAX_EXTERNAL_ID_LENGTH} characters ({len(external_id)})",
             )
 
         values: dict[str, str] = {}
@@ -135,6 +159,15 @@ class RowMapper:
             phone_regions=phone_regions,
             today=self.today,
         )
+        for name, value in normalised.attributes.items():
+            reason = length_problem(value, attribute_max_length(name))
+            if reason is None and name in _KEYS_STORED_AS_COLUMNS:
+                key_reason = length_problem(normalised.keys.get(name, ""), attribute_max_length(name))
+                reason = key_reason and f"comparison form {key_reason}"
+            if reason is not None:
+                return RowRejection(
+                    line, external_id, self._source_fields_of.get(name, name), reason
+                )
         flags = list(normalised.flags)
         business_ts = None
         if self.timestamp_field:

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from rcu.csv_safe import unneutralise
+from rcu.ingestion.limits import NESTING_MAX_DEPTH
+
 CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
 JSONL_EXTENSIONS = {".jsonl", ".ndjson", ".json"}
 _DELIMITERS = (";", ",", "\t", "|")
@@ -42,6 +45,8 @@ class FileFacts:
 class Row:
     line: int
     data: dict[str, Any]
+    # The row as the file has it, for a rejects file: the CSV cells, or the JSON line.
+    original: list[str] | str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +54,38 @@ class ReadError:
     line: int
     reason: str
     text: str = ""
+    original: list[str] | str | None = None
 
 
-def _format_for(name: str, head: bytes) -> str:
+# A rejects file (`rcu.services.imports.import_job_write_rejects`) holds the source's own
+# columns plus these; reading it back ignores them and removes the `'` its writer put
+# before formula-like cells, so a corrected rejects file imports as it is.
+REJECTS_COLUMNS = ("rcu_line", "rcu_field", "rcu_reason")
+# The same for JSON Lines: one member added to each rejected object.
+REJECTS_MEMBER = "rcu_rejected"
+
+
+# Leading bytes of files people upload by mistake, with what to tell them.
+_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an Office document (an Excel .xls workbook?)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+_EXPORT_HINT = "export it as CSV (UTF-8) or JSON Lines"
+# Bytes no text file holds (all C0 controls but tab, line feed, form feed, carriage return).
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13))
+
+
+def _format_for(name: str, head_text: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in JSONL_EXTENSIONS:
         return "jsonl"
     if suffix in CSV_EXTENSIONS:
         return "csv"
-    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else "csv"
+    return "jsonl" if head_text.lstrip("\ufeff \r\n\t").startswith("{") else "csv"
 
 
 def _delimiter_for(header: str) -> str:
@@ -66,44 +94,85 @@ def _delimiter_for(header: str) -> str:
     return best if counts[best] else ","
 
 
+def _refuse_if_not_text(head: bytes) -> None:
+    """Refuse binary files and UTF-16 without a byte order mark, saying which.
+
+    A NUL byte in one row of a text file is that row's problem (a rejected row); a
+    file where NULs or control bytes are common is not text at all.
+    """
+    for signature, what in _SIGNATURES:
+        if head.startswith(signature):
+            raise FileRefused(f"the file is {what}, not text: {_EXPORT_HINT}")
+    size = len(head)
+    nuls = head.count(0)
+    if nuls * 8 >= size:
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if odd * 4 >= size and even * 20 < size:
+            raise FileRefused(
+                "the file looks like UTF-16 (little-endian) without a byte order mark: "
+                "save it as UTF-8 (\"CSV UTF-8\")"
+            )
+        if even * 4 >= size and odd * 20 < size:
+            raise FileRefused(
+                "the file looks like UTF-16 (big-endian) without a byte order mark: "
+                "save it as UTF-8 (\"CSV UTF-8\")"
+            )
+    if len(head.translate(None, delete=_NOT_CONTROL_BYTES)) * 20 >= size:
+        raise FileRefused(f"the file is not text (binary content): {_EXPORT_HINT}")
+
+
 def inspect_file(stream: BinaryIO, name: str) -> FileFacts:
     """One pass over the bytes: checksum, encoding, line count, format and delimiter.
 
-    The whole file is checked for UTF-8 because Windows-1252 accents often appear
-    only far down a file.
+    The whole file is decoded because Windows-1252 accents often appear only far down
+    a file. A UTF-8 file with a few damaged bytes stays UTF-8: its damaged rows read
+    U+FFFD and are rejected, instead of the whole file being misread as Windows-1252.
     """
     sha = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
     lines = 0
     head = b""
     last = b""
+    decoder = None
+    damaged = 0  # U+FFFD in the file decoded as UTF-8 (or UTF-16)
+    multibyte = 0  # valid non-ASCII characters
     while chunk := stream.read(_CHUNK):
         if not head:
             head = chunk[:65536]
+            if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+                raise FileRefused("the file is in UTF-32: save it as UTF-8 (\"CSV UTF-8\")")
+            if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                _refuse_if_not_text(head)
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            else:
+                decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
         sha.update(chunk)
         lines += chunk.count(b"\n")
         last = chunk
-        if utf8:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
+        text = decoder.decode(chunk)
+        if not text.isascii():
+            bad = text.count("\ufffd")
+            damaged += bad
+            multibyte += len(text.encode("utf-8", errors="surrogatepass")) - len(text) - 2 * bad
+    if decoder is not None:
+        damaged += decoder.decode(b"", final=True).count("\ufffd")
     if last and not last.endswith(b"\n"):
         lines += 1
     stream.seek(0)
-    if not head.strip():
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # a line feed is still one 0x0A byte: the line count holds
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif damaged == 0 or multibyte > damaged:  # Windows-1252 rarely forms UTF-8 by chance
+        encoding = "utf-8"
+    else:
+        encoding = "cp1252"
+    head_text = head.decode(encoding, errors="replace")
+    if not head_text.strip("\ufeff \r\n\t\x00"):
         raise FileRefused("the file is empty")
-    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8" if utf8 else "cp1252"
-    file_format = _format_for(name, head)
+    file_format = _format_for(name, head_text)
     delimiter = ""
     if file_format == "csv":
-        first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
+        first_line = head_text.lstrip("\ufeff").split("\n", 1)[0]
         delimiter = _delimiter_for(first_line)
     return FileFacts(
         file_format=file_format,
@@ -136,11 +205,11 @@ def jsonl_keys(stream: BinaryIO, facts: FileFacts, *, sample_lines: int = 1000) 
     """Keys (dotted for nested objects) seen in the first lines of a JSON Lines file."""
     keys: set[str] = set()
 
-    def collect(prefix: str, obj: dict) -> None:
+    def collect(prefix: str, obj: dict, depth: int = 1) -> None:
         for key, value in obj.items():
             keys.add(prefix + key)
-            if isinstance(value, dict):
-                collect(prefix + key + ".", value)
+            if isinstance(value, dict) and depth < NESTING_MAX_DEPTH:
+                collect(prefix + key + ".", value, depth + 1)
 
     text = _text(stream, facts.encoding)
     try:
@@ -149,8 +218,8 @@ def jsonl_keys(stream: BinaryIO, facts: FileFacts, *, sample_lines: int = 1000) 
                 break
             try:
                 obj = json.loads(line)
-            except ValueError:
-                continue
+            except (ValueError, RecursionError):
+                continue  # the line is rejected when it is read
             if isinstance(obj, dict):
                 collect("", obj)
     finally:
@@ -170,6 +239,8 @@ def _iter_csv(stream: BinaryIO, facts: FileFacts) -> Iterator[Row | ReadError]:
     text = _text(stream, facts.encoding)
     reader = csv.reader(text, delimiter=facts.delimiter)
     header: list[str] | None = None
+    keep: list[int] | None = None  # the source's own columns of a rejects file
+    width = 0
     next_line = 1
     while True:
         start = next_line
@@ -184,17 +255,24 @@ def _iter_csv(stream: BinaryIO, facts: FileFacts) -> Iterator[Row | ReadError]:
         next_line = reader.line_num + 1
         if header is None:
             header = [h.strip() for h in cells]
+            if any(column in header for column in REJECTS_COLUMNS):
+                width = len(header)
+                keep = [i for i, h in enumerate(header) if h not in REJECTS_COLUMNS]
+                header = [header[i] for i in keep]
             continue
         if not cells or all(not c.strip() for c in cells):
             continue  # blank line
+        if keep is not None and len(cells) == width:
+            cells = [unneutralise(cells[i]) for i in keep]
         if len(cells) != len(header):
             yield ReadError(
                 start,
                 f"expected {len(header)} fields, found {len(cells)}",
                 facts.delimiter.join(cells),
+                cells,
             )
             continue
-        yield Row(start, dict(zip(header, cells, strict=True)))
+        yield Row(start, dict(zip(header, cells, strict=True)), cells)
 
 
 def _iter_jsonl(stream: BinaryIO, facts: FileFacts) -> Iterator[Row | ReadError]:
@@ -202,12 +280,17 @@ def _iter_jsonl(stream: BinaryIO, facts: FileFacts) -> Iterator[Row | ReadError]
     for number, line in enumerate(text, start=1):
         if not line.strip():
             continue
+        original = line.rstrip("\r\n")
         try:
             obj = json.loads(line)
         except ValueError as exc:
-            yield ReadError(number, f"invalid JSON: {exc.args[0] if exc.args else exc}", line.rstrip("\r\n"))
+            yield ReadError(number, f"invalid JSON: {exc.args[0] if exc.args else exc}", original, original)
+            continue
+        except RecursionError:
+            yield ReadError(number, f"nested deeper than {NESTING_MAX_DEPTH} levels", original, original)
             continue
         if not isinstance(obj, dict):
-            yield ReadError(number, "a line must hold one JSON object", line.rstrip("\r\n"))
+            yield ReadError(number, "a line must hold one JSON object", original, original)
             continue
-        yield Row(number, obj)
+        obj.pop(REJECTS_MEMBER, None)
+        yield Row(number, obj, original)

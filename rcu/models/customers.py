@@ -6,6 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from rcu.attributes import ATTRIBUTES_BY_NAME
+
+
+def _max(attribute: str) -> int:
+    # The width of each column is the attribute's documented limit (docs/limits.md).
+    return ATTRIBUTES_BY_NAME[attribute].max_length
+
+
 # A customer not merged into another: the only ones search and lists show.
 ACTIVE = models.Q(merged_into__isnull=True)
 
@@ -31,18 +39,18 @@ class Customer(models.Model):
         verbose_name=_("merged into"), db_index=False,  # indexed for retired customers only
     )
 
-    civility = models.CharField(_("civility"), max_length=10, blank=True)
-    first_name = models.CharField(_("first name"), max_length=150, blank=True)
-    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    civility = models.CharField(_("civility"), max_length=_max("civility"), blank=True)
+    first_name = models.CharField(_("first name"), max_length=_max("first_name"), blank=True)
+    last_name = models.CharField(_("last name"), max_length=_max("last_name"), blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    email = models.CharField(_("e-mail"), max_length=254, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
-    address_line1 = models.CharField(_("address line 1"), max_length=255, blank=True)
-    address_line2 = models.CharField(_("address line 2"), max_length=255, blank=True)
-    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=150, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
+    email = models.CharField(_("e-mail"), max_length=_max("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=_max("phone"), blank=True)
+    mobile = models.CharField(_("mobile"), max_length=_max("mobile"), blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=_max("address_line1"), blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=_max("address_line2"), blank=True)
+    postcode = models.CharField(_("postcode"), max_length=_max("postcode"), blank=True)
+    city = models.CharField(_("city"), max_length=_max("city"), blank=True)
+    country = models.CharField(_("country"), max_length=_max("country"), blank=True)
     extra_identifiers = models.JSONField(_("extra identifiers"), default=dict, blank=True)
     provenance = models.JSONField(_("provenance"), default=dict, blank=True)
     pinned = models.JSONField(
@@ -50,8 +58,8 @@ class Customer(models.Model):
         help_text=_("Attribute → source record chosen by a steward; survivorship honours it."),
     )
 
-    first_name_key = models.CharField(max_length=150, blank=True, editable=False)
-    last_name_key = models.CharField(max_length=150, blank=True, editable=False)
+    first_name_key = models.CharField(max_length=_max("first_name"), blank=True, editable=False)
+    last_name_key = models.CharField(max_length=_max("last_name"), blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -11,7 +11,10 @@ class ImportJob(models.Model):
     """One run of a file import: the row is the truth, the queue only triggers work.
 
     `lines_done` is the last data line whose batch is committed; a resumed job
-    starts after it, and upserts make replaying a batch harmless.
+    starts after it, and upserts make replaying a batch harmless. A job ends
+    succeeded (bad rows are rejected rows), failed (the file is refused; `message`
+    says why) or cancelled (by an admin); interrupted means an outside cause stopped
+    it and it can resume.
     """
 
     class Status(models.TextChoices):
@@ -20,6 +23,7 @@ class ImportJob(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         INTERRUPTED = "interrupted", _("Interrupted")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     source = models.ForeignKey(
         SourceSystem, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("source")
@@ -72,7 +76,7 @@ class ImportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
 
     @property
     def progress_percent(self) -> int | None:
@@ -102,3 +106,14 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field} {self.reason}"
+
+    @property
+    def content_display(self) -> str:
+        """The row as the file had it, for the job page: CSV cells joined by the file's
+        delimiter, or the JSON line."""
+        from rcu.ingestion.batches import original_from_text
+
+        original = original_from_text(self.content)
+        if isinstance(original, list):
+            return (self.job.delimiter or ";").join(original)
+        return original

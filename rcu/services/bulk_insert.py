@@ -58,7 +58,11 @@ _MISSING = object()
 def _copy(cursor, table: str, fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+    # The raw psycopg cursor raises psycopg's errors: make them Django's (a DataError
+    # for a NUL or a value too long), which callers know how to isolate.
+    with connection.wrap_database_errors, cursor.copy(
+        f"COPY {quote(table)} ({columns}) FROM STDIN"
+    ) as copy:
         for row in rows:
             copy.write_row(row)
 

@@ -8,8 +8,8 @@ upsert by (source, external id), replaying a batch can never duplicate anything.
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,17 +20,34 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from rcu.ingestion.batches import Batch, iter_batches, iter_batches_in_subprocess
+from rcu.csv_safe import people_csv_writer
+from rcu.ingestion import jsontext
+from rcu.ingestion.batches import (
+    Batch,
+    iter_batches,
+    iter_batches_in_subprocess,
+    original_from_text,
+    rejected_row,
+)
+from rcu.ingestion.limits import printable
 from rcu.ingestion.mapping import MappedRow, RowMapper
-from rcu.ingestion.readers import FileFacts, FileRefused, csv_header, inspect_file, jsonl_keys
+from rcu.ingestion.readers import (
+    REJECTS_COLUMNS,
+    REJECTS_MEMBER,
+    FileFacts,
+    FileRefused,
+    csv_header,
+    inspect_file,
+    jsonl_keys,
+)
 from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
-from rcu.services.ingestion import records_upsert
+from rcu.services.ingestion import UpsertResult, records_upsert
 from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
 from rcu.services.stats import planner_statistics_refresh, source_stats_recount
 
@@ -99,12 +116,12 @@ def import_job_create(
 
 @contextmanager
 def _open_job_file(job: ImportJob) -> Iterator[BinaryIO]:
-    if job.upload:
-        with job.upload.open("rb") as stream:
-            yield stream
-    else:
-        with open(job.file_path, "rb") as stream:
-            yield stream
+    try:
+        stream = job.upload.open("rb") if job.upload else open(job.file_path, "rb")  # noqa: SIM115
+    except FileNotFoundError as exc:  # it will not come back: the job fails, saying so
+        raise FileRefused("the file is no longer there; import it again") from exc
+    with stream:
+        yield stream
 
 
 def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> None:
@@ -134,7 +151,18 @@ def _commit_batch(
         # redone on resume: no need to wait for the disk at every batch.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-    result = records_upsert(source=job.source, rows=mapped, job=job, acting_user=acting_user)
+    try:
+        # A savepoint: a row the database still refuses (the limits are checked
+        # before, so this is the exception) must not hold back the rest of its batch.
+        with transaction.atomic():
+            result = records_upsert(source=job.source, rows=mapped, job=job, acting_user=acting_user)
+    except OperationalError:
+        raise
+    except _ROW_ERRORS:
+        logger.warning("import job #%s: a batch was refused, retrying it row by row", job.pk,
+                       exc_info=True)
+        result, refused = _upsert_row_by_row(job=job, mapped=mapped, acting_user=acting_user)
+        rejected = [*rejected, *refused]
     if job.snapshot:
         import_job_mark_seen(job=job, external_ids=[row.external_id for row in mapped])
     stored_errors = ImportRowError.objects.filter(job=job).count()
@@ -153,16 +181,61 @@ def _commit_batch(
     )
 
 
+# What one row can cause: the database refusing a value (DataError, IntegrityError) or
+# a value that cannot be encoded. A lost connection or a deadlock (OperationalError)
+# is no row's fault: it interrupts the job, which resumes.
+_ROW_ERRORS = (DatabaseError, ValueError)
+
+
+def _upsert_row_by_row(
+    *, job: ImportJob, mapped: list[MappedRow], acting_user
+) -> tuple[UpsertResult, list[ImportRowError]]:
+    """Each row in its own savepoint; the ones the database refuses become rejected rows."""
+    total = UpsertResult()
+    refused: list[ImportRowError] = []
+    for row in mapped:
+        try:
+            with transaction.atomic():
+                result = records_upsert(source=job.source, rows=[row], job=job, acting_user=acting_user)
+        except OperationalError:
+            raise
+        except _ROW_ERRORS as exc:
+            original = (
+                list(row.raw.values()) if job.file_format == "csv" else jsontext.dumps(row.raw).decode()
+            )
+            refused.append(ImportRowError(job=job, **asdict(rejected_row(
+                row.line, row.external_id, "", f"the database refused the row: {exc}", original
+            ))))
+            continue
+        total.created += result.created
+        total.updated += result.updated
+        total.unchanged += result.unchanged
+        total.record_ids.update(result.record_ids)
+    return total, refused
+
+
+class _Cancelled(Exception):
+    """An admin cancelled the job: stop at the next batch boundary."""
+
+
+def _cancelled(job: ImportJob) -> bool:
+    return ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CANCELLED).exists()
+
+
 def import_job_run(
     *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
     batch_size: int | None = None, match_after: bool | None = None, force_snapshot: bool = False,
 ) -> ImportJob:
     """Run (or resume) a job to the end. Safe to call again on a finished job.
 
-    A successful snapshot import then deletes at the source the records it did not hold
-    (`import_job_apply_snapshot`; `force_snapshot` lifts its safety limit). A successful
-    import queues a matching run of what it created or changed, unless `match_after`
-    (default: the `RCU_MATCH_AFTER_IMPORT` setting) says otherwise.
+    The job ends succeeded (bad rows are rejected rows, never a stop), failed (the
+    whole file is refused, with the reason), or cancelled (an admin asked; checked
+    between batches). Only an outside cause (a lost database, a stopped worker)
+    leaves it interrupted, to resume. A successful snapshot import then deletes at the
+    source the records it did not hold (`import_job_apply_snapshot`; `force_snapshot`
+    lifts its safety limit). A job that ends queues a matching run of what it created
+    or changed, unless `match_after` (default: the `RCU_MATCH_AFTER_IMPORT` setting)
+    says otherwise.
     """
     job = ImportJob.objects.select_related("source").get(pk=job.pk)
     if job.is_finished:
@@ -177,7 +250,9 @@ def import_job_run(
                 raise FileRefused("the file changed since the job was created; start a new import")
             mapper = source_row_mapper(source)
             _check_columns(stream, facts, mapper)
-            ImportJob.objects.filter(pk=job.pk).update(
+            started = ImportJob.objects.filter(pk=job.pk).exclude(
+                status=ImportJob.Status.CANCELLED
+            ).update(
                 status=ImportJob.Status.RUNNING,
                 started_at=job.started_at or timezone.now(),
                 file_format=facts.file_format,
@@ -187,6 +262,8 @@ def import_job_run(
                 message="",
             )
             job.refresh_from_db()
+            if not started:
+                return job
             if progress:
                 progress(job)
 
@@ -203,11 +280,15 @@ def import_job_run(
                         )
                         if progress:
                             progress(job)
+                        if _cancelled(job):
+                            raise _Cancelled
             finally:
                 committer.close()  # a batch under way always ends, committed or rolled back
     except FileRefused as exc:
         _finish(job, ImportJob.Status.FAILED, str(exc))
         raise
+    except _Cancelled:
+        job.refresh_from_db()
     except (KeyboardInterrupt, Exception) as exc:
         # Everything up to the last committed batch is stored; the job can resume.
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped by an error ({exc})"
@@ -218,13 +299,14 @@ def import_job_run(
         except Exception:  # the database itself may be what failed: the job stays "running"
             logger.exception("could not record why import job #%s stopped", job.pk)
         raise
-    _finish(job, ImportJob.Status.SUCCEEDED, "")
+    else:
+        _finish(job, ImportJob.Status.SUCCEEDED, "")
     source_stats_recount(source_ids=[source.pk])  # exact again, whatever ran meanwhile
     if job.created_count >= settings.RCU_ANALYZE_AFTER_ROWS:
         _refresh_planner_statistics()
     job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
-    if job.snapshot:
+    if job.snapshot and job.status == ImportJob.Status.SUCCEEDED:  # never a cancelled one
         outcome = import_job_apply_snapshot(job=job, acting_user=acting_user, force=force_snapshot)
         ImportJob.objects.filter(pk=job.pk).update(message=outcome.refused)
         job.refresh_from_db(fields=["deleted_count", "message"])
@@ -237,6 +319,28 @@ def import_job_run(
     if progress:
         progress(job)
     return job
+
+
+@transaction.atomic
+def import_job_cancel(*, job: ImportJob, acting_user) -> ImportJob:
+    """Cancel a job that has not ended. A running job stops at its next batch boundary:
+    the batches committed before stay (records upsert, so importing the file again is
+    safe), nothing after is read. The caller checks the right to cancel
+    (`import_job_get_for_user(..., cancel=True)`)."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.is_finished:
+        raise ImportJobFinished(job.status)
+    who = getattr(acting_user, "username", "") or "?"
+    stopped_at = f" after line {job.lines_done}" if job.lines_done else ""
+    job.status = ImportJob.Status.CANCELLED
+    job.message = printable(f"cancelled by {who}{stopped_at}", 2000)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "finished_at"])
+    return job
+
+
+class ImportJobFinished(ValueError):
+    """The job has already ended: there is nothing to cancel."""
 
 
 def _local_path(job: ImportJob) -> str | None:
@@ -320,24 +424,88 @@ def _refresh_planner_statistics() -> None:
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status, message=message, finished_at=timezone.now()
+    """The job's end, unless an admin cancelled it meanwhile. The message may quote
+    the file (a refusal names its columns): stored printable, never with a NUL."""
+    ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.CANCELLED).update(
+        status=status, message=printable(message, 2000), finished_at=timezone.now()
     )
     job.refresh_from_db()
 
 
 def import_job_write_rejects(*, job: ImportJob, path: Path | None = None) -> str:
-    """Write the job's rejected rows (line, field, reason, row) to a CSV file."""
+    """Write the job's rejected rows to a file that can be corrected and imported again.
+
+    A CSV source gets a CSV for people (`rcu.csv_safe.people_csv_writer`: UTF-8 with
+    BOM, `;`, formula-like cells neutralised by a leading `'`): the columns
+    `rcu_line`, `rcu_field`, `rcu_reason`, then the source's own header and each
+    rejected row's own cells. A JSON Lines source gets JSON Lines: each rejected
+    object with an `rcu_rejected` member (line, field, reason); a line that was not
+    a JSON object is kept as text in that member. Importing the file again ignores
+    what was added (`rcu.ingestion.readers.REJECTS_COLUMNS`).
+    """
+    jsonl = job.file_format == "jsonl"
     if path is None:
         directory = Path(settings.MEDIA_ROOT) / "imports" / "rejects"
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"job-{job.pk}-rejects.csv"
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(["line", "external_id", "field", "reason", "row"])
-        for error in job.row_errors.order_by("line", "field").iterator():
-            writer.writerow([error.line, error.external_id, error.field, error.reason, error.content])
+        path = directory / f"job-{job.pk}-rejects.{'jsonl' if jsonl else 'csv'}"
+    # A lone surrogate (refused for that) is written as its JSON escape, "\\ud800".
+    with path.open("w", encoding="utf-8", errors="backslashreplace", newline="") as out:
+        if jsonl:
+            for line, fields, reason, original in _rejected_lines(job):
+                out.write(_rejected_json_line(line, fields, reason, original) + "\n")
+        else:
+            header = _source_header(job)
+            writer = people_csv_writer(out)
+            writer.writerow([*REJECTS_COLUMNS, *header])
+            for line, fields, reason, original in _rejected_lines(job):
+                cells = original if isinstance(original, list) else [original]
+                writer.writerow([line, fields, reason, *cells])
     return str(path)
+
+
+def _rejected_lines(job: ImportJob) -> Iterator[tuple[int, str, str, list[str] | str]]:
+    """One entry per rejected line: its fields, its reasons, the row as the file had it."""
+    current: list[ImportRowError] = []
+    for error in job.row_errors.order_by("line", "field").iterator():
+        if current and current[0].line != error.line:
+            yield _merged(current)
+            current = []
+        current.append(error)
+    if current:
+        yield _merged(current)
+
+
+def _merged(errors: list[ImportRowError]) -> tuple[int, str, str, list[str] | str]:
+    fields = ", ".join(e.field for e in errors if e.field)
+    if len(errors) == 1:
+        reason = errors[0].reason
+    else:
+        reason = "; ".join(f"{e.field}: {e.reason}" if e.field else e.reason for e in errors)
+    return errors[0].line, fields, reason, original_from_text(errors[0].content)
+
+
+def _rejected_json_line(line: int, fields: str, reason: str, original: list[str] | str) -> str:
+    note = {"line": line, "field": fields, "reason": reason}
+    text = original if isinstance(original, str) else json.dumps(original, ensure_ascii=False)
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        obj = None
+    if not isinstance(obj, dict):
+        return json.dumps({REJECTS_MEMBER: {**note, "text": text}}, ensure_ascii=False)
+    obj[REJECTS_MEMBER] = note
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _source_header(job: ImportJob) -> list[str]:
+    """The source file's header (a rejects file's own columns left out)."""
+    try:
+        with _open_job_file(job) as stream:
+            facts = inspect_file(stream, job.file_name)
+            header = csv_header(stream, facts)
+    except (OSError, ValueError):  # the file is gone, or it is not one we can read
+        return []
+    return [h for h in header if h not in REJECTS_COLUMNS]
 
 
 def import_job_submit(

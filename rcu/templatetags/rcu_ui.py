@@ -87,6 +87,7 @@ STATUS_CLASSES = {
     ImportJob.Status.SUCCEEDED: "badge-ok",
     ImportJob.Status.INTERRUPTED: "badge-warn",
     ImportJob.Status.FAILED: "badge-error",
+    ImportJob.Status.CANCELLED: "badge-neutral",
 }
 
 

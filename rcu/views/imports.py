@@ -10,12 +10,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rcu.csv_safe import CSV_CONTENT_TYPE
 from rcu.forms import ImportUploadForm
-from rcu.selectors.imports import import_job_get_for_user, import_jobs_visible_to
+from rcu.selectors.imports import CANCEL, import_job_get_for_user, import_jobs_visible_to
 from rcu.selectors.sources import INGEST, source_get_for_user, sources_for_user
-from rcu.services.imports import import_job_submit
+from rcu.services.imports import ImportJobFinished, import_job_cancel, import_job_submit
 
 JOBS_PAGE_SIZE = 50
 REJECTS_PAGE_SIZE = 50
@@ -52,6 +53,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rejects": rejects.get_page(request.GET.get("page")),
         "polling": not job.is_finished and job.status != job.Status.INTERRUPTED,
         "rejects_available": bool(job.rejects_file) and Path(job.rejects_file).is_file(),
+        "can_cancel": not job.is_finished and request.user.has_perm(CANCEL),
     }
     response = render(request, "rcu/import_detail.html", context)
     patch_vary_headers(response, ("HX-Request",))
@@ -92,16 +94,32 @@ def _preselected_source(form: ImportUploadForm, code: str | None):
 
 
 @login_required
+@require_POST
+def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a job that has not ended (admins); a running one stops between batches."""
+    job = import_job_get_for_user(user=request.user, pk=pk, cancel=True)
+    try:
+        import_job_cancel(job=job, acting_user=request.user)
+    except ImportJobFinished:
+        messages.info(request, _("This import had already ended."))
+    else:
+        messages.success(request, _("Import #%(pk)s cancelled.") % {"pk": job.pk})
+    return redirect("import_detail", pk=job.pk)
+
+
+@login_required
 @require_GET
 def import_rejects(request: HttpRequest, pk: int) -> FileResponse:
-    """The job's rejected rows as CSV, for whoever may see the job."""
+    """The job's rejected rows, for whoever may see the job: CSV, or JSON Lines for a
+    JSON Lines source (`import_job_write_rejects`)."""
     job = import_job_get_for_user(user=request.user, pk=pk)
     path = Path(job.rejects_file) if job.rejects_file else None
     if path is None or not path.is_file():
         raise Http404("No rejects file")
+    jsonl = path.suffix == ".jsonl"
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
-        filename=f"import-{job.pk}-rejects.csv",
-        content_type="text/csv; charset=utf-8",
+        filename=f"import-{job.pk}-rejects.{'jsonl' if jsonl else 'csv'}",
+        content_type="application/jsonl; charset=utf-8" if jsonl else CSV_CONTENT_TYPE,
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/new/", imports.import_new, name="import_new"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/rejects.csv", imports.import_rejects, name="import_rejects"),
+    path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("sources/", sources.source_list, name="source_list"),
     path("sources/<slug:code>/", sources.source_detail, name="source_detail"),
 ]

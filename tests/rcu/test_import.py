@@ -114,14 +114,14 @@ def test_problems_become_quality_flags_and_the_row_is_kept(crm_source, tmp_path)
     assert jerome.attributes["last_name"] == "Dupré"
 
 
-def test_rejected_rows_are_written_to_a_rejects_file(crm_source, tmp_path):
+def test_rejected_rows_are_written_to_a_rejects_file_with_the_sources_own_columns(crm_source, tmp_path):
     rejects = tmp_path / "rejects.csv"
     run_import(write(tmp_path, "crm.csv", MESSY_LINES), rejects=rejects)
 
-    lines = rejects.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "line;external_id;field;reason;row"
-    assert lines[1].startswith("4;;ID_CLIENT;missing external id;")
-    assert lines[2] == '5;;;expected 12 fields, found 4;"C4;Mme;Tronquée;Ligne"'
+    lines = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "rcu_line;rcu_field;rcu_reason;" + HEADER
+    assert lines[1] == "4;ID_CLIENT;missing external id;" + MESSY_LINES[3]
+    assert lines[2] == "5;;expected 12 fields, found 4;C4;Mme;Tronquée;Ligne"
 
 
 def test_a_helper_process_maps_big_files_to_the_same_result(crm_source, tmp_path, settings):

@@ -81,7 +81,8 @@ def test_rejects_download_for_the_owner_department(client, uploaded_job):
     assert response["Content-Type"].startswith("text/csv")
     assert f"import-{uploaded_job.pk}-rejects.csv" in response["Content-Disposition"]
     content = b"".join(response.streaming_content).decode("utf-8")
-    assert content.splitlines()[0] == "line;external_id;field;reason;row"
+    assert content.startswith("\ufeff")  # a French spreadsheet opens it as UTF-8
+    assert content.splitlines()[0] == "\ufeffrcu_line;rcu_field;rcu_reason;" + ";".join(HEADER)
     assert "missing external id" in content
 
 
@@ -192,3 +193,19 @@ def test_upload_form_preselects_nothing_when_several_sources_are_offered(client,
     client.force_login(admin_user)
     response = client.get(reverse("import_new"))
     assert response.context["form"].initial["source"] is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/imports/new/?source=%00", "/imports/?page=%00", "/customers/?q=a%00b", "/imports/new/?a%00=1"],
+)
+def test_a_nul_in_a_query_string_is_a_400_never_a_500(client, steward_marketing, crm, url):
+    client.force_login(steward_marketing)
+    assert client.get(url).status_code == 400
+
+
+def test_a_source_preselected_by_its_code_still_works(client, steward_marketing, crm):
+    client.force_login(steward_marketing)
+    response = client.get(reverse("import_new") + "?source=crm")
+    assert response.status_code == 200
+    assert response.context["form"].initial["source"] == crm

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, help="source system code")
         parser.add_argument("--user", help="username recorded as the author of the changes")
         parser.add_argument("--batch-size", type=int, default=None)
-        parser.add_argument("--rejects", type=Path, help="where to write rejected rows (CSV)")
+        parser.add_argument("--rejects", type=Path, help="where to write rejected rows (CSV; JSON Lines for a JSON Lines file)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument(
             "--snapshot", action="store_true",
