@@ -190,7 +190,8 @@ def _full_scope(last_record_id: int) -> Scope:
     ).iterator(chunk_size=20_000):
         scope.pairs[(a, b)] = (probability, weight, levels)
     for a, b, kind in PairDecision.objects.values_list("record_a_id", "record_b_id", "kind"):
-        (scope.must_link if kind == PairDecision.Kind.MUST_LINK else scope.cannot_link).add((a, b))
+        if a in scope.records and b in scope.records:  # not a record deleted at source
+            (scope.must_link if kind == PairDecision.Kind.MUST_LINK else scope.cannot_link).add((a, b))
     return scope
 
 

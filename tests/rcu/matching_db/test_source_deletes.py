@@ -316,3 +316,25 @@ def test_the_import_command_takes_a_snapshot(crm, tmp_path, capsys):
                  "--no-progress", "--snapshot")
     assert "deleted at source 1" in capsys.readouterr().out
     assert SourceRecord.objects.get(external_id="C3").deleted_at_source is not None
+
+
+def test_a_steward_decision_on_a_deleted_record_does_not_break_a_full_run(
+    crm, eshop, run_match, steward_marketing
+):
+    from rcu.models import PairDecision
+
+    [jeanne] = ingest(crm, [{"id": "C1", **JEANNE}])
+    [again] = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
+    run_match(full=True)
+    PairDecision.objects.create(
+        record_a_id=min(jeanne.pk, again.pk), record_b_id=max(jeanne.pk, again.pk),
+        kind=PairDecision.Kind.MUST_LINK, decided_by=steward_marketing,
+    )
+    _delete(eshop, "E1")
+    history = _record(again).history.count()
+
+    run_match(full=True)
+
+    assert _record(again).customer.merged_into_id is None
+    assert _record(jeanne).customer.merged_into_id is None
+    assert _record(again).history.count() == history  # the deleted record was not touched
