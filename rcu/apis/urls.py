@@ -14,6 +14,7 @@ from rcu.apis.sources import (
     SourceListApi,
     SourceRecordIngestApi,
 )
+from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
 
 v1_patterns = [
     path("sources/", SourceListApi.as_view(), name="api-v1-source-list"),
@@ -32,6 +33,8 @@ v1_patterns = [
     path("match/", MatchSearchApi.as_view(), name="api-v1-match"),
     path("imports/", ImportJobListApi.as_view(), name="api-v1-import-list"),
     path("imports/<int:id>/", ImportJobDetailApi.as_view(), name="api-v1-import-detail"),
+    path("tokens/", ApiTokenListApi.as_view(), name="api-v1-token-list"),
+    path("tokens/<int:id>/", ApiTokenDetailApi.as_view(), name="api-v1-token-detail"),
 ]
 
 urlpatterns = [
