@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -61,10 +66,18 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    key = serializers.CharField(help_text="The token's key: shown this once, never again.")
+    """A new token, with its key (given in the context: the model never holds it)."""
+
+    key = serializers.SerializerMethodField(
+        help_text="The token's key: shown this once, never again."
+    )
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_key(self, token: ApiToken) -> str:
+        return self.context["key"]
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
@@ -130,7 +143,7 @@ class ApiTokenListApi(ListAPIView):
             )
         except TokenRefused as exc:
             raise serializers.ValidationError({exc.field: [exc.reason]}) from exc
-        body = ApiTokenCreatedSerializer(created.token).data | {"key": created.key}
+        body = ApiTokenCreatedSerializer(created.token, context={"key": created.key}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -1,7 +1,7 @@
 """Two-factor sign-in (TOTP): who must use it, and the gate that holds them to it.
 
-People of the roles in RCU_OTP_REQUIRED_ROLES (admin and DPO by default) and
-superusers are sent, after their password, to enter a code (or to enrol a device
+People of the roles in RCU_OTP_REQUIRED_ROLES (admin and DPO by default), superusers
+(as admins) and anybody who enrolled a device of their own are sent, after their password, to enter a code (or to enrol a device
 first); until then every page but those steps redirects there. The API turns such
 a session away too (`VerifiedSessionAuthentication`); API tokens are for systems
 and are not subject to it.
@@ -32,8 +32,11 @@ def two_factor_required(user) -> bool:
 
 
 def two_factor_pending(user) -> bool:
-    """Signed in with a password only, where a second factor is required."""
-    return two_factor_required(user) and not user.is_verified()
+    """Signed in with a password only, where a second factor is required: by the
+    person's role, or because they turned it on for themselves."""
+    if not user.is_authenticated or user.is_verified():
+        return False
+    return two_factor_required(user) or user_has_device(user)
 
 
 class RequireTwoFactorMiddleware:

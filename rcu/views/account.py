@@ -93,7 +93,10 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("code", _("This code is not right, or was already used. Wait for the next one."))
+        form.add_error("code", _(
+            "This code is not right, or was already used. After a wrong code, wait a few "
+            "seconds before trying the next one."
+        ))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
 
