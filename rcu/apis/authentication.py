@@ -6,6 +6,7 @@ Refusals are raised as DRF exceptions, so the API's error handler shapes them.
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import (
@@ -84,3 +85,25 @@ class VerifiedSessionAuthentication(SessionAuthentication):
                 _("Two-factor verification is required: sign in again in the web interface.")
             )
         return result
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Both schemes keep the names the schema always used."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "RCU token: `Token <key>` (or `Bearer <key>`). Tokens expire; "
+            "a token bound to a source may only send records and files to it.",
+        }
+
+
+class VerifiedSessionScheme(OpenApiAuthenticationExtension):
+    target_class = VerifiedSessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

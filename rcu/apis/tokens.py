@@ -55,7 +55,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", default=None)
     revoked_by = serializers.CharField(source="revoked_by.username", default=None)
     source = serializers.CharField(source="source.code", default=None)
-    status = serializers.ChoiceField(choices=ApiToken.Status.choices)
+    status = serializers.CharField(help_text="active, expired or revoked.")
 
     class Meta:
         model = ApiToken

@@ -39,7 +39,7 @@ def test_admin_enrols_then_signs_in_with_a_code(page, log_in, admin_user, passwo
     device.save()
     log_in(admin_user)
     page.goto("/administration/tokens/")
-    expect(page.locator("h1")).to_have_text("Jetons d’API")
+    expect(page.locator("h1")).to_have_text("Jetons d\u2019API")
 
 
 def test_stewards_are_not_asked_for_a_code_unless_they_enrolled(page, log_in, steward_marketing):
