@@ -29,7 +29,7 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, required=False,
                            help_text=_("What the token is for, e.g. the system using it."))
     expires_on = forms.DateField(
-        label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("At most %(days)d days from today.") % {"days": settings.RCU_API_TOKEN_MAX_DAYS},
     )
     source = forms.ModelChoiceField(

@@ -76,7 +76,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "otpauth_uri": device.config_url,
         "qr_svg": mark_safe(_qr_svg(device.config_url)),  # generated here, no user input
         "next": _next_url(request),
-        "required": two_factor_required(request.user),
+        "required": two_factor_required(request.user) and not user_has_device(request.user),
     }
     return render(request, "registration/two_factor_setup.html", context)
 

@@ -172,3 +172,20 @@ def test_with_no_required_role_nobody_is_held(settings, admin_user, password):
     client = password_sign_in(admin_user, password)
 
     assert client.get("/customers/").status_code == 200
+
+
+def test_an_admin_resets_a_lost_device_in_the_django_admin(
+    settings, client, admin_user, dpo, steward_marketing
+):
+    settings.RCU_OTP_REQUIRED_ROLES = []  # the admin's own second factor is another test
+    lost = confirmed_device(dpo)
+    client.force_login(admin_user)
+
+    listed = client.get("/admin/otp_totp/totpdevice/")
+    deleted = client.post(f"/admin/otp_totp/totpdevice/{lost.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200
+    assert deleted.status_code == 302
+    assert not TOTPDevice.objects.filter(user=dpo).exists()
+    client.force_login(steward_marketing)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 302  # not staff
