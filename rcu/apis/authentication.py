@@ -6,8 +6,8 @@ Refusals are raised as DRF exceptions, so the API's error handler shapes them.
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import (
     BaseAuthentication,
