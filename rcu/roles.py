@@ -58,6 +58,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.change_genericvalue",
         "rcu.delete_genericvalue",
         "rcu.add_matchrun",
+        # Account security: API tokens, unlocking sign-ins, resetting a lost device.
+        "rcu.view_apitoken",
+        "rcu.add_apitoken",
+        "rcu.change_apitoken",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
     ],
 }
 

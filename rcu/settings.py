@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -46,6 +45,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    # Account security (before rcu: the roles grant their permissions after migrate).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rcu",
     "stewardship",
     "gdpr",
@@ -61,10 +64,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Account security: idle and absolute session limits, then two-factor verification.
+    "rcu.security.sessions.SessionLimitsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rcu.security.otp.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # django-axes turns a locked-out sign-in into its lockout page: last, as it asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rcu.urls"
@@ -110,6 +119,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in of a locked-out username + address before a password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -181,8 +192,16 @@ CONTENT_SECURITY_POLICY = {
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # RCU's own tokens (hashed, expiring, revocable, optionally bound to a source).
+        "rcu.apis.authentication.ApiTokenAuthentication",
+        # Sessions count only once two-factor verification is done where it is required.
+        "rcu.apis.authentication.VerifiedSessionAuthentication",
+    ],
+    # Per user (or per address when anonymous); the ingest endpoints have their own rate.
+    # Rates are read at request time from RCU_API_THROTTLE_RATES (below).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rcu.apis.throttling.AnonThrottle",
+        "rcu.apis.throttling.UserThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -239,6 +258,51 @@ RCU_MATCH_AFTER_IMPORT = env_bool("RCU_MATCH_AFTER_IMPORT", True)
 RCU_SNAPSHOT_MAX_DELETED_PERCENT = env_int("RCU_SNAPSHOT_MAX_DELETED_PERCENT", 50)
 # How long opening a merge candidate holds it for the steward (minutes).
 RCU_CANDIDATE_LEASE_MINUTES = env_int("RCU_CANDIDATE_LEASE_MINUTES", 15)
+
+# --- Account security -----------------------------------------------------
+# Lockout (django-axes): this many failed sign-ins of one username from one address lock
+# that pair for the cool-off; an admin unlocks earlier from "Locked sign-ins".
+AXES_FAILURE_LIMIT = env_int("RCU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("RCU_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "rcu.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "rcu.security.addresses.client_ip"
+AXES_VERBOSE = False
+# Behind reverse proxies: how many of them append to X-Forwarded-For. 0 = REMOTE_ADDR.
+RCU_TRUSTED_PROXY_COUNT = env_int("RCU_TRUSTED_PROXY_COUNT", 0)
+
+# Two-factor sign-in (TOTP, django-otp): required for these roles (and superusers),
+# optional for everybody else.
+RCU_OTP_REQUIRED_ROLES = env_list("RCU_OTP_REQUIRED_ROLES", ["admin", "dpo"])
+OTP_TOTP_ISSUER = env_str("RCU_OTP_ISSUER", "RCU")
+
+# Sessions: signed out after this long without a request, and this long after sign-in
+# whatever happens (the session cookie's age is the absolute lifetime too).
+RCU_SESSION_IDLE_MINUTES = env_int("RCU_SESSION_IDLE_MINUTES", 30)
+RCU_SESSION_MAX_HOURS = env_int("RCU_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = RCU_SESSION_MAX_HOURS * 3600
+
+# API throttling (DRF rates: N/second, minute, hour or day).
+RCU_API_THROTTLE_RATES = {
+    "anon": env_str("RCU_API_RATE_ANON", "60/min"),
+    "user": env_str("RCU_API_RATE_USER", "600/min"),
+    "ingest": env_str("RCU_API_RATE_INGEST", "3000/min"),
+}
+
+# Throttling counts live in the cache: per process by default; set RCU_CACHE_URL
+# (redis://…) when several processes serve the API so that they share the counts.
+if env_str("RCU_CACHE_URL", ""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("RCU_CACHE_URL", ""),
+        }
+    }
+
+# API tokens: lifetime when none is given, and the longest one allowed (days).
+RCU_API_TOKEN_DEFAULT_DAYS = env_int("RCU_API_TOKEN_DEFAULT_DAYS", 90)
+RCU_API_TOKEN_MAX_DAYS = env_int("RCU_API_TOKEN_MAX_DAYS", 365)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("rcu.views.security_urls")),
     # The stewardship app's pages and API are wired here, by module path: the project's
     # URLconf is the one place that knows every app (rcu itself never imports them).
     path("api/v1/", include("stewardship.apis.urls")),

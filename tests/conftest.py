@@ -27,6 +27,17 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def account_security_for_tests(settings):
+    """Most tests are about something else: they sign in with `force_login` or
+    `client.login` (no request, which django-axes refuses) and call the API more often
+    than a person would. The account-security tests (tests/rcu/test_security_*.py)
+    switch each of these back on."""
+    settings.AXES_ENABLED = False
+    settings.RCU_OTP_REQUIRED_ROLES = []
+    settings.RCU_API_THROTTLE_RATES = {"anon": None, "user": None, "ingest": None}
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

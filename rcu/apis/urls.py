@@ -15,6 +15,7 @@ from rcu.apis.sources import (
     SourceRecordDeleteApi,
     SourceRecordIngestApi,
 )
+from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
 
 v1_patterns = [
     path("sources/", SourceListApi.as_view(), name="api-v1-source-list"),
@@ -39,6 +40,8 @@ v1_patterns = [
     path("imports/", ImportJobListApi.as_view(), name="api-v1-import-list"),
     path("imports/<int:id>/", ImportJobDetailApi.as_view(), name="api-v1-import-detail"),
     path("imports/<int:id>/cancel/", ImportJobCancelApi.as_view(), name="api-v1-import-cancel"),
+    path("tokens/", ApiTokenListApi.as_view(), name="api-v1-token-list"),
+    path("tokens/<int:id>/", ApiTokenDetailApi.as_view(), name="api-v1-token-detail"),
 ]
 
 urlpatterns = [

@@ -14,8 +14,10 @@ from rcu.models.matching import (
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
+from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
+    "ApiToken",
     "Customer",
     "CustomerQuerySet",
     "Department",
@@ -34,4 +36,5 @@ __all__ = [
     "SourceRecord",
     "SourceStats",
     "SourceSystem",
+    "api_token_digest",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from base64 import b32encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
 from rcu.models import ImportJob, SourceRecord
@@ -20,6 +22,11 @@ from rcu.services.roles import roles_sync
 from rcu.services.sources import department_get_or_create, source_configure
 
 DEMO_PASSWORD = "rcu-demo"
+# The demo admin and DPO sign in with two factors, as their roles require: this secret
+# is their authenticator app's (base32), printed by seed_demo. A demo, never production.
+DEMO_TOTP_KEY = b"rcu-demo-totp-secret"
+DEMO_TOTP_SECRET = b32encode(DEMO_TOTP_KEY).decode()
+DEMO_TOTP_USERS = ("admin", "dpo")
 
 # username → (roles, departments, staff)
 DEMO_USERS: dict[str, tuple[tuple[Role, ...], tuple[str, ...], bool]] = {
@@ -53,7 +60,22 @@ def demo_users_ensure() -> list[str]:
         groups = [Group.objects.get(name=role.value) for role in roles]
         groups += [department_get_or_create(code=code).group for code in departments]
         user.groups.set(groups)
+        if username in DEMO_TOTP_USERS:
+            _demo_totp_device_ensure(user)
     return list(DEMO_USERS)
+
+
+def _demo_totp_device_ensure(user) -> TOTPDevice:
+    """One confirmed device holding the documented demo secret, reset on every run."""
+    TOTPDevice.objects.filter(user=user).exclude(name="Demo authenticator").delete()
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="Demo authenticator")
+    device.key = DEMO_TOTP_KEY.hex()
+    device.confirmed = True
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.last_t = -1
+    device.save()
+    return device
 
 
 def demo_seed(

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gdpr.models import AccessLogEntry
 from rcu.models import Customer, ImportJob, SourceRecord
+from rcu.services.tokens import api_token_create
 
 CRM, SC = "crm", "service_client"
 PERSONAS = [
@@ -223,9 +223,9 @@ def test_steward_source_list_says_what_they_may_feed(steward_marketing, dpo, wor
 # --- Authentication -----------------------------------------------------------
 
 def test_token_authentication_end_to_end(steward_marketing, world):
-    token = Token.objects.create(user=steward_marketing)
+    key = api_token_create(user=steward_marketing, acting_user=None).key
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     listed = client.get("/api/v1/customers/")
     created = client.post("/api/v1/sources/crm/records/", _record_payload(), format="json")

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from rcu.services.demo import DEMO_PASSWORD, demo_seed
+from rcu.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS, demo_seed
 
 
 class Command(BaseCommand):
@@ -41,3 +41,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
         for username in result.usernames:
             self.stdout.write(f"  {username}")
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(
+            f"Two-factor sign-in ({', '.join(DEMO_TOTP_USERS)}: their roles require it):"
+        ))
+        self.stdout.write(f"  authenticator secret: {DEMO_TOTP_SECRET}")
+        self.stdout.write(f"  or read the current code with: python manage.py totp_code {DEMO_TOTP_USERS[0]}")
