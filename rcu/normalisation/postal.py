@@ -240,3 +240,30 @@ def postal_reference() -> PostalReference:
 def postal_check(postcode: str, city: str | None, *, cedex: bool = False) -> PostalCheck:
     """`PostalReference.check` on the shipped reference, cached: sources repeat pairs."""
     return postal_reference().check(postcode, city, cedex=cedex)
+
+
+_CEDEX_SUFFIX = re.compile(r"\bcedex\b\s*(\d{1,3})?", re.IGNORECASE)
+
+
+def cedex_suffix(*texts: str | None) -> str | None:
+    """"CEDEX 08" (or "CEDEX") when any of the texts routes through a CEDEX; None otherwise."""
+    for text in texts:
+        if text and "cedex" in text.lower():
+            found = _CEDEX_SUFFIX.search(text)
+            if found:
+                number = found.group(1)
+                return f"CEDEX {number.zfill(2)}" if number else "CEDEX"
+    return None
+
+
+def postal_last_line(
+    postcode: str | None, city: str | None, check: PostalCheck | None, cedex: str | None
+) -> str:
+    """"75008 PARIS", "13001 MARSEILLE", "75384 PARIS CEDEX 08": the delivery label when
+    the reference placed the address, else the city as written in capitals."""
+    if check is not None and check.label:
+        label = check.label
+    else:
+        label = " ".join(NON_WORD.sub(" ", fold(city or "")).split()).upper()
+    parts = [part for part in (postcode, label, cedex) if part]
+    return " ".join(parts)[:38].rstrip()
