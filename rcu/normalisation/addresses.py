@@ -173,6 +173,7 @@ MAX_STREET_LABEL = 32  # street type and name: abbreviations only beyond this
 # The order of the lines: complements of level 2 (inside the building), of level 3
 # (the building), the street, then the delivery service or locality (line 5).
 LINE_ORDER = ("inside", "building", "street", "delivery")
+LINE_RANK = {kind: rank for rank, kind in enumerate(LINE_ORDER)}
 _INSIDE = frozenset({"appartement", "escalier", "etage", "chez", "entree", "couloir", "logement"})
 _BUILDING = frozenset({"batiment", "immeuble", "residence", "tour", "bloc"})
 _DELIVERY = frozenset({"bp", "cs", "tsa", "lieu", "boite"})
@@ -223,6 +224,8 @@ def postal_line(key: str) -> str:
     punctuation, words in full ("12 BIS AVENUE DES FLEURS"); La Poste's abbreviations
     only when the street label passes 32 characters or the line 38 (street type first,
     then titles), and cut at 38 as a last resort."""
+    if len(key) <= MAX_STREET_LABEL:  # most lines: nothing to abbreviate
+        return key.upper()
     words = key.split()
     start = _street_start(words)
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from rcu.attributes import CANONICAL_ATTRIBUTES, Kind
 from rcu.normalisation.addresses import (
-    LINE_ORDER,
+    LINE_RANK,
     normalise_address_line,
     postal_line,
     postal_line_kind,
@@ -184,11 +184,11 @@ def _french_postal(
         if check.status is Status.CORRECTED and check.label:
             attributes["city"] = check.label
             keys["city"] = city_key(check.label) or keys.get("city", "")
-    lines = sorted(
-        ((postal_line_kind(key), postal_line(key)) for key in address_keys.values()),
-        key=lambda line: LINE_ORDER.index(line[0]),
-    )
-    form = [text for _kind, text in lines if text]
+    if len(address_keys) > 1:
+        ranked = sorted(address_keys.values(), key=lambda key: LINE_RANK[postal_line_kind(key)])
+        form = [postal_line(key) for key in ranked]
+    else:
+        form = [postal_line(key) for key in address_keys.values()]
     if check is not None and check.line5 and check.line5 not in form:
         form.append(check.line5)
     if postcode is not None or city is not None:
