@@ -183,12 +183,11 @@ def _french_postal(
             flags.add(problem)
         if check.status is Status.CORRECTED and check.label:
             attributes["city"] = check.label
-            keys["city"] = city_key(check.label) or keys.get("city", "")
-    if len(address_keys) > 1:
-        ranked = sorted(address_keys.values(), key=lambda key: LINE_RANK[postal_line_kind(key)])
-        form = [postal_line(key) for key in ranked]
-    else:
-        form = [postal_line(key) for key in address_keys.values()]
+            keys["city"] = city_key(check.label) or keys["city"]
+    lines = [address_keys[line] for line in ADDRESS_LINES if line in address_keys]
+    if len(lines) > 1:  # complements above the street, delivery services below
+        lines.sort(key=lambda key: LINE_RANK[postal_line_kind(key)])
+    form = [postal_line(key) for key in lines]
     if check is not None and check.line5 and check.line5 not in form:
         form.append(check.line5)
     if postcode is not None or city is not None:

@@ -92,3 +92,17 @@ def test_renormalising_works_in_chunks(imported_before_the_reference, capsys):
 def test_an_unknown_source_is_refused(db):
     with pytest.raises(CommandError, match="unknown source"):
         call_command("renormalise_records", source="nope")
+
+
+def test_the_customer_page_shows_the_postal_form_and_the_flags_in_words(
+    imported_before_the_reference, client, steward_marketing
+):
+    from django.urls import reverse
+
+    call_command("renormalise_records", source="crm")
+    record = _record("A1")
+    client.force_login(steward_marketing)
+    body = client.get(reverse("customer_detail", args=[record.customer.public_id])).content.decode()
+    assert "12 RUE DE LA REPUBLIQUE\n13001 MARSEILLE</pre>" in body
+    assert 'title="city.corrected"' in body
+    assert "city.corrected</li>" not in body
