@@ -19,6 +19,7 @@ from typing import Any
 
 from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES, Kind
 from rcu.ingestion.formats import format_problem
+from rcu.normalisation.record import DERIVED_KEYS
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _IDENTIFIER_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -137,8 +138,14 @@ def parse_source_config(
             errors.append(f'{where}: must be {{"code": ..., "label": ...}}')
             continue
         ident_code = item["code"]
-        if not _IDENTIFIER_CODE.match(ident_code) or ident_code in ATTRIBUTES_BY_NAME:
-            errors.append(f"{where}.code: {ident_code!r} must be lower_snake_case and not a canonical attribute")
+        if (
+            not _IDENTIFIER_CODE.match(ident_code) or ident_code in ATTRIBUTES_BY_NAME
+            or ident_code in DERIVED_KEYS
+        ):
+            errors.append(
+                f"{where}.code: {ident_code!r} must be lower_snake_case and not a canonical "
+                f"attribute nor {' or '.join(DERIVED_KEYS)}"
+            )
             continue
         extra.append((ident_code, str(item.get("label") or ident_code)))
     extra_codes = known_extra_identifiers | {c for c, _ in extra}

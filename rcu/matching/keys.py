@@ -35,9 +35,11 @@ _PHONE_ATTRIBUTES = ("phone", "mobile")
 _LOCAL_PART_NOISE = re.compile(r"[0-9._\-]")
 # Comparison keys that are not identifiers: every other key of `MatchRecord.keys` is an
 # extra identifier declared by an administrator (loyalty card, customer number…).
+# "postal" is the address in La Poste's postal form (rcu.normalisation.record): stored
+# for people and mailings, never blocked or compared on.
 NOT_IDENTIFIERS = frozenset(
     {"civility", "first_name", "last_name", "birth_date", "email", "phone", "mobile",
-     "address", "postcode", "city", "country"}
+     "address", "postcode", "city", "country", "postal"}
 )
 
 

@@ -3,55 +3,99 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rcu.normalisation.result import MISSING, Normalised, rejected
 from rcu.normalisation.text import NON_WORD, collapse_spaces, fold, has_alnum
 
-# La Poste abbreviations (norme NF Z 10-011) and the usual variants, expanded only as
-# whole words so "r" becomes "rue" but the r of "Roch" stays.
+
+@dataclass(frozen=True, slots=True)
+class Abbreviation:
+    """A word of La Poste's address vocabulary (norme NF Z 10-011).
+
+    `word` is written in full, as the postal form writes it while the line fits;
+    `official` is La Poste's abbreviation, used only when it does not; `read_as` are the
+    short forms the comparison key (and the postal form) read back into the word, matched
+    as whole words so "r" becomes "rue" but the r of "Roch" stays. An official
+    abbreviation that is also a word ("ROC" rocade, "CAR" carrefour, "MAR" marché) is
+    written, never read back.
+    """
+
+    word: str
+    official: str
+    read_as: tuple[str, ...] = ()
+    kind: str = "street"  # "street" (a street type), "complement", "delivery" or "title"
+
+
+# The one table of the address vocabulary: street types (line 4), the complements of
+# lines 2 and 3, the delivery services of line 5, and the titles a street name abbreviates
+# when too long.
+VOCABULARY: tuple[Abbreviation, ...] = (
+    Abbreviation("allee", "ALL", ("all",)),
+    Abbreviation("avenue", "AV", ("av", "ave", "aven")),
+    Abbreviation("boulevard", "BD", ("bd", "bld", "blvd", "boul")),
+    Abbreviation("carrefour", "CAR"),
+    Abbreviation("centre commercial", "CC", ("cc",)),
+    Abbreviation("chaussee", "CHS", ("chs",)),
+    Abbreviation("chemin", "CHE", ("che", "chem", "ch")),
+    Abbreviation("cite", "CITE"),
+    Abbreviation("corniche", "COR"),
+    Abbreviation("cours", "CRS", ("crs",)),
+    Abbreviation("descente", "DSC"),
+    Abbreviation("domaine", "DOM", ("dom",)),
+    Abbreviation("esplanade", "ESP", ("esp",)),
+    Abbreviation("faubourg", "FG", ("fg", "fbg")),
+    Abbreviation("galerie", "GAL", ("gal",)),
+    Abbreviation("hameau", "HAM", ("ham",)),
+    Abbreviation("impasse", "IMP", ("imp",)),
+    Abbreviation("lotissement", "LOT", ("lot",)),
+    Abbreviation("marche", "MAR"),
+    Abbreviation("montee", "MTE", ("mte",)),
+    Abbreviation("passage", "PAS", ("pas", "pass")),
+    Abbreviation("parvis", "PRV", ("prv",)),
+    Abbreviation("place", "PL", ("pl",)),
+    Abbreviation("plateau", "PLT"),
+    Abbreviation("porte", "PTE", ("pte",)),
+    Abbreviation("promenade", "PROM", ("prom",)),
+    Abbreviation("quai", "QUAI", ("qu",)),
+    Abbreviation("quartier", "QUA", ("qua",)),
+    Abbreviation("rocade", "ROC"),
+    Abbreviation("rond point", "RPT", ("rpt",)),
+    Abbreviation("route", "RTE", ("rte",)),
+    Abbreviation("route departementale", "RD", ("rd",)),
+    Abbreviation("route nationale", "RN", ("rn",)),
+    Abbreviation("rue", "RUE", ("r",)),
+    Abbreviation("ruelle", "RLE", ("rle",)),
+    Abbreviation("sentier", "SEN", ("sen",)),
+    Abbreviation("square", "SQ", ("sq",)),
+    Abbreviation("traverse", "TRA", ("tra",)),
+    Abbreviation("villa", "VLA", ("vla",)),
+    Abbreviation("village", "VLGE"),
+    Abbreviation("zone artisanale", "ZA", ("za",)),
+    Abbreviation("zone industrielle", "ZI", ("zi",)),
+    Abbreviation("appartement", "APP", ("app", "appt", "apt"), kind="complement"),
+    Abbreviation("batiment", "BAT", ("bat", "bt"), kind="complement"),
+    Abbreviation("escalier", "ESC", ("esc",), kind="complement"),
+    Abbreviation("etage", "ETG", ("etg",), kind="complement"),
+    Abbreviation("immeuble", "IMM", ("imm",), kind="complement"),
+    Abbreviation("residence", "RES", ("res", "resid"), kind="complement"),
+    Abbreviation("lieu dit", "LD", ("ld",), kind="delivery"),
+    Abbreviation("centre", "CTRE", ("ctre",), kind="title"),
+    Abbreviation("grande", "GDE", ("gde",), kind="title"),
+    Abbreviation("saint", "ST", ("st",), kind="title"),
+    Abbreviation("sainte", "STE", ("ste",), kind="title"),
+    Abbreviation("general", "GAL", kind="title"),
+    Abbreviation("marechal", "MAL", kind="title"),
+    Abbreviation("docteur", "DR", kind="title"),
+    Abbreviation("president", "PDT", kind="title"),
+    Abbreviation("professeur", "PR", kind="title"),
+    Abbreviation("commandant", "CDT", kind="title"),
+    Abbreviation("lieutenant", "LT", kind="title"),
+)
+
+# Short form → word, for the comparison key.
 ABBREVIATIONS: dict[str, str] = {
-    "all": "allee",
-    "app": "appartement", "appt": "appartement", "apt": "appartement",
-    "av": "avenue", "ave": "avenue", "aven": "avenue",
-    "bat": "batiment", "bt": "batiment",
-    "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard", "boul": "boulevard",
-    "cc": "centre commercial",
-    "che": "chemin", "chem": "chemin", "ch": "chemin",
-    "chs": "chaussee",
-    "crs": "cours",
-    "ctre": "centre",
-    "dom": "domaine",
-    "esc": "escalier",
-    "esp": "esplanade",
-    "etg": "etage",
-    "fg": "faubourg", "fbg": "faubourg",
-    "gal": "galerie",
-    "gde": "grande",
-    "ham": "hameau",
-    "imm": "immeuble",
-    "imp": "impasse",
-    "ld": "lieu dit",
-    "lot": "lotissement",
-    "mte": "montee",
-    "pas": "passage", "pass": "passage",
-    "pl": "place",
-    "prom": "promenade",
-    "prv": "parvis",
-    "pte": "porte",
-    "qu": "quai", "qua": "quartier",
-    "r": "rue",
-    "rd": "route departementale", "rn": "route nationale",
-    "res": "residence", "resid": "residence",
-    "rle": "ruelle",
-    "rpt": "rond point",
-    "rte": "route",
-    "sen": "sentier",
-    "sq": "square",
-    "st": "saint", "ste": "sainte",
-    "tra": "traverse",
-    "vla": "villa",
-    "za": "zone artisanale",
-    "zi": "zone industrielle",
+    short: entry.word for entry in VOCABULARY for short in entry.read_as
 }
 
 # Repetition indices after a house number: "12B", "12 b", "12bis" all mean "12 bis".
@@ -119,3 +163,79 @@ def normalise_address_line(raw: str | None) -> Normalised:
     if not has_alnum(text):
         return rejected("invalid")
     return Normalised(text, address_key(text))
+
+
+# --- the postal form (NF Z 10-011) ----------------------------------------------------
+
+MAX_LINE = 38  # characters per line, spaces included
+MAX_STREET_LABEL = 32  # street type and name: abbreviations only beyond this
+
+# The order of the lines: complements of level 2 (inside the building), of level 3
+# (the building), the street, then the delivery service or locality (line 5).
+LINE_ORDER = ("inside", "building", "street", "delivery")
+LINE_RANK = {kind: rank for rank, kind in enumerate(LINE_ORDER)}
+_INSIDE = frozenset({"appartement", "escalier", "etage", "chez", "entree", "couloir", "logement"})
+_BUILDING = frozenset({"batiment", "immeuble", "residence", "tour", "bloc"})
+_DELIVERY = frozenset({"bp", "cs", "tsa", "lieu", "boite"})
+_BY_WORD = {entry.word: entry for entry in VOCABULARY}
+_SUFFIX_WORDS = frozenset(NUMBER_SUFFIXES.values())
+
+
+def postal_line_kind(key: str) -> str:
+    """Where a line goes in the postal form: "inside", "building", "street" or
+    "delivery" (from its comparison key, whose abbreviations are already expanded)."""
+    first = key.partition(" ")[0]
+    if first in _INSIDE:
+        return "inside"
+    if first in _BUILDING:
+        return "building"
+    if first in _DELIVERY:
+        return "delivery"
+    return "street"
+
+
+def _street_start(words: list[str]) -> int:
+    """Index of the first word after the house number and its repetition index."""
+    i = 0
+    while i < len(words) and (words[i].isdigit() or (i and words[i] in _SUFFIX_WORDS)):
+        i += 1
+    return i
+
+
+def _abbreviate_type(words: list[str]) -> list[str]:
+    start = _street_start(words)
+    for width in (2, 1):
+        entry = _BY_WORD.get(" ".join(words[start : start + width]))
+        if entry is not None and entry.kind != "title":
+            return [*words[:start], entry.official.lower(), *words[start + width :]]
+    return words
+
+
+def _abbreviate_titles(words: list[str]) -> list[str]:
+    abbreviated = []
+    for word in words:
+        entry = _BY_WORD.get(word)
+        abbreviated.append(entry.official.lower() if entry and entry.kind == "title" else word)
+    return abbreviated
+
+
+def postal_line(key: str) -> str:
+    """One address line in the postal form, from its comparison key: upper case, no
+    punctuation, words in full ("12 BIS AVENUE DES FLEURS"); La Poste's abbreviations
+    only when the street label passes 32 characters or the line 38 (street type first,
+    then titles), and cut at 38 as a last resort."""
+    if len(key) <= MAX_STREET_LABEL:  # most lines: nothing to abbreviate
+        return key.upper()
+    words = key.split()
+    start = _street_start(words)
+
+    def fits(candidate: list[str]) -> bool:
+        label = " ".join(candidate[start:])
+        return len(label) <= MAX_STREET_LABEL and len(" ".join(candidate)) <= MAX_LINE
+
+    if not fits(words):
+        words = _abbreviate_type(words)
+        start = _street_start(words)
+        if not fits(words):
+            words = _abbreviate_titles(words)
+    return " ".join(words).upper()[:MAX_LINE].rstrip()

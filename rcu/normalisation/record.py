@@ -7,15 +7,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from rcu.attributes import CANONICAL_ATTRIBUTES, Kind
-from rcu.normalisation.addresses import normalise_address_line
-from rcu.normalisation.cities import normalise_city
+from rcu.normalisation.addresses import (
+    LINE_RANK,
+    normalise_address_line,
+    postal_line,
+    postal_line_kind,
+)
+from rcu.normalisation.cities import city_key, normalise_city
 from rcu.normalisation.civility import normalise_civility
 from rcu.normalisation.countries import normalise_country
 from rcu.normalisation.dates import normalise_birth_date
 from rcu.normalisation.emails import normalise_email
 from rcu.normalisation.names import name_civility, normalise_name
 from rcu.normalisation.phones import normalise_mobile, normalise_phone
-from rcu.normalisation.postcodes import normalise_postcode
+from rcu.normalisation.postal import (
+    PostalCheck,
+    Status,
+    cedex_suffix,
+    postal_check,
+    postal_last_line,
+)
+from rcu.normalisation.postcodes import FRENCH_POSTCODE_COUNTRIES, normalise_postcode
 from rcu.normalisation.result import Normalised
 
 NAME_ATTRIBUTES = ("first_name", "last_name")
@@ -23,6 +35,17 @@ ADDRESS_LINES = ("address_line1", "address_line2")
 # Attributes whose key is not compared alone: civility says too little, and the two
 # address lines are compared together as "address".
 _NO_OWN_KEY = frozenset({"civility", *ADDRESS_LINES})
+# The address in La Poste's postal form (NF Z 10-011), one line per "\n", kept among the
+# record's keys: survivorship copies only the keys of attributes, and the matching engine
+# neither blocks nor compares on it (rcu.matching.keys.NOT_IDENTIFIERS).
+POSTAL_KEY = "postal"
+# Keys that are not an attribute's: no extra identifier may be declared with these codes.
+DERIVED_KEYS = ("address", POSTAL_KEY)
+_PROBLEM_OF_STATUS = {
+    Status.UNKNOWN_POSTCODE: "postcode.unknown",
+    Status.MISMATCH: "city.postcode_mismatch",
+    Status.CORRECTED: "city.corrected",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +152,48 @@ def normalise_record(
     address = " ".join(address_keys[line] for line in ADDRESS_LINES if line in address_keys)
     if address:
         keys["address"] = address
+    # French addresses: as for postcodes, a record without a country we know is the source's.
+    if options.postcode_country.upper() in FRENCH_POSTCODE_COUNTRIES:
+        _french_postal(values, attributes, keys, flags, address_keys)
     return NormalisedRecord(attributes, keys, sorted(flags))
+
+
+def _french_postal(
+    values: Mapping[str, str | None],
+    attributes: dict[str, str],
+    keys: dict[str, str],
+    flags: set[str],
+    address_keys: Mapping[str, str],
+) -> None:
+    """Check a French address against La Poste's base and store its postal form.
+
+    Flags name what is wrong ("postcode.unknown", "city.postcode_mismatch"); a city
+    within a typo of the one place of its postcode becomes the delivery label, flagged
+    "city.corrected" (the value as received stays in the raw payload). A CEDEX address
+    is never unknown for its code not being in the base.
+    """
+    postcode = attributes.get("postcode")
+    city = attributes.get("city")
+    cedex = cedex_suffix(values.get("city"), *(values.get(line) for line in ADDRESS_LINES))
+    check: PostalCheck | None = None
+    if postcode is not None:
+        check = postal_check(postcode, city, cedex=cedex is not None)
+        problem = _PROBLEM_OF_STATUS.get(check.status)
+        if problem is not None:
+            flags.add(problem)
+        if check.status is Status.CORRECTED and check.label:
+            attributes["city"] = check.label
+            keys["city"] = city_key(check.label) or keys["city"]
+    lines = [address_keys[line] for line in ADDRESS_LINES if line in address_keys]
+    if len(lines) > 1:  # complements above the street, delivery services below
+        lines.sort(key=lambda key: LINE_RANK[postal_line_kind(key)])
+    form = [postal_line(key) for key in lines]
+    if check is not None and check.line5 and check.line5 not in form:
+        form.append(check.line5)
+    if postcode is not None or city is not None:
+        form.append(postal_last_line(postcode, city, check, cedex))
+    if form:
+        keys[POSTAL_KEY] = "\n".join(form)
 
 
 def _civility_from_names(

@@ -123,12 +123,14 @@ def records_upsert(
     job: ImportJob | None = None,
     acting_user=None,
     create_customers: bool = True,
+    reason: str | None = None,
 ) -> UpsertResult:
     """Upsert one batch of mapped rows of one source, in one transaction.
 
     New records start their own golden customer, unless `create_customers` is off: then
     the caller matches them at once, in this transaction, and matching gives each its
-    customer (so they are not queued for matching either).
+    customer (so they are not queued for matching either). `reason` is what history
+    records (by default the import job, or "ingest").
     """
     result = UpsertResult()
     if not rows:
@@ -150,7 +152,7 @@ def records_upsert(
         for r in SourceRecord.objects.filter(source=source, external_id__in=list(latest))
     }
     now = timezone.now()
-    reason = f"import #{job.pk}" if job else "ingest"
+    reason = reason or (f"import #{job.pk}" if job else "ingest")
 
     new_rows = [row for ext, row in latest.items() if ext not in existing]
     changed_records: list[SourceRecord] = []

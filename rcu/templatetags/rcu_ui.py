@@ -59,6 +59,13 @@ PROBLEM_LABELS = {
     "padded": _("zero-padded"),
     "name_conflict": _("titles in the names disagree"),
     "from_name": _("taken from the title in the name"),
+    "postcode_mismatch": _("does not match the postcode (La Poste)"),
+    "corrected": _("corrected to La Poste's delivery label"),
+}
+
+# Whole flags whose problem reads differently for this attribute.
+FLAG_LABELS = {
+    "postcode.unknown": _("not in La Poste's postcode base, kept"),
 }
 
 OTHER_LABELS = {
@@ -119,7 +126,7 @@ def quality_flag(flag: str) -> str:
     """"email.invalid" → "E-mail: invalid, not kept"."""
     attribute, _sep, problem = flag.partition(".")
     label = attribute_label(attribute)
-    text = PROBLEM_LABELS.get(problem)
+    text = FLAG_LABELS.get(flag) or PROBLEM_LABELS.get(problem)
     return f"{label}: {text if text is not None else problem.replace('_', ' ')}"
 
 

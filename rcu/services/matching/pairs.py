@@ -16,6 +16,7 @@ from rcu.matching.model import weight_from_probability
 from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
 from rcu.matching.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
+from rcu.normalisation.record import POSTAL_KEY
 from rcu.services.matching.context import MatchContext
 
 CHUNK = 5000
@@ -56,7 +57,10 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
                 source = source_names.get(source_id)
                 if source is None:
                     source = source_names[source_id] = str(source_id)
-                records[record_id] = MatchRecord(record_id, source, no_attributes, loads(keys))
+                keys = loads(keys)
+                # The postal form is never compared: not kept in a partition's memory.
+                keys.pop(POSTAL_KEY, None)
+                records[record_id] = MatchRecord(record_id, source, no_attributes, keys)
     return records
 
 

@@ -55,6 +55,8 @@ def test_full_record_is_normalised_with_its_keys():
         "postcode": "75005",
         "city": "paris",
         "country": "FR",
+        # La Poste's postal form: the building before the street, the CEDEX kept.
+        "postal": "BATIMENT A\n12 BIS BOULEVARD SAINT MICHEL\n75005 PARIS CEDEX 05",
     }
     assert result.flags == ["city.cedex_removed"]
 
@@ -140,9 +142,11 @@ def test_extra_identifiers_are_trimmed_and_keyed_without_spaces_or_case():
 
 
 def test_address_key_joins_both_lines_even_when_only_the_second_is_given():
-    assert record({"address_line2": "LD Les Granges"}).keys == {"address": "lieu dit les granges"}
+    assert record({"address_line2": "LD Les Granges"}).keys == {
+        "address": "lieu dit les granges", "postal": "LIEU DIT LES GRANGES",
+    }
     both = record({"address_line1": "3 R. Haute", "address_line2": "Bat C"})
-    assert both.keys == {"address": "3 rue haute batiment c"}
+    assert both.keys == {"address": "3 rue haute batiment c", "postal": "BATIMENT C\n3 RUE HAUTE"}
 
 
 def test_postcode_follows_the_records_country():
