@@ -31,6 +31,7 @@ from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import records_upsert
+from rcu.services.locks import retrying
 from rcu.services.stats import planner_statistics_refresh, source_stats_recount
 
 ProgressCallback = Callable[[ImportJob], None]
@@ -120,6 +121,7 @@ def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> Non
         )
 
 
+@retrying  # all or nothing: a batch stopped by the lock order is simply run again
 @transaction.atomic
 def _commit_batch(
     *, job: ImportJob, mapped: list[MappedRow], rejected: list[ImportRowError], last_line: int,

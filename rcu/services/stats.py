@@ -9,6 +9,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from rcu.models import SourceRecord, SourceStats, SourceSystem
+from rcu.services.locks import source_stats_lock
 
 
 def source_stats_add_new_records(
@@ -22,6 +23,7 @@ def source_stats_add_new_records(
     customers = created if customers is None else customers
     if not created:
         return
+    source_stats_lock([source.pk])
     updated = SourceStats.objects.filter(pk=source.pk).update(
         record_count=F("record_count") + created, customer_count=F("customer_count") + customers
     )
@@ -32,6 +34,7 @@ def source_stats_add_new_records(
 def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
     """Matching and merges move records between customers: each source's customer
     count changes by the given delta (in the transaction that moved them)."""
+    source_stats_lock(s for s, delta in deltas.items() if delta)
     for source_id, delta in sorted(deltas.items()):
         if delta:
             SourceStats.objects.filter(pk=source_id).update(

@@ -33,6 +33,7 @@ from rcu.models import (
     PendingMatch,
     SourceRecord,
 )
+from rcu.services.locks import retrying
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
     match_pairs_store,
@@ -193,6 +194,7 @@ def _full_scope(last_record_id: int) -> Scope:
     return scope
 
 
+@retrying  # a steward moved records of the plan meanwhile: cluster again
 @transaction.atomic
 def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run_id)
