@@ -16,8 +16,9 @@ A transaction *waits* only for a lock that comes after every lock it holds in th
 order. A lock that comes before one it holds (a record that moved to a customer of a
 lower id, a matching scope that grew) is asked for with NOWAIT: granted at once, or
 the transaction stops with `LockOrderRetry` and `retrying` (on the outermost service)
-runs it again from the start. No transaction ever waits "backwards", so no cycle of
-waits, so no deadlock, whatever mix of writers runs.
+runs it again from the start, taking at once, in order, the customers the stopped
+attempt needed. No transaction ever waits "backwards", so no cycle of waits, so no
+deadlock, whatever mix of writers runs.
 
 Writes below a customer (its records, their pairs, keys, pair decisions and
 candidates) happen only once the customers concerned are locked here: the customer
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,6 +81,12 @@ class _Held:
     marker: Callable[[], None]
     ids: dict[int, set[int]] = field(default_factory=dict)
     position: tuple[int, int] = (-1, -1)  # the last lock in the order held so far
+    hinted: bool = False  # the customers a stopped attempt needed were asked for
+
+
+# Per thread, while `retrying` runs a service: the customers its stopped attempts
+# needed, locked with the first customers of the next attempt.
+_retry = threading.local()
 
 
 def _held() -> _Held:
@@ -114,6 +122,10 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
         raise RuntimeError("row locks are taken inside a transaction")
     state = _held()
     held = state.ids.setdefault(level, set())
+    hints = getattr(_retry, "customers", None)
+    if level == CUSTOMER and hints and not state.hinted:
+        state.hinted = True
+        wanted = sorted(set(wanted) | hints)
     if lock_only and held.issuperset(wanted):
         return []
     behind = [i for i in wanted if (level, i) < state.position and i not in held]
@@ -127,6 +139,10 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
             )
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                if hints is not None:
+                    hints.update(state.ids.get(CUSTOMER, ()))
+                    if level == CUSTOMER:
+                        hints.update(wanted)
                 raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
             raise
     if ahead:
@@ -262,13 +278,17 @@ def retrying(func: F) -> F:
     def wrapper(*args, **kwargs):
         if connection.in_atomic_block:
             return func(*args, **kwargs)
-        for attempt in range(ATTEMPTS):
-            try:
-                return func(*args, **kwargs)
-            except LockOrderRetry:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                time.sleep(random.uniform(0, PAUSE_SECONDS * 2**attempt))
-        raise AssertionError("unreachable")
+        _retry.customers = set()
+        try:
+            for attempt in range(ATTEMPTS):
+                try:
+                    return func(*args, **kwargs)
+                except LockOrderRetry:
+                    if attempt == ATTEMPTS - 1:
+                        raise
+                    time.sleep(random.uniform(0, PAUSE_SECONDS * 2**attempt))
+            raise AssertionError("unreachable")
+        finally:
+            _retry.customers = None
 
     return wrapper  # type: ignore[return-value]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -42,9 +42,14 @@ def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
             )
 
 
+@transaction.atomic
 def source_stats_recount(*, source_ids: Iterable[int]) -> None:
-    """Rebuild the counts of these sources from their records (one grouped query)."""
-    ids = list(source_ids)
+    """Rebuild the counts of these sources from their records (one grouped query).
+
+    The counters are locked before counting: a writer adjusting them meanwhile has
+    committed (and is counted) or waits (and adjusts the recount)."""
+    ids = sorted(set(source_ids))
+    source_stats_lock(ids)
     counts = {
         row["source_id"]: row
         for row in SourceRecord.objects.filter(source_id__in=ids)
