@@ -32,7 +32,8 @@ data, always taken before anything here by their own task or service):
 - `ImportJob` in `rcu/services/imports.py` (one run of a job at a time);
 - `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
   a batch run at a time).
-`tests/rcu/test_lock_order.py` fails on any other `select_for_update`.
+`tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
+queue is cleared here too (`pending_matches_clear`), skipping what others hold.
 
 On SQLite, which locks the whole database per write, the same calls run without row
 locks and never ask to retry.
@@ -264,6 +265,25 @@ def candidates_lock(ids: Iterable[int]) -> list:
 def source_stats_lock(source_ids: Iterable[int]) -> None:
     """Lock these per-source counters (source id order), last of all."""
     _lock(SOURCE_STATS, SourceStats.objects.all(), source_ids, read=_values("pk"), lock_only=True)
+
+
+def pending_matches_clear(*, up_to: int) -> None:
+    """Empty the matching queue up to this record id (a batch run applied them).
+
+    Entries a real-time ingest holds are skipped, not waited for: that ingest holds
+    customers this run may want, and clears its own entry (or, rolled back, leaves it
+    for the next run)."""
+    from rcu.models import PendingMatch
+
+    if not connection.features.has_select_for_update:
+        PendingMatch.objects.filter(record_id__lte=up_to).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
+            "rcu_pendingmatch WHERE record_id <= %s FOR UPDATE SKIP LOCKED)",
+            [up_to],
+        )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
