@@ -9,8 +9,12 @@ reject, detach, undo) takes its row locks through this module, in this order:
    then the record is locked and checked to still belong to a locked customer
    (a merge may have moved it meanwhile: its new customer is locked in turn);
 4. source records, by id ascending;
-5. merge candidates, by id ascending;
+5. merge candidates, by id ascending (before changing them or their departments);
 6. per-source counters (`SourceStats`), by source id ascending.
+
+A lease (`stewardship.services.leases`) is one conditional UPDATE of a candidate in a
+transaction of its own: it may wait for a decision holding the candidate, and holds
+nothing anyone waits for.
 
 A transaction *waits* only for a lock that comes after every lock it holds in this
 order. A lock that comes before one it holds (a record that moved to a customer of a
@@ -65,6 +69,8 @@ PAUSE_SECONDS = 0.005
 RECHECK_ROUNDS = 4
 
 LOCK_NOT_AVAILABLE = "55P03"
+# Ids per locking query (a query has at most 65,535 parameters).
+CHUNK = 10_000
 
 RECORD_FIELDS = ("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
                  "payload_hash")
@@ -134,10 +140,11 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
     rows: list[T] = []
     if behind:
         try:
-            rows += read(
-                queryset.select_for_update(no_key=True, nowait=True, of=of)
-                .filter(pk__in=behind).order_by("pk")
-            )
+            for chunk in _chunks(behind):
+                rows += read(
+                    queryset.select_for_update(no_key=True, nowait=True, of=of)
+                    .filter(pk__in=chunk).order_by("pk")
+                )
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 if hints is not None:
@@ -146,13 +153,18 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
                         hints.update(wanted)
                 raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
             raise
-    if ahead:
+    for chunk in _chunks(ahead):  # ascending chunks: still one ascending order
         rows += read(
-            queryset.select_for_update(no_key=True, of=of).filter(pk__in=ahead).order_by("pk")
+            queryset.select_for_update(no_key=True, of=of).filter(pk__in=chunk).order_by("pk")
         )
     held.update(wanted)
     state.position = max(state.position, (level, wanted[-1]))
     return rows
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:
@@ -199,6 +211,15 @@ def customers_held() -> frozenset[int]:
     if not connection.in_atomic_block or not connection.features.has_select_for_update:
         return frozenset()
     return frozenset(_held().ids.get(CUSTOMER, ()))
+
+
+def candidates_lock_only(ids: Iterable[int]) -> None:
+    """Lock these merge candidates (id order) before changing them or their departments;
+    those this transaction holds already are not asked again."""
+    from stewardship.models import MergeCandidate
+
+    _lock(CANDIDATE, MergeCandidate.objects.all(), ids, read=_values("pk"), of=("self",),
+          lock_only=True)
 
 
 def customers_lock_queryset(ids: Iterable[int], read: Callable[[QuerySet], list[T]]) -> list[T]:

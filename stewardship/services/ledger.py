@@ -163,6 +163,9 @@ def candidates_after_move(
     # The other side of a candidate may lie outside the moved records: one query for all.
     outside = {r for c in candidates for r in (c.record_a_id, c.record_b_id)} - set(customer_of)
     customer_of = {**customers_of_records(outside), **customer_of}
+    closing = [c for c in candidates
+               if customer_of.get(c.record_a_id) == customer_of.get(c.record_b_id)]
+    locks.candidates_lock_only(c.pk for c in closing)
     for candidate in candidates:
         a, b = customer_of.get(candidate.record_a_id), customer_of.get(candidate.record_b_id)
         if a != b:
@@ -184,7 +187,9 @@ def candidates_after_move(
 def candidate_statuses_restore(*, before: Mapping[str, str], after: Mapping[str, str],
                                acting_user, reason: str) -> None:
     """Candidates a decision closed go back to what they were, unless changed since."""
-    for candidate in MergeCandidate.objects.filter(pk__in=[int(k) for k in before]):
+    ids = sorted(int(k) for k in before)
+    locks.candidates_lock_only(ids)
+    for candidate in MergeCandidate.objects.filter(pk__in=ids):
         if candidate.status != after.get(str(candidate.pk)):
             continue
         candidate.status = before[str(candidate.pk)]
