@@ -533,6 +533,10 @@ def results_table(result: dict) -> str:
         f"(target 0, 0, 0: {verdict}). Source updates: {result['updates_succeeded']} of "
         f"{result['updates_sent']} succeeded, each checked against the record's history.",
     ]
+    machine = result.get("machine")
+    if machine and "foreign_cores_busy" in machine:
+        lines.append(f"Other work on the machine meanwhile: {machine['foreign_cores_busy']} "
+                     f"cores busy (of {os.cpu_count()}); latencies include waiting for them.")
     broken = {k: v for k, v in result["invariants"].items() if v}
     if broken:
         lines.append("Violations: " + ", ".join(f"{k}: {v}" for k, v in broken.items()) + ".")

@@ -61,3 +61,8 @@ def test_updates_write_their_value_in_an_address_column_of_one_source_column():
     assert _token_column(crm) == "COMPLEMENT"
     assert _token_column(service) == "ADRESSE"
     assert _token_column(till) is None
+
+
+def test_the_report_says_how_busy_the_machine_was():
+    table = results_table(result(machine={"foreign_cores_busy": 1.5}))
+    assert "Other work on the machine meanwhile: 1.5 cores busy" in table
