@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,12 +68,14 @@ class Stats:
     refused: int = 0
     server_errors: int = 0
     errors: list[str] = field(default_factory=list)
+    refusals: Counter = field(default_factory=Counter)  # 4xx status → how many
 
     def figures(self, seconds: float) -> dict:
         count = len(self.latencies_ms)
         return {
             "requests": count, "ok": self.ok, "refused": self.refused,
             "server_errors": self.server_errors,
+            "refused_by_status": {str(k): v for k, v in sorted(self.refusals.items())},
             "per_second": round(count / seconds, 2) if seconds else 0.0,
             "p50_ms": _round(percentile(self.latencies_ms, 0.5)),
             "p95_ms": _round(percentile(self.latencies_ms, 0.95)),
@@ -168,6 +170,7 @@ class Soak:
             stats.errors.append(f"{method} {path}: {status} {body[:300]!r}")
         elif status >= 400:
             stats.refused += 1
+            stats.refusals[status] += 1
         elif status >= 300:  # never expected: counted as an error of the set-up
             stats.server_errors += 1
             stats.errors.append(f"{method} {path}: unexpected {status}")
@@ -523,7 +526,7 @@ def results_table(result: dict) -> str:
     ]
     for name, o in result["operations"].items():
         lines.append(
-            f"| {name} | {o['requests']} | {o['per_second']} | {o['ok']} | {o['refused']} "
+            f"| {name} | {o['requests']} | {o['per_second']} | {o['ok']} | {_refused(o)} "
             f"| {o['server_errors']} | {_cell(o['p50_ms'])} | {_cell(o['p95_ms'])} |"
         )
     lines += [
@@ -544,6 +547,14 @@ def results_table(result: dict) -> str:
     if errors:
         lines += ["", "First errors:", *[f"- `{e[:200]}`" for e in errors[:6]]]
     return "\n".join(lines)
+
+
+def _refused(operation: dict) -> str:
+    by_status = operation.get("refused_by_status") or {}
+    if not by_status:
+        return str(operation["refused"])
+    return f"{operation['refused']} (" + ", ".join(
+        f"{status}: {count}" for status, count in by_status.items()) + ")"
 
 
 def _cell(value) -> str:

@@ -32,6 +32,12 @@ def test_the_report_gives_each_operation_its_figures_and_says_the_targets_are_me
     assert "Violations" not in table
 
 
+def test_refusals_are_told_by_status():
+    conflicts = {**OPERATION, "refused_by_status": {"409": 18, "400": 2}}
+    table = results_table(result(operations={"merge": conflicts}))
+    assert "| merge | 120 | 2.0 | 100 | 20 (409: 18, 400: 2) | 0 |" in table
+
+
 def test_the_report_says_when_a_target_is_missed_and_which_invariant_broke():
     broken = {**NO_VIOLATION, "source updates lost": 2}
     table = results_table(result(deadlocks=1, invariants=broken, invariant_violations=2))
@@ -47,7 +53,9 @@ def test_a_failed_soak_is_reported_as_such():
 
 def test_latency_percentiles_and_counts():
     stats = Stats(latencies_ms=[float(v) for v in range(1, 101)], ok=90, refused=10)
+    stats.refusals[409] += 10
     figures = stats.figures(50.0)
+    assert figures["refused_by_status"] == {"409": 10}
     assert figures["p95_ms"] == 95.0 and figures["p50_ms"] == 50.5
     assert figures["per_second"] == 2.0 and figures["requests"] == 100
     assert percentile([], 0.95) is None
