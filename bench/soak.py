@@ -45,7 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
 OPERATIONS = ("merge", "reject", "undo", "api ingest", "file import")
-HOT_CANDIDATES = 40
+# Few candidates, so that every writer keeps meeting the others on the same customers.
+HOT_CANDIDATES = 10
 ROWS_PER_FILE = 4
 CLIENT_TIMEOUT = 120
 
@@ -374,7 +375,7 @@ def bench_user() -> tuple[object, str]:
     return user, token.key
 
 
-def hot_targets(rng: random.Random) -> tuple[list[int], dict, dict]:
+def hot_targets(rng: random.Random, hot_count: int) -> tuple[list[int], dict, dict]:
     """Open candidates to decide, and the records of their customers to update."""
     from rcu.demo import source_config_paths
     from rcu.models import SourceRecord, SourceSystem
@@ -388,7 +389,7 @@ def hot_targets(rng: random.Random) -> tuple[list[int], dict, dict]:
             columns[config["code"]] = column
     candidates = list(MergeCandidate.objects.open().values_list("pk", "record_a_id", "record_b_id"))
     rng.shuffle(candidates)
-    hot = candidates[:HOT_CANDIDATES]
+    hot = candidates[:hot_count]
     record_ids = {r for _, a, b in hot for r in (a, b)}
     customers = set(SourceRecord.objects.filter(pk__in=record_ids).values_list(
         "customer_id", flat=True))
@@ -428,6 +429,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--hot", type=int, default=HOT_CANDIDATES,
+                        help="open candidates whose customers every writer works on")
     parser.add_argument("--mergers", type=int, default=2)
     parser.add_argument("--ingesters", type=int, default=2)
     parser.add_argument("--importers", type=int, default=1)
@@ -450,7 +453,7 @@ def main(argv: list[str] | None = None) -> dict:
     seeded = time.perf_counter() - started
     _user, token = bench_user()
     rng = random.Random(args.seed)
-    hot, targets, columns = hot_targets(rng)
+    hot, targets, columns = hot_targets(rng, args.hot)
     if not targets:
         raise SystemExit("no record to update: the demo base holds no open candidate")
     soak = Soak(port=args.port, token=token, targets=targets, columns=columns, seed=args.seed)
