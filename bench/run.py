@@ -19,17 +19,21 @@ size:
 Once, whatever the sizes (PostgreSQL only, its own scratch database):
 
 - stewardship: the queue page with 1k then 100k open candidates in a department, the
-  stewardship figures page, and merging 10-customer clusters (`bench.stewardship`).
+  stewardship figures page, and merging 10-customer clusters (`bench.stewardship`);
+- soak: concurrent merges, file imports and API ingests over HTTP on loopback, on the
+  same customers, for BENCH_SOAK_SECONDS: requests, throughput and p95 per operation,
+  server errors, deadlocks, invariant violations (`bench.soak`).
 
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship" (default all); without
+  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak" (default all); without
                  "import"
                  the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
   BENCH_REDIS_URL  broker of the workers, a dedicated Redis database flushed before each
                  run (default redis://127.0.0.1:6379/14)
+  BENCH_SOAK_SECONDS  how long the soak part runs (default 60)
   BENCH_TIMEOUT  seconds allowed to each measured subprocess (default 2400)
   BENCH_KEEP     "1": keep the matched database copies (default: dropped)
   BENCH_QUIET_WAIT  seconds to wait, before each measurement, for other processes to stop
@@ -38,7 +42,7 @@ Environment:
 
 Results: .bench/import-results.md, and .bench/match-results.md + .json (merged with the
 results of earlier runs at other sizes or engines: an entry is replaced only when the same
-measurement is made again); .bench/stewardship-results.md + .json.
+measurement is made again); .bench/stewardship-results.md + .json; .bench/soak.md + .json.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship")
+PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak")
+SOAK_SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "60"))
 SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
 RESULT_PARTS = ("match", "realtime", "splink", "missed")
 RESULTS_JSON = WORK / "match-results.json"
@@ -265,6 +270,19 @@ def run_stewardship() -> dict:
     try:
         return run_json(["bench.stewardship"], bench_env(f"{PG_URL}/{name}"), TIMEOUT,
                         database=name)
+    finally:
+        if os.environ.get("BENCH_KEEP") != "1":
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_soak() -> dict:
+    """The soak part in a scratch PostgreSQL database of its own (the server it starts
+    listens on 127.0.0.1 only)."""
+    name = "rcu_bench_soak"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    try:
+        return run_json(["bench.soak", "--seconds", str(SOAK_SECONDS)],
+                        bench_env(f"{PG_URL}/{name}"), TIMEOUT, database=name)
     finally:
         if os.environ.get("BENCH_KEEP") != "1":
             _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -606,6 +624,16 @@ def main() -> None:
         (WORK / "stewardship-results.json").write_text(json.dumps(result, indent=1) + "\n")
         table = results_table(result["result"])
         (WORK / "stewardship-results.md").write_text(table + "\n")
+        print("\n" + table)
+    if "soak" in parts:
+        from bench.soak import results_table as soak_table
+
+        print(f"soak: merges, imports and API ingests at once for {SOAK_SECONDS:.0f} s, "
+              "PostgreSQL…", flush=True)
+        result = dict(measured_at=now, code=code_version(), result=run_soak())
+        (WORK / "soak.json").write_text(json.dumps(result, indent=1) + "\n")
+        table = soak_table(result["result"])
+        (WORK / "soak.md").write_text(table + "\n")
         print("\n" + table)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rcu.attributes import CANONICAL_NAMES
 from rcu.models import Customer, SourceRecord
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.locks import customers_lock_queryset
 from rcu.survivorship import Golden, RecordView, golden_values
 
 GOLDEN_FIELDS = [
@@ -95,15 +96,12 @@ def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]
 
     Plain values, JSON read as text and decoded by orjson: no model instances."""
     casts = {name: Cast(name, TextField()) for name in (*_JSON_GOLDEN, "pinned")}
-    rows = (
-        Customer.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .annotate(**{f"{name}_text": cast for name, cast in casts.items()})
+    rows = customers_lock_queryset(ids, lambda locked: list(
+        locked.annotate(**{f"{name}_text": cast for name, cast in casts.items()})
         .values_list("pk", "pinned_text", *[
             f"{name}_text" if name in _JSON_GOLDEN else name for name in GOLDEN_FIELDS
         ])
-    )
+    ))
     loads = orjson.loads
     result = {}
     for pk, pinned, *values in rows:

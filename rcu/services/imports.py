@@ -48,6 +48,7 @@ from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.ingestion import UpsertResult, records_upsert
+from rcu.services.locks import retrying
 from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
 from rcu.services.stats import planner_statistics_refresh, source_stats_recount
 
@@ -141,6 +142,7 @@ def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> Non
         )
 
 
+@retrying  # all or nothing: a batch stopped by the lock order is simply run again
 @transaction.atomic
 def _commit_batch(
     *, job: ImportJob, mapped: list[MappedRow], rejected: list[ImportRowError], last_line: int,

@@ -21,6 +21,7 @@ from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
+from rcu.services.locks import records_lock, retrying, source_lock
 from rcu.services.matching.keys import blocking_keys_of, match_keys_write
 from rcu.services.matching.realtime import MatchOutcome, records_match
 from rcu.services.stats import source_stats_add_new_records
@@ -108,12 +109,6 @@ def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[
     return {row.external_id: record_id for row, record_id in zip(rows, record_ids, strict=True)}
 
 
-def _lock_source(source: SourceSystem) -> None:
-    # Serialises writers of one source, so two imports never race on the same
-    # external id; readers and other sources are not blocked.
-    list(SourceSystem.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
-
-
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def records_upsert(
@@ -135,7 +130,8 @@ def records_upsert(
     result = UpsertResult()
     if not rows:
         return result
-    _lock_source(source)
+    # Writers of one source are serialised: two imports never race on an external id.
+    source_lock(source.pk)
 
     latest: dict[str, MappedRow] = {}
     for row in rows:
@@ -151,6 +147,13 @@ def records_upsert(
         r.external_id: r
         for r in SourceRecord.objects.filter(source=source, external_id__in=list(latest))
     }
+    # Changed records are locked with their customers, customers first (the lock
+    # order); their customer is the one read under the lock, a merge may have moved them.
+    locked = records_lock(
+        r.pk for ext, r in existing.items() if r.payload_hash != latest[ext].payload_hash
+    )
+    for record in existing.values():
+        record.customer_id = locked.customer_of.get(record.pk, record.customer_id)
     now = timezone.now()
     reason = reason or (f"import #{job.pk}" if job else "ingest")
 
@@ -198,9 +201,8 @@ def records_upsert(
             ],
             queue=create_customers,
         )
-        source_stats_add_new_records(
-            source=source, created=len(ids), customers=len(ids) if create_customers else 0
-        )
+        if create_customers:  # otherwise the caller counts them once matched (lock order)
+            source_stats_add_new_records(source=source, created=len(ids))
 
     if changed_records:
         bulk_update_with_history(
@@ -238,6 +240,7 @@ class IngestOutcome:
     match: MatchOutcome | None = None  # None when the record did not change
 
 
+@retrying
 @transaction.atomic
 def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> IngestOutcome:
     """Ingest one record sent by a source (the REST API), as an import would, and
@@ -260,5 +263,8 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
             record_ids=[record_id], acting_user=acting_user, reason="ingest",
             records={record_id: known}, created_now=status == "created",
         ).get(record_id)
+    if result.created:
+        # Counted after matching: the counters come last in the lock order.
+        source_stats_add_new_records(source=source, created=result.created, customers=0)
     record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
     return IngestOutcome(record=record, customer=record.customer, status=status, match=match)

@@ -19,9 +19,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.models import Customer, ImportJob, MatchPair, PendingMatch, SourceRecord, SourceSystem
+from rcu.models import ImportJob, MatchPair, PendingMatch, SourceRecord, SourceSystem
 from rcu.services.customers import customers_recompute
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.locks import (
+    LockOrderRetry,
+    customers_lock,
+    records_lock,
+    retrying,
+    source_lock,
+)
 from rcu.services.matching.context import match_context
 from rcu.services.matching.keys import blocking_keys_of, match_keys_delete
 from rcu.services.matching.pairs import chunked
@@ -40,26 +47,13 @@ class DeletionResult:
     record_ids: dict[str, int] = field(default_factory=dict)  # external id → record id
 
 
-def _lock_source(source: SourceSystem) -> None:
-    # The same first lock as every writer of a source's records (`records_upsert`).
-    list(SourceSystem.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
-
-
-def _lock_customers(customer_ids: Iterable[int | None]) -> None:
-    list(
-        Customer.objects.select_for_update()
-        .filter(pk__in=sorted({c for c in customer_ids if c is not None}))
-        .order_by("pk")
-        .values_list("pk")
-    )
-
-
+@retrying  # stopped by the lock order: run again from the start
 @transaction.atomic
 def _delete_chunk(
     *, source: SourceSystem, external_ids: Sequence[str], acting_user, reason: str,
     result: DeletionResult,
 ) -> None:
-    _lock_source(source)
+    source_lock(source.pk)  # the same first lock as every writer of a source's records
     rows = list(
         SourceRecord.objects.filter(source=source, external_id__in=external_ids).values_list(
             "pk", "external_id", "customer_id", "keys", "deleted_at_source"
@@ -93,7 +87,10 @@ def _delete_chunk(
         .values_list("pk", flat=True)
     )) - set(ids)
     before = scope_expand(seeds)
-    _lock_customers(customers | {c for c, _ in before.records.values()})
+    customers_lock(customers | {c for c, _ in before.records.values() if c is not None}, fields=())
+    moved = records_lock(ids)  # customers held already; checks the records did not move
+    if set(moved.customer_ids) - customers:
+        raise LockOrderRetry("records deleted at source moved to another customer meanwhile")
 
     now = timezone.now()
     rows_update_with_history(

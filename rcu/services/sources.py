@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
+from rcu.services.locks import source_lock_for_change
 
 
 @transaction.atomic
@@ -56,7 +57,7 @@ def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, b
     for code, label in config.extra_identifiers:
         ExtraIdentifier.objects.update_or_create(code=code, defaults={"label": label})
 
-    source = SourceSystem.objects.select_for_update().filter(code=config.code).first()
+    source = source_lock_for_change(config.code)
     created = source is None
     values = {
         "name": config.name,

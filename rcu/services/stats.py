@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from rcu.models import SourceRecord, SourceStats, SourceSystem
+from rcu.services.locks import source_stats_lock
 
 
 def source_stats_add_new_records(
@@ -22,6 +23,7 @@ def source_stats_add_new_records(
     customers = created if customers is None else customers
     if not created:
         return
+    source_stats_lock([source.pk])
     updated = SourceStats.objects.filter(pk=source.pk).update(
         record_count=F("record_count") + created, customer_count=F("customer_count") + customers
     )
@@ -32,6 +34,7 @@ def source_stats_add_new_records(
 def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
     """Matching and merges move records between customers: each source's customer
     count changes by the given delta (in the transaction that moved them)."""
+    source_stats_lock(s for s, delta in deltas.items() if delta)
     for source_id, delta in sorted(deltas.items()):
         if delta:
             SourceStats.objects.filter(pk=source_id).update(
@@ -39,9 +42,14 @@ def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
             )
 
 
+@transaction.atomic
 def source_stats_recount(*, source_ids: Iterable[int]) -> None:
-    """Rebuild the counts of these sources from their records (one grouped query)."""
-    ids = list(source_ids)
+    """Rebuild the counts of these sources from their records (one grouped query).
+
+    The counters are locked before counting: a writer adjusting them meanwhile has
+    committed (and is counted) or waits (and adjusts the recount)."""
+    ids = sorted(set(source_ids))
+    source_stats_lock(ids)
     counts = {
         row["source_id"]: row
         for row in SourceRecord.objects.filter(source_id__in=ids)

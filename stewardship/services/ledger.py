@@ -1,11 +1,11 @@
 """Shared steps of steward decisions: locking, moving records, adjusting counts.
 
-Lock order is always the same, and the same as matching's: customers in id order,
-then their records in id order, then candidates. A decision on a candidate reads it
-first without a lock, locks its customers, then locks and checks the candidate (the
-other way round, a merge closing or refreshing that candidate while holding the
-customers deadlocked with it). An undo locks its ledger row before anything else. Two
-writers on the same rows therefore wait for each other instead of deadlocking.
+Locks are taken through `rcu.services.locks`, in the order every writer follows:
+customers in id order, then their records in id order, then candidates. A decision
+on a candidate reads it first without a lock, locks its customers and their records,
+then locks and checks the candidate. An undo locks its ledger row before anything
+else. Two writers on the same rows therefore wait for each other instead of
+deadlocking.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import Customer, SourceRecord
+from rcu.services import locks
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.history_sql import rows_update_with_history
 from rcu.services.stats import source_stats_adjust_customers
@@ -35,13 +36,7 @@ def user_id_of(acting_user) -> int | None:
 def customers_lock(ids: Iterable[int]) -> dict[int, dict]:
     """Lock these customers (id order); each as {pk, public_id, merged_into_id, pinned}."""
     ids = sorted(set(ids))
-    rows = (
-        Customer.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values("pk", "public_id", "merged_into_id", "pinned")
-    )
-    found = {row["pk"]: row for row in rows}
+    found = locks.customers_lock(ids)
     if len(found) != len(ids):
         raise DecisionConflict(_("One of these customers no longer exists."))
     return found
@@ -57,14 +52,9 @@ def customers_require_active(customers: Mapping[int, dict]) -> None:
 
 
 def records_lock(*, customer_ids: Iterable[int]) -> list[dict]:
-    """Lock every record of these customers (id order): pk, customer, source."""
-    return list(
-        SourceRecord.objects.select_for_update(of=("self",))
-        .filter(customer_id__in=sorted(set(customer_ids)))
-        .order_by("pk")
-        .values("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
-                "payload_hash")
-    )
+    """Lock every record of these customers, which the caller locked (id order): pk,
+    customer, source, external id, attributes, payload hash."""
+    return locks.records_of_customers_lock(customer_ids)
 
 
 def customers_of_records(record_ids: Iterable[int]) -> dict[int, int]:
@@ -173,6 +163,9 @@ def candidates_after_move(
     # The other side of a candidate may lie outside the moved records: one query for all.
     outside = {r for c in candidates for r in (c.record_a_id, c.record_b_id)} - set(customer_of)
     customer_of = {**customers_of_records(outside), **customer_of}
+    closing = [c for c in candidates
+               if customer_of.get(c.record_a_id) == customer_of.get(c.record_b_id)]
+    locks.candidates_lock_only(c.pk for c in closing)
     for candidate in candidates:
         a, b = customer_of.get(candidate.record_a_id), customer_of.get(candidate.record_b_id)
         if a != b:
@@ -194,7 +187,9 @@ def candidates_after_move(
 def candidate_statuses_restore(*, before: Mapping[str, str], after: Mapping[str, str],
                                acting_user, reason: str) -> None:
     """Candidates a decision closed go back to what they were, unless changed since."""
-    for candidate in MergeCandidate.objects.filter(pk__in=[int(k) for k in before]):
+    ids = sorted(int(k) for k in before)
+    locks.candidates_lock_only(ids)
+    for candidate in MergeCandidate.objects.filter(pk__in=ids):
         if candidate.status != after.get(str(candidate.pk)):
             continue
         candidate.status = before[str(candidate.pk)]
@@ -226,12 +221,7 @@ def candidate_lock_for_decision(
     loaded it (`expected_updated_at`, the `updated_at` they saw). With
     `locked_customers` (the customers the caller locked first), also when its records
     left those customers before the locks were taken."""
-    candidate = (
-        MergeCandidate.objects.select_for_update(of=("self",))
-        .select_related("decided_by", "leased_by")
-        .filter(pk=candidate_id)
-        .first()
-    )
+    candidate = next(iter(locks.candidates_lock([candidate_id])), None)
     if candidate is None:
         raise DecisionConflict(_("This candidate no longer exists."))
     if candidate.status != MergeCandidate.Status.OPEN:

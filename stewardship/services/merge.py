@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 from rcu.models import Customer, PairDecision
 from rcu.services.customers import customers_recompute
+from rcu.services.locks import retrying
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
@@ -73,6 +74,7 @@ def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
     return min(ids, key=lambda pk: (-sizes[pk], pk))
 
 
+@retrying
 @transaction.atomic
 def customers_merge(
     *, customer_ids: Iterable[int], acting_user, survivor_id: int | None = None,
@@ -167,6 +169,7 @@ def customers_merge(
     )
 
 
+@retrying
 @transaction.atomic
 def candidate_merge(
     *, candidate_id: int, acting_user, choices: Mapping[str, int] | None = None,
@@ -182,6 +185,7 @@ def candidate_merge(
     extra = set(also_customer_ids) - pair_customers
     customer_ids = pair_customers | extra
     customers_lock(customer_ids)
+    records_lock(customer_ids=customer_ids)
     candidate = candidate_lock_for_decision(
         candidate_id=candidate_id, acting_user=acting_user,
         expected_updated_at=expected_updated_at, locked_customers=customer_ids,

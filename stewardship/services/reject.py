@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import PairDecision
+from rcu.services.locks import candidates_lock, retrying
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict
 from stewardship.services.ledger import (
@@ -22,6 +23,7 @@ from stewardship.services.ledger import (
 from stewardship.services.pair_decisions import pair_decisions_set
 
 
+@retrying
 @transaction.atomic
 def candidate_reject(
     *, candidate_id: int, acting_user, reason: str = "", expected_updated_at=None
@@ -34,6 +36,7 @@ def candidate_reject(
     """
     locked = candidate_customers(candidate_id)
     customers_lock(locked)
+    records_lock(customer_ids=locked)
     candidate = candidate_lock_for_decision(
         candidate_id=candidate_id, acting_user=acting_user,
         expected_updated_at=expected_updated_at, locked_customers=locked,
@@ -57,7 +60,7 @@ def candidate_reject(
         Q(record_a_id__in=side_a, record_b_id__in=side_b)
         | Q(record_a_id__in=side_b, record_b_id__in=side_a)
     ).exclude(pk=candidate.pk)
-    closed = [candidate, *same_pair.select_for_update()]
+    closed = [candidate, *candidates_lock(same_pair.values_list("pk", flat=True))]
     for rejected in closed:
         rejected.status = MergeCandidate.Status.REJECTED
         rejected.decided_by = user

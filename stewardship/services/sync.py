@@ -13,6 +13,7 @@ from rcu.hooks import ReviewPair
 from rcu.models import SourceRecord, SourceSystem
 from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
 
 CHUNK = 5000
@@ -146,6 +147,7 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
 
     created = _candidates_create(to_create, now=now)
     if to_update:
+        candidates_lock_only(c.pk for c in to_update)
         fields = ["status", "probability", "weight", "levels", "explanation", "updated_at"]
         rows_update_with_history(
             model=MergeCandidate, fields=fields,
@@ -206,11 +208,14 @@ def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
     through.objects.bulk_create(missing, batch_size=5000)
 
 
+@transaction.atomic(savepoint=False)
 def candidate_departments_refresh(*, candidates: list[MergeCandidate]) -> None:
     """After records moved, each open candidate belongs to the departments of the
     sources of every record of its two customers."""
     if not candidates:
         return
+    # Two merges may refresh one candidate at once: the second waits for the first.
+    candidates_lock_only(c.pk for c in candidates)
     record_ids = {r for c in candidates for r in (c.record_a_id, c.record_b_id)}
     customer_of = dict(SourceRecord.objects.filter(pk__in=record_ids).values_list("pk", "customer_id"))
     sources_of: dict[int, set[int]] = {}

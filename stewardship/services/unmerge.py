@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from rcu.models import Customer, PairDecision
 from rcu.services.customers import customers_recompute
+from rcu.services.locks import candidates_lock, decision_lock, retrying
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.ledger import (
@@ -39,6 +40,7 @@ def _user(acting_user):
     return acting_user if user_id_of(acting_user) else None
 
 
+@retrying
 @transaction.atomic
 def records_detach(
     *, customer_id: int, record_ids: Iterable[int], acting_user, reason: str = ""
@@ -135,6 +137,7 @@ def records_detach(
     )
 
 
+@retrying
 @transaction.atomic
 def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decision:
     """Undo a merge, a detachment or a rejection, exactly, from the ledger.
@@ -145,9 +148,7 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
     changed since: its customers moved, merged away, or hold other records now (undo
     the later decision first).
     """
-    decision = (
-        Decision.objects.select_for_update(of=("self",)).filter(pk=decision_id).first()
-    )
+    decision = decision_lock(decision_id)
     if decision is None:
         raise DecisionConflict(_("This decision no longer exists."))
     if decision.undone_at is not None:
@@ -222,13 +223,9 @@ def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
     """Reopen a rejection: its cannot-links are withdrawn and the candidate is open again."""
     reason = reason or f"reopen #{decision.pk}"
     # Its customers first, as every writer does: a merge or rejection of them waits.
-    list(Customer.objects.select_for_update().filter(
-        pk__in=sorted(decision.customers.values_list("pk", flat=True))
-    ).order_by("pk").values_list("pk", flat=True))
+    customers_lock(decision.customers.values_list("pk", flat=True))
     if decision.candidate_id is not None:
-        candidate = MergeCandidate.objects.select_for_update(of=("self",)).get(
-            pk=decision.candidate_id
-        )
+        (candidate,) = candidates_lock([decision.candidate_id])
         if candidate.status != MergeCandidate.Status.REJECTED:
             raise DecisionConflict(_("This candidate is no longer rejected."))
     pair_changes_restore(changes=decision.after.get("pair_decisions", {}), acting_user=acting_user,
@@ -260,6 +257,7 @@ def _undo_record(*, decision: Decision, acting_user, reason: str, customers: lis
     return undo
 
 
+@retrying
 @transaction.atomic
 def candidate_reopen(*, candidate_id: int, acting_user, reason: str = "") -> Decision:
     """A steward changes their mind about a rejection."""

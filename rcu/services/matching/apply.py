@@ -13,6 +13,7 @@ from rcu.matching.assignment import AssignmentPlan, NewCustomer
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.locks import LockOrderRetry, customers_held, customers_lock
 from rcu.services.stats import source_stats_adjust_customers
 
 RECOMPUTE_CHUNK = 2000
@@ -47,6 +48,28 @@ def _deleted_records_follow(
     )
 
 
+def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None, int]]) -> None:
+    """Lock every customer the plan changes (real-time matching holds them already; a
+    batch run does not) and check that their records are still those the plan saw."""
+    touched = {records[r][0] for r in plan.moves} | set(plan.recompute) | {
+        c for pair in plan.retired.items() for c in pair if not isinstance(c, NewCustomer)
+    } | {t for t in plan.moves.values() if not isinstance(t, NewCustomer)}
+    touched.discard(None)
+    fresh = sorted(set(touched) - customers_held())  # type: ignore[arg-type]
+    if not fresh:
+        return
+    customers_lock(fresh, fields=())
+    seen = {r: c for r, (c, _) in records.items() if c in set(fresh)}
+    current = {}
+    for start in range(0, len(fresh), RECOMPUTE_CHUNK):
+        # Records deleted at source are outside every scope (they follow their customer).
+        current.update(SourceRecord.objects.filter(
+            customer_id__in=fresh[start : start + RECOMPUTE_CHUNK], deleted_at_source__isnull=True
+        ).values_list("pk", "customer_id"))
+    if current != seen:
+        raise LockOrderRetry("records of these customers moved since they were read")
+
+
 def assignment_apply(
     *,
     plan: AssignmentPlan,
@@ -62,6 +85,7 @@ def assignment_apply(
     """
     if plan.is_empty:
         return {}
+    _customers_lock(plan, records)
     user_id = _user_id(acting_user)
     created: dict[NewCustomer, int] = {}
     if plan.new_customers:

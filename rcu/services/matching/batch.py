@@ -33,6 +33,7 @@ from rcu.models import (
     PendingMatch,
     SourceRecord,
 )
+from rcu.services.locks import pending_matches_clear, retrying
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
     match_pairs_store,
@@ -195,6 +196,7 @@ def _full_scope(last_record_id: int) -> Scope:
     return scope
 
 
+@retrying  # a steward moved records of the plan meanwhile: cluster again
 @transaction.atomic
 def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
     run = MatchRun.objects.select_for_update().get(pk=run_id)
@@ -226,7 +228,7 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
             scope, context=context, acting_user=acting_user or run.created_by,
             reason=f"matching run #{run.pk}", timings=timings,
         )
-    PendingMatch.objects.filter(record_id__lte=run.last_record_id).delete()
+    pending_matches_clear(up_to=run.last_record_id)
     run.records_moved = len(result.plan.moves)
     run.customers_retired = len(result.plan.retired)
     run.candidates = len(result.review)

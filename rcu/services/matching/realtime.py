@@ -9,8 +9,9 @@ from django.db import transaction
 
 from rcu.matching.scoring import PairScore, levels_from_text
 from rcu.matching.types import MatchRecord
-from rcu.models import Customer, PendingMatch, SourceRecord
+from rcu.models import PendingMatch, SourceRecord
 from rcu.normalisation.record import normalise_record
+from rcu.services.locks import LockOrderRetry, customers_lock
 from rcu.services.matching.context import MatchContext, match_context
 from rcu.services.matching.pairs import (
     candidates_find,
@@ -19,11 +20,19 @@ from rcu.services.matching.pairs import (
     match_records_load,
     pairs_score,
 )
-from rcu.services.matching.recluster import scope_expand, scope_is_current, scope_recluster
+from rcu.services.matching.recluster import (
+    Scope,
+    scope_expand,
+    scope_is_current,
+    scope_recluster,
+)
 
 LINKED = "linked"
 NEW = "new"
 CANDIDATE = "candidate"
+# A scope that still holds unlocked customers after this many rounds of locking them
+# (records moving under our feet): start the transaction again.
+SCOPE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -37,14 +46,23 @@ class MatchOutcome:
     explanation: dict | None
 
 
-def _lock_customers(customer_ids: Iterable[int]) -> None:
-    # Fixed order: two matches touching the same customers never deadlock.
-    list(
-        Customer.objects.select_for_update()
-        .filter(pk__in=sorted({c for c in customer_ids if c is not None}))
-        .order_by("pk")
-        .values_list("pk")
-    )
+def _scope_locked(seeds: Iterable[int], locked: set[int]) -> Scope:
+    """The scope of these records, every customer in it locked (the lock order);
+    `locked`: the customers this transaction locked already (updated).
+
+    The customers are found without a lock, locked, and the scope checked again: a
+    record cannot leave or join a customer once it is locked."""
+    seeds = sorted(set(seeds))
+    for _ in range(SCOPE_ROUNDS):
+        scope = scope_expand(seeds)
+        wanted = {c for c, _ in scope.records.values() if c is not None} - locked
+        if not wanted:
+            return scope
+        customers_lock(wanted, fields=())
+        locked |= wanted
+        if scope_is_current(scope):
+            return scope
+    raise LockOrderRetry("the matching scope kept changing")
 
 
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
@@ -68,14 +86,14 @@ def records_match(
     known = {i: r for i, r in (records or {}).items() if i in ids}
     records = {**match_records_load(i for i in ids if i not in known), **known}
     pairs, _compared, _oversized = pairs_score(list(records.values()), context)
+    # Every customer the pairs touch is locked before a pair is written.
+    locked: set[int] = set()
+    _scope_locked([*ids, *(r for p in pairs for r in (p.a, p.b))], locked)
     if created_now:
         match_pairs_add(pairs)
     else:
         match_pairs_replace(record_ids=ids, pairs=pairs)
-    scope = scope_expand(ids)
-    _lock_customers(c for c, _ in scope.records.values())
-    if not scope_is_current(scope):  # someone moved these records meanwhile: read again
-        scope = scope_expand(ids)
+    scope = _scope_locked(ids, locked)
     result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
     if not created_now:
         PendingMatch.objects.filter(record_id__in=ids).delete()

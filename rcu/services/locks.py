@@ -1,0 +1,336 @@
+"""Row locks on customer data: one order for every writer, kept by construction.
+
+Every writer (imports, real-time ingest, golden recomputation, batch apply, merge,
+reject, detach, undo) takes its row locks through this module, in this order:
+
+1. source rows (`SourceSystem`): writers of one source are serialised;
+2. ledger rows (`Decision`) being undone;
+3. customers, by id ascending: a record's customer is found without a lock, locked,
+   then the record is locked and checked to still belong to a locked customer
+   (a merge may have moved it meanwhile: its new customer is locked in turn);
+4. source records, by id ascending;
+5. merge candidates, by id ascending (before changing them or their departments);
+6. per-source counters (`SourceStats`), by source id ascending.
+
+A lease (`stewardship.services.leases`) is one conditional UPDATE of a candidate in a
+transaction of its own: it may wait for a decision holding the candidate, and holds
+nothing anyone waits for.
+
+A transaction *waits* only for a lock that comes after every lock it holds in this
+order. A lock that comes before one it holds (a record that moved to a customer of a
+lower id, a matching scope that grew) is asked for with NOWAIT: granted at once, or
+the transaction stops with `LockOrderRetry` and `retrying` (on the outermost service)
+runs it again from the start, taking at once, in order, the customers the stopped
+attempt needed. No transaction ever waits "backwards", so no cycle of waits, so no
+deadlock, whatever mix of writers runs.
+
+Writes below a customer (its records, their pairs, keys, pair decisions and
+candidates) happen only once the customers concerned are locked here: the customer
+lock is what guards them. Rows are locked FOR NO KEY UPDATE: writers change non-key
+columns only, and the foreign-key checks of rows inserted meanwhile (a pair, a
+candidate, a record pointing at a customer) take KEY SHARE locks, which this mode
+lets through. Distinct customers never wait for each other: there is no global lock.
+
+Documented exceptions (`select_for_update` elsewhere, on rows that are not customer
+data, always taken before anything here by their own task or service):
+- `ImportJob` in `rcu/services/imports.py` (one run of a job at a time);
+- `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
+  a batch run at a time);
+- `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction).
+`tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
+queue is cleared here too (`pending_matches_clear`), skipping what others hold.
+
+On SQLite, which locks the whole database per write, the same calls run without row
+locks and never ask to retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Model, QuerySet
+
+from rcu.models import Customer, SourceRecord, SourceStats, SourceSystem
+
+SOURCE, DECISION, CUSTOMER, RECORD, CANDIDATE, SOURCE_STATS = range(6)
+
+# A service stopped by `LockOrderRetry` runs again this many times at most, after a
+# short random pause (growing with each attempt) that lets the other writer finish.
+ATTEMPTS = 8
+PAUSE_SECONDS = 0.005
+# Records moving between our unlocked read and our lock, again and again: give up
+# waiting in place and start over.
+RECHECK_ROUNDS = 4
+
+LOCK_NOT_AVAILABLE = "55P03"
+# Ids per locking query (a query has at most 65,535 parameters).
+CHUNK = 10_000
+
+RECORD_FIELDS = ("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
+                 "payload_hash")
+CUSTOMER_FIELDS = ("pk", "public_id", "merged_into_id", "pinned")
+
+
+class LockOrderRetry(Exception):
+    """A lock before one already held was taken by another writer: start again."""
+
+
+@dataclass
+class _Held:
+    """The locks this transaction took through this module."""
+
+    marker: Callable[[], None]
+    ids: dict[int, set[int]] = field(default_factory=dict)
+    position: tuple[int, int] = (-1, -1)  # the last lock in the order held so far
+    hinted: bool = False  # the customers a stopped attempt needed were asked for
+
+
+# Per thread, while `retrying` runs a service: the customers its stopped attempts
+# needed, locked with the first customers of the next attempt.
+_retry = threading.local()
+
+
+def _held() -> _Held:
+    """This transaction's held locks. A marker registered with `on_commit` tells one
+    transaction from the next: commit runs it, rollback drops it."""
+    state: _Held | None = getattr(connection, "_rcu_locks", None)
+    if state is not None and any(f is state.marker for _, f, *_ in connection.run_on_commit):
+        return state
+
+    def forget() -> None:
+        connection._rcu_locks = None  # type: ignore[attr-defined]
+
+    state = _Held(marker=forget)
+    transaction.on_commit(forget)
+    connection._rcu_locks = state  # type: ignore[attr-defined]
+    return state
+
+
+T = TypeVar("T")
+
+
+def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[[QuerySet], list[T]],
+          of: tuple[str, ...] = (), lock_only: bool = False) -> list[T]:
+    """Lock the rows of `queryset` with these ids (id order) at this level of the order
+    and return what `read` reads of them. Rows before the position held: NOWAIT.
+    `lock_only`: the caller reads nothing, so rows held already are not asked again."""
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
+        return []
+    if not connection.features.has_select_for_update:
+        return [] if lock_only else read(queryset.filter(pk__in=wanted).order_by("pk"))
+    if not connection.in_atomic_block:
+        raise RuntimeError("row locks are taken inside a transaction")
+    state = _held()
+    held = state.ids.setdefault(level, set())
+    hints = getattr(_retry, "customers", None)
+    if level == CUSTOMER and hints and not state.hinted:
+        state.hinted = True
+        wanted = sorted(set(wanted) | hints)
+    if lock_only and held.issuperset(wanted):
+        return []
+    behind = [i for i in wanted if (level, i) < state.position and i not in held]
+    ahead = [i for i in wanted if (level, i) >= state.position or i in held]
+    rows: list[T] = []
+    if behind:
+        try:
+            for chunk in _chunks(behind):
+                rows += read(
+                    queryset.select_for_update(no_key=True, nowait=True, of=of)
+                    .filter(pk__in=chunk).order_by("pk")
+                )
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                if hints is not None:
+                    hints.update(state.ids.get(CUSTOMER, ()))
+                    if level == CUSTOMER:
+                        hints.update(wanted)
+                raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
+            raise
+    for chunk in _chunks(ahead):  # ascending chunks: still one ascending order
+        rows += read(
+            queryset.select_for_update(no_key=True, of=of).filter(pk__in=chunk).order_by("pk")
+        )
+    held.update(wanted)
+    state.position = max(state.position, (level, wanted[-1]))
+    return rows
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:
+    return lambda queryset: list(queryset.values(*names))
+
+
+def _instances(queryset: QuerySet) -> list[Model]:
+    return list(queryset)
+
+
+def source_lock(source_id: int) -> None:
+    """Serialise the writers of one source (two imports never race on an external id)."""
+    _lock(SOURCE, SourceSystem.objects.all(), [source_id], read=_values("pk"), lock_only=True)
+
+
+def source_lock_for_change(code: str) -> SourceSystem | None:
+    """The source of this code, locked for a configuration change (None: new code)."""
+    pk = SourceSystem.objects.filter(code=code).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    rows = _lock(SOURCE, SourceSystem.objects.all(), [pk], read=_instances)
+    return rows[0] if rows else None  # type: ignore[return-value]
+
+
+def decision_lock(decision_id: int):
+    """The ledger row of a decision about to be undone, locked (None: no such decision)."""
+    from stewardship.models import Decision  # the core does not import stewardship at load
+
+    rows = _lock(DECISION, Decision.objects.all(), [decision_id], read=_instances, of=("self",))
+    return rows[0] if rows else None
+
+
+def customers_lock(ids: Iterable[int], *, fields: Iterable[str] = CUSTOMER_FIELDS) -> dict[int, dict]:
+    """Lock these customers (id order); each as a dict of `fields` (pk always). Without
+    fields, customers this transaction holds already are not asked again (nor returned)."""
+    names = ("pk", *(f for f in fields if f != "pk"))
+    rows = _lock(CUSTOMER, Customer.objects.all(), ids, read=_values(*names),
+                 lock_only=names == ("pk",))
+    return {row["pk"]: row for row in rows}
+
+
+def customers_held() -> frozenset[int]:
+    """The customers this transaction locked through this module."""
+    if not connection.in_atomic_block or not connection.features.has_select_for_update:
+        return frozenset()
+    return frozenset(_held().ids.get(CUSTOMER, ()))
+
+
+def candidates_lock_only(ids: Iterable[int]) -> None:
+    """Lock these merge candidates (id order) before changing them or their departments;
+    those this transaction holds already are not asked again."""
+    from stewardship.models import MergeCandidate
+
+    _lock(CANDIDATE, MergeCandidate.objects.all(), ids, read=_values("pk"), of=("self",),
+          lock_only=True)
+
+
+def customers_lock_queryset(ids: Iterable[int], read: Callable[[QuerySet], list[T]]) -> list[T]:
+    """Lock these customers (id order) and read them with `read` (an annotated read)."""
+    return _lock(CUSTOMER, Customer.objects.all(), ids, read=read)
+
+
+def records_of_customers_lock(customer_ids: Iterable[int]) -> list[dict]:
+    """Lock every record of these customers, which the caller has locked (id order)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return []
+    record_ids = SourceRecord.objects.filter(customer_id__in=ids).values_list("pk", flat=True)
+    rows = _lock(RECORD, SourceRecord.objects.all(), list(record_ids), read=_values(*RECORD_FIELDS),
+                 of=("self",))
+    # A record cannot join a locked customer meanwhile: its mover would hold the lock.
+    return sorted((r for r in rows if r["customer_id"] in set(ids)), key=lambda r: r["pk"])
+
+
+@dataclass(frozen=True)
+class LockedRecords:
+    """Records locked with their customers: each record's customer as it stands now."""
+
+    customer_of: dict[int, int | None]
+
+    @property
+    def customer_ids(self) -> list[int]:
+        return sorted({c for c in self.customer_of.values() if c is not None})
+
+
+def records_lock(record_ids: Iterable[int]) -> LockedRecords:
+    """Lock these records and the customers they belong to: customers first.
+
+    A record's customer is read without a lock, locked, then the record is locked and
+    checked to still belong to it; one that moved meanwhile has its new customer
+    locked in turn (NOWAIT: it comes before the record locks held)."""
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return LockedRecords({})
+    state_customers: set[int] = set()
+    for _ in range(RECHECK_ROUNDS):
+        seen = dict(SourceRecord.objects.filter(pk__in=ids).values_list("pk", "customer_id"))
+        customers_lock({c for c in seen.values() if c is not None} - state_customers, fields=())
+        state_customers |= {c for c in seen.values() if c is not None}
+        rows = _lock(RECORD, SourceRecord.objects.all(), ids,
+                     read=_values("pk", "customer_id"), of=("self",))
+        current = {row["pk"]: row["customer_id"] for row in rows}
+        if all(c is None or c in state_customers for c in current.values()):
+            return LockedRecords(current)
+    raise LockOrderRetry("records kept moving between customers")
+
+
+def candidates_lock(ids: Iterable[int]) -> list:
+    """Lock these merge candidates (id order), as model instances with who decided and
+    who holds them."""
+    from stewardship.models import MergeCandidate
+
+    return _lock(
+        CANDIDATE, MergeCandidate.objects.select_related("decided_by", "leased_by"), ids,
+        read=_instances, of=("self",),
+    )
+
+
+def source_stats_lock(source_ids: Iterable[int]) -> None:
+    """Lock these per-source counters (source id order), last of all."""
+    _lock(SOURCE_STATS, SourceStats.objects.all(), source_ids, read=_values("pk"), lock_only=True)
+
+
+def pending_matches_clear(*, up_to: int) -> None:
+    """Empty the matching queue up to this record id (a batch run applied them).
+
+    Entries a real-time ingest holds are skipped, not waited for: that ingest holds
+    customers this run may want, and clears its own entry (or, rolled back, leaves it
+    for the next run)."""
+    from rcu.models import PendingMatch
+
+    if not connection.features.has_select_for_update:
+        PendingMatch.objects.filter(record_id__lte=up_to).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
+            "rcu_pendingmatch WHERE record_id <= %s FOR UPDATE SKIP LOCKED)",
+            [up_to],
+        )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def retrying(func: F) -> F:
+    """Run a writing service again (up to `ATTEMPTS` times) when it stops with
+    `LockOrderRetry`. Only the outermost transaction can start again: inside a caller's
+    transaction, the exception goes up to whoever owns it."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        _retry.customers = set()
+        try:
+            for attempt in range(ATTEMPTS):
+                try:
+                    return func(*args, **kwargs)
+                except LockOrderRetry:
+                    if attempt == ATTEMPTS - 1:
+                        raise
+                    time.sleep(random.uniform(0, PAUSE_SECONDS * 2**attempt))
+            raise AssertionError("unreachable")
+        finally:
+            _retry.customers = None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,365 @@
+"""Every writer at once on the same customers, each on its own connection: merges,
+rejections, detachments, undos, file imports and API updates for a fixed time. The
+lock order (`rcu.services.locks`) must give 0 deadlocks, 0 unexpected errors, the
+invariants, and no source update lost; and writers on distinct customers must not
+wait for each other."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import random
+import threading
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.db import close_old_connections, connection, transaction
+
+from rcu.models import Customer, ImportJob, SourceRecord
+from rcu.roles import Role
+from rcu.services.customers import customers_recompute
+from rcu.services.imports import import_job_create, import_job_run
+from rcu.services.ingestion import record_ingest
+from stewardship.models import Decision, MergeCandidate
+from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.merge import candidate_merge, customers_merge
+from stewardship.services.reject import candidate_reject
+from stewardship.services.unmerge import decision_undo, records_detach
+from tests.factories import PLAIN_FIELDS, make_user
+from tests.stewardship.ledger import (
+    assert_every_record_in_exactly_one_active_customer,
+    assert_source_stats_match_the_records,
+    frozen_default_model,
+    one,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks and concurrent connections need PostgreSQL (DATABASE_URL)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+SECONDS = float(os.environ.get("RCU_LOCK_ORDER_TEST_SECONDS", "12"))
+PEOPLE = 6
+# A steward's refusal ("merged meanwhile", "rejected already") is an answer, not an error.
+REFUSALS = (DecisionConflict, DecisionInvalid)
+DEADLOCK = "40P01"
+
+
+def person(n: int) -> dict:
+    return {"first_name": f"Hélène{n}", "last_name": "Lefèvre", "city": "Paris",
+            "birth_date": f"1980-01-{n + 1:02d}"}
+
+
+@dataclass
+class Write:
+    """One source update: `token` is written in `address_line2` of one record."""
+
+    source: str
+    external_id: str
+    token: str
+    started: float
+    ended: float = 0.0
+    ok: bool = False
+
+
+@dataclass
+class Log:
+    writes: list[Write] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    deadlocks: int = 0
+    counts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    def done(self, operation: str, *, refused: bool = False) -> None:
+        self.counts[operation][1 if refused else 0] += 1
+
+
+def deadlocks_reported() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _is_deadlock(error: BaseException) -> bool:
+    while error is not None:
+        if getattr(error, "sqlstate", None) == DEADLOCK:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class Writers:
+    """The writers of the test: each step picks its rows at random among a few people,
+    so that every writer keeps touching the customers the others touch."""
+
+    def __init__(self, *, sources, records, steward, tmp_path: Path, log: Log):
+        self.sources = sources  # code → SourceSystem
+        self.records = records  # (code, external id) → person number
+        self.steward = steward
+        self.tmp_path = tmp_path
+        self.log = log
+        self.sequence = 0
+        self.lock = threading.Lock()
+
+    def token(self) -> str:
+        with self.lock:
+            self.sequence += 1
+            return f"Bâtiment T{self.sequence}"
+
+    def _payload(self, key, token: str) -> dict:
+        return {"id": key[1], **person(self.records[key]), "address_line2": token}
+
+    def api_update(self, rng: random.Random) -> None:
+        key = rng.choice(sorted(self.records))
+        write = Write(*key, token=self.token(), started=time.monotonic())
+        self.log.writes.append(write)
+        record_ingest(source=self.sources[key[0]], payload=self._payload(key, write.token),
+                      acting_user=self.steward)
+        write.ended, write.ok = time.monotonic(), True
+
+    def file_import(self, rng: random.Random) -> None:
+        code = rng.choice(sorted(self.sources))
+        keys = rng.sample(sorted(k for k in self.records if k[0] == code), 3)
+        writes = [Write(*key, token=self.token(), started=time.monotonic()) for key in keys]
+        self.log.writes.extend(writes)
+        path = self.tmp_path / f"{code}-{writes[0].token.split('T')[-1]}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=["id", *PLAIN_FIELDS, "updated"], restval="")
+            writer.writeheader()
+            for key, write in zip(keys, writes, strict=True):
+                writer.writerow(self._payload(key, write.token))
+        job, _ = import_job_create(source=self.sources[code], path=path, acting_user=self.steward)
+        job = import_job_run(job=job, acting_user=self.steward, match_after=False)
+        if job.status != ImportJob.Status.SUCCEEDED:
+            raise AssertionError(f"import ended {job.status}: {job.message}")
+        for write in writes:
+            write.ended, write.ok = time.monotonic(), True
+
+    def _two_customers(self, rng: random.Random) -> list[int]:
+        ids = list(Customer.objects.filter(
+            merged_into__isnull=True, records__isnull=False
+        ).values_list("pk", flat=True).distinct())
+        return rng.sample(ids, 2) if len(ids) >= 2 else []
+
+    def merge(self, rng: random.Random) -> None:
+        if rng.random() < 0.5:
+            candidate = MergeCandidate.objects.open().order_by("?").first()
+            if candidate is not None:
+                candidate_merge(candidate_id=candidate.pk, acting_user=self.steward)
+                return
+        customers = self._two_customers(rng)
+        if customers:
+            customers_merge(customer_ids=customers, acting_user=self.steward)
+
+    def reject(self, rng: random.Random) -> None:
+        candidate = MergeCandidate.objects.open().order_by("?").first()
+        if candidate is None:  # propose two records of different customers again
+            a, b = sorted(rng.sample(sorted(SourceRecord.objects.values_list("pk", flat=True)), 2))
+            candidate, _ = MergeCandidate.objects.get_or_create(
+                record_a_id=a, record_b_id=b,
+                defaults={"probability": 0.8, "weight": 2.0, "levels": "", "explanation": {}},
+            )
+        candidate_reject(candidate_id=candidate.pk, acting_user=self.steward)
+
+    def detach(self, rng: random.Random) -> None:
+        rows = list(SourceRecord.objects.values_list("customer_id", "pk"))
+        by_customer: dict[int, list[int]] = defaultdict(list)
+        for customer_id, pk in rows:
+            by_customer[customer_id].append(pk)
+        shared = [c for c, records in by_customer.items() if len(records) >= 2]
+        if shared:
+            customer_id = rng.choice(shared)
+            records_detach(customer_id=customer_id, record_ids=[rng.choice(by_customer[customer_id])],
+                           acting_user=self.steward)
+
+    def undo(self, rng: random.Random) -> None:
+        decision = (
+            Decision.objects.filter(undone_at__isnull=True, kind__in=["merge", "detach", "reject"])
+            .order_by("?").first()
+        )
+        if decision is not None:
+            decision_undo(decision_id=decision.pk, acting_user=self.steward)
+
+    def run(self, name: str, steps, seed: int, deadline: float) -> None:
+        rng = random.Random(seed)
+        try:
+            while time.monotonic() < deadline:
+                step = rng.choice(steps)
+                try:
+                    step(rng)
+                except REFUSALS:
+                    self.log.done(step.__name__, refused=True)
+                except Exception as error:
+                    if _is_deadlock(error):
+                        self.log.deadlocks += 1
+                    self.log.errors.append(f"{name}/{step.__name__}: {traceback.format_exc()}")
+                else:
+                    self.log.done(step.__name__)
+        finally:
+            connection.close()
+
+
+def assert_golden_values_follow_the_records() -> None:
+    active = list(Customer.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
+    with transaction.atomic():
+        changed = customers_recompute(customer_ids=active)
+        transaction.set_rollback(True)
+    assert changed == 0, f"{changed} customers hold golden values their records do not give"
+
+
+def assert_no_source_update_lost(writes: list[Write]) -> None:
+    """Each record ends with the value of the successful write committed last; every
+    successful write is in its history, in an order its calls allow; no failed write is."""
+    by_record: dict[tuple[str, str], list[Write]] = defaultdict(list)
+    for write in writes:
+        by_record[(write.source, write.external_id)].append(write)
+    checked = 0
+    for (code, external_id), record_writes in by_record.items():
+        record = SourceRecord.objects.get(source__code=code, external_id=external_id)
+        history = [
+            row.raw.get("address_line2", "")
+            for row in record.history.order_by("history_id").only("raw")
+        ]
+        first_seen: dict[str, int] = {}
+        for position, token in enumerate(history):
+            first_seen.setdefault(token, position)
+        # A value comes back only if written again: tokens are unique, so never.
+        changes = [t for i, t in enumerate(history) if i == 0 or t != history[i - 1]]
+        assert len(changes) == len(set(changes)), f"{code}:{external_id} went back: {changes}"
+        succeeded = [w for w in record_writes if w.ok]
+        for write in record_writes:
+            assert (write.token in first_seen) == write.ok, (code, external_id, write)
+        for earlier in succeeded:
+            for later in succeeded:
+                if earlier.ended < later.started:
+                    assert first_seen[earlier.token] < first_seen[later.token], (earlier, later)
+        if succeeded:
+            last = max(succeeded, key=lambda w: first_seen[w.token])
+            assert record.raw.get("address_line2") == last.token, (code, external_id)
+            checked += 1
+    assert checked, "no record was updated: the test proved nothing"
+
+
+def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an_update(
+    crm, eshop, service_client_source, tmp_path
+):
+    frozen_default_model()
+    steward = make_user("steward", roles=[Role.STEWARD])
+    sources = {s.code: s for s in (crm, eshop, service_client_source)}
+    records = {}
+    for n in range(PEOPLE):
+        for code in sources:
+            one(sources[code], f"{code}-{n}", person(n))
+            records[(code, f"{code}-{n}")] = n
+    ids = sorted(SourceRecord.objects.values_list("pk", flat=True))
+    for a, b in itertools.pairwise(ids):  # a queue of candidates to decide
+        MergeCandidate.objects.create(record_a_id=a, record_b_id=b, probability=0.8, weight=2.0,
+                                      levels="", explanation={})
+    log = Log()
+    writers = Writers(sources=sources, records=records, steward=steward, tmp_path=tmp_path,
+                      log=log)
+    deadlocks_before = deadlocks_reported()
+    deadline = time.monotonic() + SECONDS
+    plans = [
+        ("api-1", [writers.api_update]),
+        ("api-2", [writers.api_update]),
+        ("import", [writers.file_import]),
+        ("merge", [writers.merge, writers.merge, writers.detach]),
+        ("reject", [writers.reject, writers.undo]),
+        ("undo", [writers.undo, writers.merge]),
+    ]
+    threads = [
+        threading.Thread(target=writers.run, args=(name, steps, seed, deadline), daemon=True)
+        for seed, (name, steps) in enumerate(plans)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(SECONDS + 60)
+    assert not any(t.is_alive() for t in threads), "a writer never finished: stuck on a lock"
+    close_old_connections()
+    time.sleep(1)  # the statistics of closed connections reach pg_stat_database
+
+    print(f"done, refused: {dict(log.counts)}; writes: {sum(w.ok for w in log.writes)}")
+    assert log.errors == [], "\n".join(log.errors[:5])
+    assert log.deadlocks == 0
+    assert deadlocks_reported() - deadlocks_before == 0
+    done = {operation: counts[0] for operation, counts in log.counts.items()}
+    for operation in ("api_update", "file_import", "merge", "reject", "undo", "detach"):
+        assert done.get(operation, 0) > 0, f"{operation} never succeeded: {dict(log.counts)}"
+    assert_every_record_in_exactly_one_active_customer()
+    assert_golden_values_follow_the_records()
+    assert_source_stats_match_the_records()
+    assert_no_source_update_lost(log.writes)
+
+
+def test_writers_on_distinct_customers_do_not_wait_for_each_other(crm, eshop):
+    frozen_default_model()
+    steward = make_user("steward", roles=[Role.STEWARD])
+    a = one(crm, "A", person(1))
+    b = one(eshop, "B", person(1))
+    c = one(crm, "C", {"first_name": "Marc", "last_name": "Durand", "city": "Lyon"})
+    d = one(crm, "D", {"first_name": "Léa", "last_name": "Martin", "city": "Lille"})
+    e = one(eshop, "E", {"first_name": "Léa", "last_name": "Martin", "city": "Lille"})
+    holding, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def merge_a_and_b_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                customers_merge(customer_ids=[a.customer_id, b.customer_id], acting_user=steward)
+                holding.set()
+                release.wait(30)
+        except BaseException as error:
+            failures.append(error)
+            holding.set()
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=merge_a_and_b_and_hold, daemon=True)
+    holder.start()
+    assert holding.wait(10)
+    finished: dict[str, float] = {}
+
+    def other_writer(name: str, call) -> threading.Thread:
+        def run() -> None:
+            try:
+                call()
+                finished[name] = time.monotonic()
+            except BaseException as error:
+                failures.append(error)
+            finally:
+                connection.close()
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    try:
+        others = [
+            other_writer("api update of C", lambda: record_ingest(
+                source=crm, payload={"id": "C", "first_name": "Marc", "last_name": "Durand",
+                                     "city": "Lyon", "address_line2": "Bâtiment B"},
+                acting_user=steward)),
+            other_writer("merge of D and E", lambda: customers_merge(
+                customer_ids=[d.customer_id, e.customer_id], acting_user=steward)),
+        ]
+        for thread in others:
+            thread.join(10)
+        assert holder.is_alive(), "the first merge should still hold its transaction open"
+        assert set(finished) == {"api update of C", "merge of D and E"}, (finished, failures)
+    finally:
+        release.set()
+        holder.join(10)
+        close_old_connections()
+    assert not failures, failures
+    assert SourceRecord.objects.get(pk=c.pk).raw["address_line2"] == "Bâtiment B"
+    assert len({r.customer_id for r in SourceRecord.objects.filter(pk__in=[a.pk, b.pk])}) == 1
