@@ -94,7 +94,9 @@ def test_records_carry_only_the_indexes_their_reads_use(db):
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'rcu_sourcerecord'"
         )
         definitions = dict(cursor.fetchall())
-    assert len(definitions) == 3
+    assert len(definitions) == 4
     assert "(id)" in definitions["rcu_sourcerecord_pkey"]
+    # Partial: only the rare records deleted at source are in it.
+    assert "WHERE (deleted_at_source IS NOT NULL)" in definitions["record_deleted_at_source_idx"]
     assert "(source_id, external_id)" in definitions["uniq_record_source_external_id"]
     assert sum("(customer_id)" in d for d in definitions.values()) == 1
