@@ -207,7 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every 4xx answers {"detail", "code", "errors"}, and the schema documents it.
+    "EXCEPTION_HANDLER": "rcu.apis.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "rcu.apis.schema.ApiAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "RCU API",

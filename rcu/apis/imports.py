@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status
-from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rcu.apis.errors import ApiConflict
 from rcu.apis.permissions import API_PERMISSIONS
-from rcu.apis.schema import BAD_FILTER, NOT_AUTHENTICATED, NOT_FOUND
+from rcu.apis.schema import BAD_FILTER, CONFLICT, NOT_ALLOWED, NOT_AUTHENTICATED, NOT_FOUND
 from rcu.apis.selectors import import_job_list
-from rcu.apis.serializers import ErrorSerializer, ImportJobSerializer
+from rcu.apis.serializers import ImportJobSerializer
 from rcu.models import ImportJob
 from rcu.selectors.imports import import_job_get_for_user
 from rcu.services.imports import ImportJobFinished, import_job_cancel
@@ -55,10 +54,8 @@ class ImportJobDetailApi(APIView):
         return Response(ImportJobSerializer(job).data)
 
 
-class ImportJobAlreadyEnded(APIException):
-    status_code = status.HTTP_409_CONFLICT
+class ImportJobAlreadyEnded(ApiConflict):
     default_detail = "The import job has already ended."
-    default_code = "conflict"
 
 
 class ImportJobCancelApi(APIView):
@@ -74,9 +71,9 @@ class ImportJobCancelApi(APIView):
         responses={
             200: ImportJobSerializer,
             401: NOT_AUTHENTICATED,
-            403: ErrorSerializer,
+            403: NOT_ALLOWED,
             404: NOT_FOUND,
-            409: ErrorSerializer,
+            409: CONFLICT,
         },
     )
     def post(self, request: Request, id: int) -> Response:

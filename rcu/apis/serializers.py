@@ -15,17 +15,27 @@ MATCH_DECISIONS = ("linked", "new", "candidate")
 # --- Errors -----------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class RefusalSerializer(serializers.Serializer):
-    """Why a submitted record or file was refused; nothing was stored."""
-
+class FieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(
-        allow_blank=True, help_text="The field at fault; empty when the whole body is."
+        allow_null=True,
+        help_text="The field at fault, dotted for nested ones (`attributes.email`, "
+        "`choices.email`, `records.0`); null when the request as a whole is.",
     )
     reason = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx answer of the API (rcu.apis.errors)."""
+
+    detail = serializers.CharField(help_text="What went wrong, for people.")
+    code = serializers.CharField(
+        help_text="Stable, for programs: `invalid`, `parse_error`, `not_authenticated`, "
+        "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
+        "`not_acceptable`, `conflict`, `gone`, `unsupported_media_type`, `throttled`."
+    )
+    errors = FieldErrorSerializer(
+        many=True, help_text="What is wrong with the request, field by field (400 only)."
+    )
 
 
 # --- Sources ------------------------------------------------------------------

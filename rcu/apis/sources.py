@@ -137,7 +137,8 @@ class SourceRecordIngestApi(APIView):
                 "Missing external id",
                 response_only=True,
                 status_codes=["400"],
-                value={"field": "id", "reason": "missing external id"},
+                value={"detail": "id: missing external id", "code": "invalid",
+                       "errors": [{"field": "id", "reason": "missing external id"}]},
             ),
         ],
     )
@@ -178,11 +179,7 @@ class SourceImportSubmitApi(APIView):
     def post(self, request: Request, code: str) -> Response:
         source = source_get_for_user(user=request.user, code=code, perm=INGEST)
         upload = ImportUploadSerializer(data=request.data)
-        if not upload.is_valid():
-            field, messages = next(iter(upload.errors.items()))
-            return Response(
-                {"field": field, "reason": str(messages[0])}, status=status.HTTP_400_BAD_REQUEST
-            )
+        upload.is_valid(raise_exception=True)
         job = import_job_submit(
             source=source, upload=upload.validated_data["file"], acting_user=request.user,
             snapshot=upload.validated_data["snapshot"],

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rcu.apis.schema import FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND
+from rcu.apis.schema import NOT_ALLOWED, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
 from rcu.models import ApiToken, SourceSystem
 from rcu.selectors.tokens import (
     MANAGE_TOKENS,
@@ -113,15 +113,15 @@ class ApiTokenCreateSerializer(serializers.Serializer):
     get=extend_schema(
         summary="API tokens",
         description="Every token, newest first, without keys. Admin role only.",
-        responses={200: ApiTokenSerializer(many=True), 401: NOT_AUTHENTICATED, 403: FORBIDDEN},
+        responses={200: ApiTokenSerializer(many=True), 401: NOT_AUTHENTICATED, 403: NOT_ALLOWED},
     ),
     post=extend_schema(
         summary="Create an API token",
         description="The answer holds the key, once: it is stored hashed and never shown "
         "again. Admin role only.",
         request=ApiTokenCreateSerializer,
-        responses={201: ApiTokenCreatedSerializer, 400: OpenApiTypes.OBJECT,
-                   401: NOT_AUTHENTICATED, 403: FORBIDDEN},
+        responses={201: ApiTokenCreatedSerializer, 400: REFUSED,
+                   401: NOT_AUTHENTICATED, 403: NOT_ALLOWED},
     ),
 )
 class ApiTokenListApi(ListAPIView):
@@ -154,7 +154,7 @@ class ApiTokenDetailApi(APIView):
         summary="Revoke an API token",
         description="The token stops working at once; it stays listed, as revoked.",
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={204: None, 401: NOT_AUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={204: None, 401: NOT_AUTHENTICATED, 403: NOT_ALLOWED, 404: NOT_FOUND},
     )
     def delete(self, request: Request, id: int) -> Response:
         token = get_object_or_404(api_tokens_visible_to(request.user), pk=id)

@@ -119,7 +119,12 @@ class CandidateMergeApi(DecisionApi):
                 "Record without that value",
                 response_only=True,
                 status_codes=["400"],
-                value={"field": "choices.email", "reason": "email: record 7 has no value for it."},
+                value={
+                    "detail": "choices.email: email: record 7 has no value for it.",
+                    "code": "invalid",
+                    "errors": [{"field": "choices.email",
+                                "reason": "email: record 7 has no value for it."}],
+                },
             ),
             ALREADY_DECIDED_EXAMPLE,
         ],

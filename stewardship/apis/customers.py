@@ -55,7 +55,8 @@ class CustomerUnmergeApi(DecisionApi):
                 "Changed since",
                 response_only=True,
                 status_codes=["409"],
-                value={"detail": "A later decision changed these customers; undo it first."},
+                value={"detail": "A later decision changed these customers; undo it first.",
+                       "code": "conflict", "errors": []},
             ),
         ],
     )

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from rcu.apis.schema import NOT_AUTHENTICATED, NOT_FOUND
-from rcu.apis.serializers import ErrorSerializer, RefusalSerializer
+from rcu.apis.serializers import ErrorSerializer
 from stewardship.apis.filters import ANY_STATUS, ASSIGNEE_KEYWORDS
 from stewardship.apis.serializers import DecisionSerializer
 from stewardship.models import MergeCandidate
@@ -27,9 +27,9 @@ CONFLICT = OpenApiResponse(
     "decision in the way): nothing was written; `detail` says what happened.",
 )
 DECISION_REFUSED = OpenApiResponse(
-    RefusalSerializer,
-    description="The request is wrong; nothing was written. `field` names the field at fault "
-    "(dotted for nested ones, e.g. `choices.email`); empty when the whole body is.",
+    ErrorSerializer,
+    description="The request is wrong; nothing was written. Each of `errors` names a field "
+    "at fault (dotted for nested ones, e.g. `choices.email`), `null` when the whole body is.",
 )
 
 # What every decision endpoint answers.
@@ -116,5 +116,5 @@ ALREADY_DECIDED_EXAMPLE = OpenApiExample(
     "Already decided",
     response_only=True,
     status_codes=["409"],
-    value={"detail": "Already decided: Merged by steward_sc."},
+    value={"detail": "Already decided: Merged by steward_sc.", "code": "conflict", "errors": []},
 )

@@ -15,6 +15,7 @@ from gdpr.models import AccessLogEntry
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
 from tests.factories import ingest
+from tests.rcu.refusals import refused_fields
 
 CUSTOMERS = "/api/v1/customers/"
 
@@ -108,8 +109,7 @@ def test_updated_since(dpo, two_customers):
 def test_an_unreadable_filter_is_a_400(dpo, two_customers):
     response = client_as(dpo).get(CUSTOMERS, {"updated_since": "last tuesday"})
 
-    assert response.status_code == 400
-    assert "updated_since" in response.json()
+    assert refused_fields(response) == ["updated_since"]
 
 
 # --- Detail: merged ids, provenance, departments ------------------------------

@@ -55,7 +55,7 @@ def test_each_decision_documents_its_body_answer_and_refusals(schema, path):
     assert body["schema"]["$ref"].endswith(f"/{DECISIONS[path]}")
     assert body.get("examples")
     responses = operation["responses"]
-    assert set(responses) == {"200", "400", "401", "403", "404", "409"}
+    assert set(responses) == {"200", "400", "401", "403", "404", "409", "415", "429"}
     assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Decision")
-    assert responses["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
-    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Refusal")
+    for code in ("400", "401", "403", "404", "409", "415", "429"):
+        assert responses[code]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
