@@ -52,9 +52,9 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     """A token as listed: never its key, only the key's first characters."""
 
     user = _UserRef()
-    created_by = serializers.CharField(source="created_by.username", default=None)
-    revoked_by = serializers.CharField(source="revoked_by.username", default=None)
-    source = serializers.CharField(source="source.code", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
+    revoked_by = serializers.CharField(source="revoked_by.username", default=None, allow_null=True)
+    source = serializers.CharField(source="source.code", default=None, allow_null=True)
     status = serializers.CharField(help_text="active, expired or revoked.")
 
     class Meta:
