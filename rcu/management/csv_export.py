@@ -1,12 +1,18 @@
-"""Writing an export command's rows to a CSV file, shared by the export commands."""
+"""Writing an export command's rows to a CSV file, shared by the export commands.
+
+The files are read by programs, and sometimes opened in a spreadsheet: they are
+written through `machine_csv_writer` (RFC 4180, cells a spreadsheet would run as a
+formula neutralised, E.164 phones and negative numbers intact).
+"""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from django.core.management.base import CommandError
+
+from rcu.csv_safe import machine_csv_writer
 
 
 def csv_write(*, out: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
@@ -15,7 +21,7 @@ def csv_write(*, out: Path, columns: Sequence[str], rows: Iterable[Sequence]) ->
         raise CommandError(f"{out.parent}: no such directory")
     count = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = machine_csv_writer(handle)
         writer.writerow(columns)
         for row in rows:
             writer.writerow(row)
