@@ -74,6 +74,15 @@ def steward_service_client(db):
 
 
 @pytest.fixture
+def steward_everywhere(db):
+    """A steward of every department: may undo what touched any of their customers."""
+    return make_user(
+        "steward_everywhere", roles=[Role.STEWARD],
+        departments=["marketing", "service-client", "ecommerce"],
+    )
+
+
+@pytest.fixture
 def dpo(db):
     return make_user("dpo", roles=[Role.DPO])
 

@@ -27,7 +27,9 @@ class CustomerUnmergeApi(DecisionApi):
         "customer is undone exactly, from the ledger (customers back with their ids, records "
         "and chosen values); undoing a rejection reopens its candidate. A retired customer "
         "id resolves to its survivor. Needs a steward of a department owning one of the "
-        "customer's sources; records can only be named from sources the caller sees.",
+        "customer's sources; records can only be named from sources the caller sees. An "
+        "undo also needs a steward of one of the decision's departments who may decide for "
+        "every customer it touched (403 otherwise), as in the review workspace.",
         parameters=[PUBLIC_ID],
         request=UnmergeRequestSerializer,
         responses=DECISION_RESPONSES,
@@ -86,6 +88,7 @@ class CustomerUnmergeApi(DecisionApi):
                     % {"id": data["decision"]},
                     field="decision",
                 )
+            # The service holds the rule (user_can_undo): a 403 when the caller may not.
             decision = decision_undo(
                 decision_id=undone.pk, acting_user=request.user, reason=data["reason"]
             )

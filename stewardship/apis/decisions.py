@@ -4,7 +4,7 @@ A decision endpoint resolves its object through an access helper (404 when the c
 may not see it, 403 when they see it but may not decide), validates the body, calls
 one service, and answers with the ledger entry. The services raise `DecisionConflict`
 (the state changed under the caller: 409, nothing written) or `DecisionInvalid` (the
-request is wrong: 400 naming the field); both become DRF exceptions here, so the API's
+request is wrong: 400 naming the field) or `DecisionForbidden` (403); they become DRF exceptions here, so the API's
 one error handler (rcu.apis.errors) shapes them like every other refusal.
 """
 
@@ -22,7 +22,7 @@ from rcu.apis.permissions import API_PERMISSIONS
 from stewardship.apis.selectors import decision_for_display
 from stewardship.apis.serializers import DecisionSerializer
 from stewardship.models import Decision
-from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 
 
 def decision_response(decision: Decision) -> Response:
@@ -39,6 +39,8 @@ def api_exception_of(exc: Exception) -> Exception:
     """The DRF exception a service's refusal is answered with (others pass through)."""
     if isinstance(exc, DecisionConflict):
         return ApiConflict(str(exc))
+    if isinstance(exc, DecisionForbidden):
+        return PermissionDenied(str(exc))
     if isinstance(exc, DecisionInvalid):
         return ValidationError({exc.field or api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
     return exc

@@ -13,8 +13,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
-from rcu.models import Department
+from rcu.models import Customer, Department, SourceRecord
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION
+from rcu.selectors.customers import customer_resolve
 from stewardship.models import Decision, MergeCandidate
 
 VIEW_ALL = "stewardship.view_mergecandidate"
@@ -101,7 +102,75 @@ def decisions_visible_to(user) -> QuerySet[Decision]:
 
 
 def user_can_undo(*, user, decision: Decision) -> bool:
-    """A steward of one of the departments the decision touched."""
-    if not user.is_authenticated or not user.has_perm(DECIDE):
+    """Who may undo a decision (or reopen a rejection), in the UI, the API and the service.
+
+    A steward of at least one of the decision's departments who may also decide for
+    every customer it touched: an undo changes all of them, so a steward of one
+    department cannot reopen, through a customer they share, a rejection that keeps
+    apart another department's customer. A customer counts as theirs when it holds a
+    record of one of their departments now (a customer merged away: the one it was
+    merged into), or held one before or after the decision (its ledger; a customer
+    the decision merged away: the one it went into), so that a steward can undo the
+    merges and detachments they could make.
+    """
+    if user is None or not user.is_authenticated or not user.has_perm(DECIDE):
         return False
-    return decision.departments.filter(pk__in=queue_departments_for(user).values("pk")).exists()
+    departments = queue_departments_for(user)
+    if not decision.departments.filter(pk__in=departments.values("pk")).exists():
+        return False
+    current = {
+        customer.pk: _current_customer_id(customer)
+        for customer in decision.customers.only("pk", "public_id", "merged_into_id")
+    }
+    if not current:
+        return False
+    decidable_now = set(
+        SourceRecord.objects.filter(
+            customer_id__in=set(current.values()), source__department__in=departments
+        ).values_list("customer_id", flat=True).distinct()
+    )
+    held = [
+        (int(record), int(customer))
+        for state in (decision.before or {}, decision.after or {})
+        for record, customer in state.get("records", [])
+        if customer is not None
+    ]
+    theirs = set(
+        SourceRecord.objects.filter(
+            pk__in={record for record, _ in held}, source__department__in=departments
+        ).values_list("pk", flat=True)
+    ) if held else set()
+    decidable_in_ledger = {customer for record, customer in held if record in theirs}
+    # A customer the decision merged away counts as the one it was merged into then.
+    merged_into = {
+        int(pk): state.get("merged_into")
+        for pk, state in (decision.after or {}).get("customers", {}).items()
+    }
+    return all(
+        survivor in decidable_now
+        or touched in decidable_in_ledger
+        or merged_into.get(touched) in decidable_in_ledger
+        for touched, survivor in current.items()
+    )
+
+
+def _current_customer_id(customer: Customer) -> int:
+    if customer.merged_into_id is None:
+        return customer.pk
+    survivor = customer_resolve(customer.public_id)
+    return survivor.pk if survivor is not None else customer.pk
+
+
+def rejection_in_effect(*, candidate_id: int) -> Decision | None:
+    """The latest rejection of the candidate not undone: what reopening it undoes."""
+    return (
+        Decision.objects.in_effect()
+        .filter(candidate_id=candidate_id, kind=Decision.Kind.REJECT)
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def user_can_reopen(*, user, candidate: MergeCandidate) -> bool:
+    rejection = rejection_in_effect(candidate_id=candidate.pk)
+    return rejection is not None and user_can_undo(user=user, decision=rejection)

@@ -11,6 +11,10 @@ class DecisionConflict(Exception):
     customers moved): nothing was written, the message says what happened."""
 
 
+class DecisionForbidden(PermissionError):
+    """The person may not take this decision (`stewardship.selectors.access` says who may)."""
+
+
 class DecisionInvalid(ValueError):
     """The request itself is wrong (a field, a record, a choice): names what and why."""
 

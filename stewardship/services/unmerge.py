@@ -12,7 +12,8 @@ from rcu.models import Customer, PairDecision
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import candidates_lock, decision_lock, retrying
 from stewardship.models import Decision, MergeCandidate
-from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.selectors.access import rejection_in_effect, user_can_undo
+from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 from stewardship.services.ledger import (
     candidate_statuses_restore,
     candidates_after_move,
@@ -34,6 +35,13 @@ from stewardship.services.pair_decisions import (
     pair_decisions_remove,
     pair_decisions_set,
 )
+
+
+def undo_forbidden() -> DecisionForbidden:
+    return DecisionForbidden(_(
+        "You may not undo this decision: only a steward of one of its departments who may "
+        "also decide for every customer it touched can."
+    ))
 
 
 def _user(acting_user):
@@ -153,10 +161,12 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
         raise DecisionConflict(_("This decision no longer exists."))
     if decision.undone_at is not None:
         raise DecisionConflict(_("This decision was already undone."))
+    if decision.kind not in (Decision.Kind.MERGE, Decision.Kind.DETACH, Decision.Kind.REJECT):
+        raise DecisionInvalid(_("This kind of decision cannot be undone."), field="decision")
+    if not user_can_undo(user=acting_user, decision=decision):
+        raise undo_forbidden()
     if decision.kind == Decision.Kind.REJECT:
         return _reject_undo(decision=decision, acting_user=acting_user, reason=reason)
-    if decision.kind not in (Decision.Kind.MERGE, Decision.Kind.DETACH):
-        raise DecisionInvalid(_("This kind of decision cannot be undone."), field="decision")
     reason = reason or f"undo {decision.kind} #{decision.pk}"
 
     before_records = {r: c for r, c in decision.before["records"]}
@@ -261,12 +271,7 @@ def _undo_record(*, decision: Decision, acting_user, reason: str, customers: lis
 @transaction.atomic
 def candidate_reopen(*, candidate_id: int, acting_user, reason: str = "") -> Decision:
     """A steward changes their mind about a rejection."""
-    decision = (
-        Decision.objects.in_effect()
-        .filter(candidate_id=candidate_id, kind=Decision.Kind.REJECT)
-        .order_by("-decided_at", "-pk")
-        .first()
-    )
+    decision = rejection_in_effect(candidate_id=candidate_id)
     if decision is None:
         raise DecisionConflict(_("No rejection of this candidate is in effect."))
     return decision_undo(decision_id=decision.pk, acting_user=acting_user, reason=reason)

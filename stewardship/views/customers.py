@@ -20,7 +20,7 @@ from stewardship.selectors.access import (
     user_can_undo,
 )
 from stewardship.selectors.decisions import customer_decisions
-from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 from stewardship.services.unmerge import decision_undo, records_detach
 
 
@@ -31,9 +31,9 @@ def decisions_panel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     customer = customer_get_for_user(user=request.user, public_id=public_id)
     records, _hidden = customer_records_for_user(user=request.user, customer=customer)
     can_decide = user_can_decide_for_customer(user=request.user, customer=customer)
-    decisions = list(
-        customer_decisions(customer=customer)
-    )
+    decisions = list(customer_decisions(customer=customer))
+    for decision in decisions:
+        decision.user_can_undo = can_decide and user_can_undo(user=request.user, decision=decision)
     context = {
         "customer": customer,
         "decisions": decisions,
@@ -80,6 +80,8 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
         decision_undo(decision_id=decision.pk, acting_user=request.user,
                       reason=request.POST.get("reason", "")[:500])
         messages.success(request, _("Undone: the customers are back as they were."))
+    except DecisionForbidden as error:
+        raise PermissionDenied(str(error)) from error
     except (DecisionConflict, DecisionInvalid) as error:
         messages.error(request, str(error))
     if back.startswith("/") and not back.startswith("//"):

@@ -19,12 +19,15 @@ from stewardship.forms import DecisionForm, QueueFilterForm
 from stewardship.models import MergeCandidate
 from stewardship.selectors.access import (
     candidate_get_for_user,
+    rejection_in_effect,
     user_can_decide,
+    user_can_reopen,
+    user_can_undo,
     viewable_departments_for,
 )
 from stewardship.selectors.queue import queue_neighbours
 from stewardship.selectors.review import candidate_review
-from stewardship.services.errors import DecisionConflict, DecisionInvalid
+from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 from stewardship.services.leases import candidate_claim, candidate_release
 from stewardship.services.merge import candidate_merge
 from stewardship.services.reject import candidate_reject
@@ -93,7 +96,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "candidate": candidate,
         "review": view,
         "can_decide": can_decide and candidate.status == MergeCandidate.Status.OPEN and held_by_me,
-        "can_reopen": can_decide and candidate.status == MergeCandidate.Status.REJECTED,
+        "can_reopen": candidate.status == MergeCandidate.Status.REJECTED
+        and user_can_reopen(user=request.user, candidate=candidate),
         "held_by_other": candidate.status == MergeCandidate.Status.OPEN and not held_by_me
         and candidate.leased_by_id is not None,
         "department": department,
@@ -175,12 +179,21 @@ def skip(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = candidate_get_for_user(user=request.user, pk=pk)
-    if not user_can_decide(user=request.user, candidate=candidate):
+    # The rule of every undo (user_can_undo), on the rejection in effect; with none in
+    # effect the service answers that there is nothing to reopen.
+    rejection = rejection_in_effect(candidate_id=candidate.pk)
+    allowed = (
+        user_can_undo(user=request.user, decision=rejection) if rejection is not None
+        else user_can_decide(user=request.user, candidate=candidate)
+    )
+    if not allowed:
         raise PermissionDenied
     try:
         candidate_reopen(candidate_id=candidate.pk, acting_user=request.user,
                          reason=request.POST.get("reason", ""))
         messages.success(request, _("Reopened: the candidate is back in the queue."))
+    except DecisionForbidden as error:
+        raise PermissionDenied(str(error)) from error
     except (DecisionConflict, DecisionInvalid) as error:
         messages.error(request, str(error))
     return redirect(_review_url(candidate.pk, _queue_params(request)))

@@ -200,12 +200,12 @@ def test_a_decision_on_another_customer_is_refused(steward_ecommerce, world, mer
 
 
 def test_undoing_a_rejection_reopens_its_candidate(steward_marketing, world):
+    """By a steward who may decide for both customers (the CRM's and the e-shop's)."""
     candidate = world.candidates["marketing"]
     rejection = candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
+    both = make_user("steward_both", roles=[Role.STEWARD], departments=["marketing", "ecommerce"])
 
-    response = unmerge(
-        steward_marketing, world.records["crm"].customer, {"decision": rejection.pk}
-    )
+    response = unmerge(both, world.records["crm"].customer, {"decision": rejection.pk})
 
     assert response.status_code == 200, response.content
     assert response.json()["kind"] == "reopen"

@@ -123,7 +123,7 @@ def test_a_rejected_pair_is_never_proposed_or_linked_again(
 
 
 def test_other_open_candidates_between_the_same_customers_are_rejected_with_it(
-    two_jeannes, steward_marketing
+    steward_everywhere, two_jeannes, steward_marketing
 ):
     candidate = two_jeannes["candidate"]
     others = {candidate.record_a_id, candidate.record_b_id}
@@ -136,7 +136,7 @@ def test_other_open_candidates_between_the_same_customers_are_rejected_with_it(
     assert second.status == MergeCandidate.Status.REJECTED
     assert not MergeCandidate.objects.open().exists()
     # Reopening the rejection reopens both.
-    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
     assert set(MergeCandidate.objects.open().values_list("pk", flat=True)) == {candidate.pk,
                                                                                second.pk}
 
@@ -193,7 +193,7 @@ def test_rejecting_a_stale_candidate_is_a_conflict(two_jeannes, steward_marketin
 
 
 def test_reopen_withdraws_exactly_the_cannot_links_of_the_rejection(
-    two_jeannes, steward_marketing, steward_service_client
+    steward_everywhere, two_jeannes, steward_marketing, steward_service_client
 ):
     known, sparse = two_jeannes["known"], two_jeannes["sparse"]
     # An older word of a steward on one of the pairs: not the rejection's to withdraw.
@@ -206,33 +206,33 @@ def test_reopen_withdraws_exactly_the_cannot_links_of_the_rejection(
     candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
     assert cannot_links() == across(known, sparse)
 
-    undo = candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing,
+    undo = candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere,
                             reason="same mobile after all")
     assert cannot_links() == {(older.record_a_id, older.record_b_id)}
     assert set(PairDecision.objects.filter(kind="must_link").values_list("pk", flat=True)) == must_links
     candidate.refresh_from_db()
     assert candidate.status == MergeCandidate.Status.OPEN
     assert candidate.decided_by is None and candidate.decided_at is None
-    assert undo.kind == Decision.Kind.REOPEN and undo.decided_by == steward_marketing
+    assert undo.kind == Decision.Kind.REOPEN and undo.decided_by == steward_everywhere
     rejection = Decision.objects.get(kind=Decision.Kind.REJECT)
     assert rejection.undone_at is not None and rejection.undone_by == undo
 
 
-def test_reopen_puts_back_a_decision_the_rejection_replaced(two_jeannes, steward_marketing):
+def test_reopen_puts_back_a_decision_the_rejection_replaced(two_jeannes, steward_marketing, steward_everywhere):
     known, sparse = two_jeannes["known"], two_jeannes["sparse"]
     pair = (min(known[1].pk, sparse[0].pk), max(known[1].pk, sparse[0].pk))
     PairDecision.objects.create(record_a_id=pair[0], record_b_id=pair[1], kind="must_link")
     candidate = two_jeannes["candidate"]
     candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
     assert pair_kinds([*known, *sparse])[pair] == "cannot_link"
-    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
     assert pair_kinds([*known, *sparse])[pair] == "must_link"
 
 
-def test_a_reopened_candidate_can_be_merged(two_jeannes, steward_marketing):
+def test_a_reopened_candidate_can_be_merged(two_jeannes, steward_marketing, steward_everywhere):
     candidate = two_jeannes["candidate"]
     candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
-    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
     match_realtime([*two_jeannes["known"], *two_jeannes["sparse"]])
     candidate.refresh_from_db()
     assert candidate.status == MergeCandidate.Status.OPEN  # proposed again
@@ -240,24 +240,24 @@ def test_a_reopened_candidate_can_be_merged(two_jeannes, steward_marketing):
     assert len(partition()) == 1
 
 
-def test_reopen_without_a_rejection_in_effect_is_a_conflict(two_jeannes, steward_marketing):
+def test_reopen_without_a_rejection_in_effect_is_a_conflict(two_jeannes, steward_marketing, steward_everywhere):
     candidate = two_jeannes["candidate"]
     with pytest.raises(DecisionConflict):
-        candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+        candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
     candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
-    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+    candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
     with pytest.raises(DecisionConflict):
-        candidate_reopen(candidate_id=candidate.pk, acting_user=steward_marketing)
+        candidate_reopen(candidate_id=candidate.pk, acting_user=steward_everywhere)
 
 
-def test_undoing_a_rejection_from_the_ledger_reopens_it(two_jeannes, steward_marketing):
+def test_undoing_a_rejection_from_the_ledger_reopens_it(two_jeannes, steward_marketing, steward_everywhere):
     candidate = two_jeannes["candidate"]
     rejection = candidate_reject(candidate_id=candidate.pk, acting_user=steward_marketing)
-    decision_undo(decision_id=rejection.pk, acting_user=steward_marketing)
+    decision_undo(decision_id=rejection.pk, acting_user=steward_everywhere)
     candidate.refresh_from_db()
     assert candidate.status == MergeCandidate.Status.OPEN and not cannot_links()
     with pytest.raises(DecisionConflict):
-        decision_undo(decision_id=rejection.pk, acting_user=steward_marketing)
+        decision_undo(decision_id=rejection.pk, acting_user=steward_everywhere)
 
 
 def test_a_rejection_leaves_the_lease_free(two_jeannes, steward_marketing):

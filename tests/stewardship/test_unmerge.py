@@ -242,18 +242,18 @@ def test_undoing_a_merge_after_a_source_update_recomputes_from_the_new_values(
 
 
 def test_undo_is_refused_when_a_later_decision_moved_the_records(
-    helene, merged, steward_marketing
+    steward_everywhere, helene, merged, steward_marketing
 ):
     merge = Decision.objects.get(kind=Decision.Kind.MERGE)
     detach = records_detach(customer_id=merged.pk, record_ids=[helene["sc"].pk],
                             acting_user=steward_marketing)
     state = (placement(), customers_state())
     with pytest.raises(DecisionConflict):
-        decision_undo(decision_id=merge.pk, acting_user=steward_marketing)
+        decision_undo(decision_id=merge.pk, acting_user=steward_everywhere)
     assert (placement(), customers_state()) == state
     # Undo the later decision first, then this one.
-    decision_undo(decision_id=detach.pk, acting_user=steward_marketing)
-    decision_undo(decision_id=merge.pk, acting_user=steward_marketing)
+    decision_undo(decision_id=detach.pk, acting_user=steward_everywhere)
+    decision_undo(decision_id=merge.pk, acting_user=steward_everywhere)
     assert len(partition()) == 3
 
 
@@ -311,23 +311,23 @@ def test_undoing_a_detachment_puts_everything_back(helene, merged, steward_marke
 
 
 def test_a_customer_created_by_a_detachment_resolves_to_the_original_once_undone(
-    helene, merged, steward_marketing
+    steward_everywhere, helene, merged, steward_marketing
 ):
     from rcu.selectors.customers import customer_resolve
 
     detach = records_detach(customer_id=merged.pk, record_ids=[helene["sc"].pk],
                             acting_user=steward_marketing)
     created = Customer.objects.get(pk=detach.survivor_id)
-    decision_undo(decision_id=detach.pk, acting_user=steward_marketing)
+    decision_undo(decision_id=detach.pk, acting_user=steward_everywhere)
     assert customer_resolve(created.public_id).pk == merged.pk
 
 
 def test_a_detachment_and_its_undo_are_filed_under_the_departments_of_the_customer(
-    helene, merged, steward_marketing
+    steward_everywhere, helene, merged, steward_marketing
 ):
     detach = records_detach(customer_id=merged.pk, record_ids=[helene["sc"].pk],
                             acting_user=steward_marketing)
-    undo = decision_undo(decision_id=detach.pk, acting_user=steward_marketing)
+    undo = decision_undo(decision_id=detach.pk, acting_user=steward_everywhere)
     everyone = {"marketing", "ecommerce", "service-client"}
     assert set(detach.departments.values_list("code", flat=True)) == everyone
     assert set(undo.departments.values_list("code", flat=True)) == everyone
