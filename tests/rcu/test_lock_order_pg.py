@@ -253,7 +253,10 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
     crm, eshop, service_client_source, tmp_path
 ):
     frozen_default_model()
-    steward = make_user("steward", roles=[Role.STEWARD])
+    # Of every department: its undos may touch any customer (stewardship.selectors.access).
+    steward = make_user(
+        "steward", roles=[Role.STEWARD], departments=["marketing", "service-client", "ecommerce"]
+    )
     sources = {s.code: s for s in (crm, eshop, service_client_source)}
     records = {}
     for n in range(PEOPLE):
@@ -304,7 +307,10 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
 
 def test_writers_on_distinct_customers_do_not_wait_for_each_other(crm, eshop):
     frozen_default_model()
-    steward = make_user("steward", roles=[Role.STEWARD])
+    # Of every department: its undos may touch any customer (stewardship.selectors.access).
+    steward = make_user(
+        "steward", roles=[Role.STEWARD], departments=["marketing", "service-client", "ecommerce"]
+    )
     a = one(crm, "A", person(1))
     b = one(eshop, "B", person(1))
     c = one(crm, "C", {"first_name": "Marc", "last_name": "Durand", "city": "Lyon"})
