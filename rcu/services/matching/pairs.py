@@ -13,7 +13,13 @@ from django.db.models import Q
 
 from rcu.matching.keys import key_bucket, key_kind
 from rcu.matching.model import weight_from_probability
-from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
+from rcu.matching.scoring import (
+    PairScore,
+    block_pairs,
+    block_pairs_touching,
+    levels_text,
+    usable_keys,
+)
 from rcu.matching.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
 from rcu.normalisation.record import POSTAL_KEY
@@ -129,8 +135,9 @@ def pairs_score(
 
 def _partition_blocks(
     *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_only: bool
-) -> dict[str, list[int]]:
-    """The blocks (key → record ids) of a range of buckets that can yield pairs."""
+) -> tuple[dict[str, list[int]], set[int] | None]:
+    """The blocks (key → record ids) of a range of buckets that can yield pairs and,
+    with `pending_only`, the records of those blocks waiting to be matched."""
     blocks: dict[str, list[int]] = defaultdict(list)
     with connection.cursor() as cursor:
         if pending_only:
@@ -141,12 +148,17 @@ def _partition_blocks(
                 [first_bucket, last_bucket],
             )
             pending_blocks: set[str] = set()
+            pending_records: set[int] = set()
             for key, record_id, pending in cursor.fetchall():
                 if key not in skip:
                     blocks[key].append(record_id)
                     if pending:
                         pending_blocks.add(key)
-            return {k: v for k, v in blocks.items() if k in pending_blocks and len(v) > 1}
+                        pending_records.add(record_id)
+            return (
+                {k: v for k, v in blocks.items() if k in pending_blocks and len(v) > 1},
+                pending_records,
+            )
         cursor.execute(
             "SELECT key, record_id FROM rcu_matchkey WHERE bucket >= %s AND bucket <= %s",
             [first_bucket, last_bucket],
@@ -154,7 +166,7 @@ def _partition_blocks(
         for key, record_id in cursor.fetchall():
             if key not in skip:
                 blocks[key].append(record_id)
-    return {k: v for k, v in blocks.items() if len(v) > 1}
+    return {k: v for k, v in blocks.items() if len(v) > 1}, None
 
 
 def partition_scores(
@@ -166,7 +178,7 @@ def partition_scores(
     only blocks holding a record waiting to be matched. With `min_weight`, a pair that
     cannot reach it is not compared to the end and comes out as None."""
     skip = context.skip_keys | oversized
-    blocks = _partition_blocks(
+    blocks, pending = _partition_blocks(
         first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_only=pending_only
     )
     ids = {record_id for members in blocks.values() for record_id in members}
@@ -176,13 +188,18 @@ def partition_scores(
     # base holds half a million records.
     keys_of = {i: tuple(usable_keys(r, skip)) for i, r in records.items()}
     blocks = {k: [i for i in v if i in records] for k, v in blocks.items()}
+    # A pending run: only pairs holding a waiting record; the others are stored.
+    pairs = (
+        block_pairs(blocks, keys_of) if pending is None
+        else block_pairs_touching(blocks, keys_of, pending)
+    )
     if min_weight is None:
         score = scorer.score
-        for a, b in block_pairs(blocks, keys_of):
+        for a, b in pairs:
             yield score(records[a], records[b])
         return
     score_at_least = scorer.score_at_least
-    for a, b in block_pairs(blocks, keys_of):
+    for a, b in pairs:
         yield score_at_least(records[a], records[b], min_weight)
 
 
