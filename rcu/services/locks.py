@@ -289,22 +289,22 @@ def source_stats_lock(source_ids: Iterable[int]) -> None:
     _lock(SOURCE_STATS, SourceStats.objects.all(), source_ids, read=_values("pk"), lock_only=True)
 
 
-def pending_matches_clear(*, up_to: int) -> None:
-    """Empty the matching queue up to this record id (a batch run applied them).
+def pending_matches_clear(*, run_id: int) -> None:
+    """Empty the matching queue of the records this batch run claimed and applied.
 
     Entries a real-time ingest holds are skipped, not waited for: that ingest holds
     customers this run may want, and clears its own entry (or, rolled back, leaves it
-    for the next run)."""
+    for the next run). A record queued again since the claim is not this run's."""
     from rcu.models import PendingMatch
 
     if not connection.features.has_select_for_update:
-        PendingMatch.objects.filter(record_id__lte=up_to).delete()
+        PendingMatch.objects.filter(claimed_by=run_id).delete()
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
-            "rcu_pendingmatch WHERE record_id <= %s FOR UPDATE SKIP LOCKED)",
-            [up_to],
+            "rcu_pendingmatch WHERE claimed_by = %s FOR UPDATE SKIP LOCKED)",
+            [run_id],
         )
 
 

@@ -134,18 +134,18 @@ def pairs_score(
 
 
 def _partition_blocks(
-    *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_only: bool
+    *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_run: int | None
 ) -> tuple[dict[str, list[int]], set[int] | None]:
     """The blocks (key → record ids) of a range of buckets that can yield pairs and,
-    with `pending_only`, the records of those blocks waiting to be matched."""
+    for a pending run, the records of those blocks it claimed."""
     blocks: dict[str, list[int]] = defaultdict(list)
     with connection.cursor() as cursor:
-        if pending_only:
+        if pending_run is not None:
             cursor.execute(
                 "SELECT k.key, k.record_id, p.record_id IS NOT NULL FROM rcu_matchkey k "
-                "LEFT JOIN rcu_pendingmatch p ON p.record_id = k.record_id "
+                "LEFT JOIN rcu_pendingmatch p ON p.record_id = k.record_id AND p.claimed_by = %s "
                 "WHERE k.bucket >= %s AND k.bucket <= %s",
-                [first_bucket, last_bucket],
+                [pending_run, first_bucket, last_bucket],
             )
             pending_blocks: set[str] = set()
             pending_records: set[int] = set()
@@ -171,15 +171,15 @@ def _partition_blocks(
 
 def partition_scores(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_only: bool = False, min_weight: float | None = None,
+    pending_run: int | None = None, min_weight: float | None = None,
 ) -> Iterator[PairScore | None]:
     """Every pair of one batch partition (a range of buckets), scored; each pair comes
-    from the partition of the smallest key its records share. With `pending_only`,
-    only blocks holding a record waiting to be matched. With `min_weight`, a pair that
+    from the partition of the smallest key its records share. With `pending_run`, only
+    the pairs holding a record that run claimed. With `min_weight`, a pair that
     cannot reach it is not compared to the end and comes out as None."""
     skip = context.skip_keys | oversized
     blocks, pending = _partition_blocks(
-        first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_only=pending_only
+        first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_run=pending_run
     )
     ids = {record_id for members in blocks.values() for record_id in members}
     scorer = context.scorer
@@ -205,7 +205,7 @@ def partition_scores(
 
 def partition_pairs(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_only: bool,
+    pending_run: int | None,
 ) -> tuple[list[PairScore], int]:
     """The pairs of a partition at or above review, and how many pairs were compared."""
     kept: list[PairScore] = []
@@ -213,7 +213,7 @@ def partition_pairs(
     review = context.review
     for pair in partition_scores(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
-        oversized=oversized, pending_only=pending_only,
+        oversized=oversized, pending_run=pending_run,
         min_weight=weight_from_probability(review),
     ):
         compared += 1

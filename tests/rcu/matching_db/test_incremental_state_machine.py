@@ -19,9 +19,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
-from rcu.models import MatchPair, PendingMatch
+from rcu.models import MatchSettings, PendingMatch
 from rcu.roles import Role
 from rcu.services.imports import import_job_submit
 from rcu.services.ingestion import record_ingest
@@ -127,8 +134,11 @@ class LivingHub(RuleBasedStateMachine):
         assert run.status == "succeeded", run.message
         assert not PendingMatch.objects.exists(), "a run left records pending"
 
-    @initialize(rows=rows_strategy)
-    def first_import(self, rows):
+    @initialize(rows=rows_strategy, small_blocks=st.booleans())
+    def first_import(self, rows, small_blocks):
+        """With small blocks, blocks become oversized and come back as records come and go."""
+        if small_blocks:
+            MatchSettings.objects.filter(pk=1).update(max_block_size=3)
         self.import_file(source="crm", rows=rows)
 
     @rule(source=st.sampled_from(SOURCES), rows=rows_strategy)
