@@ -216,7 +216,7 @@ def test_any_sequence_of_operations_leaves_what_a_full_run_would():
     run_state_machine_as_test(
         LivingHub,
         settings=settings(
-            max_examples=12, stateful_step_count=8, deadline=None, derandomize=True,
+            max_examples=10, stateful_step_count=8, deadline=None, derandomize=True,
             suppress_health_check=list(HealthCheck),
         ),
     )
