@@ -153,3 +153,37 @@ def test_a_block_back_under_its_limit_after_deletions_gives_its_pairs_again(crm,
     after = (partition_of_all(), stored_pairs())
     run_match(full=True)
     assert (partition_of_all(), stored_pairs()) == after
+
+
+def test_a_merge_leaves_one_open_candidate_per_pair_of_customers_and_undo_restores_them(
+    crm, eshop, run_match,
+):
+    from stewardship.models import MergeCandidate
+    from stewardship.services.merge import candidate_merge
+    from stewardship.services.unmerge import decision_undo
+    from tests.factories import make_user
+    from tests.rcu.matching_db.people import MARC_LYON
+
+    def name_and_town(person):
+        return {k: person[k] for k in ("first_name", "last_name", "postcode", "city")}
+
+    lyon_sparse, lyon, bordeaux_sparse = ingest(crm, [
+        {"id": "C0", **name_and_town(MARC_LYON)}, {"id": "C1", **MARC_LYON},
+        {"id": "C2", **name_and_town(MARC)},
+    ])
+    run_match()
+    open_pairs = set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id"))
+    assert open_pairs == {(lyon_sparse.pk, lyon.pk), (lyon_sparse.pk, bordeaux_sparse.pk),
+                          (lyon.pk, bordeaux_sparse.pk)}
+    admin = make_user("admin-merge")
+    merged = MergeCandidate.objects.get(record_a_id=lyon_sparse.pk, record_b_id=bordeaux_sparse.pk)
+    decision = candidate_merge(candidate_id=merged.pk, acting_user=admin)
+    left = list(MergeCandidate.objects.open())
+    assert len(left) == 1, "two open candidates for one pair of customers"
+    after = (partition_of_all(), stored_pairs(),
+             set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id")))
+    run_match(full=True)
+    assert (partition_of_all(), stored_pairs(),
+            set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id"))) == after
+    decision_undo(decision_id=decision.pk, acting_user=admin)
+    assert set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id")) == open_pairs
