@@ -23,6 +23,7 @@ from rcu.models import Customer, SourceRecord
 from rcu.services import locks
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.matching.batch import records_rematch
 from rcu.services.stats import source_stats_adjust_customers
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, already_decided, held_by_another
@@ -283,4 +284,7 @@ def decision_record(
         .values_list("source__department_id", flat=True).distinct()
     )
     decision.departments.set(sorted((owning | set(departments)) - {None}))
+    # Matching re-clusters what the decision touched, under its new must- and
+    # cannot-links: what a full run would do with them.
+    records_rematch(customer_ids=decision.customers.values_list("pk", flat=True))
     return decision

@@ -21,6 +21,7 @@ records of blocks that became oversized, or stopped being so, are rescored with 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from django.conf import settings as django_settings
 from django.db import connection, transaction
@@ -68,17 +69,41 @@ def _enqueue(task, *args) -> None:
 
 
 def match_run_create(*, full: bool, partitions: int = DEFAULT_PARTITIONS, acting_user=None) -> MatchRun:
-    """Create a run and queue its first step."""
+    """Create a run and queue its first step. A pending run asked for while another run
+    has not started yet is that run: it will take on every record waiting when it
+    starts (its first step is queued again, in case the first message was lost)."""
     from rcu.tasks import match_run_prepare_task
 
     partitions = max(1, min(partitions, BUCKETS))
     with transaction.atomic():
-        run = MatchRun.objects.create(
+        waiting = None if full else (
+            MatchRun.objects.filter(status=MatchRun.Status.PENDING).order_by("pk").first()
+        )
+        run = waiting or MatchRun.objects.create(
             full=full, partitions=partitions,
             created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         )
         _enqueue(match_run_prepare_task, run.pk)
     return run
+
+
+def records_rematch(*, customer_ids: Iterable[int]) -> int:
+    """Queue the records of these customers for matching and ask for a pending run.
+
+    A steward's decision changes what matching must obey (must-links, cannot-links):
+    the next run re-clusters what it touched, as a full run would. Returns how many
+    records were queued."""
+    from rcu.services.matching.keys import pending_queue
+
+    ids = sorted(
+        SourceRecord.objects.filter(
+            customer_id__in=sorted(set(customer_ids)), deleted_at_source__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        pending_queue(ids)
+        match_run_create(full=False)
+    return len(ids)
 
 
 IN_PROGRESS = (MatchRun.Status.SCORING, MatchRun.Status.CLUSTERING)

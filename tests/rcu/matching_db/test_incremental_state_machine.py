@@ -17,6 +17,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import TestCase
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -126,8 +127,6 @@ class LivingHub(RuleBasedStateMachine):
         self.atomic.__exit__(None, None, None)
 
     def _run(self, *, full: bool):
-        from django.test import TestCase
-
         with TestCase.captureOnCommitCallbacks(execute=True):
             run = match_run_create(full=full, partitions=3, acting_user=self.admin)
         run.refresh_from_db()
@@ -144,8 +143,6 @@ class LivingHub(RuleBasedStateMachine):
     @rule(source=st.sampled_from(SOURCES), rows=rows_strategy)
     def import_file(self, source, rows):
         """The upload path: a file, then the pending run it queues."""
-        from django.test import TestCase
-
         with TestCase.captureOnCommitCallbacks(execute=True):
             job = import_job_submit(
                 source=self.sources[source], acting_user=self.admin, upload=csv_file(rows)
@@ -176,10 +173,11 @@ class LivingHub(RuleBasedStateMachine):
         candidates = list(MergeCandidate.objects.open().order_by("pk").values_list("pk", flat=True))
         candidate_id = data.draw(st.sampled_from(candidates))
         try:
-            if merge:
-                candidate_merge(candidate_id=candidate_id, acting_user=self.admin)
-            else:
-                candidate_reject(candidate_id=candidate_id, acting_user=self.admin)
+            with TestCase.captureOnCommitCallbacks(execute=True):  # the run it asks for
+                if merge:
+                    candidate_merge(candidate_id=candidate_id, acting_user=self.admin)
+                else:
+                    candidate_reject(candidate_id=candidate_id, acting_user=self.admin)
         except (DecisionConflict, DecisionInvalid):
             return  # refused with a reason (e.g. a cannot-link inside): nothing changed
         self.check_full_run_changes_nothing()
@@ -189,7 +187,8 @@ class LivingHub(RuleBasedStateMachine):
     def undo_the_last_decision(self):
         decision = Decision.objects.in_effect().order_by("-decided_at", "-pk").first()
         try:
-            decision_undo(decision_id=decision.pk, acting_user=self.admin)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                decision_undo(decision_id=decision.pk, acting_user=self.admin)
         except (DecisionConflict, DecisionInvalid):
             return
         self.check_full_run_changes_nothing()
@@ -204,7 +203,7 @@ class LivingHub(RuleBasedStateMachine):
 
     def check_full_run_changes_nothing(self):
         if PendingMatch.objects.exists():
-            return  # records wait for the next run: nothing to compare yet
+            return  # records wait for the next run (blocks resized by an ingest)
         assert matching_state() == matching_state_after_full_run(self.admin)
 
     @invariant()
