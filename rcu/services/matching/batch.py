@@ -40,7 +40,7 @@ from rcu.models import (
     PendingMatch,
     SourceRecord,
 )
-from rcu.services.locks import pending_matches_clear, retrying
+from rcu.services.locks import pending_matches_claim, pending_matches_clear, retrying
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
     match_pairs_store,
@@ -158,7 +158,7 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     settings = match_settings_get()
     # The run takes on every record waiting now; one changed again later is queued
     # again (claim cleared) and left for the next run.
-    run.records = PendingMatch.objects.update(claimed_by=run.pk)
+    run.records = pending_matches_claim(run_id=run.pk)
     run.last_record_id = PendingMatch.objects.aggregate(m=Max("record_id"))["m"] or 0
     if run.full:
         run.last_record_id = max(
@@ -235,10 +235,9 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
 
 def _scored_under_another_digest(settings, digest: str) -> bool:
     """Whether the stored pairs were scored under another model, thresholds or generic
-    values; a base whose pairs predate the digest counts as such."""
-    if settings.scored_with:
-        return settings.scored_with != digest
-    return MatchPair.objects.exists()
+    values. A base that has never recorded it (pairs stored before runs recorded it,
+    or by real-time ingests alone) takes the current digest as its own."""
+    return bool(settings.scored_with) and settings.scored_with != digest
 
 
 def _claim_blocks_that_changed_size(*, run_id: int, changed: frozenset[str]) -> int:
@@ -255,13 +254,15 @@ def _claim_blocks_that_changed_size(*, run_id: int, changed: frozenset[str]) -> 
                 bucket__in={key_bucket(k) for k in chunk}, key__in=chunk
             ).values_list("record_id", flat=True)
         )
-        ids -= set(PendingMatch.objects.filter(record_id__in=ids).values_list("record_id", flat=True))
+        ids -= set(
+            PendingMatch.objects.filter(record_id__in=ids, claimed_by=run_id)
+            .values_list("record_id", flat=True)
+        )
         PendingMatch.objects.bulk_create(
             [PendingMatch(record_id=i, claimed_by=run_id) for i in sorted(ids)],
             batch_size=2000, ignore_conflicts=True,
         )
-        PendingMatch.objects.filter(record_id__in=ids).update(claimed_by=run_id)
-        claimed += len(ids)
+        claimed += pending_matches_claim(run_id=run_id, record_ids=ids)
     return claimed
 
 

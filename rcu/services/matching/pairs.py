@@ -257,26 +257,66 @@ def oversized_keys(max_block_size: int, counts: dict[str, int] | None = None) ->
     )
 
 
+_PAIR_COLUMNS = "record_a_id, record_b_id, probability, weight, levels, partition"
+# Fewer pairs than this go in by one INSERT; more by COPY through a staging table.
+COPY_MIN_PAIRS = 200
+
+
 def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = None) -> None:
-    """Insert scored pairs (the caller has removed the ones they replace)."""
+    """Insert scored pairs (the caller has removed the ones they replace).
+
+    A record matched at once (real-time ingest) while a batch run scores it may store
+    the same pair meanwhile: the run keeps the pair already there (the ingest's is
+    newer, and the record is queued again), the ingest replaces the run's. On
+    PostgreSQL the rows go by COPY to a staging table, then in with ON CONFLICT."""
     if not pairs:
         return
+    newest_wins = partition is None
     if connection.vendor == "postgresql":
-        with connection.cursor() as wrapper, wrapper.cursor.copy(
-            "COPY rcu_matchpair (record_a_id, record_b_id, probability, weight, levels, partition) "
-            "FROM STDIN"
-        ) as copy:
-            for p in pairs:
-                copy.write_row((p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition))
+        on_conflict = "ON CONFLICT (record_a_id, record_b_id) " + (
+            "DO UPDATE SET probability = EXCLUDED.probability, weight = EXCLUDED.weight, "
+            "levels = EXCLUDED.levels, partition = EXCLUDED.partition"
+            if newest_wins else "DO NOTHING"
+        )
+        values = [
+            (p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition) for p in pairs
+        ]
+        with connection.cursor() as wrapper:
+            if len(values) < COPY_MIN_PAIRS:
+                wrapper.execute(
+                    f"INSERT INTO rcu_matchpair ({_PAIR_COLUMNS}) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(values)) + " " + on_conflict,
+                    [v for row in values for v in row],
+                )
+                return
+            wrapper.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS rcu_matchpair_staging ON COMMIT DELETE ROWS "
+                f"AS SELECT {_PAIR_COLUMNS} FROM rcu_matchpair WITH NO DATA"
+            )
+            with wrapper.cursor.copy(
+                f"COPY rcu_matchpair_staging ({_PAIR_COLUMNS}) FROM STDIN"
+            ) as copy:
+                for row in values:
+                    copy.write_row(row)
+            wrapper.execute(
+                f"INSERT INTO rcu_matchpair ({_PAIR_COLUMNS}) SELECT {_PAIR_COLUMNS} "
+                f"FROM rcu_matchpair_staging {on_conflict}"
+            )
+            wrapper.execute("DELETE FROM rcu_matchpair_staging")
         return
-    MatchPair.objects.bulk_create(
-        [
-            MatchPair(record_a_id=p.a, record_b_id=p.b, probability=p.probability, weight=p.weight,
-                      levels=levels_text(p.levels), partition=partition)
-            for p in pairs
-        ],
-        batch_size=1000,
-    )
+    rows = [
+        MatchPair(record_a_id=p.a, record_b_id=p.b, probability=p.probability, weight=p.weight,
+                  levels=levels_text(p.levels), partition=partition)
+        for p in pairs
+    ]
+    if newest_wins:
+        MatchPair.objects.bulk_create(
+            rows, batch_size=1000, update_conflicts=True,
+            unique_fields=["record_a", "record_b"],
+            update_fields=["probability", "weight", "levels", "partition"],
+        )
+    else:
+        MatchPair.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
