@@ -158,6 +158,7 @@ def test_a_block_back_under_its_limit_after_deletions_gives_its_pairs_again(crm,
 def test_a_merge_leaves_one_open_candidate_per_pair_of_customers_and_undo_restores_them(
     crm, eshop, run_match,
 ):
+    from rcu.roles import Role
     from stewardship.models import MergeCandidate
     from stewardship.services.merge import candidate_merge
     from stewardship.services.unmerge import decision_undo
@@ -175,7 +176,8 @@ def test_a_merge_leaves_one_open_candidate_per_pair_of_customers_and_undo_restor
     open_pairs = set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id"))
     assert open_pairs == {(lyon_sparse.pk, lyon.pk), (lyon_sparse.pk, bordeaux_sparse.pk),
                           (lyon.pk, bordeaux_sparse.pk)}
-    admin = make_user("admin-merge")
+    # A steward of the CRM's department: undoing needs one (stewardship.selectors.access).
+    admin = make_user("admin-merge", roles=[Role.STEWARD], departments=["marketing"])
     merged = MergeCandidate.objects.get(record_a_id=lyon_sparse.pk, record_b_id=bordeaux_sparse.pk)
     decision = candidate_merge(candidate_id=merged.pk, acting_user=admin)
     left = list(MergeCandidate.objects.open())

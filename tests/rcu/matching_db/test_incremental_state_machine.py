@@ -121,6 +121,10 @@ class LivingHub(RuleBasedStateMachine):
             for i, code in enumerate(SOURCES)
         }
         self.admin = make_user("admin", roles=[Role.ADMIN], is_staff=True)
+        # Undoing needs a steward who decides for every customer the decision touched.
+        self.steward = make_user(
+            "steward", roles=[Role.STEWARD], departments=[f"dept-{code}" for code in SOURCES]
+        )
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -188,7 +192,7 @@ class LivingHub(RuleBasedStateMachine):
         decision = Decision.objects.in_effect().order_by("-decided_at", "-pk").first()
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                decision_undo(decision_id=decision.pk, acting_user=self.admin)
+                decision_undo(decision_id=decision.pk, acting_user=self.steward)
         except (DecisionConflict, DecisionInvalid):
             return
         self.check_full_run_changes_nothing()
