@@ -248,3 +248,69 @@ class FileProfiler:
                 for rows in same_content[:EXAMPLES]
             ],
         }
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One figure of two reports side by side; `change` is later minus earlier."""
+
+    label: str
+    earlier: float | int | None
+    later: float | int | None
+
+    @property
+    def change(self) -> float | int | None:
+        if self.earlier is None or self.later is None:
+            return None
+        change = self.later - self.earlier
+        return round(change, 4) if isinstance(change, float) else change
+
+
+@dataclass(frozen=True)
+class ReportComparison:
+    summary: list[Delta]
+    fill_rates: list[Delta]  # by column
+    validity_rates: list[Delta]  # by attribute
+
+
+SUMMARY_FIGURES = (
+    ("rows", ("rows",)),
+    ("accepted", ("accepted",)),
+    ("rejected", ("rejected",)),
+    ("duplicate_external_ids", ("duplicates", "external_ids")),
+    ("same_content", ("duplicates", "same_content")),
+    ("created", ("prediction", "created")),
+    ("updated", ("prediction", "updated")),
+    ("records_linked", ("prediction", "records_linked")),
+    ("records_to_review", ("prediction", "records_to_review")),
+    ("records_new_customer", ("prediction", "records_new_customer")),
+    ("new_customers", ("prediction", "new_customers")),
+)
+
+
+def _figure(report: dict, path: tuple[str, ...]) -> Any:
+    value: Any = report
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def reports_compare(earlier: dict, later: dict) -> ReportComparison:
+    """Two audit reports of one source side by side (a sample, then the next one)."""
+
+    def by(key: str, entries: str, figure: str, report: dict) -> dict[str, Any]:
+        return {e[key]: e.get(figure) for e in report.get(entries, [])}
+
+    def deltas(key: str, entries: str, figure: str) -> list[Delta]:
+        a, b = by(key, entries, figure, earlier), by(key, entries, figure, later)
+        names = list(a) + [n for n in b if n not in a]
+        return [Delta(n, a.get(n), b.get(n)) for n in names]
+
+    return ReportComparison(
+        summary=[Delta(label, _figure(earlier, path), _figure(later, path))
+                 for label, path in SUMMARY_FIGURES],
+        fill_rates=deltas("column", "columns", "fill_rate"),
+        validity_rates=deltas("attribute", "attributes", "validity_rate"),
+    )

@@ -323,3 +323,49 @@ def _report(facts: FileFacts, profile: FileProfile, prediction: Prediction) -> d
         found = generic_by_attribute.get(entry["attribute"], [])
         entry["generic_values"] = sorted(found, key=lambda g: (-g["count"], g["value"]))
     return report
+
+
+def audit_summary_lines(audit: ImportAudit, *, shown_rejected: int = 20) -> list[str]:
+    """The report in a few lines of text (`import_records --dry-run`)."""
+    report = audit.report
+    p = report["prediction"]
+    d = report["duplicates"]
+    lines = [
+        f"Audit #{audit.pk} of {audit.file_name} (nothing was imported):",
+        f"  rows {report['rows']}, would be rejected {report['rejected']}; "
+        f"created {p['created']}, updated {p['updated']}, unchanged {p['unchanged']}",
+    ]
+    if p["matched"]:
+        lines.append(
+            f"  new records: {p['records_linked']} would join an existing customer, "
+            f"{p['records_to_review']} would go to review, {p['records_new_customer']} would "
+            f"start a new customer; {p['new_customers']} new customers, "
+            f"{p['review_pairs']} pairs for the stewards"
+        )
+    else:
+        lines.append("  no matching run would follow: each new record keeps its own customer")
+    lines.append(
+        f"  duplicates in the file: {d['external_ids']} external ids sent more than once, "
+        f"{d['same_content']} groups of rows with the same values under different ids"
+    )
+    lines.append("  columns (fill rate):")
+    for column in report["columns"]:
+        lines.append(
+            f"    {column['column']}: {column['fill_rate']:.1%} "
+            f"({column['filled']}/{column['total']}), {column['distinct']} distinct"
+        )
+    invalid = [a for a in report["attributes"] if a["filled"] and a["valid"] < a["filled"]]
+    if invalid:
+        lines.append("  attributes with invalid values (validity rate):")
+        for attribute in invalid:
+            flags = ", ".join(f"{f['flag']} {f['count']}" for f in attribute["flags"])
+            lines.append(
+                f"    {attribute['attribute']}: {attribute['validity_rate']:.1%} "
+                f"({attribute['valid']}/{attribute['filled']}){f'; {flags}' if flags else ''}"
+            )
+    for row in report["rejected_rows"][:shown_rejected]:
+        field = f" {row['field']}:" if row["field"] else ""
+        lines.append(f"  line {row['line']}:{field} {row['reason']}")
+    if report["rejected"] > shown_rejected:
+        lines.append(f"  … and {report['rejected'] - shown_rejected} more")
+    return lines
