@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rcu.forms import AuditCompareForm, AuditUploadForm
@@ -24,17 +24,17 @@ from rcu.services.import_audits import import_audit_submit
 
 AUDITS_PAGE_SIZE = 30
 SUMMARY_LABELS = {
-    "rows": _lazy("Rows read"),
-    "accepted": _lazy("Rows accepted"),
-    "rejected": _lazy("Rows rejected"),
-    "duplicate_external_ids": _lazy("External ids sent more than once"),
-    "same_content": _lazy("Groups of rows with the same values"),
-    "created": _lazy("Records created"),
-    "updated": _lazy("Records updated"),
-    "records_linked": _lazy("Records linked to an existing customer"),
-    "records_to_review": _lazy("Records sent to review"),
-    "records_new_customer": _lazy("Records starting a new customer"),
-    "new_customers": _lazy("New customers"),
+    "rows": gettext_lazy("Rows read"),
+    "accepted": gettext_lazy("Rows accepted"),
+    "rejected": gettext_lazy("Rows rejected"),
+    "duplicate_external_ids": gettext_lazy("External ids sent more than once"),
+    "same_content": gettext_lazy("Groups of rows with the same values"),
+    "created": gettext_lazy("Records created"),
+    "updated": gettext_lazy("Records updated"),
+    "records_linked": gettext_lazy("Records linked to an existing customer"),
+    "records_to_review": gettext_lazy("Records sent to review"),
+    "records_new_customer": gettext_lazy("Records starting a new customer"),
+    "new_customers": gettext_lazy("New customers"),
 }
 PROGRESS_TARGET = "audit-progress"
 HTMX_STOP_POLLING = 286
