@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No call to the public validator: back-offices often run without internet.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    # Several "status" fields with their own choices: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {"ImportAuditStatusEnum": "rcu.models.audits.ImportAudit.Status"},
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -271,8 +271,11 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 
 def _measure_links(prediction: Prediction, *, job: ImportJob, records_before: int, review) -> None:
+    # `last_import_job` has no index of its own: the source's (source, external id)
+    # index narrows the scan to the source's records.
     customer_of = dict(
-        SourceRecord.objects.filter(last_import_job=job).values_list("pk", "customer_id")
+        SourceRecord.objects.filter(source_id=job.source_id, last_import_job=job)
+        .values_list("pk", "customer_id")
     )
     created = {pk for pk in customer_of if pk > records_before}
     customers = sorted({customer_of[pk] for pk in created if customer_of[pk] is not None})
