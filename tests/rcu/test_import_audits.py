@@ -11,6 +11,8 @@ The hand-built CRM file below has 9 data rows (lines 2 to 10):
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -310,3 +312,23 @@ def test_api_queues_a_big_file_with_202(crm, steward_marketing, settings, django
     assert body == {"id": body["id"], "status": "pending"}
     report = api.get(f"/api/v1/sources/crm/audits/{body['id']}/").json()
     assert report["status"] == "succeeded" and report["report"]["rejected"] == 3
+
+
+def test_a_json_lines_file_is_profiled_by_its_members(crm, admin_user, tmp_path):
+    path = tmp_path / "sample.jsonl"
+    first = {name: "" for name in HEADER.split(",")}  # every mapped member, once at least
+    first.update(id="J1", first_name="Zoé", last_name="Garnier", email="zoe@free.fr")
+    path.write_text(
+        json.dumps(first) + "\n"
+        "{not json\n"
+        '{"id": "J2", "first_name": "Léa", "last_name": "Roux", "extra": {"a": 1}}\n',
+        encoding="utf-8",
+    )
+    audit = import_audit_run(audit=import_audit_create(source=crm, acting_user=admin_user, path=path))
+    report = audit.report
+    assert (report["rows"], report["readable"], report["accepted"], report["rejected"]) == (3, 2, 2, 1)
+    columns = by(report["columns"], "column")
+    assert (columns["email"]["filled"], columns["email"]["total"]) == (1, 2)
+    assert columns["extra"]["top_values"] == [{"value": '{"a":1}', "count": 1}]
+    assert report["rejected_rows"][0]["line"] == 2
+    assert report["prediction"]["created"] == 2
