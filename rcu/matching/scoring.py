@@ -179,6 +179,30 @@ def block_pairs(
                     yield a, b
 
 
+def block_pairs_touching(
+    blocks: Mapping[str, list[int]],
+    keys_of: Mapping[int, Collection[str]],
+    touching: Collection[int],
+) -> Iterator[tuple[int, int]]:
+    """The pairs of `block_pairs` that hold at least one record of `touching`, each once.
+
+    A pending run rescores only these: the pairs of two records that did not change
+    are stored already, scored with the same model."""
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        ordered = sorted(set(members))
+        changed = [a for a in ordered if a in touching]
+        for a in changed:
+            keys_a = set(keys_of[a])
+            for b in ordered:
+                if b == a or (b in touching and b < a):
+                    continue  # the pair of two changed records comes from its smaller one
+                shared = keys_a.intersection(keys_of[b])
+                if key in shared and (len(shared) == 1 or min(shared) == key):
+                    yield (a, b) if a < b else (b, a)
+
+
 def explanation_as_dict(explanation: Explanation, *, link_guard: str | None = None) -> dict:
     """A JSON-ready explanation: what the API returns and candidates store."""
     return {

@@ -52,6 +52,9 @@ class PendingMatch(models.Model):
         SourceRecord, on_delete=models.CASCADE, primary_key=True, related_name="+",
         db_constraint=False,
     )
+    # The batch run that took this record on. A record changed again meanwhile is
+    # queued again (claim cleared): the run must not clear what it did not see.
+    claimed_by = models.PositiveBigIntegerField(_("claimed by run"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("record waiting to be matched")
@@ -160,8 +163,12 @@ class MatchSettings(models.Model):
         help_text=_("When set, batch runs keep these parameters instead of re-estimating them."),
     )
     model_estimated_at = models.DateTimeField(_("model estimated"), null=True, blank=True)
+    # The digest (`MatchContext.digest`) of the model, thresholds and generic values
+    # the stored pairs were scored with: a pending run under another digest rescores
+    # every pair instead of mixing two scales. Written by runs with `.update()`.
+    scored_with = models.CharField(_("pairs scored with"), max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["scored_with"])
 
     class Meta:
         verbose_name = _("matching settings")

@@ -40,7 +40,7 @@ from rcu.models import GenericValue, ImportAudit, ImportJob, SourceRecord, Sourc
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.imports import import_job_run, mapped_columns_check
 from rcu.services.locks import retrying
-from rcu.services.matching.batch import match_run_in_process
+from rcu.services.matching.batch import MatchRunBusy, match_run_in_process
 from rcu.services.matching.training import generic_values_refresh
 
 logger = logging.getLogger(__name__)
@@ -181,6 +181,10 @@ def import_audit_run(*, audit: ImportAudit, acting_user=None) -> ImportAudit:
         _finish(audit, ImportAudit.Status.FAILED, f"the file is refused: {exc}")
     except OperationalError:
         raise  # no fault of the file: the task tries again, and the audit starts over
+    except MatchRunBusy:
+        # The import's own run would wait for it: predicting now would be guessing.
+        _finish(audit, ImportAudit.Status.FAILED,
+                "a matching run is under way; audit the file again once it has ended")
     except Exception as exc:
         logger.exception("file audit #%s failed", audit.pk)
         _finish(audit, ImportAudit.Status.FAILED, f"the audit stopped: {exc}")

@@ -289,22 +289,74 @@ def source_stats_lock(source_ids: Iterable[int]) -> None:
     _lock(SOURCE_STATS, SourceStats.objects.all(), source_ids, read=_values("pk"), lock_only=True)
 
 
-def pending_matches_clear(*, up_to: int) -> None:
-    """Empty the matching queue up to this record id (a batch run applied them).
+def pending_matches_claim(*, run_id: int, record_ids: Iterable[int] | None = None) -> int:
+    """A batch run takes on the records waiting (all, or these): returns how many.
+
+    Entries another transaction is writing (a decision or an import queuing them, not
+    yet committed) are skipped, not waited for: they are left to the run that
+    transaction asks for, and a run never waits on writers of disjoint customers."""
+    from rcu.models import PendingMatch
+
+    ids = None if record_ids is None else sorted(set(record_ids))
+    if not connection.features.has_select_for_update:
+        queryset = PendingMatch.objects.all() if ids is None else PendingMatch.objects.filter(
+            record_id__in=ids
+        )
+        return queryset.update(claimed_by=run_id)
+    where, params = ("", []) if ids is None else ("WHERE record_id = ANY(%s) ", [ids])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE rcu_pendingmatch SET claimed_by = %s WHERE record_id IN (SELECT record_id "
+            f"FROM rcu_pendingmatch {where}FOR UPDATE SKIP LOCKED)",
+            [run_id, *params],
+        )
+        return cursor.rowcount
+
+
+def pending_matches_release(record_ids: Iterable[int]) -> None:
+    """These records were just matched at once (real-time ingest): out of the queue,
+    unless a batch run has claimed them, which then leaves them queued (claim cleared)
+    for the next run, since it may have scored them as they were.
+
+    Entries another transaction holds (a run claiming them) are skipped, not waited
+    for: a run's prepare may wait on this ingest's pairs, never the other way."""
+    from rcu.models import PendingMatch
+
+    ids = sorted(set(record_ids))
+    if not ids:
+        return
+    if not connection.features.has_select_for_update:
+        PendingMatch.objects.filter(record_id__in=ids, claimed_by__isnull=True).delete()
+        PendingMatch.objects.filter(record_id__in=ids).update(claimed_by=None)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH held AS (SELECT record_id, claimed_by FROM rcu_pendingmatch "
+            "WHERE record_id = ANY(%s) FOR UPDATE SKIP LOCKED), "
+            "released AS (DELETE FROM rcu_pendingmatch p USING held "
+            "WHERE p.record_id = held.record_id AND held.claimed_by IS NULL) "
+            "UPDATE rcu_pendingmatch p SET claimed_by = NULL FROM held "
+            "WHERE p.record_id = held.record_id AND held.claimed_by IS NOT NULL",
+            [ids],
+        )
+
+
+def pending_matches_clear(*, run_id: int) -> None:
+    """Empty the matching queue of the records this batch run claimed and applied.
 
     Entries a real-time ingest holds are skipped, not waited for: that ingest holds
     customers this run may want, and clears its own entry (or, rolled back, leaves it
-    for the next run)."""
+    for the next run). A record queued again since the claim is not this run's."""
     from rcu.models import PendingMatch
 
     if not connection.features.has_select_for_update:
-        PendingMatch.objects.filter(record_id__lte=up_to).delete()
+        PendingMatch.objects.filter(claimed_by=run_id).delete()
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
-            "rcu_pendingmatch WHERE record_id <= %s FOR UPDATE SKIP LOCKED)",
-            [up_to],
+            "rcu_pendingmatch WHERE claimed_by = %s FOR UPDATE SKIP LOCKED)",
+            [run_id],
         )
 
 

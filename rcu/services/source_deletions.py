@@ -30,7 +30,7 @@ from rcu.services.locks import (
     source_lock,
 )
 from rcu.services.matching.context import match_context
-from rcu.services.matching.keys import blocking_keys_of, match_keys_delete
+from rcu.services.matching.keys import blocking_keys_of, blocks_resized_queue, match_keys_delete
 from rcu.services.matching.pairs import chunked
 from rcu.services.matching.recluster import scope_expand, scope_recluster
 
@@ -99,7 +99,9 @@ def _delete_chunk(
         now=now, acting_user_id=acting_user.pk if getattr(acting_user, "is_authenticated", False)
         else None, reason=reason,
     )
-    match_keys_delete(records=[(pk, blocking_keys_of(keys)) for pk, _, keys in targets])
+    deleted_keys = [(pk, blocking_keys_of(keys)) for pk, _, keys in targets]
+    match_keys_delete(records=deleted_keys)
+    blocks_resized_queue(left={k for _, keys in deleted_keys for k in keys})
     for chunk in chunked(ids):
         PendingMatch.objects.filter(record_id__in=chunk).delete()
         MatchPair.objects.filter(Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)).delete()

@@ -23,6 +23,7 @@ from rcu.models import Customer, SourceRecord
 from rcu.services import locks
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.history_sql import rows_update_with_history
+from rcu.services.matching.batch import records_rematch
 from rcu.services.stats import source_stats_adjust_customers
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, already_decided, held_by_another
@@ -165,8 +166,32 @@ def candidates_after_move(
     customer_of = {**customers_of_records(outside), **customer_of}
     closing = [c for c in candidates
                if customer_of.get(c.record_a_id) == customer_of.get(c.record_b_id)]
-    locks.candidates_lock_only(c.pk for c in closing)
+    # Customers brought together may now share several open candidates with a third:
+    # one stays, the most probable (the one matching proposes), the others are
+    # superseded.
+    closing_ids = {c.pk for c in closing}
+    best_between: dict[frozenset, MergeCandidate] = {}
+    for candidate in sorted(
+        (c for c in candidates if c.pk not in closing_ids),
+        key=lambda c: (-c.probability, c.record_a_id, c.record_b_id),
+    ):
+        pair = frozenset((customer_of.get(candidate.record_a_id), customer_of.get(candidate.record_b_id)))
+        best_between.setdefault(pair, candidate)
+    kept = {c.pk for c in best_between.values()}
+    superseded = [c for c in candidates if c.pk not in closing_ids | kept]
+    locks.candidates_lock_only(c.pk for c in closing + superseded)
+    for candidate in superseded:
+        before[str(candidate.pk)] = candidate.status
+        candidate.status = MergeCandidate.Status.SUPERSEDED
+        candidate.leased_by, candidate.leased_until = None, None
+        candidate._history_user = acting_user if user_id_of(acting_user) else None
+        candidate._change_reason = reason[:100]
+        candidate.save()
+        after[str(candidate.pk)] = candidate.status
+    superseded_ids = {c.pk for c in superseded}
     for candidate in candidates:
+        if candidate.pk in superseded_ids:
+            continue
         a, b = customer_of.get(candidate.record_a_id), customer_of.get(candidate.record_b_id)
         if a != b:
             still_open.append(candidate)
@@ -259,4 +284,7 @@ def decision_record(
         .values_list("source__department_id", flat=True).distinct()
     )
     decision.departments.set(sorted((owning | set(departments)) - {None}))
+    # Matching re-clusters what the decision touched, under its new must- and
+    # cannot-links: what a full run would do with them.
+    records_rematch(customer_ids=decision.customers.values_list("pk", flat=True))
     return decision

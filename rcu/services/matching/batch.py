@@ -10,13 +10,18 @@ be retried:
 3. `match_run_finalize`: once every partition is done, cluster and apply in one
    transaction, and tell stewardship which pairs to review.
 
-A full run rescores every pair; a pending run only the blocks of records waiting to be
-matched (new or changed), then re-clusters what they touch.
+A full run rescores every pair; a pending run only the pairs holding a record waiting
+to be matched (new or changed, claimed by the run at prepare), then re-clusters what
+they touch. One run scores at a time: a run created meanwhile waits, and the run that
+ends starts it. A pending run becomes a full one when the stored pairs were scored
+under another model, thresholds or generic values (`MatchSettings.scored_with`); the
+records of blocks that became oversized, or stopped being so, are rescored with it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from django.conf import settings as django_settings
 from django.db import connection, transaction
@@ -24,17 +29,19 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.matching.keys import BUCKETS
+from rcu.matching.keys import BUCKETS, key_bucket
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
+    MatchKey,
     MatchPair,
     MatchRun,
     MatchRunPartition,
+    MatchSettings,
     PairDecision,
     PendingMatch,
     SourceRecord,
 )
-from rcu.services.locks import pending_matches_clear, retrying
+from rcu.services.locks import pending_matches_claim, pending_matches_clear, retrying
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
     match_pairs_store,
@@ -63,17 +70,65 @@ def _enqueue(task, *args) -> None:
 
 
 def match_run_create(*, full: bool, partitions: int = DEFAULT_PARTITIONS, acting_user=None) -> MatchRun:
-    """Create a run and queue its first step."""
+    """Create a run and queue its first step. A pending run asked for while another run
+    has not started yet is that run: it will take on every record waiting when it
+    starts (its first step is queued again, in case the first message was lost)."""
     from rcu.tasks import match_run_prepare_task
 
     partitions = max(1, min(partitions, BUCKETS))
     with transaction.atomic():
-        run = MatchRun.objects.create(
+        waiting = None if full else (
+            MatchRun.objects.filter(status=MatchRun.Status.PENDING).order_by("pk").first()
+        )
+        run = waiting or MatchRun.objects.create(
             full=full, partitions=partitions,
             created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         )
         _enqueue(match_run_prepare_task, run.pk)
     return run
+
+
+def records_rematch(*, customer_ids: Iterable[int]) -> int:
+    """Queue the records of these customers for matching and ask for a pending run.
+
+    A steward's decision changes what matching must obey (must-links, cannot-links):
+    the next run re-clusters what it touched, as a full run would. Returns how many
+    records were queued."""
+    from rcu.services.matching.keys import pending_queue
+
+    ids = sorted(
+        SourceRecord.objects.filter(
+            customer_id__in=sorted(set(customer_ids)), deleted_at_source__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        pending_queue(ids)
+        match_run_create(full=False)
+    return len(ids)
+
+
+IN_PROGRESS = (MatchRun.Status.SCORING, MatchRun.Status.CLUSTERING)
+
+
+def _run_next() -> None:
+    """Start the oldest run waiting for the one that just ended, if any."""
+    from rcu.tasks import match_run_prepare_task
+
+    waiting = (
+        MatchRun.objects.filter(status=MatchRun.Status.PENDING).order_by("pk")
+        .values_list("pk", flat=True).first()
+    )
+    if waiting is not None:
+        _enqueue(match_run_prepare_task, waiting)
+
+
+def _last_skipped_keys() -> frozenset[str]:
+    """The oversized blocks the stored pairs were made without: the last run's."""
+    last = (
+        MatchRun.objects.filter(status=MatchRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk").values_list("skipped_keys", flat=True).first()
+    )
+    return frozenset(last or ())
 
 
 def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
@@ -85,11 +140,26 @@ def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
 def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     from rcu.tasks import match_run_partition_task
 
-    run = MatchRun.objects.select_for_update().get(pk=run.pk)
+    # Every run not ended is locked, in id order: two prepares cannot both see no run
+    # in progress.
+    unfinished = {
+        r.pk: r for r in MatchRun.objects.select_for_update().filter(
+            status__in=[MatchRun.Status.PENDING, *IN_PROGRESS]
+        ).order_by("pk")
+    }
+    run = unfinished.get(run.pk) or MatchRun.objects.get(pk=run.pk)
     if run.status != MatchRun.Status.PENDING:
+        return run
+    busy = [r.pk for r in unfinished.values() if r.status in IN_PROGRESS]
+    if busy:
+        run.message = f"waits for run #{busy[0]}"
+        run.save(update_fields=["message"])
         return run
     started = time.perf_counter()
     settings = match_settings_get()
+    # The run takes on every record waiting now; one changed again later is queued
+    # again (claim cleared) and left for the next run.
+    run.records = pending_matches_claim(run_id=run.pk)
     run.last_record_id = PendingMatch.objects.aggregate(m=Max("record_id"))["m"] or 0
     if run.full:
         run.last_record_id = max(
@@ -123,6 +193,17 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     oversized = frozenset(k for k in oversized if k not in context.skip_keys)
     run.skipped_keys = sorted(oversized)
     run.oversized_blocks = len(oversized)
+    if not run.full and _scored_under_another_digest(settings, context.digest):
+        run.full = True
+        run.message = "; ".join(filter(None, [
+            run.message,
+            "every pair rescored: the model, thresholds or generic values changed "
+            "since the stored pairs were scored",
+        ]))
+    if not run.full:
+        run.records += _claim_blocks_that_changed_size(
+            run_id=run.pk, changed=oversized ^ _last_skipped_keys()
+        )
     if run.full:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -138,9 +219,10 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
         with connection.cursor() as cursor:
             for side in ("record_a_id", "record_b_id"):
                 cursor.execute(
-                    f"DELETE FROM rcu_matchpair WHERE {side} IN (SELECT record_id FROM rcu_pendingmatch)"
+                    f"DELETE FROM rcu_matchpair WHERE {side} IN "
+                    "(SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s)",
+                    [run.pk],
                 )
-        run.records = PendingMatch.objects.count()
     MatchRunPartition.objects.bulk_create(
         [MatchRunPartition(run=run, index=i) for i in range(run.partitions)], ignore_conflicts=True
     )
@@ -150,6 +232,39 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     for index in range(run.partitions):
         _enqueue(match_run_partition_task, run.pk, index)
     return run
+
+
+def _scored_under_another_digest(settings, digest: str) -> bool:
+    """Whether the stored pairs were scored under another model, thresholds or generic
+    values. A base that has never recorded it (pairs stored before runs recorded it,
+    or by real-time ingests alone) takes the current digest as its own."""
+    return bool(settings.scored_with) and settings.scored_with != digest
+
+
+def _claim_blocks_that_changed_size(*, run_id: int, changed: frozenset[str]) -> int:
+    """Queue (claimed by this run) the records of blocks that became oversized since the
+    last run, or stopped being so: their pairs depend on it. Returns how many."""
+    if not changed:
+        return 0
+    claimed = 0
+    keys = sorted(changed)
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        ids = set(
+            MatchKey.objects.filter(
+                bucket__in={key_bucket(k) for k in chunk}, key__in=chunk
+            ).values_list("record_id", flat=True)
+        )
+        ids -= set(
+            PendingMatch.objects.filter(record_id__in=ids, claimed_by=run_id)
+            .values_list("record_id", flat=True)
+        )
+        PendingMatch.objects.bulk_create(
+            [PendingMatch(record_id=i, claimed_by=run_id) for i in sorted(ids)],
+            batch_size=2000, ignore_conflicts=True,
+        )
+        claimed += pending_matches_claim(run_id=run_id, record_ids=ids)
+    return claimed
 
 
 def match_run_score_partition(*, run_id: int, index: int) -> bool:
@@ -164,7 +279,8 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
         with paused_gc():
             pairs, compared = partition_pairs(
                 first_bucket=first, last_bucket=last, context=match_context(),
-                oversized=frozenset(run.skipped_keys), pending_only=not run.full,
+                oversized=frozenset(run.skipped_keys),
+                pending_run=None if run.full else run.pk,
             )
         match_pairs_store(pairs, partition=index)
         chunk.done = True
@@ -226,9 +342,7 @@ def match_run_finalize_reviewing(
             scope = _full_scope(run.last_record_id)
         else:
             pending = list(
-                PendingMatch.objects.filter(record_id__lte=run.last_record_id).values_list(
-                    "record_id", flat=True
-                )
+                PendingMatch.objects.filter(claimed_by=run.pk).values_list("record_id", flat=True)
             )
             scope = scope_expand(pending, max_records=None)
     timings["load"] = round(time.perf_counter() - started, 3)
@@ -237,7 +351,8 @@ def match_run_finalize_reviewing(
             scope, context=context, acting_user=acting_user or run.created_by,
             reason=f"matching run #{run.pk}", timings=timings,
         )
-    pending_matches_clear(up_to=run.last_record_id)
+    pending_matches_clear(run_id=run.pk)
+    MatchSettings.objects.filter(pk=1).update(scored_with=context.digest)
     run.records_moved = len(result.plan.moves)
     run.customers_retired = len(result.plan.retired)
     run.candidates = len(result.review)
@@ -245,6 +360,7 @@ def match_run_finalize_reviewing(
     run.finished_at = timezone.now()
     run.timings = timings
     run.save()
+    _run_next()
     return run, result.review
 
 
@@ -260,15 +376,25 @@ def match_run_in_process(
         created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
     )
     run = match_run_prepare(run=run, acting_user=acting_user)
+    if run.status == MatchRun.Status.PENDING:  # another run is under way: one at a time
+        raise MatchRunBusy(run.message)
     for index in range(run.partitions):
         match_run_score_partition(run_id=run.pk, index=index)
     return match_run_finalize_reviewing(run_id=run.pk, acting_user=acting_user)
 
 
+class MatchRunBusy(RuntimeError):
+    """A run is scoring or clustering: another cannot start before it ends."""
+
+
 def match_run_fail(*, run_id: int, message: str) -> None:
-    MatchRun.objects.filter(pk=run_id).exclude(status=MatchRun.Status.SUCCEEDED).update(
-        status=MatchRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
-    )
+    """Fail a run; its claimed records wait for the next run, which starts now."""
+    with transaction.atomic():
+        failed = MatchRun.objects.filter(pk=run_id).exclude(
+            status__in=[MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED]
+        ).update(status=MatchRun.Status.FAILED, message=message[:2000], finished_at=timezone.now())
+        if failed:
+            _run_next()
 
 
 def match_run_refresh_statistics(*, run: MatchRun) -> bool:

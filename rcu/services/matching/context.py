@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from threading import Lock
 
+import orjson
 from django.db.models.expressions import RawSQL
 
 from rcu.matching.comparators import COMPARISONS
@@ -26,6 +28,23 @@ class MatchContext:
     @property
     def model(self) -> Model:
         return self.scorer.model
+
+    @property
+    def digest(self) -> str:
+        """What a stored pair's score and existence depend on, blocks aside: the model,
+        the thresholds and the generic values. Pairs scored under another digest are
+        not comparable with new ones (`MatchSettings.scored_with`)."""
+        content = orjson.dumps(
+            {
+                "model": self.model.to_dict(),
+                "auto_link": self.auto_link,
+                "review": self.review,
+                "max_block_size": self.max_block_size,
+                "generic": list(self.scorer.generic),
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+        return hashlib.sha256(content).hexdigest()
 
 
 def match_settings_get() -> MatchSettings:

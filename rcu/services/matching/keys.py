@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django.db import connection
+from django.db.models import Count
 
 from rcu.matching.keys import blocking_keys, key_bucket
 from rcu.matching.types import MatchRecord
@@ -45,30 +46,85 @@ def match_keys_write(
     if not records:
         return 0
     ids = [record_id for record_id, _ in records]
+    previous = list(previous)
     match_keys_delete(records=previous)
     rows = _key_rows(records)
     if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
-        with connection.cursor() as wrapper:
-            with wrapper.cursor.copy(
-                "COPY rcu_matchkey (bucket, key, record_id) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if queue:
-                wrapper.execute(
-                    "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
-                    "ON CONFLICT DO NOTHING",
-                    [ids],
-                )
+        with connection.cursor() as wrapper, wrapper.cursor.copy(
+            "COPY rcu_matchkey (bucket, key, record_id) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
     else:
         MatchKey.objects.bulk_create(
             [MatchKey(bucket=b, key=k, record_id=r) for b, k, r in rows], batch_size=2000
         )
-        if queue:
-            PendingMatch.objects.bulk_create(
-                [PendingMatch(record_id=i) for i in ids], batch_size=2000, ignore_conflicts=True
-            )
+    if queue:
+        pending_queue(ids)
+    else:
+        before = {record_id: set(keys) for record_id, keys in previous}
+        blocks_resized_queue(
+            joined={k for record_id, keys in records for k in keys if k not in before.get(record_id, ())},
+            left={k for record_id, keys in before.items() for k in keys}
+            - {k for _, keys in records for k in keys},
+            exclude=ids,
+        )
     return len(rows)
+
+
+def blocks_resized_queue(
+    *, joined: Iterable[str] = (), left: Iterable[str] = (), exclude: Iterable[int] = ()
+) -> int:
+    """Queue the records of blocks a write just made oversized (`joined`: keys records
+    joined) or brought back to size (`left`: keys records left): their pairs depend on
+    it. Batch runs find such blocks themselves; this serves the writes matched at once
+    (real-time ingest, deletions at the source). Returns how many were queued."""
+    from rcu.services.matching.context import match_context
+    from rcu.services.matching.pairs import block_limit
+
+    context = match_context()
+    wanted = {key: 1 for key in joined} | {key: 0 for key in left}
+    wanted = {k: v for k, v in wanted.items() if k not in context.skip_keys and len(k) <= 200}
+    if not wanted:
+        return 0
+    counts: dict[str, int] = {}
+    for chunk in _chunks(sorted(wanted), 1000):
+        rows = MatchKey.objects.filter(bucket__in={key_bucket(k) for k in chunk}, key__in=chunk)
+        for key, count in rows.values("key").annotate(n=Count("record_id")).values_list("key", "n"):
+            counts[key] = count
+    # A block crossed its limit when a record joining made it one over, or one leaving
+    # brought it back to the limit exactly.
+    crossed = [
+        key for key, grew in wanted.items()
+        if counts.get(key, 0) == block_limit(key, context.max_block_size) + grew
+    ]
+    if not crossed:
+        return 0
+    members = set(
+        MatchKey.objects.filter(bucket__in={key_bucket(k) for k in crossed}, key__in=crossed)
+        .values_list("record_id", flat=True)
+    ) - set(exclude)
+    if members:
+        pending_queue(sorted(members))
+    return len(members)
+
+
+def pending_queue(record_ids: Iterable[int]) -> None:
+    """Queue these records for matching. One a batch run has claimed is queued again
+    (claim cleared): the run saw it before this change."""
+    ids = list(record_ids)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
+                "ON CONFLICT (record_id) DO UPDATE SET claimed_by = NULL",
+                [ids],
+            )
+        return
+    PendingMatch.objects.bulk_create(
+        [PendingMatch(record_id=i) for i in ids], batch_size=2000,
+        update_conflicts=True, unique_fields=["record"], update_fields=["claimed_by"],
+    )
 
 
 def _chunks(ids: list[int], size: int = 5000):

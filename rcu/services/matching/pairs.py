@@ -13,7 +13,13 @@ from django.db.models import Q
 
 from rcu.matching.keys import key_bucket, key_kind
 from rcu.matching.model import weight_from_probability
-from rcu.matching.scoring import PairScore, block_pairs, levels_text, usable_keys
+from rcu.matching.scoring import (
+    PairScore,
+    block_pairs,
+    block_pairs_touching,
+    levels_text,
+    usable_keys,
+)
 from rcu.matching.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
 from rcu.normalisation.record import POSTAL_KEY
@@ -128,25 +134,31 @@ def pairs_score(
 
 
 def _partition_blocks(
-    *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_only: bool
-) -> dict[str, list[int]]:
-    """The blocks (key → record ids) of a range of buckets that can yield pairs."""
+    *, first_bucket: int, last_bucket: int, skip: frozenset[str], pending_run: int | None
+) -> tuple[dict[str, list[int]], set[int] | None]:
+    """The blocks (key → record ids) of a range of buckets that can yield pairs and,
+    for a pending run, the records of those blocks it claimed."""
     blocks: dict[str, list[int]] = defaultdict(list)
     with connection.cursor() as cursor:
-        if pending_only:
+        if pending_run is not None:
             cursor.execute(
                 "SELECT k.key, k.record_id, p.record_id IS NOT NULL FROM rcu_matchkey k "
-                "LEFT JOIN rcu_pendingmatch p ON p.record_id = k.record_id "
+                "LEFT JOIN rcu_pendingmatch p ON p.record_id = k.record_id AND p.claimed_by = %s "
                 "WHERE k.bucket >= %s AND k.bucket <= %s",
-                [first_bucket, last_bucket],
+                [pending_run, first_bucket, last_bucket],
             )
             pending_blocks: set[str] = set()
+            pending_records: set[int] = set()
             for key, record_id, pending in cursor.fetchall():
                 if key not in skip:
                     blocks[key].append(record_id)
                     if pending:
                         pending_blocks.add(key)
-            return {k: v for k, v in blocks.items() if k in pending_blocks and len(v) > 1}
+                        pending_records.add(record_id)
+            return (
+                {k: v for k, v in blocks.items() if k in pending_blocks and len(v) > 1},
+                pending_records,
+            )
         cursor.execute(
             "SELECT key, record_id FROM rcu_matchkey WHERE bucket >= %s AND bucket <= %s",
             [first_bucket, last_bucket],
@@ -154,20 +166,20 @@ def _partition_blocks(
         for key, record_id in cursor.fetchall():
             if key not in skip:
                 blocks[key].append(record_id)
-    return {k: v for k, v in blocks.items() if len(v) > 1}
+    return {k: v for k, v in blocks.items() if len(v) > 1}, None
 
 
 def partition_scores(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_only: bool = False, min_weight: float | None = None,
+    pending_run: int | None = None, min_weight: float | None = None,
 ) -> Iterator[PairScore | None]:
     """Every pair of one batch partition (a range of buckets), scored; each pair comes
-    from the partition of the smallest key its records share. With `pending_only`,
-    only blocks holding a record waiting to be matched. With `min_weight`, a pair that
+    from the partition of the smallest key its records share. With `pending_run`, only
+    the pairs holding a record that run claimed. With `min_weight`, a pair that
     cannot reach it is not compared to the end and comes out as None."""
     skip = context.skip_keys | oversized
-    blocks = _partition_blocks(
-        first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_only=pending_only
+    blocks, pending = _partition_blocks(
+        first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_run=pending_run
     )
     ids = {record_id for members in blocks.values() for record_id in members}
     scorer = context.scorer
@@ -176,19 +188,24 @@ def partition_scores(
     # base holds half a million records.
     keys_of = {i: tuple(usable_keys(r, skip)) for i, r in records.items()}
     blocks = {k: [i for i in v if i in records] for k, v in blocks.items()}
+    # A pending run: only pairs holding a waiting record; the others are stored.
+    pairs = (
+        block_pairs(blocks, keys_of) if pending is None
+        else block_pairs_touching(blocks, keys_of, pending)
+    )
     if min_weight is None:
         score = scorer.score
-        for a, b in block_pairs(blocks, keys_of):
+        for a, b in pairs:
             yield score(records[a], records[b])
         return
     score_at_least = scorer.score_at_least
-    for a, b in block_pairs(blocks, keys_of):
+    for a, b in pairs:
         yield score_at_least(records[a], records[b], min_weight)
 
 
 def partition_pairs(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_only: bool,
+    pending_run: int | None,
 ) -> tuple[list[PairScore], int]:
     """The pairs of a partition at or above review, and how many pairs were compared."""
     kept: list[PairScore] = []
@@ -196,7 +213,7 @@ def partition_pairs(
     review = context.review
     for pair in partition_scores(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
-        oversized=oversized, pending_only=pending_only,
+        oversized=oversized, pending_run=pending_run,
         min_weight=weight_from_probability(review),
     ):
         compared += 1
@@ -240,26 +257,66 @@ def oversized_keys(max_block_size: int, counts: dict[str, int] | None = None) ->
     )
 
 
+_PAIR_COLUMNS = "record_a_id, record_b_id, probability, weight, levels, partition"
+# Fewer pairs than this go in by one INSERT; more by COPY through a staging table.
+COPY_MIN_PAIRS = 200
+
+
 def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = None) -> None:
-    """Insert scored pairs (the caller has removed the ones they replace)."""
+    """Insert scored pairs (the caller has removed the ones they replace).
+
+    A record matched at once (real-time ingest) while a batch run scores it may store
+    the same pair meanwhile: the run keeps the pair already there (the ingest's is
+    newer, and the record is queued again), the ingest replaces the run's. On
+    PostgreSQL the rows go by COPY to a staging table, then in with ON CONFLICT."""
     if not pairs:
         return
+    newest_wins = partition is None
     if connection.vendor == "postgresql":
-        with connection.cursor() as wrapper, wrapper.cursor.copy(
-            "COPY rcu_matchpair (record_a_id, record_b_id, probability, weight, levels, partition) "
-            "FROM STDIN"
-        ) as copy:
-            for p in pairs:
-                copy.write_row((p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition))
+        on_conflict = "ON CONFLICT (record_a_id, record_b_id) " + (
+            "DO UPDATE SET probability = EXCLUDED.probability, weight = EXCLUDED.weight, "
+            "levels = EXCLUDED.levels, partition = EXCLUDED.partition"
+            if newest_wins else "DO NOTHING"
+        )
+        values = [
+            (p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition) for p in pairs
+        ]
+        with connection.cursor() as wrapper:
+            if len(values) < COPY_MIN_PAIRS:
+                wrapper.execute(
+                    f"INSERT INTO rcu_matchpair ({_PAIR_COLUMNS}) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(values)) + " " + on_conflict,
+                    [v for row in values for v in row],
+                )
+                return
+            wrapper.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS rcu_matchpair_staging ON COMMIT DELETE ROWS "
+                f"AS SELECT {_PAIR_COLUMNS} FROM rcu_matchpair WITH NO DATA"
+            )
+            with wrapper.cursor.copy(
+                f"COPY rcu_matchpair_staging ({_PAIR_COLUMNS}) FROM STDIN"
+            ) as copy:
+                for row in values:
+                    copy.write_row(row)
+            wrapper.execute(
+                f"INSERT INTO rcu_matchpair ({_PAIR_COLUMNS}) SELECT {_PAIR_COLUMNS} "
+                f"FROM rcu_matchpair_staging {on_conflict}"
+            )
+            wrapper.execute("DELETE FROM rcu_matchpair_staging")
         return
-    MatchPair.objects.bulk_create(
-        [
-            MatchPair(record_a_id=p.a, record_b_id=p.b, probability=p.probability, weight=p.weight,
-                      levels=levels_text(p.levels), partition=partition)
-            for p in pairs
-        ],
-        batch_size=1000,
-    )
+    rows = [
+        MatchPair(record_a_id=p.a, record_b_id=p.b, probability=p.probability, weight=p.weight,
+                  levels=levels_text(p.levels), partition=partition)
+        for p in pairs
+    ]
+    if newest_wins:
+        MatchPair.objects.bulk_create(
+            rows, batch_size=1000, update_conflicts=True,
+            unique_fields=["record_a", "record_b"],
+            update_fields=["probability", "weight", "levels", "partition"],
+        )
+    else:
+        MatchPair.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.

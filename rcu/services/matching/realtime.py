@@ -9,9 +9,9 @@ from django.db import transaction
 
 from rcu.matching.scoring import PairScore, levels_from_text
 from rcu.matching.types import MatchRecord
-from rcu.models import PendingMatch, SourceRecord
+from rcu.models import SourceRecord
 from rcu.normalisation.record import normalise_record
-from rcu.services.locks import LockOrderRetry, customers_lock
+from rcu.services.locks import LockOrderRetry, customers_lock, pending_matches_release
 from rcu.services.matching.context import MatchContext, match_context
 from rcu.services.matching.pairs import (
     candidates_find,
@@ -96,7 +96,7 @@ def records_match(
     scope = _scope_locked(ids, locked)
     result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
     if not created_now:
-        PendingMatch.objects.filter(record_id__in=ids).delete()
+        pending_matches_release(ids)
 
     outcomes: dict[int, MatchOutcome] = {}
     in_review = {r for pair in result.review for r in (pair.record_a, pair.record_b)}

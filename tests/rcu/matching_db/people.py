@@ -18,3 +18,6 @@ MARC = {"first_name": "Marc", "last_name": "Dubois", "birth_date": "1965-07-14",
         "email": "marc.dubois@free.fr", "postcode": "33000", "city": "Bordeaux"}
 MARC_CRM = {"first_name": "Marc", "last_name": "Dubois", "birth_date": "14/07/1965",
             "email": "marc.dubois@free.fr"}
+# Another Marc Dubois: born elsewhere and later, in Lyon.
+MARC_LYON = {"first_name": "Marc", "last_name": "Dubois", "birth_date": "1971-02-02",
+             "mobile": "07 70 11 22 33", "postcode": "69003", "city": "Lyon"}

@@ -140,3 +140,16 @@ def test_without_matching_after_imports_every_new_record_keeps_its_own_customer(
     job = import_job_run(job=job, acting_user=admin_user)
     customers = SourceRecord.objects.filter(last_import_job=job).exclude(pk__in=records_before)
     assert customers.values("customer_id").distinct().count() == 5
+
+
+def test_while_a_matching_run_is_under_way_the_audit_says_so_instead_of_guessing(
+    base, eshop, eshop_file, admin_user
+):
+    from rcu.models import MatchRun
+
+    MatchRun.objects.create(full=False, partitions=1, status=MatchRun.Status.SCORING)
+    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
+                                                       path=eshop_file))
+    assert audit.status == ImportAudit.Status.FAILED
+    assert "matching run is under way" in audit.message
+    assert not SourceRecord.objects.filter(external_id="E7").exists()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rcu', '0010_api_tokens'),
+        ('rcu', '0011_matching_incremental_basis'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
