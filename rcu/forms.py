@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from rcu.models import SourceSystem
@@ -114,3 +116,36 @@ class MappingPreviewForm(forms.Form):
         cleaned["content"] = content
         cleaned["name"] = name
         return cleaned
+
+
+class AuditUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File or sample"),
+        help_text=_("CSV with a header line (comma or semicolon, UTF-8 or Windows-1252) or "
+                    "JSON Lines. Nothing is loaded: only the report is kept."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.jsonl,.ndjson,.json"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload is not None and upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+class AuditCompareForm(forms.Form):
+    """Two succeeded audits of one source: the earlier and the later sample."""
+
+    a = forms.ModelChoiceField(label=_("Earlier audit"), queryset=None)
+    b = forms.ModelChoiceField(label=_("Later audit"), queryset=None)
+
+    def __init__(self, *args, audits, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("a", "b"):
+            self.fields[name].queryset = audits
+            self.fields[name].label_from_instance = _audit_label
+
+
+def _audit_label(audit) -> str:
+    when = date_format(timezone.localtime(audit.created_at), "SHORT_DATETIME_FORMAT")
+    return f"#{audit.pk} {audit.file_name} ({when})"

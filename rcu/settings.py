@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No call to the public validator: back-offices often run without internet.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    # Several "status" fields with their own choices: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {"ImportAuditStatusEnum": "rcu.models.audits.ImportAudit.Status"},
 }
 
 # --- Celery ---------------------------------------------------------------
@@ -252,6 +254,8 @@ RCU_IMPORT_PIPELINE = env_bool("RCU_IMPORT_PIPELINE", True)
 RCU_ANALYZE_AFTER_ROWS = env_int("RCU_ANALYZE_AFTER_ROWS", 10_000)
 # Files of at least this many lines are mapped in a helper process, on another core.
 RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = env_int("RCU_IMPORT_MAPPER_PROCESS_MIN_LINES", 20_000)
+# Audits of files up to this size run while the person waits; bigger ones in a task.
+RCU_AUDIT_INLINE_MAX_BYTES = env_int("RCU_AUDIT_INLINE_MAX_BYTES", 2 * 1024 * 1024)
 # A successful import queues a matching run of the records it created or changed.
 RCU_MATCH_AFTER_IMPORT = env_bool("RCU_MATCH_AFTER_IMPORT", True)
 # A full snapshot import deletes (at source) the records it does not hold, unless that

@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from rcu.ingestion.readers import FileRefused
-from rcu.models import ImportJob, MatchRun
+from rcu.models import ImportAudit, ImportJob, MatchRun
+from rcu.services.import_audits import import_audit_run
 from rcu.services.imports import import_job_run
 from rcu.services.matching.batch import (
     match_run_fail,
@@ -34,6 +35,21 @@ def import_job_execute(self, job_id: int) -> str:
         job = import_job_run(job=job)
     job.refresh_from_db(fields=["status"])
     return job.status
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def import_audit_execute(self, audit_id: int) -> str:
+    """Audit a file; a retry starts the audit again (it wrote nothing but its row)."""
+    audit = ImportAudit.objects.filter(pk=audit_id).first()
+    if audit is None:
+        return "missing"
+    return import_audit_run(audit=audit).status
 
 
 _RETRY = dict(

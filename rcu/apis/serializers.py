@@ -5,7 +5,15 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from rcu.attributes import CANONICAL_NAMES
-from rcu.models import Customer, Department, FieldMapping, ImportJob, SourceRecord, SourceSystem
+from rcu.models import (
+    Customer,
+    Department,
+    FieldMapping,
+    ImportAudit,
+    ImportJob,
+    SourceRecord,
+    SourceSystem,
+)
 from rcu.survivorship import RULES
 
 INGEST_STATUSES = ("created", "updated", "unchanged")
@@ -232,6 +240,49 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "unchanged_count", "rejected_count", "created_by", "created_at", "started_at",
             "finished_at",
         ]
+
+
+class ImportAuditSummarySerializer(serializers.ModelSerializer):
+    """An audit without its report (lists)."""
+
+    source = serializers.CharField(source="source.code")
+    created_by = serializers.CharField(source="created_by.get_username", allow_null=True)
+    rejected = serializers.IntegerField(
+        source="rejected_count", help_text="Rows the import would reject."
+    )
+
+    class Meta:
+        model = ImportAudit
+        fields = [
+            "id", "source", "file_name", "status", "message", "total_lines", "rows", "rejected",
+            "created_by", "created_at", "started_at", "finished_at",
+        ]
+
+
+class ImportAuditSerializer(ImportAuditSummarySerializer):
+    report = serializers.JSONField(
+        help_text="Columns (fill rate, distinct and most frequent values), attributes "
+        "(validity rate, quality flags, generic values), rejected rows (line, field, "
+        "reason), duplicates inside the file, and `prediction`: created, updated, "
+        "unchanged, rejected, records_linked, records_to_review, records_new_customer, "
+        "new_customers, review_pairs. Rates are fractions 0..1 with their numerator and "
+        "denominator."
+    )
+
+    class Meta(ImportAuditSummarySerializer.Meta):
+        fields = [*ImportAuditSummarySerializer.Meta.fields, "report"]
+
+
+class ImportAuditQueuedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportAudit
+        fields = ["id", "status"]
+
+
+class ImportAuditUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A sample or the whole file: CSV (UTF-8 or Windows-1252, ; or ,) or JSON Lines."
+    )
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from rcu.apis.audits import SourceAuditDetailApi, SourceAuditListApi
 from rcu.apis.customers import CustomerDetailApi, CustomerListApi
 from rcu.apis.imports import ImportJobCancelApi, ImportJobDetailApi, ImportJobListApi
 from rcu.apis.matching import MatchSearchApi
@@ -30,6 +31,13 @@ v1_patterns = [
     ),
     path(
         "sources/<slug:code>/imports/", SourceImportSubmitApi.as_view(), name="api-v1-source-imports"
+    ),
+    path(
+        "sources/<slug:code>/audits/", SourceAuditListApi.as_view(), name="api-v1-source-audits"
+    ),
+    path(
+        "sources/<slug:code>/audits/<int:id>/", SourceAuditDetailApi.as_view(),
+        name="api-v1-source-audit",
     ),
     path("customers/", CustomerListApi.as_view(), name="api-v1-customer-list"),
     # Any text, not only UUIDs: a malformed id is answered by the API (404), not by Django.

@@ -25,7 +25,7 @@ from rcu.ingestion.limits import (
     printable,
 )
 from rcu.ingestion.mapping import MappedRow, RowMapper, RowRejection
-from rcu.ingestion.readers import FileFacts, ReadError, iter_rows
+from rcu.ingestion.readers import FileFacts, ReadError, Row, iter_rows
 from rcu.memory import relaxed_gc
 
 
@@ -77,6 +77,19 @@ def original_from_text(content: str) -> list[str] | str:
     return value if isinstance(value, list | str) else content
 
 
+def row_check(item: Row | ReadError, mapper: RowMapper) -> MappedRow | Rejected:
+    """One row read from a file, mapped, or why the import rejects it (the audit of a
+    file asks the same question of each row)."""
+    if isinstance(item, ReadError):
+        return rejected_row(item.line, "", "", item.reason, item.original)
+    outcome = mapper.map(item.line, item.data)
+    if isinstance(outcome, RowRejection):
+        return rejected_row(
+            outcome.line, outcome.external_id, outcome.field, outcome.reason, item.original
+        )
+    return outcome
+
+
 def iter_batches(
     stream, facts: FileFacts, mapper: RowMapper, *, resume_after: int, batch_size: int
 ) -> Iterator[Batch]:
@@ -88,15 +101,11 @@ def iter_batches(
         if item.line <= resume_after:
             continue
         last_line = item.line
-        if isinstance(item, ReadError):
-            rejected_rows.append(rejected_row(item.line, "", "", item.reason, item.original))
+        outcome = row_check(item, mapper)
+        if isinstance(outcome, Rejected):
+            rejected_rows.append(outcome)
         else:
-            outcome = mapper.map(item.line, item.data)
-            if isinstance(outcome, RowRejection):
-                rejected_rows.append(rejected_row(outcome.line, outcome.external_id, outcome.field,
-                                              outcome.reason, item.original))
-            else:
-                mapped.append(outcome)
+            mapped.append(outcome)
         if len(mapped) + len(rejected_rows) >= batch_size:
             yield Batch(mapped, rejected_rows, last_line)
             mapped, rejected_rows = [], []

@@ -76,6 +76,11 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+def field_text(row: Mapping[str, Any], name: str) -> str:
+    """A source field's value as the mapper reads it, stripped ("" when missing or nested)."""
+    return (_as_text(_lookup(row, name)) or "").strip()
+
+
 def _payload_hash(content: list[Any]) -> str:
     """A fingerprint of everything stored for a record: equal means unchanged."""
     return hashlib.sha256(jsontext.dumps(content, sort_keys=True)).hexdigest()

@@ -1,3 +1,4 @@
+from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
 from rcu.models.imports import ImportJob, ImportRowError
@@ -24,6 +25,7 @@ __all__ = [
     "ExtraIdentifier",
     "FieldMapping",
     "GenericValue",
+    "ImportAudit",
     "ImportJob",
     "ImportRowError",
     "MatchKey",

@@ -125,7 +125,7 @@ def _open_job_file(job: ImportJob) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _check_columns(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> None:
+def mapped_columns_check(stream: BinaryIO, facts: FileFacts, mapper: RowMapper) -> None:
     """Refuse the file before anything is written if a mapped column is absent."""
     required = mapper.required_fields
     if facts.file_format == "csv":
@@ -227,6 +227,7 @@ def _cancelled(job: ImportJob) -> bool:
 def import_job_run(
     *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
     batch_size: int | None = None, match_after: bool | None = None, force_snapshot: bool = False,
+    write_rejects: bool = True,
 ) -> ImportJob:
     """Run (or resume) a job to the end. Safe to call again on a finished job.
 
@@ -237,7 +238,8 @@ def import_job_run(
     source the records it did not hold (`import_job_apply_snapshot`; `force_snapshot`
     lifts its safety limit). A job that ends queues a matching run of what it created
     or changed, unless `match_after` (default: the `RCU_MATCH_AFTER_IMPORT` setting)
-    says otherwise.
+    says otherwise. `write_rejects` off: no rejects file (the audit of a file, which
+    writes nothing outside its rolled-back transaction).
     """
     job = ImportJob.objects.select_related("source").get(pk=job.pk)
     if job.is_finished:
@@ -251,7 +253,7 @@ def import_job_run(
             if job.file_sha256 and facts.sha256 != job.file_sha256:
                 raise FileRefused("the file changed since the job was created; start a new import")
             mapper = source_row_mapper(source)
-            _check_columns(stream, facts, mapper)
+            mapped_columns_check(stream, facts, mapper)
             started = ImportJob.objects.filter(pk=job.pk).exclude(
                 status=ImportJob.Status.CANCELLED
             ).update(
@@ -306,7 +308,9 @@ def import_job_run(
     source_stats_recount(source_ids=[source.pk])  # exact again, whatever ran meanwhile
     if job.created_count >= settings.RCU_ANALYZE_AFTER_ROWS:
         _refresh_planner_statistics()
-    job.rejects_file = import_job_write_rejects(job=job) if job.rejected_count else ""
+    job.rejects_file = (
+        import_job_write_rejects(job=job) if job.rejected_count and write_rejects else ""
+    )
     ImportJob.objects.filter(pk=job.pk).update(rejects_file=job.rejects_file)
     if job.snapshot and job.status == ImportJob.Status.SUCCEEDED:  # never a cancelled one
         outcome = import_job_apply_snapshot(job=job, acting_user=acting_user, force=force_snapshot)

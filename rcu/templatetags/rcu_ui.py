@@ -159,3 +159,26 @@ def get_item(mapping: dict | None, key: str) -> Any:
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def percent(fraction: float | None) -> str:
+    """A rate 0..1 as a percentage with one decimal ("92.5 %"); "—" when unknown."""
+    if fraction is None:
+        return "—"
+    return f"{fraction * 100:.1f} %"
+
+
+@register.filter
+def signed_percent(change: float | None) -> str:
+    """A change of rate in percentage points, signed ("+4.0 pt")."""
+    if change is None:
+        return "—"
+    return f"{change * 100:+.1f} pt"
+
+
+@register.filter
+def signed(change: float | int | None) -> str:
+    if change is None:
+        return "—"
+    return f"{change:+}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rcu.views import customers, home, imports, sources
+from rcu.views import audits, customers, home, imports, sources
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,4 +15,7 @@ urlpatterns = [
     path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("sources/", sources.source_list, name="source_list"),
     path("sources/<slug:code>/", sources.source_detail, name="source_detail"),
+    path("sources/<slug:code>/audits/", audits.audit_list, name="audit_list"),
+    path("sources/<slug:code>/audits/compare/", audits.audit_compare, name="audit_compare"),
+    path("sources/<slug:code>/audits/<int:pk>/", audits.audit_detail, name="audit_detail"),
 ]

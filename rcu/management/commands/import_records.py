@@ -7,7 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from rcu.ingestion.readers import FileRefused
-from rcu.models import ImportJob, SourceSystem
+from rcu.models import ImportAudit, ImportJob, SourceSystem
+from rcu.services.import_audits import (
+    audit_summary_lines,
+    import_audit_create,
+    import_audit_run,
+)
 from rcu.services.imports import import_job_create, import_job_run, import_job_write_rejects
 
 SHOWN_ERRORS = 20
@@ -33,6 +38,11 @@ class Command(BaseCommand):
             "marked deleted at the source (kept and flagged, never dropped)",
         )
         parser.add_argument(
+            "--dry-run", action="store_true",
+            help="audit the file instead: report what the import would do (rejected rows, "
+            "duplicates, links, review, new customers) and load nothing; the report is kept",
+        )
+        parser.add_argument(
             "--force-snapshot", action="store_true",
             help="with --snapshot: delete even more than RCU_SNAPSHOT_MAX_DELETED_PERCENT "
             "of the source's records",
@@ -40,7 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, source: str, user: str | None, batch_size: int | None,
                rejects: Path | None, no_progress: bool, snapshot: bool = False,
-               force_snapshot: bool = False, **options):
+               force_snapshot: bool = False, dry_run: bool = False, **options):
         source_obj = SourceSystem.objects.filter(code=source).first()
         if source_obj is None:
             known = ", ".join(SourceSystem.objects.values_list("code", flat=True)) or "none yet"
@@ -53,6 +63,11 @@ class Command(BaseCommand):
             if acting_user is None:
                 raise CommandError(f"unknown user {user!r}")
 
+        if dry_run:
+            if snapshot or rejects:
+                raise CommandError("--dry-run goes with neither --snapshot nor --rejects")
+            self._audit(file, source_obj, acting_user)
+            return
         if force_snapshot and not snapshot:
             raise CommandError("--force-snapshot goes with --snapshot")
         job, resumed = import_job_create(
@@ -101,3 +116,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  … and {job.rejected_count - SHOWN_ERRORS} more")
         if job.rejects_file:
             self.stdout.write(f"Rejected rows written to {job.rejects_file}")
+
+    def _audit(self, file: Path, source: SourceSystem, acting_user) -> None:
+        audit = import_audit_create(source=source, acting_user=acting_user, path=file)
+        audit = import_audit_run(audit=audit, acting_user=acting_user)
+        if audit.status != ImportAudit.Status.SUCCEEDED:
+            raise CommandError(f"{file}: audit #{audit.pk} failed: {audit.message}")
+        for line in audit_summary_lines(audit):
+            self.stdout.write(line)

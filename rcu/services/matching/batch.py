@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from rcu import hooks
 from rcu.matching.keys import BUCKETS, key_bucket
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
@@ -312,14 +313,22 @@ def _full_scope(last_record_id: int) -> Scope:
     return scope
 
 
+def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
+    return match_run_finalize_reviewing(run_id=run_id, acting_user=acting_user)[0]
+
+
 @retrying  # a steward moved records of the plan meanwhile: cluster again
 @transaction.atomic
-def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
+def match_run_finalize_reviewing(
+    *, run_id: int, acting_user=None
+) -> tuple[MatchRun, list[hooks.ReviewPair]]:
+    """`match_run_finalize`, also returning the grey-zone pairs handed to stewardship
+    (none when the run was not ready, or already finalised)."""
     run = MatchRun.objects.select_for_update().get(pk=run_id)
     if run.status != MatchRun.Status.SCORING or MatchRunPartition.objects.filter(
         run_id=run_id, done=False
     ).exists():
-        return run
+        return run, []
     run.status = MatchRun.Status.CLUSTERING
     run.save(update_fields=["status"])
     timings = dict(run.timings)
@@ -352,7 +361,30 @@ def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
     run.timings = timings
     run.save()
     _run_next()
-    return run
+    return run, result.review
+
+
+def match_run_in_process(
+    *, full: bool = False, partitions: int = DEFAULT_PARTITIONS, acting_user=None
+) -> tuple[MatchRun, list[hooks.ReviewPair]]:
+    """A run from start to end in this process and in the caller's transaction, its
+    steps one after the other: what the queued tasks would do, with nothing queued
+    (the audit of a file predicts the run an import triggers, then rolls it back)."""
+    partitions = max(1, min(partitions, BUCKETS))
+    run = MatchRun.objects.create(
+        full=full, partitions=partitions,
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+    )
+    run = match_run_prepare(run=run, acting_user=acting_user)
+    if run.status == MatchRun.Status.PENDING:  # another run is under way: one at a time
+        raise MatchRunBusy(run.message)
+    for index in range(run.partitions):
+        match_run_score_partition(run_id=run.pk, index=index)
+    return match_run_finalize_reviewing(run_id=run.pk, acting_user=acting_user)
+
+
+class MatchRunBusy(RuntimeError):
+    """A run is scoring or clustering: another cannot start before it ends."""
 
 
 def match_run_fail(*, run_id: int, message: str) -> None:
