@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 class AccessLogEntry(models.Model):
     """A person read a customer's personal data (CNIL: traceability of accesses).
 
-    It names the customer by public id only, so erasing the customer leaves no
-    personal data here while the proof of access remains.
+    It names the customer by public id only: the log itself holds no personal data
+    of the customer.
     """
 
     user = models.ForeignKey(

@@ -3,7 +3,7 @@
 The same visibility rules as the UI hold here: every queryset goes through the
 domain selectors, so a staff member without a role's global permissions sees
 nothing. Source records, customers and import jobs are read-only for everybody:
-they change only through services (imports, stewardship, GDPR).
+they change only through services (imports, matching, stewardship).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The source configuration file: parsed and checked before anything is stored.
 
-Shape (see README, "Declaring a source")::
+Shape (every key is described in docs/sources-and-imports.md)::
 
     {"code": "crm", "name": "CRM", "department": "marketing", "trust_rank": 1,
      "default_country": "FR", "external_id": "ID_CLIENT",

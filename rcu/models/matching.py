@@ -27,8 +27,8 @@ class MatchKey(models.Model):
     key = models.CharField(max_length=200)
     # Derived rows written by the thousand with each import: no database constraint to
     # check and no index by record to maintain per row. A changed record's keys are
-    # deleted by primary key (`match_keys_delete`); Django still cascades a record's
-    # deletion (GDPR erasure) to them, at the cost of a scan.
+    # deleted by primary key (`match_keys_delete`); were a record ever deleted, Django
+    # would still cascade to them, at the cost of a scan.
     record = models.ForeignKey(
         SourceRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False,
         db_index=False,

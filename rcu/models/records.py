@@ -12,8 +12,8 @@ class SourceRecord(models.Model):
 
     `raw` is the payload exactly as received; `attributes` the canonical values the
     field mappings and normalisation produced; `keys` the comparison keys. A record
-    is never deleted by a merge: only GDPR erasure removes it. A record its source
-    deleted is kept and flagged (`deleted_at_source`).
+    is never deleted by a merge, nor when its source deletes it: it is kept and
+    flagged (`deleted_at_source`). Nothing in RCU deletes records today.
     """
 
     # No index of its own: the unique (source, external id) index leads with it, and
