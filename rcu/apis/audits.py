@@ -78,11 +78,7 @@ class SourceAuditListApi(APIView):
     def post(self, request: Request, code: str) -> Response:
         source = import_audit_source_for_user(user=request.user, code=code)
         upload = ImportAuditUploadSerializer(data=request.data)
-        if not upload.is_valid():
-            field, messages = next(iter(upload.errors.items()))
-            return Response(
-                {"field": field, "reason": str(messages[0])}, status=status.HTTP_400_BAD_REQUEST
-            )
+        upload.is_valid(raise_exception=True)  # a 400 in the API's one error shape
         audit = import_audit_submit(
             source=source, upload=upload.validated_data["file"], acting_user=request.user
         )
