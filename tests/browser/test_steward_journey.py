@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from rcu.models import Customer, SourceRecord
+from rcu.models import Customer, PendingMatch, SourceRecord
 from stewardship.models import Decision, MergeCandidate
 from tests.stewardship.builders import candidate_between, person
 
@@ -25,6 +25,9 @@ def queue(settings, crm, eshop, service_client_source):
         crm, person("CRM-3", first_name="Jeanne", last_name="Martin", email="jeanne.martin@free.fr"),
         probability=0.62,
     )
+    # The planted candidates stand for a matched base: nothing waits to be matched (a
+    # decision asks for a run, which would otherwise match these records afresh).
+    PendingMatch.objects.all().delete()
     return lefevre, martins
 
 
