@@ -363,16 +363,16 @@ def bench_user() -> tuple[object, str]:
     """A steward of every department, with an API token."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
 
     from rcu.models import Department
     from rcu.roles import Role
+    from rcu.services.tokens import api_token_create
 
     user, _ = get_user_model().objects.get_or_create(username="soak_steward")
     user.groups.add(Group.objects.get(name=Role.STEWARD.value),
                     *[d.group for d in Department.objects.all()])
-    token, _ = Token.objects.get_or_create(user=user)
-    return user, token.key
+    created = api_token_create(user=user, name="soak", acting_user=None)
+    return user, created.key
 
 
 def hot_targets(rng: random.Random, hot_count: int) -> tuple[list[int], dict, dict]:
@@ -403,7 +403,9 @@ def hot_targets(rng: random.Random, hot_count: int) -> tuple[list[int], dict, di
 
 def start_server(port: int, log_path: Path) -> subprocess.Popen:
     # Production settings, but plain HTTP on loopback: no redirect to HTTPS.
-    env = dict(os.environ, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="False")
+    # The API rates are raised: the soak measures writers meeting, not the throttle.
+    env = dict(os.environ, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="False",
+               RCU_API_RATE_USER="100000/min", RCU_API_RATE_INGEST="100000/min")
     log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
