@@ -17,14 +17,12 @@ from rcu.services.matching.batch import (
     match_run_score_partition,
 )
 
-
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
+_RETRY = dict(
+    bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True
 )
+
+
+@shared_task(**_RETRY)
 def import_job_execute(self, job_id: int) -> str:
     """Run an import job; a retry resumes after the last committed batch."""
     job = ImportJob.objects.filter(pk=job_id).first()
@@ -37,24 +35,13 @@ def import_job_execute(self, job_id: int) -> str:
     return job.status
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
-)
+@shared_task(**_RETRY)
 def import_audit_execute(self, audit_id: int) -> str:
     """Audit a file; a retry starts the audit again (it wrote nothing but its row)."""
     audit = ImportAudit.objects.filter(pk=audit_id).first()
     if audit is None:
         return "missing"
     return import_audit_run(audit=audit).status
-
-
-_RETRY = dict(
-    bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True
-)
 
 
 @contextmanager

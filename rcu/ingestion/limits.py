@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,35 +96,18 @@ def payload_problem(row: Mapping[str, Any], *, size: int | None = None) -> Probl
 def _gather(obj: Mapping[str, Any], depth: int, texts: list[str]) -> bool:
     """Collect every key and text of `obj` into `texts`; False at the first thing that
     is surely wrong (a non-finite number, too deep) or unusual (not JSON's types)."""
-    if depth > NESTING_MAX_DEPTH:
-        return False
-    for key, value in obj.items():
+    for key in obj:
         if type(key) is not str:
             return False
         texts.append(key)
-        kind = type(value)
-        if kind is str:
-            texts.append(value)
-        elif value is None or kind is bool or (kind is int and -_BIG < value < _BIG):
-            continue
-        elif kind is float:
-            if not math.isfinite(value):
-                return False
-        elif kind is dict:
-            if not _gather(value, depth + 1, texts):
-                return False
-        elif kind is list:
-            if not _gather_list(value, depth + 1, texts):
-                return False
-        else:
-            return False
-    return True
+    return _gather_values(obj.values(), depth, texts)
 
 
-def _gather_list(items: list[Any], depth: int, texts: list[str]) -> bool:
+def _gather_values(values: Iterable[Any], depth: int, texts: list[str]) -> bool:
+    """`_gather` for the values of an object or the items of a list."""
     if depth > NESTING_MAX_DEPTH:
         return False
-    for value in items:
+    for value in values:
         kind = type(value)
         if kind is str:
             texts.append(value)
@@ -137,7 +120,7 @@ def _gather_list(items: list[Any], depth: int, texts: list[str]) -> bool:
             if not _gather(value, depth + 1, texts):
                 return False
         elif kind is list:
-            if not _gather_list(value, depth + 1, texts):
+            if not _gather_values(value, depth + 1, texts):
                 return False
         else:
             return False

@@ -250,18 +250,14 @@ def _claim_blocks_that_changed_size(*, run_id: int, changed: frozenset[str]) -> 
     keys = sorted(changed)
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
-        ids = set(
+        ids = sorted(set(
             MatchKey.objects.filter(
                 bucket__in={key_bucket(k) for k in chunk}, key__in=chunk
             ).values_list("record_id", flat=True)
-        )
-        ids -= set(
-            PendingMatch.objects.filter(record_id__in=ids, claimed_by=run_id)
-            .values_list("record_id", flat=True)
-        )
+        ))
+        # Queued if not yet, then claimed (records the run claimed already count again).
         PendingMatch.objects.bulk_create(
-            [PendingMatch(record_id=i, claimed_by=run_id) for i in sorted(ids)],
-            batch_size=2000, ignore_conflicts=True,
+            [PendingMatch(record_id=i) for i in ids], batch_size=2000, ignore_conflicts=True
         )
         claimed += pending_matches_claim(run_id=run_id, record_ids=ids)
     return claimed
