@@ -107,3 +107,74 @@ def pg_insert_with_history(
         _copy(cursor, model.history.model._meta.db_table, history_fields, history_rows)
     return ids
 
+
+
+def pg_insert_new_with_history(
+    *,
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    unique_on: Sequence[str],
+    now: datetime,
+    acting_user_id: int | None,
+    reason: str,
+    copy_from: int = 200,
+) -> dict[tuple, int]:
+    """Insert the `rows` whose `unique_on` values are not in the table yet, with their
+    history; return the new ids by those values.
+
+    Two writers that both found a row missing (two real-time ingests proposing the same
+    pair) must not fail the later one: ON CONFLICT DO NOTHING skips the row the other
+    committed, and the caller reads it back. Many rows go through a staging table by COPY.
+    """
+    if not rows:
+        return {}
+    fields, steps, history_fields = _plan(model)
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    columns = [f for f in fields if f.attname != "id"]
+    column_list = ", ".join(quote(f.column) for f in columns)
+    unique_columns = [model._meta.get_field(name).column for name in unique_on]
+    conflict = ", ".join(quote(c) for c in unique_columns)
+    returning = ", ".join(quote(c) for c in ["id", *unique_columns])
+    prepared = [_prepared(steps, row, now) for row in rows]
+    with connection.cursor() as wrapper:
+        if len(rows) < copy_from:
+            placeholders = ", ".join(["%s"] * len(columns))
+            values = ", ".join([f"({placeholders})"] * len(rows))
+            wrapper.execute(
+                f"INSERT INTO {quote(table)} ({column_list}) VALUES {values} "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
+                [v[f.attname] for v in prepared for f in columns],
+            )
+        else:
+            staging = quote(f"staging_{table}")
+            wrapper.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+                f"SELECT {column_list} FROM {quote(table)} WITH NO DATA"
+            )
+            wrapper.execute(f"TRUNCATE {staging}")
+            _copy(wrapper.cursor, f"staging_{table}", columns,
+                  [[v[f.attname] for f in columns] for v in prepared])
+            wrapper.execute(
+                f"INSERT INTO {quote(table)} ({column_list}) SELECT {column_list} FROM {staging} "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+            )
+        inserted = {tuple(found[1:]): found[0] for found in wrapper.fetchall()}
+        history_extra = {
+            "history_date": now,
+            "history_change_reason": reason,
+            "history_type": "+",
+            "history_user_id": acting_user_id,
+        }
+        history_rows = []
+        for values in prepared:
+            new_id = inserted.get(tuple(values[name] for name in unique_on))
+            if new_id is None:
+                continue
+            values["id"] = new_id
+            history_rows.append([
+                history_extra[f.attname] if f.attname in history_extra else values[f.attname]
+                for f in history_fields
+            ])
+        _copy(wrapper.cursor, model.history.model._meta.db_table, history_fields, history_rows)
+    return inserted

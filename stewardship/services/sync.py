@@ -11,7 +11,7 @@ from simple_history.utils import bulk_create_with_history
 
 from rcu.hooks import ReviewPair
 from rcu.models import SourceRecord, SourceSystem
-from rcu.services.bulk_insert import pg_insert_with_history
+from rcu.services.bulk_insert import pg_insert_new_with_history
 from rcu.services.history_sql import rows_update_with_history
 from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
@@ -113,19 +113,8 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
                     explanation=pair.explanation,
                 )
             )
-        elif candidate.status in (MergeCandidate.Status.OPEN, MergeCandidate.Status.LINKED,
-                                  MergeCandidate.Status.SUPERSEDED):
-            changed = candidate.status != MergeCandidate.Status.OPEN or (
-                candidate.probability != pair.probability or candidate.levels != pair.levels
-            )
-            if changed:
-                candidate.status = MergeCandidate.Status.OPEN
-                candidate.probability = pair.probability
-                candidate.weight = pair.weight
-                candidate.levels = pair.levels
-                candidate.explanation = pair.explanation
-                candidate.updated_at = now
-                to_update.append(candidate)
+        elif _refreshed(candidate, pair, now=now):
+            to_update.append(candidate)
 
     closing = [
         c for key, c in open_touching.items() if key not in proposed
@@ -145,7 +134,9 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
             candidate.updated_at = now
             to_update.append(candidate)
 
-    created = _candidates_create(to_create, now=now)
+    created, taken = _candidates_create(to_create, now=now)
+    # Another writer created these meanwhile: refresh them like the ones found at first.
+    to_update.extend(c for c in taken if _refreshed(c, proposed[(c.record_a_id, c.record_b_id)], now=now))
     if to_update:
         candidates_lock_only(c.pk for c in to_update)
         fields = ["status", "probability", "weight", "levels", "explanation", "updated_at"]
@@ -160,13 +151,35 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
     )
 
 
-def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCandidate]:
-    """Insert new candidates with their history: by COPY on PostgreSQL when many."""
+def _refreshed(candidate: MergeCandidate, pair: ReviewPair, *, now) -> bool:
+    """Reopen or rescore a candidate matching proposes again; False when nothing changes
+    or a steward decided it (a rejected pair is not proposed again, a merged one is linked)."""
+    if candidate.status not in (MergeCandidate.Status.OPEN, MergeCandidate.Status.LINKED,
+                                MergeCandidate.Status.SUPERSEDED):
+        return False
+    if candidate.status == MergeCandidate.Status.OPEN and (
+        candidate.probability == pair.probability and candidate.levels == pair.levels
+    ):
+        return False
+    candidate.status = MergeCandidate.Status.OPEN
+    candidate.probability = pair.probability
+    candidate.weight = pair.weight
+    candidate.levels = pair.levels
+    candidate.explanation = pair.explanation
+    candidate.updated_at = now
+    return True
+
+
+def _candidates_create(
+    candidates: list[MergeCandidate], *, now
+) -> tuple[list[MergeCandidate], list[MergeCandidate]]:
+    """Insert new candidates with their history; return them, and the candidates another
+    writer inserted for the same pairs since we looked (PostgreSQL: ON CONFLICT)."""
     if not candidates:
-        return []
-    if connection.vendor == "postgresql" and len(candidates) >= COPY_FROM:
-        ids = pg_insert_with_history(
-            model=MergeCandidate,
+        return [], []
+    if connection.vendor == "postgresql":
+        inserted = pg_insert_new_with_history(
+            model=MergeCandidate, unique_on=("record_a_id", "record_b_id"), copy_from=COPY_FROM,
             rows=[
                 {
                     "record_a_id": c.record_a_id, "record_b_id": c.record_b_id,
@@ -177,12 +190,25 @@ def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCa
             ],
             now=now, acting_user_id=None, reason="matching",
         )
-        for candidate, pk in zip(candidates, ids, strict=True):
-            candidate.pk = pk
-        return candidates
+        created, taken_keys = [], []
+        for candidate in candidates:
+            key = (candidate.record_a_id, candidate.record_b_id)
+            candidate.pk = inserted.get(key)
+            if candidate.pk is None:
+                taken_keys.append(key)
+            else:
+                created.append(candidate)
+        return created, _candidates_by_pair(taken_keys)
+    # SQLite: one writer at a time, nobody inserts behind our back.
     return bulk_create_with_history(
         candidates, MergeCandidate, batch_size=2000, default_change_reason="matching"
-    )
+    ), []
+
+
+def _candidates_by_pair(pairs: list[tuple[int, int]]) -> list[MergeCandidate]:
+    if not pairs:
+        return []
+    return list(_existing(pairs).values())
 
 
 def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
