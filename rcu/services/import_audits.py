@@ -38,6 +38,7 @@ from rcu.ingestion.readers import FileFacts, FileRefused, inspect_file, iter_row
 from rcu.matching.generic import EMAIL, NAME, PHONE
 from rcu.models import GenericValue, ImportAudit, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.imports import import_job_run, mapped_columns_check
 from rcu.services.locks import retrying
 from rcu.services.matching.batch import MatchRunBusy, match_run_in_process
@@ -102,7 +103,7 @@ def _sha256_and_size(stream: BinaryIO) -> tuple[str, int]:
 
 @transaction.atomic
 def import_audit_create(
-    *, source: SourceSystem, acting_user, path: Path | None = None,
+    *, source: SourceSystem, acting_user: Actor, path: Path | None = None,
     upload: UploadedFile | None = None,
 ) -> ImportAudit:
     """An audit of this file, pending. The caller checks the right to import into the
@@ -111,7 +112,7 @@ def import_audit_create(
         raise ValueError("give either a path or an upload")
     audit = ImportAudit(
         source=source,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=actor_user(acting_user),
     )
     if path is not None:
         with path.open("rb") as stream:
@@ -137,7 +138,7 @@ def import_audit_submit(*, source: SourceSystem, upload: UploadedFile, acting_us
         if not inline:
             transaction.on_commit(lambda: import_audit_execute.delay(audit.pk))
     if inline:
-        return import_audit_run(audit=audit, acting_user=acting_user)
+        return import_audit_run(audit=audit)
     audit.refresh_from_db()
     return audit
 
@@ -152,7 +153,7 @@ def _open_audit_file(audit: ImportAudit) -> Iterator[BinaryIO]:
         yield stream
 
 
-def import_audit_run(*, audit: ImportAudit, acting_user=None) -> ImportAudit:
+def import_audit_run(*, audit: ImportAudit) -> ImportAudit:
     """Run an audit to its end: succeeded with its report, or failed saying why.
 
     Safe to call again: a finished audit is returned as it is; one left running by a
@@ -164,7 +165,7 @@ def import_audit_run(*, audit: ImportAudit, acting_user=None) -> ImportAudit:
     audit.refresh_from_db()
     if not claimed:
         return audit
-    acting_user = acting_user or audit.created_by
+    acting_user = SystemActor(job=f"audit #{audit.pk}", started_by_id=audit.created_by_id)
     try:
         with _open_audit_file(audit) as stream:
             facts = inspect_file(stream, audit.file_name)
@@ -241,7 +242,7 @@ def _import_and_match(*, audit: ImportAudit, acting_user) -> Prediction:
         file_path=audit.file_path,
         upload=audit.upload.name or "",
     )
-    job = import_job_run(job=job, acting_user=acting_user, match_after=False, write_rejects=False)
+    job = import_job_run(job=job, match_after=False, write_rejects=False)
     if job.status != ImportJob.Status.SUCCEEDED:
         raise FileRefused(job.message or job.status)
     prediction = Prediction(

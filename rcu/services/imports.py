@@ -47,6 +47,7 @@ from rcu.ingestion.readers import (
 from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.ingestion import UpsertResult, records_upsert
 from rcu.services.locks import retrying
 from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
@@ -68,7 +69,7 @@ def _sha256_of(stream: BinaryIO) -> str:
 def import_job_create(
     *,
     source: SourceSystem,
-    acting_user=None,
+    acting_user: Actor,
     path: Path | None = None,
     upload: UploadedFile | None = None,
     snapshot: bool = False,
@@ -103,7 +104,7 @@ def import_job_create(
         return resumable, True
     job = ImportJob(
         source=source,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=actor_user(acting_user),
         file_name=name,
         file_sha256=sha,
         file_path=str(path.resolve()) if path is not None else "",
@@ -224,12 +225,18 @@ def _cancelled(job: ImportJob) -> bool:
     return ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CANCELLED).exists()
 
 
+def import_actor(job: ImportJob) -> SystemActor:
+    """An import's changes are RCU's, named after the job, whoever started it."""
+    return SystemActor(job=f"import #{job.pk}", started_by_id=job.created_by_id)
+
+
 def import_job_run(
-    *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
+    *, job: ImportJob, progress: ProgressCallback | None = None,
     batch_size: int | None = None, match_after: bool | None = None, force_snapshot: bool = False,
     write_rejects: bool = True,
 ) -> ImportJob:
-    """Run (or resume) a job to the end. Safe to call again on a finished job.
+    """Run (or resume) a job to the end, as the job (`import_actor`). Safe to call
+    again on a finished job.
 
     The job ends succeeded (bad rows are rejected rows, never a stop), failed (the
     whole file is refused, with the reason), or cancelled (an admin asked; checked
@@ -245,7 +252,7 @@ def import_job_run(
     if job.is_finished:
         return job
     batch_size = batch_size or settings.RCU_IMPORT_BATCH_SIZE
-    acting_user = acting_user or job.created_by
+    acting_user = import_actor(job)
     source = job.source
     try:
         with _open_job_file(job) as stream:
@@ -336,7 +343,7 @@ def import_job_cancel(*, job: ImportJob, acting_user) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.is_finished:
         raise ImportJobFinished(job.status)
-    who = getattr(acting_user, "username", "") or "?"
+    who = getattr(actor_user(acting_user), "username", "") or "?"
     stopped_at = f" after line {job.lines_done}" if job.lines_done else ""
     job.status = ImportJob.Status.CANCELLED
     job.message = printable(f"cancelled by {who}{stopped_at}", 2000)

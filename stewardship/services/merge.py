@@ -9,8 +9,10 @@ from django.utils.translation import gettext as _
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 from rcu.models import Customer, PairDecision
+from rcu.services.changes import Actor
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import retrying
+from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
@@ -77,7 +79,7 @@ def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
 @retrying
 @transaction.atomic
 def customers_merge(
-    *, customer_ids: Iterable[int], acting_user, survivor_id: int | None = None,
+    *, customer_ids: Iterable[int], acting_user: Actor, survivor_id: int | None = None,
     choices: Mapping[str, int] | None = None, reason: str = "",
     candidate: MergeCandidate | None = None,
 ) -> Decision:
@@ -113,10 +115,11 @@ def customers_merge(
               "rejection before merging.") % {"who": who}
         )
 
-    reason = reason or "merge"
+    # History says why each row changed: the steward's words, or what was done.
+    why = reason or "merge"
     golden_before = golden_snapshot(ids)
     moves = {r: survivor for r, c in side.items() if c != survivor}
-    records_move(moves=moves, acting_user=acting_user, reason=reason)
+    records_move(moves=moves, acting_user=acting_user, reason=why)
 
     merged_pins: dict[str, dict] = {}
     for pk in [*(pk for pk in ids if pk != survivor), survivor]:
@@ -127,7 +130,7 @@ def customers_merge(
     updates: dict[int, dict] = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
     if merged_pins != (customers[survivor]["pinned"] or {}):
         updates[survivor] = {"pinned": merged_pins}
-    customers_set(values=updates, acting_user=acting_user, reason=reason)
+    customers_set(values=updates, acting_user=acting_user, reason=why)
 
     # Every record to one anchor, not only the records that moved: the survivor's own
     # records may be together on scores alone, and a score against a record that moved
@@ -135,13 +138,13 @@ def customers_merge(
     anchor = min(side)
     pair_changes = pair_decisions_set(
         pairs=[(anchor, r) for r in side if r != anchor], kind=PairDecision.Kind.MUST_LINK,
-        acting_user=acting_user, reason=reason,
+        acting_user=acting_user, reason=why,
     )
     after_records = {r: survivor for r in side}
     statuses_before, statuses_after = candidates_after_move(
-        record_ids=side, customer_of=after_records, acting_user=acting_user, reason=reason,
+        record_ids=side, customer_of=after_records, acting_user=acting_user, reason=why,
     )
-    customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=reason)
+    customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=why)
     source_counts_adjust(
         before=side, after=after_records, source_of={r["pk"]: r["source_id"] for r in records}
     )
@@ -150,29 +153,28 @@ def customers_merge(
         acting_user=acting_user, customers=ids, record_ids=side,
         kind=Decision.Kind.MERGE, candidate=candidate, survivor_id=survivor,
         choices={k: int(v) for k, v in (choices or {}).items()},
-        before={
-            "records": [[r, c] for r, c in side.items()],
-            "customers": {str(pk): {"merged_into": None, "pinned": customers[pk]["pinned"] or {}}
-                          for pk in ids},
-            "candidates": statuses_before,
-            "golden": golden_before,
-            "fingerprints": {str(r["pk"]): r["payload_hash"] for r in records},
-        },
-        after={
-            "records": [[r, survivor] for r in side],
-            "customers": {str(pk): {"merged_into": None if pk == survivor else survivor}
-                          for pk in ids},
-            "candidates": statuses_after,
-            "pair_decisions": pair_changes,
-        },
-        reason=reason[:500] if reason != "merge" else "",
+        before=StateBefore(
+            records=dict(side),
+            customers={pk: CustomerBefore(merged_into=None, pinned=customers[pk]["pinned"] or {})
+                       for pk in ids},
+            candidates=statuses_before,
+            golden=golden_before,
+            fingerprints={r["pk"]: r["payload_hash"] for r in records},
+        ),
+        after=StateAfter(
+            records=after_records,
+            merged_into={pk: None if pk == survivor else survivor for pk in ids},
+            candidates=statuses_after,
+            pair_decisions=pair_changes,
+        ),
+        reason=reason,
     )
 
 
 @retrying
 @transaction.atomic
 def candidate_merge(
-    *, candidate_id: int, acting_user, choices: Mapping[str, int] | None = None,
+    *, candidate_id: int, acting_user: Actor, choices: Mapping[str, int] | None = None,
     survivor_id: int | None = None, also_customer_ids: Iterable[int] = (),
     expected_updated_at=None, reason: str = "",
 ) -> Decision:

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from gdpr.models import AccessLogEntry
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 from tests.rcu.refusals import refused_fields
 
 CUSTOMERS = "/api/v1/customers/"
@@ -41,7 +41,7 @@ def link(record: SourceRecord, customer: Customer) -> None:
     retired = record.customer
     SourceRecord.objects.filter(pk=record.pk).update(customer=customer)
     Customer.objects.filter(pk=retired.pk).update(merged_into=customer)
-    customers_recompute(customer_ids=[customer.pk])
+    customers_recompute(customer_ids=[customer.pk], acting_user=TEST_ACTOR)
 
 
 # --- Search -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from rcu.models import Customer, SourceRecord
 from rcu.normalisation import record as record_module
 from rcu.services.sources import source_configure
+from tests.factories import TEST_ACTOR
 
 CONFIG = {
     "code": "crm",
@@ -36,7 +37,7 @@ LINES = [
 @pytest.fixture
 def imported_before_the_reference(db, tmp_path: Path, monkeypatch):
     """Records stored by a version of RCU without the postal reference."""
-    source, _ = source_configure(data=CONFIG)
+    source, _ = source_configure(data=CONFIG, acting_user=TEST_ACTOR)
     path = tmp_path / "crm.csv"
     path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     with monkeypatch.context() as patch:

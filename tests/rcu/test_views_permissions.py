@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from rcu.models import ImportJob
 from rcu.services.imports import import_job_create, import_job_run
-from tests.factories import PLAIN_FIELDS, make_user
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, make_user
 
 PERSONAS = [
     "anonymous", "steward_marketing", "steward_service_client", "dpo", "admin_user", "auditor",
@@ -53,7 +53,7 @@ def crm_job(crm, tmp_path) -> ImportJob:
         {"id": "CRM-77", "first_name": "Zoé", "last_name": "Garnier", "updated": "2024-01-02 08:00"},
         {"id": "", "first_name": "Sans", "last_name": "Identifiant"},
     ]))
-    job, _ = import_job_create(source=crm, path=path)
+    job, _ = import_job_create(source=crm, path=path, acting_user=TEST_ACTOR)
     job = import_job_run(job=job)
     assert job.rejects_file
     return job

@@ -10,6 +10,7 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from rcu.hooks import ReviewPair
+from rcu.services.changes import REALTIME_MATCHING
 from stewardship.models import MergeCandidate
 from stewardship.services.sync import candidates_sync
 from tests.stewardship.ledger import one
@@ -30,10 +31,10 @@ def proposal(a: int, b: int, *, probability: float, sources: frozenset[int]) -> 
 
 @pytest.mark.parametrize("many", [False, True], ids=["values", "copy"])
 def test_a_pair_created_meanwhile_by_another_writer_is_refreshed_not_inserted_twice(
-    crm, eshop, many, monkeypatch
+    crm, eshop, many, settings
 ):
     if many:  # the staging-table path of large batches
-        monkeypatch.setattr("stewardship.services.sync.COPY_FROM", 1)
+        settings.RCU_COPY_MIN_ROWS = 1
     a = one(crm, "C1", {"first_name": "Hélène", "last_name": "Lefèvre"})
     b = one(eshop, "E1", {"first_name": "Helene", "last_name": "Lefevre"})
     sources = frozenset({crm.pk, eshop.pk})
@@ -44,7 +45,8 @@ def test_a_pair_created_meanwhile_by_another_writer_is_refreshed_not_inserted_tw
         try:
             with transaction.atomic():
                 candidates_sync(record_ids=[a.pk], review_pairs=[
-                    proposal(a.pk, b.pk, probability=0.6, sources=sources)])
+                    proposal(a.pk, b.pk, probability=0.6, sources=sources)],
+                    acting_user=REALTIME_MATCHING)
                 first_inserted.set()
                 # The second writer looked already and now waits on our uncommitted row.
                 second_done.wait(2)
@@ -57,7 +59,8 @@ def test_a_pair_created_meanwhile_by_another_writer_is_refreshed_not_inserted_tw
         try:
             first_inserted.wait(10)
             candidates_sync(record_ids=[b.pk], review_pairs=[
-                proposal(a.pk, b.pk, probability=0.7, sources=sources)])
+                proposal(a.pk, b.pk, probability=0.7, sources=sources)],
+                acting_user=REALTIME_MATCHING)
         except BaseException as error:
             errors.append(error)
         finally:

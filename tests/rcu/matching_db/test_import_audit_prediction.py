@@ -99,7 +99,7 @@ def what_happened(job, *, records_before: set[int], candidates_before: set[int])
 def test_the_audit_predicts_what_the_import_then_does(
     base, eshop, eshop_file, admin_user, django_capture_on_commit_callbacks
 ):
-    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
+    audit = import_audit_run(audit=import_audit_create(source=eshop,
                                                        path=eshop_file))
     assert audit.status == ImportAudit.Status.SUCCEEDED, audit.message
     predicted = audit.report["prediction"]
@@ -109,7 +109,7 @@ def test_the_audit_predicts_what_the_import_then_does(
     active_before = Customer.objects.filter(merged_into__isnull=True).count()
     with django_capture_on_commit_callbacks(execute=True):
         job, _ = import_job_create(source=eshop, acting_user=admin_user, path=eshop_file)
-        job = import_job_run(job=job, acting_user=admin_user)
+        job = import_job_run(job=job)
 
     happened = what_happened(job, records_before=records_before, candidates_before=candidates_before)
     assert predicted == happened
@@ -128,7 +128,7 @@ def test_without_matching_after_imports_every_new_record_keeps_its_own_customer(
     base, eshop, eshop_file, admin_user, settings
 ):
     settings.RCU_MATCH_AFTER_IMPORT = False
-    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
+    audit = import_audit_run(audit=import_audit_create(source=eshop,
                                                        path=eshop_file))
     predicted = audit.report["prediction"]
     assert predicted["matched"] is False
@@ -137,7 +137,7 @@ def test_without_matching_after_imports_every_new_record_keeps_its_own_customer(
 
     records_before = set(SourceRecord.objects.values_list("pk", flat=True))
     job, _ = import_job_create(source=eshop, acting_user=admin_user, path=eshop_file)
-    job = import_job_run(job=job, acting_user=admin_user)
+    job = import_job_run(job=job)
     customers = SourceRecord.objects.filter(last_import_job=job).exclude(pk__in=records_before)
     assert customers.values("customer_id").distinct().count() == 5
 
@@ -148,7 +148,7 @@ def test_while_a_matching_run_is_under_way_the_audit_says_so_instead_of_guessing
     from rcu.models import MatchRun
 
     MatchRun.objects.create(full=False, partitions=1, status=MatchRun.Status.SCORING)
-    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
+    audit = import_audit_run(audit=import_audit_create(source=eshop,
                                                        path=eshop_file))
     assert audit.status == ImportAudit.Status.FAILED
     assert "matching run is under way" in audit.message
