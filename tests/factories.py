@@ -77,7 +77,7 @@ def make_source(code: str, *, department: str, trust_rank: int = 5,
     return source
 
 
-def ingest(source: SourceSystem, rows: Iterable[Mapping[str, Any]], *, acting_user=None) -> list[SourceRecord]:
+def ingest(source: SourceSystem, rows: Iterable[Mapping[str, Any]], *, acting_user: Any = TEST_ACTOR) -> list[SourceRecord]:
     """Store rows through the real mapping + normalisation + upsert path."""
     mapper = source_row_mapper(source)
     mapped = []

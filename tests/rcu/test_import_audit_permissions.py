@@ -34,7 +34,7 @@ PERSONAS = list(EXPECTED_UI)
 def crm_audit(crm, admin_user, tmp_path) -> ImportAudit:
     path = tmp_path / "crm.csv"
     path.write_bytes(CSV)
-    return import_audit_run(audit=import_audit_create(source=crm,  path=path))
+    return import_audit_run(audit=import_audit_create(source=crm, acting_user=admin_user, path=path))
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def sample_path(tmp_path):
 @pytest.fixture
 def report(crm, crm_customer, admin_user, sample_path) -> dict:
     audit = import_audit_run(
-        audit=import_audit_create(source=crm,  path=sample_path)
+        audit=import_audit_create(source=crm, acting_user=admin_user, path=sample_path)
     )
     assert audit.status == ImportAudit.Status.SUCCEEDED, audit.message
     assert (audit.total_lines, audit.rows, audit.rejected_count) == (10, 9, 3)
@@ -211,7 +211,7 @@ def test_a_big_file_is_queued_and_its_report_read_later(
 def test_a_refused_file_fails_the_audit_saying_why(crm, admin_user, tmp_path):
     path = tmp_path / "wrong.csv"
     path.write_text("nom;prenom\nDupont;Jean\n", encoding="utf-8")
-    audit = import_audit_run(audit=import_audit_create(source=crm,  path=path))
+    audit = import_audit_run(audit=import_audit_create(source=crm, acting_user=admin_user, path=path))
     assert audit.status == ImportAudit.Status.FAILED
     assert "missing mapped column" in audit.message
     assert not ImportJob.objects.exists()
@@ -235,7 +235,7 @@ def test_dry_run_prints_the_summary_and_imports_nothing(crm, sample_path, capsys
 def test_two_reports_side_by_side_with_their_changes(report, crm, admin_user, tmp_path):
     better = tmp_path / "better.csv"
     better.write_text(SAMPLE.replace("not-an-email", "marc.dubois@free.fr"), encoding="utf-8")
-    later = import_audit_run(audit=import_audit_create(source=crm,  path=better))
+    later = import_audit_run(audit=import_audit_create(source=crm, acting_user=admin_user, path=better))
     comparison = reports_compare(report, later.report)
     summary = {d.label: (d.earlier, d.later, d.change) for d in comparison.summary}
     assert summary["rejected"] == (3, 3, 0)
@@ -248,7 +248,7 @@ def test_two_reports_side_by_side_with_their_changes(report, crm, admin_user, tm
 
 def test_compare_page_shows_both_reports(client, report, crm, admin_user, tmp_path):
     later = import_audit_run(audit=import_audit_create(
-        source=crm,  path=tmp_path / "sample.csv"
+        source=crm, acting_user=admin_user, path=tmp_path / "sample.csv"
     ))
     earlier = ImportAudit.objects.exclude(pk=later.pk).get()
     client.force_login(admin_user)
@@ -324,7 +324,7 @@ def test_a_json_lines_file_is_profiled_by_its_members(crm, admin_user, tmp_path)
         '{"id": "J2", "first_name": "Léa", "last_name": "Roux", "extra": {"a": 1}}\n',
         encoding="utf-8",
     )
-    audit = import_audit_run(audit=import_audit_create(source=crm,  path=path))
+    audit = import_audit_run(audit=import_audit_create(source=crm, acting_user=admin_user, path=path))
     report = audit.report
     assert (report["rows"], report["readable"], report["accepted"], report["rejected"]) == (3, 2, 2, 1)
     columns = by(report["columns"], "column")

@@ -69,7 +69,7 @@ def test_renormalising_brings_stored_records_up_to_the_reference(imported_before
     # saying why.
     for record in SourceRecord.objects.all():
         assert record.history.count() == history_before[record.external_id] + 1
-        assert record.history.first().history_change_reason == "renormalise"
+        assert record.history.first().history_change_reason == "renormalise_records command: renormalise"  # RCU, run from the command line
 
 
 def test_renormalising_again_writes_nothing(imported_before_the_reference, capsys):

@@ -79,7 +79,7 @@ def test_records_arriving_in_another_order_give_the_same_customers(crm, eshop, s
 def test_a_rejected_pair_is_never_proposed_again(base, run_match):
     run_match()
     candidate = MergeCandidate.objects.open().get()
-    candidate_reject(candidate_id=candidate.pk, acting_user=None, reason="two different Jeannes")
+    candidate_reject(candidate_id=candidate.pk, acting_user=TEST_ACTOR, reason="two different Jeannes")
     # Remembered for every record of both customers, not only the pair shown.
     assert PairDecision.objects.filter(kind="cannot_link").count() == 2
     run_match(full=True)

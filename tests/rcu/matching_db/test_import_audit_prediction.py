@@ -99,7 +99,7 @@ def what_happened(job, *, records_before: set[int], candidates_before: set[int])
 def test_the_audit_predicts_what_the_import_then_does(
     base, eshop, eshop_file, admin_user, django_capture_on_commit_callbacks
 ):
-    audit = import_audit_run(audit=import_audit_create(source=eshop,
+    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
                                                        path=eshop_file))
     assert audit.status == ImportAudit.Status.SUCCEEDED, audit.message
     predicted = audit.report["prediction"]
@@ -128,7 +128,7 @@ def test_without_matching_after_imports_every_new_record_keeps_its_own_customer(
     base, eshop, eshop_file, admin_user, settings
 ):
     settings.RCU_MATCH_AFTER_IMPORT = False
-    audit = import_audit_run(audit=import_audit_create(source=eshop,
+    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
                                                        path=eshop_file))
     predicted = audit.report["prediction"]
     assert predicted["matched"] is False
@@ -148,7 +148,7 @@ def test_while_a_matching_run_is_under_way_the_audit_says_so_instead_of_guessing
     from rcu.models import MatchRun
 
     MatchRun.objects.create(full=False, partitions=1, status=MatchRun.Status.SCORING)
-    audit = import_audit_run(audit=import_audit_create(source=eshop,
+    audit = import_audit_run(audit=import_audit_create(source=eshop, acting_user=admin_user,
                                                        path=eshop_file))
     assert audit.status == ImportAudit.Status.FAILED
     assert "matching run is under way" in audit.message

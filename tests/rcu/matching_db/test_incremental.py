@@ -65,9 +65,9 @@ def test_a_run_created_while_another_scores_waits_and_starts_when_it_ends(crm, e
     )
 
     ingest(crm, [{"id": "C1", **JEANNE}])
-    first = match_run_prepare(run=match_run_create(full=False, partitions=1))
+    first = match_run_prepare(run=match_run_create(full=False, partitions=1, acting_user=TEST_ACTOR))
     ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
-    second = match_run_prepare(run=match_run_create(full=False, partitions=1))
+    second = match_run_prepare(run=match_run_create(full=False, partitions=1, acting_user=TEST_ACTOR))
     assert second.status == MatchRun.Status.PENDING
     assert second.message == f"waits for run #{first.pk}"
     match_run_score_partition(run_id=first.pk, index=0)
@@ -148,7 +148,7 @@ def test_a_block_back_under_its_limit_after_deletions_gives_its_pairs_again(crm,
     ingest(crm, [{"id": f"N{i}", **namesake(i)} for i in range(12)])
     run_match(full=True)
     records_delete_at_source(source=crm, external_ids=[f"N{i}" for i in range(2, 12)],
-                             acting_user=None, reason="deleted at the source")
+                             acting_user=TEST_ACTOR, reason="deleted at the source")
     run_match()
     after = (partition_of_all(), stored_pairs())
     run_match(full=True)

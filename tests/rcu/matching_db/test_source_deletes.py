@@ -153,7 +153,7 @@ def test_deleting_twice_or_an_unknown_record_changes_nothing(crm):
     deleted_at = _record(marc).deleted_at_source
 
     second = records_delete_at_source(
-        source=crm, external_ids=["C9", "NOPE"], acting_user=None, reason="again"
+        source=crm, external_ids=["C9", "NOPE"], acting_user=TEST_ACTOR, reason="again"
     )
 
     assert (first.deleted, second.deleted, second.already_deleted) == (1, 0, 1)
