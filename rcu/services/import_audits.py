@@ -31,6 +31,7 @@ from django.db import OperationalError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from rcu.db import chunks
 from rcu.ingestion.batches import row_check
 from rcu.ingestion.limits import printable
 from rcu.ingestion.profile import FileProfile, FileProfiler
@@ -270,11 +271,6 @@ def _import_and_match(*, audit: ImportAudit, acting_user) -> Prediction:
     return prediction
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), ID_CHUNK):
-        yield ids[start : start + ID_CHUNK]
-
-
 def _measure_links(prediction: Prediction, *, job: ImportJob, records_before: int, review) -> None:
     # `last_import_job` has no index of its own: the source's (source, external id)
     # index narrows the scan to the source's records.
@@ -285,7 +281,7 @@ def _measure_links(prediction: Prediction, *, job: ImportJob, records_before: in
     created = {pk for pk in customer_of if pk > records_before}
     customers = sorted({customer_of[pk] for pk in created if customer_of[pk] is not None})
     older: set[int] = set()  # customers holding a record that existed before the import
-    for chunk in _chunks(customers):
+    for chunk in chunks(customers, ID_CHUNK):
         older.update(
             SourceRecord.objects.filter(customer_id__in=chunk, pk__lte=records_before)
             .values_list("customer_id", flat=True).distinct()

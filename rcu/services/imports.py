@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rcu.csv_safe import people_csv_writer
+from rcu.db import is_postgresql
 from rcu.ingestion import jsontext
 from rcu.ingestion.batches import (
     Batch,
@@ -149,7 +150,7 @@ def _commit_batch(
     *, job: ImportJob, mapped: list[MappedRow], rejected: list[ImportRowError], last_line: int,
     acting_user,
 ) -> None:
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # The job row commits with the data, so a batch lost to a crash is simply
         # redone on resume: no need to wait for the disk at every batch.
         with connection.cursor() as cursor:
@@ -421,7 +422,7 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
     # connection. SQLite serialises writers anyway.
     if (
         settings.RCU_IMPORT_PIPELINE
-        and connection.vendor == "postgresql"
+        and is_postgresql()
         and not connection.in_atomic_block
     ):
         return _BackgroundCommitter()

@@ -57,6 +57,7 @@ from typing import Any, TypeVar
 from django.db import OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
 
+from rcu.db import chunks
 from rcu.models import Customer, SourceRecord, SourceStats, SourceSystem
 
 SOURCE, DECISION, CUSTOMER, RECORD, CANDIDATE, SOURCE_STATS = range(6)
@@ -141,7 +142,7 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
     rows: list[T] = []
     if behind:
         try:
-            for chunk in _chunks(behind):
+            for chunk in chunks(behind, CHUNK):
                 rows += read(
                     queryset.select_for_update(no_key=True, nowait=True, of=of)
                     .filter(pk__in=chunk).order_by("pk")
@@ -154,18 +155,13 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
                         hints.update(wanted)
                 raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
             raise
-    for chunk in _chunks(ahead):  # ascending chunks: still one ascending order
+    for chunk in chunks(ahead, CHUNK):  # ascending chunks: still one ascending order
         rows += read(
             queryset.select_for_update(no_key=True, of=of).filter(pk__in=chunk).order_by("pk")
         )
     held.update(wanted)
     state.position = max(state.position, (level, wanted[-1]))
     return rows
-
-
-def _chunks(ids: list[int]):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from rcu.db import is_postgresql
 from rcu.models import SourceRecord, SourceStats, SourceSystem
 from rcu.services.locks import source_stats_lock
 
@@ -77,7 +78,7 @@ def planner_statistics_refresh(*, tables: Iterable[str]) -> bool:
     bad plans and counts could not use index-only scans. VACUUM cannot run inside a
     transaction: there (and on SQLite) this does nothing and returns False.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not is_postgresql() or connection.in_atomic_block:
         return False
     with connection.cursor() as cursor:
         for table in tables:
