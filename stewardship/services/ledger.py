@@ -31,27 +31,26 @@ from stewardship.services.errors import DecisionConflict, already_decided, held_
 from stewardship.services.sync import candidate_departments_refresh
 
 
-def customers_lock(ids: Iterable[int]) -> dict[int, dict]:
-    """Lock these customers (id order); each as {pk, public_id, merged_into_id, pinned}."""
+def customers_lock(ids: Iterable[int]) -> dict[int, locks.LockedCustomer]:
+    """Lock these customers (id order), all of them still there."""
     ids = sorted(set(ids))
-    found = locks.customers_lock(ids)
+    found = locks.customers_lock_for_decision(ids)
     if len(found) != len(ids):
         raise DecisionConflict(_("One of these customers no longer exists."))
     return found
 
 
-def customers_require_active(customers: Mapping[int, dict]) -> None:
+def customers_require_active(customers: Mapping[int, locks.LockedCustomer]) -> None:
     for row in customers.values():
-        if row["merged_into_id"] is not None:
+        if row.merged_into_id is not None:
             raise DecisionConflict(
                 _("Customer %(id)s was merged into another customer meanwhile; reload the page.")
-                % {"id": row["public_id"]}
+                % {"id": row.public_id}
             )
 
 
-def records_lock(*, customer_ids: Iterable[int]) -> list[dict]:
-    """Lock every record of these customers, which the caller locked (id order): pk,
-    customer, source, external id, attributes, payload hash."""
+def records_lock(*, customer_ids: Iterable[int]) -> list[locks.LockedRecord]:
+    """Lock every record of these customers, which the caller locked (id order)."""
     return locks.records_of_customers_lock(customer_ids)
 
 

@@ -11,7 +11,7 @@ from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 from rcu.models import Customer, PairDecision
 from rcu.services.changes import Actor
 from rcu.services.customers import customers_recompute
-from rcu.services.locks import retrying
+from rcu.services.locks import LockedRecord, retrying
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
@@ -34,14 +34,14 @@ from stewardship.services.pair_decisions import pair_decisions_set
 ADDRESS = "address"
 
 
-def _pin_choices(*, choices: Mapping[str, int], records: list[dict]) -> dict[str, dict]:
+def _pin_choices(*, choices: Mapping[str, int], records: list[LockedRecord]) -> dict[str, dict]:
     """Steward choices (attribute → record id) as pinned references; each checked."""
-    by_id = {r["pk"]: r for r in records}
+    by_id = {r.pk: r for r in records}
     pins: dict[str, dict] = {}
     for attribute, record_id in choices.items():
         names = ADDRESS_GROUP if attribute in (ADDRESS, *ADDRESS_GROUP) else (attribute,)
         if attribute != ADDRESS and attribute not in CANONICAL_NAMES and not any(
-            attribute in (r["attributes"] or {}) for r in records
+            attribute in r.attributes for r in records
         ):
             raise DecisionInvalid(
                 _("Unknown attribute %(name)s.") % {"name": attribute}, field=attribute
@@ -53,18 +53,18 @@ def _pin_choices(*, choices: Mapping[str, int], records: list[dict]) -> dict[str
                 _("%(name)s: record %(record)s is not one of the records being merged.")
                 % {"name": attribute, "record": record_id}, field=attribute,
             ) from None
-        if not any((record["attributes"] or {}).get(n) for n in names):
+        if not any(record.attributes.get(n) for n in names):
             raise DecisionInvalid(
                 _("%(name)s: record %(record)s has no value for it.")
                 % {"name": attribute, "record": record_id}, field=attribute,
             )
-        ref = {"source": record["source__code"], "external_id": record["external_id"]}
+        ref = {"source": record.source_code, "external_id": record.external_id}
         for name in names:
             pins[name] = ref
     return pins
 
 
-def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
+def _survivor(ids: list[int], records: list[LockedRecord], wanted: int | None) -> int:
     if wanted is not None:
         if wanted not in ids:
             raise DecisionInvalid(_("The surviving customer must be one of those merged."),
@@ -72,7 +72,7 @@ def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
         return wanted
     sizes = {pk: 0 for pk in ids}
     for record in records:
-        sizes[record["customer_id"]] += 1
+        sizes[record.customer_id] += 1
     return min(ids, key=lambda pk: (-sizes[pk], pk))
 
 
@@ -100,7 +100,7 @@ def customers_merge(
     survivor = _survivor(ids, records, survivor_id)
     pins = _pin_choices(choices=choices or {}, records=records)
 
-    side = {r["pk"]: r["customer_id"] for r in records}
+    side = {r.pk: r.customer_id for r in records}
     refused = [
         d for d in PairDecision.objects.filter(
             kind=PairDecision.Kind.CANNOT_LINK, record_a_id__in=sorted(side),
@@ -123,12 +123,12 @@ def customers_merge(
 
     merged_pins: dict[str, dict] = {}
     for pk in [*(pk for pk in ids if pk != survivor), survivor]:
-        merged_pins.update(customers[pk]["pinned"] or {})
+        merged_pins.update(customers[pk].pinned)
     if any(name in pins for name in ADDRESS_GROUP):
         merged_pins = {k: v for k, v in merged_pins.items() if k not in ADDRESS_GROUP}
     merged_pins.update(pins)
     updates: dict[int, dict] = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
-    if merged_pins != (customers[survivor]["pinned"] or {}):
+    if merged_pins != (customers[survivor].pinned):
         updates[survivor] = {"pinned": merged_pins}
     customers_set(values=updates, acting_user=acting_user, reason=why)
 
@@ -146,7 +146,7 @@ def customers_merge(
     )
     customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=why)
     source_counts_adjust(
-        before=side, after=after_records, source_of={r["pk"]: r["source_id"] for r in records}
+        before=side, after=after_records, source_of={r.pk: r.source_id for r in records}
     )
 
     return decision_record(
@@ -155,11 +155,11 @@ def customers_merge(
         choices={k: int(v) for k, v in (choices or {}).items()},
         before=StateBefore(
             records=dict(side),
-            customers={pk: CustomerBefore(merged_into=None, pinned=customers[pk]["pinned"] or {})
+            customers={pk: CustomerBefore(merged_into=None, pinned=customers[pk].pinned)
                        for pk in ids},
             candidates=statuses_before,
             golden=golden_before,
-            fingerprints={r["pk"]: r["payload_hash"] for r in records},
+            fingerprints={r.pk: r.payload_hash for r in records},
         ),
         after=StateAfter(
             records=after_records,

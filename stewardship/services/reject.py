@@ -47,8 +47,8 @@ def candidate_reject(
     if customer_a == customer_b:
         raise DecisionConflict(_("These records already belong to one customer."))
     records = records_lock(customer_ids=[customer_a, customer_b])
-    side_a = [r["pk"] for r in records if r["customer_id"] == customer_a]
-    side_b = [r["pk"] for r in records if r["customer_id"] == customer_b]
+    side_a = [r.pk for r in records if r.customer_id == customer_a]
+    side_b = [r.pk for r in records if r.customer_id == customer_b]
     why = reason or "rejected"
     changes = pair_decisions_set(
         pairs=[(a, b) for a in side_a for b in side_b],

@@ -63,7 +63,7 @@ def records_detach(
     customers = customers_lock([customer_id])
     customers_require_active(customers)
     records = records_lock(customer_ids=[customer_id])
-    own = {r["pk"] for r in records}
+    own = {r.pk for r in records}
     strangers = [r for r in wanted if r not in own]
     if strangers:
         raise DecisionInvalid(
@@ -83,9 +83,9 @@ def records_detach(
     records_move(moves=dict.fromkeys(wanted, new_customer.pk), acting_user=acting_user,
                  reason=why)
     detached_refs = {
-        (r["source__code"], r["external_id"]) for r in records if r["pk"] in wanted
+        (r.source_code, r.external_id) for r in records if r.pk in wanted
     }
-    pinned = customers[customer_id]["pinned"] or {}
+    pinned = customers[customer_id].pinned
     kept_pins = {
         name: ref for name, ref in pinned.items()
         if (ref.get("source"), ref.get("external_id")) not in detached_refs
@@ -104,12 +104,12 @@ def records_detach(
         kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=why,
     ) + pair_decisions_set(pairs=relinked, kind=PairDecision.Kind.MUST_LINK,
                            acting_user=acting_user, reason=why)
-    before_records = {r["pk"]: customer_id for r in records}
+    before_records = {r.pk: customer_id for r in records}
     after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
     customers_recompute(customer_ids=[customer_id, new_customer.pk], acting_user=acting_user,
                         reason=why)
     source_counts_adjust(before=before_records, after=after_records,
-                         source_of={r["pk"]: r["source_id"] for r in records})
+                         source_of={r.pk: r.source_id for r in records})
     # Open candidates of either side now concern other departments' records.
     candidates_after_move(record_ids=own, customer_of=after_records, acting_user=acting_user,
                           reason=why)
@@ -120,7 +120,7 @@ def records_detach(
             records=before_records,
             customers={customer_id: CustomerBefore(merged_into=None, pinned=pinned)},
             golden=golden_before,
-            fingerprints={r["pk"]: r["payload_hash"] for r in records},
+            fingerprints={r.pk: r.payload_hash for r in records},
         ),
         after=StateAfter(
             records=after_records,
@@ -160,12 +160,12 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
     involved = set(before.customers) | set(created)
     customers = customers_lock(involved)
     for pk, merged_into in after.merged_into.items():
-        if customers[pk]["merged_into_id"] != merged_into:
+        if customers[pk].merged_into_id != merged_into:
             raise DecisionConflict(_(
                 "A later decision changed these customers; undo it first."
             ))
     records = records_lock(customer_ids=involved)
-    current = {r["pk"]: r["customer_id"] for r in records}
+    current = {r.pk: r.customer_id for r in records}
     moved = [r for r, c in after_records.items() if current.get(r) != c]
     if moved:
         raise DecisionConflict(_(
@@ -202,7 +202,7 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
         acting_user=acting_user, reason=reason,
     )
     source_counts_adjust(before=after_records, after=before_records,
-                         source_of={r["pk"]: r["source_id"] for r in records})
+                         source_of={r.pk: r.source_id for r in records})
     # The records are apart again: open candidates among them are worth a look.
     candidates_after_move(record_ids=list(before_records), customer_of=before_records,
                           acting_user=acting_user, reason=reason)
