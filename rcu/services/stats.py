@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from django.db import connection, transaction
@@ -41,6 +42,22 @@ def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
             SourceStats.objects.filter(pk=source_id).update(
                 customer_count=F("customer_count") + delta
             )
+
+
+def source_stats_follow_moves(
+    *, before: Mapping[int, int | None], after: Mapping[int, int | None],
+    source_of: Mapping[int, int],
+) -> None:
+    """Records moved between customers (record → customer, before and after; record →
+    source): each source's customer count follows, from the distinct (customer, source)
+    pairs on either side, without a recount."""
+    pairs_before = {(before[r], source_of[r]) for r in before if before[r] is not None}
+    pairs_after = {(after[r], source_of[r]) for r in after if after[r] is not None}
+    count_before = Counter(s for _, s in pairs_before)
+    count_after = Counter(s for _, s in pairs_after)
+    source_stats_adjust_customers(
+        deltas={s: count_after[s] - count_before[s] for s in set(count_before) | set(count_after)}
+    )
 
 
 @transaction.atomic

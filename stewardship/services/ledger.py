@@ -10,7 +10,6 @@ deadlocking.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -24,7 +23,6 @@ from rcu.services import locks
 from rcu.services.changes import Actor, actor_user, change_save, rows_update
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
 from rcu.services.matching.batch import records_rematch
-from rcu.services.stats import source_stats_adjust_customers
 from stewardship.decision_states import StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, already_decided, held_by_another
@@ -120,18 +118,6 @@ def customers_set(*, values: Mapping[int, Mapping], acting_user: Actor, reason: 
     for fields, rows in by_fields.items():
         rows_update(model=Customer, fields=fields, values=rows, acting_user=acting_user,
                     reason=reason)
-
-
-def source_counts_adjust(*, before: Mapping[int, int], after: Mapping[int, int],
-                         source_of: Mapping[int, int]) -> None:
-    """Per-source customer counts follow records moving (record → customer maps)."""
-    pairs_before = {(before[r], source_of[r]) for r in before}
-    pairs_after = {(after[r], source_of[r]) for r in after}
-    count_before = Counter(s for _, s in pairs_before)
-    count_after = Counter(s for _, s in pairs_after)
-    source_stats_adjust_customers(
-        deltas={s: count_after[s] - count_before[s] for s in set(count_before) | set(count_after)}
-    )
 
 
 def candidates_among(record_ids: Iterable[int]) -> list[MergeCandidate]:

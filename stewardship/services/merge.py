@@ -12,6 +12,7 @@ from rcu.models import Customer, PairDecision
 from rcu.services.changes import Actor
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import LockedRecord, retrying
+from rcu.services.stats import source_stats_follow_moves
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
@@ -27,7 +28,6 @@ from stewardship.services.ledger import (
     golden_snapshot,
     records_lock,
     records_move,
-    source_counts_adjust,
 )
 from stewardship.services.pair_decisions import pair_decisions_set
 
@@ -145,7 +145,7 @@ def customers_merge(
         record_ids=side, customer_of=after_records, acting_user=acting_user, reason=why,
     )
     customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=why)
-    source_counts_adjust(
+    source_stats_follow_moves(
         before=side, after=after_records, source_of={r.pk: r.source_id for r in records}
     )
 

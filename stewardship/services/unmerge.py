@@ -12,6 +12,7 @@ from rcu.models import Customer, PairDecision
 from rcu.services.changes import Actor, change_save
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import candidates_lock, decision_lock, retrying
+from rcu.services.stats import source_stats_follow_moves
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import rejection_in_effect, user_can_undo
@@ -27,7 +28,6 @@ from stewardship.services.ledger import (
     golden_snapshot,
     records_lock,
     records_move,
-    source_counts_adjust,
 )
 from stewardship.services.pair_decisions import (
     pair_changes_restore,
@@ -108,7 +108,7 @@ def records_detach(
     after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
     customers_recompute(customer_ids=[customer_id, new_customer.pk], acting_user=acting_user,
                         reason=why)
-    source_counts_adjust(before=before_records, after=after_records,
+    source_stats_follow_moves(before=before_records, after=after_records,
                          source_of={r.pk: r.source_id for r in records})
     # Open candidates of either side now concern other departments' records.
     candidates_after_move(record_ids=own, customer_of=after_records, acting_user=acting_user,
@@ -201,7 +201,7 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
         snapshot=before.golden, fingerprints=before.fingerprints,
         acting_user=acting_user, reason=reason,
     )
-    source_counts_adjust(before=after_records, after=before_records,
+    source_stats_follow_moves(before=after_records, after=before_records,
                          source_of={r.pk: r.source_id for r in records})
     # The records are apart again: open candidates among them are worth a look.
     candidates_after_move(record_ids=list(before_records), customer_of=before_records,

@@ -3,7 +3,6 @@ golden values recomputed, per-source counts refreshed. Every change has history.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -12,7 +11,7 @@ from rcu.models import Customer, SourceRecord
 from rcu.services.changes import Actor, changes_create, rows_update
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import LockOrderRetry, customers_held, customers_lock
-from rcu.services.stats import source_stats_adjust_customers
+from rcu.services.stats import source_stats_follow_moves
 
 RECOMPUTE_CHUNK = 2000
 
@@ -107,13 +106,12 @@ def assignment_apply(
             customer_ids=recompute[start : start + RECOMPUTE_CHUNK],
             acting_user=acting_user, reason=reason,
         )
-    after_pairs = set()
-    for record, (customer, source) in records.items():
-        target = plan.moves.get(record)
-        after_pairs.add((customer if target is None else resolve(target), source))
-    after = Counter(source for _, source in after_pairs)
-    before = Counter(source for _, source in {(c, s) for c, s in records.values() if c is not None})
-    source_stats_adjust_customers(
-        deltas={s: after[s] - before[s] for s in set(before) | set(after)}
+    source_stats_follow_moves(
+        before={record: customer for record, (customer, _) in records.items()},
+        after={
+            record: customer if record not in plan.moves else resolve(plan.moves[record])
+            for record, (customer, _) in records.items()
+        },
+        source_of={record: source for record, (_, source) in records.items()},
     )
     return created
