@@ -1,6 +1,7 @@
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
+from rcu.models.events import ChangeEvent
 from rcu.models.imports import ImportJob, ImportRowError
 from rcu.models.matching import (
     GenericValue,
@@ -19,6 +20,7 @@ from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
     "ApiToken",
+    "ChangeEvent",
     "Customer",
     "CustomerQuerySet",
     "Department",
