@@ -16,6 +16,7 @@ from rcu.models.matching import (
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
+from rcu.models.subscriptions import Delivery, Subscription
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeEvent",
     "Customer",
     "CustomerQuerySet",
+    "Delivery",
     "Department",
     "ExtraIdentifier",
     "FieldMapping",
@@ -40,5 +42,6 @@ __all__ = [
     "SourceRecord",
     "SourceStats",
     "SourceSystem",
+    "Subscription",
     "api_token_digest",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 
 from rcu.actors import SystemActor
@@ -68,7 +69,19 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
 
 
 def _write(events: Sequence[ChangeEvent]) -> None:
+    if not events:
+        return
     ChangeEvent.objects.bulk_create(events, batch_size=2000)
+    # Once committed (never if rolled back), subscribers are told.
+    transaction.on_commit(_subscribers_kick)
+
+
+def _subscribers_kick() -> None:
+    from rcu.models import Subscription
+    from rcu.tasks import subscriptions_kick
+
+    if Subscription.objects.filter(active=True, paused_at__isnull=True).exists():
+        subscriptions_kick.delay()
 
 
 def customers_created(*, customer_ids: Sequence[int], acting_user: Any, now: datetime) -> None:
