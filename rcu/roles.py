@@ -58,6 +58,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.change_genericvalue",
         "rcu.delete_genericvalue",
         "rcu.add_matchrun",
+        # Propagation: subscriptions and the change feed.
+        "rcu.view_subscription",
+        "rcu.add_subscription",
+        "rcu.change_subscription",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

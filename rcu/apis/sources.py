@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -32,6 +32,7 @@ from rcu.apis.serializers import (
 )
 from rcu.models import SourceRecord
 from rcu.selectors.sources import INGEST, source_get_for_user, user_has_source_perm
+from rcu.selectors.subscriptions import record_cross_reference
 from rcu.services.imports import import_job_submit
 from rcu.services.ingestion import RecordRefused, record_ingest
 from rcu.services.source_deletions import records_delete_at_source
@@ -187,8 +188,40 @@ class SourceImportSubmitApi(APIView):
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+class _RecordRefSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+
+
+class CrossReferenceSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    records = _RecordRefSerializer(many=True)
+
+
 class SourceRecordDeleteApi(APIView):
     permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        summary="The customer a source's record belongs to",
+        description="The cross-reference a source needs to converge: the golden customer's "
+        "public id (the survivor, after a merge) and the records it holds, in the sources "
+        "you may see. The external id is percent-encoded in the path.",
+        parameters=[
+            SOURCE_CODE,
+            OpenApiParameter("external_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             description="The id the source gave the record, percent-encoded."),
+        ],
+        responses={200: CrossReferenceSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, code: str, external_id: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code)
+        found = record_cross_reference(user=request.user, source=source, external_id=external_id)
+        if found is None:
+            raise NotFound(f"source {source.code!r} has sent no record {external_id!r}")
+        return Response(CrossReferenceSerializer({
+            "customer_id": found.customer.public_id,
+            "records": [{"source": s, "external_id": e} for s, e in found.records],
+        }).data)
 
     @extend_schema(
         summary="The source deleted a record",

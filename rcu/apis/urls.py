@@ -16,9 +16,26 @@ from rcu.apis.sources import (
     SourceRecordDeleteApi,
     SourceRecordIngestApi,
 )
+from rcu.apis.subscriptions import (
+    EventFeedApi,
+    SubscriptionDetailApi,
+    SubscriptionListApi,
+    SubscriptionReplayApi,
+    SubscriptionRotateSecretApi,
+    SubscriptionTestApi,
+)
 from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
 
 v1_patterns = [
+    path("subscriptions/", SubscriptionListApi.as_view(), name="api-v1-subscription-list"),
+    path("subscriptions/<int:id>/", SubscriptionDetailApi.as_view(), name="api-v1-subscription"),
+    path("subscriptions/<int:id>/rotate-secret/", SubscriptionRotateSecretApi.as_view(),
+         name="api-v1-subscription-rotate-secret"),
+    path("subscriptions/<int:id>/replay/", SubscriptionReplayApi.as_view(),
+         name="api-v1-subscription-replay"),
+    path("subscriptions/<int:id>/test/", SubscriptionTestApi.as_view(),
+         name="api-v1-subscription-test"),
+    path("events/", EventFeedApi.as_view(), name="api-v1-events"),
     path("sources/", SourceListApi.as_view(), name="api-v1-source-list"),
     path("sources/<slug:code>/", SourceDetailApi.as_view(), name="api-v1-source-detail"),
     path(

@@ -92,7 +92,7 @@ def _retired_streams_pending(subscription: Subscription, event: ChangeEvent) -> 
     ).exists()
 
 
-def _cross_references(subscription: Subscription, customer_ids: list[int]) -> dict[int, list[str]]:
+def cross_references(subscription: Subscription, customer_ids: list[int]) -> dict[int, list[str]]:
     if subscription.source_id is None or not customer_ids:
         return {}
     refs: dict[int, list[str]] = {}
@@ -156,7 +156,7 @@ def deliveries_send_due(
             ]
             if not heads:
                 break
-            refs = _cross_references(subscription, [d.customer_id for d in heads])
+            refs = cross_references(subscription, [d.customer_id for d in heads])
             delivered_before = report.delivered
             for head in heads:
                 outcome = _send_one(subscription, head, refs=refs, client=client)

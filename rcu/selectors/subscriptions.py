@@ -1,0 +1,70 @@
+"""Reading subscriptions, their backlog, the change feed and cross-references."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Min
+from django.utils import timezone
+
+from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, SourceSystem, Subscription
+from rcu.selectors.customers import customer_resolve
+from rcu.selectors.sources import sources_for_user
+
+VIEW_SUBSCRIPTIONS = "rcu.view_subscription"
+MANAGE_SUBSCRIPTIONS = "rcu.change_subscription"
+
+
+@dataclass(frozen=True)
+class SubscriptionStats:
+    pending: int
+    lag_seconds: float | None  # age of the oldest event not delivered yet
+
+
+def subscription_stats(subscription: Subscription) -> SubscriptionStats:
+    """Pending deliveries, and how late the oldest one is (events not fanned out yet
+    count too: they wait all the same)."""
+    pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
+    oldest = pending.aggregate(at=Min("event__occurred_at"))["at"]
+    waiting = ChangeEvent.objects.filter(pk__gt=subscription.cursor)
+    if subscription.event_types:
+        waiting = waiting.filter(type__in=subscription.event_types)
+    oldest_waiting = waiting.order_by("pk").values_list("occurred_at", flat=True).first()
+    candidates = [t for t in (oldest, oldest_waiting) if t is not None]
+    lag = (timezone.now() - min(candidates)).total_seconds() if candidates else None
+    return SubscriptionStats(pending=pending.count() + waiting.count(), lag_seconds=lag)
+
+
+def events_after(*, subscription: Subscription, after: int, types: Sequence[str],
+                 limit: int) -> list[ChangeEvent]:
+    """The feed: events after the cursor the subscription receives, oldest first."""
+    wanted = [t for t in types if not subscription.event_types or t in subscription.event_types]
+    events = ChangeEvent.objects.filter(pk__gt=after).order_by("pk")
+    if types:
+        events = events.filter(type__in=wanted)
+    elif subscription.event_types:
+        events = events.filter(type__in=subscription.event_types)
+    return list(events[:limit])
+
+
+@dataclass(frozen=True)
+class CrossReference:
+    customer: Customer  # the golden customer today (the survivor of any merge)
+    records: list[tuple[str, str]]  # (source code, external id) the requester may see
+
+
+def record_cross_reference(*, user, source: SourceSystem, external_id: str) -> CrossReference | None:
+    """Which customer a source's record belongs to, and that customer's other records."""
+    record = SourceRecord.objects.filter(source=source, external_id=external_id).select_related(
+        "customer").first()
+    if record is None or record.customer is None:
+        return None
+    customer = customer_resolve(record.customer.public_id) or record.customer
+    visible = sources_for_user(user)
+    records = list(
+        SourceRecord.objects.filter(customer=customer, deleted_at_source__isnull=True,
+                                    source__in=visible)
+        .order_by("source__code", "external_id").values_list("source__code", "external_id")
+    )
+    return CrossReference(customer=customer, records=records)
