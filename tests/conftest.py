@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from rcu.roles import Role
+from tests.celery_worker import celery_worker_app  # noqa: F401  (a fixture for every package)
 from tests.factories import PASSWORD, ingest, make_source, make_user
 
 

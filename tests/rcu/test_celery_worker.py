@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from rcu.celery import app
 from rcu.models import ImportJob, SourceRecord
 from rcu.services.imports import import_job_submit
 from tests.factories import TEST_ACTOR, make_source
-
-BROKER_URL = os.environ.get("RCU_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
-
-
-def _broker_reachable() -> bool:
-    try:
-        with app.connection_for_write(BROKER_URL) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        return True
-    except Exception:
-        return False
-
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -33,31 +19,6 @@ pytestmark = [
         reason="the worker thread needs a database it can share: set DATABASE_URL to PostgreSQL",
     ),
 ]
-
-
-@pytest.fixture
-def celery_worker_app():
-    if not _broker_reachable():
-        pytest.skip(f"no Celery broker at {BROKER_URL}")
-    from celery.contrib.testing.worker import start_worker
-
-    keys = ("task_always_eager", "broker_url", "result_backend")
-    saved = {key: app.conf.get(key) for key in keys}
-    app.conf.update(task_always_eager=False, broker_url=BROKER_URL, result_backend=None)
-    _forget_connections()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=20):
-            yield app
-    finally:
-        app.conf.update(saved)
-        _forget_connections()
-
-
-def _forget_connections() -> None:
-    """Producers are pooled per app: drop them so the next ones use the broker now set."""
-    app.close()
-    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)
