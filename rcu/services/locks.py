@@ -36,7 +36,11 @@ data, always taken before anything here by their own task or service):
 - `ImportJob` in `rcu/services/imports.py` (one run of a job at a time);
 - `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
   a batch run at a time);
-- `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction).
+- `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction);
+- `Subscription` in `rcu/services/subscriptions.py` and `rcu/services/deliveries.py`
+  (one change or fan-out of a subscriber at a time), and `Delivery` in
+  `rcu/services/deliveries.py` (one send of a delivery at a time, SKIP LOCKED): their
+  transactions take no other lock.
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
 queue is cleared here too (`pending_matches_clear`), skipping what others hold.
 
