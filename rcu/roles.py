@@ -31,6 +31,7 @@ _READ_EVERYTHING = [
     "rcu.view_pairdecision",
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
+    "quality.view_qualityrule",
 ]
 
 # Global permissions of each role. Stewards get only the right to decide: which
@@ -58,6 +59,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.change_genericvalue",
         "rcu.delete_genericvalue",
         "rcu.add_matchrun",
+        # Data quality: the rules per source, and measuring now rather than at night.
+        "quality.add_qualityrule",
+        "quality.change_qualityrule",
+        "quality.delete_qualityrule",
+        "quality.add_qualitysnapshot",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",
