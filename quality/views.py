@@ -238,8 +238,10 @@ def quality_kpi_page(request: HttpRequest) -> HttpResponse:
 
 def _band_label(band: tuple[int, int | None]) -> str:
     low, high = band
+    if low == 0 and high == 1:
+        return _("under a day")
     if low == 0:
-        return _("under %(days)d day(s)") % {"days": high}
+        return _("under %(days)d days") % {"days": high}
     if high is None:
         return _("over %(days)d days") % {"days": low}
     return _("%(low)d to %(high)d days") % {"low": low, "high": high}
