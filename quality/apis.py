@@ -141,17 +141,16 @@ def attribute_payload(a: AttributeQuality) -> dict:
 
 def kpis_payload(report: KpiReport) -> dict:
     def scope(k) -> dict:
-        s = k.stewardship
         return {
             "scope": k.scope, "department": k.department.code if k.department else None,
             "records": k.records,
             "duplicate_rate": k.duplicate_rate.to_json(),
             "auto_link_rate": k.auto_link_rate.to_json(),
-            "open_candidates": s.backlog.get("total", 0) if s else k.candidates.numerator,
-            "median_wait_seconds": (report.now - s.median_open_since).total_seconds()
-            if s and s.median_open_since else None,
-            "longest_wait_seconds": (report.now - s.oldest_open_since).total_seconds()
-            if s and s.oldest_open_since else None,
+            "open_candidates": k.candidates.numerator if k.open_candidates is None else k.open_candidates,
+            "median_wait_seconds": (report.now - k.median_open_since).total_seconds()
+            if k.median_open_since else None,
+            "longest_wait_seconds": (report.now - k.oldest_open_since).total_seconds()
+            if k.oldest_open_since else None,
             "overturn_rate": k.overturn_rate.to_json() if k.overturn_rate else None,
             "backlog_ageing": list(k.ageing),
         }

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 # differently so that the chart reads in grey.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "10 4")
+DOTS_UP_TO = 62
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def line_chart(lines: Sequence[Line], *, title: str, description: str, chart_id:
             if len(points) > 1:
                 parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                              f'stroke-width="2"{dash_attr}/>')
-            for point in points:
+            # Dots only where they can be told apart; a long series is its line.
+            for point in points if len(line.points) <= DOTS_UP_TO else ():
                 cx, cy = point.split(",")
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
         legend_y = top + 14 + 18 * i

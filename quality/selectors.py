@@ -10,11 +10,13 @@ the base. Who sees what:
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -38,7 +40,6 @@ from rcu.selectors.records import records_visible_to
 from rcu.selectors.sources import sources_for_user
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import viewable_departments_for
-from stewardship.selectors.metrics import DepartmentMetrics, stewardship_metrics
 
 TREND_DAYS = (30, 90, 365)
 DEFAULT_TREND_DAYS = 90
@@ -265,6 +266,22 @@ def quality_trend(*, scopes: dict[str, str], metric: str, days: int, attribute: 
     return [Series(name, found[scope]) for name, scope in scopes.items() if found.get(scope)]
 
 
+@dataclass(frozen=True)
+class Pivot:
+    """Series side by side: one row per day, one column per series (None: not measured)."""
+
+    columns: list[str]
+    rows: list[tuple[date, list[Rate | None]]]
+
+
+def trend_pivot(series: list[Series]) -> Pivot:
+    by_day: dict[date, list[Rate | None]] = defaultdict(lambda: [None] * len(series))
+    for i, s in enumerate(series):
+        for day, rate in s.points:
+            by_day[day][i] = rate
+    return Pivot([s.name for s in series], sorted(by_day.items(), reverse=True))
+
+
 # --- business KPIs ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -274,16 +291,12 @@ class ScopeKpis:
     records: int
     duplicate_rate: Rate
     auto_link_rate: Rate
-    candidates: Rate
-    stewardship: DepartmentMetrics | None = None
+    candidates: Rate  # open candidates of the day measured, per record
+    open_candidates: int | None = None  # now (departments only)
+    median_open_since: datetime | None = None
+    oldest_open_since: datetime | None = None
     ageing: tuple[int, ...] = ()  # open candidates per AGE_BANDS band
-
-    @property
-    def overturn_rate(self) -> Rate | None:
-        if self.stewardship is None:
-            return None
-        o = self.stewardship.overturns
-        return Rate(o.merges_undone, o.merges)
+    overturn_rate: Rate | None = None  # merges of the period undone since
 
 
 @dataclass(frozen=True)
@@ -311,10 +324,28 @@ class KpiReport:
 
 # How long open candidates have waited: under a day, a week, a month, longer.
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 1), (1, 7), (7, 30), (30, None))
+OVERTURN_DAYS = 30
 
 
-def backlog_ageing(*, departments, now: datetime) -> dict[int, tuple[int, ...]]:
-    """Open candidates of each department per age band (one grouped query)."""
+class _MedianEpoch(Aggregate):
+    """PostgreSQL: the median of a timestamp column, as seconds since the epoch."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    open: int
+    median_open_since: datetime | None
+    oldest_open_since: datetime | None
+    ageing: tuple[int, ...]
+
+
+def department_backlogs(*, departments, now: datetime) -> dict[int, Backlog]:
+    """Open candidates of each department now: how many, the median and oldest creation
+    time, and how many per age band (one grouped query over the department links)."""
     through = MergeCandidate.departments.through
     bands = {}
     for i, (low, high) in enumerate(AGE_BANDS):
@@ -322,24 +353,40 @@ def backlog_ageing(*, departments, now: datetime) -> dict[int, tuple[int, ...]]:
         if high is not None:
             older &= Q(mergecandidate__created_at__gt=now - timedelta(days=high))
         bands[f"b{i}"] = Count("pk", filter=older)
+    rows = through.objects.filter(
+        department__in=departments, mergecandidate__status=MergeCandidate.Status.OPEN
+    ).order_by()
+    postgres = connection.vendor == "postgresql"
+    extra = {"median": _MedianEpoch("mergecandidate__created_at")} if postgres else {}
+    found = {}
+    utc = timezone.get_fixed_timezone(0)
+    for row in rows.values("department_id").annotate(
+        total=Count("pk"), oldest=Min("mergecandidate__created_at"), **bands, **extra
+    ):
+        if postgres:
+            median = datetime.fromtimestamp(row["median"], tz=utc)
+        else:  # small bases (SQLite): the median in Python over one column
+            stamps = [stamp.timestamp() for stamp in rows.filter(department_id=row["department_id"])
+                      .values_list("mergecandidate__created_at", flat=True)]
+            median = datetime.fromtimestamp(statistics.median(stamps), tz=utc)
+        found[row["department_id"]] = Backlog(
+            row["total"], median, row["oldest"], tuple(row[f"b{i}"] for i in range(len(AGE_BANDS)))
+        )
+    return found
+
+
+def department_overturns(*, departments, since: datetime) -> dict[int, Rate]:
+    """Merges decided since `since` in each department, and how many were undone since
+    (a decision's departments are those owning the sources of the records it touched)."""
     rows = (
-        through.objects.filter(department__in=departments,
-                               mergecandidate__status=MergeCandidate.Status.OPEN)
-        .values("department_id").annotate(**bands).order_by()
+        Decision.objects.filter(kind=Decision.Kind.MERGE, decided_at__gte=since,
+                                departments__in=departments)
+        .values("departments").annotate(
+            merges=Count("pk", distinct=True),
+            undone=Count("pk", filter=Q(undone_at__isnull=False), distinct=True),
+        ).order_by()
     )
-    return {row["department_id"]: tuple(row[f"b{i}"] for i in range(len(AGE_BANDS))) for row in rows}
-
-
-def _scope_kpis(figures: dict, scope: str, department: Department | None, metrics,
-                ageing: tuple[int, ...] = ()) -> ScopeKpis:
-    records = figures.get(("", Metric.RECORDS, ""))
-    return ScopeKpis(
-        scope=scope, department=department, records=records.numerator if records else 0,
-        duplicate_rate=_rate(figures, "", Metric.DUPLICATE_RATE) or Rate(0, 0),
-        auto_link_rate=_rate(figures, "", Metric.AUTO_LINK_RATE) or Rate(0, 0),
-        candidates=_rate(figures, "", Metric.CANDIDATES) or Rate(0, 0),
-        stewardship=metrics, ageing=ageing,
-    )
+    return {row["departments"]: Rate(row["undone"], row["merges"]) for row in rows}
 
 
 def steward_decisions(*, departments, since: datetime) -> list[StewardDay]:
@@ -358,29 +405,45 @@ def steward_decisions(*, departments, since: datetime) -> list[StewardDay]:
     )
 
 
+def _scope_kpis(figures: dict, scope: str, department: Department | None, **live) -> ScopeKpis:
+    records = figures.get(("", Metric.RECORDS, ""))
+    return ScopeKpis(
+        scope=scope, department=department, records=records.numerator if records else 0,
+        duplicate_rate=_rate(figures, "", Metric.DUPLICATE_RATE) or Rate(0, 0),
+        auto_link_rate=_rate(figures, "", Metric.AUTO_LINK_RATE) or Rate(0, 0),
+        candidates=_rate(figures, "", Metric.CANDIDATES) or Rate(0, 0),
+        **live,
+    )
+
+
 def quality_kpis(*, user, now: datetime | None = None) -> KpiReport:
+    """The business figures the person may see: the whole base for who sees every
+    customer, and each department whose queue they may look at. The rates come from the
+    latest measure; the backlog, overturns and decisions are read now (small tables)."""
     now = now or timezone.now()
     snapshot = latest_snapshot()
     departments = list(viewable_departments_for(user).order_by("name"))
-    report = stewardship_metrics(user=user, now=now)
-    metrics = {m.department.pk: m for m in report.departments}
     everything = sees_everything(user)
-    base = None
+    scopes = [department_scope(d.code) for d in departments] + ([BASE] if everything else [])
+    figures = _figures(scopes, snapshot.taken_on) if snapshot is not None else {}
+    base = _scope_kpis(figures.get(BASE, {}), BASE, None) if everything and snapshot else None
     rows: list[ScopeKpis] = []
-    ageing = backlog_ageing(departments=departments, now=now) if departments else {}
-    if snapshot is not None:
-        scopes = [department_scope(d.code) for d in departments] + ([BASE] if everything else [])
-        figures = _figures(scopes, snapshot.taken_on)
-        if everything:
-            base = _scope_kpis(figures.get(BASE, {}), BASE, None, None)
-        rows = [
-            _scope_kpis(figures.get(department_scope(d.code), {}), department_scope(d.code), d,
-                        metrics.get(d.pk), ageing.get(d.pk, (0,) * len(AGE_BANDS)))
-            for d in departments
-        ]
-    since = now - timedelta(days=STEWARD_DAYS)
-    stewards = steward_decisions(departments=departments, since=since) if departments else []
-    return KpiReport(snapshot, base, rows, stewards, STEWARD_DAYS, report.period_days, now)
+    stewards: list[StewardDay] = []
+    if departments:
+        backlogs = department_backlogs(departments=departments, now=now)
+        overturns = department_overturns(departments=departments,
+                                         since=now - timedelta(days=OVERTURN_DAYS))
+        empty = Backlog(0, None, None, (0,) * len(AGE_BANDS))
+        for d in departments:
+            backlog = backlogs.get(d.pk, empty)
+            rows.append(_scope_kpis(
+                figures.get(department_scope(d.code), {}), department_scope(d.code), d,
+                open_candidates=backlog.open, median_open_since=backlog.median_open_since,
+                oldest_open_since=backlog.oldest_open_since, ageing=backlog.ageing,
+                overturn_rate=overturns.get(d.pk, Rate(0, 0)),
+            ))
+        stewards = steward_decisions(departments=departments, since=now - timedelta(days=STEWARD_DAYS))
+    return KpiReport(snapshot, base, rows, stewards, STEWARD_DAYS, OVERTURN_DAYS, now)
 
 
 # --- drill-down -------------------------------------------------------------------------

@@ -83,10 +83,9 @@ def kpis_table(report: KpiReport) -> Table:
               *_rate_header("overturn_rate")]
     rows = []
     for k in ([report.base] if report.base else []) + report.departments:
-        s = k.stewardship
-        median = (report.now - s.median_open_since).total_seconds() if s and s.median_open_since else ""
-        oldest = (report.now - s.oldest_open_since).total_seconds() if s and s.oldest_open_since else ""
-        open_now = s.backlog.get("total", 0) if s else k.candidates.numerator
+        median = (report.now - k.median_open_since).total_seconds() if k.median_open_since else ""
+        oldest = (report.now - k.oldest_open_since).total_seconds() if k.oldest_open_since else ""
+        open_now = k.candidates.numerator if k.open_candidates is None else k.open_candidates
         rows.append([k.scope, k.records, *_rate(k.duplicate_rate), *_rate(k.auto_link_rate),
                      open_now, median, oldest, *_rate(k.overturn_rate)])
     return Table(header, rows)

@@ -22,12 +22,14 @@ from quality.selectors import (
     AGE_BANDS,
     DEFAULT_TREND_DAYS,
     TREND_DAYS,
+    Series,
     quality_kpis,
     quality_overview,
     quality_records,
     quality_trend,
     sees_everything,
     source_attribute_quality,
+    trend_pivot,
     visible_rules,
 )
 from quality.tasks import quality_snapshot_task
@@ -102,6 +104,10 @@ def quality_dashboard(request: HttpRequest) -> HttpResponse:
         "days": days,
         "completeness": completeness,
         "validity": validity,
+        "trend_table": trend_pivot(
+            [Series(f"{s.name} · {Metric.COMPLETENESS.label}", s.points) for s in completeness]
+            + [Series(f"{s.name} · {Metric.VALIDITY.label}", s.points) for s in validity]
+        ),
         "completeness_chart": line_chart(
             _lines(completeness), chart_id="chart-completeness",
             title=_("Completeness per source, last %(days)d days") % {"days": days},
@@ -149,12 +155,14 @@ def quality_source(request: HttpRequest, code: str) -> HttpResponse:
         for metric in (Metric.COMPLETENESS, Metric.VALIDITY)
     } if chosen else {}
     lines = []
+    trend_rows = []
     for metric, series in trend.items():
         for s in series:
             if metric == Metric.VALIDITY and s.name != str(_("source")):
-                continue
-            lines.append(Line(f"{s.name} · {Metric(metric).label}", [(d, r.rate) for d, r in s.points]))
-    trend_rows = [s for series in trend.values() for s in series]
+                continue  # golden customers carry no flags: no validity of their own
+            named = Series(f"{s.name} · {Metric(metric).label}", s.points)
+            trend_rows.append(named)
+            lines.append(Line(named.name, [(d, r.rate) for d, r in s.points]))
     exported = _export(request, {
         "attributes": lambda: tables.attributes_table(attributes),
         "flags": lambda: tables.flags_table(attributes),
@@ -171,7 +179,7 @@ def quality_source(request: HttpRequest, code: str) -> HttpResponse:
         "chosen_label": label,
         "form": form,
         "days": days,
-        "trend_rows": trend_rows,
+        "trend_table": trend_pivot(trend_rows),
         "rules": list(visible_rules(user=request.user).filter(source=source)),
         "chart": line_chart(
             lines, chart_id="chart-attribute",

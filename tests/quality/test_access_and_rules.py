@@ -174,3 +174,17 @@ def test_the_nightly_task_takes_the_snapshot(sources, steward_everywhere):
 
     assert QualitySnapshot.objects.get().finished_at is not None
     assert str(QualitySnapshot.objects.get().taken_on) in result
+
+
+def test_an_undone_merge_counts_as_an_overturn(base, admin_user, steward_everywhere):
+    from stewardship.models import Decision
+    from stewardship.services.unmerge import decision_undo
+
+    merge = Decision.objects.get(kind=Decision.Kind.MERGE)
+    decision_undo(decision_id=merge.pk, acting_user=steward_everywhere)
+
+    payload = _api(admin_user).get("/api/v1/quality/kpis/").json()
+    departments = {d["department"]: d for d in payload["departments"]}
+    assert departments["marketing"]["overturn_rate"] == {"rate": 1.0, "numerator": 1, "denominator": 1}
+    # the merge and its undo: two decisions today.
+    assert payload["stewards"][0]["decisions"] == 2

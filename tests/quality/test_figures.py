@@ -117,6 +117,11 @@ def test_kpis_in_the_api(base, admin_user):
     assert payload["base"]["auto_link_rate"] == {"rate": 0.5, "numerator": 2, "denominator": 4}
     departments = {d["department"]: d for d in payload["departments"]}
     assert departments["marketing"]["open_candidates"] == 1
+    assert departments["marketing"]["backlog_ageing"] == [1, 0, 0, 0]
+    assert departments["marketing"]["median_wait_seconds"] < 3600
+    # the one merge (CRM-1 with ES-1), not undone: in both departments.
+    assert departments["marketing"]["overturn_rate"] == {"rate": 0.0, "numerator": 0, "denominator": 1}
+    assert departments["ecommerce"]["overturn_rate"]["denominator"] == 1
     assert departments["marketing"]["auto_link_rate"]["numerator"] == 1
     # the steward's one merge, today.
     assert payload["stewards"] == [
