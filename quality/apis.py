@@ -7,7 +7,9 @@ the source; the golden customers and the whole base for whoever sees every custo
 
 from __future__ import annotations
 
-from django.urls import path
+from urllib.parse import urlencode
+
+from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -73,6 +75,7 @@ class FlagSerializer(serializers.Serializer):
     rate = serializers.FloatField(allow_null=True)
     records = serializers.IntegerField()
     total = serializers.IntegerField()
+    records_url = serializers.CharField(help_text="The records behind the figure (the records API's filters).")
 
 
 class AttributeQualitySerializer(serializers.Serializer):
@@ -126,7 +129,7 @@ class KpisSerializer(serializers.Serializer):
 
 # --- payloads ------------------------------------------------------------------------------
 
-def attribute_payload(a: AttributeQuality) -> dict:
+def attribute_payload(a: AttributeQuality, *, source_code: str) -> dict:
     return {
         "attribute": a.attribute, "total": a.total,
         **_rate(a.completeness, "completeness", "filled", "total"),
@@ -134,7 +137,9 @@ def attribute_payload(a: AttributeQuality) -> dict:
         **_rate(a.consistency, "consistency", "consistent", "checked"),
         **_rate(a.agreement, "agreement", "agreeing", "compared"),
         **_rate(a.golden_completeness, "golden_completeness", "golden_filled", "golden_total"),
-        "flags": [{"flag": f.flag, "rate": f.rate, "records": f.records, "total": f.total}
+        "flags": [{"flag": f.flag, "rate": f.rate, "records": f.records, "total": f.total,
+                   "records_url": f"{reverse('api-v1-record-list')}?"
+                   f"{urlencode({'source': source_code, 'flag': f.flag})}"}
                   for f in a.flags],
     }
 
@@ -215,7 +220,7 @@ class QualitySourceAttributesApi(APIView):
     def get(self, request: Request, code: str) -> Response:
         source = source_get_for_user(user=request.user, code=code)
         _snapshot, attributes = source_attribute_quality(user=request.user, source=source)
-        return Response([attribute_payload(a) for a in attributes])
+        return Response([attribute_payload(a, source_code=source.code) for a in attributes])
 
 
 class QualityKpisApi(APIView):

@@ -88,8 +88,11 @@ def test_flags_are_counted_with_their_records(base, admin_user):
     }
     assert [f["flag"] for f in rows["postcode"]["flags"]] == ["postcode.unknown"]
     assert rows["email"]["flags"] == [
-        {"flag": "email.invalid", "rate": 0.25, "records": 1, "total": 4}
+        {"flag": "email.invalid", "rate": 0.25, "records": 1, "total": 4,
+         "records_url": "/api/v1/records/?source=crm&flag=email.invalid"}
     ]
+    behind = _api(admin_user).get(rows["email"]["flags"][0]["records_url"]).json()
+    assert [r["external_id"] for r in behind["results"]] == ["CRM-2"]
 
 
 def test_source_rates_in_the_api(base, admin_user):
