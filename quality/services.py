@@ -136,7 +136,11 @@ def quality_breaches_notify(*, breaches: list[Breach]) -> int:
         "count": len(fresh), "day": fresh[0].taken_on.isoformat(),
     }
     body = _("The daily quality measure found these rules not met:") + "\n\n" + "\n".join(lines)
-    send_mail(subject, body, None, addresses, fail_silently=False)
+    try:
+        send_mail(subject, body, None, addresses, fail_silently=False)
+    except Exception:  # the figures are kept; the next measure mails again
+        logger.exception("quality breaches could not be mailed")
+        return 0
     QualityRule.objects.filter(pk__in=[b.rule.pk for b in fresh]).update(
         notified_on=fresh[0].taken_on
     )

@@ -188,3 +188,47 @@ def test_an_undone_merge_counts_as_an_overturn(base, admin_user, steward_everywh
     assert departments["marketing"]["overturn_rate"] == {"rate": 1.0, "numerator": 1, "denominator": 1}
     # the merge and its undo: two decisions today.
     assert payload["stewards"][0]["decisions"] == 2
+
+
+def test_admins_declare_rules_in_the_admin_with_history(client, admin_user, crm):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("admin:quality_qualityrule_add"), {
+        "source": crm.pk, "attribute": "email", "metric": "completeness", "minimum": "0.95",
+        "active": "on",
+    })
+
+    assert response.status_code == 302
+    rule = QualityRule.objects.get()
+    assert (rule.attribute, rule.minimum, rule.created_by) == ("email", Decimal("0.950"), admin_user)
+    assert rule.history.get().history_user == admin_user
+    bad = client.post(reverse("admin:quality_qualityrule_add"), {
+        "source": crm.pk, "attribute": "email", "metric": "validity", "minimum": "1.5",
+    })
+    assert bad.status_code == 200 and QualityRule.objects.count() == 1
+
+
+def test_a_steward_may_not_declare_rules(client, steward_marketing, crm):
+    client.force_login(steward_marketing)
+
+    response = client.get(reverse("admin:quality_qualityrule_add"))
+
+    assert response.status_code in (302, 403)
+    assert not QualityRule.objects.exists()
+
+
+def test_a_mail_server_down_keeps_the_figures(sources, steward_everywhere, admin_user, settings,
+                                               django_capture_on_commit_callbacks, monkeypatch):
+    build_base(sources, steward=steward_everywhere)
+    rule = _rule(sources["crm"], "email", "validity", "0.9", admin_user)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no SMTP server")
+
+    monkeypatch.setattr("quality.services.send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        quality_snapshot_take()
+
+    assert QualityFigure.objects.exists()
+    rule.refresh_from_db()
+    assert rule.notified_on is None  # mailed again by the next measure
