@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, TextField
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KT, KeyTextTransform
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 
@@ -68,7 +68,8 @@ def _golden_value(attribute: str):
         return Cast("customer__birth_date", CharField())
     if attribute in ATTRIBUTES_BY_NAME:
         return F(f"customer__{attribute}")
-    return KT(f"customer__extra_identifiers__{attribute}")
+    # KT() would read "customer" as the JSON column: name the key on the related field.
+    return KeyTextTransform(attribute, "customer__extra_identifiers")
 
 
 def _flag_counts() -> dict[int, dict[str, int]]:

@@ -207,3 +207,24 @@ def test_every_table_downloads_as_csv(base, client, admin_user):
     body = client.get(reverse("quality:source", args=["crm"]), {"export": "attributes"})
     assert "email;4;0.5;2;4;0.666667;2;3" in body.content.decode("utf-8-sig")
     assert client.get(reverse("quality:kpis"), {"export": "nope"}).status_code == 404
+
+
+def test_extra_identifiers_are_measured_like_attributes(db, admin_user):
+    from tests.factories import ingest, make_source
+
+    shop = make_source(
+        "shop", department="ecommerce", fields=["first_name", "last_name", "loyalty_card"],
+        extra={"extra_identifiers": [{"code": "loyalty_card", "label": "Carte de fidélité"}]},
+    )
+    ingest(shop, [
+        {"id": "S-1", "first_name": "Ana", "last_name": "Lopes", "loyalty_card": "F 001", "updated": ""},
+        {"id": "S-2", "first_name": "Luc", "last_name": "Blanc", "loyalty_card": "", "updated": ""},
+    ])
+    quality_snapshot_take()
+
+    rows = _by_attribute(_api(admin_user).get("/api/v1/quality/sources/shop/attributes/").json())
+
+    card = rows["loyalty_card"]
+    assert (card["filled"], card["total"]) == (1, 2)
+    assert (card["agreeing"], card["compared"]) == (1, 1)
+    assert (card["golden_filled"], card["golden_total"]) == (1, 2)
