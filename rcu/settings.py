@@ -266,7 +266,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rcu@localhost")
 # --- RCU ------------------------------------------------------------------
 RCU_IMPORT_BATCH_SIZE = env_int("RCU_IMPORT_BATCH_SIZE", 1000)
 RCU_IMPORT_MAX_STORED_ERRORS = env_int("RCU_IMPORT_MAX_STORED_ERRORS", 10_000)
-# From this many new records in a batch, PostgreSQL imports write with COPY.
+# From this many rows, PostgreSQL set-based writes (imports, matching, candidates) use COPY.
 RCU_COPY_MIN_ROWS = env_int("RCU_COPY_MIN_ROWS", 50)
 # On PostgreSQL, commit each import batch in the background while the next is mapped.
 RCU_IMPORT_PIPELINE = env_bool("RCU_IMPORT_PIPELINE", True)
