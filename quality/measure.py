@@ -24,6 +24,7 @@ from django.db.models.lookups import Contains
 from quality.flags import CONSISTENCY_CHECKS, flag_attribute, is_dropped, is_invalid
 from quality.models import BASE, GOLDEN, Metric, department_scope, source_scope
 from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES
+from rcu.db import is_postgresql
 from rcu.models import Customer, Department, PairDecision, SourceRecord, SourceSystem
 from stewardship.models import MergeCandidate
 
@@ -75,7 +76,7 @@ def _golden_value(attribute: str):
 def _flag_counts() -> dict[int, dict[str, int]]:
     """Records per source and flag (a record holds each of its flags once)."""
     table = SourceRecord._meta.db_table
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         sql = (
             f"SELECT r.source_id, f.flag, COUNT(*) FROM {table} r "
             "CROSS JOIN LATERAL jsonb_array_elements_text(r.quality_flags) AS f(flag) "

@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -34,6 +33,7 @@ from quality.models import (
 )
 from quality.services import Breach, quality_rule_breaches
 from rcu.attributes import CANONICAL_NAMES
+from rcu.db import is_postgresql
 from rcu.models import Department, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.customers import VIEW_ALL as VIEW_ALL_CUSTOMERS
 from rcu.selectors.records import records_visible_to
@@ -356,7 +356,7 @@ def department_backlogs(*, departments, now: datetime) -> dict[int, Backlog]:
     rows = through.objects.filter(
         department__in=departments, mergecandidate__status=MergeCandidate.Status.OPEN
     ).order_by()
-    postgres = connection.vendor == "postgresql"
+    postgres = is_postgresql()
     extra = {"median": _MedianEpoch("mergecandidate__created_at")} if postgres else {}
     found = {}
     utc = timezone.get_fixed_timezone(0)
