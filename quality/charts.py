@@ -107,7 +107,7 @@ def bar_chart(bars: Sequence[tuple[str, Sequence[int]]], *, segments: Sequence[s
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
-    x = left
+    x: float = left
     for i, name in enumerate(segments):
         parts.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{COLOURS[i % len(COLOURS)]}"/>')
         parts.append(f'<text x="{x + 14}" y="13" class="chart-label">{escape(name)}</text>')
@@ -116,7 +116,7 @@ def bar_chart(bars: Sequence[tuple[str, Sequence[int]]], *, segments: Sequence[s
         y = top + row * row_h
         parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" class="chart-label">'
                      f'{escape(label[:24])}</text>')
-        x = float(left)
+        x = left
         for i, value in enumerate(values):
             w = plot_w * value / biggest
             if w > 0:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, TextField
@@ -96,6 +97,15 @@ def _flag_counts() -> dict[int, dict[str, int]]:
     return found
 
 
+def _by(rows, key: str) -> dict[Any, dict[str, Any]]:
+    """Grouped rows by their `key` column, each as a plain dict of its other columns."""
+    found: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        row = dict(row)
+        found[row.pop(key)] = row
+    return found
+
+
 def _multi_record_customers():
     """Customers holding more than one live record (a subquery)."""
     return (
@@ -138,25 +148,23 @@ def measure_sources(sources: Iterable[SourceSystem], *, now: datetime) -> list[F
         needs = Q(attributes__has_keys=list(check.needs))
         counts[f"checked_{j}"] = Count("pk", filter=needs)
         counts[f"inconsistent_{j}"] = Count("pk", filter=needs & Q(has_flag(check.flag)))
-    totals = {
-        row.pop("source_id"): row
-        for row in SourceRecord.objects.filter(LIVE).values("source_id").annotate(**counts).order_by()
-    }
+    totals = _by(SourceRecord.objects.filter(LIVE).values("source_id").annotate(**counts).order_by(),
+                 "source_id")
 
     # Agreement: records whose value is the golden customer's (text against text).
     values = {f"v_{i}": KT(f"attributes__{a}") for i, a in enumerate(every)}
     agreement_counts = {}
     for i, attribute in enumerate(every):
-        filled = Q(attributes__has_key=attribute)
-        agreement_counts[f"compared_{i}"] = Count("pk", filter=filled)
+        has_value = Q(attributes__has_key=attribute)
+        agreement_counts[f"compared_{i}"] = Count("pk", filter=has_value)
         agreement_counts[f"agree_{i}"] = Count(
-            "pk", filter=filled & Q(**{f"v_{i}": _golden_value(attribute)})
+            "pk", filter=has_value & Q(**{f"v_{i}": _golden_value(attribute)})
         )
-    agreement = {
-        row.pop("source_id"): row
-        for row in SourceRecord.objects.filter(LIVE, customer__isnull=False)
-        .annotate(**values).values("source_id").annotate(**agreement_counts).order_by()
-    }
+    agreement = _by(
+        SourceRecord.objects.filter(LIVE, customer__isnull=False)
+        .annotate(**values).values("source_id").annotate(**agreement_counts).order_by(),
+        "source_id",
+    )
 
     flags = _flag_counts()
     linked = dict(
@@ -231,7 +239,7 @@ def measure_golden(*, extra_identifiers: Iterable[str] = ()) -> list[Figure]:
     return figures
 
 
-def _must_linked() -> Exists:
+def _must_linked() -> Q:
     """The record is in a steward's "same person" decision."""
     must = PairDecision.objects.filter(kind=PairDecision.Kind.MUST_LINK)
     return Exists(must.filter(record_a=OuterRef("pk"))) | Exists(must.filter(record_b=OuterRef("pk")))
@@ -256,25 +264,23 @@ def measure_base(departments: Iterable[Department]) -> list[Figure]:
     linked_counts = {"linked": Count("pk"), "by_steward": Count("pk", filter=Q(_must_linked()))}
     linked = live.filter(customer_id__in=multi)
 
-    rows: dict[str, dict[str, int]] = {BASE: {**live.aggregate(**aggregate), **linked.aggregate(**linked_counts)}}
-    by_department = {
-        r.pop("source__department_id"): r
-        for r in live.values("source__department_id").annotate(**aggregate).order_by()
+    rows: dict[str, dict[str, Any]] = {
+        BASE: {**live.aggregate(**aggregate), **linked.aggregate(**linked_counts)}
     }
-    linked_by_department = {
-        r.pop("source__department_id"): r
-        for r in linked.values("source__department_id").annotate(**linked_counts).order_by()
-    }
+    by_department = _by(live.values("source__department_id").annotate(**aggregate).order_by(),
+                        "source__department_id")
+    linked_by_department = _by(
+        linked.values("source__department_id").annotate(**linked_counts).order_by(),
+        "source__department_id",
+    )
     through = MergeCandidate.departments.through
     backlog = dict(
         through.objects.filter(mergecandidate__status=MergeCandidate.Status.OPEN)
         .values_list("department_id").annotate(n=Count("pk")).order_by()
     )
     rows[BASE]["open"] = MergeCandidate.objects.filter(status=MergeCandidate.Status.OPEN).count()
-    scopes = {BASE: None}
     for department in departments:
         scope = department_scope(department.code)
-        scopes[scope] = department.pk
         rows[scope] = {
             "records": 0, "customers": 0, "linked": 0, "by_steward": 0,
             **by_department.get(department.pk, {}),

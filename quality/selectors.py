@@ -14,6 +14,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Aggregate, Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -360,9 +361,10 @@ def department_backlogs(*, departments, now: datetime) -> dict[int, Backlog]:
     extra = {"median": _MedianEpoch("mergecandidate__created_at")} if postgres else {}
     found = {}
     utc = timezone.get_fixed_timezone(0)
-    for row in rows.values("department_id").annotate(
+    for grouped in rows.values("department_id").annotate(
         total=Count("pk"), oldest=Min("mergecandidate__created_at"), **bands, **extra
     ):
+        row: dict[str, Any] = dict(grouped)
         if postgres:
             median = datetime.fromtimestamp(row["median"], tz=utc)
         else:  # small bases (SQLite): the median in Python over one column

@@ -83,10 +83,10 @@ def quality_rule_breaches(*, taken_on: date, sources=None) -> list[Breach]:
     A rule on an attribute with nothing to measure (no record, nothing received) is not
     breached: there is no rate to fall short.
     """
-    rules = QualityRule.objects.filter(active=True).select_related("source")
+    found = QualityRule.objects.filter(active=True).select_related("source")
     if sources is not None:
-        rules = rules.filter(source__in=sources)
-    rules = list(rules)
+        found = found.filter(source__in=sources)
+    rules = list(found)
     if not rules:
         return []
     figures = {
@@ -154,6 +154,6 @@ def quality_rule_save(*, rule: QualityRule, acting_user) -> QualityRule:
     rule.full_clean()
     if rule.pk is None:
         rule.created_by = acting_user
-    rule._history_user = acting_user  # simple-history records who changed it
+    rule._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     rule.save()
     return rule

@@ -225,7 +225,7 @@ def quality_kpi_page(request: HttpRequest) -> HttpResponse:
         "stewards": lambda: tables.stewards_table(report),
         "ageing": lambda: tables.Table(
             ["department", *[_band_label(b) for b in AGE_BANDS]],
-            [[k.department.code, *k.ageing] for k in report.departments],
+            [[k.scope.removeprefix("department:"), *k.ageing] for k in report.departments],
         ),
     }, "kpis")
     if exported is not None:
@@ -235,7 +235,8 @@ def quality_kpi_page(request: HttpRequest) -> HttpResponse:
         "report": report,
         "bands": bands,
         "ageing_chart": bar_chart(
-            [(k.department.name, k.ageing) for k in report.departments], segments=bands,
+            [(k.department.name if k.department else k.scope, k.ageing) for k in report.departments],
+            segments=bands,
             chart_id="chart-ageing", title=_("Open candidates by age, per department"),
             description=_("For each department, its open candidates split by how long they "
                           "have waited. The same figures are in the table below."),
