@@ -1,4 +1,5 @@
-"""Quality API: /api/v1/quality/sources/, /sources/{code}/attributes/, /kpis/.
+"""Quality API: /api/v1/quality/sources/, /sources/{code}/attributes/, /sources/{code}/trend/,
+/kpis/.
 
 Rates are fractions from 0 to 1 (null when there is nothing to measure) beside their
 numerator and denominator. Same rules as the pages: a source's figures for whoever sees
@@ -13,20 +14,25 @@ from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from quality.models import source_scope
 from quality.selectors import (
+    DEFAULT_TREND_DAYS,
+    TREND_DAYS,
     AttributeQuality,
     KpiReport,
     Rate,
     quality_kpis,
     quality_overview,
+    quality_trend,
     source_attribute_quality,
 )
 from rcu.apis.permissions import API_PERMISSIONS
-from rcu.apis.schema import NOT_AUTHENTICATED, NOT_FOUND
+from rcu.apis.schema import BAD_FILTER, NOT_AUTHENTICATED, NOT_FOUND
 from rcu.selectors.sources import source_get_for_user
 
 
@@ -111,12 +117,18 @@ class ScopeKpisSerializer(serializers.Serializer):
     backlog_ageing = serializers.ListField(child=serializers.IntegerField())
 
 
+class DayCountSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    decisions = serializers.IntegerField()
+
+
 class StewardDaySerializer(serializers.Serializer):
     steward = serializers.CharField()
     decisions = serializers.IntegerField()
     days = serializers.IntegerField()
     decisions_per_day = serializers.FloatField()
     busiest_day = serializers.IntegerField()
+    by_day = DayCountSerializer(many=True)
 
 
 class KpisSerializer(serializers.Serializer):
@@ -165,7 +177,8 @@ def kpis_payload(report: KpiReport) -> dict:
         "base": scope(report.base) if report.base else None,
         "departments": [scope(k) for k in report.departments],
         "stewards": [{"steward": s.steward, "decisions": s.decisions, "days": s.days,
-                      "decisions_per_day": s.per_day, "busiest_day": s.busiest}
+                      "decisions_per_day": s.per_day, "busiest_day": s.busiest,
+                      "by_day": [{"day": day, "decisions": n} for day, n in s.by_day]}
                      for s in report.stewards],
         "steward_days": report.steward_days,
     }
@@ -223,6 +236,54 @@ class QualitySourceAttributesApi(APIView):
         return Response([attribute_payload(a, source_code=source.code) for a in attributes])
 
 
+class TrendPointSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    rate = serializers.FloatField(allow_null=True)
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+
+
+TREND_METRICS = ("completeness", "validity", "consistency", "agreement")
+
+
+class QualitySourceTrendApi(APIView):
+    permission_classes = API_PERMISSIONS
+
+    @extend_schema(
+        summary="One source's figure over time",
+        description="A metric of the source day by day (the nightly measures kept), summed "
+        "over its attributes or of one `attribute`, oldest first.",
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             description="Source code, e.g. `crm`."),
+            OpenApiParameter("metric", OpenApiTypes.STR, enum=TREND_METRICS,
+                             description="Default `completeness`."),
+            OpenApiParameter("attribute", OpenApiTypes.STR,
+                             description="One attribute, e.g. `email`; all of them when absent."),
+            OpenApiParameter("days", OpenApiTypes.INT, enum=TREND_DAYS,
+                             description=f"Default {DEFAULT_TREND_DAYS}."),
+        ],
+        responses={200: TrendPointSerializer(many=True), 400: BAD_FILTER,
+                   401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        source = source_get_for_user(user=request.user, code=code)
+        metric = request.query_params.get("metric") or "completeness"
+        days_text = request.query_params.get("days") or str(DEFAULT_TREND_DAYS)
+        errors = []
+        if metric not in TREND_METRICS:
+            errors.append({"metric": f"one of {', '.join(TREND_METRICS)}"})
+        if days_text not in {str(d) for d in TREND_DAYS}:
+            errors.append({"days": f"one of {', '.join(str(d) for d in TREND_DAYS)}"})
+        if errors:
+            raise ValidationError({k: [v] for e in errors for k, v in e.items()})
+        attribute = request.query_params.get("attribute") or None
+        series = quality_trend(scopes={source.code: source_scope(source.code)}, metric=metric,
+                               attribute=attribute, days=int(days_text))
+        points = series[0].points if series else []
+        return Response([{"day": day, **rate.to_json()} for day, rate in points])
+
+
 class QualityKpisApi(APIView):
     permission_classes = API_PERMISSIONS
 
@@ -241,5 +302,7 @@ urlpatterns = [
     path("sources/", QualitySourceListApi.as_view(), name="api-v1-quality-sources"),
     path("sources/<slug:code>/attributes/", QualitySourceAttributesApi.as_view(),
          name="api-v1-quality-source-attributes"),
+    path("sources/<slug:code>/trend/", QualitySourceTrendApi.as_view(),
+         name="api-v1-quality-source-trend"),
     path("kpis/", QualityKpisApi.as_view(), name="api-v1-quality-kpis"),
 ]

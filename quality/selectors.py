@@ -306,6 +306,7 @@ class StewardDay:
     decisions: int
     days: int  # days with at least one decision
     busiest: int
+    by_day: tuple[tuple[date, int], ...] = ()  # (local day, decisions), oldest first
 
     @property
     def per_day(self) -> float:
@@ -398,11 +399,13 @@ def steward_decisions(*, departments, since: datetime) -> list[StewardDay]:
         .annotate(day=TruncDate("decided_at")).values("decided_by__username", "day")
         .annotate(n=Count("pk", distinct=True)).order_by()
     )
-    per: dict[str, list[int]] = defaultdict(list)
+    per: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for row in rows:
-        per[row["decided_by__username"] or "—"].append(row["n"])
+        per[row["decided_by__username"] or "—"].append((row["day"], row["n"]))
     return sorted(
-        (StewardDay(name, sum(counts), len(counts), max(counts)) for name, counts in per.items()),
+        (StewardDay(name, sum(n for _d, n in days), len(days), max(n for _d, n in days),
+                    tuple(sorted(days)))
+         for name, days in per.items()),
         key=lambda s: (-s.decisions, s.steward),
     )
 

@@ -91,6 +91,12 @@ def kpis_table(report: KpiReport) -> Table:
     return Table(header, rows)
 
 
+def steward_days_table(report: KpiReport) -> Table:
+    header = ["steward", "day", "decisions"]
+    rows = [[s.steward, day.isoformat(), n] for s in report.stewards for day, n in s.by_day]
+    return Table(header, rows)
+
+
 def stewards_table(report: KpiReport) -> Table:
     header = ["steward", "decisions", "days_with_decisions", "decisions_per_day", "busiest_day"]
     rows = [[s.steward, s.decisions, s.days, round(s.per_day, 3), s.busiest] for s in report.stewards]

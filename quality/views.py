@@ -223,6 +223,7 @@ def quality_kpi_page(request: HttpRequest) -> HttpResponse:
     exported = _export(request, {
         "kpis": lambda: tables.kpis_table(report),
         "stewards": lambda: tables.stewards_table(report),
+        "steward-days": lambda: tables.steward_days_table(report),
         "ageing": lambda: tables.Table(
             ["department", *[_band_label(b) for b in AGE_BANDS]],
             [[k.scope.removeprefix("department:"), *k.ageing] for k in report.departments],

@@ -232,3 +232,15 @@ def test_a_mail_server_down_keeps_the_figures(sources, steward_everywhere, admin
     assert QualityFigure.objects.exists()
     rule.refresh_from_db()
     assert rule.notified_on is None  # mailed again by the next measure
+
+
+def test_the_trend_api_gives_a_source_figure_day_by_day(base, admin_user, steward_marketing):
+    today = QualitySnapshot.objects.get().taken_on
+    api = _api(admin_user)
+
+    points = api.get("/api/v1/quality/sources/crm/trend/", {"metric": "validity", "attribute": "email"}).json()
+
+    assert points == [{"day": today.isoformat(), "rate": 2 / 3, "numerator": 2, "denominator": 3}]
+    assert api.get("/api/v1/quality/sources/crm/trend/", {"metric": "nope"}).status_code == 400
+    assert api.get("/api/v1/quality/sources/crm/trend/", {"days": "7"}).status_code == 400
+    assert _api(steward_marketing).get("/api/v1/quality/sources/eshop/trend/").status_code == 404

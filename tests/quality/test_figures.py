@@ -127,10 +127,12 @@ def test_kpis_in_the_api(base, admin_user):
     assert departments["ecommerce"]["overturn_rate"]["denominator"] == 1
     assert departments["marketing"]["auto_link_rate"]["numerator"] == 1
     # the steward's one merge, today.
-    assert payload["stewards"] == [
-        {"steward": "steward_everywhere", "decisions": 1, "days": 1,
-         "decisions_per_day": 1.0, "busiest_day": 1},
-    ]
+    (steward,) = payload["stewards"]
+    assert steward | {"by_day": None} == {
+        "steward": "steward_everywhere", "decisions": 1, "days": 1,
+        "decisions_per_day": 1.0, "busiest_day": 1, "by_day": None,
+    }
+    assert [d["decisions"] for d in steward["by_day"]] == [1]
 
 
 def test_golden_completeness_beside_the_sources(base, admin_user):
@@ -196,7 +198,7 @@ def test_every_table_downloads_as_csv(base, client, admin_user):
     pages = {
         reverse("quality:dashboard"): ["sources", "golden", "breaches", "completeness-trend", "validity-trend"],
         reverse("quality:source", args=["crm"]): ["attributes", "flags", "trend"],
-        reverse("quality:kpis"): ["kpis", "stewards", "ageing"],
+        reverse("quality:kpis"): ["kpis", "stewards", "steward-days", "ageing"],
     }
     for url, names in pages.items():
         for name in names:
