@@ -22,12 +22,15 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
   stewardship figures page, and merging 10-customer clusters (`bench.stewardship`);
 - soak: concurrent merges, file imports and API ingests over HTTP on loopback, on the
   same customers, for BENCH_SOAK_SECONDS: requests, throughput and p95 per operation,
-  server errors, deadlocks, invariant violations (`bench.soak`).
+  server errors, deadlocks, invariant violations (`bench.soak`);
+- dashboards: the nightly quality snapshot and the dashboard pages (admin and steward)
+  on a 1,000,000-record base built once and reused as a template (`bench.dashboards`).
 
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak" (default all); without
+  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak,dashboards" (default
+                 all); without
                  "import"
                  the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
@@ -42,7 +45,8 @@ Environment:
 
 Results: .bench/import-results.md, and .bench/match-results.md + .json (merged with the
 results of earlier runs at other sizes or engines: an entry is replaced only when the same
-measurement is made again); .bench/stewardship-results.md + .json; .bench/soak.md + .json.
+measurement is made again); .bench/stewardship-results.md + .json; .bench/soak.md + .json; .bench/dashboards-results.md
++ .json.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak")
+PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak", "dashboards")
 SOAK_SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "60"))
 SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
 RESULT_PARTS = ("match", "realtime", "splink", "missed")
@@ -635,6 +639,25 @@ def main() -> None:
         table = soak_table(result["result"])
         (WORK / "soak.md").write_text(table + "\n")
         print("\n" + table)
+    if "dashboards" in parts:
+        from bench.dashboards import results_table as dashboards_table
+        from bench.machine import wait_quiet
+
+        print("dashboards: quality snapshot and pages on 1,000,000 records, PostgreSQL…", flush=True)
+        wait_quiet(max_wait=QUIET_WAIT, log=lambda m: print(m, flush=True))
+        result = dict(measured_at=now, code=code_version(),
+                      result=_dashboards(1_000_000))
+        (WORK / "dashboards-results.json").write_text(json.dumps(result, indent=1) + "\n")
+        table = dashboards_table(result["result"])
+        (WORK / "dashboards-results.md").write_text(table + "\n")
+        print("\n" + table)
+
+
+def _dashboards(records: int) -> dict:
+    from bench import dashboards
+
+    dashboards.PG_URL = PG_URL
+    return dashboards.run(records, 9)
 
 
 if __name__ == "__main__":

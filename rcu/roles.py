@@ -31,6 +31,7 @@ _READ_EVERYTHING = [
     "rcu.view_pairdecision",
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
+    "quality.view_qualityrule",
 ]
 
 # Global permissions of each role. Stewards get only the right to decide: which
@@ -62,6 +63,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.view_subscription",
         "rcu.add_subscription",
         "rcu.change_subscription",
+        # Data quality: the rules per source, and measuring now rather than at night.
+        "quality.add_qualityrule",
+        "quality.change_qualityrule",
+        "quality.delete_qualityrule",
+        "quality.add_qualitysnapshot",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "rcu",
     "stewardship",
     "gdpr",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +244,24 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_DEFAULT_QUEUE = "rcu"
+# Periodic work (run `celery -A rcu beat` beside the workers): the nightly quality measure.
+CELERY_BEAT_SCHEDULE = {
+    "quality-snapshot-daily": {
+        "task": "quality.tasks.quality_snapshot_task",
+        "schedule": crontab(
+            hour=env_int("RCU_QUALITY_SNAPSHOT_HOUR", 2), minute=30
+        ),
+    },
+}
+
+# --- E-mail (quality rule breaches are mailed to the admins) -----------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rcu@localhost")
 
 # --- RCU ------------------------------------------------------------------
 RCU_IMPORT_BATCH_SIZE = env_int("RCU_IMPORT_BATCH_SIZE", 1000)
