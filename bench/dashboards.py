@@ -144,12 +144,12 @@ def build(records: int, seed: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
+    from rcu.services.bulk_insert import pg_insert_with_history
 
     from quality.models import QualityRule
     from rcu.ingestion import jsontext
     from rcu.models import Customer, PairDecision, SourceRecord
     from rcu.roles import Role
-    from rcu.services.bulk_insert import pg_insert_with_history
     from rcu.services.sources import source_configure
     from rcu.services.stats import source_stats_recount
     from stewardship.models import Decision, MergeCandidate
