@@ -10,7 +10,7 @@ Runs against BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432, trust aut
    joining an existing customer), with missing values and quality flags at realistic
    rates, 30,000 open merge candidates, 20,000 steward must-links, 3,000 decisions of
    five stewards over 30 days, and three quality rules (one not met). Written by COPY
-   with history rows (`rcu.services.bulk_insert`), no matching run. BENCH_DASHBOARDS_DB names it otherwise;
+   with history rows (`rcu.services.changes.rows_insert`), no matching run. BENCH_DASHBOARDS_DB names it otherwise;
 2. a copy of it (`CREATE DATABASE … TEMPLATE`) where `quality_snapshot_take()` is timed
    (target: under a minute); a year of earlier daily figures is then derived from that
    day's, so that the trend charts read 365 days;
@@ -144,12 +144,13 @@ def build(records: int, seed: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
-    from rcu.services.bulk_insert import pg_insert_with_history
 
     from quality.models import QualityRule
+    from rcu.actors import SystemActor
     from rcu.ingestion import jsontext
     from rcu.models import Customer, PairDecision, SourceRecord
     from rcu.roles import Role
+    from rcu.services.changes import rows_insert
     from rcu.services.sources import source_configure
     from rcu.services.stats import source_stats_recount
     from stewardship.models import Decision, MergeCandidate
@@ -192,14 +193,14 @@ def build(records: int, seed: int) -> dict:
             serial += n
             new = max(0, min(n, singles - written))
             with transaction.atomic():
-                new_ids = pg_insert_with_history(
+                new_ids = rows_insert(
                     model=Customer, rows=[{
                         **{k: v for k, v in attrs.items() if k != "birth_date"},
                         "birth_date": attrs.get("birth_date"),
                         "first_name_key": attrs["first_name"].upper(),
                         "last_name_key": attrs["last_name"].upper(),
                     } for _raw, attrs, _flags in people[:new]],
-                    now=now, acting_user_id=None, reason="bench",
+                    now=now, acting_user=SystemActor(job="bench"), reason="bench",
                 ) if new else []
                 customer_ids += new_ids
                 owners = new_ids + [rng.choice(customer_ids) for _ in range(n - new)]
@@ -209,8 +210,8 @@ def build(records: int, seed: int) -> dict:
                     "business_ts": now - timedelta(days=rng.uniform(0, 1100)),
                     "payload_hash": hashlib.sha256(jsontext.dumps(raw)).hexdigest(),
                 } for (raw, attrs, flags), owner in zip(people, owners, strict=True)]
-                ids = pg_insert_with_history(model=SourceRecord, rows=rows, now=now,
-                                             acting_user_id=None, reason="bench")
+                ids = rows_insert(model=SourceRecord, rows=rows, now=now,
+                                             acting_user=SystemActor(job="bench"), reason="bench")
             record_ids += ids
             record_customer += owners
             written += n
@@ -236,8 +237,8 @@ def build(records: int, seed: int) -> dict:
                            "weight": 1.0, "levels": "", "explanation": {},
                            "status": MergeCandidate.Status.OPEN,
                            "created_at": now - timedelta(seconds=rng.uniform(0, 60 * 86400))})
-    candidate_ids = pg_insert_with_history(model=MergeCandidate, rows=candidates, now=now,
-                                           acting_user_id=None, reason="bench")
+    candidate_ids = rows_insert(model=MergeCandidate, rows=candidates, now=now,
+                                           acting_user=SystemActor(job="bench"), reason="bench")
     departments = [source.department_id for source, _ in sources]
     through = MergeCandidate.departments.through
     through.objects.bulk_create(
@@ -316,11 +317,12 @@ def measure(requests: int) -> dict:
     from bench.stewardship import measure_page
     from quality.models import QualityFigure
     from quality.services import quality_snapshot_take
+    from rcu.actors import SystemActor
 
     started = time.perf_counter()
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         mail.outbox = []
-        snapshot = quality_snapshot_take()
+        snapshot = quality_snapshot_take(acting_user=SystemActor(job="bench"))
         # on_commit ran at the end of the atomic block: the breach mail is in the outbox.
     snapshot_s = time.perf_counter() - started
     figures_per_day = QualityFigure.objects.count()

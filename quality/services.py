@@ -18,6 +18,7 @@ from quality.measure import Figure, measure_base, measure_golden, measure_source
 from quality.models import QualityFigure, QualityRule, QualitySnapshot, source_scope
 from rcu.models import Department, ExtraIdentifier, SourceSystem
 from rcu.roles import Role
+from rcu.services.changes import Actor, actor_user, change_save
 
 logger = logging.getLogger(__name__)
 BULK_SIZE = 2000
@@ -38,7 +39,7 @@ class Breach:
 
 
 def quality_snapshot_take(
-    *, acting_user=None, now: datetime | None = None, notify: bool = True
+    *, acting_user: Actor, now: datetime | None = None, notify: bool = True
 ) -> QualitySnapshot:
     """Measure the base and keep today's figures (taking it again the same day replaces
     them: the task can be retried or run by hand at any time).
@@ -55,7 +56,7 @@ def quality_snapshot_take(
     figures += measure_base(Department.objects.order_by("code"))
     with transaction.atomic():
         snapshot, _created = QualitySnapshot.objects.update_or_create(
-            taken_on=day, defaults={"started_at": now, "finished_at": None, "taken_by": acting_user},
+            taken_on=day, defaults={"started_at": now, "finished_at": None, "taken_by": actor_user(acting_user)},
         )
         QualityFigure.objects.filter(taken_on=day).delete()
         QualityFigure.objects.bulk_create(
@@ -149,11 +150,10 @@ def quality_breaches_notify(*, breaches: list[Breach]) -> int:
 
 
 @transaction.atomic
-def quality_rule_save(*, rule: QualityRule, acting_user) -> QualityRule:
+def quality_rule_save(*, rule: QualityRule, acting_user: Actor) -> QualityRule:
     """Create or change a rule, recording who did it (the rule's history)."""
     rule.full_clean()
     if rule.pk is None:
-        rule.created_by = acting_user
-    rule._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
-    rule.save()
+        rule.created_by = actor_user(acting_user)
+    change_save(rule, acting_user=acting_user, reason="created" if rule.pk is None else "changed")
     return rule

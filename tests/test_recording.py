@@ -30,11 +30,11 @@ SIMPLE_HISTORY_INTERNALS = re.compile(
     r"\b_history_user|\b_change_reason|bulk_create_with_history|bulk_update_with_history"
     r"|update_change_reason|history_sql|pg_insert_(new_)?with_history"
 )
-SERVICE_PACKAGES = ["rcu.services", "stewardship.services", "gdpr"]
+SERVICE_PACKAGES = ["rcu.services", "stewardship.services", "gdpr", "quality.services"]
 
 
 def _product_modules():
-    for app in ("rcu", "stewardship", "gdpr"):
+    for app in ("rcu", "stewardship", "gdpr", "quality"):
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" not in path.parts:
                 yield path

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from quality.services import quality_snapshot_take
+from tests.factories import TEST_ACTOR
 from tests.quality.base import build_base
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def _artefacts() -> Path:
 def measured(sources, steward_everywhere, settings):
     settings.RCU_MATCH_AFTER_IMPORT = False
     build_base(sources, steward=steward_everywhere)
-    quality_snapshot_take(notify=False)
+    quality_snapshot_take(notify=False, acting_user=TEST_ACTOR)
 
 
 @pytest.fixture

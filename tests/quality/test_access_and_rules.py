@@ -16,13 +16,14 @@ from quality.models import QualityFigure, QualityRule, QualitySnapshot
 from quality.selectors import quality_trend
 from quality.services import quality_rule_save, quality_snapshot_take
 from quality.tasks import quality_snapshot_task
+from tests.factories import TEST_ACTOR
 from tests.quality.base import build_base
 
 
 @pytest.fixture
 def base(sources, steward_everywhere):
     records = build_base(sources, steward=steward_everywhere)
-    quality_snapshot_take()
+    quality_snapshot_take(acting_user=TEST_ACTOR)
     return records
 
 
@@ -116,9 +117,9 @@ def test_a_rule_not_met_shows_and_is_mailed_once_a_day(sources, steward_everywhe
     _rule(crm, "email", "completeness", "0.5", admin_user)  # 2/4: exactly the minimum, met
 
     with django_capture_on_commit_callbacks(execute=True):
-        quality_snapshot_take()
+        quality_snapshot_take(acting_user=TEST_ACTOR)
     with django_capture_on_commit_callbacks(execute=True):
-        quality_snapshot_take()  # again the same day: no second mail
+        quality_snapshot_take(acting_user=TEST_ACTOR)  # again the same day: no second mail
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [admin_user.email]
@@ -227,7 +228,7 @@ def test_a_mail_server_down_keeps_the_figures(sources, steward_everywhere, admin
 
     monkeypatch.setattr("quality.services.send_mail", refuse)
     with django_capture_on_commit_callbacks(execute=True):
-        quality_snapshot_take()
+        quality_snapshot_take(acting_user=TEST_ACTOR)
 
     assert QualityFigure.objects.exists()
     rule.refresh_from_db()

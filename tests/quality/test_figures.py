@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from quality.models import QualityFigure, QualitySnapshot
 from quality.services import quality_snapshot_take
+from tests.factories import TEST_ACTOR
 from tests.quality.base import build_base
 
 # (attribute, metric) → (numerator, denominator) for the CRM, counted by hand:
@@ -46,7 +47,7 @@ ESHOP = {
 @pytest.fixture
 def base(sources, steward_everywhere):
     records = build_base(sources, steward=steward_everywhere)
-    quality_snapshot_take()
+    quality_snapshot_take(acting_user=TEST_ACTOR)
     return records
 
 
@@ -187,7 +188,7 @@ def test_each_figure_opens_the_records_behind_it(base, client, admin_user):
 def test_a_snapshot_taken_again_the_same_day_replaces_its_figures(base):
     before = QualityFigure.objects.count()
 
-    quality_snapshot_take()
+    quality_snapshot_take(acting_user=TEST_ACTOR)
 
     assert QualityFigure.objects.count() == before
     assert QualitySnapshot.objects.count() == 1
@@ -222,7 +223,7 @@ def test_extra_identifiers_are_measured_like_attributes(db, admin_user):
         {"id": "S-1", "first_name": "Ana", "last_name": "Lopes", "loyalty_card": "F 001", "updated": ""},
         {"id": "S-2", "first_name": "Luc", "last_name": "Blanc", "loyalty_card": "", "updated": ""},
     ])
-    quality_snapshot_take()
+    quality_snapshot_take(acting_user=TEST_ACTOR)
 
     rows = _by_attribute(_api(admin_user).get("/api/v1/quality/sources/shop/attributes/").json())
 
