@@ -23,13 +23,15 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
 - soak: concurrent merges, file imports and API ingests over HTTP on loopback, on the
   same customers, for BENCH_SOAK_SECONDS: requests, throughput and p95 per operation,
   server errors, deadlocks, invariant violations (`bench.soak`);
+- propagation: deliveries per second to a receiver on 127.0.0.1, the lag of events
+  under load, the outbox's cost on an import and on merges (`bench.propagation`);
 - dashboards: the nightly quality snapshot and the dashboard pages (admin and steward)
   on a 1,000,000-record base built once and reused as a template (`bench.dashboards`).
 
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak,dashboards" (default
+  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak,dashboards,propagation" (default
                  all); without
                  "import"
                  the bases of a previous run are reused
@@ -68,7 +70,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak", "dashboards")
+PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak", "dashboards",
+         "propagation")
 SOAK_SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "60"))
 SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
 RESULT_PARTS = ("match", "realtime", "splink", "missed")
@@ -287,6 +290,19 @@ def run_soak() -> dict:
     try:
         return run_json(["bench.soak", "--seconds", str(SOAK_SECONDS)],
                         bench_env(f"{PG_URL}/{name}"), TIMEOUT, database=name)
+    finally:
+        if os.environ.get("BENCH_KEEP") != "1":
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_propagation() -> dict:
+    """The propagation part in a scratch PostgreSQL database (its receiver listens on
+    127.0.0.1 only)."""
+    name = "rcu_bench_propagation"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    try:
+        return run_json(["bench.propagation"], bench_env(f"{PG_URL}/{name}"), TIMEOUT,
+                        database=name)
     finally:
         if os.environ.get("BENCH_KEEP") != "1":
             _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -638,6 +654,15 @@ def main() -> None:
         (WORK / "soak.json").write_text(json.dumps(result, indent=1) + "\n")
         table = soak_table(result["result"])
         (WORK / "soak.md").write_text(table + "\n")
+        print("\n" + table)
+    if "propagation" in parts:
+        from bench.propagation import results_table as propagation_table
+
+        print("propagation: deliveries, lag and the outbox's cost, PostgreSQL…", flush=True)
+        result = dict(measured_at=now, code=code_version(), result=run_propagation())
+        (WORK / "propagation.json").write_text(json.dumps(result, indent=1) + "\n")
+        table = propagation_table(result["result"])
+        (WORK / "propagation.md").write_text(table + "\n")
         print("\n" + table)
     if "dashboards" in parts:
         from bench.dashboards import results_table as dashboards_table

@@ -335,6 +335,8 @@ RCU_API_TOKEN_MAX_DAYS = env_int("RCU_API_TOKEN_MAX_DAYS", 365)
 # default only while developing.
 RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
 RCU_WEBHOOK_TIMEOUT_SECONDS = env_int("RCU_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Requests a delivery task has in flight to one subscriber (different customers only).
+RCU_WEBHOOK_CONCURRENCY = env_int("RCU_WEBHOOK_CONCURRENCY", 8)
 # A delivery failing this many times in a row pauses its subscription (an admin resumes it).
 RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
 # Retries back off exponentially from one second, with jitter, up to this many seconds.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,6 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 class Received:
     webhook_id: str
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.time)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,8 @@ from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, Subscripti
 from rcu.webhooks import event_body, signature_headers, target_refusal
 
 FAN_OUT_CHUNK = 1000
+# Heads locked, sent and recorded together.
+BATCH = 100
 
 
 @dataclass
@@ -131,48 +134,42 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def deliveries_send_due(
-    *, subscription_id: int, limit: int = 200, client: httpx.Client | None = None,
+    *, subscription_id: int, limit: int = 500, client: httpx.Client | None = None,
 ) -> SendReport:
     """Send the heads of this subscription's streams that are due, in event order.
 
-    Each send is its own transaction holding its delivery row (SKIP LOCKED: two workers
-    never send one delivery at once). A 2xx acknowledges; anything else is retried with
-    exponential back-off and jitter; `RCU_WEBHOOK_MAX_ATTEMPTS` failures in a row pause
-    the subscription, with the last error, until an admin resumes it."""
+    A batch of heads (one per customer at most) is locked (SKIP LOCKED: two workers
+    never send one delivery at once), sent concurrently (`RCU_WEBHOOK_CONCURRENCY`:
+    streams are independent), and recorded in the same transaction; a worker killed
+    mid-batch leaves them all pending, sent again with the same ids. A 2xx
+    acknowledges; anything else is retried with exponential back-off and jitter;
+    `RCU_WEBHOOK_MAX_ATTEMPTS` failures in a row pause the subscription, with the last
+    error, until an admin resumes it."""
     report = SendReport()
     subscription = Subscription.objects.get(pk=subscription_id)
     if not subscription.active or subscription.paused_at is not None:
         report.paused = subscription.paused_at is not None
         return report
     own_client = client is None
-    client = client or httpx.Client(timeout=settings.RCU_WEBHOOK_TIMEOUT_SECONDS)
+    client = client or httpx.Client(
+        timeout=settings.RCU_WEBHOOK_TIMEOUT_SECONDS,
+        limits=httpx.Limits(max_connections=settings.RCU_WEBHOOK_CONCURRENCY),
+    )
+    pool = ThreadPoolExecutor(max_workers=settings.RCU_WEBHOOK_CONCURRENCY)
     try:
         # Each pass sends the heads of the streams; what they held back is next.
         while report.delivered + report.failed < limit:
-            heads = [
-                d for d in _heads_due(subscription, now=timezone.now(),
-                                      limit=limit - report.delivered - report.failed)
-                if not _retired_streams_pending(subscription, d.event)
-            ]
-            if not heads:
-                break
-            refs = cross_references(subscription, [d.customer_id for d in heads])
-            delivered_before = report.delivered
-            for head in heads:
-                outcome = _send_one(subscription, head, refs=refs, client=client)
-                if outcome is None:
-                    continue
-                if outcome:
-                    report.delivered += 1
-                    continue
-                report.failed += 1
-                subscription.refresh_from_db(fields=["paused_at"])
-                if subscription.paused_at is not None:
-                    report.paused = True
-                    return report
-            if report.delivered == delivered_before:
-                break  # every head failed or is taken: the next ones wait behind them
+            sent = _send_batch(subscription, client=client, pool=pool,
+                               limit=min(BATCH, limit - report.delivered - report.failed))
+            report.delivered += sent.delivered
+            report.failed += sent.failed
+            if sent.paused:
+                report.paused = True
+                return report
+            if not sent.delivered:
+                break  # every head failed, waits or is taken: the next ones wait behind them
     finally:
+        pool.shutdown(wait=True)
         if own_client:
             client.close()
     report.more_due = report.delivered + report.failed >= limit
@@ -184,47 +181,66 @@ def deliveries_send_due(
     return report
 
 
-def _send_one(subscription: Subscription, head: Delivery, *, refs, client: httpx.Client) -> bool | None:
-    """True delivered, False failed, None: another worker holds it or it is done."""
+def _send_batch(subscription: Subscription, *, client: httpx.Client, pool: ThreadPoolExecutor,
+                limit: int) -> SendReport:
+    report = SendReport()
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=head.pk, status=Delivery.Status.PENDING).select_related("event").first()
-        )
-        if delivery is None:
-            return None
+        heads = [
+            d for d in _heads_due(subscription, now=timezone.now(), limit=limit)
+            if not _retired_streams_pending(subscription, d.event)
+        ]
+        if not heads:
+            return report
+        locked = {
+            d.pk: d for d in Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[h.pk for h in heads], status=Delivery.Status.PENDING)
+            .select_related("event")
+        }
+        batch = [locked[h.pk] for h in heads if h.pk in locked]
+        if not batch:
+            return report
+        refs = cross_references(subscription, [d.customer_id for d in batch])
         now = timezone.now()
-        body = json.dumps(delivery_body(subscription, delivery.event, refs),
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        error = target_refusal(subscription.target_url,
-                               allow_private=settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS)
-        if error is None:
-            headers = signature_headers(
-                message_id=delivery.event.webhook_id, timestamp=now, body=body,
-                signing_secrets=signing_secrets(subscription, now=now),
-            )
+        allowed = target_refusal(subscription.target_url,
+                                 allow_private=settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+        secrets = signing_secrets(subscription, now=now)
+
+        def send(delivery: Delivery) -> str | None:
+            if allowed is not None:
+                return allowed
+            body = json.dumps(delivery_body(subscription, delivery.event, refs),
+                              ensure_ascii=False, separators=(",", ":")).encode()
+            headers = signature_headers(message_id=delivery.event.webhook_id, timestamp=now,
+                                        body=body, signing_secrets=secrets)
             try:
                 response = client.post(subscription.target_url, content=body, headers=headers)
-                if 200 <= response.status_code < 300:
-                    error = None
-                else:
-                    error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
-        delivery.attempts += 1
-        if error is None:
-            delivery.status = Delivery.Status.DELIVERED
-            delivery.delivered_at = timezone.now()
-            delivery.last_error = ""
-            delivery.save(update_fields=["status", "delivered_at", "attempts", "last_error"])
-            Subscription.objects.filter(pk=subscription.pk).update(last_success_at=delivery.delivered_at)
-            return True
-        delivery.last_error = error[:500]
-        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
-        delivery.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-        if delivery.attempts >= settings.RCU_WEBHOOK_MAX_ATTEMPTS:
+                return f"{type(exc).__name__}: {exc}"[:500]
+            return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+        errors = list(pool.map(send, batch))
+        done_at = timezone.now()
+        delivered, failed = [], []
+        for delivery, error in zip(batch, errors, strict=True):
+            delivery.attempts += 1
+            if error is None:
+                delivery.status, delivery.delivered_at, delivery.last_error = (
+                    Delivery.Status.DELIVERED, done_at, "")
+                delivered.append(delivery)
+            else:
+                delivery.last_error = error[:500]
+                delivery.next_attempt_at = done_at + _backoff(delivery.attempts)
+                failed.append(delivery)
+        Delivery.objects.bulk_update(delivered, ["status", "delivered_at", "attempts", "last_error"])
+        Delivery.objects.bulk_update(failed, ["attempts", "last_error", "next_attempt_at"])
+        if delivered:
+            Subscription.objects.filter(pk=subscription.pk).update(last_success_at=done_at)
+        worst = max(failed, key=lambda d: d.attempts, default=None)
+        if worst is not None and worst.attempts >= settings.RCU_WEBHOOK_MAX_ATTEMPTS:
             Subscription.objects.filter(pk=subscription.pk, paused_at__isnull=True).update(
-                paused_at=timezone.now(),
-                paused_reason=f"evt_{delivery.event_id} failed {delivery.attempts} times: {error}"[:500],
+                paused_at=done_at,
+                paused_reason=f"evt_{worst.event_id} failed {worst.attempts} times: {worst.last_error}"[:500],
             )
-        return False
+            report.paused = True
+    report.delivered, report.failed = len(delivered), len(failed)
+    return report
