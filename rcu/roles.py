@@ -58,6 +58,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "rcu.change_genericvalue",
         "rcu.delete_genericvalue",
         "rcu.add_matchrun",
+        # Administration in the app: accounts, their roles and departments, its history.
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "rcu.view_adminevent",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

@@ -17,6 +17,7 @@ from rcu.apis.sources import (
     SourceRecordIngestApi,
 )
 from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
+from rcu.apis.users import DepartmentListApi, UserDetailApi, UserListApi
 
 v1_patterns = [
     path("sources/", SourceListApi.as_view(), name="api-v1-source-list"),
@@ -50,6 +51,9 @@ v1_patterns = [
     path("imports/<int:id>/cancel/", ImportJobCancelApi.as_view(), name="api-v1-import-cancel"),
     path("tokens/", ApiTokenListApi.as_view(), name="api-v1-token-list"),
     path("tokens/<int:id>/", ApiTokenDetailApi.as_view(), name="api-v1-token-detail"),
+    path("users/", UserListApi.as_view(), name="api-v1-user-list"),
+    path("users/<int:id>/", UserDetailApi.as_view(), name="api-v1-user-detail"),
+    path("departments/", DepartmentListApi.as_view(), name="api-v1-department-list"),
 ]
 
 urlpatterns = [

@@ -1,3 +1,4 @@
+from rcu.models.administration import AdminEvent
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
@@ -18,6 +19,7 @@ from rcu.models.stats import SourceStats
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
+    "AdminEvent",
     "ApiToken",
     "Customer",
     "CustomerQuerySet",

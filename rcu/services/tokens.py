@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from rcu.models import ApiToken, SourceSystem, api_token_digest
+from rcu.models import AdminEvent, ApiToken, SourceSystem, api_token_digest
 from rcu.selectors.sources import INGEST, user_has_source_perm
+from rcu.services.administration import AdminChange, admin_event_record
 
 KEY_PREFIX = "rcu_"
 
@@ -67,6 +68,10 @@ def api_token_create(
     token._history_user = acting_user
     token._change_reason = "created"
     token.save()
+    admin_event_record(
+        action=AdminEvent.Action.TOKEN_CREATED, acting_user=acting_user, target_user=user,
+        source=source, token=token, change=AdminChange(note=f"{token.key_prefix}… {name}".strip()),
+    )
     return CreatedToken(token=token, key=key)
 
 
@@ -80,6 +85,10 @@ def api_token_revoke(*, token: ApiToken, acting_user) -> ApiToken:
         token._history_user = acting_user
         token._change_reason = "revoked"
         token.save(update_fields=["revoked_at", "revoked_by"])
+        admin_event_record(
+            action=AdminEvent.Action.TOKEN_REVOKED, acting_user=acting_user,
+            target_user=token.user, token=token, change=AdminChange(note=f"{token.key_prefix}…"),
+        )
     return token
 
 

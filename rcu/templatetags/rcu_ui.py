@@ -182,3 +182,56 @@ def signed(change: float | int | None) -> str:
     if change is None:
         return "—"
     return f"{change:+}"
+
+
+ADMIN_FIELD_LABELS = {
+    "email": _("e-mail"),
+    "first_name": _("first name"),
+    "last_name": _("last name"),
+    "name": _("name"),
+    "review_target_days": _("target age of a candidate"),
+    "auto_link": _("auto-link threshold"),
+    "review": _("review threshold"),
+    "max_block_size": _("largest block compared"),
+    "model_frozen": _("model frozen"),
+    "external_id": _("external id field"),
+    "business_timestamp": _("business timestamp"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def admin_change(context, event) -> list[str]:
+    """An administration event's change in words: "+ Steward", "- Marketing", "e-mail"."""
+    from rcu.forms_administration import ROLE_LABELS
+    from rcu.services.administration import AdminChange
+
+    names = context.get("department_names_cache")
+    if names is None:
+        from rcu.selectors.administration import department_names
+
+        names = department_names()
+        context.dicts[0]["department_names_cache"] = names
+
+    def label(code: str) -> str:
+        kind, _sep, rest = code.partition(":")
+        if kind == "role" and rest:
+            return str(ROLE_LABELS.get(rest, rest))
+        if kind == "department" and rest:
+            return names.get(rest, rest)
+        if code in ADMIN_FIELD_LABELS:
+            return str(ADMIN_FIELD_LABELS[code])
+        return attribute_label(code)
+
+    change = AdminChange.from_json(event.change)
+    parts = [f"+ {label(c)}" for c in change.added] + [f"\u2212 {label(c)}" for c in change.removed]
+    parts += [label(c) for c in change.fields]
+    if change.note:
+        parts.append(change.note)
+    return parts
+
+
+@register.simple_tag
+def role_label(code: str) -> str:
+    from rcu.forms_administration import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(code, code))
