@@ -55,7 +55,11 @@ class DecisionForm(forms.Form):
     """What every decision carries: the version the steward saw, and a reason."""
 
     expected = forms.CharField(required=False, widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+    # A text area: Enter adds a line instead of submitting the form (and deciding).
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 1, "maxlength": 500}),
+    )
 
     def expected_updated_at(self):
         raw = self.cleaned_data.get("expected") or ""

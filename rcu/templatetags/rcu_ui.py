@@ -235,3 +235,27 @@ def role_label(code: str) -> str:
     from rcu.forms_administration import ROLE_LABELS
 
     return str(ROLE_LABELS.get(code, code))
+
+
+@register.filter
+def attribute_value(value: Any, name: str) -> str:
+    """`{{ value|attribute_value:"birth_date" }}`: the value in the page's formats."""
+    from rcu.display import value_display
+
+    return value_display(name, value)
+
+
+@register.filter
+def history_reason(reason: str) -> str:
+    from rcu.display import history_reason as words
+
+    return words(reason)
+
+
+@register.filter
+def undo_decision(extra_tags: str) -> int | None:
+    """"undo:42" in a message's tags: the decision its Undo button takes back."""
+    for tag in (extra_tags or "").split():
+        if tag.startswith("undo:") and tag[5:].isdigit():
+            return int(tag[5:])
+    return None

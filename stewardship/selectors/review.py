@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz.distance import JaroWinkler
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
-from rcu.models import Customer, SourceRecord
+from rcu.models import Customer, ExtraIdentifier, SourceRecord
 from rcu.normalisation.text import word_key
 from rcu.selectors.sources import sources_for_user
 from stewardship.explain import COMPARISON_LABELS, explanation_sentence, phrase
@@ -79,6 +79,9 @@ class Review:
     prior_weight: float
     total_weight: float
     other_candidates: list[int] = field(default_factory=list)
+    # The engine found the records contradicting each other (e.g. two first names in
+    # one household): its probability says nothing then, so the page says so instead.
+    contradiction: bool = False
 
 
 def cluster_customer_ids(*, candidate: MergeCandidate, pair_customers: list[int]) -> list[int]:
@@ -166,7 +169,8 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         (a.name, str(a.label)) for a in CANONICAL_ATTRIBUTES if a.name not in ADDRESS_GROUP
     ]
     extra = sorted({n for r in all_records for n in r.attributes} - {a.name for a in CANONICAL_ATTRIBUTES})
-    names += [(n, n) for n in extra]
+    extra_labels = dict(ExtraIdentifier.objects.filter(code__in=extra).values_list("code", "label"))
+    names += [(n, extra_labels.get(n, n)) for n in extra]
     rows = []
     for name, label in names:
         cells = [
@@ -201,5 +205,6 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         sentence=explanation_sentence(explanation, similarities=similarities),
         prior_weight=explanation.get("prior_weight", 0.0),
         total_weight=explanation.get("total_weight", candidate.weight),
+        contradiction=str(explanation.get("link_guard") or "").startswith("contradiction:"),
     )
 
