@@ -10,6 +10,7 @@ app_name = "stewardship"
 
 urlpatterns = [
     path("queue/", queue.queue, name="queue"),
+    path("queue/assign/", queue.assign, name="assign"),
     path("candidates/<int:pk>/", review.review, name="review"),
     path("candidates/<int:pk>/merge/", review.merge, name="merge"),
     path("candidates/<int:pk>/reject/", review.reject, name="reject"),

@@ -259,3 +259,9 @@ def undo_decision(extra_tags: str) -> int | None:
         if tag.startswith("undo:") and tag[5:].isdigit():
             return int(tag[5:])
     return None
+
+
+@register.filter
+def pair_sides(record_a, record_b) -> tuple:
+    """The two records of a candidate, to loop over them in a template."""
+    return (record_a, record_b)

@@ -15,6 +15,7 @@ from rcu.services.bulk_insert import pg_insert_with_history
 from rcu.services.history_sql import rows_update_with_history
 from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
+from stewardship.services.triage import candidates_triage_refresh
 
 CHUNK = 5000
 COPY_FROM = 200
@@ -154,10 +155,14 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
             values={c.pk: {f: getattr(c, f) for f in fields} for c in to_update},
             now=now, acting_user_id=None, reason="matching",
         )
-    _departments_set(
-        candidates=[*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)],
-        departments=departments,
-    )
+    opened = [*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)]
+    _departments_set(candidates=opened, departments=departments)
+    # The triage band reads the customers, which this run may have changed: every open
+    # candidate touching these records is sorted again.
+    candidates_triage_refresh(candidate_ids=[
+        *(c.pk for c in opened),
+        *(c.pk for key, c in open_touching.items() if key in proposed),
+    ])
 
 
 def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCandidate]:
@@ -232,3 +237,5 @@ def candidate_departments_refresh(*, candidates: list[MergeCandidate]) -> None:
         )
         departments[(c.record_a_id, c.record_b_id)] = {department_of[s] for s in sources}
     _departments_set(candidates=candidates, departments=departments)
+    # Records moved: the customers on each side changed, and so may the triage band.
+    candidates_triage_refresh(candidate_ids=[c.pk for c in candidates])
