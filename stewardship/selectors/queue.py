@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from rcu.models import Department, SourceSystem
@@ -185,3 +185,44 @@ def queue_neighbours(
         base.filter(Q(**before) | same_before).reverse().values_list("pk", flat=True).first()
     )
     return prev, nxt
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A steward's view of one of their departments' queues, for their dashboard."""
+
+    department: Department
+    open: int  # capped at COUNT_CAP (+1 means more)
+    overdue: int  # capped
+    assigned_to_me: int
+    decided_30d: int  # candidates of the department decided in the last 30 days
+    within_target_30d: int  # of which decided within the department's target age
+
+    @property
+    def service_level(self) -> float | None:
+        return self.within_target_30d / self.decided_30d if self.decided_30d else None
+
+
+def steward_backlogs(*, user) -> list[Backlog]:
+    """Per department the person works: backlog, overdue, theirs, and service level
+    (share of the last 30 days' decisions taken within the target age)."""
+    from stewardship.selectors.access import queue_departments_for
+
+    since = timezone.now() - timedelta(days=30)
+    backlogs = []
+    for department in queue_departments_for(user).order_by("name"):
+        open_ = MergeCandidate.objects.filter(_in_department(department), status=MergeCandidate.Status.OPEN)
+        decided = MergeCandidate.objects.filter(
+            _in_department(department), decided_at__gte=since,
+            status__in=[MergeCandidate.Status.MERGED, MergeCandidate.Status.REJECTED],
+        )
+        target = timedelta(days=department.review_target_days)
+        backlogs.append(Backlog(
+            department=department,
+            open=capped_count(open_),
+            overdue=capped_count(open_.filter(created_at__lte=overdue_since(department))),
+            assigned_to_me=capped_count(open_.filter(assigned_to=user)),
+            decided_30d=decided.count(),
+            within_target_30d=decided.filter(decided_at__lte=F("created_at") + target).count(),
+        ))
+    return backlogs

@@ -128,3 +128,13 @@ def assign(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(n)s candidates assigned to %(who)s.")
                              % {"n": changed, "who": assignee.get_full_name() or assignee.username})
     return redirect(back)
+
+
+@login_required
+@require_GET
+def my_backlog(request: HttpRequest) -> HttpResponse:
+    """The dashboard's panel: the steward's queues, what is overdue, what is theirs."""
+    from stewardship.selectors.queue import steward_backlogs
+
+    return render(request, "stewardship/_my_backlog.html",
+                  {"backlogs": steward_backlogs(user=request.user), "cap": COUNT_CAP})

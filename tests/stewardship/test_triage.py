@@ -98,3 +98,37 @@ def test_overdue_candidates_are_flagged_and_filtered(client, settings, crm, esho
     page = client.get(reverse("stewardship:queue") + "?age=overdue").content.decode()
     assert f'data-candidate="{old.pk}"' in page and f'data-candidate="{fresh.pk}"' not in page
     assert "data-overdue-count" in page
+
+
+@pytest.mark.django_db
+def test_a_stewards_dashboard_shows_backlog_overdue_theirs_and_service_level(
+    client, settings, crm, eshop, steward_marketing, outsider
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.RCU_MATCH_AFTER_IMPORT = False
+    mine = candidate_between(crm, person("C-1"), eshop, person("E-1"))
+    late = candidate_between(crm, person("C-2", first_name="Léa"), eshop, person("E-2", first_name="Léa"))
+    quick = candidate_between(crm, person("C-3", first_name="Max"), eshop, person("E-3", first_name="Max"))
+    slow = candidate_between(crm, person("C-4", first_name="Zoé"), eshop, person("E-4", first_name="Zoé"))
+    now = timezone.now()
+    MergeCandidate.objects.filter(pk=late.pk).update(created_at=now - timedelta(days=9))
+    MergeCandidate.objects.filter(pk=quick.pk).update(
+        status="merged", created_at=now - timedelta(days=3), decided_at=now - timedelta(days=2))
+    MergeCandidate.objects.filter(pk=slow.pk).update(
+        status="rejected", created_at=now - timedelta(days=20), decided_at=now - timedelta(days=1))
+    candidates_assign(candidate_ids=[mine.pk], assignee=steward_marketing, acting_user=steward_marketing)
+
+    client.force_login(steward_marketing)
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("stewardship:my_backlog") in home
+    panel = client.get(reverse("stewardship:my_backlog")).content.decode()
+    row = panel[panel.index('data-department="marketing"'):]
+    cells = [c.split("<")[0].strip() for c in row.split('class="num"')[1:5]]
+    assert cells[0].startswith(">2")  # open: mine and late
+    assert ">1<" in row.split('class="num"')[2]  # overdue: late
+    assert "50.0 %" in row  # one of two decisions within the 7-day target
+    client.force_login(outsider)
+    assert "data-department" not in client.get(reverse("stewardship:my_backlog")).content.decode()
