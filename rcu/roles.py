@@ -29,6 +29,7 @@ _READ_EVERYTHING = [
     "rcu.view_genericvalue",
     "rcu.view_matchrun",
     "rcu.view_pairdecision",
+    "rcu.view_survivorshipsettings",
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
 ]
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "rcu.view_adminevent",
+        "rcu.change_survivorshipsettings",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

@@ -83,3 +83,11 @@ def match_run_finalize_task(self, run_id: int) -> str:
         run = match_run_finalize(run_id=run_id)
     match_run_refresh_statistics(run=run)
     return run.status
+
+
+@shared_task(**_RETRY)
+def survivorship_recompute_task(self, version: int, acting_user_id: int | None) -> int:
+    """Apply saved survivorship rules to the customers they may change (idempotent)."""
+    from rcu.services.survivorship import survivorship_recompute
+
+    return survivorship_recompute(version=version, acting_user_id=acting_user_id)

@@ -16,6 +16,7 @@ from rcu.apis.sources import (
     SourceRecordDeleteApi,
     SourceRecordIngestApi,
 )
+from rcu.apis.survivorship import SurvivorshipApi
 from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
 from rcu.apis.users import DepartmentListApi, UserDetailApi, UserListApi
 
@@ -54,6 +55,7 @@ v1_patterns = [
     path("users/", UserListApi.as_view(), name="api-v1-user-list"),
     path("users/<int:id>/", UserDetailApi.as_view(), name="api-v1-user-detail"),
     path("departments/", DepartmentListApi.as_view(), name="api-v1-department-list"),
+    path("survivorship/", SurvivorshipApi.as_view(), name="api-v1-survivorship"),
 ]
 
 urlpatterns = [

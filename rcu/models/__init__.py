@@ -16,6 +16,7 @@ from rcu.models.matching import (
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
+from rcu.models.survivorship import SurvivorshipSettings
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "SourceRecord",
     "SourceStats",
     "SourceSystem",
+    "SurvivorshipSettings",
     "api_token_digest",
 ]

@@ -29,6 +29,7 @@ class AdminEvent(models.Model):
         MAPPING_CHANGED = "mapping_changed", _("Field mappings changed")
         MATCH_SETTINGS_CHANGED = "match_settings_changed", _("Matching settings changed")
         MATCH_RUN_STARTED = "match_run_started", _("Matching run started")
+        SURVIVORSHIP_CHANGED = "survivorship_changed", _("Survivorship rules changed")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

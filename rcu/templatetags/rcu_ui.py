@@ -13,11 +13,15 @@ from rcu.attributes import ATTRIBUTES_BY_NAME
 from rcu.models import ImportJob
 from rcu.survivorship import (
     RULE_COMPLETE,
+    RULE_FREQUENT,
+    RULE_LONGEST,
     RULE_ONLY,
     RULE_PINNED,
     RULE_RECENT,
+    RULE_SOURCE_PRIORITY,
     RULE_STABLE,
     RULE_TRUST,
+    RULE_VALIDATED,
 )
 
 register = template.Library()
@@ -29,6 +33,10 @@ RULE_LABELS = {
     RULE_RECENT: _("most recent"),
     RULE_COMPLETE: _("most complete record"),
     RULE_STABLE: _("tie, stable order"),
+    RULE_SOURCE_PRIORITY: _("source priority"),
+    RULE_FREQUENT: _("most frequent across sources"),
+    RULE_LONGEST: _("longest"),
+    RULE_VALIDATED: _("validated value first"),
 }
 
 RULE_HELP = {

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rcu import hooks
 from rcu.forms import MAX_PREVIEW_BYTES
 from rcu.forms_administration import (
     ROLE_HELP,
@@ -401,3 +402,84 @@ def match_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     return render(request, "rcu/administration/_run_row.html", {"run": run})
 
+
+
+# --- Survivorship rules ------------------------------------------------------------
+
+RULE_SLOTS = 4
+
+
+def _units_for_editor() -> list[tuple[str, str]]:
+    from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
+    from rcu.models import ExtraIdentifier
+
+    units = [("address", _("Postal address (one block)"))]
+    units += [(a.name, str(a.label)) for a in CANONICAL_ATTRIBUTES if a.name not in ADDRESS_GROUP]
+    units += list(ExtraIdentifier.objects.order_by("code").values_list("code", "label"))
+    return units
+
+
+def _rules_from_post(post, units) -> dict:
+    attributes = {}
+    for unit, _label in units:
+        chosen = [post.get(f"{unit}-rule-{i}", "") for i in range(RULE_SLOTS)]
+        rules = []
+        for rule in chosen:
+            if not rule or any(r["rule"] == rule for r in rules):
+                continue
+            item = {"rule": rule}
+            if rule == "source_priority":
+                item["sources"] = [s.strip() for s in post.get(f"{unit}-sources", "").split(",") if s.strip()]
+            rules.append(item)
+        if rules:
+            attributes[unit] = rules
+    return {"attributes": attributes}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survivorship(request: HttpRequest) -> HttpResponse:
+    """Each attribute's ordered rules; a preview of the golden values they would change
+    on a sample; saving recomputes customers in the background."""
+    from rcu.models import SurvivorshipSettings
+    from rcu.selectors.survivorship import survivorship_preview
+    from rcu.services.survivorship import survivorship_rules_parse, survivorship_rules_save
+    from rcu.survivorship import CONFIGURABLE_RULES, RulesRefused
+
+    _require(request, "rcu.change_survivorshipsettings")
+    units = _units_for_editor()
+    row = SurvivorshipSettings.objects.filter(pk=1).first()
+    saved = row.rules if row else {}
+    data = _rules_from_post(request.POST, units) if request.method == "POST" else {"attributes": saved}
+    errors, preview = [], None
+    if request.method == "POST":
+        try:
+            rules = survivorship_rules_parse(data)
+        except RulesRefused as exc:
+            errors = exc.errors
+        else:
+            if request.POST.get("action") == "save":
+                row = survivorship_rules_save(data=data, acting_user=request.user)
+                messages.success(request, _(
+                    "Survivorship rules saved (version %(version)s): customers are being "
+                    "recomputed in the background.") % {"version": row.version})
+                return redirect("admin_survivorship")
+            preview = survivorship_preview(rules=rules)
+            hooks.personal_data_read(
+                user=request.user, customers=list({c.customer.pk: c.customer for c in preview[1]}.values()),
+                purpose="survivorship_preview",
+            )
+    rows = []
+    for unit, label in units:
+        chosen = [r["rule"] for r in data["attributes"].get(unit, [])]
+        sources = next((r.get("sources", []) for r in data["attributes"].get(unit, [])
+                        if r["rule"] == "source_priority"), [])
+        rows.append({"unit": unit, "label": label,
+                     "slots": [chosen[i] if i < len(chosen) else "" for i in range(RULE_SLOTS)],
+                     "sources": ", ".join(sources)})
+    context = {
+        "rows": rows, "rule_choices": CONFIGURABLE_RULES, "errors": errors, "preview": preview,
+        "version": row.version if row else 0,
+        "source_codes": list(SourceSystem.objects.order_by("trust_rank").values_list("code", flat=True)),
+    }
+    return render(request, "rcu/administration/survivorship.html", context)

@@ -36,6 +36,7 @@ urlpatterns = [
         name="admin_source_mapping",
     ),
     path("administration/matching/", administration.matching, name="admin_matching"),
+    path("administration/survivorship/", administration.survivorship, name="admin_survivorship"),
     path(
         "administration/matching/runs/<int:pk>/", administration.match_run_progress,
         name="admin_match_run",

@@ -41,6 +41,8 @@ def _pages(crm) -> list[tuple[str, str, dict]]:
         ("post", reverse("admin_source_mapping", args=[crm.code]), {"action": "save"}),
         ("get", reverse("admin_matching"), {}),
         ("post", reverse("admin_matching"), {"action": "run"}),
+        ("get", reverse("admin_survivorship"), {}),
+        ("post", reverse("admin_survivorship"), {"action": "save"}),
     ]
 
 
