@@ -11,16 +11,19 @@ from rcu.models import Customer, SourceRecord, SurvivorshipSettings
 from rcu.survivorship import SurvivorshipRules
 
 CACHE_KEY = "rcu:survivorship-rules"
+# How long a process may go on with rules it read: the background recomputation waits
+# this long before it starts, so that no process recomputes with the rules replaced.
+CACHE_SECONDS = 5
 
 
 def survivorship_rules_current() -> SurvivorshipRules:
-    """The rules every golden recomputation applies. Read from the cache (set when
-    rules are saved): recomputation runs at every write and should not cost a query."""
+    """The rules every golden recomputation applies, read through the cache for at most
+    CACHE_SECONDS: recomputation runs at every write and should not cost a query."""
     data = cache.get(CACHE_KEY)
     if data is None:
         row = SurvivorshipSettings.objects.filter(pk=1).values("version", "rules").first()
         data = {"version": row["version"], "attributes": row["rules"]} if row else {}
-        cache.set(CACHE_KEY, data, timeout=None)
+        cache.set(CACHE_KEY, data, timeout=CACHE_SECONDS)
     return SurvivorshipRules.from_json(data) if data else SurvivorshipRules()
 
 

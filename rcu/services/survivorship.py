@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from rcu.models import AdminEvent, ExtraIdentifier, SourceSystem, SurvivorshipSettings
-from rcu.selectors.survivorship import customers_with_several_records, survivorship_rules_forget
+from rcu.selectors.survivorship import (
+    CACHE_SECONDS,
+    customers_with_several_records,
+    survivorship_rules_forget,
+)
 from rcu.services.administration import AdminChange, admin_event_record
 from rcu.survivorship import SurvivorshipRules
 
@@ -49,8 +55,14 @@ def survivorship_rules_save(*, data, acting_user) -> SurvivorshipSettings:
 def survivorship_recompute(*, version: int, acting_user_id: int | None) -> int:
     """Apply the rules of `version` to every customer they may change, a chunk per
     transaction; a newer version saved meanwhile takes over (this one stops)."""
+    from django.conf import settings
+
     from rcu.services.customers import customers_recompute
 
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        # Other processes may hold the old rules for CACHE_SECONDS: start after that,
+        # so that whatever they recomputed meanwhile is recomputed again here.
+        time.sleep(CACHE_SECONDS)
     survivorship_rules_forget()
     user = get_user_model().objects.filter(pk=acting_user_id).first() if acting_user_id else None
     ids = list(customers_with_several_records())
