@@ -63,7 +63,7 @@ def department_update(
     *, department: Department, name: str | None = None, review_target_days: int | None = None,
     acting_user,
 ) -> Department:
-    department = Department.objects.select_for_update().get(pk=department.pk)
+    department = Department.objects.get(pk=department.pk)
     changed = []
     if name is not None and _check_name(name) != department.name:
         department.name = _check_name(name)

@@ -36,7 +36,10 @@ data, always taken before anything here by their own task or service):
 - `ImportJob` in `rcu/services/imports.py` (one run of a job at a time);
 - `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
   a batch run at a time);
-- `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction).
+- `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction);
+- `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
+  `rcu/services/survivorship.py` (an administrator's change of the one settings row,
+  alone in its transaction: two saves never share a version).
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
 queue is cleared here too (`pending_matches_clear`), skipping what others hold.
 

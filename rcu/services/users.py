@@ -127,7 +127,7 @@ def user_update(
     away: the last admin would otherwise lock everybody out of administration.
     """
     User = get_user_model()
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.get(pk=user.pk)
     is_self = acting_user is not None and acting_user.pk == user.pk
 
     details = {"email": email, "first_name": first_name, "last_name": last_name}
