@@ -132,3 +132,17 @@ def test_a_stewards_dashboard_shows_backlog_overdue_theirs_and_service_level(
     assert "50.0 %" in row  # one of two decisions within the 7-day target
     client.force_login(outsider)
     assert "data-department" not in client.get(reverse("stewardship:my_backlog")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_lists_candidates_in_triage_order_with_their_band(client, settings, crm, eshop, steward_marketing):
+    settings.RCU_MATCH_AFTER_IMPORT = False
+    check = candidate_between(crm, person("C-1"), eshop, person("E-1"))
+    likely = candidate_between(crm, person("C-2", first_name="Léa"), eshop, person("E-2", first_name="Léa"))
+    MergeCandidate.objects.filter(pk=likely.pk).update(triage=0)
+    client.force_login(steward_marketing)
+    rows = client.get("/api/v1/candidates/").json()["results"]
+    assert [r["id"] for r in rows] == [likely.pk, check.pk]
+    assert [r["triage"] for r in rows] == ["likely", "check"]
+    only = client.get("/api/v1/candidates/?triage=check").json()["results"]
+    assert [r["id"] for r in only] == [check.pk]
