@@ -52,6 +52,7 @@ def main(data_dir: Path) -> None:
     django.setup()
     from django.core.management import call_command
 
+    from rcu.actors import SystemActor
     from rcu.demo import source_config_paths
     from rcu.models import Customer, SourceRecord
     from rcu.services.imports import import_job_create, import_job_run
@@ -60,7 +61,7 @@ def main(data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
     sources = {}
     for path in source_config_paths():
-        source, _ = source_configure(data=json.loads(path.read_text(encoding="utf-8")))
+        source, _ = source_configure(data=json.loads(path.read_text(encoding="utf-8")), acting_user=SystemActor(job="bench"))
         sources[source.code] = source
     files = {code: data_dir / name for code, name in (
         ("crm", "crm.csv"), ("eshop", "eshop.jsonl"), ("caisse", "caisse.csv"),
@@ -86,9 +87,12 @@ def main(data_dir: Path) -> None:
 
 
 def _import_all(files, sources, per_source, import_job_create, import_job_run) -> None:
+    from rcu.actors import SystemActor
+
+    BENCH_ACTOR = SystemActor(job="bench")
     for code, path in files.items():
         t0 = time.perf_counter()
-        job, _ = import_job_create(source=sources[code], path=path)
+        job, _ = import_job_create(source=sources[code], path=path, acting_user=BENCH_ACTOR)
         job = import_job_run(job=job)
         per_source[code] = {
             "records": job.created_count + job.updated_count + job.unchanged_count,

@@ -4,7 +4,7 @@
                                                     [--warmup 5] [--seed 1]
 
 DATABASE_URL names a base already imported from DATA_DIR and matched (`match --full`).
-Each call is `rcu.services.ingestion.record_ingest(source=..., payload=..., acting_user=None)`
+Each call is `rcu.services.ingestion.record_ingest(source=..., payload=..., acting_user=SystemActor(job="bench"))`
 as the REST API makes it: map, normalise, upsert, match against the base, commit. It is
 timed from call to return.
 
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     django.setup()
     from django.db import connection
 
+    from rcu.actors import SystemActor
     from rcu.demo import DatasetSpec, generate_dataset
     from rcu.models import SourceRecord, SourceSystem
     from rcu.services.ingestion import RecordRefused, record_ingest
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
         payload[sources[code].external_id_field] = f"{args.id_prefix}{n}"
         started = time.perf_counter()
         try:
-            outcome = record_ingest(source=sources[code], payload=payload, acting_user=None)
+            outcome = record_ingest(source=sources[code], payload=payload, acting_user=SystemActor(job="bench"))
         except RecordRefused as error:
             refused.append(f"{code}: {error}")
             continue

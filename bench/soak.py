@@ -290,6 +290,7 @@ def invariant_violations(writes: list[Write]) -> dict[str, int]:
     from django.db import transaction
     from django.db.models import Count
 
+    from rcu.actors import SystemActor
     from rcu.models import Customer, SourceRecord, SourceStats
     from rcu.services.customers import customers_recompute
 
@@ -299,7 +300,7 @@ def invariant_violations(writes: list[Write]) -> dict[str, int]:
         customer__merged_into__isnull=False).count()
     active = list(Customer.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
     with transaction.atomic():
-        found["golden values off their records"] = customers_recompute(customer_ids=active)
+        found["golden values off their records"] = customers_recompute(customer_ids=active, acting_user=SystemActor(job="bench"))
         transaction.set_rollback(True)
     actual = {row["source_id"]: (row["n"], row["c"]) for row in SourceRecord.objects.values(
         "source_id").annotate(n=Count("id"), c=Count("customer_id", distinct=True)).order_by()}
@@ -364,6 +365,7 @@ def bench_user() -> tuple[object, str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from rcu.actors import SystemActor
     from rcu.models import Department
     from rcu.roles import Role
     from rcu.services.tokens import api_token_create
@@ -371,7 +373,7 @@ def bench_user() -> tuple[object, str]:
     user, _ = get_user_model().objects.get_or_create(username="soak_steward")
     user.groups.add(Group.objects.get(name=Role.STEWARD.value),
                     *[d.group for d in Department.objects.all()])
-    created = api_token_create(user=user, name="soak", acting_user=None)
+    created = api_token_create(user=user, name="soak", acting_user=SystemActor(job="bench"))
     return user, created.key
 
 

@@ -83,19 +83,20 @@ class Writer:
 
     def customers_with_records(self, *, source, count: int, now) -> list[int]:
         """`count` golden customers of one record each; returns the record ids, ascending."""
+        from rcu.actors import SystemActor
         from rcu.ingestion import jsontext
         from rcu.models import Customer, SourceRecord
-        from rcu.services.bulk_insert import pg_insert_with_history
+        from rcu.services.changes import rows_insert
 
         people = [self._person() for _ in range(count)]
-        customer_ids = pg_insert_with_history(
+        customer_ids = rows_insert(
             model=Customer,
             rows=[{
                 "first_name": p["first_name"], "last_name": p["last_name"], "email": p["email"],
                 "postcode": p["postcode"], "city": p["city"], "country": "FR",
                 "first_name_key": p["first_name"].upper(), "last_name_key": p["last_name"],
             } for p in people],
-            now=now, acting_user_id=None, reason="bench",
+            now=now, acting_user=SystemActor(job="bench"), reason="bench",
         )
         rows = []
         for person, customer_id in zip(people, customer_ids, strict=True):
@@ -106,15 +107,16 @@ class Writer:
                 "business_ts": now,
                 "payload_hash": hashlib.sha256(jsontext.dumps(raw)).hexdigest(),
             })
-        return pg_insert_with_history(model=SourceRecord, rows=rows, now=now,
-                                      acting_user_id=None, reason="bench")
+        return rows_insert(model=SourceRecord, rows=rows, now=now,
+                                      acting_user=SystemActor(job="bench"), reason="bench")
 
     def candidates(self, *, pairs: list[tuple[int, int]], department_id: int, now) -> list[int]:
         """Open candidates between these record pairs (a < b), proposed over the last
         60 days, in one department."""
         from django.db import connection
 
-        from rcu.services.bulk_insert import pg_insert_with_history
+        from rcu.actors import SystemActor
+        from rcu.services.changes import rows_insert
         from stewardship.models import MergeCandidate
 
         rows = []
@@ -131,8 +133,8 @@ class Writer:
                 "status": MergeCandidate.Status.OPEN,
                 "created_at": now - timedelta(seconds=self.rng.uniform(0, 60 * 86400)),
             })
-        ids = pg_insert_with_history(model=MergeCandidate, rows=rows, now=now,
-                                     acting_user_id=None, reason="bench")
+        ids = rows_insert(model=MergeCandidate, rows=rows, now=now,
+                                     acting_user=SystemActor(job="bench"), reason="bench")
         through = MergeCandidate.departments.through._meta.db_table
         with connection.cursor() as wrapper, wrapper.cursor.copy(
             f'COPY "{through}" (mergecandidate_id, department_id) FROM STDIN'
@@ -274,6 +276,7 @@ def main(argv: list[str] | None = None) -> dict:
     from django.test.utils import override_settings
     from django.utils import timezone
 
+    from rcu.actors import SystemActor
     from rcu.roles import Role
     from rcu.services.sources import source_configure
     from rcu.services.stats import source_stats_recount
@@ -281,8 +284,8 @@ def main(argv: list[str] | None = None) -> dict:
     if connection.vendor != "postgresql":
         raise SystemExit("bench.stewardship needs PostgreSQL (DATABASE_URL)")
     call_command("migrate", verbosity=0)
-    source, _ = source_configure(data=_source_config("bench_crm", DEPARTMENT))
-    other, _ = source_configure(data=_source_config("bench_other", OTHER_DEPARTMENT))
+    source, _ = source_configure(data=_source_config("bench_crm", DEPARTMENT), acting_user=SystemActor(job="bench"))
+    other, _ = source_configure(data=_source_config("bench_other", OTHER_DEPARTMENT), acting_user=SystemActor(job="bench"))
     steward = get_user_model().objects.create_user("bench_steward", password=None)
     steward.groups.add(Group.objects.get(name=Role.STEWARD.value), source.department.group)
 

@@ -55,7 +55,9 @@ def personal_data_read(*, user: Any, customers: Iterable[Any], purpose: str) -> 
         receiver(user=user, customers=customers, purpose=purpose)
 
 
-def review_pairs_found(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]) -> None:
+def review_pairs_found(
+    *, record_ids: Iterable[int], review_pairs: list[ReviewPair], acting_user: Any
+) -> None:
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
-        receiver(record_ids=record_ids, review_pairs=review_pairs)
+        receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)

@@ -246,7 +246,7 @@ CELERY_TASK_DEFAULT_QUEUE = "rcu"
 # --- RCU ------------------------------------------------------------------
 RCU_IMPORT_BATCH_SIZE = env_int("RCU_IMPORT_BATCH_SIZE", 1000)
 RCU_IMPORT_MAX_STORED_ERRORS = env_int("RCU_IMPORT_MAX_STORED_ERRORS", 10_000)
-# From this many new records in a batch, PostgreSQL imports write with COPY.
+# From this many rows, PostgreSQL set-based writes (imports, matching, candidates) use COPY.
 RCU_COPY_MIN_ROWS = env_int("RCU_COPY_MIN_ROWS", 50)
 # On PostgreSQL, commit each import batch in the background while the next is mapped.
 RCU_IMPORT_PIPELINE = env_bool("RCU_IMPORT_PIPELINE", True)
@@ -309,6 +309,16 @@ if env_str("RCU_CACHE_URL", ""):
 # API tokens: lifetime when none is given, and the longest one allowed (days).
 RCU_API_TOKEN_DEFAULT_DAYS = env_int("RCU_API_TOKEN_DEFAULT_DAYS", 90)
 RCU_API_TOKEN_MAX_DAYS = env_int("RCU_API_TOKEN_MAX_DAYS", 365)
+
+# Propagation to subscribed systems (docs/propagation.md). Plain http and private or
+# loopback targets are refused (server-side request forgery) unless allowed: by
+# default only while developing.
+RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+RCU_WEBHOOK_TIMEOUT_SECONDS = env_int("RCU_WEBHOOK_TIMEOUT_SECONDS", 10)
+# A delivery failing this many times in a row pauses its subscription (an admin resumes it).
+RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
+# Retries back off exponentially from one second, with jitter, up to this many seconds.
+RCU_WEBHOOK_RETRY_CAP_SECONDS = env_int("RCU_WEBHOOK_RETRY_CAP_SECONDS", 1800)
 
 LOGGING = {
     "version": 1,

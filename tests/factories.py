@@ -13,6 +13,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from rcu.actors import SystemActor
 from rcu.models import SourceRecord, SourceSystem
 from rcu.roles import Role
 from rcu.selectors.sources import source_row_mapper
@@ -20,6 +21,8 @@ from rcu.services.ingestion import records_upsert
 from rcu.services.sources import department_get_or_create, source_configure
 
 PASSWORD = "correct-horse-battery-staple"
+# Who sets a test's scene up: RCU itself, not one of the users under test.
+TEST_ACTOR = SystemActor(job="test setup")
 
 # A source whose columns are the canonical attribute names: handy in tests.
 PLAIN_FIELDS = [
@@ -48,7 +51,7 @@ def make_user(username: str, *, roles: Iterable[Role] = (), departments: Iterabl
     for role in roles:
         user.groups.add(Group.objects.get(name=role.value))
     for code in departments:
-        user.groups.add(department_get_or_create(code=code).group)
+        user.groups.add(department_get_or_create(code=code, acting_user=TEST_ACTOR).group)
     return user
 
 
@@ -70,11 +73,11 @@ def make_source(code: str, *, department: str, trust_rank: int = 5,
         ],
     }
     config.update(extra or {})
-    source, _ = source_configure(data=config)
+    source, _ = source_configure(data=config, acting_user=TEST_ACTOR)
     return source
 
 
-def ingest(source: SourceSystem, rows: Iterable[Mapping[str, Any]], *, acting_user=None) -> list[SourceRecord]:
+def ingest(source: SourceSystem, rows: Iterable[Mapping[str, Any]], *, acting_user: Any = TEST_ACTOR) -> list[SourceRecord]:
     """Store rows through the real mapping + normalisation + upsert path."""
     mapper = source_row_mapper(source)
     mapped = []

@@ -2,6 +2,7 @@ from rcu.models.administration import AdminEvent
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
+from rcu.models.events import ChangeEvent
 from rcu.models.imports import ImportJob, ImportRowError
 from rcu.models.matching import (
     GenericValue,
@@ -16,14 +17,17 @@ from rcu.models.matching import (
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
+from rcu.models.subscriptions import Delivery, Subscription
 from rcu.models.survivorship import SurvivorshipSettings
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
     "AdminEvent",
     "ApiToken",
+    "ChangeEvent",
     "Customer",
     "CustomerQuerySet",
+    "Delivery",
     "Department",
     "ExtraIdentifier",
     "FieldMapping",
@@ -41,6 +45,7 @@ __all__ = [
     "SourceRecord",
     "SourceStats",
     "SourceSystem",
+    "Subscription",
     "SurvivorshipSettings",
     "api_token_digest",
 ]

@@ -121,7 +121,7 @@ class PairDecision(models.Model):
         related_name="+", verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), auto_now=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     history = HistoricalRecords()
 
     class Meta:

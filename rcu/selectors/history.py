@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext
+
 from rcu.models import Customer, SourceRecord
 
 _SKIPPED = {"updated_at", "created_at", "payload_hash", "first_name_key", "last_name_key", "provenance"}
@@ -46,7 +48,8 @@ def _entries(history_rows, subject_for, fields: Sequence[str]) -> list[TimelineE
             entries.append(
                 TimelineEntry(
                     at=row.history_date,
-                    who=row.history_user.get_username() if row.history_user else "",
+                    # No user: RCU itself (an import, matching); the reason names the job.
+                    who=row.history_user.get_username() if row.history_user else gettext("RCU"),
                     subject=subject_for(row),
                     action=_LABELS.get(row.history_type, row.history_type),
                     reason=row.history_change_reason or "",

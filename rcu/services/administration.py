@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rcu.models import AdminEvent
+from rcu.services.changes import actor_user
 
 CHANGE_VERSION = 1
 
@@ -52,7 +53,7 @@ def admin_event_record(
     """Called by every administration service, inside its transaction."""
     return AdminEvent.objects.create(
         action=action,
-        actor=acting_user if getattr(acting_user, "pk", None) else None,
+        actor=actor_user(acting_user),
         target_user=target_user, department=department, source=source, token=token,
         change=(change or AdminChange()).to_json(),
     )

@@ -11,12 +11,11 @@ import orjson
 from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
 
 from rcu.attributes import CANONICAL_NAMES
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.survivorship import survivorship_rules_current
-from rcu.services.history_sql import rows_update_with_history
+from rcu.services.changes import Actor, rows_update
 from rcu.services.locks import customers_lock_queryset
 from rcu.survivorship import Golden, RecordView, golden_values
 
@@ -117,7 +116,7 @@ def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def customers_recompute(
-    *, customer_ids: Iterable[int], acting_user=None, reason: str = "survivorship"
+    *, customer_ids: Iterable[int], acting_user: Actor, reason: str = "survivorship"
 ) -> int:
     """Recompute golden values of these customers from their linked records.
 
@@ -136,10 +135,6 @@ def customers_recompute(
         if golden != values:
             changed[pk] = golden
     if changed:
-        rows_update_with_history(
-            model=Customer, values=changed, fields=list(GOLDEN_FIELDS),
-            now=timezone.now(),
-            acting_user_id=acting_user.pk if getattr(acting_user, "is_authenticated", False) else None,
-            reason=reason,
-        )
+        rows_update(model=Customer, values=changed, fields=GOLDEN_FIELDS,
+                    acting_user=acting_user, reason=reason)
     return len(changed)

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
 from rcu.models import ImportJob, SourceRecord
 from rcu.roles import Role
+from rcu.services.changes import SystemActor
 from rcu.services.imports import import_job_create, import_job_run
 from rcu.services.matching.batch import match_run_create
 from rcu.services.roles import roles_sync
@@ -40,6 +41,9 @@ DEMO_USERS: dict[str, tuple[tuple[Role, ...], tuple[str, ...], bool]] = {
 }
 
 
+DEMO_SEED = SystemActor(job="demo seed")
+
+
 @dataclass
 class DemoSeedResult:
     seeded: bool
@@ -58,7 +62,8 @@ def demo_users_ensure() -> list[str]:
         user.set_password(DEMO_PASSWORD)
         user.save()
         groups = [Group.objects.get(name=role.value) for role in roles]
-        groups += [department_get_or_create(code=code).group for code in departments]
+        groups += [department_get_or_create(code=code, acting_user=DEMO_SEED).group
+                   for code in departments]
         user.groups.set(groups)
         if username in DEMO_TOTP_USERS:
             _demo_totp_device_ensure(user)
@@ -102,7 +107,7 @@ def demo_seed(
             continue
         job, _ = import_job_create(source=sources[code], acting_user=admin, path=Path(path))
         jobs.append(
-            import_job_run(job=job, acting_user=admin, progress=progress, match_after=False)
+            import_job_run(job=job, progress=progress, match_after=False)
         )
     # One matching run over the whole base once every source is in: it learns its
     # model from all of them, links the duplicates and fills the stewards' queues.

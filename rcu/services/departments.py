@@ -10,6 +10,7 @@ from django.db import transaction
 
 from rcu.models import AdminEvent, Department
 from rcu.services.administration import AdminChange, admin_event_record
+from rcu.services.changes import change_save
 from rcu.services.sources import department_get_or_create
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -46,11 +47,11 @@ def department_create(
         raise DepartmentRefused("code", "this code is taken")
     name = _check_name(name)
     _check_target(review_target_days)
-    department = department_get_or_create(code=code, name=name)
+    department = department_get_or_create(code=code, name=name, acting_user=acting_user)
     if review_target_days is not None:
         department.review_target_days = review_target_days
-        department._history_user = acting_user
-        department.save(update_fields=["review_target_days"])
+        change_save(department, acting_user=acting_user, reason="target age",
+                    update_fields=["review_target_days"])
     admin_event_record(
         action=AdminEvent.Action.DEPARTMENT_CREATED, acting_user=acting_user,
         department=department, change=AdminChange(note=name),
@@ -73,8 +74,8 @@ def department_update(
         department.review_target_days = review_target_days
         changed.append("review_target_days")
     if changed:
-        department._history_user = acting_user
-        department.save(update_fields=changed)
+        change_save(department, acting_user=acting_user, reason="changed by an administrator",
+                    update_fields=changed)
         admin_event_record(
             action=AdminEvent.Action.DEPARTMENT_CHANGED, acting_user=acting_user,
             department=department, change=AdminChange(fields=tuple(changed)),

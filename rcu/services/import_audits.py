@@ -31,6 +31,7 @@ from django.db import OperationalError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from rcu.db import chunks
 from rcu.ingestion.batches import row_check
 from rcu.ingestion.limits import printable
 from rcu.ingestion.profile import FileProfile, FileProfiler
@@ -38,6 +39,7 @@ from rcu.ingestion.readers import FileFacts, FileRefused, inspect_file, iter_row
 from rcu.matching.generic import EMAIL, NAME, PHONE
 from rcu.models import GenericValue, ImportAudit, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.imports import import_job_run, mapped_columns_check
 from rcu.services.locks import retrying
 from rcu.services.matching.batch import MatchRunBusy, match_run_in_process
@@ -102,7 +104,7 @@ def _sha256_and_size(stream: BinaryIO) -> tuple[str, int]:
 
 @transaction.atomic
 def import_audit_create(
-    *, source: SourceSystem, acting_user, path: Path | None = None,
+    *, source: SourceSystem, acting_user: Actor, path: Path | None = None,
     upload: UploadedFile | None = None,
 ) -> ImportAudit:
     """An audit of this file, pending. The caller checks the right to import into the
@@ -111,7 +113,7 @@ def import_audit_create(
         raise ValueError("give either a path or an upload")
     audit = ImportAudit(
         source=source,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=actor_user(acting_user),
     )
     if path is not None:
         with path.open("rb") as stream:
@@ -137,7 +139,7 @@ def import_audit_submit(*, source: SourceSystem, upload: UploadedFile, acting_us
         if not inline:
             transaction.on_commit(lambda: import_audit_execute.delay(audit.pk))
     if inline:
-        return import_audit_run(audit=audit, acting_user=acting_user)
+        return import_audit_run(audit=audit)
     audit.refresh_from_db()
     return audit
 
@@ -152,7 +154,7 @@ def _open_audit_file(audit: ImportAudit) -> Iterator[BinaryIO]:
         yield stream
 
 
-def import_audit_run(*, audit: ImportAudit, acting_user=None) -> ImportAudit:
+def import_audit_run(*, audit: ImportAudit) -> ImportAudit:
     """Run an audit to its end: succeeded with its report, or failed saying why.
 
     Safe to call again: a finished audit is returned as it is; one left running by a
@@ -164,7 +166,7 @@ def import_audit_run(*, audit: ImportAudit, acting_user=None) -> ImportAudit:
     audit.refresh_from_db()
     if not claimed:
         return audit
-    acting_user = acting_user or audit.created_by
+    acting_user = SystemActor(job=f"audit #{audit.pk}", started_by_id=audit.created_by_id)
     try:
         with _open_audit_file(audit) as stream:
             facts = inspect_file(stream, audit.file_name)
@@ -241,7 +243,7 @@ def _import_and_match(*, audit: ImportAudit, acting_user) -> Prediction:
         file_path=audit.file_path,
         upload=audit.upload.name or "",
     )
-    job = import_job_run(job=job, acting_user=acting_user, match_after=False, write_rejects=False)
+    job = import_job_run(job=job, match_after=False, write_rejects=False)
     if job.status != ImportJob.Status.SUCCEEDED:
         raise FileRefused(job.message or job.status)
     prediction = Prediction(
@@ -269,11 +271,6 @@ def _import_and_match(*, audit: ImportAudit, acting_user) -> Prediction:
     return prediction
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), ID_CHUNK):
-        yield ids[start : start + ID_CHUNK]
-
-
 def _measure_links(prediction: Prediction, *, job: ImportJob, records_before: int, review) -> None:
     # `last_import_job` has no index of its own: the source's (source, external id)
     # index narrows the scan to the source's records.
@@ -284,7 +281,7 @@ def _measure_links(prediction: Prediction, *, job: ImportJob, records_before: in
     created = {pk for pk in customer_of if pk > records_before}
     customers = sorted({customer_of[pk] for pk in created if customer_of[pk] is not None})
     older: set[int] = set()  # customers holding a record that existed before the import
-    for chunk in _chunks(customers):
+    for chunk in chunks(customers, ID_CHUNK):
         older.update(
             SourceRecord.objects.filter(customer_id__in=chunk, pk__lte=records_before)
             .values_list("customer_id", flat=True).distinct()

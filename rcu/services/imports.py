@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rcu.csv_safe import people_csv_writer
+from rcu.db import is_postgresql
 from rcu.ingestion import jsontext
 from rcu.ingestion.batches import (
     Batch,
@@ -47,6 +48,7 @@ from rcu.ingestion.readers import (
 from rcu.memory import relaxed_gc
 from rcu.models import Customer, ImportJob, ImportRowError, MatchKey, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.ingestion import UpsertResult, records_upsert
 from rcu.services.locks import retrying
 from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
@@ -68,7 +70,7 @@ def _sha256_of(stream: BinaryIO) -> str:
 def import_job_create(
     *,
     source: SourceSystem,
-    acting_user=None,
+    acting_user: Actor,
     path: Path | None = None,
     upload: UploadedFile | None = None,
     snapshot: bool = False,
@@ -103,7 +105,7 @@ def import_job_create(
         return resumable, True
     job = ImportJob(
         source=source,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=actor_user(acting_user),
         file_name=name,
         file_sha256=sha,
         file_path=str(path.resolve()) if path is not None else "",
@@ -148,7 +150,7 @@ def _commit_batch(
     *, job: ImportJob, mapped: list[MappedRow], rejected: list[ImportRowError], last_line: int,
     acting_user,
 ) -> None:
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # The job row commits with the data, so a batch lost to a crash is simply
         # redone on resume: no need to wait for the disk at every batch.
         with connection.cursor() as cursor:
@@ -224,12 +226,18 @@ def _cancelled(job: ImportJob) -> bool:
     return ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CANCELLED).exists()
 
 
+def import_actor(job: ImportJob) -> SystemActor:
+    """An import's changes are RCU's, named after the job, whoever started it."""
+    return SystemActor(job=f"import #{job.pk}", started_by_id=job.created_by_id)
+
+
 def import_job_run(
-    *, job: ImportJob, acting_user=None, progress: ProgressCallback | None = None,
+    *, job: ImportJob, progress: ProgressCallback | None = None,
     batch_size: int | None = None, match_after: bool | None = None, force_snapshot: bool = False,
     write_rejects: bool = True,
 ) -> ImportJob:
-    """Run (or resume) a job to the end. Safe to call again on a finished job.
+    """Run (or resume) a job to the end, as the job (`import_actor`). Safe to call
+    again on a finished job.
 
     The job ends succeeded (bad rows are rejected rows, never a stop), failed (the
     whole file is refused, with the reason), or cancelled (an admin asked; checked
@@ -245,7 +253,7 @@ def import_job_run(
     if job.is_finished:
         return job
     batch_size = batch_size or settings.RCU_IMPORT_BATCH_SIZE
-    acting_user = acting_user or job.created_by
+    acting_user = import_actor(job)
     source = job.source
     try:
         with _open_job_file(job) as stream:
@@ -336,7 +344,7 @@ def import_job_cancel(*, job: ImportJob, acting_user) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.is_finished:
         raise ImportJobFinished(job.status)
-    who = getattr(acting_user, "username", "") or "?"
+    who = getattr(actor_user(acting_user), "username", "") or "?"
     stopped_at = f" after line {job.lines_done}" if job.lines_done else ""
     job.status = ImportJob.Status.CANCELLED
     job.message = printable(f"cancelled by {who}{stopped_at}", 2000)
@@ -414,7 +422,7 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
     # connection. SQLite serialises writers anyway.
     if (
         settings.RCU_IMPORT_PIPELINE
-        and connection.vendor == "postgresql"
+        and is_postgresql()
         and not connection.in_atomic_block
     ):
         return _BackgroundCommitter()

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from rcu.db import copy_worthwhile
 from rcu.ingestion.mapping import MappedRow
 from rcu.matching.types import MatchRecord
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
-from rcu.services.bulk_insert import pg_insert_with_history
+from rcu.services.changes import Actor, changes_create, changes_update, rows_insert
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
 from rcu.services.locks import records_lock, retrying, source_lock
 from rcu.services.matching.keys import blocking_keys_of, match_keys_write
@@ -56,9 +55,7 @@ def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_custome
             customer = Customer()
             customer_apply_golden(customer, _golden_for_new(source, row))
             customers.append(customer)
-        customers = bulk_create_with_history(
-            customers, Customer, default_user=acting_user, default_change_reason=reason
-        )
+        customers = changes_create(Customer, customers, acting_user=acting_user, reason=reason)
     records = [
         SourceRecord(
             source=source,
@@ -74,20 +71,17 @@ def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_custome
         )
         for row, customer in zip(rows, customers, strict=True)
     ]
-    records = bulk_create_with_history(
-        records, SourceRecord, default_user=acting_user, default_change_reason=reason
-    )
+    records = changes_create(SourceRecord, records, acting_user=acting_user, reason=reason)
     return {r.external_id: r.pk for r in records}
 
 
 def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[str, int]:
-    user_id = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
-    customer_ids = pg_insert_with_history(
+    customer_ids = rows_insert(
         model=Customer,
         rows=[golden_as_fields(_golden_for_new(source, row)) for row in rows],
-        now=now, acting_user_id=user_id, reason=reason,
+        now=now, acting_user=acting_user, reason=reason,
     )
-    record_ids = pg_insert_with_history(
+    record_ids = rows_insert(
         model=SourceRecord,
         rows=[
             {
@@ -104,7 +98,7 @@ def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[
             }
             for row, customer_id in zip(rows, customer_ids, strict=True)
         ],
-        now=now, acting_user_id=user_id, reason=reason,
+        now=now, acting_user=acting_user, reason=reason,
     )
     return {row.external_id: record_id for row, record_id in zip(rows, record_ids, strict=True)}
 
@@ -115,8 +109,8 @@ def records_upsert(
     *,
     source: SourceSystem,
     rows: Sequence[MappedRow],
+    acting_user: Actor,
     job: ImportJob | None = None,
-    acting_user=None,
     create_customers: bool = True,
     reason: str | None = None,
 ) -> UpsertResult:
@@ -186,7 +180,7 @@ def records_upsert(
         if not create_customers:
             ids = _insert_new_by_orm(source=source, rows=new_rows, job=job,
                                      acting_user=acting_user, reason=reason, create_customers=False)
-        elif connection.vendor == "postgresql" and len(new_rows) >= settings.RCU_COPY_MIN_ROWS:
+        elif copy_worthwhile(len(new_rows)):
             ids = _insert_new_by_copy(source=source, rows=new_rows, job=job, now=now,
                                       acting_user=acting_user, reason=reason)
         else:
@@ -205,10 +199,8 @@ def records_upsert(
             source_stats_add_new_records(source=source, created=len(ids))
 
     if changed_records:
-        bulk_update_with_history(
-            changed_records, SourceRecord, _RECORD_UPDATE_FIELDS,
-            default_user=acting_user, default_change_reason=reason,
-        )
+        changes_update(SourceRecord, changed_records, _RECORD_UPDATE_FIELDS,
+                       acting_user=acting_user, reason=reason)
         result.updated += len(changed_records)
         match_keys_write(
             records=[(r.pk, blocking_keys_of(r.keys)) for r in changed_records],
@@ -242,7 +234,7 @@ class IngestOutcome:
 
 @retrying
 @transaction.atomic
-def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> IngestOutcome:
+def record_ingest(*, source: SourceSystem, payload: dict, acting_user: Actor) -> IngestOutcome:
     """Ingest one record sent by a source (the REST API), as an import would, and
     match it at once: the outcome says whether it joined a customer, started one, or
     awaits a steward."""
@@ -260,7 +252,7 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user=None) -> I
     if status != "unchanged":
         known = MatchRecord(record_id, str(source.pk), {}, outcome.keys)
         match = records_match(
-            record_ids=[record_id], acting_user=acting_user, reason="ingest",
+            record_ids=[record_id], reason="ingest",
             records={record_id: known}, created_now=status == "created",
         ).get(record_id)
     if result.created:

@@ -60,6 +60,7 @@ from typing import Any, TypeVar
 from django.db import OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
 
+from rcu.db import chunks
 from rcu.models import Customer, SourceRecord, SourceStats, SourceSystem
 
 SOURCE, DECISION, CUSTOMER, RECORD, CANDIDATE, SOURCE_STATS = range(6)
@@ -79,6 +80,29 @@ CHUNK = 10_000
 RECORD_FIELDS = ("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
                  "payload_hash")
 CUSTOMER_FIELDS = ("pk", "public_id", "merged_into_id", "pinned")
+
+
+@dataclass(frozen=True)
+class LockedCustomer:
+    """A customer as a decision reads it under its lock."""
+
+    pk: int
+    public_id: Any
+    merged_into_id: int | None
+    pinned: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class LockedRecord:
+    """A source record as a decision reads it under its lock."""
+
+    pk: int
+    customer_id: int
+    source_id: int
+    source_code: str
+    external_id: str
+    attributes: dict[str, Any]
+    payload_hash: str
 
 
 class LockOrderRetry(Exception):
@@ -144,7 +168,7 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
     rows: list[T] = []
     if behind:
         try:
-            for chunk in _chunks(behind):
+            for chunk in chunks(behind, CHUNK):
                 rows += read(
                     queryset.select_for_update(no_key=True, nowait=True, of=of)
                     .filter(pk__in=chunk).order_by("pk")
@@ -157,18 +181,13 @@ def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[
                         hints.update(wanted)
                 raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
             raise
-    for chunk in _chunks(ahead):  # ascending chunks: still one ascending order
+    for chunk in chunks(ahead, CHUNK):  # ascending chunks: still one ascending order
         rows += read(
             queryset.select_for_update(no_key=True, of=of).filter(pk__in=chunk).order_by("pk")
         )
     held.update(wanted)
     state.position = max(state.position, (level, wanted[-1]))
     return rows
-
-
-def _chunks(ids: list[int]):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:
@@ -231,7 +250,16 @@ def customers_lock_queryset(ids: Iterable[int], read: Callable[[QuerySet], list[
     return _lock(CUSTOMER, Customer.objects.all(), ids, read=read)
 
 
-def records_of_customers_lock(customer_ids: Iterable[int]) -> list[dict]:
+def customers_lock_for_decision(ids: Iterable[int]) -> dict[int, LockedCustomer]:
+    """Lock these customers (id order) and read what a steward decision needs."""
+    return {
+        pk: LockedCustomer(pk=pk, public_id=row["public_id"], merged_into_id=row["merged_into_id"],
+                           pinned=row["pinned"] or {})
+        for pk, row in customers_lock(ids).items()
+    }
+
+
+def records_of_customers_lock(customer_ids: Iterable[int]) -> list[LockedRecord]:
     """Lock every record of these customers, which the caller has locked (id order)."""
     ids = sorted(set(customer_ids))
     if not ids:
@@ -240,7 +268,16 @@ def records_of_customers_lock(customer_ids: Iterable[int]) -> list[dict]:
     rows = _lock(RECORD, SourceRecord.objects.all(), list(record_ids), read=_values(*RECORD_FIELDS),
                  of=("self",))
     # A record cannot join a locked customer meanwhile: its mover would hold the lock.
-    return sorted((r for r in rows if r["customer_id"] in set(ids)), key=lambda r: r["pk"])
+    wanted = set(ids)
+    return sorted(
+        (
+            LockedRecord(pk=r["pk"], customer_id=r["customer_id"], source_id=r["source_id"],
+                         source_code=r["source__code"], external_id=r["external_id"],
+                         attributes=r["attributes"] or {}, payload_hash=r["payload_hash"])
+            for r in rows if r["customer_id"] in wanted
+        ),
+        key=lambda r: r.pk,
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from rcu.models import AdminEvent, MatchRun, MatchSettings
 from rcu.services.administration import AdminChange, admin_event_record
+from rcu.services.changes import change_save
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.context import match_settings_get
 
@@ -27,8 +28,7 @@ def match_settings_update(
     for name in changed:
         setattr(settings, name, wanted[name])
     settings.full_clean(exclude=["model"])
-    settings._history_user = acting_user
-    settings.save()
+    change_save(settings, acting_user=acting_user, reason="changed by an administrator")
     admin_event_record(
         action=AdminEvent.Action.MATCH_SETTINGS_CHANGED, acting_user=acting_user,
         change=AdminChange(fields=tuple(changed), extra={n: wanted[n] for n in changed}),

@@ -15,6 +15,7 @@ from django.db import transaction
 from rcu.ingestion.mapping import MappedRow
 from rcu.models import SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import Actor
 from rcu.services.ingestion import records_upsert
 
 CHUNK = 2000
@@ -33,7 +34,7 @@ class RenormaliseResult:
 
 
 def source_records_renormalise(
-    *, source: SourceSystem, acting_user=None, chunk_size: int = CHUNK
+    *, source: SourceSystem, acting_user: Actor, chunk_size: int = CHUNK
 ) -> RenormaliseResult:
     """Map every record of `source` again from its raw payload, in chunks of one
     transaction each (a run cut off keeps what it committed; running again is safe)."""

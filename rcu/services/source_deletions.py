@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from rcu import hooks
 from rcu.models import ImportJob, MatchPair, PendingMatch, SourceRecord, SourceSystem
+from rcu.services.changes import Actor, rows_update
 from rcu.services.customers import customers_recompute
-from rcu.services.history_sql import rows_update_with_history
 from rcu.services.locks import (
     LockOrderRetry,
     customers_lock,
@@ -50,7 +50,7 @@ class DeletionResult:
 @retrying  # stopped by the lock order: run again from the start
 @transaction.atomic
 def _delete_chunk(
-    *, source: SourceSystem, external_ids: Sequence[str], acting_user, reason: str,
+    *, source: SourceSystem, external_ids: Sequence[str], acting_user: Actor, reason: str,
     result: DeletionResult,
 ) -> None:
     source_lock(source.pk)  # the same first lock as every writer of a source's records
@@ -93,11 +93,10 @@ def _delete_chunk(
         raise LockOrderRetry("records deleted at source moved to another customer meanwhile")
 
     now = timezone.now()
-    rows_update_with_history(
+    rows_update(
         model=SourceRecord, fields=["deleted_at_source"],
         values={pk: {"deleted_at_source": now} for pk in ids},
-        now=now, acting_user_id=acting_user.pk if getattr(acting_user, "is_authenticated", False)
-        else None, reason=reason,
+        now=now, acting_user=acting_user, reason=reason,
     )
     deleted_keys = [(pk, blocking_keys_of(keys)) for pk, _, keys in targets]
     match_keys_delete(records=deleted_keys)
@@ -115,12 +114,12 @@ def _delete_chunk(
         reason=reason,
     )
     # Open candidates of the deleted records are no longer proposed.
-    hooks.review_pairs_found(record_ids=ids, review_pairs=[])
+    hooks.review_pairs_found(record_ids=ids, review_pairs=[], acting_user=acting_user)
     result.deleted += len(ids)
 
 
 def records_delete_at_source(
-    *, source: SourceSystem, external_ids: Iterable[str], acting_user, reason: str,
+    *, source: SourceSystem, external_ids: Iterable[str], acting_user: Actor, reason: str,
 ) -> DeletionResult:
     """Flag these records of `source` as deleted at the source, in transactions of
     `DELETION_CHUNK` records. Unknown ids are listed, already deleted ones counted."""
@@ -140,7 +139,7 @@ class SnapshotOutcome:
     refused: str  # why nothing was deleted, or ""
 
 
-def import_job_apply_snapshot(*, job: ImportJob, acting_user, force: bool = False) -> SnapshotOutcome:
+def import_job_apply_snapshot(*, job: ImportJob, acting_user: Actor, force: bool = False) -> SnapshotOutcome:
     """After a snapshot import succeeded: the source's records it did not hold are
     deleted at the source.
 

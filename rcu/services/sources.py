@@ -9,21 +9,24 @@ from guardian.shortcuts import assign_perm, remove_perm
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
+from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.locks import source_lock_for_change
 
 
 @transaction.atomic
-def department_get_or_create(*, code: str, name: str = "") -> Department:
+def department_get_or_create(*, code: str, acting_user: Actor, name: str = "") -> Department:
     department = Department.objects.filter(code=code).first()
     if department is not None:
         # A department first met by its code (a demo user, a test) takes the display
         # name a source configuration declares; a name an admin chose is kept.
         if name and name != code and department.name == department.code:
             department.name = name
-            department.save(update_fields=["name"])
+            change_save(department, acting_user=acting_user, reason="named by its source",
+                        update_fields=["name"])
         return department
     group, _ = Group.objects.get_or_create(name=Department.group_name_for(code))
-    department = Department.objects.create(code=code, name=name or code, group=group)
+    department = Department(code=code, name=name or code, group=group)
+    change_save(department, acting_user=acting_user, reason="created")
     assign_perm(DEPARTMENT_QUEUE_PERMISSION, group, department)
     return department
 
@@ -50,7 +53,7 @@ def source_config_parse(data: object) -> SourceConfig:
 
 
 @transaction.atomic
-def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, bool]:
+def source_configure(*, data: object, acting_user: Actor) -> tuple[SourceSystem, bool]:
     """Create or update a source and its whole mapping from a configuration document.
 
     Everything is checked first (SourceConfigError lists every problem); then the
@@ -58,9 +61,14 @@ def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, b
     one transaction. Mappings the document no longer names are removed.
     """
     config = source_config_parse(data)
-    department = department_get_or_create(code=config.department, name=config.department_name)
+    department = department_get_or_create(
+        code=config.department, name=config.department_name, acting_user=acting_user
+    )
     for code, label in config.extra_identifiers:
-        ExtraIdentifier.objects.update_or_create(code=code, defaults={"label": label})
+        identifier = ExtraIdentifier.objects.filter(code=code).first() or ExtraIdentifier(code=code)
+        if identifier.pk is None or identifier.label != label:
+            identifier.label = label
+            change_save(identifier, acting_user=acting_user, reason="configured from file")
 
     source = source_lock_for_change(config.code)
     created = source is None
@@ -81,9 +89,7 @@ def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, b
     if changed:  # history gets a row only for a real change
         for name, value in values.items():
             setattr(source, name, value)
-        source._history_user = acting_user
-        source._change_reason = "configured from file"
-        source.save()
+        change_save(source, acting_user=acting_user, reason="configured from file")
 
     existing = {m.attribute: m for m in source.mappings.all()}
     for spec in config.fields:
@@ -100,11 +106,9 @@ def source_configure(*, data: object, acting_user=None) -> tuple[SourceSystem, b
         if mapping.pk is None or any(getattr(mapping, k) != v for k, v in values.items()):
             for name, value in values.items():
                 setattr(mapping, name, value)
-            mapping._history_user = acting_user
-            mapping.save()
+            change_save(mapping, acting_user=acting_user, reason="configured from file")
     for stale in existing.values():  # mappings the document no longer names
-        stale._history_user = acting_user
-        stale.delete()
+        change_delete(stale, acting_user=acting_user, reason="configured from file")
 
     source_permissions_sync(source=source)
     return source, created

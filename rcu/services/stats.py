@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from rcu.db import is_postgresql
 from rcu.models import SourceRecord, SourceStats, SourceSystem
 from rcu.services.locks import source_stats_lock
 
@@ -40,6 +42,22 @@ def source_stats_adjust_customers(*, deltas: Mapping[int, int]) -> None:
             SourceStats.objects.filter(pk=source_id).update(
                 customer_count=F("customer_count") + delta
             )
+
+
+def source_stats_follow_moves(
+    *, before: Mapping[int, int | None], after: Mapping[int, int | None],
+    source_of: Mapping[int, int],
+) -> None:
+    """Records moved between customers (record → customer, before and after; record →
+    source): each source's customer count follows, from the distinct (customer, source)
+    pairs on either side, without a recount."""
+    pairs_before = {(before[r], source_of[r]) for r in before if before[r] is not None}
+    pairs_after = {(after[r], source_of[r]) for r in after if after[r] is not None}
+    count_before = Counter(s for _, s in pairs_before)
+    count_after = Counter(s for _, s in pairs_after)
+    source_stats_adjust_customers(
+        deltas={s: count_after[s] - count_before[s] for s in set(count_before) | set(count_after)}
+    )
 
 
 @transaction.atomic
@@ -77,7 +95,7 @@ def planner_statistics_refresh(*, tables: Iterable[str]) -> bool:
     bad plans and counts could not use index-only scans. VACUUM cannot run inside a
     transaction: there (and on SQLite) this does nothing and returns False.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not is_postgresql() or connection.in_atomic_block:
         return False
     with connection.cursor() as cursor:
         for table in tables:

@@ -14,6 +14,7 @@ from rcu.selectors.survivorship import (
     survivorship_rules_forget,
 )
 from rcu.services.administration import AdminChange, admin_event_record
+from rcu.services.changes import actor_user, actor_user_id, change_save, system_actor
 from rcu.survivorship import SurvivorshipRules
 
 RECOMPUTE_CHUNK = 2000
@@ -39,16 +40,17 @@ def survivorship_rules_save(*, data, acting_user) -> SurvivorshipSettings:
     before = set(row.rules)
     row.version += 1
     row.rules = rules.to_json()["attributes"]
-    row.updated_by = acting_user
-    row._history_user = acting_user
-    row.save()
+    row.updated_by = actor_user(acting_user)
+    change_save(row, acting_user=acting_user, reason=f"rules v{row.version}")
     admin_event_record(
         action=AdminEvent.Action.SURVIVORSHIP_CHANGED, acting_user=acting_user,
         change=AdminChange(fields=tuple(sorted(before | set(row.rules))),
                            note=f"v{row.version}"),
     )
     transaction.on_commit(survivorship_rules_forget)
-    transaction.on_commit(lambda: survivorship_recompute_task.delay(row.version, acting_user.pk))
+    transaction.on_commit(
+        lambda: survivorship_recompute_task.delay(row.version, actor_user_id(acting_user))
+    )
     return row
 
 
@@ -65,6 +67,7 @@ def survivorship_recompute(*, version: int, acting_user_id: int | None) -> int:
         time.sleep(CACHE_SECONDS)
     survivorship_rules_forget()
     user = get_user_model().objects.filter(pk=acting_user_id).first() if acting_user_id else None
+    actor = system_actor("survivorship rules", started_by=user)
     ids = list(customers_with_several_records())
     changed = 0
     for start in range(0, len(ids), RECOMPUTE_CHUNK):
@@ -73,7 +76,7 @@ def survivorship_recompute(*, version: int, acting_user_id: int | None) -> int:
             break
         with transaction.atomic():
             changed += customers_recompute(
-                customer_ids=ids[start:start + RECOMPUTE_CHUNK], acting_user=user,
+                customer_ids=ids[start:start + RECOMPUTE_CHUNK], acting_user=actor,
                 reason=f"survivorship rules v{version}",
             )
     return changed

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rcu.models import AdminEvent, ApiToken, SourceSystem, api_token_digest
 from rcu.selectors.sources import INGEST, user_has_source_perm
 from rcu.services.administration import AdminChange, admin_event_record
+from rcu.services.changes import Actor, actor_user, change_save
 
 KEY_PREFIX = "rcu_"
 
@@ -43,7 +44,7 @@ def api_token_create(
     expires_at: datetime | None = None,
     source: SourceSystem | None = None,
     name: str = "",
-    acting_user,
+    acting_user: Actor,
 ) -> CreatedToken:
     now = timezone.now()
     expires_at = expires_at or api_token_default_expiry()
@@ -63,11 +64,9 @@ def api_token_create(
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name, key_digest=api_token_digest(key), key_prefix=key[:12], user=user,
-        created_by=acting_user, source=source, created_at=now, expires_at=expires_at,
+        created_by=actor_user(acting_user), source=source, created_at=now, expires_at=expires_at,
     )
-    token._history_user = acting_user
-    token._change_reason = "created"
-    token.save()
+    change_save(token, acting_user=acting_user, reason="created")
     admin_event_record(
         action=AdminEvent.Action.TOKEN_CREATED, acting_user=acting_user, target_user=user,
         source=source, token=token, change=AdminChange(note=f"{token.key_prefix}… {name}".strip()),
@@ -76,15 +75,14 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, acting_user) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, acting_user: Actor) -> ApiToken:
     """Revoking twice changes nothing: the first revocation stays on record."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.revoked_by = acting_user
-        token._history_user = acting_user
-        token._change_reason = "revoked"
-        token.save(update_fields=["revoked_at", "revoked_by"])
+        token.revoked_by = actor_user(acting_user)
+        change_save(token, acting_user=acting_user, reason="revoked",
+                    update_fields=["revoked_at", "revoked_by"])
         admin_event_record(
             action=AdminEvent.Action.TOKEN_REVOKED, acting_user=acting_user,
             target_user=token.user, token=token, change=AdminChange(note=f"{token.key_prefix}…"),

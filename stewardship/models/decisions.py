@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rcu.models import Customer
+from stewardship.decision_states import StateAfter, StateBefore
 from stewardship.models.candidates import MergeCandidate
 
 
@@ -52,7 +53,7 @@ class Decision(models.Model):
     choices = models.JSONField(_("values chosen"), default=dict, blank=True)
     before = models.JSONField(_("state before"), default=dict, blank=True)
     after = models.JSONField(_("state after"), default=dict, blank=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("decided by"),
@@ -75,6 +76,12 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def state_before(self) -> StateBefore:
+        return StateBefore.from_json(self.before)
+
+    def state_after(self) -> StateAfter:
+        return StateAfter.from_json(self.after)
 
     @property
     def can_be_undone(self) -> bool:

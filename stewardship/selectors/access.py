@@ -129,12 +129,8 @@ def user_can_undo(*, user, decision: Decision) -> bool:
             customer_id__in=set(current.values()), source__department__in=departments
         ).values_list("customer_id", flat=True).distinct()
     )
-    held = [
-        (int(record), int(customer))
-        for state in (decision.before or {}, decision.after or {})
-        for record, customer in state.get("records", [])
-        if customer is not None
-    ]
+    before, after = decision.state_before(), decision.state_after()
+    held = [*before.records.items(), *after.records.items()]
     theirs = set(
         SourceRecord.objects.filter(
             pk__in={record for record, _ in held}, source__department__in=departments
@@ -142,10 +138,7 @@ def user_can_undo(*, user, decision: Decision) -> bool:
     ) if held else set()
     decidable_in_ledger = {customer for record, customer in held if record in theirs}
     # A customer the decision merged away counts as the one it was merged into then.
-    merged_into = {
-        int(pk): state.get("merged_into")
-        for pk, state in (decision.after or {}).get("customers", {}).items()
-    }
+    merged_into = after.merged_into
     return all(
         survivor in decidable_now
         or touched in decidable_in_ledger

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Aggregate,
     BooleanField,
@@ -33,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from rcu.db import is_postgresql
 from rcu.models import Department, SourceRecord
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import viewable_departments_for
@@ -152,7 +152,7 @@ def _backlog(departments: list[Department]) -> dict[int, _Backlog]:
         mergecandidate__status=MergeCandidate.Status.OPEN,
     ).order_by()
     utc = timezone.get_fixed_timezone(0)
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # One pass over the backlog for every figure.
         bands = {
             name: Count("pk", filter=Q(mergecandidate__probability__gte=low,

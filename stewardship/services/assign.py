@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rcu.services.history_sql import rows_update_with_history
+from rcu.services.changes import rows_update
 from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
 from stewardship.selectors.access import candidates_decidable_by
@@ -48,10 +48,10 @@ def candidates_assign(*, candidate_ids: Iterable[int], assignee, acting_user) ->
         MergeCandidate.objects.filter(pk__in=ids, status=MergeCandidate.Status.OPEN)
         .exclude(assigned_to_id=wanted).values_list("pk", flat=True)
     )
-    rows_update_with_history(
+    rows_update(
         model=MergeCandidate, fields=["assigned_to_id"],
         values={pk: {"assigned_to_id": wanted} for pk in changing},
-        now=timezone.now(), acting_user_id=acting_user.pk,
+        now=timezone.now(), acting_user=acting_user,
         reason="assigned" if assignee is not None else "unassigned",
     )
     return len(changing)

@@ -10,7 +10,6 @@ deadlocking.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -21,40 +20,35 @@ from django.utils.translation import gettext as _
 
 from rcu.models import Customer, SourceRecord
 from rcu.services import locks
+from rcu.services.changes import Actor, actor_user, change_save, rows_update
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
-from rcu.services.history_sql import rows_update_with_history
 from rcu.services.matching.batch import records_rematch
-from rcu.services.stats import source_stats_adjust_customers
+from stewardship.decision_states import StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, already_decided, held_by_another
 from stewardship.services.sync import candidate_departments_refresh
 
 
-def user_id_of(acting_user) -> int | None:
-    return acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
-
-
-def customers_lock(ids: Iterable[int]) -> dict[int, dict]:
-    """Lock these customers (id order); each as {pk, public_id, merged_into_id, pinned}."""
+def customers_lock(ids: Iterable[int]) -> dict[int, locks.LockedCustomer]:
+    """Lock these customers (id order), all of them still there."""
     ids = sorted(set(ids))
-    found = locks.customers_lock(ids)
+    found = locks.customers_lock_for_decision(ids)
     if len(found) != len(ids):
         raise DecisionConflict(_("One of these customers no longer exists."))
     return found
 
 
-def customers_require_active(customers: Mapping[int, dict]) -> None:
+def customers_require_active(customers: Mapping[int, locks.LockedCustomer]) -> None:
     for row in customers.values():
-        if row["merged_into_id"] is not None:
+        if row.merged_into_id is not None:
             raise DecisionConflict(
                 _("Customer %(id)s was merged into another customer meanwhile; reload the page.")
-                % {"id": row["public_id"]}
+                % {"id": row.public_id}
             )
 
 
-def records_lock(*, customer_ids: Iterable[int]) -> list[dict]:
-    """Lock every record of these customers, which the caller locked (id order): pk,
-    customer, source, external id, attributes, payload hash."""
+def records_lock(*, customer_ids: Iterable[int]) -> list[locks.LockedRecord]:
+    """Lock every record of these customers, which the caller locked (id order)."""
     return locks.records_of_customers_lock(customer_ids)
 
 
@@ -65,20 +59,20 @@ def customers_of_records(record_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
-def golden_snapshot(customer_ids: Iterable[int]) -> dict[str, dict[str, Any]]:
+def golden_snapshot(customer_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Each customer's golden columns as stored now (JSON-ready), for an exact undo."""
     snapshot = {}
     for row in Customer.objects.filter(pk__in=sorted(set(customer_ids))).values("pk", *GOLDEN_FIELDS):
         pk = row.pop("pk")
         if row["birth_date"] is not None:
             row["birth_date"] = row["birth_date"].isoformat()
-        snapshot[str(pk)] = row
+        snapshot[pk] = row
     return snapshot
 
 
 def golden_restore(
-    *, customer_ids: Iterable[int], snapshot: Mapping[str, Mapping[str, Any]],
-    fingerprints: Mapping[str, str], acting_user, reason: str,
+    *, customer_ids: Iterable[int], snapshot: Mapping[int, Mapping[str, Any]],
+    fingerprints: Mapping[int, str], acting_user: Actor, reason: str,
 ) -> None:
     """Undoing a decision: each customer gets back the golden values it had before it,
     exactly, when none of its records changed since (same payload); the others are
@@ -91,55 +85,39 @@ def golden_restore(
         records[customer_id].append((pk, payload_hash))
     exact = {
         pk for pk in ids
-        if str(pk) in snapshot and records[pk]
-        and all(fingerprints.get(str(r)) == h for r, h in records[pk])
+        if pk in snapshot and records[pk]
+        and all(fingerprints.get(r) == h for r, h in records[pk])
     }
     customers_recompute(customer_ids=[pk for pk in ids if pk not in exact],
                         acting_user=acting_user, reason=reason)
     current = golden_snapshot(exact)
     values = {}
     for pk in exact:
-        if current[str(pk)] != snapshot[str(pk)]:
-            row = dict(snapshot[str(pk)])
+        if current[pk] != snapshot[pk]:
+            row = dict(snapshot[pk])
             if row["birth_date"]:
                 row["birth_date"] = date.fromisoformat(row["birth_date"])
             values[pk] = row
-    rows_update_with_history(
-        model=Customer, values=values, fields=list(GOLDEN_FIELDS), now=timezone.now(),
-        acting_user_id=user_id_of(acting_user), reason=reason,
-    )
+    rows_update(model=Customer, values=values, fields=GOLDEN_FIELDS, acting_user=acting_user,
+                reason=reason)
 
 
-def records_move(*, moves: Mapping[int, int], acting_user, reason: str) -> None:
-    rows_update_with_history(
+def records_move(*, moves: Mapping[int, int], acting_user: Actor, reason: str) -> None:
+    rows_update(
         model=SourceRecord, fields=["customer_id"],
         values={record: {"customer_id": customer} for record, customer in moves.items()},
-        now=timezone.now(), acting_user_id=user_id_of(acting_user), reason=reason,
+        acting_user=acting_user, reason=reason,
     )
 
 
-def customers_set(*, values: Mapping[int, Mapping], acting_user, reason: str) -> None:
+def customers_set(*, values: Mapping[int, Mapping], acting_user: Actor, reason: str) -> None:
     """Set `merged_into_id` and/or `pinned` of customers, with history."""
     by_fields: dict[tuple[str, ...], dict[int, Mapping]] = {}
     for pk, row in values.items():
         by_fields.setdefault(tuple(sorted(row)), {})[pk] = row
     for fields, rows in by_fields.items():
-        rows_update_with_history(
-            model=Customer, fields=list(fields), values=rows, now=timezone.now(),
-            acting_user_id=user_id_of(acting_user), reason=reason,
-        )
-
-
-def source_counts_adjust(*, before: Mapping[int, int], after: Mapping[int, int],
-                         source_of: Mapping[int, int]) -> None:
-    """Per-source customer counts follow records moving (record → customer maps)."""
-    pairs_before = {(before[r], source_of[r]) for r in before}
-    pairs_after = {(after[r], source_of[r]) for r in after}
-    count_before = Counter(s for _, s in pairs_before)
-    count_after = Counter(s for _, s in pairs_after)
-    source_stats_adjust_customers(
-        deltas={s: count_after[s] - count_before[s] for s in set(count_before) | set(count_after)}
-    )
+        rows_update(model=Customer, fields=fields, values=rows, acting_user=acting_user,
+                    reason=reason)
 
 
 def candidates_among(record_ids: Iterable[int]) -> list[MergeCandidate]:
@@ -151,8 +129,8 @@ def candidates_among(record_ids: Iterable[int]) -> list[MergeCandidate]:
 
 
 def candidates_after_move(
-    *, record_ids: Iterable[int], customer_of: Mapping[int, int], acting_user, reason: str,
-) -> tuple[dict[str, str], dict[str, str]]:
+    *, record_ids: Iterable[int], customer_of: Mapping[int, int], acting_user: Actor, reason: str,
+) -> tuple[dict[int, str], dict[int, str]]:
     """Close the open candidates whose records now share a customer; refresh the
     departments of those still open. Returns (statuses before, statuses after)."""
     before, after = {}, {}
@@ -181,13 +159,11 @@ def candidates_after_move(
     superseded = [c for c in candidates if c.pk not in closing_ids | kept]
     locks.candidates_lock_only(c.pk for c in closing + superseded)
     for candidate in superseded:
-        before[str(candidate.pk)] = candidate.status
+        before[candidate.pk] = candidate.status
         candidate.status = MergeCandidate.Status.SUPERSEDED
         candidate.leased_by, candidate.leased_until = None, None
-        candidate._history_user = acting_user if user_id_of(acting_user) else None
-        candidate._change_reason = reason[:100]
-        candidate.save()
-        after[str(candidate.pk)] = candidate.status
+        change_save(candidate, acting_user=acting_user, reason=reason)
+        after[candidate.pk] = candidate.status
     superseded_ids = {c.pk for c in superseded}
     for candidate in candidates:
         if candidate.pk in superseded_ids:
@@ -196,33 +172,29 @@ def candidates_after_move(
         if a != b:
             still_open.append(candidate)
             continue
-        before[str(candidate.pk)] = candidate.status
+        before[candidate.pk] = candidate.status
         candidate.status = MergeCandidate.Status.MERGED
-        candidate.decided_by = acting_user if user_id_of(acting_user) else None
+        candidate.decided_by = actor_user(acting_user)
         candidate.decided_at = now
         candidate.leased_by, candidate.leased_until = None, None
-        candidate._history_user = candidate.decided_by
-        candidate._change_reason = reason[:100]
-        candidate.save()
-        after[str(candidate.pk)] = candidate.status
+        change_save(candidate, acting_user=acting_user, reason=reason)
+        after[candidate.pk] = candidate.status
     candidate_departments_refresh(candidates=still_open)
     return before, after
 
 
-def candidate_statuses_restore(*, before: Mapping[str, str], after: Mapping[str, str],
-                               acting_user, reason: str) -> None:
+def candidate_statuses_restore(*, before: Mapping[int, str], after: Mapping[int, str],
+                               acting_user: Actor, reason: str) -> None:
     """Candidates a decision closed go back to what they were, unless changed since."""
-    ids = sorted(int(k) for k in before)
+    ids = sorted(before)
     locks.candidates_lock_only(ids)
     for candidate in MergeCandidate.objects.filter(pk__in=ids):
-        if candidate.status != after.get(str(candidate.pk)):
+        if candidate.status != after.get(candidate.pk):
             continue
-        candidate.status = before[str(candidate.pk)]
+        candidate.status = before[candidate.pk]
         if candidate.status == MergeCandidate.Status.OPEN:
             candidate.decided_by, candidate.decided_at = None, None
-        candidate._history_user = acting_user if user_id_of(acting_user) else None
-        candidate._change_reason = reason[:100]
-        candidate.save()
+        change_save(candidate, acting_user=acting_user, reason=reason)
 
 
 def candidate_customers(candidate_id: int) -> set[int]:
@@ -237,7 +209,7 @@ def candidate_customers(candidate_id: int) -> set[int]:
 
 
 def candidate_lock_for_decision(
-    *, candidate_id: int, acting_user, expected_updated_at=None,
+    *, candidate_id: int, acting_user: Actor, expected_updated_at=None,
     locked_customers: Iterable[int] | None = None,
 ) -> MergeCandidate:
     """Lock the candidate and check that this steward may decide it now.
@@ -267,17 +239,21 @@ def candidate_lock_for_decision(
 
 
 def decision_record(
-    *, acting_user, customers: Iterable[int], record_ids: Iterable[int] = (),
-    departments: Iterable[int] = (), **fields,
+    *, acting_user: Actor, customers: Iterable[int], record_ids: Iterable[int] = (),
+    departments: Iterable[int] = (), before: StateBefore | None = None,
+    after: StateAfter | None = None, **fields,
 ) -> Decision:
     """Write a decision to the ledger, its history row naming the steward.
 
     Its departments (who may see it) are those owning the sources of the records it
     touched, plus any given (an undo is seen by whoever saw what it undoes)."""
-    user = acting_user if user_id_of(acting_user) else None
-    decision = Decision(decided_by=user, **fields)
-    decision._history_user = user
-    decision.save()
+    decision = Decision(
+        decided_by=actor_user(acting_user),
+        before=before.to_json() if before is not None else {},
+        after=after.to_json() if after is not None else {},
+        **fields,
+    )
+    change_save(decision, acting_user=acting_user, reason=fields.get("reason") or fields["kind"])
     decision.customers.set(sorted(set(customers)))
     owning = set(
         SourceRecord.objects.filter(pk__in=sorted(set(record_ids)))
@@ -286,5 +262,6 @@ def decision_record(
     decision.departments.set(sorted((owning | set(departments)) - {None}))
     # Matching re-clusters what the decision touched, under its new must- and
     # cannot-links: what a full run would do with them.
-    records_rematch(customer_ids=decision.customers.values_list("pk", flat=True))
+    records_rematch(customer_ids=decision.customers.values_list("pk", flat=True),
+                    acting_user=acting_user)
     return decision

@@ -9,8 +9,11 @@ from django.utils.translation import gettext as _
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 from rcu.models import Customer, PairDecision
+from rcu.services.changes import Actor
 from rcu.services.customers import customers_recompute
-from rcu.services.locks import retrying
+from rcu.services.locks import LockedRecord, retrying
+from rcu.services.stats import source_stats_follow_moves
+from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
@@ -25,21 +28,20 @@ from stewardship.services.ledger import (
     golden_snapshot,
     records_lock,
     records_move,
-    source_counts_adjust,
 )
 from stewardship.services.pair_decisions import pair_decisions_set
 
 ADDRESS = "address"
 
 
-def _pin_choices(*, choices: Mapping[str, int], records: list[dict]) -> dict[str, dict]:
+def _pin_choices(*, choices: Mapping[str, int], records: list[LockedRecord]) -> dict[str, dict]:
     """Steward choices (attribute → record id) as pinned references; each checked."""
-    by_id = {r["pk"]: r for r in records}
+    by_id = {r.pk: r for r in records}
     pins: dict[str, dict] = {}
     for attribute, record_id in choices.items():
         names = ADDRESS_GROUP if attribute in (ADDRESS, *ADDRESS_GROUP) else (attribute,)
         if attribute != ADDRESS and attribute not in CANONICAL_NAMES and not any(
-            attribute in (r["attributes"] or {}) for r in records
+            attribute in r.attributes for r in records
         ):
             raise DecisionInvalid(
                 _("Unknown attribute %(name)s.") % {"name": attribute}, field=attribute
@@ -51,18 +53,18 @@ def _pin_choices(*, choices: Mapping[str, int], records: list[dict]) -> dict[str
                 _("%(name)s: record %(record)s is not one of the records being merged.")
                 % {"name": attribute, "record": record_id}, field=attribute,
             ) from None
-        if not any((record["attributes"] or {}).get(n) for n in names):
+        if not any(record.attributes.get(n) for n in names):
             raise DecisionInvalid(
                 _("%(name)s: record %(record)s has no value for it.")
                 % {"name": attribute, "record": record_id}, field=attribute,
             )
-        ref = {"source": record["source__code"], "external_id": record["external_id"]}
+        ref = {"source": record.source_code, "external_id": record.external_id}
         for name in names:
             pins[name] = ref
     return pins
 
 
-def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
+def _survivor(ids: list[int], records: list[LockedRecord], wanted: int | None) -> int:
     if wanted is not None:
         if wanted not in ids:
             raise DecisionInvalid(_("The surviving customer must be one of those merged."),
@@ -70,14 +72,14 @@ def _survivor(ids: list[int], records: list[dict], wanted: int | None) -> int:
         return wanted
     sizes = {pk: 0 for pk in ids}
     for record in records:
-        sizes[record["customer_id"]] += 1
+        sizes[record.customer_id] += 1
     return min(ids, key=lambda pk: (-sizes[pk], pk))
 
 
 @retrying
 @transaction.atomic
 def customers_merge(
-    *, customer_ids: Iterable[int], acting_user, survivor_id: int | None = None,
+    *, customer_ids: Iterable[int], acting_user: Actor, survivor_id: int | None = None,
     choices: Mapping[str, int] | None = None, reason: str = "",
     candidate: MergeCandidate | None = None,
 ) -> Decision:
@@ -98,7 +100,7 @@ def customers_merge(
     survivor = _survivor(ids, records, survivor_id)
     pins = _pin_choices(choices=choices or {}, records=records)
 
-    side = {r["pk"]: r["customer_id"] for r in records}
+    side = {r.pk: r.customer_id for r in records}
     refused = [
         d for d in PairDecision.objects.filter(
             kind=PairDecision.Kind.CANNOT_LINK, record_a_id__in=sorted(side),
@@ -113,21 +115,22 @@ def customers_merge(
               "rejection before merging.") % {"who": who}
         )
 
-    reason = reason or "merge"
+    # History says why each row changed: the steward's words, or what was done.
+    why = reason or "merge"
     golden_before = golden_snapshot(ids)
     moves = {r: survivor for r, c in side.items() if c != survivor}
-    records_move(moves=moves, acting_user=acting_user, reason=reason)
+    records_move(moves=moves, acting_user=acting_user, reason=why)
 
     merged_pins: dict[str, dict] = {}
     for pk in [*(pk for pk in ids if pk != survivor), survivor]:
-        merged_pins.update(customers[pk]["pinned"] or {})
+        merged_pins.update(customers[pk].pinned)
     if any(name in pins for name in ADDRESS_GROUP):
         merged_pins = {k: v for k, v in merged_pins.items() if k not in ADDRESS_GROUP}
     merged_pins.update(pins)
     updates: dict[int, dict] = {pk: {"merged_into_id": survivor} for pk in ids if pk != survivor}
-    if merged_pins != (customers[survivor]["pinned"] or {}):
+    if merged_pins != (customers[survivor].pinned):
         updates[survivor] = {"pinned": merged_pins}
-    customers_set(values=updates, acting_user=acting_user, reason=reason)
+    customers_set(values=updates, acting_user=acting_user, reason=why)
 
     # Every record to one anchor, not only the records that moved: the survivor's own
     # records may be together on scores alone, and a score against a record that moved
@@ -135,44 +138,43 @@ def customers_merge(
     anchor = min(side)
     pair_changes = pair_decisions_set(
         pairs=[(anchor, r) for r in side if r != anchor], kind=PairDecision.Kind.MUST_LINK,
-        acting_user=acting_user, reason=reason,
+        acting_user=acting_user, reason=why,
     )
     after_records = {r: survivor for r in side}
     statuses_before, statuses_after = candidates_after_move(
-        record_ids=side, customer_of=after_records, acting_user=acting_user, reason=reason,
+        record_ids=side, customer_of=after_records, acting_user=acting_user, reason=why,
     )
-    customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=reason)
-    source_counts_adjust(
-        before=side, after=after_records, source_of={r["pk"]: r["source_id"] for r in records}
+    customers_recompute(customer_ids=[survivor], acting_user=acting_user, reason=why)
+    source_stats_follow_moves(
+        before=side, after=after_records, source_of={r.pk: r.source_id for r in records}
     )
 
     return decision_record(
         acting_user=acting_user, customers=ids, record_ids=side,
         kind=Decision.Kind.MERGE, candidate=candidate, survivor_id=survivor,
         choices={k: int(v) for k, v in (choices or {}).items()},
-        before={
-            "records": [[r, c] for r, c in side.items()],
-            "customers": {str(pk): {"merged_into": None, "pinned": customers[pk]["pinned"] or {}}
-                          for pk in ids},
-            "candidates": statuses_before,
-            "golden": golden_before,
-            "fingerprints": {str(r["pk"]): r["payload_hash"] for r in records},
-        },
-        after={
-            "records": [[r, survivor] for r in side],
-            "customers": {str(pk): {"merged_into": None if pk == survivor else survivor}
-                          for pk in ids},
-            "candidates": statuses_after,
-            "pair_decisions": pair_changes,
-        },
-        reason=reason[:500] if reason != "merge" else "",
+        before=StateBefore(
+            records=dict(side),
+            customers={pk: CustomerBefore(merged_into=None, pinned=customers[pk].pinned)
+                       for pk in ids},
+            candidates=statuses_before,
+            golden=golden_before,
+            fingerprints={r.pk: r.payload_hash for r in records},
+        ),
+        after=StateAfter(
+            records=after_records,
+            merged_into={pk: None if pk == survivor else survivor for pk in ids},
+            candidates=statuses_after,
+            pair_decisions=pair_changes,
+        ),
+        reason=reason,
     )
 
 
 @retrying
 @transaction.atomic
 def candidate_merge(
-    *, candidate_id: int, acting_user, choices: Mapping[str, int] | None = None,
+    *, candidate_id: int, acting_user: Actor, choices: Mapping[str, int] | None = None,
     survivor_id: int | None = None, also_customer_ids: Iterable[int] = (),
     expected_updated_at=None, reason: str = "",
 ) -> Decision:

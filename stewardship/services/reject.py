@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import PairDecision
+from rcu.services.changes import Actor, actor_user, change_save
 from rcu.services.locks import candidates_lock, retrying
+from stewardship.decision_states import StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict
 from stewardship.services.ledger import (
@@ -18,7 +20,6 @@ from stewardship.services.ledger import (
     customers_of_records,
     decision_record,
     records_lock,
-    user_id_of,
 )
 from stewardship.services.pair_decisions import pair_decisions_set
 
@@ -26,7 +27,7 @@ from stewardship.services.pair_decisions import pair_decisions_set
 @retrying
 @transaction.atomic
 def candidate_reject(
-    *, candidate_id: int, acting_user, reason: str = "", expected_updated_at=None
+    *, candidate_id: int, acting_user: Actor, reason: str = "", expected_updated_at=None
 ) -> Decision:
     """Every record of one customer against every record of the other is stored as
     cannot-link: no later match, merge or rule change joins them or proposes them again.
@@ -46,14 +47,14 @@ def candidate_reject(
     if customer_a == customer_b:
         raise DecisionConflict(_("These records already belong to one customer."))
     records = records_lock(customer_ids=[customer_a, customer_b])
-    side_a = [r["pk"] for r in records if r["customer_id"] == customer_a]
-    side_b = [r["pk"] for r in records if r["customer_id"] == customer_b]
-    reason = reason or "rejected"
+    side_a = [r.pk for r in records if r.customer_id == customer_a]
+    side_b = [r.pk for r in records if r.customer_id == customer_b]
+    why = reason or "rejected"
     changes = pair_decisions_set(
         pairs=[(a, b) for a in side_a for b in side_b],
-        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
+        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=why,
     )
-    user = acting_user if user_id_of(acting_user) else None
+    user = actor_user(acting_user)
     now = timezone.now()
     # The same two customers may be proposed through other records: one answer for all.
     same_pair = MergeCandidate.objects.open().filter(
@@ -66,15 +67,12 @@ def candidate_reject(
         rejected.decided_by = user
         rejected.decided_at = now
         rejected.leased_by, rejected.leased_until = None, None
-        rejected._history_user = user
-        rejected._change_reason = reason[:100]
-        rejected.save()
+        change_save(rejected, acting_user=acting_user, reason=why)
     return decision_record(
         acting_user=acting_user, customers=[customer_a, customer_b],
         record_ids=[*side_a, *side_b],
-        kind=Decision.Kind.REJECT, candidate=candidate,
-        reason=reason[:500] if reason != "rejected" else "",
-        before={"candidates": {str(c.pk): MergeCandidate.Status.OPEN for c in closed}},
-        after={"candidates": {str(c.pk): MergeCandidate.Status.REJECTED for c in closed},
-               "pair_decisions": changes},
+        kind=Decision.Kind.REJECT, candidate=candidate, reason=reason,
+        before=StateBefore(candidates={c.pk: MergeCandidate.Status.OPEN for c in closed}),
+        after=StateAfter(candidates={c.pk: MergeCandidate.Status.REJECTED for c in closed},
+                         pair_decisions=changes),
     )

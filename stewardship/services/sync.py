@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from rcu.db import chunks, is_postgresql
 from rcu.hooks import ReviewPair
 from rcu.models import SourceRecord, SourceSystem
-from rcu.services.bulk_insert import pg_insert_with_history
-from rcu.services.history_sql import rows_update_with_history
+from rcu.services.changes import Actor, changes_create, rows_insert_new, rows_update
 from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
 from stewardship.services.triage import candidates_triage_refresh
 
-CHUNK = 5000
-COPY_FROM = 200
 # Past this many records, reading every open candidate beats asking by record.
 WHOLE_QUEUE_FROM = 50_000
 # Up to this many records or proposed pairs, one query finds every candidate concerned.
 SMALL_SYNC = 100
-
-
-def _chunks(items: Sequence, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _open_candidates_touching(record_ids: list[int]) -> dict[tuple[int, int], MergeCandidate]:
@@ -38,7 +30,7 @@ def _open_candidates_touching(record_ids: list[int]) -> dict[tuple[int, int], Me
             if candidate.record_a_id in wanted or candidate.record_b_id in wanted:
                 found[(candidate.record_a_id, candidate.record_b_id)] = candidate
         return found
-    for chunk in _chunks(sorted(record_ids)):
+    for chunk in chunks(sorted(record_ids)):
         for side in ("record_a_id__in", "record_b_id__in"):
             for candidate in MergeCandidate.objects.open().filter(**{side: chunk}):
                 found[(candidate.record_a_id, candidate.record_b_id)] = candidate
@@ -50,7 +42,7 @@ def _existing(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], MergeCa
     for a, b in pairs:
         by_a.setdefault(a, set()).add(b)
     found: dict[tuple[int, int], MergeCandidate] = {}
-    for chunk in _chunks(sorted(by_a)):
+    for chunk in chunks(sorted(by_a)):
         for candidate in MergeCandidate.objects.filter(record_a_id__in=chunk):
             if candidate.record_b_id in by_a[candidate.record_a_id]:
                 found[(candidate.record_a_id, candidate.record_b_id)] = candidate
@@ -85,7 +77,9 @@ def _candidates_of(
 
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
-def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]) -> None:
+def candidates_sync(
+    *, record_ids: Iterable[int], review_pairs: list[ReviewPair], acting_user: Actor
+) -> None:
     """Open or refresh a candidate per review pair; close the open candidates among
     these records that matching no longer proposes (linked, or no longer close).
 
@@ -114,19 +108,8 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
                     explanation=pair.explanation,
                 )
             )
-        elif candidate.status in (MergeCandidate.Status.OPEN, MergeCandidate.Status.LINKED,
-                                  MergeCandidate.Status.SUPERSEDED):
-            changed = candidate.status != MergeCandidate.Status.OPEN or (
-                candidate.probability != pair.probability or candidate.levels != pair.levels
-            )
-            if changed:
-                candidate.status = MergeCandidate.Status.OPEN
-                candidate.probability = pair.probability
-                candidate.weight = pair.weight
-                candidate.levels = pair.levels
-                candidate.explanation = pair.explanation
-                candidate.updated_at = now
-                to_update.append(candidate)
+        elif _refreshed(candidate, pair, now=now):
+            to_update.append(candidate)
 
     closing = [
         c for key, c in open_touching.items() if key not in proposed
@@ -134,7 +117,7 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
     if closing:
         customer_of = {}
         ids = sorted({r for c in closing for r in (c.record_a_id, c.record_b_id)})
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             customer_of.update(
                 SourceRecord.objects.filter(pk__in=chunk).values_list("pk", "customer_id")
             )
@@ -146,14 +129,16 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
             candidate.updated_at = now
             to_update.append(candidate)
 
-    created = _candidates_create(to_create, now=now)
+    created, taken = _candidates_create(to_create, now=now, acting_user=acting_user)
+    # Another writer created these meanwhile: refresh them like the ones found at first.
+    to_update.extend(c for c in taken if _refreshed(c, proposed[(c.record_a_id, c.record_b_id)], now=now))
     if to_update:
         candidates_lock_only(c.pk for c in to_update)
         fields = ["status", "probability", "weight", "levels", "explanation", "updated_at"]
-        rows_update_with_history(
+        rows_update(
             model=MergeCandidate, fields=fields,
             values={c.pk: {f: getattr(c, f) for f in fields} for c in to_update},
-            now=now, acting_user_id=None, reason="matching",
+            now=now, acting_user=acting_user, reason="matching",
         )
     opened = [*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)]
     _departments_set(candidates=opened, departments=departments)
@@ -165,13 +150,35 @@ def candidates_sync(*, record_ids: Iterable[int], review_pairs: list[ReviewPair]
     ])
 
 
-def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCandidate]:
-    """Insert new candidates with their history: by COPY on PostgreSQL when many."""
+def _refreshed(candidate: MergeCandidate, pair: ReviewPair, *, now) -> bool:
+    """Reopen or rescore a candidate matching proposes again; False when nothing changes
+    or a steward decided it (a rejected pair is not proposed again, a merged one is linked)."""
+    if candidate.status not in (MergeCandidate.Status.OPEN, MergeCandidate.Status.LINKED,
+                                MergeCandidate.Status.SUPERSEDED):
+        return False
+    if candidate.status == MergeCandidate.Status.OPEN and (
+        candidate.probability == pair.probability and candidate.levels == pair.levels
+    ):
+        return False
+    candidate.status = MergeCandidate.Status.OPEN
+    candidate.probability = pair.probability
+    candidate.weight = pair.weight
+    candidate.levels = pair.levels
+    candidate.explanation = pair.explanation
+    candidate.updated_at = now
+    return True
+
+
+def _candidates_create(
+    candidates: list[MergeCandidate], *, now, acting_user: Actor
+) -> tuple[list[MergeCandidate], list[MergeCandidate]]:
+    """Insert new candidates with their history; return them, and the candidates another
+    writer inserted for the same pairs since we looked (PostgreSQL: ON CONFLICT)."""
     if not candidates:
-        return []
-    if connection.vendor == "postgresql" and len(candidates) >= COPY_FROM:
-        ids = pg_insert_with_history(
-            model=MergeCandidate,
+        return [], []
+    if is_postgresql():
+        inserted = rows_insert_new(
+            model=MergeCandidate, unique_on=("record_a_id", "record_b_id"),
             rows=[
                 {
                     "record_a_id": c.record_a_id, "record_b_id": c.record_b_id,
@@ -180,14 +187,25 @@ def _candidates_create(candidates: list[MergeCandidate], *, now) -> list[MergeCa
                 }
                 for c in candidates
             ],
-            now=now, acting_user_id=None, reason="matching",
+            now=now, acting_user=acting_user, reason="matching",
         )
-        for candidate, pk in zip(candidates, ids, strict=True):
-            candidate.pk = pk
-        return candidates
-    return bulk_create_with_history(
-        candidates, MergeCandidate, batch_size=2000, default_change_reason="matching"
-    )
+        created, taken_keys = [], []
+        for candidate in candidates:
+            key = (candidate.record_a_id, candidate.record_b_id)
+            candidate.pk = inserted.get(key)
+            if candidate.pk is None:
+                taken_keys.append(key)
+            else:
+                created.append(candidate)
+        return created, _candidates_by_pair(taken_keys)
+    # SQLite: one writer at a time, nobody inserts behind our back.
+    return changes_create(MergeCandidate, candidates, acting_user=acting_user, reason="matching"), []
+
+
+def _candidates_by_pair(pairs: list[tuple[int, int]]) -> list[MergeCandidate]:
+    if not pairs:
+        return []
+    return list(_existing(pairs).values())
 
 
 def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
@@ -197,7 +215,7 @@ def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
     through = MergeCandidate.departments.through
     current: dict[int, set[int]] = {}
     ids = [c.pk for c in candidates]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for candidate_id, department_id in through.objects.filter(
             mergecandidate_id__in=chunk
         ).values_list("mergecandidate_id", "department_id"):

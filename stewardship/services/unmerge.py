@@ -9,8 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import Customer, PairDecision
+from rcu.services.changes import Actor, change_save
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import candidates_lock, decision_lock, retrying
+from rcu.services.stats import source_stats_follow_moves
+from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import rejection_in_effect, user_can_undo
 from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
@@ -25,11 +28,8 @@ from stewardship.services.ledger import (
     golden_snapshot,
     records_lock,
     records_move,
-    source_counts_adjust,
-    user_id_of,
 )
 from stewardship.services.pair_decisions import (
-    pair_changes_merge,
     pair_changes_restore,
     pair_decisions_between,
     pair_decisions_remove,
@@ -44,14 +44,10 @@ def undo_forbidden() -> DecisionForbidden:
     ))
 
 
-def _user(acting_user):
-    return acting_user if user_id_of(acting_user) else None
-
-
 @retrying
 @transaction.atomic
 def records_detach(
-    *, customer_id: int, record_ids: Iterable[int], acting_user, reason: str = ""
+    *, customer_id: int, record_ids: Iterable[int], acting_user: Actor, reason: str = ""
 ) -> Decision:
     """Detach source records from a customer into a new customer of their own.
 
@@ -67,7 +63,7 @@ def records_detach(
     customers = customers_lock([customer_id])
     customers_require_active(customers)
     records = records_lock(customer_ids=[customer_id])
-    own = {r["pk"] for r in records}
+    own = {r.pk for r in records}
     strangers = [r for r in wanted if r not in own]
     if strangers:
         raise DecisionInvalid(
@@ -79,75 +75,65 @@ def records_detach(
         raise DecisionInvalid(
             _("A customer keeps at least one record: detach fewer records."), field="records"
         )
-    reason = reason or "detach"
-    user = _user(acting_user)
+    why = reason or "detach"
     golden_before = golden_snapshot([customer_id])
     new_customer = Customer(merged_into=None)
-    new_customer._history_user = user
-    new_customer._change_reason = reason[:100]
-    new_customer.save()
+    change_save(new_customer, acting_user=acting_user, reason=why)
 
     records_move(moves=dict.fromkeys(wanted, new_customer.pk), acting_user=acting_user,
-                 reason=reason)
+                 reason=why)
     detached_refs = {
-        (r["source__code"], r["external_id"]) for r in records if r["pk"] in wanted
+        (r.source_code, r.external_id) for r in records if r.pk in wanted
     }
-    pinned = customers[customer_id]["pinned"] or {}
+    pinned = customers[customer_id].pinned
     kept_pins = {
         name: ref for name, ref in pinned.items()
         if (ref.get("source"), ref.get("external_id")) not in detached_refs
     }
     if kept_pins != pinned:
         customers_set(values={customer_id: {"pinned": kept_pins}}, acting_user=acting_user,
-                      reason=reason)
+                      reason=why)
     cut = pair_decisions_between(side_a=wanted, side_b=staying, kind=PairDecision.Kind.MUST_LINK)
-    removed = pair_decisions_remove(decisions=cut, acting_user=acting_user, reason=reason)
+    removed = pair_decisions_remove(decisions=cut, acting_user=acting_user, reason=why)
     relinked = []
     for side in (set(wanted), set(staying)):
         tied = sorted({r for d in cut for r in (d.record_a_id, d.record_b_id) if r in side})
         relinked.extend((tied[0], r) for r in tied[1:])
-    changes = pair_changes_merge(
-        removed,
-        pair_decisions_set(
-            pairs=[(a, b) for a in wanted for b in staying],
-            kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=reason,
-        ),
-        pair_decisions_set(pairs=relinked, kind=PairDecision.Kind.MUST_LINK,
-                           acting_user=acting_user, reason=reason),
-    )
-    before_records = {r["pk"]: customer_id for r in records}
+    changes = removed + pair_decisions_set(
+        pairs=[(a, b) for a in wanted for b in staying],
+        kind=PairDecision.Kind.CANNOT_LINK, acting_user=acting_user, reason=why,
+    ) + pair_decisions_set(pairs=relinked, kind=PairDecision.Kind.MUST_LINK,
+                           acting_user=acting_user, reason=why)
+    before_records = {r.pk: customer_id for r in records}
     after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
     customers_recompute(customer_ids=[customer_id, new_customer.pk], acting_user=acting_user,
-                        reason=reason)
-    source_counts_adjust(before=before_records, after=after_records,
-                         source_of={r["pk"]: r["source_id"] for r in records})
+                        reason=why)
+    source_stats_follow_moves(before=before_records, after=after_records,
+                         source_of={r.pk: r.source_id for r in records})
     # Open candidates of either side now concern other departments' records.
     candidates_after_move(record_ids=own, customer_of=after_records, acting_user=acting_user,
-                          reason=reason)
+                          reason=why)
     return decision_record(
         acting_user=acting_user, customers=[customer_id, new_customer.pk], record_ids=own,
-        kind=Decision.Kind.DETACH, survivor=new_customer,
-        reason=reason[:500] if reason != "detach" else "",
-        before={
-            "records": [[r, c] for r, c in before_records.items()],
-            "customers": {str(customer_id): {"merged_into": None, "pinned": pinned}},
-            "golden": golden_before,
-            "fingerprints": {str(r["pk"]): r["payload_hash"] for r in records},
-        },
-        after={
-            "records": [[r, c] for r, c in after_records.items()],
-            "customers": {str(customer_id): {"merged_into": None},
-                          str(new_customer.pk): {"merged_into": None}},
-            "created": [new_customer.pk],
-            "pair_decisions": changes,
-            "candidates": {},
-        },
+        kind=Decision.Kind.DETACH, survivor=new_customer, reason=reason,
+        before=StateBefore(
+            records=before_records,
+            customers={customer_id: CustomerBefore(merged_into=None, pinned=pinned)},
+            golden=golden_before,
+            fingerprints={r.pk: r.payload_hash for r in records},
+        ),
+        after=StateAfter(
+            records=after_records,
+            merged_into={customer_id: None, new_customer.pk: None},
+            created=[new_customer.pk],
+            pair_decisions=changes,
+        ),
     )
 
 
 @retrying
 @transaction.atomic
-def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decision:
+def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> Decision:
     """Undo a merge, a detachment or a rejection, exactly, from the ledger.
 
     A merge undone brings the previous customers back with their ids, records, pinned
@@ -168,19 +154,18 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
     if decision.kind == Decision.Kind.REJECT:
         return _reject_undo(decision=decision, acting_user=acting_user, reason=reason)
     reason = reason or f"undo {decision.kind} #{decision.pk}"
-
-    before_records = {r: c for r, c in decision.before["records"]}
-    after_records = {r: c for r, c in decision.after["records"]}
-    created = decision.after.get("created", [])
-    involved = {int(pk) for pk in decision.before["customers"]} | set(created)
+    before, after = decision.state_before(), decision.state_after()
+    before_records, after_records = before.records, after.records
+    created = after.created
+    involved = set(before.customers) | set(created)
     customers = customers_lock(involved)
-    for pk, state in decision.after["customers"].items():
-        if customers[int(pk)]["merged_into_id"] != state["merged_into"]:
+    for pk, merged_into in after.merged_into.items():
+        if customers[pk].merged_into_id != merged_into:
             raise DecisionConflict(_(
                 "A later decision changed these customers; undo it first."
             ))
     records = records_lock(customer_ids=involved)
-    current = {r["pk"]: r["customer_id"] for r in records}
+    current = {r.pk: r.customer_id for r in records}
     moved = [r for r, c in after_records.items() if current.get(r) != c]
     if moved:
         raise DecisionConflict(_(
@@ -201,27 +186,23 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
         acting_user=acting_user, reason=reason,
     )
     restore = {
-        int(pk): {"merged_into_id": state["merged_into"], "pinned": state["pinned"]}
-        for pk, state in decision.before["customers"].items()
+        pk: {"merged_into_id": state.merged_into, "pinned": state.pinned}
+        for pk, state in before.customers.items()
     }
     home = next(iter(restore)) if created else None
     for pk in created:
         restore[pk] = {"merged_into_id": home, "pinned": {}}
     customers_set(values=restore, acting_user=acting_user, reason=reason)
-    pair_changes_restore(changes=decision.after.get("pair_decisions", {}), acting_user=acting_user,
-                         reason=reason)
-    candidate_statuses_restore(
-        before=decision.before.get("candidates", {}), after=decision.after.get("candidates", {}),
-        acting_user=acting_user, reason=reason,
-    )
+    pair_changes_restore(changes=after.pair_decisions, acting_user=acting_user, reason=reason)
+    candidate_statuses_restore(before=before.candidates, after=after.candidates,
+                               acting_user=acting_user, reason=reason)
     golden_restore(
         customer_ids=[pk for pk, state in restore.items() if state["merged_into_id"] is None],
-        snapshot=decision.before.get("golden", {}),
-        fingerprints=decision.before.get("fingerprints", {}),
+        snapshot=before.golden, fingerprints=before.fingerprints,
         acting_user=acting_user, reason=reason,
     )
-    source_counts_adjust(before=after_records, after=before_records,
-                         source_of={r["pk"]: r["source_id"] for r in records})
+    source_stats_follow_moves(before=after_records, after=before_records,
+                         source_of={r.pk: r.source_id for r in records})
     # The records are apart again: open candidates among them are worth a look.
     candidates_after_move(record_ids=list(before_records), customer_of=before_records,
                           acting_user=acting_user, reason=reason)
@@ -229,7 +210,7 @@ def decision_undo(*, decision_id: int, acting_user, reason: str = "") -> Decisio
                         customers=sorted(involved))
 
 
-def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
+def _reject_undo(*, decision: Decision, acting_user: Actor, reason: str) -> Decision:
     """Reopen a rejection: its cannot-links are withdrawn and the candidate is open again."""
     reason = reason or f"reopen #{decision.pk}"
     # Its customers first, as every writer does: a merge or rejection of them waits.
@@ -238,38 +219,34 @@ def _reject_undo(*, decision: Decision, acting_user, reason: str) -> Decision:
         (candidate,) = candidates_lock([decision.candidate_id])
         if candidate.status != MergeCandidate.Status.REJECTED:
             raise DecisionConflict(_("This candidate is no longer rejected."))
-    pair_changes_restore(changes=decision.after.get("pair_decisions", {}), acting_user=acting_user,
-                         reason=reason)
-    candidate_statuses_restore(
-        before=decision.before.get("candidates", {}), after=decision.after.get("candidates", {}),
-        acting_user=acting_user, reason=reason,
-    )
+    before, after = decision.state_before(), decision.state_after()
+    pair_changes_restore(changes=after.pair_decisions, acting_user=acting_user, reason=reason)
+    candidate_statuses_restore(before=before.candidates, after=after.candidates,
+                               acting_user=acting_user, reason=reason)
     undo = _undo_record(decision=decision, acting_user=acting_user, reason=reason,
                         customers=list(decision.customers.values_list("pk", flat=True)),
                         kind=Decision.Kind.REOPEN)
     return undo
 
 
-def _undo_record(*, decision: Decision, acting_user, reason: str, customers: list[int],
+def _undo_record(*, decision: Decision, acting_user: Actor, reason: str, customers: list[int],
                  kind: str = Decision.Kind.UNDO) -> Decision:
     now = timezone.now()
     undo = decision_record(
         acting_user=acting_user, customers=customers, kind=kind,
-        record_ids=[r for r, _ in decision.before.get("records", [])],
+        record_ids=list(decision.state_before().records),
         departments=decision.departments.values_list("pk", flat=True),
         candidate_id=decision.candidate_id, survivor_id=decision.survivor_id,
-        undoes=decision, reason=reason[:500],
+        undoes=decision, reason=reason,
     )
     decision.undone_at = now
-    decision._history_user = _user(acting_user)
-    decision._change_reason = reason[:100]
-    decision.save(update_fields=["undone_at"])
+    change_save(decision, acting_user=acting_user, reason=reason, update_fields=["undone_at"])
     return undo
 
 
 @retrying
 @transaction.atomic
-def candidate_reopen(*, candidate_id: int, acting_user, reason: str = "") -> Decision:
+def candidate_reopen(*, candidate_id: int, acting_user: Actor, reason: str = "") -> Decision:
     """A steward changes their mind about a rejection."""
     decision = rejection_in_effect(candidate_id=candidate_id)
     if decision is None:

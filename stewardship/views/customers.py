@@ -57,7 +57,7 @@ def detach(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         decision = records_detach(
             customer_id=customer.pk, record_ids=wanted, acting_user=request.user,
-            reason=request.POST.get("reason", "")[:500],
+            reason=request.POST.get("reason", ""),
         )
     except (DecisionConflict, DecisionInvalid) as error:
         messages.error(request, str(error))
@@ -78,7 +78,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
     back = request.POST.get("next", "")
     try:
         decision_undo(decision_id=decision.pk, acting_user=request.user,
-                      reason=request.POST.get("reason", "")[:500])
+                      reason=request.POST.get("reason", ""))
         messages.success(request, _("Undone: the customers are back as they were."))
     except DecisionForbidden as error:
         raise PermissionDenied(str(error)) from error

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from rcu.services.imports import import_job_create
 from rcu.services.tokens import api_token_create
-from tests.factories import PLAIN_FIELDS
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR
 from tests.stewardship.api_world import build_world
 
 CHECKS = [
@@ -151,7 +151,7 @@ def small_base(*, sources, admin_user, tmp_path) -> dict[tuple[str, str], list]:
         ",".join(["id", *PLAIN_FIELDS]) + "\nCRM-7,M.,Paul,Durand,,p@durand.fr,,,,,75001,Paris,FR\n",
         encoding="utf-8",
     )
-    job, _ = import_job_create(source=sources["crm"], path=path)
+    job, _ = import_job_create(source=sources["crm"], path=path, acting_user=TEST_ACTOR)
     spare = api_token_create(user=admin_user, acting_user=admin_user, name="spare")
     records = list(world.records.values())
     return {

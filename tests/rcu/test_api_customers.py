@@ -14,15 +14,11 @@ from rest_framework.test import APIClient
 from gdpr.models import AccessLogEntry
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 from tests.rcu.refusals import refused_fields
 
 CUSTOMERS = "/api/v1/customers/"
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def client_as(user) -> APIClient:
@@ -41,7 +37,7 @@ def link(record: SourceRecord, customer: Customer) -> None:
     retired = record.customer
     SourceRecord.objects.filter(pk=record.pk).update(customer=customer)
     Customer.objects.filter(pk=retired.pk).update(merged_into=customer)
-    customers_recompute(customer_ids=[customer.pk])
+    customers_recompute(customer_ids=[customer.pk], acting_user=TEST_ACTOR)
 
 
 # --- Search -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from rcu.apis.errors import ApiGone, FieldError, field_errors
 from rcu.models import ApiToken, ImportJob
 from rcu.services.imports import import_job_cancel, import_job_create
 from rcu.services.tokens import api_token_create, api_token_revoke
-from tests.factories import PLAIN_FIELDS
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR
 from tests.rcu.refusals import error_body
 
 CUSTOMERS = "/api/v1/customers/"
@@ -141,7 +141,7 @@ def test_405_for_a_method_the_endpoint_does_not_take(dpo):
 def test_409_for_cancelling_an_import_that_already_ended(admin_user, crm, tmp_path):
     path = tmp_path / "crm.csv"
     path.write_text(",".join(PLAIN_FIELDS) + "\n", encoding="utf-8")
-    job, _ = import_job_create(source=crm, path=path)
+    job, _ = import_job_create(source=crm, path=path, acting_user=TEST_ACTOR)
     import_job_cancel(job=job, acting_user=admin_user)
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.CANCELLED
 

@@ -12,7 +12,7 @@ from django.db import connection
 from rcu.celery import app
 from rcu.models import ImportJob, SourceRecord
 from rcu.services.imports import import_job_submit
-from tests.factories import make_source
+from tests.factories import TEST_ACTOR, make_source
 
 BROKER_URL = os.environ.get("RCU_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
@@ -108,7 +108,7 @@ def test_a_matching_run_is_carried_out_by_a_worker(celery_worker_app):
     [b] = ingest(eshop, [{"id": "E1", **jeanne, "postcode": "69003"}])
     assert a.customer_id != b.customer_id
 
-    run = match_run_create(full=True, partitions=3)
+    run = match_run_create(full=True, partitions=3, acting_user=TEST_ACTOR)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         run.refresh_from_db()

@@ -11,6 +11,7 @@ from guardian.shortcuts import get_perms
 
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.services.sources import source_configure
+from tests.factories import TEST_ACTOR
 
 CONFIG = {
     "code": "crm", "name": "CRM", "department": "marketing", "department_name": "Marketing",
@@ -133,7 +134,7 @@ def test_example_sources_are_all_accepted():
     from rcu.demo import source_config_paths
 
     for path in source_config_paths():
-        source, created = source_configure(data=json.loads(path.read_text(encoding="utf-8")))
+        source, created = source_configure(data=json.loads(path.read_text(encoding="utf-8")), acting_user=TEST_ACTOR)
         assert created and source.mappings.exists()
     assert SourceSystem.objects.count() == 4
 

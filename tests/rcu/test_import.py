@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from rcu.models import Customer, ImportJob, ImportRowError, SourceRecord
 from rcu.services import imports as imports_service
 from rcu.services.sources import source_configure
+from tests.factories import TEST_ACTOR
 
 CRM_CONFIG = {
     "code": "crm",
@@ -49,7 +50,7 @@ MESSY_LINES = [
 
 @pytest.fixture
 def crm_source(db):
-    source, _ = source_configure(data=CRM_CONFIG)
+    source, _ = source_configure(data=CRM_CONFIG, acting_user=TEST_ACTOR)
     return source
 
 
@@ -279,7 +280,7 @@ def test_json_lines_with_nested_fields_and_a_broken_line(db, tmp_path):
             {"source": "email", "attribute": "email"},
             {"source": "address.zip", "attribute": "postcode"},
         ],
-    })
+    }, acting_user=TEST_ACTOR)
     rows = [
         json.dumps({"customer_id": 101, "firstname": "Noël", "lastname": "Çelik", "email": "NOEL@GMAIL.COM",
                     "address": {"zip": "35000"}, "updated_at": "2024-02-01T12:00:00"}),

@@ -14,7 +14,7 @@ from rcu.services.imports import (
     import_job_create,
     import_job_run,
 )
-from tests.factories import PLAIN_FIELDS
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR
 
 HEADER = ["id", *PLAIN_FIELDS, "updated"]
 
@@ -31,7 +31,7 @@ def csv_file(tmp_path, rows: int):
 
 
 def test_a_pending_job_cancelled_never_runs(crm, tmp_path, admin_user):
-    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 5))
+    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 5), acting_user=TEST_ACTOR)
 
     import_job_cancel(job=job, acting_user=admin_user)
     job = import_job_run(job=job)
@@ -43,7 +43,7 @@ def test_a_pending_job_cancelled_never_runs(crm, tmp_path, admin_user):
 
 
 def test_a_running_job_stops_at_the_next_batch_and_keeps_what_it_committed(crm, tmp_path, admin_user):
-    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 50))
+    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 50), acting_user=TEST_ACTOR)
     seen = []
 
     def cancel_after_the_second_batch(current: ImportJob) -> None:
@@ -61,19 +61,19 @@ def test_a_running_job_stops_at_the_next_batch_and_keeps_what_it_committed(crm, 
 
 
 def test_an_interrupted_job_can_be_cancelled(crm, tmp_path, admin_user):
-    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 5))
+    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 5), acting_user=TEST_ACTOR)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.INTERRUPTED)
 
     job = import_job_cancel(job=job, acting_user=admin_user)
 
     assert job.status == ImportJob.Status.CANCELLED
     # The same file again is a new job, not a resumption of the cancelled one.
-    again, resumed = import_job_create(source=crm, path=csv_file(tmp_path, 5))
+    again, resumed = import_job_create(source=crm, path=csv_file(tmp_path, 5), acting_user=TEST_ACTOR)
     assert (resumed, again.pk != job.pk) == (False, True)
 
 
 def test_a_finished_job_cannot_be_cancelled(crm, tmp_path, admin_user):
-    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 2))
+    job, _ = import_job_create(source=crm, path=csv_file(tmp_path, 2), acting_user=TEST_ACTOR)
     job = import_job_run(job=job, match_after=False)
 
     with pytest.raises(ImportJobFinished):

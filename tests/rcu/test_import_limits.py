@@ -17,7 +17,7 @@ from rcu.csv_safe import people_csv_writer
 from rcu.ingestion import mapping as mapping_module
 from rcu.models import ImportJob, ImportRowError, SourceRecord
 from rcu.services.imports import import_job_create, import_job_run
-from tests.factories import PLAIN_FIELDS
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR
 
 HEADER = ["id", *PLAIN_FIELDS, "updated", "notes"]
 FIRST_NAMES = ["Zoé", "Noah", "Léa", "Hugo", "Chloé", "Louis", "Inès", "Jules", "Manon", "Arthur"]
@@ -84,7 +84,7 @@ def mixed_rows() -> tuple[list[dict[str, str]], dict[int, str]]:
 
 
 def run(source, path: Path, **options) -> ImportJob:
-    job, _ = import_job_create(source=source, path=path)
+    job, _ = import_job_create(source=source, path=path, acting_user=TEST_ACTOR)
     return import_job_run(job=job, batch_size=10, match_after=False, **options)
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from rcu.models import Customer, ImportJob, SourceRecord
 from rcu.services import imports as imports_service
 from rcu.services.imports import import_job_create, import_job_run
-from tests.factories import make_source
+from tests.factories import TEST_ACTOR, make_source
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the background committer is PostgreSQL only"
@@ -37,7 +37,7 @@ def test_background_commits_store_every_batch_in_order(tmp_path, settings):
     source = make_source("crm", department="marketing",
                          fields=["first_name", "last_name", "email", "mobile"])
     assert not connection.in_atomic_block
-    job, _ = import_job_create(source=source, path=_file(tmp_path, 250, bad_every=50))
+    job, _ = import_job_create(source=source, path=_file(tmp_path, 250, bad_every=50), acting_user=TEST_ACTOR)
 
     job = import_job_run(job=job, batch_size=40)
 
@@ -70,7 +70,7 @@ def test_a_failing_background_batch_stops_the_job_after_the_last_good_batch(tmp_
         return original(**kwargs)
 
     monkeypatch.setattr(imports_service, "records_upsert", failing_third)
-    job, _ = import_job_create(source=source, path=_file(tmp_path, 200))
+    job, _ = import_job_create(source=source, path=_file(tmp_path, 200), acting_user=TEST_ACTOR)
     with pytest.raises(RuntimeError, match="disk full"):
         import_job_run(job=job, batch_size=50)
 

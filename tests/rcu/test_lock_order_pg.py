@@ -30,7 +30,7 @@ from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import PLAIN_FIELDS, make_user
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, make_user
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
     assert_source_stats_match_the_records,
@@ -138,7 +138,7 @@ class Writers:
             for key, write in zip(keys, writes, strict=True):
                 writer.writerow(self._payload(key, write.token))
         job, _ = import_job_create(source=self.sources[code], path=path, acting_user=self.steward)
-        job = import_job_run(job=job, acting_user=self.steward, match_after=False)
+        job = import_job_run(job=job,  match_after=False)
         if job.status != ImportJob.Status.SUCCEEDED:
             raise AssertionError(f"import ended {job.status}: {job.message}")
         for write in writes:
@@ -211,7 +211,7 @@ class Writers:
 def assert_golden_values_follow_the_records() -> None:
     active = list(Customer.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
     with transaction.atomic():
-        changed = customers_recompute(customer_ids=active)
+        changed = customers_recompute(customer_ids=active, acting_user=TEST_ACTOR)
         transaction.set_rollback(True)
     assert changed == 0, f"{changed} customers hold golden values their records do not give"
 

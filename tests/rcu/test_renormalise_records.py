@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from rcu.models import Customer, SourceRecord
 from rcu.normalisation import record as record_module
 from rcu.services.sources import source_configure
+from tests.factories import TEST_ACTOR
 
 CONFIG = {
     "code": "crm",
@@ -36,7 +37,7 @@ LINES = [
 @pytest.fixture
 def imported_before_the_reference(db, tmp_path: Path, monkeypatch):
     """Records stored by a version of RCU without the postal reference."""
-    source, _ = source_configure(data=CONFIG)
+    source, _ = source_configure(data=CONFIG, acting_user=TEST_ACTOR)
     path = tmp_path / "crm.csv"
     path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     with monkeypatch.context() as patch:
@@ -68,7 +69,7 @@ def test_renormalising_brings_stored_records_up_to_the_reference(imported_before
     # saying why.
     for record in SourceRecord.objects.all():
         assert record.history.count() == history_before[record.external_id] + 1
-        assert record.history.first().history_change_reason == "renormalise"
+        assert record.history.first().history_change_reason == "renormalise_records command: renormalise"  # RCU, run from the command line
 
 
 def test_renormalising_again_writes_nothing(imported_before_the_reference, capsys):

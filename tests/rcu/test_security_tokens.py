@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from rcu.models import ApiToken, SourceRecord, api_token_digest
 from rcu.services.tokens import api_token_create
+from tests.factories import TEST_ACTOR
 
 TOKENS = "/api/v1/tokens/"
 PERSONAS = ["admin_user", "steward_marketing", "dpo", "auditor", "outsider", "anonymous"]
@@ -109,7 +110,7 @@ def test_a_revoked_token_is_refused_at_once_and_stays_listed(admin_user, steward
 
 
 def test_an_expired_token_is_refused_with_its_date(steward_marketing, crm):
-    created = api_token_create(user=steward_marketing, acting_user=None)
+    created = api_token_create(user=steward_marketing, acting_user=TEST_ACTOR)
     ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     refused = token_client(created.key).get("/api/v1/sources/")
@@ -126,7 +127,7 @@ def test_unknown_and_malformed_tokens_are_401(crm):
 
 
 def test_a_use_is_noted_without_a_history_row(steward_marketing, crm):
-    created = api_token_create(user=steward_marketing, acting_user=None)
+    created = api_token_create(user=steward_marketing, acting_user=TEST_ACTOR)
 
     token_client(created.key).get("/api/v1/sources/")
 
@@ -216,7 +217,7 @@ def persona_client(request, persona: str) -> APIClient:
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_token_api_permission_matrix(request, persona, steward_marketing):
-    existing = api_token_create(user=steward_marketing, acting_user=None).token
+    existing = api_token_create(user=steward_marketing, acting_user=TEST_ACTOR).token
     client = persona_client(request, persona)
     expected = {"admin_user": (200, 201, 204), "anonymous": (401, 401, 401)}.get(
         persona, (403, 403, 403)
@@ -234,7 +235,7 @@ def test_token_api_permission_matrix(request, persona, steward_marketing):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_token_pages_permission_matrix(request, client, persona, steward_marketing):
-    existing = api_token_create(user=steward_marketing, acting_user=None).token
+    existing = api_token_create(user=steward_marketing, acting_user=TEST_ACTOR).token
     if persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
     expected = {"admin_user": (200, 200, 302), "anonymous": (302, 302, 302)}.get(

@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from rcu.services.tokens import api_token_create
+from tests.factories import TEST_ACTOR
 from tests.rcu.security_helpers import confirmed_device, current_code
 
 SETUP = "/accounts/two-factor/setup/"
@@ -107,7 +108,7 @@ def test_an_unverified_session_is_refused_by_the_api_but_a_token_is_not(
 ):
     device = confirmed_device(admin_user)
     client = password_sign_in(admin_user, password)
-    key = api_token_create(user=admin_user, acting_user=None).key
+    key = api_token_create(user=admin_user, acting_user=TEST_ACTOR).key
     token_client = APIClient()
     token_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 

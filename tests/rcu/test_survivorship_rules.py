@@ -60,7 +60,7 @@ def test_rules_are_checked_naming_every_problem():
 def test_saving_rules_recomputes_customers_and_records_the_version(
     client, crm, eshop, admin_user, steward_marketing, django_capture_on_commit_callbacks
 ):
-    from tests.factories import ingest
+    from tests.factories import TEST_ACTOR, ingest
     from tests.stewardship.builders import person
 
     (a,) = ingest(crm, [person("C-1", email="crm@exemple.fr")])
@@ -68,7 +68,7 @@ def test_saving_rules_recomputes_customers_and_records_the_version(
     SourceRecord.objects.filter(pk=b.pk).update(customer_id=a.customer_id)
     from rcu.services.customers import customers_recompute
 
-    customers_recompute(customer_ids=[a.customer_id])
+    customers_recompute(customer_ids=[a.customer_id], acting_user=TEST_ACTOR)
     assert Customer.objects.get(pk=a.customer_id).email == "crm@exemple.fr"  # CRM ranks first
 
     # Readers may read the rules; only admins change them.

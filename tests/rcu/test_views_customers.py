@@ -10,14 +10,10 @@ from django.urls import reverse
 from gdpr.models import AccessLogEntry
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 
 PAGE_SIZE = 25
 
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def link(record: SourceRecord, customer: Customer) -> None:
@@ -26,7 +22,7 @@ def link(record: SourceRecord, customer: Customer) -> None:
     SourceRecord.objects.filter(pk=record.pk).update(customer=customer)
     if old is not None and old.pk != customer.pk:
         Customer.objects.filter(pk=old.pk).update(merged_into=customer)
-    customers_recompute(customer_ids=[customer.pk])
+    customers_recompute(customer_ids=[customer.pk], acting_user=TEST_ACTOR)
     customer.refresh_from_db()
 
 

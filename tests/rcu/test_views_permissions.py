@@ -10,15 +10,13 @@ admin only staff holding a role's global permissions get in.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from rcu.models import ImportJob
 from rcu.services.imports import import_job_create, import_job_run
-from tests.factories import PLAIN_FIELDS, make_user
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, make_user
 
 PERSONAS = [
     "anonymous", "steward_marketing", "steward_service_client", "dpo", "admin_user", "auditor",
@@ -38,13 +36,6 @@ def csv_bytes(rows: list[dict[str, str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast personas
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def crm_job(crm, tmp_path) -> ImportJob:
     """A finished CRM import with one rejected row, so it has a rejects file."""
@@ -53,7 +44,7 @@ def crm_job(crm, tmp_path) -> ImportJob:
         {"id": "CRM-77", "first_name": "Zoé", "last_name": "Garnier", "updated": "2024-01-02 08:00"},
         {"id": "", "first_name": "Sans", "last_name": "Identifiant"},
     ]))
-    job, _ = import_job_create(source=crm, path=path)
+    job, _ = import_job_create(source=crm, path=path, acting_user=TEST_ACTOR)
     job = import_job_run(job=job)
     assert job.rejects_file
     return job

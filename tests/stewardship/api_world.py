@@ -13,7 +13,7 @@ from rcu.hooks import ReviewPair
 from rcu.models import SourceRecord
 from stewardship.models import MergeCandidate
 from stewardship.services.sync import candidates_sync
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 
 CANDIDATES = "/api/v1/candidates/"
 
@@ -76,6 +76,7 @@ def open_candidate(a: SourceRecord, b: SourceRecord, *, probability: float = 0.8
             weight=EXPLANATION["total_weight"], levels="f3,l2,b3,e0,a0",
             explanation={**EXPLANATION, "probability": probability}, source_ids=source_ids,
         )],
+        acting_user=TEST_ACTOR,
     )
     return MergeCandidate.objects.get(record_a=first, record_b=second)
 

@@ -17,7 +17,7 @@ from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.realtime import records_match
 from stewardship.models import MergeCandidate
 from stewardship.services.sync import candidate_departments_refresh
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 
 # Every column a steward decision may change on a customer, besides the records it holds.
 CUSTOMER_COLUMNS = ["pk", "public_id", "merged_into_id", "pinned", *GOLDEN_FIELDS]
@@ -41,7 +41,7 @@ def match_realtime(records: Iterable[SourceRecord]) -> None:
 def match_batch(*, full: bool = True) -> None:
     """A batch run to the end: its tasks are queued on commit and run eagerly here."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        run = match_run_create(full=full, partitions=2)
+        run = match_run_create(full=full, partitions=2, acting_user=TEST_ACTOR)
     run.refresh_from_db()
     assert run.status == "succeeded", run.message
 

@@ -19,7 +19,7 @@ from rcu.services.matching.realtime import records_match
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.leases import candidate_claim
 from stewardship.services.reject import candidate_reject
-from tests.factories import ingest, make_user
+from tests.factories import TEST_ACTOR, ingest, make_user
 from tests.rcu.refusals import error_body, refused_fields
 from tests.stewardship.api_world import (
     CANDIDATES,
@@ -199,7 +199,7 @@ def test_an_expired_lease_is_free(dpo, queue):
 
 def test_open_candidates_by_default_any_status_on_request(dpo, world):
     rejected = world.candidates["service"]
-    candidate_reject(candidate_id=rejected.pk, acting_user=None)
+    candidate_reject(candidate_id=rejected.pk, acting_user=TEST_ACTOR)
     client = client_as(dpo)
 
     assert listed(client.get(CANDIDATES)) == [world.candidates["marketing"].pk]

@@ -19,7 +19,7 @@ from rcu.roles import Role
 from rcu.selectors.records import records_visible_to
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.merge import candidate_merge
-from tests.factories import make_user
+from tests.factories import TEST_ACTOR, make_user
 from tests.stewardship.api_world import CANDIDATES, World, build_world, client_as
 
 MARKETING, SERVICE = "marketing", "service"
@@ -178,7 +178,7 @@ def merged(world) -> dict[str, tuple[Customer, Decision]]:
     """Both candidates merged (by nobody in particular): name → (customer, decision)."""
     found = {}
     for name, candidate in world.candidates.items():
-        decision = candidate_merge(candidate_id=candidate.pk, acting_user=None)
+        decision = candidate_merge(candidate_id=candidate.pk, acting_user=TEST_ACTOR)
         found[name] = (decision.survivor, decision)
     return found
 

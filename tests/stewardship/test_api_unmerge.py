@@ -11,7 +11,7 @@ from stewardship.models import Decision, MergeCandidate
 from stewardship.services.merge import candidate_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import records_detach
-from tests.factories import make_user
+from tests.factories import TEST_ACTOR, make_user
 from tests.rcu.refusals import error_body, refused_fields
 from tests.stewardship.api_world import World, build_world, client_as, record
 
@@ -155,7 +155,7 @@ def test_undoing_twice_is_a_409(steward_marketing, merge):
 def test_undoing_a_merge_changed_since_is_a_409(steward_marketing, world, merge):
     records_detach(
         customer_id=merge.survivor_id, record_ids=[world.records["eshop_helene"].pk],
-        acting_user=None,
+        acting_user=TEST_ACTOR,
     )
 
     response = unmerge(steward_marketing, merge.survivor, {"decision": merge.pk})

@@ -20,7 +20,7 @@ from stewardship.selectors.metrics import DAYS_SHOWN, stewardship_metrics
 from stewardship.services.merge import customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 
 URL = reverse("stewardship:metrics")
 LAST_NAMES = [
@@ -105,7 +105,7 @@ def ledger(sources, steward_marketing, steward_service_client, now):
     rejected = candidate(s[0], s[1], probability=0.80, age=timedelta(days=2), now=now)
     candidate_reject(candidate_id=rejected.pk, acting_user=steward_service_client)
 
-    old = customers_merge(customer_ids=[e[0].customer_id, e[1].customer_id], acting_user=None)
+    old = customers_merge(customer_ids=[e[0].customer_id, e[1].customer_id], acting_user=TEST_ACTOR)
     Decision.objects.filter(pk=old.pk).update(decided_at=now - timedelta(days=40))
     return {"crm": r, "sc": s, "eshop": e}
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rcu.management.actors import command_actor
 from rcu.services.sources import SourceConfigError, source_configure
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             except json.JSONDecodeError as exc:
                 raise CommandError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
             try:
-                source, created = source_configure(data=data)
+                source, created = source_configure(data=data, acting_user=command_actor("configure_source"))
             except SourceConfigError as exc:
                 lines = "\n".join(f"  - {e}" for e in exc.errors)
                 raise CommandError(f"{path}: refused, nothing was changed:\n{lines}") from exc

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from rcu.management.actors import command_actor
 from rcu.models import SourceSystem
 from rcu.services.tokens import TokenRefused, api_token_create
 
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         expires_at = timezone.now() + timedelta(days=days) if days else None
         try:
             created = api_token_create(
-                user=user, expires_at=expires_at, source=bound, name=name, acting_user=None
+                user=user, expires_at=expires_at, source=bound, name=name,
+                acting_user=command_actor("create_api_token"),
             )
         except TokenRefused as exc:
             raise CommandError(f"{exc.field}: {exc.reason}") from exc

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from rcu.ingestion.readers import FileRefused
+from rcu.management.actors import command_actor
 from rcu.models import ImportAudit, ImportJob, SourceSystem
 from rcu.services.import_audits import (
     audit_summary_lines,
@@ -57,11 +57,7 @@ class Command(BaseCommand):
             raise CommandError(f"unknown source {source!r} (known: {known}); declare it with configure_source")
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
-        acting_user = None
-        if user:
-            acting_user = get_user_model().objects.filter(username=user).first()
-            if acting_user is None:
-                raise CommandError(f"unknown user {user!r}")
+        acting_user = command_actor("import_records", user)
 
         if dry_run:
             if snapshot or rejects:
@@ -90,7 +86,7 @@ class Command(BaseCommand):
             last_seen = current.lines_done
 
         try:
-            job = import_job_run(job=job, acting_user=acting_user, progress=progress,
+            job = import_job_run(job=job, progress=progress,
                                  batch_size=batch_size, force_snapshot=force_snapshot)
         except FileRefused as exc:
             raise CommandError(f"{file}: refused, nothing was imported: {exc}") from exc
@@ -119,7 +115,7 @@ class Command(BaseCommand):
 
     def _audit(self, file: Path, source: SourceSystem, acting_user) -> None:
         audit = import_audit_create(source=source, acting_user=acting_user, path=file)
-        audit = import_audit_run(audit=audit, acting_user=acting_user)
+        audit = import_audit_run(audit=audit)
         if audit.status != ImportAudit.Status.SUCCEEDED:
             raise CommandError(f"{file}: audit #{audit.pk} failed: {audit.message}")
         for line in audit_summary_lines(audit):

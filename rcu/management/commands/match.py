@@ -3,10 +3,10 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from rcu.management.actors import command_actor
 from rcu.models import MatchRun
 from rcu.services.matching.batch import DEFAULT_PARTITIONS, match_run_create
 
@@ -31,11 +31,7 @@ class Command(BaseCommand):
                no_progress: bool, **options):
         if partitions < 1:
             raise CommandError("--partitions must be at least 1")
-        acting_user = None
-        if user:
-            acting_user = get_user_model().objects.filter(username=user).first()
-            if acting_user is None:
-                raise CommandError(f"unknown user {user!r}")
+        acting_user = command_actor("match", user)
         started = time.perf_counter()
         run = match_run_create(full=full, partitions=partitions, acting_user=acting_user)
         if no_wait and not settings.CELERY_TASK_ALWAYS_EAGER:

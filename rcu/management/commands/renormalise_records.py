@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from rcu.management.actors import command_actor
 from rcu.models import SourceSystem
 from rcu.services.renormalise import CHUNK, source_records_renormalise
 
@@ -31,11 +31,7 @@ class Command(BaseCommand):
                 raise CommandError(f"unknown source {source!r} (known: {known})")
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1")
-        acting_user = None
-        if user:
-            acting_user = get_user_model().objects.filter(username=user).first()
-            if acting_user is None:
-                raise CommandError(f"unknown user {user!r}")
+        acting_user = command_actor("renormalise_records", user)
         for source_obj in sources:
             result = source_records_renormalise(
                 source=source_obj, acting_user=acting_user, chunk_size=chunk_size

@@ -3,29 +3,22 @@ golden values recomputed, per-source counts refreshed. Every change has history.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from simple_history.utils import bulk_create_with_history
-
 from rcu.matching.assignment import AssignmentPlan, NewCustomer
 from rcu.models import Customer, SourceRecord
+from rcu.services.changes import Actor, changes_create, rows_update
 from rcu.services.customers import customers_recompute
-from rcu.services.history_sql import rows_update_with_history
 from rcu.services.locks import LockOrderRetry, customers_held, customers_lock
-from rcu.services.stats import source_stats_adjust_customers
+from rcu.services.stats import source_stats_follow_moves
 
 RECOMPUTE_CHUNK = 2000
 
 
-def _user_id(acting_user) -> int | None:
-    return acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
-
-
 def _deleted_records_follow(
     *, retired: Mapping[int, int], moved: Iterable[int], now: datetime,
-    acting_user_id: int | None, reason: str,
+    acting_user: Actor, reason: str,
 ) -> None:
     """Records deleted at their source are outside every scope: the ones left on a
     customer being retired go where the customer goes, so that no record ever points at
@@ -42,10 +35,8 @@ def _deleted_records_follow(
         ).values_list("pk", "customer_id"):
             if record not in moved:
                 follow[record] = {"customer_id": retired[customer]}
-    rows_update_with_history(
-        model=SourceRecord, fields=["customer_id"], values=follow,
-        now=now, acting_user_id=acting_user_id, reason=reason,
-    )
+    rows_update(model=SourceRecord, fields=["customer_id"], values=follow, now=now,
+                acting_user=acting_user, reason=reason)
 
 
 def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None, int]]) -> None:
@@ -74,7 +65,7 @@ def assignment_apply(
     *,
     plan: AssignmentPlan,
     records: Mapping[int, tuple[int | None, int]],
-    acting_user=None,
+    acting_user: Actor,
     reason: str,
     now: datetime,
 ) -> dict[NewCustomer, int]:
@@ -86,31 +77,28 @@ def assignment_apply(
     if plan.is_empty:
         return {}
     _customers_lock(plan, records)
-    user_id = _user_id(acting_user)
     created: dict[NewCustomer, int] = {}
     if plan.new_customers:
-        customers = bulk_create_with_history(
-            [Customer() for _ in plan.new_customers], Customer,
-            default_user=acting_user, default_change_reason=reason,
-        )
+        customers = changes_create(Customer, [Customer() for _ in plan.new_customers],
+                                   acting_user=acting_user, reason=reason)
         created = {new: c.pk for new, c in zip(plan.new_customers, customers, strict=True)}
 
     def resolve(target) -> int:
         return created[target] if isinstance(target, NewCustomer) else target
 
-    rows_update_with_history(
+    rows_update(
         model=SourceRecord, fields=["customer_id"],
         values={record: {"customer_id": resolve(target)} for record, target in plan.moves.items()},
-        now=now, acting_user_id=user_id, reason=reason,
+        now=now, acting_user=acting_user, reason=reason,
     )
-    rows_update_with_history(
+    rows_update(
         model=Customer, fields=["merged_into_id"],
         values={c: {"merged_into_id": resolve(target)} for c, target in plan.retired.items()},
-        now=now, acting_user_id=user_id, reason=reason,
+        now=now, acting_user=acting_user, reason=reason,
     )
     _deleted_records_follow(
         retired={c: resolve(target) for c, target in plan.retired.items()},
-        moved=plan.moves.keys(), now=now, acting_user_id=user_id, reason=reason,
+        moved=plan.moves.keys(), now=now, acting_user=acting_user, reason=reason,
     )
     recompute = sorted(plan.recompute | set(created.values()))
     for start in range(0, len(recompute), RECOMPUTE_CHUNK):
@@ -118,13 +106,12 @@ def assignment_apply(
             customer_ids=recompute[start : start + RECOMPUTE_CHUNK],
             acting_user=acting_user, reason=reason,
         )
-    after_pairs = set()
-    for record, (customer, source) in records.items():
-        target = plan.moves.get(record)
-        after_pairs.add((customer if target is None else resolve(target), source))
-    after = Counter(source for _, source in after_pairs)
-    before = Counter(source for _, source in {(c, s) for c, s in records.values() if c is not None})
-    source_stats_adjust_customers(
-        deltas={s: after[s] - before[s] for s in set(before) | set(after)}
+    source_stats_follow_moves(
+        before={record: customer for record, (customer, _) in records.items()},
+        after={
+            record: customer if record not in plan.moves else resolve(plan.moves[record])
+            for record, (customer, _) in records.items()
+        },
+        source_of={record: source for record, (_, source) in records.items()},
     )
     return created

@@ -41,6 +41,7 @@ from rcu.models import (
     PendingMatch,
     SourceRecord,
 )
+from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.locks import pending_matches_claim, pending_matches_clear, retrying
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
@@ -69,7 +70,9 @@ def _enqueue(task, *args) -> None:
     transaction.on_commit(lambda: task.delay(*args))
 
 
-def match_run_create(*, full: bool, partitions: int = DEFAULT_PARTITIONS, acting_user=None) -> MatchRun:
+def match_run_create(
+    *, full: bool, acting_user: Actor, partitions: int = DEFAULT_PARTITIONS
+) -> MatchRun:
     """Create a run and queue its first step. A pending run asked for while another run
     has not started yet is that run: it will take on every record waiting when it
     starts (its first step is queued again, in case the first message was lost)."""
@@ -82,13 +85,13 @@ def match_run_create(*, full: bool, partitions: int = DEFAULT_PARTITIONS, acting
         )
         run = waiting or MatchRun.objects.create(
             full=full, partitions=partitions,
-            created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+            created_by=actor_user(acting_user),
         )
         _enqueue(match_run_prepare_task, run.pk)
     return run
 
 
-def records_rematch(*, customer_ids: Iterable[int]) -> int:
+def records_rematch(*, customer_ids: Iterable[int], acting_user: Actor) -> int:
     """Queue the records of these customers for matching and ask for a pending run.
 
     A steward's decision changes what matching must obey (must-links, cannot-links):
@@ -103,7 +106,7 @@ def records_rematch(*, customer_ids: Iterable[int]) -> int:
     )
     if ids:
         pending_queue(ids)
-        match_run_create(full=False)
+        match_run_create(full=False, acting_user=acting_user)
     return len(ids)
 
 
@@ -137,7 +140,9 @@ def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
 
 
 @transaction.atomic
-def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
+def match_run_prepare(*, run: MatchRun) -> MatchRun:
+    """The run's first step (it acts as itself, see `run_actor`): claim the records
+    waiting, learn the model when it is new to the base, split the work in partitions."""
     from rcu.tasks import match_run_partition_task
 
     # Every run not ended is locked, in id order: two prepares cannot both see no run
@@ -172,7 +177,7 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
     learn = run.full or records_now >= 2 * learned_from
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
-        run.generic_values = generic_values_refresh(acting_user=acting_user, key_counts=counts)
+        run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
         with paused_gc():
@@ -180,7 +185,9 @@ def match_run_prepare(*, run: MatchRun, acting_user=None) -> MatchRun:
                 context=match_context(), oversized=oversized, key_counts=counts
             )
         if report.pairs >= MIN_PAIRS_TO_LEARN:
-            match_settings_store_model(model={**model, "records": records_now}, acting_user=acting_user)
+            match_settings_store_model(
+                model={**model, "records": records_now}, acting_user=run_actor(run)
+            )
             run.message = (
                 f"model: EM {report.iterations} iterations over {report.pairs:.0f} blocked "
                 f"pairs, prior {report.prior:.6f}"
@@ -309,15 +316,18 @@ def _full_scope(last_record_id: int) -> Scope:
     return scope
 
 
-def match_run_finalize(*, run_id: int, acting_user=None) -> MatchRun:
-    return match_run_finalize_reviewing(run_id=run_id, acting_user=acting_user)[0]
+def run_actor(run: MatchRun) -> SystemActor:
+    """A run's changes are RCU's, named after the run, whoever asked for it."""
+    return SystemActor(job=f"matching run #{run.pk}", started_by_id=run.created_by_id)
+
+
+def match_run_finalize(*, run_id: int) -> MatchRun:
+    return match_run_finalize_reviewing(run_id=run_id)[0]
 
 
 @retrying  # a steward moved records of the plan meanwhile: cluster again
 @transaction.atomic
-def match_run_finalize_reviewing(
-    *, run_id: int, acting_user=None
-) -> tuple[MatchRun, list[hooks.ReviewPair]]:
+def match_run_finalize_reviewing(*, run_id: int) -> tuple[MatchRun, list[hooks.ReviewPair]]:
     """`match_run_finalize`, also returning the grey-zone pairs handed to stewardship
     (none when the run was not ready, or already finalised)."""
     run = MatchRun.objects.select_for_update().get(pk=run_id)
@@ -344,8 +354,8 @@ def match_run_finalize_reviewing(
     timings["load"] = round(time.perf_counter() - started, 3)
     with frozen_gc():
         result = scope_recluster(
-            scope, context=context, acting_user=acting_user or run.created_by,
-            reason=f"matching run #{run.pk}", timings=timings,
+            scope, context=context, acting_user=run_actor(run), reason="matching",
+            timings=timings,
         )
     pending_matches_clear(run_id=run.pk)
     MatchSettings.objects.filter(pk=1).update(scored_with=context.digest)
@@ -361,7 +371,7 @@ def match_run_finalize_reviewing(
 
 
 def match_run_in_process(
-    *, full: bool = False, partitions: int = DEFAULT_PARTITIONS, acting_user=None
+    *, acting_user: Actor, full: bool = False, partitions: int = DEFAULT_PARTITIONS
 ) -> tuple[MatchRun, list[hooks.ReviewPair]]:
     """A run from start to end in this process and in the caller's transaction, its
     steps one after the other: what the queued tasks would do, with nothing queued
@@ -369,14 +379,14 @@ def match_run_in_process(
     partitions = max(1, min(partitions, BUCKETS))
     run = MatchRun.objects.create(
         full=full, partitions=partitions,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=actor_user(acting_user),
     )
-    run = match_run_prepare(run=run, acting_user=acting_user)
+    run = match_run_prepare(run=run)
     if run.status == MatchRun.Status.PENDING:  # another run is under way: one at a time
         raise MatchRunBusy(run.message)
     for index in range(run.partitions):
         match_run_score_partition(run_id=run.pk, index=index)
-    return match_run_finalize_reviewing(run_id=run.pk, acting_user=acting_user)
+    return match_run_finalize_reviewing(run_id=run.pk)
 
 
 class MatchRunBusy(RuntimeError):

@@ -11,6 +11,7 @@ from rcu.matching.scoring import PairScore, levels_from_text
 from rcu.matching.types import MatchRecord
 from rcu.models import SourceRecord
 from rcu.normalisation.record import normalise_record
+from rcu.services.changes import REALTIME_MATCHING
 from rcu.services.locks import LockOrderRetry, customers_lock, pending_matches_release
 from rcu.services.matching.context import MatchContext, match_context
 from rcu.services.matching.pairs import (
@@ -68,11 +69,12 @@ def _scope_locked(seeds: Iterable[int], locked: set[int]) -> Scope:
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def records_match(
-    *, record_ids: Iterable[int], acting_user=None, reason: str = "matching",
+    *, record_ids: Iterable[int], reason: str = "matching",
     context: MatchContext | None = None, records: Mapping[int, MatchRecord] | None = None,
     created_now: bool = False,
 ) -> dict[int, MatchOutcome]:
-    """Match these records against the base now, and apply the decision.
+    """Match these records against the base now, and apply the decision (the engine's,
+    recorded as `REALTIME_MATCHING` whoever sent the records).
 
     Each record is scored against the records sharing one of its blocking keys (read
     through the index), its pairs are stored, and the records tied to it are
@@ -94,7 +96,7 @@ def records_match(
     else:
         match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = _scope_locked(ids, locked)
-    result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
+    result = scope_recluster(scope, context=context, acting_user=REALTIME_MATCHING, reason=reason)
     if not created_now:
         pending_matches_release(ids)
 

@@ -25,6 +25,7 @@ from rcu.matching.assignment import AssignmentPlan, plan_assignment
 from rcu.matching.clustering import ScoredPair, cluster
 from rcu.matching.scoring import levels_from_text, levels_text
 from rcu.models import PairDecision
+from rcu.services.changes import Actor
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
 from rcu.services.matching.pairs import chunked, match_records_load
@@ -279,7 +280,7 @@ def review_pairs_between_clusters(
 
 
 def scope_recluster(
-    scope: Scope, *, context: MatchContext, acting_user=None, reason: str = "matching",
+    scope: Scope, *, context: MatchContext, acting_user: Actor, reason: str = "matching",
     timings: dict | None = None,
 ) -> ReclusterResult:
     """Cluster the scope, write the moves, and tell stewardship what to review."""
@@ -308,6 +309,7 @@ def scope_recluster(
     timings["apply"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     result.review = review_pairs_between_clusters(scope, clusters, review, context)
-    hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review)
+    hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review,
+                             acting_user=acting_user)
     timings["candidates"] = round(time.perf_counter() - started, 3)
     return result

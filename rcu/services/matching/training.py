@@ -14,6 +14,7 @@ from rcu.matching.generic import detect_generic_values, email_placeholder_rule
 from rcu.matching.keys import BUCKETS, key_kind
 from rcu.matching.model import EstimationReport
 from rcu.models import GenericValue, MatchSettings, SourceRecord
+from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.matching.context import MatchContext, match_settings_get
 from rcu.services.matching.pairs import match_records_load, partition_scores, shared_key_counts
 
@@ -34,7 +35,7 @@ def _placeholder_emails() -> list[tuple[str, int]]:
 
 
 @transaction.atomic
-def generic_values_refresh(*, acting_user=None, key_counts: dict[str, int] | None = None) -> int:
+def generic_values_refresh(*, acting_user: Actor, key_counts: dict[str, int] | None = None) -> int:
     """Detect the generic values of the base and store them; administrators' additions
     and dismissals are kept. Returns how many values are generic now.
 
@@ -67,18 +68,16 @@ def generic_values_refresh(*, acting_user=None, key_counts: dict[str, int] | Non
         fields = dict(reason=value.reason, rule=value.rule, records=value.records,
                       distinct_names=value.distinct_names)
         if row is None:
-            GenericValue.objects.create(
-                kind=value.kind, value=value.value, origin=GenericValue.Origin.DETECTED, **fields
-            )
+            row = GenericValue(kind=value.kind, value=value.value,
+                               origin=GenericValue.Origin.DETECTED, **fields)
+            change_save(row, acting_user=acting_user, reason="detected")
         elif any(getattr(row, k) != v for k, v in fields.items()):
             for k, v in fields.items():
                 setattr(row, k, v)
-            row.save()
-    stale = [
-        row.pk for key, row in existing.items()
-        if key not in seen and row.origin == GenericValue.Origin.DETECTED and not row.dismissed
-    ]
-    GenericValue.objects.filter(pk__in=stale).delete()
+            change_save(row, acting_user=acting_user, reason="detected")
+    for key, row in existing.items():
+        if key not in seen and row.origin == GenericValue.Origin.DETECTED and not row.dismissed:
+            change_delete(row, acting_user=acting_user, reason="no longer generic")
     return GenericValue.objects.filter(dismissed=False).count()
 
 
@@ -129,11 +128,9 @@ def model_estimate(
     return model.to_dict(), report
 
 
-def match_settings_store_model(*, model: dict, acting_user=None) -> MatchSettings:
+def match_settings_store_model(*, model: dict, acting_user: Actor) -> MatchSettings:
     settings = match_settings_get()
     settings.model = model
     settings.model_estimated_at = timezone.now()
-    settings._history_user = acting_user if getattr(acting_user, "is_authenticated", False) else None
-    settings._change_reason = "model re-estimated"
-    settings.save()
+    change_save(settings, acting_user=acting_user, reason="model re-estimated")
     return settings

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rcu.models import MatchSettings
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.realtime import records_match
+from tests.factories import TEST_ACTOR
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +33,7 @@ def run_match(django_capture_on_commit_callbacks):
 
     def run(*, full: bool = False, partitions: int = 4):
         with django_capture_on_commit_callbacks(execute=True):
-            run = match_run_create(full=full, partitions=partitions)
+            run = match_run_create(full=full, partitions=partitions, acting_user=TEST_ACTOR)
         run.refresh_from_db()
         assert run.status == "succeeded", run.message
         return run

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from rcu.models import GenericValue, MatchPair, MatchRun, MatchSettings, PairDecision, PendingMatch
 from stewardship.models import MergeCandidate
 from stewardship.services.reject import candidate_reject
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 from tests.rcu.matching_db.conftest import partition
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_SPARSE, MARC, MARC_CRM, PAUL
 
@@ -79,7 +79,7 @@ def test_records_arriving_in_another_order_give_the_same_customers(crm, eshop, s
 def test_a_rejected_pair_is_never_proposed_again(base, run_match):
     run_match()
     candidate = MergeCandidate.objects.open().get()
-    candidate_reject(candidate_id=candidate.pk, acting_user=None, reason="two different Jeannes")
+    candidate_reject(candidate_id=candidate.pk, acting_user=TEST_ACTOR, reason="two different Jeannes")
     # Remembered for every record of both customers, not only the pair shown.
     assert PairDecision.objects.filter(kind="cannot_link").count() == 2
     run_match(full=True)
@@ -221,7 +221,7 @@ def test_a_failing_step_fails_the_run_and_says_where(base, monkeypatch, django_c
 
     monkeypatch.setattr(tasks, "match_run_score_partition", broken)
     with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
-        match_run_create(full=True, partitions=2)
+        match_run_create(full=True, partitions=2, acting_user=TEST_ACTOR)
     run = MatchRun.objects.get()
     assert run.status == "failed"
     assert run.message.startswith("partition 0: ValueError('disk full')")

@@ -109,7 +109,7 @@ def test_the_audit_predicts_what_the_import_then_does(
     active_before = Customer.objects.filter(merged_into__isnull=True).count()
     with django_capture_on_commit_callbacks(execute=True):
         job, _ = import_job_create(source=eshop, acting_user=admin_user, path=eshop_file)
-        job = import_job_run(job=job, acting_user=admin_user)
+        job = import_job_run(job=job)
 
     happened = what_happened(job, records_before=records_before, candidates_before=candidates_before)
     assert predicted == happened
@@ -137,7 +137,7 @@ def test_without_matching_after_imports_every_new_record_keeps_its_own_customer(
 
     records_before = set(SourceRecord.objects.values_list("pk", flat=True))
     job, _ = import_job_create(source=eshop, acting_user=admin_user, path=eshop_file)
-    job = import_job_run(job=job, acting_user=admin_user)
+    job = import_job_run(job=job)
     customers = SourceRecord.objects.filter(last_import_job=job).exclude(pk__in=records_before)
     assert customers.values("customer_id").distinct().count() == 5
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rcu.models import MatchPair, PendingMatch
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 from tests.rcu.matching_db.conftest import partition
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_LANDLINE, MARC, PAUL
 
@@ -41,7 +41,7 @@ def test_a_record_changed_while_a_run_scores_stays_queued_for_the_next_run(crm, 
     )
 
     (jeanne,) = ingest(crm, [{"id": "C1", **JEANNE}])
-    run = match_run_create(full=False, partitions=1)  # on commit: not started here
+    run = match_run_create(full=False, partitions=1, acting_user=TEST_ACTOR)  # on commit: not started here
     run = match_run_prepare(run=run)
     assert PendingMatch.objects.get(record_id=jeanne.pk).claimed_by == run.pk
     ingest(crm, [{"id": "C1", **JEANNE, "city": "Lyon", "postcode": "69003"}])  # changed meanwhile
@@ -65,9 +65,9 @@ def test_a_run_created_while_another_scores_waits_and_starts_when_it_ends(crm, e
     )
 
     ingest(crm, [{"id": "C1", **JEANNE}])
-    first = match_run_prepare(run=match_run_create(full=False, partitions=1))
+    first = match_run_prepare(run=match_run_create(full=False, partitions=1, acting_user=TEST_ACTOR))
     ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
-    second = match_run_prepare(run=match_run_create(full=False, partitions=1))
+    second = match_run_prepare(run=match_run_create(full=False, partitions=1, acting_user=TEST_ACTOR))
     assert second.status == MatchRun.Status.PENDING
     assert second.message == f"waits for run #{first.pk}"
     match_run_score_partition(run_id=first.pk, index=0)
@@ -135,7 +135,7 @@ def test_a_block_that_grows_oversized_drops_the_pairs_it_alone_made(crm, run_mat
         if path == "import":
             ingest(crm, [{"id": f"N{i}", **namesake(i)}])
         else:
-            record_ingest(source=crm, payload={"id": f"N{i}", **namesake(i), "updated": ""})
+            record_ingest(source=crm, payload={"id": f"N{i}", **namesake(i), "updated": ""}, acting_user=TEST_ACTOR)
     run_match()
     after = (partition_of_all(), stored_pairs())
     run_match(full=True)
@@ -148,7 +148,7 @@ def test_a_block_back_under_its_limit_after_deletions_gives_its_pairs_again(crm,
     ingest(crm, [{"id": f"N{i}", **namesake(i)} for i in range(12)])
     run_match(full=True)
     records_delete_at_source(source=crm, external_ids=[f"N{i}" for i in range(2, 12)],
-                             acting_user=None, reason="deleted at the source")
+                             acting_user=TEST_ACTOR, reason="deleted at the source")
     run_match()
     after = (partition_of_all(), stored_pairs())
     run_match(full=True)

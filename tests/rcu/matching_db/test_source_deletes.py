@@ -14,7 +14,7 @@ from rcu.models import Customer, ImportJob, MatchKey, MatchPair, PendingMatch, S
 from rcu.services.imports import import_job_create, import_job_run
 from rcu.services.source_deletions import records_delete_at_source
 from stewardship.models import MergeCandidate
-from tests.factories import ingest
+from tests.factories import TEST_ACTOR, ingest
 from tests.rcu.matching_db.conftest import match_now, partition
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_SPARSE, MARC
 
@@ -153,7 +153,7 @@ def test_deleting_twice_or_an_unknown_record_changes_nothing(crm):
     deleted_at = _record(marc).deleted_at_source
 
     second = records_delete_at_source(
-        source=crm, external_ids=["C9", "NOPE"], acting_user=None, reason="again"
+        source=crm, external_ids=["C9", "NOPE"], acting_user=TEST_ACTOR, reason="again"
     )
 
     assert (first.deleted, second.deleted, second.already_deleted) == (1, 0, 1)
@@ -223,7 +223,7 @@ def _row(external_id: str, first: str, last: str, email: str = "") -> str:
 
 
 def _import(path: Path, source, *, snapshot: bool, force: bool = False) -> ImportJob:
-    job, _ = import_job_create(source=source, path=path, snapshot=snapshot)
+    job, _ = import_job_create(source=source, path=path, snapshot=snapshot, acting_user=TEST_ACTOR)
     return import_job_run(job=job, match_after=False, force_snapshot=force)
 
 

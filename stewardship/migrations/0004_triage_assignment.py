@@ -19,8 +19,8 @@ def triage_open_candidates(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rcu', '0013_administration'),
-        ('stewardship', '0002_workspace'),
+        ('rcu', '0016_administration'),
+        ('stewardship', '0003_whole_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

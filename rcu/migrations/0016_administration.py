@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rcu', '0012_import_audit'),
+        ('rcu', '0015_subscriptions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rcu', '0013_administration'),
+        ('rcu', '0016_administration'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
