@@ -77,15 +77,38 @@ _REASONS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^deleted at source \(API\)$"), lambda m: _("deleted at the source (API)")),
     (re.compile(r"^configured from file$"), lambda m: _("configured from a file")),
     (re.compile(r"^model re-estimated$"), lambda m: _("model estimated again")),
+    (re.compile(r"^audit #(\d+)$"), lambda m: _("file audit no. %(n)s") % {"n": m[1]}),
+    (re.compile(r"^real-time matching$"), lambda m: _("real-time matching")),
+    (re.compile(r"^demo seed$"), lambda m: _("demo base")),
+    (re.compile(r"^survivorship rules$"), lambda m: _("survivorship rules")),
+    (re.compile(r"^survivorship rules v(\d+)$"), lambda m: _("survivorship rules version %(n)s") % {"n": m[1]}),
+    (re.compile(r"^survivorship$"), lambda m: _("survivorship")),
+    (re.compile(r"^(\S+) command$"), lambda m: _("%(command)s command") % {"command": m[1]}),
     (re.compile(r"^created$"), lambda m: _("created")),
     (re.compile(r"^revoked$"), lambda m: _("revoked")),
 ]
 
 
-def history_reason(reason: str) -> str:
-    """The machine reasons services record, in words; a steward's own reason as typed."""
+def _known_reason(reason: str) -> str | None:
     for pattern, words in _REASONS:
-        match = pattern.match(reason or "")
+        match = pattern.match(reason)
         if match:
             return str(words(match))
-    return reason or ""
+    return None
+
+
+def history_reason(reason: str) -> str:
+    """The machine reasons services record, in words; a steward's own reason as typed.
+    RCU's own changes read "<job>: <reason>" ("matching run #1: matching")."""
+    reason = reason or ""
+    known = _known_reason(reason)
+    if known is not None:
+        return known
+    job, sep, rest = reason.partition(": ")
+    if sep:
+        job_words, rest_words = _known_reason(job), _known_reason(rest)
+        if job_words is not None:
+            if rest_words == job_words or rest == job:
+                return job_words
+            return f"{job_words} : {rest_words if rest_words is not None else rest}"
+    return reason

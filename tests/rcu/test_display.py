@@ -33,6 +33,8 @@ def test_machine_reasons_are_translated_and_a_stewards_own_reason_is_kept():
         assert history_reason("undo merge #12") == "fusion n° 12 annulée"
         assert history_reason("import #3") == "import n° 3"
         assert history_reason("the customer called") == "the customer called"
+        assert history_reason("matching run #1: matching").startswith("rapprochement n° 1 : ")
+        assert history_reason("import #4: import #4") == "import n° 4"
 
 
 @pytest.mark.django_db
