@@ -60,6 +60,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -280,6 +281,13 @@ def run_stewardship() -> dict:
     finally:
         if os.environ.get("BENCH_KEEP") != "1":
             _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_triage() -> dict:
+    """Triage quality on the demo base, in a scratch SQLite file (`bench.triage`)."""
+    with tempfile.TemporaryDirectory(prefix="rcu-bench-triage-") as scratch:
+        return run_json(["bench.triage"], bench_env(f"sqlite:///{scratch}/rcu.sqlite3"),
+                        TIMEOUT, database=None)
 
 
 def run_soak() -> dict:
@@ -643,6 +651,13 @@ def main() -> None:
         result = dict(measured_at=now, code=code_version(), result=run_stewardship())
         (WORK / "stewardship-results.json").write_text(json.dumps(result, indent=1) + "\n")
         table = results_table(result["result"])
+        from bench.triage import results_table as triage_table
+
+        print("stewardship: triage of the demo base against its truth, SQLite…", flush=True)
+        triage = run_triage()
+        result["triage"] = triage
+        (WORK / "stewardship-results.json").write_text(json.dumps(result, indent=1) + "\n")
+        table += "\n\n" + (triage_table(triage) if "error" not in triage else f"triage bench failed: {triage['error']}")
         (WORK / "stewardship-results.md").write_text(table + "\n")
         print("\n" + table)
     if "soak" in parts:

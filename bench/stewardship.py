@@ -322,6 +322,12 @@ def main(argv: list[str] | None = None) -> dict:
                 populate += time.perf_counter() - t0
             source_stats_recount(source_ids=[source.pk, other.pk])
             analyze()
+            # The review page of the queue's first candidate (its lease is the steward's).
+            from stewardship.models import MergeCandidate
+
+            first = (MergeCandidate.objects.filter(departments=source.department, status="open")
+                     .order_by("triage", "-weight", "pk").values_list("pk", flat=True).first())
+            pages["review"] = f"/stewardship/candidates/{first}/?queue=department%3D{DEPARTMENT}"
             figures = {name: measure_page(client, url, args.requests)
                        for name, url in pages.items()}
             figures["queue_candidates, first page (selector only)"] = measure_selector(

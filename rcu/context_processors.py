@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from rcu.forms_administration import ROLE_LABELS
+from rcu.models import Department
 from rcu.roles import Role
 
 
@@ -13,8 +15,12 @@ def navigation(request: HttpRequest) -> dict:
     group_names = {g.name for g in user.groups.all()}
     return {
         "nav_is_admin": user.is_superuser or Role.ADMIN.value in group_names,
-        "nav_roles": sorted(n.split(":", 1)[1] for n in group_names if n.startswith("role:")),
-        "nav_departments": sorted(
-            n.split(":", 1)[1] for n in group_names if n.startswith("department:")
+        "nav_roles": [
+            str(ROLE_LABELS.get(code, code))
+            for code in sorted(n.split(":", 1)[1] for n in group_names if n.startswith("role:"))
+        ],
+        # Display names ("Service client"), never the codes.
+        "nav_departments": list(
+            Department.objects.filter(group__user=user).order_by("name").values_list("name", flat=True)
         ),
     }

@@ -29,6 +29,7 @@ _READ_EVERYTHING = [
     "rcu.view_genericvalue",
     "rcu.view_matchrun",
     "rcu.view_pairdecision",
+    "rcu.view_survivorshipsettings",
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
     "quality.view_qualityrule",
@@ -68,6 +69,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "quality.change_qualityrule",
         "quality.delete_qualityrule",
         "quality.add_qualitysnapshot",
+        # Administration in the app: accounts, their roles and departments, its history.
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "rcu.view_adminevent",
+        "rcu.change_survivorshipsettings",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

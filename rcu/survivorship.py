@@ -9,6 +9,13 @@ For each attribute, among the linked records that have a value:
    the order records arrived in.
 The address survives as one block: line 1, line 2, postcode, city and country all
 come from the same record, never stitched from two.
+
+Administrators may replace steps 2 to 4, per attribute (or for the address block), by
+an ordered list of rules (`SurvivorshipRules`): source priority (its own order of
+sources), most recent, most complete, most frequent across records, longest, and
+validated value first (a value without a quality flag beats a flagged one). The
+pinned choice still comes first and the stable order last. A value those rules chose
+among several records carries the rules' version in its provenance.
 """
 
 from __future__ import annotations
@@ -27,7 +34,88 @@ RULE_RECENT = "most_recent"
 RULE_COMPLETE = "most_complete"
 RULE_STABLE = "stable_order"
 _CANONICAL = frozenset(CANONICAL_NAMES)
-RULES = (RULE_PINNED, RULE_ONLY, RULE_TRUST, RULE_RECENT, RULE_COMPLETE, RULE_STABLE)
+RULE_SOURCE_PRIORITY = "source_priority"
+RULE_FREQUENT = "most_frequent"
+RULE_LONGEST = "longest"
+RULE_VALIDATED = "validated_first"
+RULES = (RULE_PINNED, RULE_ONLY, RULE_TRUST, RULE_RECENT, RULE_COMPLETE, RULE_STABLE,
+         RULE_SOURCE_PRIORITY, RULE_FREQUENT, RULE_LONGEST, RULE_VALIDATED)
+# The rules an administrator may order, per attribute.
+CONFIGURABLE_RULES = (RULE_SOURCE_PRIORITY, RULE_RECENT, RULE_COMPLETE, RULE_FREQUENT,
+                      RULE_LONGEST, RULE_VALIDATED)
+RULES_VERSION = 1  # of the stored shape, not of an administrator's rules
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    rule: str
+    sources: tuple[str, ...] = ()  # source_priority only: most trusted first
+
+    def to_json(self) -> dict:
+        body: dict = {"rule": self.rule}
+        if self.rule == RULE_SOURCE_PRIORITY and self.sources:
+            body["sources"] = list(self.sources)
+        return body
+
+
+class RulesRefused(ValueError):
+    """Rules that cannot be saved: one line per problem."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SurvivorshipRules:
+    """Each unit's (attribute, or "address") ordered rules; a unit not listed keeps the
+    default order (trust rank, most recent, most complete)."""
+
+    version: int = 0
+    attributes: Mapping[str, tuple[RuleSpec, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"version": self.version,
+                "attributes": {u: [r.to_json() for r in rs] for u, rs in self.attributes.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping, *, known_sources: frozenset[str] | None = None,
+                  extra_units: frozenset[str] = frozenset()) -> SurvivorshipRules:
+        """Checked: unknown units, rules or sources are refused, every problem listed."""
+        errors: list[str] = []
+        units = {u for u, _ in _units(extra_units)}
+        attributes: dict[str, tuple[RuleSpec, ...]] = {}
+        raw = data.get("attributes", {}) if isinstance(data, Mapping) else None
+        if not isinstance(raw, Mapping):
+            raise RulesRefused(["attributes: must be an object {attribute: [rules]}"])
+        for unit, rules in raw.items():
+            if unit in ADDRESS_GROUP:
+                errors.append(f"{unit}: the address survives as one block, name it \"address\"")
+                continue
+            if unit not in units:
+                errors.append(f"{unit}: unknown attribute")
+                continue
+            if not isinstance(rules, list) or not rules:
+                errors.append(f"{unit}: must be a non-empty list of rules")
+                continue
+            specs = []
+            for i, item in enumerate(rules):
+                rule = item.get("rule") if isinstance(item, Mapping) else None
+                if rule not in CONFIGURABLE_RULES:
+                    errors.append(f"{unit}[{i}]: unknown rule {rule!r} (known: {', '.join(CONFIGURABLE_RULES)})")
+                    continue
+                sources = tuple(item.get("sources") or ()) if rule == RULE_SOURCE_PRIORITY else ()
+                unknown = [s for s in sources if known_sources is not None and s not in known_sources]
+                if unknown:
+                    errors.append(f"{unit}[{i}]: unknown source {', '.join(unknown)}")
+                if any(r.rule == rule for r in specs):
+                    errors.append(f"{unit}[{i}]: {rule} listed twice")
+                specs.append(RuleSpec(rule=rule, sources=sources))
+            attributes[unit] = tuple(specs)
+        if errors:
+            raise RulesRefused(errors)
+        version = data.get("version", 0)
+        return cls(version=version if isinstance(version, int) else 0, attributes=attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +128,7 @@ class RecordView:
     business_ts: datetime | None
     attributes: Mapping[str, str]
     keys: Mapping[str, str] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()  # quality flags, "email.invalid"…
 
     @property
     def ref(self) -> tuple[str, str]:
@@ -114,10 +203,53 @@ def _golden_of_one(record: RecordView) -> Golden:
     return Golden(values=values, keys=keys, provenance=provenance)
 
 
+def _value_of(record: RecordView, names: tuple[str, ...]) -> str:
+    return "\x1f".join(record.attributes.get(n) or "" for n in names)
+
+
+def _rule_key(spec: RuleSpec, names: tuple[str, ...], having: Sequence[RecordView]):
+    """A sort key (smaller wins) for one rule over the records having the unit."""
+    if spec.rule == RULE_SOURCE_PRIORITY:
+        if not spec.sources:
+            return lambda r: r.trust_rank
+        order = {code: i for i, code in enumerate(spec.sources)}
+        return lambda r: (order.get(r.source, len(order)), r.trust_rank)
+    if spec.rule == RULE_RECENT:
+        return lambda r: -(r.business_ts.timestamp() if r.business_ts else float("-inf"))
+    if spec.rule == RULE_COMPLETE:
+        return lambda r: -r.completeness
+    if spec.rule == RULE_FREQUENT:
+        counts: dict[str, int] = {}
+        for r in having:
+            counts[_value_of(r, names).casefold()] = counts.get(_value_of(r, names).casefold(), 0) + 1
+        return lambda r: -counts[_value_of(r, names).casefold()]
+    if spec.rule == RULE_LONGEST:
+        return lambda r: -len(_value_of(r, names).replace("\x1f", ""))
+    if spec.rule == RULE_VALIDATED:
+        prefixes = tuple(f"{n}." for n in names)
+        return lambda r: int(any(f.startswith(prefixes) for f in r.flags))
+    raise ValueError(spec.rule)
+
+
+def _by_rules(specs: tuple[RuleSpec, ...], names: tuple[str, ...],
+              having: list[RecordView]) -> tuple[RecordView, str]:
+    keys = [_rule_key(spec, names, having) for spec in specs]
+    ranked = sorted(having, key=lambda r: (*(k(r) for k in keys), r.source, r.external_id))
+    winner = ranked[0]
+    if len(ranked) == 1:
+        return winner, RULE_ONLY
+    runner_up = ranked[1]
+    for spec, key in zip(specs, keys, strict=True):
+        if key(winner) != key(runner_up):
+            return winner, spec.rule
+    return winner, RULE_STABLE
+
+
 def golden_values(
     records: Sequence[RecordView],
     *,
     pinned: Mapping[str, Mapping[str, str]] | None = None,
+    rules: SurvivorshipRules | None = None,
 ) -> Golden:
     """The golden values of one customer from its linked records.
 
@@ -126,6 +258,7 @@ def golden_values(
     """
     if len(records) == 1 and not pinned:
         return _golden_of_one(records[0])
+    configured = rules.attributes if rules is not None else {}
     pinned = pinned or {}
     ordered = sorted(records, key=_sort_key)
     by_ref = {r.ref: r for r in ordered}
@@ -145,7 +278,10 @@ def golden_values(
             candidate = by_ref.get((pin.get("source", ""), pin.get("external_id", "")))
             if candidate is not None and candidate in having:
                 winner, rule = candidate, RULE_PINNED
-        if winner is None:
+        by_rules = winner is None and unit in configured and len(having) > 1
+        if by_rules:
+            winner, rule = _by_rules(configured[unit], names, having)
+        elif winner is None:
             winner = having[0]
             rule = _deciding_rule(winner, having[1] if len(having) > 1 else None)
         for name in names:
@@ -162,6 +298,8 @@ def golden_values(
                 "rule": rule,
                 "business_ts": timestamps[winner.ref],
             }
+            if by_rules:  # which version of the administrators' rules chose it
+                provenance[name]["rules_version"] = rules.version  # type: ignore[union-attr]
         if unit == "address" and "address" in winner.keys:
             keys["address"] = winner.keys["address"]
     return Golden(values=values, keys=keys, provenance=provenance)

@@ -88,6 +88,14 @@ def match_run_finalize_task(self, run_id: int) -> str:
 
 
 @shared_task(**_RETRY)
+def survivorship_recompute_task(self, version: int, acting_user_id: int | None) -> int:
+    """Apply saved survivorship rules to the customers they may change (idempotent)."""
+    from rcu.services.survivorship import survivorship_recompute
+
+    return survivorship_recompute(version=version, acting_user_id=acting_user_id)
+
+
+@shared_task(**_RETRY)
 def subscriptions_kick(self) -> int:
     """Changes were committed: each active subscriber's delivery task is queued."""
     ids = list(Subscription.objects.filter(active=True, paused_at__isnull=True)

@@ -7,7 +7,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from stewardship.models import MergeCandidate
-from stewardship.selectors.queue import AGE_DAYS, SCORE_BANDS, SORTS, QueueFilters
+from stewardship.selectors.queue import (
+    AGE_DAYS,
+    DEFAULT_SORT,
+    SCORE_BANDS,
+    SORTS,
+    TRIAGE_BANDS,
+    QueueFilters,
+)
 
 
 class QueueFilterForm(forms.Form):
@@ -21,17 +28,23 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("Any score")), ("high", _("High (≥ 0.90)")),
                  ("medium", _("Medium (0.70 to 0.90)")), ("low", _("Low (< 0.70)"))],
     )
+    triage = forms.ChoiceField(
+        label=_("Triage"), required=False,
+        choices=[("", _("Any")), ("likely", _("Likely duplicates")), ("check", _("To check")),
+                 ("contradiction", _("Contradictions"))],
+    )
     source = forms.CharField(label=_("Source"), required=False)
     age = forms.ChoiceField(
         label=_("Waiting for"), required=False,
-        choices=[("", _("Any age")), ("1d", _("over a day")), ("7d", _("over a week")),
-                 ("30d", _("over a month"))],
+        choices=[("", _("Any age")), ("overdue", _("past the department's target")),
+                 ("1d", _("over a day")), ("7d", _("over a week")), ("30d", _("over a month"))],
     )
     assignee = forms.CharField(label=_("Held by"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort"), required=False,
-        choices=[("score", _("Best score first")), ("-score", _("Lowest score first")),
-                 ("age", _("Oldest first")), ("-age", _("Newest first"))],
+        choices=[("triage", _("Likely duplicates first")), ("score", _("Best score first")),
+                 ("-score", _("Lowest score first")), ("age", _("Oldest first")),
+                 ("-age", _("Newest first"))],
     )
 
     def filters(self) -> QueueFilters:
@@ -45,9 +58,10 @@ class QueueFilterForm(forms.Form):
             status=status,
             band=data.get("band", "") if data.get("band") in SCORE_BANDS else "",
             source=(data.get("source") or "").strip(),
-            age=data.get("age", "") if data.get("age") in AGE_DAYS else "",
+            triage=data.get("triage", "") if data.get("triage") in TRIAGE_BANDS else "",
+            age=data.get("age", "") if data.get("age") in AGE_DAYS or data.get("age") == "overdue" else "",
             assignee=(data.get("assignee") or "").strip(),
-            sort=data.get("sort") if data.get("sort") in SORTS else "score",
+            sort=data.get("sort") if data.get("sort") in SORTS else DEFAULT_SORT,
         )
 
 
@@ -55,7 +69,11 @@ class DecisionForm(forms.Form):
     """What every decision carries: the version the steward saw, and a reason."""
 
     expected = forms.CharField(required=False, widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+    # A text area: Enter adds a line instead of submitting the form (and deciding).
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 1, "maxlength": 500}),
+    )
 
     def expected_updated_at(self):
         raw = self.cleaned_data.get("expected") or ""

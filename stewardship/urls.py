@@ -10,6 +10,8 @@ app_name = "stewardship"
 
 urlpatterns = [
     path("queue/", queue.queue, name="queue"),
+    path("queue/assign/", queue.assign, name="assign"),
+    path("my-backlog/", queue.my_backlog, name="my_backlog"),
     path("candidates/<int:pk>/", review.review, name="review"),
     path("candidates/<int:pk>/merge/", review.merge, name="merge"),
     path("candidates/<int:pk>/reject/", review.reject, name="reject"),

@@ -33,6 +33,19 @@ def account_security_for_tests(settings):
     settings.RCU_API_THROTTLE_RATES = {"anon": None, "user": None, "ingest": None}
 
 
+@pytest.fixture(autouse=True)
+def survivorship_rules_default():
+    """Each test starts with the default survivorship rules known to the cache (the
+    database rolls back between tests; the in-process cache would not)."""
+    from django.core.cache import cache
+
+    from rcu.selectors.survivorship import CACHE_KEY
+
+    cache.set(CACHE_KEY, {}, timeout=None)
+    yield
+    cache.delete(CACHE_KEY)
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

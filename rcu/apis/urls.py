@@ -24,7 +24,9 @@ from rcu.apis.subscriptions import (
     SubscriptionRotateSecretApi,
     SubscriptionTestApi,
 )
+from rcu.apis.survivorship import SurvivorshipApi
 from rcu.apis.tokens import ApiTokenDetailApi, ApiTokenListApi
+from rcu.apis.users import DepartmentListApi, UserDetailApi, UserListApi
 
 v1_patterns = [
     path("subscriptions/", SubscriptionListApi.as_view(), name="api-v1-subscription-list"),
@@ -67,6 +69,10 @@ v1_patterns = [
     path("imports/<int:id>/cancel/", ImportJobCancelApi.as_view(), name="api-v1-import-cancel"),
     path("tokens/", ApiTokenListApi.as_view(), name="api-v1-token-list"),
     path("tokens/<int:id>/", ApiTokenDetailApi.as_view(), name="api-v1-token-detail"),
+    path("users/", UserListApi.as_view(), name="api-v1-user-list"),
+    path("users/<int:id>/", UserDetailApi.as_view(), name="api-v1-user-detail"),
+    path("departments/", DepartmentListApi.as_view(), name="api-v1-department-list"),
+    path("survivorship/", SurvivorshipApi.as_view(), name="api-v1-survivorship"),
 ]
 
 urlpatterns = [

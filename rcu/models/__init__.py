@@ -1,3 +1,4 @@
+from rcu.models.administration import AdminEvent
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
@@ -17,9 +18,11 @@ from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
 from rcu.models.subscriptions import Delivery, Subscription
+from rcu.models.survivorship import SurvivorshipSettings
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
+    "AdminEvent",
     "ApiToken",
     "ChangeEvent",
     "Customer",
@@ -43,5 +46,6 @@ __all__ = [
     "SourceStats",
     "SourceSystem",
     "Subscription",
+    "SurvivorshipSettings",
     "api_token_digest",
 ]

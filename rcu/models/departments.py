@@ -18,6 +18,11 @@ class Department(models.Model):
     group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="department", verbose_name=_("group")
     )
+    # How long a candidate may wait in this department's queue before it is overdue.
+    review_target_days = models.PositiveSmallIntegerField(
+        _("target age of a candidate (days)"), default=7,
+        help_text=_("Candidates waiting longer are flagged overdue in the queue."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

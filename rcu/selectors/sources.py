@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
-from rcu.ingestion.config import FieldSpec
+from rcu.ingestion.config import FieldSpec, SourceConfig
 from rcu.ingestion.mapping import RowMapper
 from rcu.models import SourceSystem
 
@@ -60,5 +60,17 @@ def source_row_mapper(source: SourceSystem) -> RowMapper:
         default_region=source.default_country,
         timestamp_field=source.business_timestamp_field,
         timestamp_format=source.business_timestamp_format,
+        timezone=ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+def config_row_mapper(config: SourceConfig) -> RowMapper:
+    """A configuration not saved yet (the mapping editor's preview), ready to map rows."""
+    return RowMapper(
+        external_id_field=config.external_id_field,
+        fields=list(config.fields),
+        default_region=config.default_country,
+        timestamp_field=config.business_timestamp_field,
+        timestamp_format=config.business_timestamp_format,
         timezone=ZoneInfo(settings.TIME_ZONE),
     )

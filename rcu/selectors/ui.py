@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from rcu.ingestion.mapping import RowRejection
+from rcu.ingestion.mapping import RowMapper, RowRejection
 from rcu.ingestion.readers import (
     FileFacts,
     FileRefused,
@@ -132,19 +132,25 @@ class MappingPreview:
     missing_fields: list[str]
     error: str = ""
     truncated: bool = False
+    columns: list[str] = field(default_factory=list)  # the sample's, in file order
 
 
 def source_mapping_preview(
-    source: SourceSystem, *, content: bytes, name: str, limit: int = 20
+    source: SourceSystem | None, *, content: bytes, name: str, limit: int = 20,
+    mapper: RowMapper | None = None,
 ) -> MappingPreview:
-    """Run sample rows through the source's mappings and normalisation; store nothing."""
-    mapper = source_row_mapper(source)
+    """Run sample rows through the source's mappings (or `mapper`, a mapping being
+    edited) and the normalisation; store nothing."""
+    if mapper is None:
+        assert source is not None
+        mapper = source_row_mapper(source)
     stream = io.BytesIO(content)
     try:
         facts = inspect_file(stream, name)
     except FileRefused as exc:
         return MappingPreview(facts=None, rows=[], missing_fields=[], error=str(exc))
-    present = set(csv_header(stream, facts)) if facts.file_format == "csv" else jsonl_keys(stream, facts)
+    columns = list(csv_header(stream, facts)) if facts.file_format == "csv" else sorted(jsonl_keys(stream, facts))
+    present = set(columns)
     missing = sorted(mapper.required_fields - present)
     rows: list[PreviewRow] = []
     truncated = False
@@ -171,4 +177,6 @@ def source_mapping_preview(
                 business_ts=outcome.business_ts,
             )
         )
-    return MappingPreview(facts=facts, rows=rows, missing_fields=missing, truncated=truncated)
+    return MappingPreview(
+        facts=facts, rows=rows, missing_fields=missing, truncated=truncated, columns=columns
+    )

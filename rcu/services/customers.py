@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 
 from rcu.attributes import CANONICAL_NAMES
 from rcu.models import Customer, SourceRecord
+from rcu.selectors.survivorship import survivorship_rules_current
 from rcu.services.changes import Actor, rows_update
 from rcu.services.locks import customers_lock_queryset
 from rcu.survivorship import Golden, RecordView, golden_values
@@ -70,13 +71,14 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
         attributes_text=Cast("attributes", TextField()), keys_text=Cast("keys", TextField())
     ).values_list(
         "customer_id", "source__code", "external_id", "source__trust_rank", "business_ts",
-        "attributes_text", "keys_text", "deleted_at_source",
+        "attributes_text", "keys_text", "deleted_at_source", "quality_flags",
     )
     loads = orjson.loads
     deleted: dict[int, list[RecordView]] = defaultdict(list)
-    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys, gone in rows:
+    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys, gone, flags in rows:
         view = RecordView(
-            source, external_id, trust_rank, business_ts, loads(attributes), loads(keys)
+            source, external_id, trust_rank, business_ts, loads(attributes), loads(keys),
+            frozenset(flags or ()),
         )
         (views if gone is None else deleted)[customer_id].append(view)
     # Records deleted at their source give no golden value, except to a customer that has
@@ -126,9 +128,10 @@ def customers_recompute(
         return 0
     current = _golden_rows_locked(ids)
     views = record_views_by_customer(ids)
+    rules = survivorship_rules_current()
     changed: dict[int, dict[str, Any]] = {}
     for pk, (pinned, values) in current.items():
-        golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned))
+        golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned, rules=rules))
         if golden != values:
             changed[pk] = golden
     if changed:

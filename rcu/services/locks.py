@@ -41,6 +41,9 @@ data, always taken before anything here by their own task or service):
   (one change or fan-out of a subscriber at a time), and `Delivery` in
   `rcu/services/deliveries.py` (one send of a delivery at a time, SKIP LOCKED): their
   transactions take no other lock.
+- `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
+  `rcu/services/survivorship.py` (an administrator's change of the one settings row,
+  alone in its transaction: two saves never share a version).
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
 queue is cleared here too (`pending_matches_clear`), skipping what others hold.
 

@@ -17,6 +17,12 @@ from rcu.services.locks import source_lock_for_change
 def department_get_or_create(*, code: str, acting_user: Actor, name: str = "") -> Department:
     department = Department.objects.filter(code=code).first()
     if department is not None:
+        # A department first met by its code (a demo user, a test) takes the display
+        # name a source configuration declares; a name an admin chose is kept.
+        if name and name != code and department.name == department.code:
+            department.name = name
+            change_save(department, acting_user=acting_user, reason="named by its source",
+                        update_fields=["name"])
         return department
     group, _ = Group.objects.get_or_create(name=Department.group_name_for(code))
     department = Department(code=code, name=name or code, group=group)
@@ -109,3 +115,36 @@ def source_configure(*, data: object, acting_user: Actor) -> tuple[SourceSystem,
 
 
 __all__ = ["SourceConfigError", "department_get_or_create", "source_configure", "source_permissions_sync"]
+
+
+def _fields_by_attribute(document: dict) -> dict[str, dict]:
+    return {f.get("attribute"): f for f in document.get("fields", []) if isinstance(f, dict)}
+
+
+@transaction.atomic
+def source_mapping_update(*, source: SourceSystem, document: dict, acting_user) -> SourceSystem:
+    """Save a mapping edited in the app: the very path of `configure_source` (same parser,
+    same writes), plus one administration event naming the attributes that changed."""
+    from rcu.models import AdminEvent
+    from rcu.selectors.administration import source_config_document
+    from rcu.services.administration import AdminChange, admin_event_record
+
+    if document.get("code") != source.code:
+        raise SourceConfigError(["code: a source's code cannot change"])
+    before = source_config_document(source)
+    source, _created = source_configure(data=document, acting_user=acting_user)
+    old, new = _fields_by_attribute(before), _fields_by_attribute(document)
+    changed = sorted(a for a in set(old) & set(new) if old[a] != new[a])
+    top = sorted(
+        k for k in ("external_id", "business_timestamp") if before.get(k) != document.get(k)
+    )
+    change = AdminChange(
+        added=tuple(sorted(set(new) - set(old))), removed=tuple(sorted(set(old) - set(new))),
+        fields=tuple(changed + top),
+    )
+    if change:
+        admin_event_record(
+            action=AdminEvent.Action.MAPPING_CHANGED, acting_user=acting_user, source=source,
+            change=change,
+        )
+    return source

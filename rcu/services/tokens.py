@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from rcu.models import ApiToken, SourceSystem, api_token_digest
+from rcu.models import AdminEvent, ApiToken, SourceSystem, api_token_digest
 from rcu.selectors.sources import INGEST, user_has_source_perm
+from rcu.services.administration import AdminChange, admin_event_record
 from rcu.services.changes import Actor, actor_user, change_save
 
 KEY_PREFIX = "rcu_"
@@ -66,6 +67,10 @@ def api_token_create(
         created_by=actor_user(acting_user), source=source, created_at=now, expires_at=expires_at,
     )
     change_save(token, acting_user=acting_user, reason="created")
+    admin_event_record(
+        action=AdminEvent.Action.TOKEN_CREATED, acting_user=acting_user, target_user=user,
+        source=source, token=token, change=AdminChange(note=f"{token.key_prefix}… {name}".strip()),
+    )
     return CreatedToken(token=token, key=key)
 
 
@@ -78,6 +83,10 @@ def api_token_revoke(*, token: ApiToken, acting_user: Actor) -> ApiToken:
         token.revoked_by = actor_user(acting_user)
         change_save(token, acting_user=acting_user, reason="revoked",
                     update_fields=["revoked_at", "revoked_by"])
+        admin_event_record(
+            action=AdminEvent.Action.TOKEN_REVOKED, acting_user=acting_user,
+            target_user=token.user, token=token, change=AdminChange(note=f"{token.key_prefix}…"),
+        )
     return token
 
 

@@ -13,11 +13,15 @@ from rcu.attributes import ATTRIBUTES_BY_NAME
 from rcu.models import ImportJob
 from rcu.survivorship import (
     RULE_COMPLETE,
+    RULE_FREQUENT,
+    RULE_LONGEST,
     RULE_ONLY,
     RULE_PINNED,
     RULE_RECENT,
+    RULE_SOURCE_PRIORITY,
     RULE_STABLE,
     RULE_TRUST,
+    RULE_VALIDATED,
 )
 
 register = template.Library()
@@ -29,6 +33,10 @@ RULE_LABELS = {
     RULE_RECENT: _("most recent"),
     RULE_COMPLETE: _("most complete record"),
     RULE_STABLE: _("tie, stable order"),
+    RULE_SOURCE_PRIORITY: _("source priority"),
+    RULE_FREQUENT: _("most frequent across sources"),
+    RULE_LONGEST: _("longest"),
+    RULE_VALIDATED: _("validated value first"),
 }
 
 RULE_HELP = {
@@ -182,3 +190,86 @@ def signed(change: float | int | None) -> str:
     if change is None:
         return "—"
     return f"{change:+}"
+
+
+ADMIN_FIELD_LABELS = {
+    "email": _("e-mail"),
+    "first_name": _("first name"),
+    "last_name": _("last name"),
+    "name": _("name"),
+    "review_target_days": _("target age of a candidate"),
+    "auto_link": _("auto-link threshold"),
+    "review": _("review threshold"),
+    "max_block_size": _("largest block compared"),
+    "model_frozen": _("model frozen"),
+    "external_id": _("external id field"),
+    "business_timestamp": _("business timestamp"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def admin_change(context, event) -> list[str]:
+    """An administration event's change in words: "+ Steward", "- Marketing", "e-mail"."""
+    from rcu.forms_administration import ROLE_LABELS
+    from rcu.services.administration import AdminChange
+
+    names = context.get("department_names_cache")
+    if names is None:
+        from rcu.selectors.administration import department_names
+
+        names = department_names()
+        context.dicts[0]["department_names_cache"] = names
+
+    def label(code: str) -> str:
+        kind, _sep, rest = code.partition(":")
+        if kind == "role" and rest:
+            return str(ROLE_LABELS.get(rest, rest))
+        if kind == "department" and rest:
+            return names.get(rest, rest)
+        if code in ADMIN_FIELD_LABELS:
+            return str(ADMIN_FIELD_LABELS[code])
+        return attribute_label(code)
+
+    change = AdminChange.from_json(event.change)
+    parts = [f"+ {label(c)}" for c in change.added] + [f"\u2212 {label(c)}" for c in change.removed]
+    parts += [label(c) for c in change.fields]
+    if change.note:
+        parts.append(change.note)
+    return parts
+
+
+@register.simple_tag
+def role_label(code: str) -> str:
+    from rcu.forms_administration import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(code, code))
+
+
+@register.filter
+def attribute_value(value: Any, name: str) -> str:
+    """`{{ value|attribute_value:"birth_date" }}`: the value in the page's formats."""
+    from rcu.display import value_display
+
+    return value_display(name, value)
+
+
+@register.filter
+def history_reason(reason: str) -> str:
+    from rcu.display import history_reason as words
+
+    return words(reason)
+
+
+@register.filter
+def undo_decision(extra_tags: str) -> int | None:
+    """"undo:42" in a message's tags: the decision its Undo button takes back."""
+    for tag in (extra_tags or "").split():
+        if tag.startswith("undo:") and tag[5:].isdigit():
+            return int(tag[5:])
+    return None
+
+
+@register.filter
+def pair_sides(record_a, record_b) -> tuple:
+    """The two records of a candidate, to loop over them in a template."""
+    return (record_a, record_b)

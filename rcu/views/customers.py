@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from rcu import hooks
 from rcu.attributes import CANONICAL_ATTRIBUTES, CANONICAL_NAMES
+from rcu.display import value_display
 from rcu.forms import CustomerSearchForm
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.customers import customer_get_for_user, customer_search
@@ -27,7 +28,7 @@ from rcu.selectors.ui import (
     extra_identifier_labels,
     source_names_by_code,
 )
-from rcu.templatetags.rcu_ui import attribute_label
+from rcu.templatetags.rcu_ui import attribute_label, quality_flag
 from rcu.views.pagination import page_number, slice_page
 
 SEARCH_PAGE_SIZE = 25
@@ -185,18 +186,26 @@ def _record_card(record: SourceRecord, labels: dict[str, str]) -> RecordCard:
     ordered += sorted(n for n in attributes if n not in CANONICAL_NAMES)
     return RecordCard(
         record=record,
-        attributes=[(attribute_label(n, labels), attributes[n]) for n in ordered],
+        attributes=[(attribute_label(n, labels), value_display(n, attributes[n])) for n in ordered],
         raw=_raw_rows(record.raw),
     )
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, name: str = "", names: dict[str, str] | None = None) -> str:
+    """A value in the history: never raw JSON; dates and phones in the page's formats."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        if name == "quality_flags":
+            return ", ".join(quality_flag(str(v)) for v in value)
+        return ", ".join(_shown(v, name, names) for v in value)
     if isinstance(value, dict):
-        return _json_text(value)
+        if "source" in value and "external_id" in value:  # a pinned choice or a provenance
+            source = (names or {}).get(value["source"], value["source"])
+            return f"{source} · {value['external_id']}"
+        return " · ".join(f"{attribute_label(str(k))}: {_shown(v, str(k), names)}" for k, v in value.items())
+    if isinstance(value, str) and name:
+        return value_display(name, value) or "—"
     if isinstance(value, datetime):
         return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
     if isinstance(value, date):
@@ -209,7 +218,10 @@ def _customer_ref(pk: Any, public_ids: dict[int, uuid.UUID]) -> str:
     return str(public_id) if public_id is not None else _shown(pk)
 
 
-def _changes(entry: TimelineEntry, labels: dict[str, str], public_ids: dict[int, uuid.UUID]) -> list[Change]:
+def _changes(
+    entry: TimelineEntry, labels: dict[str, str], public_ids: dict[int, uuid.UUID],
+    names: dict[str, str] | None = None,
+) -> list[Change]:
     changes = []
     for name, before, after in entry.changes:
         label = attribute_label(name, labels)
@@ -225,11 +237,13 @@ def _changes(entry: TimelineEntry, labels: dict[str, str], public_ids: dict[int,
                 if before.get(key) != after.get(key):
                     # Raw payload keys are the source's own field names: shown as sent.
                     key_label = str(key) if name == "raw" else attribute_label(str(key), labels)
-                    changes.append(
-                        Change(f"{label} · {key_label}", _shown(before.get(key)), _shown(after.get(key)))
-                    )
+                    field = "" if name == "raw" else str(key)
+                    changes.append(Change(
+                        f"{label} · {key_label}", _shown(before.get(key), field, names),
+                        _shown(after.get(key), field, names),
+                    ))
         else:
-            changes.append(Change(label, _shown(before), _shown(after)))
+            changes.append(Change(label, _shown(before, name, names), _shown(after, name, names)))
     return changes
 
 
@@ -257,7 +271,7 @@ def _timeline(customer: Customer, records: list[SourceRecord], labels, names) ->
                 entry=entry,
                 subject_label=subject_label,
                 record_id=record.pk if record is not None else None,
-                changes=_changes(entry, labels, public_ids),
+                changes=_changes(entry, labels, public_ids, names),
             )
         )
     return items

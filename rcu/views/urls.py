@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rcu.views import audits, customers, home, imports, sources
+from rcu.views import administration, audits, customers, home, imports, sources
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,4 +18,27 @@ urlpatterns = [
     path("sources/<slug:code>/audits/", audits.audit_list, name="audit_list"),
     path("sources/<slug:code>/audits/compare/", audits.audit_compare, name="audit_compare"),
     path("sources/<slug:code>/audits/<int:pk>/", audits.audit_detail, name="audit_detail"),
+    path("administration/", administration.admin_index, name="admin_home"),
+    path("administration/users/", administration.user_list, name="admin_user_list"),
+    path("administration/users/<int:pk>/", administration.user_detail, name="admin_user_detail"),
+    path(
+        "administration/users/<int:pk>/password/", administration.user_password,
+        name="admin_user_password",
+    ),
+    path("administration/departments/", administration.department_list, name="admin_department_list"),
+    path(
+        "administration/departments/<slug:code>/", administration.department_detail,
+        name="admin_department_detail",
+    ),
+    path("administration/history/", administration.admin_history, name="admin_history"),
+    path(
+        "administration/sources/<slug:code>/mapping/", administration.source_mapping_edit,
+        name="admin_source_mapping",
+    ),
+    path("administration/matching/", administration.matching, name="admin_matching"),
+    path("administration/survivorship/", administration.survivorship, name="admin_survivorship"),
+    path(
+        "administration/matching/runs/<int:pk>/", administration.match_run_progress,
+        name="admin_match_run",
+    ),
 ]

@@ -8,6 +8,8 @@
  *   Enter  queue: open the selected candidate
  *   m r s  review: merge, reject, skip
  *   q      review: back to the queue
+ * Forms marked [data-no-enter-submit] (the review's decision form): Enter in a field
+ * never submits them; only their buttons decide.
  */
 (function () {
   "use strict";
@@ -43,6 +45,15 @@
     if (results.getAttribute("data-results-for") !== input.value.trim()) return;
     event.preventDefault();
     window.location.assign(first.href);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    var field = event.target;
+    if (!field || !field.closest || !field.closest("form[data-no-enter-submit]")) return;
+    var tag = field.tagName.toLowerCase();
+    if (tag === "textarea" || tag === "button" || tag === "a") return;
+    event.preventDefault();
   });
 
   document.addEventListener("htmx:configRequest", function (event) {

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stewardship.models import MergeCandidate
 from stewardship.selectors.access import candidates_visible_to
-from stewardship.selectors.queue import DEFAULT_SORT, SCORE_BANDS, SORTS
+from stewardship.selectors.queue import DEFAULT_SORT, SCORE_BANDS, SORTS, TRIAGE_BANDS
 
 ANY_STATUS = "all"
 ASSIGNEE_KEYWORDS = ("me", "free", "held")
@@ -30,6 +30,10 @@ class CandidateFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(method="filter_department", label=_("Department code"))
     band = django_filters.ChoiceFilter(
         choices=[(band, band) for band in SCORE_BANDS], method="filter_band", label=_("Score band")
+    )
+    triage = django_filters.ChoiceFilter(
+        choices=[(band, band) for band in TRIAGE_BANDS], method="filter_triage",
+        label=_("Triage band"),
     )
     source = django_filters.CharFilter(method="filter_source", label=_("Source code"))
     min_score = django_filters.NumberFilter(
@@ -71,6 +75,9 @@ class CandidateFilter(django_filters.FilterSet):
     def filter_band(self, queryset: QuerySet[MergeCandidate], name: str, value: str):
         low, high = SCORE_BANDS[value]
         return queryset.filter(probability__gte=low, probability__lt=high)
+
+    def filter_triage(self, queryset: QuerySet[MergeCandidate], name: str, value: str):
+        return queryset.filter(triage=int(TRIAGE_BANDS[value]))
 
     def filter_source(self, queryset: QuerySet[MergeCandidate], name: str, value: str):
         code = value.strip()

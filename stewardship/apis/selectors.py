@@ -24,7 +24,7 @@ from stewardship.selectors.access import candidate_get_for_user, candidates_deci
 # What a candidate shows of its records and of who holds or decided it.
 CANDIDATE_RELATED = (
     "record_a__source", "record_a__customer", "record_b__source", "record_b__customer",
-    "leased_by", "decided_by",
+    "leased_by", "decided_by", "assigned_to",
 )
 
 

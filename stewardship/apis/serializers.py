@@ -60,6 +60,14 @@ class CandidateSerializer(serializers.ModelSerializer):
         help_text="Who is reviewing it; the lease has expired once `leased_until` is past.",
     )
     decided_by = serializers.CharField(source="decided_by.get_username", allow_null=True)
+    triage = serializers.SerializerMethodField(
+        help_text="likely (nothing speaks against it), check (something does) or "
+        "contradiction (the engine found one): the queue's default order."
+    )
+    assigned_to = serializers.CharField(
+        source="assigned_to.get_username", allow_null=True, default=None,
+        help_text="The steward it was given to, if any.",
+    )
     can_decide = serializers.SerializerMethodField(
         help_text="Whether the caller may merge or reject it (a steward of one of its departments)."
     )
@@ -68,9 +76,12 @@ class CandidateSerializer(serializers.ModelSerializer):
         model = MergeCandidate
         fields = [
             "id", "status", "probability", "weight", "levels", "explanation", "sentence",
-            "departments", "record_a", "record_b", "leased_by", "leased_until", "decided_by",
-            "decided_at", "can_decide", "created_at", "updated_at",
+            "departments", "record_a", "record_b", "triage", "assigned_to", "leased_by",
+            "leased_until", "decided_by", "decided_at", "can_decide", "created_at", "updated_at",
         ]
+
+    def get_triage(self, candidate: MergeCandidate) -> str:
+        return {0: "likely", 1: "check", 2: "contradiction"}.get(candidate.triage, "check")
 
     @extend_schema_field(ExplanationSerializer(allow_null=True))
     def get_explanation(self, candidate: MergeCandidate) -> dict | None:

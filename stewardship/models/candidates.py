@@ -59,6 +59,18 @@ class MergeCandidate(models.Model):
         related_name="+", verbose_name=_("held by"),
     )
     leased_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    # stewardship.triage.Triage: likely duplicate (0), to check (1), contradiction (2);
+    # derived from the explanation and the two customers, refreshed by candidates_sync.
+    triage = models.PositiveSmallIntegerField(
+        _("triage"), default=1, choices=[(0, _("Likely duplicate")), (1, _("To check")),
+                                         (2, _("Contradiction"))],
+    )
+    # A steward an administrator or a colleague gave the candidate to (not a lease: it
+    # does not expire and does not stop others from deciding).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="assigned_candidates", verbose_name=_("assigned to"),
+    )
     created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords(
@@ -80,6 +92,8 @@ class MergeCandidate(models.Model):
         indexes = [
             # The queue: open candidates, best first.
             models.Index(fields=["status", "-probability"], name="candidate_queue_idx"),
+            # The queue in triage order (the default): band, then match weight.
+            models.Index(fields=["status", "triage", "-weight"], name="candidate_triage_idx"),
             # The queue sorted by age ("oldest first") and the metrics' waiting times.
             models.Index(fields=["status", "created_at"], name="candidate_age_idx"),
             models.Index(fields=["record_b"], name="candidate_record_b_idx"),

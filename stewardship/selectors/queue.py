@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from rcu.models import Department, SourceSystem
 from stewardship.models import MergeCandidate
+from stewardship.triage import Triage
 
 SCORE_BANDS: dict[str, tuple[float, float]] = {
     "high": (0.9, 1.01),
@@ -17,13 +18,17 @@ SCORE_BANDS: dict[str, tuple[float, float]] = {
     "low": (0.0, 0.7),
 }
 AGE_DAYS = {"1d": 1, "7d": 7, "30d": 30}
+TRIAGE_BANDS = {"likely": Triage.LIKELY, "check": Triage.CHECK, "contradiction": Triage.CONTRADICTION}
 SORTS = {
+    # Likely duplicates first, contradictions last, each band by match weight
+    # (stewardship.triage); index candidate_triage_idx.
+    "triage": ("triage", "-weight", "pk"),
     "score": ("-probability", "pk"),
     "-score": ("probability", "pk"),
     "age": ("created_at", "pk"),
     "-age": ("-created_at", "-pk"),
 }
-DEFAULT_SORT = "score"
+DEFAULT_SORT = "triage"
 # Counting a backlog of 100,000 costs more than showing a page of it: the queue counts
 # up to this many and says "1,000+" beyond (the metrics page has the exact figures).
 COUNT_CAP = 1000
@@ -35,9 +40,10 @@ class QueueFilters:
 
     status: str = MergeCandidate.Status.OPEN
     band: str = ""
+    triage: str = ""  # "likely", "check" or "contradiction"
     source: str = ""
     age: str = ""
-    assignee: str = ""  # "me", "free", "held" or a username
+    assignee: str = ""  # "me", "free", "held", "assigned" (to me) or a username
     sort: str = DEFAULT_SORT
 
 
@@ -56,17 +62,23 @@ def queue_candidates(
     if filters.band in SCORE_BANDS:
         low, high = SCORE_BANDS[filters.band]
         candidates = candidates.filter(probability__gte=low, probability__lt=high)
+    if filters.triage in TRIAGE_BANDS:
+        candidates = candidates.filter(triage=int(TRIAGE_BANDS[filters.triage]))
     if filters.source:
         candidates = candidates.filter(
             Q(record_a__source__code=filters.source) | Q(record_b__source__code=filters.source)
         )
-    if filters.age in AGE_DAYS:
+    if filters.age == "overdue":
+        candidates = candidates.filter(created_at__lte=overdue_since(department))
+    elif filters.age in AGE_DAYS:
         candidates = candidates.filter(
             created_at__lte=timezone.now() - timedelta(days=AGE_DAYS[filters.age])
         )
     now = timezone.now()
     held = Q(leased_by__isnull=False, leased_until__gt=now)
-    if filters.assignee == "me":
+    if filters.assignee == "assigned":
+        candidates = candidates.filter(assigned_to=user)
+    elif filters.assignee == "me":
         candidates = candidates.filter(held, leased_by=user)
     elif filters.assignee == "free":
         candidates = candidates.exclude(held)
@@ -77,8 +89,27 @@ def queue_candidates(
     order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     return candidates.select_related(
         "record_a__source", "record_b__source", "record_a__customer", "record_b__customer",
-        "leased_by",
+        "leased_by", "assigned_to",
     ).order_by(*order)
+
+
+def overdue_since(department: Department):
+    """Candidates proposed before this are past the department's target age."""
+    return timezone.now() - timedelta(days=department.review_target_days)
+
+
+def queue_overdue_counts(*, departments) -> dict[int, int]:
+    """Open candidates past each department's target age, capped."""
+    through = MergeCandidate.departments.through
+    return {
+        department.pk: capped_count(
+            through.objects.filter(
+                department=department, mergecandidate__status=MergeCandidate.Status.OPEN,
+                mergecandidate__created_at__lte=overdue_since(department),
+            )
+        )
+        for department in departments
+    }
 
 
 def queue_counts(*, departments: QuerySet[Department]) -> dict[int, dict[str, int]]:
@@ -129,6 +160,15 @@ def queue_neighbours(
     """The previous and next open candidates around this one in the queue's order."""
     ordered = queue_candidates(department=department, filters=filters, user=user)
     key = ordered.query.order_by
+    base = ordered.exclude(pk=candidate.pk).select_related(None)
+    if key and key[0] == "triage":
+        # Keyset on (triage ascending, weight descending, pk ascending).
+        t, w, pk = candidate.triage, candidate.weight, candidate.pk
+        after = Q(triage__gt=t) | Q(triage=t, weight__lt=w) | Q(triage=t, weight=w, pk__gt=pk)
+        before = Q(triage__lt=t) | Q(triage=t, weight__gt=w) | Q(triage=t, weight=w, pk__lt=pk)
+        nxt = base.filter(after).values_list("pk", flat=True).first()
+        prev = base.filter(before).reverse().values_list("pk", flat=True).first()
+        return prev, nxt
     if key and key[0] in ("-probability", "probability"):
         value = candidate.probability
         field = "probability"
@@ -140,9 +180,49 @@ def queue_neighbours(
     before = {f"{field}__gt" if descending else f"{field}__lt": value}
     same_after = Q(**{field: value}, pk__gt=candidate.pk)
     same_before = Q(**{field: value}, pk__lt=candidate.pk)
-    base = ordered.exclude(pk=candidate.pk).select_related(None)
     nxt = base.filter(Q(**after) | same_after).values_list("pk", flat=True).first()
     prev = (
         base.filter(Q(**before) | same_before).reverse().values_list("pk", flat=True).first()
     )
     return prev, nxt
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A steward's view of one of their departments' queues, for their dashboard."""
+
+    department: Department
+    open: int  # capped at COUNT_CAP (+1 means more)
+    overdue: int  # capped
+    assigned_to_me: int
+    decided_30d: int  # candidates of the department decided in the last 30 days
+    within_target_30d: int  # of which decided within the department's target age
+
+    @property
+    def service_level(self) -> float | None:
+        return self.within_target_30d / self.decided_30d if self.decided_30d else None
+
+
+def steward_backlogs(*, user) -> list[Backlog]:
+    """Per department the person works: backlog, overdue, theirs, and service level
+    (share of the last 30 days' decisions taken within the target age)."""
+    from stewardship.selectors.access import queue_departments_for
+
+    since = timezone.now() - timedelta(days=30)
+    backlogs = []
+    for department in queue_departments_for(user).order_by("name"):
+        open_ = MergeCandidate.objects.filter(_in_department(department), status=MergeCandidate.Status.OPEN)
+        decided = MergeCandidate.objects.filter(
+            _in_department(department), decided_at__gte=since,
+            status__in=[MergeCandidate.Status.MERGED, MergeCandidate.Status.REJECTED],
+        )
+        target = timedelta(days=department.review_target_days)
+        backlogs.append(Backlog(
+            department=department,
+            open=capped_count(open_),
+            overdue=capped_count(open_.filter(created_at__lte=overdue_since(department))),
+            assigned_to_me=capped_count(open_.filter(assigned_to=user)),
+            decided_30d=decided.count(),
+            within_target_30d=decided.filter(decided_at__lte=F("created_at") + target).count(),
+        ))
+    return backlogs

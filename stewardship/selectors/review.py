@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from rapidfuzz.distance import JaroWinkler
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
-from rcu.models import Customer, SourceRecord
+from rcu.models import Customer, ExtraIdentifier, SourceRecord
 from rcu.normalisation.text import word_key
 from rcu.selectors.sources import sources_for_user
 from stewardship.explain import COMPARISON_LABELS, explanation_sentence, phrase
@@ -79,6 +78,9 @@ class Review:
     prior_weight: float
     total_weight: float
     other_candidates: list[int] = field(default_factory=list)
+    # The engine found the records contradicting each other (e.g. two first names in
+    # one household): its probability says nothing then, so the page says so instead.
+    contradiction: bool = False
 
 
 def cluster_customer_ids(*, candidate: MergeCandidate, pair_customers: list[int]) -> list[int]:
@@ -86,12 +88,16 @@ def cluster_customer_ids(*, candidate: MergeCandidate, pair_customers: list[int]
     (at most MAX_CLUSTER in all): those the review page shows, and the only ones a
     steward may take along in a merge."""
     records = SourceRecord.objects.filter(customer_id__in=pair_customers).values_list("pk", flat=True)
-    linked = (
-        MergeCandidate.objects.open()
-        .exclude(pk=candidate.pk)
-        .filter(Q(record_a_id__in=records) | Q(record_b_id__in=records))
+    # One query per side: each reads its own index (the pair's unique constraint for
+    # record A, candidate_record_b_idx for B), where an OR of both read every open
+    # candidate (210 ms at 100,000).
+    linked = [
+        row
+        for side in ("record_a_id__in", "record_b_id__in")
+        for row in MergeCandidate.objects.open().exclude(pk=candidate.pk)
+        .filter(**{side: records})
         .values_list("record_a__customer_id", "record_b__customer_id")[:50]
-    )
+    ]
     found = list(pair_customers)
     for a, b in linked:
         for customer_id in (a, b):
@@ -166,7 +172,8 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         (a.name, str(a.label)) for a in CANONICAL_ATTRIBUTES if a.name not in ADDRESS_GROUP
     ]
     extra = sorted({n for r in all_records for n in r.attributes} - {a.name for a in CANONICAL_ATTRIBUTES})
-    names += [(n, n) for n in extra]
+    extra_labels = dict(ExtraIdentifier.objects.filter(code__in=extra).values_list("code", "label"))
+    names += [(n, extra_labels.get(n, n)) for n in extra]
     rows = []
     for name, label in names:
         cells = [
@@ -201,5 +208,6 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         sentence=explanation_sentence(explanation, similarities=similarities),
         prior_weight=explanation.get("prior_weight", 0.0),
         total_weight=explanation.get("total_weight", candidate.weight),
+        contradiction=str(explanation.get("link_guard") or "").startswith("contradiction:"),
     )
 

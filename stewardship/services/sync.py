@@ -14,6 +14,7 @@ from rcu.models import SourceRecord, SourceSystem
 from rcu.services.changes import Actor, changes_create, rows_insert_new, rows_update
 from rcu.services.locks import candidates_lock_only
 from stewardship.models import MergeCandidate
+from stewardship.services.triage import candidates_triage_refresh
 
 # Past this many records, reading every open candidate beats asking by record.
 WHOLE_QUEUE_FROM = 50_000
@@ -139,10 +140,14 @@ def candidates_sync(
             values={c.pk: {f: getattr(c, f) for f in fields} for c in to_update},
             now=now, acting_user=acting_user, reason="matching",
         )
-    _departments_set(
-        candidates=[*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)],
-        departments=departments,
-    )
+    opened = [*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)]
+    _departments_set(candidates=opened, departments=departments)
+    # The triage band reads the customers, which this run may have changed: every open
+    # candidate touching these records is sorted again.
+    candidates_triage_refresh(candidate_ids=[
+        *(c.pk for c in opened),
+        *(c.pk for key, c in open_touching.items() if key in proposed),
+    ])
 
 
 def _refreshed(candidate: MergeCandidate, pair: ReviewPair, *, now) -> bool:
@@ -250,3 +255,5 @@ def candidate_departments_refresh(*, candidates: list[MergeCandidate]) -> None:
         )
         departments[(c.record_a_id, c.record_b_id)] = {department_of[s] for s in sources}
     _departments_set(candidates=candidates, departments=departments)
+    # Records moved: the customers on each side changed, and so may the triage band.
+    candidates_triage_refresh(candidate_ids=[c.pk for c in candidates])

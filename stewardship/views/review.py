@@ -120,11 +120,12 @@ def _decide(request: HttpRequest, pk: int, action) -> HttpResponse:
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        message = action(candidate, form)
+        message, decision = action(candidate, form)
     except (DecisionConflict, DecisionInvalid) as error:
         messages.error(request, str(error))
         return redirect(_review_url(candidate.pk, params))
-    messages.success(request, message)
+    # The confirmation carries an undo button (base.html reads the decision from the tag).
+    messages.success(request, message, extra_tags=f"undo:{decision.pk}")
     return redirect(_review_url(nxt, params) if nxt else _queue_url(params))
 
 
@@ -145,7 +146,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
             also_customer_ids=also, expected_updated_at=form.expected_updated_at(),
             reason=form.cleaned_data.get("reason", ""),
         )
-        return _("Merged into %(customer)s.") % {"customer": decision.survivor}
+        return _("Merged into %(customer)s.") % {"customer": decision.survivor}, decision
 
     return _decide(request, pk, action)
 
@@ -154,12 +155,12 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
     def action(candidate, form):
-        candidate_reject(
+        decision = candidate_reject(
             candidate_id=candidate.pk, acting_user=request.user,
             reason=form.cleaned_data.get("reason", ""),
             expected_updated_at=form.expected_updated_at(),
         )
-        return _("Rejected: these will never be proposed together again.")
+        return _("Rejected: these will never be proposed together again."), decision
 
     return _decide(request, pk, action)
 

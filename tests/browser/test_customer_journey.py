@@ -26,7 +26,7 @@ def test_steward_searches_by_keyboard_and_reads_provenance(
     page.wait_for_url(f"**/customers/{crm_customer.public_id}/")
     main = page.locator("main")
     expect(main).to_contain_text("Hélène")
-    expect(main).to_contain_text("+33612345678")
+    expect(main).to_contain_text("06 12 34 56 78")  # E.164 stored, written the French way
     expect(main).to_contain_text("CRM-1")  # provenance: the record each value came from
 
 
