@@ -23,7 +23,7 @@ from rcu.actors import REALTIME_MATCHING, SystemActor
 from rcu.services import history_sql
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -31,7 +31,7 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 HISTORY_REASON_MAX = 100
 
 
-Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor"
+Actor: TypeAlias = "User | AnonymousUser | SystemActor"
 
 
 def system_actor(job: str, *, started_by: Actor | None = None) -> SystemActor:
@@ -39,7 +39,7 @@ def system_actor(job: str, *, started_by: Actor | None = None) -> SystemActor:
     return SystemActor(job=job, started_by_id=actor_user_id(started_by) if started_by else None)
 
 
-def actor_user(acting_user: Actor | None) -> AbstractBaseUser | None:
+def actor_user(acting_user: Actor | None) -> User | None:
     """The user to store as the author of a change: None for RCU itself."""
     if isinstance(acting_user, SystemActor) or acting_user is None:
         return None
