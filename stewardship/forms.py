@@ -41,13 +41,14 @@ class QueueFilterForm(forms.Form):
         status = self.data.get("status", MergeCandidate.Status.OPEN)
         if status and status not in MergeCandidate.Status.values:
             status = MergeCandidate.Status.OPEN
+        sort = data.get("sort") or ""
         return QueueFilters(
             status=status,
             band=data.get("band", "") if data.get("band") in SCORE_BANDS else "",
             source=(data.get("source") or "").strip(),
             age=data.get("age", "") if data.get("age") in AGE_DAYS else "",
             assignee=(data.get("assignee") or "").strip(),
-            sort=data.get("sort") if data.get("sort") in SORTS else "score",
+            sort=sort if sort in SORTS else "score",
         )
 
 
