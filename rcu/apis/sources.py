@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -57,10 +59,11 @@ class SourceListApi(ListAPIView):
     def get_queryset(self):
         return sources_list(user=self.request.user)
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        context["ingestable_source_ids"] = source_ids_ingestable_by(self.request.user)
-        return context
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "ingestable_source_ids": source_ids_ingestable_by(self.request.user),
+        }
 
 
 class SourceDetailApi(APIView):
