@@ -75,7 +75,9 @@ def change_delete(instance: models.Model, *, acting_user: Actor, reason: str) ->
 
 def _mark(instance: models.Model, *, acting_user: Actor, reason: str) -> None:
     instance._history_user = actor_user(acting_user)  # type: ignore[attr-defined]  # simple-history's hook
-    instance._change_reason = history_reason(reason, acting_user=acting_user)  # type: ignore[attr-defined]
+    instance._change_reason = history_reason(  # type: ignore[attr-defined]  # simple-history's hook
+        reason, acting_user=acting_user
+    )
 
 
 def changes_create(
