@@ -310,6 +310,16 @@ if env_str("RCU_CACHE_URL", ""):
 RCU_API_TOKEN_DEFAULT_DAYS = env_int("RCU_API_TOKEN_DEFAULT_DAYS", 90)
 RCU_API_TOKEN_MAX_DAYS = env_int("RCU_API_TOKEN_MAX_DAYS", 365)
 
+# Propagation to subscribed systems (docs/propagation.md). Plain http and private or
+# loopback targets are refused (server-side request forgery) unless allowed: by
+# default only while developing.
+RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+RCU_WEBHOOK_TIMEOUT_SECONDS = env_int("RCU_WEBHOOK_TIMEOUT_SECONDS", 10)
+# A delivery failing this many times in a row pauses its subscription (an admin resumes it).
+RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
+# Retries back off exponentially from one second, with jitter, up to this many seconds.
+RCU_WEBHOOK_RETRY_CAP_SECONDS = env_int("RCU_WEBHOOK_RETRY_CAP_SECONDS", 1800)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

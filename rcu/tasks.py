@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager, suppress
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from rcu.ingestion.readers import FileRefused
-from rcu.models import ImportAudit, ImportJob, MatchRun
+from rcu.models import ImportAudit, ImportJob, MatchRun, Subscription
+from rcu.services.deliveries import deliveries_fan_out, deliveries_send_due
 from rcu.services.import_audits import import_audit_run
 from rcu.services.imports import import_job_run
 from rcu.services.matching.batch import (
@@ -83,3 +85,30 @@ def match_run_finalize_task(self, run_id: int) -> str:
         run = match_run_finalize(run_id=run_id)
     match_run_refresh_statistics(run=run)
     return run.status
+
+
+@shared_task(**_RETRY)
+def subscriptions_kick(self) -> int:
+    """Changes were committed: each active subscriber's delivery task is queued."""
+    ids = list(Subscription.objects.filter(active=True, paused_at__isnull=True)
+               .values_list("pk", flat=True))
+    for subscription_id in ids:
+        subscription_deliver.delay(subscription_id)
+    return len(ids)
+
+
+@shared_task(**_RETRY)
+def subscription_deliver(self, subscription_id: int) -> int:
+    """Fan the new events out into this subscriber's deliveries and send what is due.
+
+    Queues itself again while more is due now, and for the earliest retry waiting
+    (with a broker; run eagerly, retries wait for the next change or a replay)."""
+    deliveries_fan_out(subscription_id=subscription_id)
+    report = deliveries_send_due(subscription_id=subscription_id)
+    eager = bool(current_app.conf.task_always_eager)
+    if report.more_due and not report.paused:
+        subscription_deliver.delay(subscription_id)
+    elif report.next_attempt_at is not None and not report.paused and not eager:
+        wait = max(1.0, (report.next_attempt_at - timezone.now()).total_seconds())
+        subscription_deliver.apply_async((subscription_id,), countdown=wait)
+    return report.delivered

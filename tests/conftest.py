@@ -15,12 +15,6 @@ from tests.factories import PASSWORD, ingest, make_source, make_user
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """Personas log in by password in some tests: a fast hasher keeps the suite quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploaded files and rejects files go to a scratch folder in tests."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,6 +1,7 @@
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
+from rcu.models.events import ChangeEvent
 from rcu.models.imports import ImportJob, ImportRowError
 from rcu.models.matching import (
     GenericValue,
@@ -15,12 +16,15 @@ from rcu.models.matching import (
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
+from rcu.models.subscriptions import Delivery, Subscription
 from rcu.models.tokens import ApiToken, api_token_digest
 
 __all__ = [
     "ApiToken",
+    "ChangeEvent",
     "Customer",
     "CustomerQuerySet",
+    "Delivery",
     "Department",
     "ExtraIdentifier",
     "FieldMapping",
@@ -38,5 +42,6 @@ __all__ = [
     "SourceRecord",
     "SourceStats",
     "SourceSystem",
+    "Subscription",
     "api_token_digest",
 ]

@@ -5,8 +5,9 @@ client behind the change, or a `SystemActor` when RCU itself acts (an import, a
 matching run, a command). This module is the only code that turns an actor into the
 user stored in history and the only code that talks to simple-history's internals
 (its private `_history_user` / `_change_reason`, its bulk helpers); set-based SQL is
-delegated to `rcu.services.history_sql`. Change events for subscribers and GDPR
-erasure hook in here: a change that did not come through here was not recorded.
+delegated to `rcu.services.history_sql`. Writes to golden customers also write their
+change events (`rcu.services.events`, the outbox) in the same transaction: a change
+that did not come through here was neither recorded nor told to subscribers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from rcu.actors import REALTIME_MATCHING, SystemActor
-from rcu.services import history_sql
+from rcu.models import Customer
+from rcu.services import events, history_sql
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -64,7 +66,21 @@ def history_reason(reason: str, *, acting_user: Actor) -> str:
 def change_save(instance: models.Model, *, acting_user: Actor, reason: str, **save_options: Any) -> None:
     """Save one tracked instance; its history row names the actor and the reason."""
     _mark(instance, acting_user=acting_user, reason=reason)
+    if not isinstance(instance, Customer):
+        instance.save(**save_options)
+        return
+    adding = instance._state.adding
+    fields = save_options.get("update_fields") or [f.attname for f in Customer._meta.concrete_fields]
+    before = None if adding else events.customers_before_update([instance.pk], fields)
     instance.save(**save_options)
+    now = timezone.now()
+    if adding:
+        events.customers_created(customer_ids=[instance.pk], acting_user=acting_user, now=now)
+    elif before is not None:
+        events.customers_updated(
+            before=before, values={instance.pk: {f: getattr(instance, f) for f in before.fields}},
+            acting_user=acting_user, now=now,
+        )
 
 
 def change_delete(instance: models.Model, *, acting_user: Actor, reason: str) -> None:
@@ -87,10 +103,14 @@ def changes_create(
     """Insert instances with one "+" history row each (their ids set on them)."""
     if not objects:
         return []
-    return bulk_create_with_history(
+    created = bulk_create_with_history(
         list(objects), model, batch_size=batch_size, default_user=actor_user(acting_user),
         default_change_reason=history_reason(reason, acting_user=acting_user),
     )
+    if model is Customer:
+        events.customers_created(customer_ids=[c.pk for c in created], acting_user=acting_user,
+                                 now=timezone.now())
+    return created
 
 
 def changes_update(
@@ -100,11 +120,19 @@ def changes_update(
     """Update `fields` of loaded instances with one "~" history row each."""
     if not objects:
         return
+    before = (
+        events.customers_before_update([o.pk for o in objects], fields) if model is Customer else None
+    )
     bulk_update_with_history(
         list(objects), model, list(fields), batch_size=batch_size,
         default_user=actor_user(acting_user),
         default_change_reason=history_reason(reason, acting_user=acting_user),
     )
+    if before is not None:
+        events.customers_updated(
+            before=before, values={o.pk: {f: getattr(o, f) for f in before.fields} for o in objects},
+            acting_user=acting_user, now=timezone.now(),
+        )
 
 
 def rows_insert(
@@ -113,11 +141,14 @@ def rows_insert(
 ) -> list[int]:
     """Insert plain rows (dicts keyed by attname) with their history; the new ids, in
     order. PostgreSQL only: COPY, ids allocated first so rows can point at each other."""
-    return history_sql.pg_insert_with_history(
-        model=model, rows=rows, now=now or timezone.now(),
-        acting_user_id=actor_user_id(acting_user),
+    now = now or timezone.now()
+    ids = history_sql.pg_insert_with_history(
+        model=model, rows=rows, now=now, acting_user_id=actor_user_id(acting_user),
         reason=history_reason(reason, acting_user=acting_user),
     )
+    if model is Customer:
+        events.customers_created(customer_ids=ids, acting_user=acting_user, now=now)
+    return ids
 
 
 def rows_insert_new(
@@ -139,11 +170,16 @@ def rows_update(
 ) -> None:
     """Set `fields` (attnames) of rows by id (`values`: id → {attname: value}) without
     loading them, with one "~" history row each."""
+    fields = list(fields)
+    now = now or timezone.now()
+    before = events.customers_before_update(values, fields) if model is Customer and values else None
     history_sql.rows_update_with_history(
-        model=model, values=values, fields=list(fields), now=now or timezone.now(),
+        model=model, values=values, fields=fields, now=now,
         acting_user_id=actor_user_id(acting_user),
         reason=history_reason(reason, acting_user=acting_user),
     )
+    if before is not None:
+        events.customers_updated(before=before, values=values, acting_user=acting_user, now=now)
 
 
 __all__ = [

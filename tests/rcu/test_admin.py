@@ -18,10 +18,6 @@ from tests.factories import PLAIN_FIELDS, make_user
 HEADER = ";".join(["id", *PLAIN_FIELDS, "updated"])
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def stored_counts() -> tuple[int, int, int]:
     return SourceRecord.objects.count(), Customer.objects.count(), ImportJob.objects.count()

@@ -20,10 +20,6 @@ from tests.rcu.refusals import refused_fields
 CUSTOMERS = "/api/v1/customers/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def client_as(user) -> APIClient:
     client = APIClient()

@@ -25,10 +25,6 @@ PATHS = [
 CDN = re.compile(r"cdn|unpkg|jsdelivr|cdnjs|googleapis", re.IGNORECASE)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def api(auditor) -> APIClient:

@@ -15,10 +15,6 @@ from tests.factories import TEST_ACTOR, ingest
 PAGE_SIZE = 25
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def link(record: SourceRecord, customer: Customer) -> None:
     """Attach a record to a golden customer, as a steward's merge would."""

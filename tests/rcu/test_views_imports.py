@@ -28,12 +28,6 @@ SAMPLE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def uploaded_job(client, steward_marketing, crm, django_capture_on_commit_callbacks) -> ImportJob:
     client.force_login(steward_marketing)

@@ -10,8 +10,6 @@ admin only staff holding a role's global permissions get in.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -36,13 +34,6 @@ def csv_bytes(rows: list[dict[str, str]]) -> bytes:
     lines = [";".join(HEADER)]
     lines += [";".join(row.get(name, "") for name in HEADER) for row in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast personas
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

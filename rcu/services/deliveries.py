@@ -1,0 +1,230 @@
+"""Delivering change events to subscribed systems: fan-out, ordered sends, retries.
+
+The outbox rows and the delivery rows are the truth, never the broker: a worker killed
+mid-send leaves the delivery pending and it is sent again (same `webhook-id`, so a
+receiver that honours it applies it once). Each (subscription, customer) is one stream,
+sent in event order; a merge waits for the streams of the customers it retired. A
+subscriber that keeps failing is paused, and never holds the others back: each
+subscription is worked on by its own task.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from rcu.db import chunks
+from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, Subscription
+from rcu.webhooks import event_body, signature_headers, target_refusal
+
+FAN_OUT_CHUNK = 1000
+
+
+@dataclass
+class SendReport:
+    delivered: int = 0
+    failed: int = 0
+    paused: bool = False
+    more_due: bool = False  # heads of streams due now were left for the next round
+    next_attempt_at: datetime | None = None  # the earliest retry waiting
+
+
+def subscription_wants(subscription: Subscription, event_type: str) -> bool:
+    return not subscription.event_types or event_type in subscription.event_types
+
+
+@transaction.atomic
+def deliveries_fan_out(*, subscription_id: int, limit: int = 50_000) -> int:
+    """Turn the events after the subscription's cursor into its pending deliveries.
+
+    Idempotent: the cursor moves in the same transaction as the rows it covered."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+    created = 0
+    while created < limit:
+        events = list(
+            ChangeEvent.objects.filter(pk__gt=subscription.cursor).order_by("pk")
+            .values_list("pk", "type", "customer_id")[:FAN_OUT_CHUNK]
+        )
+        if not events:
+            break
+        rows = [
+            Delivery(subscription_id=subscription.pk, event_id=pk, customer_id=customer_id)
+            for pk, kind, customer_id in events if subscription_wants(subscription, kind)
+        ]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+        subscription.cursor = events[-1][0]
+    Subscription.objects.filter(pk=subscription.pk).update(cursor=subscription.cursor)
+    return created
+
+
+def _heads_due(subscription: Subscription, *, now: datetime, limit: int) -> list[Delivery]:
+    """Pending deliveries with nothing earlier pending in their stream, due now."""
+    earlier = Delivery.objects.filter(
+        subscription_id=subscription.pk, customer_id=OuterRef("customer_id"),
+        status=Delivery.Status.PENDING, event_id__lt=OuterRef("event_id"),
+    )
+    return list(
+        Delivery.objects.filter(subscription_id=subscription.pk, status=Delivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(Exists(earlier))
+        .select_related("event").order_by("event_id")[:limit]
+    )
+
+
+def _retired_streams_pending(subscription: Subscription, event: ChangeEvent) -> bool:
+    """A merge leaves after every earlier event of the customers it retired."""
+    retired = event.data.get("retired_ids") or []
+    if event.type != ChangeEvent.Type.MERGED or not retired:
+        return False
+    ids = Customer.objects.filter(public_id__in=retired).values_list("pk", flat=True)
+    return Delivery.objects.filter(
+        subscription_id=subscription.pk, customer_id__in=list(ids),
+        status=Delivery.Status.PENDING, event_id__lt=event.pk,
+    ).exists()
+
+
+def _cross_references(subscription: Subscription, customer_ids: list[int]) -> dict[int, list[str]]:
+    if subscription.source_id is None or not customer_ids:
+        return {}
+    refs: dict[int, list[str]] = {}
+    for chunk in chunks(sorted(set(customer_ids))):
+        for customer_id, external_id in SourceRecord.objects.filter(
+            customer_id__in=chunk, source_id=subscription.source_id, deleted_at_source__isnull=True,
+        ).order_by("external_id").values_list("customer_id", "external_id"):
+            refs.setdefault(customer_id, []).append(external_id)
+    return refs
+
+
+def delivery_body(subscription: Subscription, event: ChangeEvent,
+                  refs: dict[int, list[str]] | None = None) -> dict:
+    """The event as this subscriber receives it: projected on the attributes it may see."""
+    allowed = set(subscription.attributes)
+    extra = dict(event.data)
+    if subscription.source_id is not None:
+        extra["source_ids"] = (refs or {}).get(event.customer_id, [])
+    return event_body(
+        event_type=event.type, occurred_at=event.occurred_at,
+        customer_id=str(event.customer_public_id), version=event.version,
+        attributes={k: v for k, v in event.changes.items() if k in allowed}, extra=extra,
+    )
+
+
+def signing_secrets(subscription: Subscription, *, now: datetime) -> list[str]:
+    rotating = subscription.previous_secret and subscription.previous_secret_until and (
+        subscription.previous_secret_until > now
+    )
+    return [subscription.secret, *([subscription.previous_secret] if rotating else [])]
+
+
+def _backoff(attempts: int) -> timedelta:
+    cap = settings.RCU_WEBHOOK_RETRY_CAP_SECONDS
+    return timedelta(seconds=min(cap, 2 ** min(attempts, 30)) * random.uniform(0.5, 1.0))
+
+
+def deliveries_send_due(
+    *, subscription_id: int, limit: int = 200, client: httpx.Client | None = None,
+) -> SendReport:
+    """Send the heads of this subscription's streams that are due, in event order.
+
+    Each send is its own transaction holding its delivery row (SKIP LOCKED: two workers
+    never send one delivery at once). A 2xx acknowledges; anything else is retried with
+    exponential back-off and jitter; `RCU_WEBHOOK_MAX_ATTEMPTS` failures in a row pause
+    the subscription, with the last error, until an admin resumes it."""
+    report = SendReport()
+    subscription = Subscription.objects.get(pk=subscription_id)
+    if not subscription.active or subscription.paused_at is not None:
+        report.paused = subscription.paused_at is not None
+        return report
+    own_client = client is None
+    client = client or httpx.Client(timeout=settings.RCU_WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        # Each pass sends the heads of the streams; what they held back is next.
+        while report.delivered + report.failed < limit:
+            heads = [
+                d for d in _heads_due(subscription, now=timezone.now(),
+                                      limit=limit - report.delivered - report.failed)
+                if not _retired_streams_pending(subscription, d.event)
+            ]
+            if not heads:
+                break
+            refs = _cross_references(subscription, [d.customer_id for d in heads])
+            delivered_before = report.delivered
+            for head in heads:
+                outcome = _send_one(subscription, head, refs=refs, client=client)
+                if outcome is None:
+                    continue
+                if outcome:
+                    report.delivered += 1
+                    continue
+                report.failed += 1
+                subscription.refresh_from_db(fields=["paused_at"])
+                if subscription.paused_at is not None:
+                    report.paused = True
+                    return report
+            if report.delivered == delivered_before:
+                break  # every head failed or is taken: the next ones wait behind them
+    finally:
+        if own_client:
+            client.close()
+    report.more_due = report.delivered + report.failed >= limit
+    report.next_attempt_at = (
+        Delivery.objects.filter(subscription_id=subscription.pk, status=Delivery.Status.PENDING,
+                                next_attempt_at__gt=timezone.now())
+        .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    )
+    return report
+
+
+def _send_one(subscription: Subscription, head: Delivery, *, refs, client: httpx.Client) -> bool | None:
+    """True delivered, False failed, None: another worker holds it or it is done."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=head.pk, status=Delivery.Status.PENDING).select_related("event").first()
+        )
+        if delivery is None:
+            return None
+        now = timezone.now()
+        body = json.dumps(delivery_body(subscription, delivery.event, refs),
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        error = target_refusal(subscription.target_url,
+                               allow_private=settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+        if error is None:
+            headers = signature_headers(
+                message_id=delivery.event.webhook_id, timestamp=now, body=body,
+                signing_secrets=signing_secrets(subscription, now=now),
+            )
+            try:
+                response = client.post(subscription.target_url, content=body, headers=headers)
+                if 200 <= response.status_code < 300:
+                    error = None
+                else:
+                    error = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+        delivery.attempts += 1
+        if error is None:
+            delivery.status = Delivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.last_error = ""
+            delivery.save(update_fields=["status", "delivered_at", "attempts", "last_error"])
+            Subscription.objects.filter(pk=subscription.pk).update(last_success_at=delivery.delivered_at)
+            return True
+        delivery.last_error = error[:500]
+        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        delivery.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        if delivery.attempts >= settings.RCU_WEBHOOK_MAX_ATTEMPTS:
+            Subscription.objects.filter(pk=subscription.pk, paused_at__isnull=True).update(
+                paused_at=timezone.now(),
+                paused_reason=f"evt_{delivery.event_id} failed {delivery.attempts} times: {error}"[:500],
+            )
+        return False

@@ -1,0 +1,151 @@
+"""The outbox: change events written in the transaction of the change they describe.
+
+Only `rcu.services.changes` calls this module, when it records a write to golden
+customers: a rolled-back change leaves no event, a committed one its events. Each
+customer's events are numbered (`version`) in the order they happened to it; the
+writers of one customer hold its row lock (the lock order), so versions never race.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from rcu.actors import SystemActor
+from rcu.attributes import CANONICAL_NAMES
+from rcu.db import chunks
+from rcu.models import ChangeEvent, Customer
+
+# The golden values an event carries: what a subscribing system may hold of a person.
+EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers")
+_WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id"))
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+@dataclass
+class CustomersBefore:
+    """What the customers about to be updated looked like, for the events of the update."""
+
+    fields: tuple[str, ...]
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def customers_before_update(ids: Iterable[int], fields: Iterable[str]) -> CustomersBefore | None:
+    """Read what an update of `fields` may change (None: nothing an event reports)."""
+    watched = tuple(f for f in fields if f in _WATCHED)
+    if not watched:
+        return None
+    before = CustomersBefore(fields=watched)
+    for chunk in chunks(sorted(set(ids))):
+        for row in Customer.objects.filter(pk__in=chunk).values("pk", "public_id", *watched):
+            before.rows[row.pop("pk")] = row
+    return before
+
+
+def _versions_next(customer_ids: Iterable[int]) -> dict[int, int]:
+    latest: dict[int, int] = {}
+    for chunk in chunks(sorted(set(customer_ids))):
+        latest.update(
+            ChangeEvent.objects.filter(customer_id__in=chunk).values("customer_id")
+            .annotate(v=Max("version")).values_list("customer_id", "v")
+        )
+    return defaultdict(lambda: 1, {pk: v + 1 for pk, v in latest.items()})
+
+
+def _actor_fields(actor: Any) -> dict[str, Any]:
+    if isinstance(actor, SystemActor):
+        return {"actor_id": None, "actor_job": actor.job[:100]}
+    user_id = actor.pk if actor is not None and actor.is_authenticated else None
+    return {"actor_id": user_id, "actor_job": ""}
+
+
+def _write(events: Sequence[ChangeEvent]) -> None:
+    if not events:
+        return
+    ChangeEvent.objects.bulk_create(events, batch_size=2000)
+    # Once committed (never if rolled back), subscribers are told.
+    transaction.on_commit(_subscribers_kick)
+
+
+def _subscribers_kick() -> None:
+    from rcu.models import Subscription
+    from rcu.tasks import subscriptions_kick
+
+    if Subscription.objects.filter(active=True, paused_at__isnull=True).exists():
+        subscriptions_kick.delay()
+
+
+def customers_created(*, customer_ids: Sequence[int], acting_user: Any, now: datetime) -> None:
+    """`customer.created` for new customers, with their golden values as stored."""
+    actor = _actor_fields(acting_user)
+    events = []
+    for chunk in chunks(sorted(set(customer_ids))):
+        for row in Customer.objects.filter(pk__in=chunk).values("pk", "public_id", *EVENT_ATTRIBUTES):
+            pk, public_id = row.pop("pk"), row.pop("public_id")
+            events.append(ChangeEvent(
+                type=ChangeEvent.Type.CREATED, customer_id=pk, customer_public_id=public_id,
+                version=1, changes={k: _json(v) for k, v in row.items() if v not in ("", None, {})},
+                occurred_at=now, **actor,
+            ))
+    _write(events)
+
+
+def customers_updated(
+    *, before: CustomersBefore, values: Mapping[int, Mapping[str, Any]], acting_user: Any,
+    now: datetime,
+) -> None:
+    """The events of an update: merges (a customer retired into another), unmerges (a
+    retired customer back on its own), and golden values that changed."""
+    merged: dict[int, list[int]] = defaultdict(list)  # survivor → retired
+    unmerged: dict[int, int] = {}  # restored → the survivor it leaves
+    changed: dict[int, dict[str, Any]] = {}
+    for pk, new in values.items():
+        old = before.rows.get(pk)
+        if old is None:
+            continue
+        if "merged_into_id" in before.fields and "merged_into_id" in new:
+            was, now_into = old["merged_into_id"], new["merged_into_id"]
+            if now_into is not None and now_into != was:
+                merged[now_into].append(pk)
+            elif now_into is None and was is not None:
+                unmerged[pk] = was
+        diff = {
+            name: _json(new[name]) for name in before.fields
+            if name in EVENT_ATTRIBUTES and name in new and _json(new[name]) != _json(old[name])
+        }
+        if diff:
+            changed[pk] = diff
+    if not (merged or unmerged or changed):
+        return
+    public = {pk: row["public_id"] for pk, row in before.rows.items()}
+    unknown = (set(merged) | set(unmerged.values())) - set(public)
+    for chunk in chunks(sorted(unknown)):
+        public.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "public_id"))
+    version = _versions_next([*merged, *unmerged, *changed])
+    actor = _actor_fields(acting_user)
+    events = []
+
+    def add(kind: str, pk: int, **fields: Any) -> None:
+        events.append(ChangeEvent(type=kind, customer_id=pk, customer_public_id=public[pk],
+                                  version=version[pk], occurred_at=now, **actor, **fields))
+        version[pk] += 1
+
+    for survivor, retired in sorted(merged.items()):
+        add(ChangeEvent.Type.MERGED, survivor, data={
+            "survivor_id": str(public[survivor]),
+            "retired_ids": [str(public[r]) for r in sorted(retired)],
+        })
+    for pk, survivor in sorted(unmerged.items()):
+        add(ChangeEvent.Type.UNMERGED, pk, data={"merged_from": str(public[survivor])})
+    for pk, diff in sorted(changed.items()):
+        add(ChangeEvent.Type.UPDATED, pk, changes=diff)
+    _write(events)

@@ -1,0 +1,67 @@
+"""A receiving system on 127.0.0.1 for delivery tests: it verifies every signature with
+the `standardwebhooks` package, as a real receiver would, and applies each `webhook-id`
+once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Receiver:
+    secret: str = ""
+    answer: int = 200  # what it answers (500: down for the test's purpose)
+    received: list[Received] = field(default_factory=list)  # every valid request, in order
+    applied: dict[str, Received] = field(default_factory=dict)  # once per webhook-id
+    refused: int = 0  # requests whose signature did not verify
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                try:
+                    Webhook(receiver.secret).verify(body, headers)
+                except WebhookVerificationError:
+                    receiver.refused += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if receiver.answer < 300:
+                    item = Received(headers["webhook-id"], json.loads(body))
+                    receiver.received.append(item)
+                    receiver.applied.setdefault(item.webhook_id, item)
+                self.send_response(receiver.answer)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
