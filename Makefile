@@ -37,8 +37,11 @@ test: install
 test-fast: install
 	$(PY) -m pytest -x -q -m "not browser"
 
+## The gates CI runs before the tests: ruff, then mypy with the Django and REST framework
+## stubs (its configuration, [tool.mypy], is in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 $(VENV)/.installed-bench: $(INSTALLED)
 	$(PIP) install --quiet -e ".[dev,bench]"

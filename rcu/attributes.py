@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Kind(StrEnum):
@@ -30,7 +34,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Attribute:
     name: str
-    label: str
+    label: StrOrPromise  # translated when shown: str() it in the reader's language
     kind: Kind
     # The longest value stored, in characters: the customer's column is this wide, and a
     # longer value is a rejected row, never cut (see docs/limits.md).

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from rcu.models import SourceSystem
+from rcu.models import ImportAudit, SourceSystem
 from rcu.selectors.sources import INGEST, sources_for_user
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 MAX_PREVIEW_BYTES = 256 * 1024
 
@@ -72,10 +77,13 @@ class ImportUploadForm(forms.Form):
         help_text=_("The file holds every customer of the source: the source's records absent "
                     "from it are marked deleted at the source (kept and flagged, never dropped)."),
     )
+    # What the source field offers: the active sources the person may send records into.
+    ingestable_sources: QuerySet[SourceSystem]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = sources_for_user(user, perm=INGEST).filter(active=True)
+        self.ingestable_sources = sources_for_user(user, perm=INGEST).filter(active=True)
+        self.fields["source"].queryset = self.ingestable_sources
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -136,8 +144,12 @@ class AuditUploadForm(forms.Form):
 class AuditCompareForm(forms.Form):
     """Two succeeded audits of one source: the earlier and the later sample."""
 
-    a = forms.ModelChoiceField(label=_("Earlier audit"), queryset=None)
-    b = forms.ModelChoiceField(label=_("Later audit"), queryset=None)
+    a: forms.ModelChoiceField[ImportAudit] = forms.ModelChoiceField(
+        label=_("Earlier audit"), queryset=None
+    )
+    b: forms.ModelChoiceField[ImportAudit] = forms.ModelChoiceField(
+        label=_("Later audit"), queryset=None
+    )
 
     def __init__(self, *args, audits, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from rcu.attributes import CANONICAL_ATTRIBUTES
 from rcu.models import Department, ExtraIdentifier, FieldMapping, MatchSettings
@@ -24,7 +29,7 @@ ROLE_HELP = {
 }
 
 
-def role_choices() -> list[tuple[str, str]]:
+def role_choices() -> list[tuple[str, StrOrPromise]]:
     return [(role.value.split(":", 1)[1], ROLE_LABELS[role.value.split(":", 1)[1]]) for role in Role]
 
 
@@ -109,10 +114,10 @@ class DepartmentEditForm(forms.Form):
         )
 
 
-def attribute_choices() -> list[tuple[str, object]]:
+def attribute_choices() -> list[tuple[StrOrPromise, object]]:
     canonical = [(a.name, a.label) for a in CANONICAL_ATTRIBUTES]
     extra = list(ExtraIdentifier.objects.order_by("label").values_list("code", "label"))
-    choices: list[tuple[str, object]] = [("", _("— choose an attribute —")),
+    choices: list[tuple[StrOrPromise, object]] = [("", _("— choose an attribute —")),
                                          (_("Customer attributes"), canonical)]
     if extra:
         choices.append((_("Extra identifiers"), extra))

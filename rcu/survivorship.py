@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 
@@ -98,7 +99,7 @@ class SurvivorshipRules:
             if not isinstance(rules, list) or not rules:
                 errors.append(f"{unit}: must be a non-empty list of rules")
                 continue
-            specs = []
+            specs: list[Any] = []
             for i, item in enumerate(rules):
                 rule = item.get("rule") if isinstance(item, Mapping) else None
                 if rule not in CONFIGURABLE_RULES:
@@ -292,14 +293,14 @@ def golden_values(
             key = winner.keys.get(name)
             if key:
                 keys[name] = key
-            provenance[name] = {
+            provenance[name] = {  # the values are strings, the rules version a number
                 "source": winner.source,
                 "external_id": winner.external_id,
                 "rule": rule,
                 "business_ts": timestamps[winner.ref],
             }
             if by_rules:  # which version of the administrators' rules chose it
-                provenance[name]["rules_version"] = rules.version  # type: ignore[union-attr]
+                provenance[name]["rules_version"] = rules.version  # type: ignore[union-attr,assignment]  # rules is set when by_rules; provenance holds a number here
         if unit == "address" and "address" in winner.keys:
             keys["address"] = winner.keys["address"]
     return Golden(values=values, keys=keys, provenance=provenance)

@@ -68,7 +68,8 @@ def target_refusal(url: str, *, allow_private: bool) -> str | None:
     except OSError:
         return f"the host {parts.hostname} cannot be resolved"
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        # str(): typeshed types a socket address as str or int; an IPv6 one may end "%scope".
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global:
             return f"the host {parts.hostname} is a private or local address ({ip})"
     return None

@@ -6,10 +6,14 @@ Pure: reads the explanation dict the matching engine stores with each candidate.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 COMPARISON_LABELS = {
     "first_name": gettext_lazy("First name"),
@@ -23,7 +27,7 @@ COMPARISON_LABELS = {
 }
 
 # (comparison, level) → phrase; "{s}" receives a similarity where one is known.
-PHRASES: dict[tuple[str, str], str] = {
+PHRASES: dict[tuple[str, str], StrPromise] = {
     ("first_name", "exact"): gettext_lazy("same first name"),
     ("first_name", "jaro_winkler_high"): gettext_lazy("close first name{s}"),
     ("first_name", "compatible"): gettext_lazy("compatible first names (initial or compound)"),

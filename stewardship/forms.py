@@ -54,6 +54,7 @@ class QueueFilterForm(forms.Form):
         status = self.data.get("status", MergeCandidate.Status.OPEN)
         if status and status not in MergeCandidate.Status.values:
             status = MergeCandidate.Status.OPEN
+        sort = data.get("sort") or ""
         return QueueFilters(
             status=status,
             band=data.get("band", "") if data.get("band") in SCORE_BANDS else "",
@@ -61,7 +62,7 @@ class QueueFilterForm(forms.Form):
             triage=data.get("triage", "") if data.get("triage") in TRIAGE_BANDS else "",
             age=data.get("age", "") if data.get("age") in AGE_DAYS or data.get("age") == "overdue" else "",
             assignee=(data.get("assignee") or "").strip(),
-            sort=data.get("sort") if data.get("sort") in SORTS else DEFAULT_SORT,
+            sort=sort if sort in SORTS else DEFAULT_SORT,
         )
 
 

@@ -211,7 +211,8 @@ class FieldMappingInline(admin.TabularInline):
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
-    change_form_template = "admin/rcu/sourcesystem/change_form.html"
+    # Guardian's mixin declares it an instance attribute, Django's stubs a ClassVar.
+    change_form_template = "admin/rcu/sourcesystem/change_form.html"  # type: ignore[misc]
     list_display = ["name", "code", "department", "trust_rank", "active", "preview_link"]
     list_filter = ["active", "department"]
     search_fields = ["name", "code"]

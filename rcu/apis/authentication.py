@@ -15,7 +15,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
-from rcu.models import ApiToken, api_token_digest
+from rcu.models import ApiToken, SourceSystem, api_token_digest
 from rcu.security.otp import two_factor_pending
 from rcu.selectors.tokens import api_token_by_key_digest
 from rcu.services.tokens import api_token_touch
@@ -54,23 +54,23 @@ class ApiTokenAuthentication(BaseAuthentication):
             )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is disabled."))
-        if token.source_id is not None:
-            self._check_source_scope(request, token)
+        if token.source is not None:
+            self._check_source_scope(request, token.source)
         api_token_touch(token=token, now=now)
         return token.user, token
 
     @staticmethod
-    def _check_source_scope(request, token: ApiToken) -> None:
+    def _check_source_scope(request, source: SourceSystem) -> None:
         """A source-bound token reaches the ingest endpoints of its source, nothing else."""
         match = request._request.resolver_match
         if (
             match is None
             or match.url_name not in SOURCE_BOUND_URL_NAMES
-            or match.kwargs.get("code") != token.source.code
+            or match.kwargs.get("code") != source.code
         ):
             raise exceptions.PermissionDenied(
                 _("This token may only send records and files to the source %(code)s.")
-                % {"code": token.source.code}
+                % {"code": source.code}
             )
 
     def authenticate_header(self, request) -> str:

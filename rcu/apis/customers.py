@@ -59,6 +59,7 @@ class CustomerListApi(ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # every list is paginated (REST_FRAMEWORK's PAGE_SIZE)
         hooks.personal_data_read(user=request.user, customers=page, purpose="api_customer_list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -124,10 +124,12 @@ def api_error_of(exc: exceptions.APIException) -> ApiError:
         first = errors[0]
         detail = f"{first.field}: {first.reason}" if first.field else first.reason
         return ApiError(status_code, detail, _code_of(exc, status_code), errors)
-    detail = exc.detail
-    if isinstance(detail, dict | list):
-        detail = next((e.reason for e in field_errors(detail)), exc.default_detail)
-    return ApiError(status_code, str(detail), _code_of(exc, status_code))
+    raw_detail = exc.detail
+    text = (
+        next((e.reason for e in field_errors(raw_detail)), exc.default_detail)
+        if isinstance(raw_detail, dict | list) else raw_detail
+    )
+    return ApiError(status_code, str(text), _code_of(exc, status_code))
 
 
 def error_response(error: ApiError, *, headers: dict[str, str] | None = None) -> Response:

@@ -65,12 +65,16 @@ def customer_detail_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
     """
     customer = customer_get_for_user(user=user, public_id=public_id)
     records, hidden = customer_records_for_user(user=user, customer=customer)
-    customer.visible_records = records
-    customer.hidden_records = hidden
-    customer.merged_from = list(
+    # Set on the instance for CustomerDetailSerializer, as Prefetch(to_attr=...) sets
+    # `visible_records` on a list: attributes the model does not declare.
+    customer.visible_records = records  # type: ignore[attr-defined]
+    customer.hidden_records = hidden  # type: ignore[attr-defined]
+    customer.merged_from = list(  # type: ignore[attr-defined]
         Customer.objects.filter(merged_into=customer).order_by("pk").values_list("public_id", flat=True)
     )
-    customer.visible_provenance = provenance_for_user(customer.provenance, visible_records=records)
+    customer.visible_provenance = provenance_for_user(  # type: ignore[attr-defined]
+        customer.provenance, visible_records=records
+    )
     return customer
 
 

@@ -41,7 +41,8 @@ class ErrorSerializer(serializers.Serializer):
         "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
         "`not_acceptable`, `conflict`, `gone`, `unsupported_media_type`, `throttled`."
     )
-    errors = FieldErrorSerializer(
+    # The API's field "errors" shadows Serializer.errors in DRF's stubs (drf-stubs#78).
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
         many=True, help_text="What is wrong with the request, field by field (400 only)."
     )
 
@@ -93,7 +94,8 @@ class SourceSerializer(serializers.ModelSerializer):
 class CustomerRecordSerializer(serializers.ModelSerializer):
     """A source record as shown inside its customer."""
 
-    source = serializers.CharField(source="source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="source.code")  # type: ignore[assignment]
     attributes = serializers.DictField(
         child=serializers.CharField(), help_text="Canonical, normalised values."
     )
@@ -126,7 +128,8 @@ class RecordSerializer(CustomerRecordSerializer):
 
 
 class RecordRefSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="source.code")  # type: ignore[assignment]
 
     class Meta:
         model = SourceRecord
@@ -162,7 +165,8 @@ class MatchOutcomeSerializer(serializers.Serializer):
 
 class IngestOutcomeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=INGEST_STATUSES)
-    source = serializers.CharField(source="record.source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="record.source.code")  # type: ignore[assignment]
     external_id = serializers.CharField(source="record.external_id")
     record_id = serializers.IntegerField(source="record.pk")
     customer_id = serializers.UUIDField(
@@ -179,7 +183,8 @@ class IngestOutcomeSerializer(serializers.Serializer):
 
 
 class ProvenanceSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField()  # type: ignore[assignment]
     external_id = serializers.CharField(
         allow_null=True, help_text="Null when the record belongs to a source the caller may not see."
     )
@@ -191,7 +196,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     """A golden customer on a list: its golden values and its visible records."""
 
     extra_identifiers = serializers.DictField(child=serializers.CharField())
-    records = RecordRefSerializer(many=True, source="visible_records")
+    # The detail serializer shows the records in full.
+    records: serializers.BaseSerializer = RecordRefSerializer(many=True, source="visible_records")
 
     class Meta:
         model = Customer
@@ -228,7 +234,8 @@ class CustomerDetailSerializer(CustomerSerializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="source.code")  # type: ignore[assignment]
     created_by = serializers.CharField(source="created_by.get_username", allow_null=True)
     progress_percent = serializers.IntegerField(allow_null=True)
 
@@ -245,7 +252,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
 class ImportAuditSummarySerializer(serializers.ModelSerializer):
     """An audit without its report (lists)."""
 
-    source = serializers.CharField(source="source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="source.code")  # type: ignore[assignment]
     created_by = serializers.CharField(source="created_by.get_username", allow_null=True)
     rejected = serializers.IntegerField(
         source="rejected_count", help_text="Rows the import would reject."
@@ -301,7 +309,8 @@ class RecordDeletedSerializer(serializers.Serializer):
         choices=["deleted", "already_deleted"],
         help_text="`already_deleted` when the source had said so before: nothing changed.",
     )
-    source = serializers.CharField()
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField()  # type: ignore[assignment]
     external_id = serializers.CharField()
     record_id = serializers.IntegerField()
     customer_id = serializers.UUIDField(allow_null=True)

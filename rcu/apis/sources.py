@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -58,10 +60,11 @@ class SourceListApi(ListAPIView):
     def get_queryset(self):
         return sources_list(user=self.request.user)
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        context["ingestable_source_ids"] = source_ids_ingestable_by(self.request.user)
-        return context
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "ingestable_source_ids": source_ids_ingestable_by(self.request.user),
+        }
 
 
 class SourceDetailApi(APIView):
@@ -189,7 +192,8 @@ class SourceImportSubmitApi(APIView):
 
 
 class _RecordRefSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField()  # type: ignore[assignment]
     external_id = serializers.CharField()
 
 

@@ -49,8 +49,9 @@ PERMISSIONS = (IsAuthenticated, CanManageSubscriptions)
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.code", default=None, allow_null=True,
-                                   read_only=True)
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="source.code", default=None, allow_null=True, read_only=True)
     paused = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     lag_seconds = serializers.SerializerMethodField(
@@ -97,7 +98,9 @@ class SubscriptionWriteSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=Subscription.Purpose.choices)
     event_types = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     attributes = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    source = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False, allow_null=True, allow_blank=True, default=None)
     from_now = serializers.BooleanField(required=False, default=True, help_text=(
         "Receive changes from now on (default), or every event still kept."))
 

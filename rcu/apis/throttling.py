@@ -14,8 +14,10 @@ from rcu.apis.authentication import SOURCE_BOUND_URL_NAMES
 
 
 class _SettingsRate:
+    scope: str | None  # DRF's, set by the throttle class this is mixed into
+
     def get_rate(self) -> str | None:
-        return settings.RCU_API_THROTTLE_RATES.get(self.scope)
+        return settings.RCU_API_THROTTLE_RATES.get(self.scope) if self.scope else None
 
 
 class AnonThrottle(_SettingsRate, AnonRateThrottle):

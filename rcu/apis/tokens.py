@@ -54,7 +54,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     user = _UserRef()
     created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     revoked_by = serializers.CharField(source="revoked_by.username", default=None, allow_null=True)
-    source = serializers.CharField(source="source.code", default=None, allow_null=True)
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="source.code", default=None, allow_null=True
+    )
     status = serializers.CharField(help_text="active, expired or revoked.")
 
     class Meta:
@@ -86,7 +89,8 @@ class ApiTokenCreateSerializer(serializers.Serializer):
         required=False, allow_null=True,
         help_text="When the token stops working (default: RCU_API_TOKEN_DEFAULT_DAYS from now).",
     )
-    source = serializers.CharField(
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(  # type: ignore[assignment]
         required=False, allow_null=True, allow_blank=True,
         help_text="Source code: the token may then only send records and files to it.",
     )

@@ -129,6 +129,7 @@ def iter_batches_in_subprocess(
         [sys.executable, "-m", "rcu.ingestion.mapper_process"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
     )
+    assert process.stdin is not None and process.stdout is not None  # both are pipes
     try:
         pickle.dump((path, facts, mapper, resume_after, batch_size), process.stdin)
         process.stdin.close()

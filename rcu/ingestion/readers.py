@@ -148,6 +148,7 @@ def inspect_file(stream: BinaryIO, name: str) -> FileFacts:
         sha.update(chunk)
         lines += chunk.count(b"\n")
         last = chunk
+        assert decoder is not None  # chosen on the first chunk
         text = decoder.decode(chunk)
         if not text.isascii():
             bad = text.count("\ufffd")

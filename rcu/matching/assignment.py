@@ -49,16 +49,18 @@ def plan_assignment(
     received: dict[int, Counter[Target]] = {}
     for members in ordered:
         holders = Counter(current[r] for r in members if current.get(r) is not None)
-        choice: Target | None = None
+        kept: int | None = None
         for customer, _count in sorted(holders.items(), key=lambda item: (-item[1], item[0])):
             if customer not in taken:
-                choice = customer
+                kept = customer
                 break
-        if choice is None:
+        choice: Target
+        if kept is None:
             choice = NewCustomer(members[0])
             plan.new_customers.append(choice)
         else:
-            taken.add(choice)
+            taken.add(kept)
+            choice = kept
         for record in members:
             before = current.get(record)
             if before != choice:

@@ -188,7 +188,10 @@ class _Forest:
     def __init__(self, *, cannot_link: Iterable[IdPair], below_review: Iterable[IdPair]) -> None:
         self._parent: dict[int, int] = {}
         conflicts: dict[int, dict[int, RefusalReason]] = {}
-        for reason, pairs in (("conflicting_scores", below_review), ("cannot_link", cannot_link)):
+        by_reason: tuple[tuple[RefusalReason, Iterable[IdPair]], ...] = (
+            ("conflicting_scores", below_review), ("cannot_link", cannot_link),
+        )
+        for reason, pairs in by_reason:
             for a, b in pairs:
                 conflicts.setdefault(a, {})[b] = reason
                 conflicts.setdefault(b, {})[a] = reason

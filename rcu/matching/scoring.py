@@ -156,7 +156,7 @@ def evaluation_order(comparisons: tuple[Comparison, ...]) -> tuple[int, ...]:
 def usable_keys(record: MatchRecord, skip: Collection[str]) -> set[str]:
     """The record's blocking keys, less those skipped (generic values, oversized blocks)."""
     keys = blocking_keys(record)
-    return keys - skip if skip else keys
+    return keys.difference(skip) if skip else keys
 
 
 def block_pairs(

@@ -49,6 +49,8 @@ class NumberingPlan:
 
     def __init__(self, region: str):
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            raise ValueError(f"phonenumbers has no metadata for region {region!r}")
         self._general = self._compile(metadata.general_desc)
         self._specific = [
             (desc, kind)

@@ -72,7 +72,7 @@ def survivorship_preview(*, rules: SurvivorshipRules, sample: int = 300) -> tupl
                 changes.append(GoldenChange(
                     customer=customer, attribute=name,
                     before=before.values.get(name, ""), after=after.values.get(name, ""),
-                    before_source=(before.provenance.get(name) or {}).get("source", ""),
-                    after_source=(after.provenance.get(name) or {}).get("source", ""),
+                    before_source=str((before.provenance.get(name) or {}).get("source") or ""),
+                    after_source=str((after.provenance.get(name) or {}).get("source") or ""),
                 ))
     return len(ids), changes

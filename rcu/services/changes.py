@@ -25,7 +25,7 @@ from rcu.models import Customer
 from rcu.services import events, history_sql
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -33,7 +33,7 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 HISTORY_REASON_MAX = 100
 
 
-Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor"
+Actor: TypeAlias = "User | AnonymousUser | SystemActor"
 
 
 def system_actor(job: str, *, started_by: Actor | None = None) -> SystemActor:
@@ -41,7 +41,7 @@ def system_actor(job: str, *, started_by: Actor | None = None) -> SystemActor:
     return SystemActor(job=job, started_by_id=actor_user_id(started_by) if started_by else None)
 
 
-def actor_user(acting_user: Actor | None) -> AbstractBaseUser | None:
+def actor_user(acting_user: Actor | None) -> User | None:
     """The user to store as the author of a change: None for RCU itself."""
     if isinstance(acting_user, SystemActor) or acting_user is None:
         return None
@@ -91,7 +91,9 @@ def change_delete(instance: models.Model, *, acting_user: Actor, reason: str) ->
 
 def _mark(instance: models.Model, *, acting_user: Actor, reason: str) -> None:
     instance._history_user = actor_user(acting_user)  # type: ignore[attr-defined]  # simple-history's hook
-    instance._change_reason = history_reason(reason, acting_user=acting_user)  # type: ignore[attr-defined]
+    instance._change_reason = history_reason(  # type: ignore[attr-defined]  # simple-history's hook
+        reason, acting_user=acting_user
+    )
 
 
 def changes_create(

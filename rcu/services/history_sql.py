@@ -18,6 +18,8 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import ForeignObjectRel
+from simple_history.utils import get_history_model_for_model
 
 from rcu.db import chunks, copy_worthwhile
 from rcu.ingestion import jsontext
@@ -27,7 +29,7 @@ CHUNK = 2000
 
 
 def history_rows_copy(
-    *, model: type[models.Model], ids: list[int], now: datetime, acting_user_id: int | None,
+    *, model: type[models.Model], ids: Sequence[int], now: datetime, acting_user_id: int | None,
     reason: str, history_type: str = "~",
 ) -> None:
     """Insert one history row per id from the current table rows."""
@@ -39,7 +41,7 @@ def history_rows_copy(
         history_type=history_type,
     )
     table = quote(model._meta.db_table)
-    history_table = quote(model.history.model._meta.db_table)
+    history_table = quote(get_history_model_for_model(model)._meta.db_table)
     with connection.cursor() as cursor:
         for chunk in chunks(ids, CHUNK):
             placeholders = ", ".join(["%s"] * len(chunk))
@@ -52,7 +54,7 @@ def history_rows_copy(
 
 def _history_select(model, *, source: str, now, acting_user_id, reason, history_type="~"):
     """The INSERT column list and SELECT list copying rows of `source` into history."""
-    history_model = model.history.model
+    history_model = get_history_model_for_model(model)
     quote = connection.ops.quote_name
     base_columns = {f.attname: f.column for f in model._meta.concrete_fields}
     extra = {
@@ -75,6 +77,7 @@ def _history_select(model, *, source: str, now, acting_user_id, reason, history_
 def _pg_update_with_history(*, model, values, columns, meta_fields, now, acting_user_id, reason):
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
+    history_table = quote(get_history_model_for_model(model)._meta.db_table)
     column_names = [quote(meta_fields[c].column) for c in columns]
     json_columns = {c for c in columns if isinstance(meta_fields[c], models.JSONField)}
     insert_columns, select_parts, params = _history_select(
@@ -103,7 +106,7 @@ def _pg_update_with_history(*, model, values, columns, meta_fields, now, acting_
             + " FROM _rcu_update AS u WHERE t.id = u.id"
         )
         wrapper.execute(
-            f"INSERT INTO {quote(model.history.model._meta.db_table)} ({', '.join(insert_columns)}) "
+            f"INSERT INTO {history_table} ({', '.join(insert_columns)}) "
             f"SELECT {', '.join(select_parts)} FROM {table} AS t JOIN _rcu_update AS u ON t.id = u.id",
             params,
         )
@@ -125,7 +128,7 @@ def rows_update_with_history(
     quote = connection.ops.quote_name
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET "
-        + ", ".join(f"{quote(meta_fields[c].column)} = %s" for c in columns)
+        + ", ".join(f"{quote(_column(meta_fields[c]))} = %s" for c in columns)
         + " WHERE id = %s"
     )
     ids = sorted(values)
@@ -153,6 +156,13 @@ def rows_update_with_history(
 _AUTO, _JSON, _PLAIN = 0, 1, 2
 
 
+def _column(field: models.Field | ForeignObjectRel) -> str:
+    """The column of a concrete field (every one has a column; a relation has none)."""
+    if isinstance(field, ForeignObjectRel) or field.column is None:
+        raise TypeError(f"{field!r} is not a concrete field")
+    return field.column
+
+
 @cache
 def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[tuple[str, int, models.Field]], list[models.Field]]:
     """Per column: how to fill it when a row does not say (auto timestamp, default)."""
@@ -166,7 +176,7 @@ def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[tuple[str
         else:
             kind = _PLAIN
         steps.append((f.attname, kind, f))
-    history_model = model.history.model
+    history_model = get_history_model_for_model(model)
     history_fields = [f for f in history_model._meta.concrete_fields if f.attname != "history_id"]
     return fields, steps, history_fields
 
@@ -188,7 +198,7 @@ _MISSING = object()
 
 def _copy(cursor, table: str, fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(_column(f)) for f in fields)
     # The raw psycopg cursor raises psycopg's errors: make them Django's (a DataError
     # for a NUL or a value too long), which callers know how to isolate.
     with connection.wrap_database_errors, cursor.copy(
@@ -235,7 +245,7 @@ def pg_insert_with_history(
                 for f in history_fields
             ])
         _copy(cursor, table, fields, prepared)
-        _copy(cursor, model.history.model._meta.db_table, history_fields, history_rows)
+        _copy(cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return ids
 
 
@@ -262,8 +272,8 @@ def pg_insert_new_with_history(
     quote = connection.ops.quote_name
     table = model._meta.db_table
     columns = [f for f in fields if f.attname != "id"]
-    column_list = ", ".join(quote(f.column) for f in columns)
-    unique_columns = [model._meta.get_field(name).column for name in unique_on]
+    column_list = ", ".join(quote(_column(f)) for f in columns)
+    unique_columns = [_column(model._meta.get_field(name)) for name in unique_on]
     conflict = ", ".join(quote(c) for c in unique_columns)
     returning = ", ".join(quote(c) for c in ["id", *unique_columns])
     prepared = [_prepared(steps, row, now) for row in rows]
@@ -297,14 +307,14 @@ def pg_insert_new_with_history(
             "history_user_id": acting_user_id,
         }
         history_rows = []
-        for values in prepared:
-            new_id = inserted.get(tuple(values[name] for name in unique_on))
+        for row_values in prepared:
+            new_id = inserted.get(tuple(row_values[name] for name in unique_on))
             if new_id is None:
                 continue
-            values["id"] = new_id
+            row_values["id"] = new_id
             history_rows.append([
-                history_extra[f.attname] if f.attname in history_extra else values[f.attname]
+                history_extra[f.attname] if f.attname in history_extra else row_values[f.attname]
                 for f in history_fields
             ])
-        _copy(wrapper.cursor, model.history.model._meta.db_table, history_fields, history_rows)
+        _copy(wrapper.cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return inserted

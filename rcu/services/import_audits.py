@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, TypedDict, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -32,6 +33,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from rcu.db import chunks
+from rcu.hooks import ReviewPair
 from rcu.ingestion.batches import row_check
 from rcu.ingestion.limits import printable
 from rcu.ingestion.profile import FileProfile, FileProfiler
@@ -59,6 +61,18 @@ _GENERIC_ATTRIBUTES = {
 }
 
 
+class RejectedRow(TypedDict):
+    line: int
+    external_id: str
+    field: str
+    reason: str
+
+
+class FieldRejections(TypedDict):
+    field: str
+    count: int
+
+
 @dataclass
 class Prediction:
     """What the import (and the matching run it queues) would do with the file."""
@@ -73,8 +87,8 @@ class Prediction:
     records_new_customer: int = 0  # new records in a customer of their own, nothing to review
     new_customers: int = 0  # customers holding only records the file creates
     review_pairs: int = 0  # grey-zone pairs (merge candidates) touching the file's records
-    rejected_rows: list[dict] = field(default_factory=list)
-    rejected_by_field: list[dict] = field(default_factory=list)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    rejected_by_field: list[FieldRejections] = field(default_factory=list)
     generic_values: list[tuple[str, str, str]] = field(default_factory=list)  # kind, value, reason
 
     def to_json(self) -> dict:
@@ -92,7 +106,7 @@ class Prediction:
         }
 
 
-def _sha256_and_size(stream: BinaryIO) -> tuple[str, int]:
+def _sha256_and_size(stream: IO[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(1 << 20):
@@ -109,21 +123,21 @@ def import_audit_create(
 ) -> ImportAudit:
     """An audit of this file, pending. The caller checks the right to import into the
     source (`source_get_for_user(..., perm=INGEST)`)."""
-    if (path is None) == (upload is None):
-        raise ValueError("give either a path or an upload")
     audit = ImportAudit(
         source=source,
         created_by=actor_user(acting_user),
     )
-    if path is not None:
+    if path is not None and upload is None:
         with path.open("rb") as stream:
             audit.file_sha256, audit.file_size = _sha256_and_size(stream)
         audit.file_name = path.name
         audit.file_path = str(path.resolve())
-    else:
+    elif upload is not None and path is None:
         audit.file_sha256, audit.file_size = _sha256_and_size(upload)
-        audit.file_name = upload.name
-        audit.upload.save(upload.name, upload, save=False)
+        audit.file_name = upload.name or "upload"  # Django names every uploaded file
+        audit.upload.save(audit.file_name, upload, save=False)
+    else:
+        raise ValueError("give either a path or an upload")
     audit.save()
     return audit
 
@@ -147,7 +161,11 @@ def import_audit_submit(*, source: SourceSystem, upload: UploadedFile, acting_us
 @contextmanager
 def _open_audit_file(audit: ImportAudit) -> Iterator[BinaryIO]:
     try:
-        stream = audit.upload.open("rb") if audit.upload else open(audit.file_path, "rb")  # noqa: SIM115
+        stream = (
+            # A FieldFile proxies its file object's methods (Django's FileProxyMixin).
+            cast(BinaryIO, audit.upload.open("rb")) if audit.upload
+            else open(audit.file_path, "rb")  # noqa: SIM115
+        )
     except FileNotFoundError as exc:
         raise FileRefused("the file is no longer there; audit it again") from exc
     with stream:
@@ -260,7 +278,7 @@ def _import_and_match(*, audit: ImportAudit, acting_user) -> Prediction:
     )
     # The same condition as `import_job_run`'s own matching run.
     prediction.matched = bool(settings.RCU_MATCH_AFTER_IMPORT and (job.created_count or job.updated_count))
-    review = []
+    review: list[ReviewPair] = []
     if prediction.matched:
         _, review = match_run_in_process(full=False, acting_user=acting_user)
     generic_values_refresh(acting_user=acting_user)  # as the engine sees the base with the file
@@ -318,7 +336,7 @@ def _report(facts: FileFacts, profile: FileProfile, prediction: Prediction) -> d
     generic_by_attribute: dict[str, list[dict]] = {}
     for kind, value, reason in prediction.generic_values:
         for attribute in _GENERIC_ATTRIBUTES.get(kind, ()):
-            count = profile.key_counts.get(attribute, {}).get(value, 0)
+            count = profile.key_counts.get(attribute, Counter()).get(value, 0)
             if count:
                 generic_by_attribute.setdefault(attribute, []).append(
                     {"value": value, "count": count, "reason": reason}

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -58,7 +58,7 @@ ProgressCallback = Callable[[ImportJob], None]
 logger = logging.getLogger(__name__)
 
 
-def _sha256_of(stream: BinaryIO) -> str:
+def _sha256_of(stream: IO[bytes]) -> str:
     digest = hashlib.sha256()
     while chunk := stream.read(1 << 20):
         digest.update(chunk)
@@ -80,15 +80,15 @@ def import_job_create(
     `snapshot`: the file holds every record of the source; once it succeeds, the
     source's records it does not hold are deleted at the source. Returns (job, resumed).
     """
-    if (path is None) == (upload is None):
-        raise ValueError("give either a path or an upload")
-    if path is not None:
+    if path is not None and upload is None:
         with path.open("rb") as stream:
             sha = _sha256_of(stream)
         name = path.name
-    else:
+    elif upload is not None and path is None:
         sha = _sha256_of(upload)
-        name = upload.name
+        name = upload.name or "upload"  # Django names every uploaded file
+    else:
+        raise ValueError("give either a path or an upload")
     resumable = (
         ImportJob.objects.select_for_update()
         .filter(
@@ -120,7 +120,11 @@ def import_job_create(
 @contextmanager
 def _open_job_file(job: ImportJob) -> Iterator[BinaryIO]:
     try:
-        stream = job.upload.open("rb") if job.upload else open(job.file_path, "rb")  # noqa: SIM115
+        stream = (
+            # A FieldFile proxies its file object's methods (Django's FileProxyMixin).
+            cast(BinaryIO, job.upload.open("rb")) if job.upload
+            else open(job.file_path, "rb")  # noqa: SIM115
+        )
     except FileNotFoundError as exc:  # it will not come back: the job fails, saying so
         raise FileRefused("the file is no longer there; import it again") from exc
     with stream:

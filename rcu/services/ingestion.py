@@ -50,12 +50,14 @@ def _golden_for_new(source: SourceSystem, row: MappedRow):
 def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_customers=True) -> dict[str, int]:
     customers: list[Customer | None] = [None] * len(rows)
     if create_customers:
-        customers = []
+        new_customers = []
         for row in rows:
             customer = Customer()
             customer_apply_golden(customer, _golden_for_new(source, row))
-            customers.append(customer)
-        customers = changes_create(Customer, customers, acting_user=acting_user, reason=reason)
+            new_customers.append(customer)
+        customers = list(
+            changes_create(Customer, new_customers, acting_user=acting_user, reason=reason)
+        )
     records = [
         SourceRecord(
             source=source,
@@ -155,9 +157,9 @@ def records_upsert(
     changed_records: list[SourceRecord] = []
     previous_keys: list[tuple[int, list[str]]] = []
     for ext, row in latest.items():
-        record = existing.get(ext)
-        if record is None:
+        if ext not in existing:
             continue
+        record = existing[ext]
         result.record_ids[ext] = record.pk
         if record.payload_hash == row.payload_hash and record.deleted_at_source is None:
             result.unchanged += 1
@@ -259,4 +261,5 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user: Actor) ->
         # Counted after matching: the counters come last in the lock order.
         source_stats_add_new_records(source=source, created=result.created, customers=0)
     record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
+    assert record.customer is not None  # matching gave a new record its customer
     return IngestOutcome(record=record, customer=record.customer, status=status, match=match)

@@ -59,7 +59,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
@@ -135,19 +135,21 @@ def _held() -> _Held:
     if state is not None and any(f is state.marker for _, f, *_ in connection.run_on_commit):
         return state
 
+    # Our own state on Django's connection object, which declares no such attribute.
     def forget() -> None:
         connection._rcu_locks = None  # type: ignore[attr-defined]
 
     state = _Held(marker=forget)
     transaction.on_commit(forget)
-    connection._rcu_locks = state  # type: ignore[attr-defined]
+    connection._rcu_locks = state  # type: ignore[attr-defined]  # as in forget()
     return state
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
-def _lock(level: int, queryset: QuerySet, ids: Iterable[int], *, read: Callable[[QuerySet], list[T]],
+def _lock(level: int, queryset: QuerySet[M], ids: Iterable[int], *, read: Callable[[QuerySet[M]], list[T]],
           of: tuple[str, ...] = (), lock_only: bool = False) -> list[T]:
     """Lock the rows of `queryset` with these ids (id order) at this level of the order
     and return what `read` reads of them. Rows before the position held: NOWAIT.
@@ -198,7 +200,7 @@ def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:
     return lambda queryset: list(queryset.values(*names))
 
 
-def _instances(queryset: QuerySet) -> list[Model]:
+def _instances(queryset: QuerySet[M]) -> list[M]:
     return list(queryset)
 
 
@@ -213,7 +215,7 @@ def source_lock_for_change(code: str) -> SourceSystem | None:
     if pk is None:
         return None
     rows = _lock(SOURCE, SourceSystem.objects.all(), [pk], read=_instances)
-    return rows[0] if rows else None  # type: ignore[return-value]
+    return rows[0] if rows else None
 
 
 def decision_lock(decision_id: int):
@@ -404,16 +406,17 @@ def pending_matches_clear(*, run_id: int) -> None:
         )
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def retrying(func: F) -> F:
+def retrying(func: Callable[P, R]) -> Callable[P, R]:
     """Run a writing service again (up to `ATTEMPTS` times) when it stops with
     `LockOrderRetry`. Only the outermost transaction can start again: inside a caller's
     transaction, the exception goes up to whoever owns it."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if connection.in_atomic_block:
             return func(*args, **kwargs)
         _retry.customers = set()
@@ -429,4 +432,4 @@ def retrying(func: F) -> F:
         finally:
             _retry.customers = None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

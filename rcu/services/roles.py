@@ -12,7 +12,7 @@ def roles_sync() -> dict[Role, Group]:
     groups: dict[Role, Group] = {}
     for role, perm_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = []
+        wanted: list[Permission] = []
         for name in perm_names:
             app_label, codename = name.split(".", 1)
             wanted.extend(

@@ -118,7 +118,7 @@ __all__ = ["SourceConfigError", "department_get_or_create", "source_configure", 
 
 
 def _fields_by_attribute(document: dict) -> dict[str, dict]:
-    return {f.get("attribute"): f for f in document.get("fields", []) if isinstance(f, dict)}
+    return {str(f.get("attribute")): f for f in document.get("fields", []) if isinstance(f, dict)}
 
 
 @transaction.atomic

@@ -77,12 +77,12 @@ def source_stats_recount(*, source_ids: Iterable[int]) -> None:
     }
     now = timezone.now()
     for source_id in ids:
-        row = counts.get(source_id, {})
+        row = counts.get(source_id)
         SourceStats.objects.update_or_create(
             source_id=source_id,
             defaults={
-                "record_count": row.get("records", 0),
-                "customer_count": row.get("customers", 0),
+                "record_count": row["records"] if row is not None else 0,
+                "customer_count": row["customers"] if row is not None else 0,
                 "counted_at": now,
             },
         )

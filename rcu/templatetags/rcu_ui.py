@@ -96,7 +96,7 @@ ACTION_LABELS = {
     "deleted": pgettext_lazy("history action", "deleted"),
 }
 
-STATUS_CLASSES = {
+STATUS_CLASSES: dict[str, str] = {  # keyed by ImportJob.Status (a str)
     ImportJob.Status.PENDING: "badge-neutral",
     ImportJob.Status.RUNNING: "badge-info",
     ImportJob.Status.SUCCEEDED: "badge-ok",

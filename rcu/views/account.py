@@ -12,13 +12,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
+from django_otp.middleware import is_verified
 
 from rcu.security.forms import OtpCodeForm
 from rcu.security.otp import two_factor_required
@@ -34,7 +35,7 @@ def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    return reverse_lazy("home")
+    return reverse("home")
 
 
 def _qr_svg(uri: str) -> str:
@@ -59,7 +60,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Scan the QR code (or type the secret), then enter a first code to confirm."""
-    if user_has_device(request.user) and not request.user.is_verified():
+    if user_has_device(request.user) and not is_verified(request.user):
         # A password alone never enrols a new device over an existing one.
         return redirect(f"{reverse_lazy('two_factor_verify')}?next={_next_url(request)}")
     device = totp_device_start(user=request.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -423,7 +424,7 @@ def _rules_from_post(post, units) -> dict:
     attributes = {}
     for unit, _label in units:
         chosen = [post.get(f"{unit}-rule-{i}", "") for i in range(RULE_SLOTS)]
-        rules = []
+        rules: list[dict[str, Any]] = []
         for rule in chosen:
             if not rule or any(r["rule"] == rule for r in rules):
                 continue
@@ -472,7 +473,7 @@ def survivorship(request: HttpRequest) -> HttpResponse:
     rows = []
     for unit, label in units:
         chosen = [r["rule"] for r in data["attributes"].get(unit, [])]
-        sources = next((r.get("sources", []) for r in data["attributes"].get(unit, [])
+        sources: list[str] = next((r.get("sources", []) for r in data["attributes"].get(unit, [])
                         if r["rule"] == "source_priority"), [])
         rows.append({"unit": unit, "label": label,
                      "slots": [chosen[i] if i < len(chosen) else "" for i in range(RULE_SLOTS)],

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rcu.forms import AuditCompareForm, AuditUploadForm
+from rcu.http import HtmxHttpRequest
 from rcu.ingestion.profile import reports_compare
 from rcu.models import ImportAudit
 from rcu.selectors.import_audits import (
@@ -65,7 +66,7 @@ def audit_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def audit_detail(request: HtmxHttpRequest, code: str, pk: int) -> HttpResponse:
     """One report; htmx polls the status while a queued audit runs."""
     audit = import_audit_get_for_user(user=request.user, code=code, pk=pk)
     if request.htmx and request.htmx.target == PROGRESS_TARGET:

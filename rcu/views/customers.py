@@ -18,6 +18,7 @@ from rcu import hooks
 from rcu.attributes import CANONICAL_ATTRIBUTES, CANONICAL_NAMES
 from rcu.display import value_display
 from rcu.forms import CustomerSearchForm
+from rcu.http import HtmxHttpRequest
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.customers import customer_get_for_user, customer_search
 from rcu.selectors.history import TimelineEntry, customer_timeline
@@ -36,7 +37,7 @@ SEARCH_PAGE_SIZE = 25
 
 @login_required
 @require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     """Customer search; an htmx request gets only the results."""
     form = CustomerSearchForm(request.GET)
     criteria = form.criteria()

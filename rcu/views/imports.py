@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rcu.csv_safe import CSV_CONTENT_TYPE
 from rcu.forms import ImportUploadForm
+from rcu.http import HtmxHttpRequest
 from rcu.selectors.imports import CANCEL, import_job_get_for_user, import_jobs_visible_to
 from rcu.selectors.sources import INGEST, source_get_for_user, sources_for_user
 from rcu.services.imports import ImportJobFinished, import_job_cancel, import_job_submit
@@ -35,7 +36,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A job's status and rejected rows; htmx polls its progress while it runs."""
     job = import_job_get_for_user(user=request.user, pk=pk)
     if request.htmx and request.htmx.target == PROGRESS_TARGET:
@@ -66,7 +67,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     """Upload a file into one of the sources the person may ingest into."""
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES, user=request.user)
-        if not form.fields["source"].queryset.exists():
+        if not form.ingestable_sources.exists():
             raise PermissionDenied
         if form.is_valid():
             source = source_get_for_user(
@@ -86,7 +87,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 def _preselected_source(form: ImportUploadForm, code: str | None):
     """The source named in the link (from a source page), or the only one offered."""
-    ingestable = form.fields["source"].queryset
+    ingestable = form.ingestable_sources
     if code:
         return ingestable.filter(code=code).first()
     first_two = list(ingestable[:2])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
@@ -64,7 +66,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _recent_attempts() -> QuerySet[AccessAttempt]:
-    cool_off = timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME)
     return AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off).order_by(
         "-attempt_time"
     )

@@ -76,6 +76,7 @@ class CandidateListApi(ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # every list is paginated (REST_FRAMEWORK's PAGE_SIZE)
         context = candidate_display_context(user=request.user, candidates=page)
         return self.get_paginated_response(CandidateSerializer(page, many=True, context=context).data)
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rcu.apis.serializers import ExplanationSerializer
-from rcu.models import SourceRecord
+from rcu.models import Customer, Department, SourceRecord
 from stewardship.explain import explanation_sentence
 from stewardship.models import Decision, MergeCandidate
 
@@ -20,7 +20,8 @@ REASON_HELP = "Why, in the steward's words; kept in the ledger."
 class CandidateRecordSerializer(serializers.ModelSerializer):
     """One side of a candidate: which record, where from, which customer holds it now."""
 
-    source = serializers.CharField(source="source.code")
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(source="source.code")  # type: ignore[assignment]
     external_id = serializers.SerializerMethodField(
         help_text="Null when the record is in a source the caller may not see."
     )
@@ -49,7 +50,7 @@ class CandidateSerializer(serializers.ModelSerializer):
         help_text="The explanation in plain words, strongest evidence first "
         "(in the language of the request)."
     )
-    departments = serializers.SlugRelatedField(
+    departments: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="code",
         help_text="Codes of the departments whose queue holds it.",
     )
@@ -108,7 +109,7 @@ class DecisionSerializer(serializers.ModelSerializer):
         source="survivor.public_id", allow_null=True,
         help_text="Merge: the surviving customer. Detach: the new customer. Null for a rejection.",
     )
-    customers = serializers.SlugRelatedField(
+    customers: serializers.SlugRelatedField[Customer] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="public_id",
         help_text="Public ids of every customer involved.",
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import (
     Aggregate,
@@ -160,14 +161,19 @@ def _backlog(departments: list[Department]) -> dict[int, _Backlog]:
             for name, (low, high) in SCORE_BANDS.items()
         }
         found = {}
-        for row in rows.values("department_id").annotate(
+        # Read as mappings: the bands are annotated under names the type checker cannot see.
+        backlog_rows: Iterable[Mapping[str, Any]] = rows.values("department_id").annotate(
             total=Count("pk"), **bands,
             median=_MedianEpoch("mergecandidate__created_at"),
             oldest=Min("mergecandidate__created_at"),
-        ):
-            median = datetime.fromtimestamp(row.pop("median"), tz=utc)
-            oldest = row.pop("oldest")
-            found[row.pop("department_id")] = _Backlog(row, median, oldest)
+        )
+        for row in backlog_rows:
+            band_counts = {
+                name: n for name, n in row.items()
+                if name not in ("department_id", "median", "oldest")
+            }
+            median = datetime.fromtimestamp(row["median"], tz=utc)
+            found[row["department_id"]] = _Backlog(band_counts, median, row["oldest"])
         return found
     # Elsewhere (SQLite, development): the counts as the queue shows them, and the
     # median in Python over one column.
@@ -189,7 +195,8 @@ def _backlog(departments: list[Department]) -> dict[int, _Backlog]:
 
 def _daily(departments: list[Department], *, since: datetime) -> dict[int, dict[date, dict]]:
     """Decisions per department, local day and kind since `since` (one query)."""
-    rows = (
+    # Read as mappings: the per-department counts have names the type checker cannot see.
+    rows: Iterable[Mapping[str, Any]] = (
         Decision.objects.filter(decided_at__gte=since)
         .annotate(day=TruncDate("decided_at"))
         .values("day", "kind")
@@ -220,7 +227,8 @@ def _overturns(departments: list[Department], *, since: datetime) -> dict[int, O
         When(undone_at__isnull=False, then=Value(True)), default=Value(False),
         output_field=BooleanField(),
     )
-    rows = (
+    # Read as mappings: the per-department counts have names the type checker cannot see.
+    rows: Iterable[Mapping[str, Any]] = (
         Decision.objects.filter(
             decided_at__gte=since, kind__in=(Decision.Kind.MERGE, Decision.Kind.DETACH)
         )

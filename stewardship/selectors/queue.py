@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -112,7 +114,7 @@ def queue_overdue_counts(*, departments) -> dict[int, int]:
     }
 
 
-def queue_counts(*, departments: QuerySet[Department]) -> dict[int, dict[str, int]]:
+def queue_counts(*, departments: Iterable[Department | int]) -> dict[int, dict[str, int]]:
     """Open candidates per department and per score band (one query)."""
     through = MergeCandidate.departments.through
     bands = {
@@ -120,14 +122,18 @@ def queue_counts(*, departments: QuerySet[Department]) -> dict[int, dict[str, in
                                    mergecandidate__probability__lt=high))
         for name, (low, high) in SCORE_BANDS.items()
     }
-    rows = (
+    # Read as mappings: the bands are annotated under names the type checker cannot see.
+    rows: Iterable[Mapping[str, Any]] = (
         through.objects.filter(
             department__in=departments, mergecandidate__status=MergeCandidate.Status.OPEN
         )
         .values("department_id")
         .annotate(total=Count("pk"), **bands)
     )
-    return {row.pop("department_id"): row for row in rows}
+    return {
+        row["department_id"]: {name: n for name, n in row.items() if name != "department_id"}
+        for row in rows
+    }
 
 
 def capped_count(queryset: QuerySet, *, cap: int = COUNT_CAP) -> int:
@@ -164,18 +170,19 @@ def queue_neighbours(
     if key and key[0] == "triage":
         # Keyset on (triage ascending, weight descending, pk ascending).
         t, w, pk = candidate.triage, candidate.weight, candidate.pk
-        after = Q(triage__gt=t) | Q(triage=t, weight__lt=w) | Q(triage=t, weight=w, pk__gt=pk)
-        before = Q(triage__lt=t) | Q(triage=t, weight__gt=w) | Q(triage=t, weight=w, pk__lt=pk)
-        nxt = base.filter(after).values_list("pk", flat=True).first()
-        prev = base.filter(before).reverse().values_list("pk", flat=True).first()
+        later = Q(triage__gt=t) | Q(triage=t, weight__lt=w) | Q(triage=t, weight=w, pk__gt=pk)
+        earlier = Q(triage__lt=t) | Q(triage=t, weight__gt=w) | Q(triage=t, weight=w, pk__lt=pk)
+        nxt = base.filter(later).values_list("pk", flat=True).first()
+        prev = base.filter(earlier).reverse().values_list("pk", flat=True).first()
         return prev, nxt
+    value: float | datetime
     if key and key[0] in ("-probability", "probability"):
         value = candidate.probability
         field = "probability"
     else:
         value = candidate.created_at
         field = "created_at"
-    descending = key[0].startswith("-") if key else True
+    descending = key[0].startswith("-") if key and isinstance(key[0], str) else True
     after = {f"{field}__lt" if descending else f"{field}__gt": value}
     before = {f"{field}__gt" if descending else f"{field}__lt": value}
     same_after = Q(**{field: value}, pk__gt=candidate.pk)

@@ -130,11 +130,13 @@ def _golden(customer: Customer, record: ReviewRecord, name: str) -> bool:
             origin = (customer.provenance or {}).get(n)
             if origin:
                 break
-    return bool(origin) and (origin.get("source"), origin.get("external_id")) == record.ref
+    if not origin:
+        return False
+    return (origin.get("source"), origin.get("external_id")) == record.ref
 
 
 def candidate_review(*, candidate: MergeCandidate, user) -> Review:
-    pair = {candidate.record_a_id: None, candidate.record_b_id: None}
+    pair: dict[int, int | None] = {candidate.record_a_id: None, candidate.record_b_id: None}
     for pk, customer_id in SourceRecord.objects.filter(pk__in=pair).values_list("pk", "customer_id"):
         pair[pk] = customer_id
     pair_customers = list(dict.fromkeys(c for c in pair.values() if c is not None))
@@ -150,15 +152,17 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         .select_related("source")
         .order_by("source__trust_rank", "source__code", "external_id")
     ):
+        holder = record.customer_id
+        assert holder is not None  # filtered on customer_id__in above
         view = ReviewRecord(
-            pk=record.pk, customer_id=record.customer_id, source_code=record.source.code,
+            pk=record.pk, customer_id=holder, source_code=record.source.code,
             source_name=record.source.name, trust_rank=record.source.trust_rank,
             business_ts=record.business_ts,
             external_id=record.external_id if see_all or record.source_id in visible_sources else None,
             attributes=record.attributes or {}, keys=record.keys or {},
             is_pair=record.pk in pair, ref=(record.source.code, record.external_id),
         )
-        by_customer[record.customer_id].append(view)
+        by_customer[holder].append(view)
     # Pair customers first, A's before B's; the cluster after.
     review_customers = []
     for pk in customer_ids:

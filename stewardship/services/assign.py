@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +31,7 @@ def candidates_assign(*, candidate_ids: Iterable[int], assignee, acting_user) ->
     if not ids:
         return 0
     if acting_user.has_perm(ADMINISTER):
-        allowed = MergeCandidate.objects.filter(pk__in=ids)
+        allowed: QuerySet[MergeCandidate] = MergeCandidate.objects.filter(pk__in=ids)
     else:
         allowed = candidates_decidable_by(acting_user).filter(pk__in=ids)
     if allowed.count() != len(ids):

@@ -133,7 +133,8 @@ def candidates_after_move(
 ) -> tuple[dict[int, str], dict[int, str]]:
     """Close the open candidates whose records now share a customer; refresh the
     departments of those still open. Returns (statuses before, statuses after)."""
-    before, after = {}, {}
+    before: dict[int, str] = {}
+    after: dict[int, str] = {}
     still_open = []
     now = timezone.now()
     candidates = [

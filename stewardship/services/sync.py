@@ -115,7 +115,7 @@ def candidates_sync(
         c for key, c in open_touching.items() if key not in proposed
     ]
     if closing:
-        customer_of = {}
+        customer_of: dict[int, int | None] = {}
         ids = sorted({r for c in closing for r in (c.record_a_id, c.record_b_id)})
         for chunk in chunks(ids):
             customer_of.update(
@@ -189,7 +189,8 @@ def _candidates_create(
             ],
             now=now, acting_user=acting_user, reason="matching",
         )
-        created, taken_keys = [], []
+        created: list[MergeCandidate] = []
+        taken_keys: list[tuple[int, int]] = []
         for candidate in candidates:
             key = (candidate.record_a_id, candidate.record_b_id)
             candidate.pk = inserted.get(key)
@@ -220,15 +221,20 @@ def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
             mergecandidate_id__in=chunk
         ).values_list("mergecandidate_id", "department_id"):
             current.setdefault(candidate_id, set()).add(department_id)
-    stale, missing = [], []
+    stale: list[tuple[int, int]] = []
+    missing: list[tuple[int, int]] = []
     for c in candidates:
         wanted = departments.get((c.record_a_id, c.record_b_id), set())
         have = current.get(c.pk, set())
         stale.extend((c.pk, d) for d in have - wanted)
-        missing.extend(through(mergecandidate_id=c.pk, department_id=d) for d in sorted(wanted - have))
+        missing.extend((c.pk, d) for d in sorted(wanted - have))
     for candidate_id, department_id in stale:
         through.objects.filter(mergecandidate_id=candidate_id, department_id=department_id).delete()
-    through.objects.bulk_create(missing, batch_size=5000)
+    through.objects.bulk_create(
+        [through(mergecandidate_id=candidate_id, department_id=department_id)
+         for candidate_id, department_id in missing],
+        batch_size=5000,
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -250,9 +256,11 @@ def candidate_departments_refresh(*, candidates: list[MergeCandidate]) -> None:
     department_of = dict(SourceSystem.objects.values_list("pk", "department_id"))
     departments = {}
     for c in candidates:
-        sources = sources_of.get(customer_of.get(c.record_a_id), set()) | sources_of.get(
-            customer_of.get(c.record_b_id), set()
-        )
+        sources: set[int] = set()
+        for record_id in (c.record_a_id, c.record_b_id):
+            holder = customer_of.get(record_id)
+            if holder is not None:
+                sources |= sources_of.get(holder, set())
         departments[(c.record_a_id, c.record_b_id)] = {department_of[s] for s in sources}
     _departments_set(candidates=candidates, departments=departments)
     # Records moved: the customers on each side changed, and so may the triage band.

@@ -95,7 +95,7 @@ def records_detach(
                       reason=why)
     cut = pair_decisions_between(side_a=wanted, side_b=staying, kind=PairDecision.Kind.MUST_LINK)
     removed = pair_decisions_remove(decisions=cut, acting_user=acting_user, reason=why)
-    relinked = []
+    relinked: list[tuple[int, int]] = []
     for side in (set(wanted), set(staying)):
         tied = sorted({r for d in cut for r in (d.record_a_id, d.record_b_id) if r in side})
         relinked.extend((tied[0], r) for r in tied[1:])

@@ -33,7 +33,10 @@ def decisions_panel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     can_decide = user_can_decide_for_customer(user=request.user, customer=customer)
     decisions = list(customer_decisions(customer=customer))
     for decision in decisions:
-        decision.user_can_undo = can_decide and user_can_undo(user=request.user, decision=decision)
+        # A flag for the template only, set on the instance it renders.
+        decision.user_can_undo = can_decide and user_can_undo(  # type: ignore[attr-defined]
+            user=request.user, decision=decision
+        )
     context = {
         "customer": customer,
         "decisions": decisions,
@@ -62,8 +65,10 @@ def detach(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except (DecisionConflict, DecisionInvalid) as error:
         messages.error(request, str(error))
         return redirect("customer_detail", public_id=customer.public_id)
+    survivor = decision.survivor
+    assert survivor is not None  # a detach decision names the new customer as its survivor
     messages.success(request, _("Detached into a new customer."))
-    return redirect("customer_detail", public_id=decision.survivor.public_id)
+    return redirect("customer_detail", public_id=survivor.public_id)
 
 
 @login_required

@@ -45,13 +45,12 @@ def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None
     touched = {records[r][0] for r in plan.moves} | set(plan.recompute) | {
         c for pair in plan.retired.items() for c in pair if not isinstance(c, NewCustomer)
     } | {t for t in plan.moves.values() if not isinstance(t, NewCustomer)}
-    touched.discard(None)
-    fresh = sorted(set(touched) - customers_held())  # type: ignore[arg-type]
+    fresh = sorted({c for c in touched if c is not None} - customers_held())
     if not fresh:
         return
     customers_lock(fresh, fields=())
     seen = {r: c for r, (c, _) in records.items() if c in set(fresh)}
-    current = {}
+    current: dict[int, int | None] = {}
     for start in range(0, len(fresh), RECOMPUTE_CHUNK):
         # Records deleted at source are outside every scope (they follow their customer).
         current.update(SourceRecord.objects.filter(

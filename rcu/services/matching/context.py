@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
+from typing import TYPE_CHECKING, TypedDict
 
 import orjson
 from django.db.models.expressions import RawSQL
@@ -15,6 +17,9 @@ from rcu.matching.generic import GenericValueSet
 from rcu.matching.model import Model, default_model
 from rcu.matching.scoring import Scorer
 from rcu.models import GenericValue, MatchSettings
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,13 @@ _cache: dict[str, tuple[tuple, MatchContext]] = {}
 _cache_lock = Lock()
 
 
-def _settings_with_generic_stamp() -> MatchSettings:
+class _GenericStamp(TypedDict):
+    # Raw SQL, only compared: MAX(updated_at) is text on SQLite, None with no generic value.
+    generic_at: datetime | str | None
+    generic_n: int
+
+
+def _settings_with_generic_stamp() -> WithAnnotations[MatchSettings, _GenericStamp]:
     """The settings row with when the generic values last changed and how many there
     are, in one query: real-time matching asks for the context at every call."""
     table = GenericValue._meta.db_table

@@ -7,7 +7,7 @@ matching (`PendingMatch`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from django.db import connection
 from django.db.models import Count
@@ -127,7 +127,7 @@ def pending_queue(record_ids: Iterable[int]) -> None:
     )
 
 
-def _chunks(ids: list[int], size: int = 5000):
+def _chunks(ids: list[str], size: int = 5000) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -45,7 +45,7 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
     # One string per source and one empty mapping for all: a batch partition holds half
     # a million records.
     source_names: dict[int, str] = {}
-    no_attributes = MappingProxyType({})
+    no_attributes: Mapping[str, str] = MappingProxyType({})
     with connection.cursor() as cursor:
         for chunk in chunked(sorted(set(ids)), 20_000 if postgresql else CHUNK):
             if postgresql:

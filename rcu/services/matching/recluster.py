@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.matching.assignment import AssignmentPlan, plan_assignment
+from rcu.matching.assignment import AssignmentPlan, NewCustomer, plan_assignment
 from rcu.matching.clustering import ScoredPair, cluster
 from rcu.matching.scoring import levels_from_text, levels_text
 from rcu.models import PairDecision
@@ -266,8 +266,8 @@ def review_pairs_between_clusters(
     cluster_of = {r: i for i, members in enumerate(clusters) for r in members}
     best: dict[tuple[int, int], ScoredPair] = {}
     for pair in review:  # most probable first
-        key = tuple(sorted((cluster_of[pair.a], cluster_of[pair.b])))
-        best.setdefault(key, pair)
+        i, j = sorted((cluster_of[pair.a], cluster_of[pair.b]))
+        best.setdefault((i, j), pair)
     result = []
     for (i, j), pair in sorted(best.items()):
         probability, weight, levels = scope.pairs[(pair.a, pair.b)]
@@ -303,9 +303,13 @@ def scope_recluster(
             result.clusters[record] = members
             target = result.plan.moves.get(record)
             if target is None:
-                result.customer_of[record] = scope.records[record][0]
+                kept = scope.records[record][0]
+                assert kept is not None  # a record without a customer is always moved
+                result.customer_of[record] = kept
+            elif isinstance(target, NewCustomer):
+                result.customer_of[record] = created[target]
             else:
-                result.customer_of[record] = created.get(target, target)
+                result.customer_of[record] = target
     timings["apply"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     result.review = review_pairs_between_clusters(scope, clusters, review, context)

@@ -117,6 +117,7 @@ def model_estimate(
         for pair in partition_scores(
             first_bucket=0, last_bucket=last_bucket, context=context, oversized=oversized
         )
+        if pair is not None  # only with a min_weight
     )
     model, report = estimate_model(
         record_count=total,
