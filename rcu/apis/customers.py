@@ -51,7 +51,8 @@ class CustomerListApi(ListAPIView):
 
     @extend_schema(
         summary="Search golden customers",
-        description="Active customers the caller may see: all of them for a role that reads "
+        description="Active customers the caller may see (with `updated_since`, also those "
+        "merged away since: `merged_into` names their survivor): all of them for a role that reads "
         "everything, otherwise those with a record in one of their departments' sources. "
         "Criteria combine with AND.",
         parameters=CUSTOMER_FILTERS,

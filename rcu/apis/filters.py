@@ -25,7 +25,8 @@ class CustomerFilter(django_filters.FilterSet):
     phone = django_filters.CharFilter(label="Phone or mobile")
     postcode = django_filters.CharFilter(label="Postcode")
     updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="Golden record changed at or after"
+        field_name="updated_at", lookup_expr="gte",
+        label="Golden record changed at or after (customers merged away since included)",
     )
 
     class Meta:
@@ -34,7 +35,9 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, data: Any = None, *, user, **kwargs: Any) -> None:
         self.user = user
-        super().__init__(data, queryset=customers_visible_to(user), **kwargs)
+        # A system catching up on changes must learn of merges: the retired ids too.
+        retired = bool(data and data.get("updated_since"))
+        super().__init__(data, queryset=customers_visible_to(user, retired=retired), **kwargs)
 
     def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         # `customer_search` starts from the same visible customers and narrows them

@@ -45,12 +45,13 @@ def source_ids_ingestable_by(user) -> set[int]:
 
 
 def customer_list(*, user, filters: Mapping[str, Any]) -> QuerySet[Customer]:
-    """Visible active customers matching the filters, each with `visible_records`."""
+    """Visible active customers matching the filters (with `updated_since`, those merged
+    away since too), each with `visible_records`."""
     customers = _filtered(CustomerFilter(filters, user=user))
     visible_records = records_visible_to(user).order_by(
         "source__trust_rank", "source__code", "external_id"
     )
-    return customers.prefetch_related(
+    return customers.select_related("merged_into").prefetch_related(
         Prefetch("records", queryset=visible_records, to_attr="visible_records")
     )
 

@@ -198,19 +198,20 @@ class CustomerSerializer(serializers.ModelSerializer):
     extra_identifiers = serializers.DictField(child=serializers.CharField())
     # The detail serializer shows the records in full.
     records: serializers.BaseSerializer = RecordRefSerializer(many=True, source="visible_records")
+    merged_into = serializers.UUIDField(
+        source="merged_into.public_id", allow_null=True, default=None,
+        help_text="Survivor of this customer; null for a live one (listed with updated_since).",
+    )
 
     class Meta:
         model = Customer
         fields = [
-            "public_id", *CANONICAL_NAMES, "extra_identifiers", "records", "created_at", "updated_at",
+            "public_id", *CANONICAL_NAMES, "extra_identifiers", "records", "merged_into",
+            "created_at", "updated_at",
         ]
 
 
 class CustomerDetailSerializer(CustomerSerializer):
-    merged_into = serializers.UUIDField(
-        source="merged_into.public_id", allow_null=True,
-        help_text="Survivor of this customer; null for a live one.",
-    )
     merged_from = serializers.ListField(
         child=serializers.UUIDField(), help_text="Retired public ids merged into this customer."
     )

@@ -19,18 +19,22 @@ _PHONEISH = re.compile(r"^[\d\s.+()\-/]{6,}$")
 _MAX_CHAIN = 50
 
 
-def customers_visible_to(user) -> QuerySet[Customer]:
+def customers_visible_to(user, *, retired: bool = False) -> QuerySet[Customer]:
     """Golden customers the person may see: all (a role), or those with a record
-    in one of their departments' sources."""
+    in one of their departments' sources. With `retired`, also the customers merged
+    away, visible when their survivor is (their records moved to it)."""
     if not user.is_authenticated:
         return Customer.objects.none()
-    customers = Customer.objects.active()
+    customers = Customer.objects.all() if retired else Customer.objects.active()
     if user.has_perm(VIEW_ALL):
         return customers
-    visible_records = SourceRecord.objects.filter(
-        customer_id=OuterRef("pk"), source__in=sources_for_user(user)
-    )
-    return customers.filter(Exists(visible_records))
+    visible = sources_for_user(user)
+    own = Exists(SourceRecord.objects.filter(customer_id=OuterRef("pk"), source__in=visible))
+    if not retired:
+        return customers.filter(own)
+    survivors = Exists(SourceRecord.objects.filter(customer_id=OuterRef("merged_into_id"),
+                                                   source__in=visible))
+    return customers.filter(own | survivors)
 
 
 def customer_resolve(public_id: uuid.UUID | str) -> Customer | None:

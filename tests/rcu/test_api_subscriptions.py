@@ -152,3 +152,20 @@ def test_an_admin_pauses_resumes_rotates_and_tests_a_subscription(admin_user, su
         receiver.stop()
     assert tested == {"status_code": 200, "error": ""}
     assert receiver.received[0].body["type"] == "test" and receiver.refused == 0
+
+
+def test_updated_since_lists_the_ids_merged_away_with_their_survivor(
+    admin_user, steward_marketing, crm, service_client_source, steward_everywhere
+):
+    a = one(crm, "C1", HELENE)
+    b = one(service_client_source, "S1", HELENE)
+    since = "2000-01-01T00:00:00Z"
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], acting_user=steward_everywhere,
+                    survivor_id=a.customer_id)
+    for user in (admin_user, steward_marketing):  # the steward sees it through the survivor
+        listed = client_for(user).get(f"/api/v1/customers/?updated_since={since}").json()["results"]
+        merged_into = {c["public_id"]: c["merged_into"] for c in listed}
+        assert merged_into == {str(a.customer.public_id): None,
+                               str(b.customer.public_id): str(a.customer.public_id)}
+    plain = client_for(admin_user).get("/api/v1/customers/").json()["results"]
+    assert [c["public_id"] for c in plain] == [str(a.customer.public_id)]  # live ones only
