@@ -68,3 +68,31 @@ def record_cross_reference(*, user, source: SourceSystem, external_id: str) -> C
         .order_by("source__code", "external_id").values_list("source__code", "external_id")
     )
     return CrossReference(customer=customer, records=records)
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    subscription: Subscription
+    stats: SubscriptionStats
+    failing: int  # deliveries waiting after at least one failed attempt
+    last_error: str
+
+
+def subscriptions_overview() -> list[SubscriptionRow]:
+    """Every subscription with its backlog, lag and latest failure, for the admins' page."""
+    rows = []
+    for subscription in Subscription.objects.select_related("source").order_by("name"):
+        failing = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING,
+                                          attempts__gt=0)
+        last_error = failing.order_by("-next_attempt_at").values_list("last_error", flat=True).first()
+        rows.append(SubscriptionRow(subscription=subscription, stats=subscription_stats(subscription),
+                                    failing=failing.count(), last_error=last_error or ""))
+    return rows
+
+
+def events_of_customer(public_id) -> list[ChangeEvent]:
+    """A customer's events, oldest first, and those of the customers merged into it."""
+    ids = list(Customer.objects.filter(public_id=public_id).values_list("pk", flat=True))
+    ids += list(Customer.objects.filter(merged_into__public_id=public_id).values_list("pk", flat=True))
+    return list(ChangeEvent.objects.filter(customer_id__in=ids).select_related("actor")
+                .order_by("pk")[:1000])

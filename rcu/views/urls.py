@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rcu.views import administration, audits, customers, home, imports, sources
+from rcu.views import administration, audits, customers, home, imports, propagation, sources
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -31,6 +31,10 @@ urlpatterns = [
         name="admin_department_detail",
     ),
     path("administration/history/", administration.admin_history, name="admin_history"),
+    path("administration/subscriptions/", propagation.subscription_list, name="admin_subscriptions"),
+    path("administration/subscriptions/<int:pk>/<slug:action>/", propagation.subscription_action,
+         name="admin_subscription_action"),
+    path("administration/events/", propagation.event_search, name="admin_events"),
     path(
         "administration/sources/<slug:code>/mapping/", administration.source_mapping_edit,
         name="admin_source_mapping",

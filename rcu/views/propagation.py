@@ -1,0 +1,99 @@
+"""The subscribers' pages: who is subscribed, how late, what failed; replay and test."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rcu.forms_propagation import EventSearchForm, ReplayForm, SubscriptionForm
+from rcu.models import Subscription
+from rcu.selectors.subscriptions import (
+    MANAGE_SUBSCRIPTIONS,
+    VIEW_SUBSCRIPTIONS,
+    events_of_customer,
+    subscriptions_overview,
+)
+from rcu.services.subscriptions import (
+    SubscriptionRefused,
+    subscription_create,
+    subscription_replay,
+    subscription_test_send,
+    subscription_update,
+)
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    _require(request, VIEW_SUBSCRIPTIONS)
+    form = SubscriptionForm(request.POST or None)
+    secret = None
+    if request.method == "POST":
+        _require(request, MANAGE_SUBSCRIPTIONS)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = subscription_create(
+                    name=data["name"], target_url=data["target_url"], purpose=data["purpose"],
+                    event_types=data["event_types"], attributes=data["attributes"],
+                    source=data["source"], acting_user=request.user,
+                )
+            except SubscriptionRefused as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+            else:
+                secret = created.secret  # shown on this page, once
+                form = SubscriptionForm()
+    return render(request, "rcu/administration/subscriptions.html", {
+        "rows": subscriptions_overview(), "form": form, "secret": secret,
+        "replay_form": ReplayForm(),
+    })
+
+
+@login_required
+@require_POST
+def subscription_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    _require(request, MANAGE_SUBSCRIPTIONS)
+    subscription = get_object_or_404(Subscription, pk=pk)
+    if action in ("pause", "resume"):
+        subscription_update(subscription=subscription, values={"paused": action == "pause"},
+                            acting_user=request.user)
+        messages.success(request, _("Paused.") if action == "pause" else _("Resumed."))
+    elif action == "replay":
+        form = ReplayForm(request.POST)
+        if form.is_valid():
+            again = subscription_replay(subscription=subscription, acting_user=request.user,
+                                        from_event=form.cleaned_data["from_event"])
+            messages.success(request, _("%(count)d events will be sent again.") % {"count": again})
+        else:
+            messages.error(request, _("Give the id of the first event to send again."))
+    elif action == "test":
+        outcome = subscription_test_send(subscription=subscription, acting_user=request.user)
+        if outcome.error:
+            messages.error(request, _("The test event failed: %(error)s") % {"error": outcome.error})
+        else:
+            messages.success(request, _("The test event was acknowledged (HTTP %(code)s).")
+                             % {"code": outcome.status_code})
+    else:
+        raise PermissionDenied
+    return redirect("admin_subscriptions")
+
+
+@login_required
+@require_GET
+def event_search(request: HttpRequest) -> HttpResponse:
+    _require(request, VIEW_SUBSCRIPTIONS)
+    form = EventSearchForm(request.GET or None)
+    events = []
+    if form.is_valid() and form.cleaned_data["customer"]:
+        events = events_of_customer(form.cleaned_data["customer"])
+    return render(request, "rcu/administration/events.html", {"form": form, "events": events})
