@@ -67,3 +67,42 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def main() -> None:
+    """Run a receiver in its own process (the benchmark's): prints its URL, then appends
+    `received_at webhook-id event-timestamp` per delivery applied to --log."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--secret", required=True)
+    parser.add_argument("--log", required=True)
+    args = parser.parse_args()
+    log = open(args.log, "a", encoding="utf-8")  # noqa: SIM115  (open for the process's life)
+    lock = threading.Lock()
+
+    class LoggingReceiver(Receiver):
+        pass
+
+    receiver = LoggingReceiver(secret=args.secret).start()
+    assert receiver.server is not None
+    original = receiver.server.RequestHandlerClass
+
+    class Handler(original):  # type: ignore[misc,valid-type]
+        def do_POST(self) -> None:
+            before = len(receiver.received)
+            super().do_POST()
+            if len(receiver.received) > before:
+                item = receiver.received[-1]
+                with lock:
+                    log.write(f"{item.received_at} {item.webhook_id} {item.body['timestamp']}\n")
+                    log.flush()
+
+    receiver.server.RequestHandlerClass = Handler
+    print(receiver.url, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+
+
+if __name__ == "__main__":
+    main()

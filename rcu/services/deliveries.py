@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q, Subquery
+from django.db.models import F, Min, Q, Subquery
 from django.utils import timezone
 
 from rcu.db import chunks
@@ -232,7 +232,10 @@ def _send_batch(subscription: Subscription, *, client: httpx.Client, pool: Threa
                 delivery.last_error = error[:500]
                 delivery.next_attempt_at = done_at + _backoff(delivery.attempts)
                 failed.append(delivery)
-        Delivery.objects.bulk_update(delivered, ["status", "delivered_at", "attempts", "last_error"])
+        if delivered:  # one plain UPDATE: bulk_update's CASE per row costs more than the sends
+            Delivery.objects.filter(pk__in=[d.pk for d in delivered]).update(
+                status=Delivery.Status.DELIVERED, delivered_at=done_at, last_error="",
+                attempts=F("attempts") + 1)
         Delivery.objects.bulk_update(failed, ["attempts", "last_error", "next_attempt_at"])
         if delivered:
             Subscription.objects.filter(pk=subscription.pk).update(last_success_at=done_at)
