@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +30,7 @@ class Receiver:
     applied: dict[str, Received] = field(default_factory=dict)  # once per webhook-id
     refused: int = 0  # requests whose signature did not verify
     server: ThreadingHTTPServer | None = None
+    on_received: Callable[[Received], None] | None = None  # called for each valid request
 
     @property
     def url(self) -> str:
@@ -53,6 +55,8 @@ class Receiver:
                     item = Received(headers["webhook-id"], json.loads(body))
                     receiver.received.append(item)
                     receiver.applied.setdefault(item.webhook_id, item)
+                    if receiver.on_received is not None:
+                        receiver.on_received(item)
                 self.send_response(receiver.answer)
                 self.end_headers()
 
@@ -82,24 +86,12 @@ def main() -> None:
     log = open(args.log, "a", encoding="utf-8")  # noqa: SIM115  (open for the process's life)
     lock = threading.Lock()
 
-    class LoggingReceiver(Receiver):
-        pass
+    def write(item: Received) -> None:
+        with lock:
+            log.write(f"{item.received_at} {item.webhook_id} {item.body['timestamp']}\n")
+            log.flush()
 
-    receiver = LoggingReceiver(secret=args.secret).start()
-    assert receiver.server is not None
-    original = receiver.server.RequestHandlerClass
-
-    class Handler(original):  # type: ignore[misc,valid-type]
-        def do_POST(self) -> None:
-            before = len(receiver.received)
-            super().do_POST()
-            if len(receiver.received) > before:
-                item = receiver.received[-1]
-                with lock:
-                    log.write(f"{item.received_at} {item.webhook_id} {item.body['timestamp']}\n")
-                    log.flush()
-
-    receiver.server.RequestHandlerClass = Handler
+    receiver = Receiver(secret=args.secret, on_received=write).start()
     print(receiver.url, flush=True)
     sys.stdin.read()  # until the parent closes our stdin
 
