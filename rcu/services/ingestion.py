@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
-from rcu.matching.types import MatchRecord
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.bulk_insert import pg_insert_with_history

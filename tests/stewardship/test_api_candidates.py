@@ -478,7 +478,7 @@ def test_a_candidate_found_by_matching_is_listed_and_merged(
         pk=1,
         defaults=dict(
             auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_estimated_at=timezone.now(),
+            model_trained_at=timezone.now(),
         ),
     )
     jeanne = record(crm, "C1", {

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from simple_history.utils import bulk_create_with_history
 
-from rcu.matching.assignment import AssignmentPlan, NewCustomer
+from rcu.engine.assignment import AssignmentPlan, NewCustomer
 from rcu.models import Customer, SourceRecord
 from rcu.services.customers import customers_recompute
 from rcu.services.history_sql import rows_update_with_history

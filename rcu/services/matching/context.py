@@ -9,11 +9,11 @@ from threading import Lock
 import orjson
 from django.db.models.expressions import RawSQL
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.generic import GenericValue as GenericEntry
-from rcu.matching.generic import GenericValueSet
-from rcu.matching.model import Model, default_model
-from rcu.matching.scoring import Scorer
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import Model, default_model
+from rcu.engine.generic import GenericValue as GenericEntry
+from rcu.engine.generic import GenericValueSet
+from rcu.engine.scoring import Scorer
 from rcu.models import GenericValue, MatchSettings
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from rcu.matching.scoring import PairScore, levels_from_text
-from rcu.matching.types import MatchRecord
+from rcu.engine.scoring import PairScore, levels_from_text
+from rcu.engine.types import MatchRecord
 from rcu.models import SourceRecord
 from rcu.normalisation.record import normalise_record
 from rcu.services.locks import LockOrderRetry, customers_lock, pending_matches_release

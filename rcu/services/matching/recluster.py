@@ -21,9 +21,9 @@ from django.db import connection
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.matching.assignment import AssignmentPlan, plan_assignment
-from rcu.matching.clustering import ScoredPair, cluster
-from rcu.matching.scoring import levels_from_text, levels_text
+from rcu.engine.assignment import AssignmentPlan, plan_assignment
+from rcu.engine.clustering import ScoredPair, cluster
+from rcu.engine.scoring import levels_from_text, levels_text
 from rcu.models import PairDecision
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext

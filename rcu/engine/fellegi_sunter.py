@@ -6,8 +6,8 @@ known, log2(m / u) for that level; a missing level (None) adds nothing. The weig
 tables are computed once per model, so scoring a vector is a few dict lookups and a sum.
 
 Parameters are learnt without labels, the way Splink does it: u from randomly drawn
-pairs (`estimate_u`), then m and λ by expectation-maximisation over the blocked
-candidate pairs (`estimate_m_and_lambda_em`). Both work on distinct vectors with their
+pairs (`train_u`), then m and λ by expectation-maximisation over the blocked
+candidate pairs (`train_m_and_lambda_em`). Both work on distinct vectors with their
 counts, so millions of pairs cost no more than the few thousand vectors they collapse to.
 """
 
@@ -20,21 +20,21 @@ from dataclasses import dataclass
 from operator import getitem
 from typing import Any, NamedTuple
 
-from rcu.matching.types import Comparison, Level
+from rcu.engine.types import Comparison, Level
 
 Vector = tuple[Level, ...]
 
-# No estimated probability goes below this, so no level weight is ever infinite.
+# No trained probability goes below this, so no level weight is ever infinite.
 PROBABILITY_FLOOR = 1e-6
 # λ is kept strictly inside (0, 1): its log-odds must stay finite.
 PRIOR_FLOOR = 1e-12
-# Added to every level's count when estimating u from random pairs (Laplace).
+# Added to every level's count when training u from random pairs (Laplace).
 U_PSEUDO_COUNT = 1.0
 # EM counts are expected counts (fractions of pairs): a lighter pseudo-count keeps
 # small match populations from being flattened towards uniform.
 EM_PSEUDO_COUNT = 0.01
 
-# Before any estimation: m falls and u rises from the strongest level to disagreement.
+# Before any training: m falls and u rises from the strongest level to disagreement.
 DEFAULT_PRIOR = 1e-4
 DEFAULT_M_EXACT = 0.90
 DEFAULT_U_EXACT = 0.001
@@ -62,7 +62,7 @@ class Explanation:
 
 
 @dataclass(frozen=True, slots=True)
-class EstimationReport:
+class TrainingReport:
     """How an expectation-maximisation run went."""
 
     iterations: int
@@ -291,7 +291,7 @@ def default_u(level_count: int) -> tuple[float, ...]:
 
 
 def default_model(comparisons: Sequence[Comparison]) -> Model:
-    """Parameters before any estimation: plausible, monotone, and meant to be replaced."""
+    """Parameters before any training: plausible, monotone, and meant to be replaced."""
     return Model(
         names=[c.name for c in comparisons],
         levels=[c.levels for c in comparisons],
@@ -301,7 +301,7 @@ def default_model(comparisons: Sequence[Comparison]) -> Model:
     )
 
 
-# --- estimation -------------------------------------------------------------------------
+# --- training ---------------------------------------------------------------------------
 
 
 def _grouped(
@@ -339,13 +339,13 @@ def _level_counts(model: Model) -> list[list[float]]:
     return [[0.0] * len(labels) for labels in model.levels]
 
 
-def estimate_u(
+def train_u(
     model: Model, random_pairs: Iterable[Sequence[Level]] | Mapping[Vector, float]
 ) -> Model:
     """`model` with u learnt from the vectors of randomly drawn pairs.
 
     Random pairs are almost all non-matches, so each level's share among the known
-    levels estimates u directly. Laplace smoothing and a floor keep every u positive;
+    levels gives u directly. Laplace smoothing and a floor keep every u positive;
     a comparison never observed keeps its previous u.
     """
     counts = _level_counts(model)
@@ -360,19 +360,19 @@ def estimate_u(
     return model.replace(u=u)
 
 
-def estimate_m_and_lambda_em(
+def train_m_and_lambda_em(
     vectors: Iterable[Sequence[Level]] | Mapping[Vector, float],
     model: Model,
     *,
     fixed_u: bool = True,
     max_iterations: int = 50,
     tolerance: float = 1e-6,
-) -> tuple[Model, EstimationReport]:
+) -> tuple[Model, TrainingReport]:
     """m and λ (and u unless `fixed_u`) by expectation-maximisation over candidate pairs.
 
     `vectors` are the comparison vectors of the blocked candidate pairs, or a mapping
     of distinct vectors to their counts. Each iteration computes, for every distinct
-    vector, the posterior probability that it is a match (E-step), then re-estimates
+    vector, the posterior probability that it is a match (E-step), then re-computes
     the parameters from the expected level counts (M-step). The run stops when no
     parameter moves by more than `tolerance` or after `max_iterations`.
     """
@@ -381,7 +381,7 @@ def estimate_m_and_lambda_em(
     data = _grouped(vectors, len(model.names))
     pairs = math.fsum(count for _, count in data)
     if not data:
-        report = EstimationReport(
+        report = TrainingReport(
             iterations=0,
             converged=False,
             prior_history=(model.prior,),
@@ -432,7 +432,7 @@ def estimate_m_and_lambda_em(
         if change <= tolerance:
             converged = True
             break
-    report = EstimationReport(
+    report = TrainingReport(
         iterations=len(history),
         converged=converged,
         prior_history=tuple(history),

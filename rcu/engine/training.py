@@ -1,4 +1,4 @@
-"""Estimating the model from the data itself, without labels.
+"""Training the model from the data itself, without labels.
 
 u (how often levels occur among different people) comes from random pairs of a
 sample of records: almost all of them are different people. m and the prior come
@@ -8,7 +8,7 @@ what the engine scores: the probability of a candidate pair is P(match | levels,
 blocked together).
 
 Random pairs cannot measure how rarely two different people share an e-mail, a phone
-number or a loyalty card: a hundred thousand of them hold none, and the estimate stops
+number or a loyalty card: a hundred thousand of them hold none, and the u trained stops
 at its smoothing floor (about 1 in 20,000), whatever the size of the base, while the
 prior falls with it. Two records sharing such a value share its blocking key, so every
 such pair is among the blocked pairs: for these levels (`Comparison.counted_level`), u
@@ -23,16 +23,16 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.model import (
-    EstimationReport,
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import (
     Model,
+    TrainingReport,
     default_model,
-    estimate_m_and_lambda_em,
-    estimate_u,
+    train_m_and_lambda_em,
+    train_u,
 )
-from rcu.matching.scoring import Scorer
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.scoring import Scorer
+from rcu.engine.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
 SEED = 20_240_601
@@ -127,7 +127,7 @@ def with_counted_u(model: Model, counted: Mapping[int, float], comparisons: tupl
     return model.replace(u=u)
 
 
-def estimate_model(
+def train_model(
     *,
     record_count: int,
     blocked_share: float = 1.0,
@@ -138,7 +138,7 @@ def estimate_model(
     generic=None,
     random_pairs: int = RANDOM_PAIRS,
     unblocked_pairs: Mapping[str, float] | None = None,
-) -> tuple[Model, EstimationReport]:
+) -> tuple[Model, TrainingReport]:
     """A model learnt from a random sample of records and the vectors of blocked pairs.
 
     EM separates blocked pairs into matches and non-matches with u free, since
@@ -151,9 +151,9 @@ def estimate_model(
     start = default_model(comparisons)
     scorer = scorer_for(start, generic, comparisons)
     random_vectors = random_pair_vectors(sample, scorer, pairs=random_pairs)
-    with_u = estimate_u(start, random_vectors)
+    with_u = train_u(start, random_vectors)
     vectors = Counter(blocked_vectors) if not isinstance(blocked_vectors, Counter) else blocked_vectors
-    fitted, report = estimate_m_and_lambda_em(vectors, with_u, fixed_u=False)
+    fitted, report = train_m_and_lambda_em(vectors, with_u, fixed_u=False)
     possible = record_count * (record_count - 1) / 2
     # `blocked_vectors` may come from a share of the blocks only.
     expected_matches = report.prior * report.pairs / blocked_share

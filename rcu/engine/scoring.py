@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from rcu.matching.comparators import COMPARISONS, CONTRADICTING_LEVELS, IDENTIFYING_EVIDENCE
-from rcu.matching.generic import GenericValueSet
-from rcu.matching.keys import blocking_keys
-from rcu.matching.model import Explanation, Model, probability_from_weight
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.blocking import blocking_keys
+from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, IDENTIFYING_EVIDENCE
+from rcu.engine.fellegi_sunter import Explanation, Model, probability_from_weight
+from rcu.engine.generic import GenericValueSet
+from rcu.engine.types import Comparison, Level, MatchRecord
 
 MISSING_LEVEL = "-"
 # Partial sums taken in another order may differ from the model's in the last bits: a
@@ -59,8 +59,8 @@ class Scorer:
         position = {c.name: i for i, c in enumerate(comparisons)}
         self._identifying = tuple(
             tuple(
-                (position[name], frozenset(comparisons[position[name]].levels.index(x) for x in labels))
-                for name, labels in alternative.items()
+                (position[name], frozenset(int(level) for level in levels))
+                for name, levels in alternative.items()
             )
             for alternative in IDENTIFYING_EVIDENCE
             if all(name in position for name in alternative)
@@ -73,7 +73,7 @@ class Scorer:
         best = [max(self._tables[i].values()) for i in self._order]
         self._headroom = tuple(sum(best[k + 1 :]) for k in range(len(best)))
         self._contradicting = tuple(
-            frozenset(c.levels.index(label) for label in CONTRADICTING_LEVELS.get(c.name, ()))
+            frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
             for c in comparisons
         )
 
