@@ -225,7 +225,8 @@ def _households(rng: random.Random, people: list[Person], *, share: float, twins
             twin = members[1]
             twin.birth_date = head.birth_date
             twin.gender = rng.choice("MF")
-            twin.first_name = locale.first_name(twin.gender)
+            while twin.first_name == head.first_name:  # twins are given two names
+                twin.first_name = locale.first_name(twin.gender)
         i += size
 
 

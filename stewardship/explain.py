@@ -97,7 +97,9 @@ def guard_sentence(link_guard: str | None) -> str:
     """Why the engine would not link it alone, in words."""
     if not link_guard:
         return ""
-    if link_guard == "no_identifying_evidence":
+    if link_guard == "household_evidence":
+        return _("what they share, a household could share; a steward must decide")
+    if link_guard == "no_identifying_evidence":  # stored by earlier versions
         return _("nothing personal in common, a steward must decide")
     if link_guard.startswith("contradiction:"):
         names = [str(COMPARISON_LABELS.get(n, n)).lower()

@@ -422,7 +422,7 @@ def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("first_name", FirstNameLevel.labels(), compare_first_name),
-    Comparison("last_name", LastNameLevel.labels(), compare_last_name),
+    Comparison("last_name", LastNameLevel.labels(), compare_last_name, household=True),
     Comparison("birth_date", BirthDateLevel.labels(), compare_birth_date),
     Comparison(
         "email", EmailLevel.labels(), compare_email,
@@ -430,35 +430,21 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison(
         "phone", PhoneLevel.labels(), compare_phone,
-        counted_level=PhoneLevel.EXACT.label, key_kind=KeyKind.PHONE,
+        counted_level=PhoneLevel.EXACT.label, key_kind=KeyKind.PHONE, household=True,
     ),
-    Comparison("address", AddressLevel.labels(), compare_address),
-    Comparison("postcode_city", PostcodeCityLevel.labels(), compare_postcode_city),
+    Comparison("address", AddressLevel.labels(), compare_address, household=True),
+    Comparison(
+        "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True
+    ),
     Comparison(
         "identifiers", IdentifierLevel.labels(), compare_identifiers,
         counted_level=IdentifierLevel.SAME.label, key_kind=KeyKind.IDENTIFIER,
     ),
 )
 
-# What an automatic link needs beyond a high probability. Naive Bayes adds up evidence
-# that is not independent: relatives share a surname, an address and a landline, and
-# namesakes a name and a town. So a pair is only linked without a steward when it
-# agrees on something personal (one of IDENTIFYING_EVIDENCE, every comparison of it at
-# one of the levels given) and contradicts nothing that tells people apart
-# (CONTRADICTING_LEVELS); otherwise it goes to review, however high its score.
-_CLOSE_FIRST_NAME = frozenset({FirstNameLevel.EXACT, FirstNameLevel.JARO_WINKLER_HIGH})
-IDENTIFYING_EVIDENCE: tuple[dict[str, frozenset[Levels]], ...] = (
-    {"birth_date": frozenset(
-        {BirthDateLevel.EXACT, BirthDateLevel.DAY_MONTH_SWAPPED, BirthDateLevel.ONE_TYPO}
-    )},
-    {"email": frozenset({EmailLevel.EXACT})},
-    {"phone": frozenset({PhoneLevel.EXACT})},
-    {"identifiers": frozenset({IdentifierLevel.SAME})},
-    # The same first name at the same address: a person, or a son named after his
-    # father with neither birth date known.
-    {"first_name": _CLOSE_FIRST_NAME,
-     "address": frozenset({AddressLevel.EXACT, AddressLevel.TOKEN_SET_HIGH})},
-)
+# What stops an automatic link whatever the score: a disagreement on something that
+# tells people apart. Beyond it, an automatic link needs enough evidence once what a
+# household shares is counted once (`Comparison.household`, `Scorer.personal_weight`).
 CONTRADICTING_LEVELS: dict[str, frozenset[Levels]] = {
     "first_name": frozenset({FirstNameLevel.DIFFERENT}),
     "birth_date": frozenset({BirthDateLevel.DIFFERENT, BirthDateLevel.SAME_YEAR}),

@@ -8,16 +8,27 @@ holds other keys of the pair leaves it to the partition holding that one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from rcu.engine.blocking import blocking_keys
-from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, IDENTIFYING_EVIDENCE
-from rcu.engine.fellegi_sunter import Explanation, Model, probability_from_weight
+from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS
+from rcu.engine.fellegi_sunter import (
+    Explanation,
+    Model,
+    probability_from_weight,
+    weight_from_probability,
+)
 from rcu.engine.generic import GenericValueSet
 from rcu.engine.types import Comparison, Level, MatchRecord
 
 MISSING_LEVEL = "-"
+# The auto-link threshold of a new base (MatchSettings.auto_link's default).
+DEFAULT_AUTO_LINK = 0.99
+# Why a pair may not be linked without a steward (`Scorer.link_guard`).
+CONTRADICTION = "contradiction:"
+HOUSEHOLD_EVIDENCE = "household_evidence"
 # Partial sums taken in another order may differ from the model's in the last bits: a
 # pair is only given up when it misses the mark by more than this.
 PRUNE_TOLERANCE = 1e-9
@@ -49,6 +60,8 @@ class Scorer:
         model: Model,
         generic: GenericValueSet | None = None,
         comparisons: tuple[Comparison, ...] = COMPARISONS,
+        *,
+        auto_link: float = DEFAULT_AUTO_LINK,
     ) -> None:
         if not model.is_for(comparisons):
             raise ValueError("the model was not built for these comparisons")
@@ -56,15 +69,8 @@ class Scorer:
         self.generic = generic or GenericValueSet()
         self._compares = tuple(c.compare for c in comparisons)
         self._names = tuple(c.name for c in comparisons)
-        position = {c.name: i for i, c in enumerate(comparisons)}
-        self._identifying = tuple(
-            tuple(
-                (position[name], frozenset(int(level) for level in levels))
-                for name, levels in alternative.items()
-            )
-            for alternative in IDENTIFYING_EVIDENCE
-            if all(name in position for name in alternative)
-        )
+        self._household = tuple(i for i, c in enumerate(comparisons) if c.household)
+        self._auto_link_weight = weight_from_probability(auto_link)
         # Cheapest and most telling comparisons first, so that `score_at_least` can
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
         # evaluated can still add.
@@ -81,20 +87,39 @@ class Scorer:
         """Why a pair may not be linked without a steward whatever its score, or None.
 
         "contradiction:<comparisons>" when something that tells people apart differs;
-        "no_identifying_evidence" when nothing personal agrees (see comparators).
+        "household_evidence" when, counting once what a household shares, the evidence
+        falls short of the auto-link threshold (`personal_weight`).
         """
         contradicted = [
             name for name, level, bad in zip(self._names, levels, self._contradicting, strict=True)
             if level is not None and level in bad
         ]
         if contradicted:
-            return "contradiction:" + ",".join(contradicted)
-        if not any(
-            all(levels[i] is not None and levels[i] in good for i, good in alternative)
-            for alternative in self._identifying
-        ):
-            return "no_identifying_evidence"
+            return CONTRADICTION + ",".join(contradicted)
+        if self.personal_weight(levels) < self._auto_link_weight:
+            return HOUSEHOLD_EVIDENCE
         return None
+
+    def personal_weight(self, levels: tuple[Level, ...]) -> float:
+        """The match weight with the agreements a household shares counted once.
+
+        Naive Bayes adds up evidence as if independent, but the members of a household
+        agree on surname, address, postcode and landline all at once: a spouse or a
+        record holding nothing else would reach any threshold on them. So of the positive
+        contributions of household comparisons only the largest is kept; everything
+        else (first name, birth date, e-mail, identifiers, and every disagreement)
+        counts in full. Which combination of agreements is enough is then the model's
+        to say, from the weights it learnt on this base.
+        """
+        weight = self.model.weight(levels)
+        tables = self._tables
+        shared = [
+            w for i in self._household
+            if levels[i] is not None and (w := tables[i][levels[i]]) > 0.0
+        ]
+        if len(shared) > 1:
+            weight -= math.fsum(shared) - max(shared)
+        return weight
 
     def prepare(self, record: MatchRecord) -> MatchRecord:
         """The record as compared: without its generic values."""

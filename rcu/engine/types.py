@@ -58,6 +58,10 @@ class Comparison:
     # so its u is counted there instead of sampled from random pairs (see training).
     counted_level: str | None = None
     key_kind: str | None = None
+    # Whether the members of one household usually agree on it (surname, address,
+    # postcode, landline): such agreements come together, so an automatic link counts
+    # them once (see `Scorer.personal_weight`).
+    household: bool = False
 
     @property
     def disagreement(self) -> int:

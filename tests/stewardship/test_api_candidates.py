@@ -496,7 +496,7 @@ def test_a_candidate_found_by_matching_is_listed_and_merged(
     merged = client.post(f"{CANDIDATES}{item['id']}/merge/", {}, format="json")
 
     assert item["departments"] == ["marketing", "service-client"]
-    assert item["explanation"]["link_guard"] == "no_identifying_evidence"
+    assert item["explanation"]["link_guard"] == "household_evidence"
     assert item["sentence"].endswith("nothing personal in common, a steward must decide")
     assert (item["record_a"]["external_id"], item["record_b"]["external_id"]) == (None, "S1")
     assert merged.status_code == 200, merged.content

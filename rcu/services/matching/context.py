@@ -103,7 +103,7 @@ def match_context() -> MatchContext:
         auto_link=settings.auto_link,
         review=settings.review,
         max_block_size=settings.max_block_size,
-        scorer=Scorer(settings_model(settings), generic),
+        scorer=Scorer(settings_model(settings), generic, auto_link=settings.auto_link),
         skip_keys=generic.blocking_keys_to_skip(),
     )
     with _cache_lock:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from rcu import hooks
 from rcu.engine.assignment import AssignmentPlan, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
-from rcu.engine.scoring import levels_from_text, levels_text
+from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
 from rcu.models import PairDecision
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
@@ -201,25 +201,28 @@ def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[li
     return list(groups.values())
 
 
-def _linkable(info: PairInfo, context: MatchContext) -> float:
-    """The probability clustering sees.
+def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
+    """The probability clustering sees, and whether the pair separates its records.
 
     A pair that may not be linked automatically (`Scorer.link_guard`) stays just under
-    the auto-link threshold, so in review. A pair that contradicts two things telling
-    people apart (first name and birth date: spouses, siblings) is taken for two people,
-    however much their household agrees: not proposed, and a chain may not join them.
+    the auto-link threshold, so in review. A pair that contradicts something telling
+    people apart separates its records: no chain through other records may join them
+    (a twin and a record of the family without a first name). One that contradicts two
+    such things (first name and birth date: spouses, siblings) is taken for two people,
+    however much their household agrees: not proposed either.
     """
     probability, _weight, levels = info
     if probability < context.review:
-        return probability
+        return probability, False
     guard = context.scorer.link_guard(levels_from_text(levels))
     if guard is None:
-        return probability
-    if guard.startswith("contradiction:") and guard.count(",") >= 1:
-        return 0.0
+        return probability, False
+    contradiction = guard.startswith(CONTRADICTION)
+    if contradiction and guard.count(",") >= 1:
+        return 0.0, True
     if probability < context.auto_link:
-        return probability
-    return max(context.review, math.nextafter(context.auto_link, 0.0))
+        return probability, contradiction
+    return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction
 
 
 def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[int]], list[ScoredPair]]:
@@ -244,8 +247,10 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
                     continue
                 score = scorer.score(records[a], records[b])
                 scope.pairs[(a, b)] = (score.probability, score.weight, levels_text(score.levels))
+    seen = {pair: _linkable(info, context) for pair, info in scope.pairs.items()}
     clustering = cluster(
-        (ScoredPair(a, b, _linkable(info, context)) for (a, b), info in scope.pairs.items()),
+        (ScoredPair(a, b, probability) for (a, b), (probability, _) in seen.items()),
+        separate=[pair for pair, (_, separating) in seen.items() if separating],
         auto_link=context.auto_link,
         review=context.review,
         cannot_link=scope.cannot_link,
