@@ -322,7 +322,7 @@ def _grouped(
     return grouped
 
 
-def _distribution(
+def distribution(
     counts: Sequence[float], previous: Sequence[float], *, pseudo_count: float
 ) -> tuple[float, ...]:
     """Smoothed, floored frequencies; a comparison never observed keeps `previous`."""
@@ -354,7 +354,7 @@ def train_u(
             if level is not None:
                 counts[c][level] += count
     u = [
-        _distribution(row, previous, pseudo_count=U_PSEUDO_COUNT)
+        distribution(row, previous, pseudo_count=U_PSEUDO_COUNT)
         for row, previous in zip(counts, model.u, strict=True)
     ]
     return model.replace(u=u)
@@ -410,14 +410,14 @@ def train_m_and_lambda_em(
                 u_counts[c][level] += as_non_match
         prior = min(max(expected_matches / pairs, PRIOR_FLOOR), 1.0 - PRIOR_FLOOR)
         m = [
-            _distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+            distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
             for row, previous in zip(m_counts, current.m, strict=True)
         ]
         u = (
             current.u
             if fixed_u
             else [
-                _distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+                distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
                 for row, previous in zip(u_counts, current.u, strict=True)
             ]
         )

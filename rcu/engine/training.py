@@ -25,9 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rcu.engine.comparators import COMPARISONS
 from rcu.engine.fellegi_sunter import (
+    EM_PSEUDO_COUNT,
     Model,
     TrainingReport,
     default_model,
+    distribution,
     train_m_and_lambda_em,
     train_u,
 )
@@ -127,6 +129,58 @@ def with_counted_u(model: Model, counted: Mapping[int, float], comparisons: tupl
     return model.replace(u=u)
 
 
+class _PersonalPosterior:
+    """P(match) of a comparison vector as judged on its personal comparisons alone."""
+
+    def __init__(self, model: Model, personal: tuple[bool, ...]) -> None:
+        self.model = model
+        self.personal = personal
+        self.m = model.m
+
+    def probability(self, vector: Sequence[Level]) -> float:
+        return self.model.probability(_personal_part(vector, self.personal))
+
+
+def _personal_part(vector: Sequence[Level], personal: tuple[bool, ...]) -> tuple[Level, ...]:
+    return tuple(level if keep else None for level, keep in zip(vector, personal, strict=True))
+
+
+def _train_on_personal_evidence(
+    vectors: Counter[tuple[Level, ...]], start: Model, comparisons: tuple[Comparison, ...]
+) -> tuple[Model | _PersonalPosterior, TrainingReport]:
+    """m and λ by EM, with the class "same person" told apart by personal comparisons.
+
+    Among blocked pairs, the members of one household agree on surname, address,
+    postcode and landline together, and often outnumber the duplicates: EM left free on
+    every comparison takes "same household" for "same person", learns that a different
+    address is near impossible between duplicates (a person who moved is then lost) and
+    that a different first name is common (a spouse is then linked). So EM runs on the
+    comparisons households do not share (`Comparison.household` false) and every
+    comparison's m comes from one M-step on the posterior it found. With no household
+    comparison, or nothing else, this is plain EM over every comparison.
+    """
+    personal = tuple(not c.household for c in comparisons)
+    if all(personal) or not any(personal):
+        return train_m_and_lambda_em(vectors, start, fixed_u=False)
+    masked: Counter[tuple[Level, ...]] = Counter()
+    for vector, count in vectors.items():
+        masked[_personal_part(vector, personal)] += count
+    fitted, report = train_m_and_lambda_em(masked, start, fixed_u=False)
+    posterior = _PersonalPosterior(fitted, personal)
+    m_counts = [[0.0] * len(c.levels) for c in comparisons]
+    for vector, count in vectors.items():
+        as_match = count * posterior.probability(vector)
+        for c, level in enumerate(vector):
+            if level is not None:
+                m_counts[c][level] += as_match
+    m = [
+        distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+        for row, previous in zip(m_counts, fitted.m, strict=True)
+    ]
+    posterior.m = tuple(tuple(row) for row in m)
+    return posterior, report
+
+
 def train_model(
     *,
     record_count: int,
@@ -153,7 +207,7 @@ def train_model(
     random_vectors = random_pair_vectors(sample, scorer, pairs=random_pairs)
     with_u = train_u(start, random_vectors)
     vectors = Counter(blocked_vectors) if not isinstance(blocked_vectors, Counter) else blocked_vectors
-    fitted, report = train_m_and_lambda_em(vectors, with_u, fixed_u=False)
+    fitted, report = _train_on_personal_evidence(vectors, with_u, comparisons)
     possible = record_count * (record_count - 1) / 2
     # `blocked_vectors` may come from a share of the blocks only.
     expected_matches = report.prior * report.pairs / blocked_share
