@@ -421,9 +421,18 @@ def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
 
 
 COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("first_name", FirstNameLevel.labels(), compare_first_name),
-    Comparison("last_name", LastNameLevel.labels(), compare_last_name, household=True),
-    Comparison("birth_date", BirthDateLevel.labels(), compare_birth_date),
+    Comparison(
+        "first_name", FirstNameLevel.labels(), compare_first_name,
+        term_frequency=((FirstNameLevel.EXACT.label, "first_name"),),
+    ),
+    Comparison(
+        "last_name", LastNameLevel.labels(), compare_last_name, household=True,
+        term_frequency=((LastNameLevel.EXACT.label, "last_name"),),
+    ),
+    Comparison(
+        "birth_date", BirthDateLevel.labels(), compare_birth_date,
+        term_frequency=((BirthDateLevel.EXACT.label, "birth_date"),),
+    ),
     Comparison(
         "email", EmailLevel.labels(), compare_email,
         counted_level=EmailLevel.EXACT.label, key_kind=KeyKind.EMAIL,
@@ -434,7 +443,11 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison("address", AddressLevel.labels(), compare_address, household=True),
     Comparison(
-        "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True
+        "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True,
+        term_frequency=(
+            (PostcodeCityLevel.SAME_POSTCODE.label, "postcode"),
+            (PostcodeCityLevel.SAME_CITY.label, "city"),
+        ),
     ),
     Comparison(
         "identifiers", IdentifierLevel.labels(), compare_identifiers,

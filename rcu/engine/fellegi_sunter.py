@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from operator import getitem
 from typing import Any, NamedTuple
 
+from rcu.engine.term_frequency import TermFrequencies
 from rcu.engine.types import Comparison, Level
 
 Vector = tuple[Level, ...]
@@ -104,7 +105,7 @@ def _weight_table(m: Sequence[float], u: Sequence[float]) -> dict[Level, float]:
 class Model:
     """Fellegi-Sunter parameters for an ordered set of comparisons; immutable."""
 
-    __slots__ = ("_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_u")
+    __slots__ = ("_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u")
 
     def __init__(
         self,
@@ -114,6 +115,7 @@ class Model:
         m: Sequence[Sequence[float]],
         u: Sequence[Sequence[float]],
         prior: float,
+        term_frequencies: TermFrequencies | None = None,
     ) -> None:
         names = tuple(names)
         labels = tuple(tuple(row) for row in levels)
@@ -141,6 +143,7 @@ class Model:
         self._m = m_rows
         self._u = u_rows
         self._prior = prior
+        self._tf = term_frequencies
         self._prior_weight = math.log2(prior / (1.0 - prior))
         # One dict per comparison, None mapped to 0.0: scoring is then a single
         # map(getitem) with no branch, and a level out of range raises KeyError.
@@ -175,6 +178,11 @@ class Model:
         return self._prior_weight
 
     @property
+    def term_frequencies(self) -> TermFrequencies | None:
+        """How common each value is in the base (see `rcu.engine.term_frequency`)."""
+        return self._tf
+
+    @property
     def tables(self) -> tuple[dict[Level, float], ...]:
         """Per comparison, the weight of each level (None, a missing value, is 0)."""
         return self._tables
@@ -196,6 +204,7 @@ class Model:
         m: Sequence[Sequence[float]] | None = None,
         u: Sequence[Sequence[float]] | None = None,
         prior: float | None = None,
+        term_frequencies: TermFrequencies | None = None,
     ) -> Model:
         return Model(
             names=self._names,
@@ -203,6 +212,7 @@ class Model:
             m=self._m if m is None else m,
             u=self._u if u is None else u,
             prior=self._prior if prior is None else prior,
+            term_frequencies=self._tf if term_frequencies is None else term_frequencies,
         )
 
     # --- scoring ----------------------------------------------------------------------
@@ -236,7 +246,7 @@ class Model:
     # --- storage ----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": FORMAT_VERSION,
             "prior": self._prior,
             "comparisons": [
@@ -246,6 +256,9 @@ class Model:
                 )
             ],
         }
+        if self._tf is not None:
+            data["term_frequencies"] = self._tf.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Model:
@@ -258,6 +271,10 @@ class Model:
             m=[c["m"] for c in comparisons],
             u=[c["u"] for c in comparisons],
             prior=data["prior"],
+            term_frequencies=(
+                TermFrequencies.from_dict(data["term_frequencies"])
+                if data.get("term_frequencies") else None
+            ),
         )
 
     def __eq__(self, other: object) -> bool:

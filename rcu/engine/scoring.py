@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from operator import getitem
 
 from rcu.engine.blocking import blocking_keys
 from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS
 from rcu.engine.fellegi_sunter import (
+    Contribution,
     Explanation,
     Model,
     probability_from_weight,
@@ -29,6 +31,9 @@ DEFAULT_AUTO_LINK = 0.99
 # Why a pair may not be linked without a steward (`Scorer.link_guard`).
 CONTRADICTION = "contradiction:"
 HOUSEHOLD_EVIDENCE = "household_evidence"
+# The level labels of a term-frequency contribution in an explanation.
+RARE_VALUE = "rare_value"
+COMMON_VALUE = "common_value"
 # Partial sums taken in another order may differ from the model's in the last bits: a
 # pair is only given up when it misses the mark by more than this.
 PRUNE_TOLERANCE = 1e-9
@@ -76,14 +81,27 @@ class Scorer:
         # evaluated can still add.
         self._tables = model.tables
         self._order = evaluation_order(comparisons)
-        best = [max(self._tables[i].values()) for i in self._order]
+        # Term-frequency adjustments: by comparison index, (level, key attribute).
+        tf = model.term_frequencies
+        self._tf = tf
+        self._tf_rules: dict[int, tuple[int, str]] = {}
+        if tf is not None:
+            for i, c in enumerate(comparisons):
+                for label, attribute in c.term_frequency:
+                    if attribute in tf.totals:
+                        self._tf_rules[i] = (c.levels.index(label), attribute)
+        best = [
+            max(self._tables[i].values())
+            + (max(0.0, tf.largest_adjustment(self._tf_rules[i][1])) if i in self._tf_rules else 0.0)
+            for i in self._order
+        ]
         self._headroom = tuple(sum(best[k + 1 :]) for k in range(len(best)))
         self._contradicting = tuple(
             frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
             for c in comparisons
         )
 
-    def link_guard(self, levels: tuple[Level, ...]) -> str | None:
+    def link_guard(self, levels: tuple[Level, ...], weight: float | None = None) -> str | None:
         """Why a pair may not be linked without a steward whatever its score, or None.
 
         "contradiction:<comparisons>" when something that tells people apart differs;
@@ -96,11 +114,11 @@ class Scorer:
         ]
         if contradicted:
             return CONTRADICTION + ",".join(contradicted)
-        if self.personal_weight(levels) < self._auto_link_weight:
+        if self.personal_weight(levels, weight) < self._auto_link_weight:
             return HOUSEHOLD_EVIDENCE
         return None
 
-    def personal_weight(self, levels: tuple[Level, ...]) -> float:
+    def personal_weight(self, levels: tuple[Level, ...], weight: float | None = None) -> float:
         """The match weight with the agreements a household shares counted once.
 
         Naive Bayes adds up evidence as if independent, but the members of a household
@@ -109,9 +127,11 @@ class Scorer:
         contributions of household comparisons only the largest is kept; everything
         else (first name, birth date, e-mail, identifiers, and every disagreement)
         counts in full. Which combination of agreements is enough is then the model's
-        to say, from the weights it learnt on this base.
+        to say, from the weights it learnt on this base. `weight`: the pair's weight with
+        its term-frequency adjustments, when known.
         """
-        weight = self.model.weight(levels)
+        if weight is None:
+            weight = self.model.weight(levels)
         tables = self._tables
         shared = [
             w for i in self._household
@@ -128,12 +148,37 @@ class Scorer:
     def vector(self, a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:
         return tuple(compare(a, b) for compare in self._compares)
 
+    def adjustment(self, index: int, level: Level, a: MatchRecord) -> float:
+        """The term-frequency adjustment of comparison `index` at `level`, from the value
+        `a` holds (the two agree on it); 0 where there is none. It never takes more
+        than the level's own weight away: an agreement is never evidence against."""
+        rule = self._tf_rules.get(index)
+        if rule is None or rule[0] != level:
+            return 0.0
+        adjustment = self._tf.adjustment(rule[1], a.keys.get(rule[1]))
+        return max(adjustment, -max(self._tables[index][level], 0.0))
+
+    def adjustments(self, a: MatchRecord, levels: tuple[Level, ...]) -> tuple[float, ...]:
+        """Every comparison's adjustment (0 for most), in the comparisons' order."""
+        if not self._tf_rules:
+            return ()
+        return tuple(self.adjustment(i, level, a) for i, level in enumerate(levels))
+
+    def total_weight(self, levels: tuple[Level, ...], adjustments: tuple[float, ...] = ()) -> float:
+        """The match weight: the model's for the levels, plus the adjustments. One sum
+        in one order, the explanation's too, so the two agree to the bit."""
+        if not any(adjustments):
+            return self.model.weight(levels)
+        return self.model.prior_weight + sum(
+            [*map(getitem, self._tables, levels), *(x for x in adjustments if x)]
+        )
+
     def score(self, a: MatchRecord, b: MatchRecord) -> PairScore:
         """Both records already `prepare`d."""
         if a.id > b.id:
             a, b = b, a
         vector = self.vector(a, b)
-        weight = self.model.weight(vector)
+        weight = self.total_weight(vector, self.adjustments(a, vector))
         return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
 
     def score_at_least(self, a: MatchRecord, b: MatchRecord, min_weight: float) -> PairScore | None:
@@ -146,22 +191,57 @@ class Scorer:
         levels: list[Level] = [None] * len(self._compares)
         weight = self.model.prior_weight
         compares, tables, headroom = self._compares, self._tables, self._headroom
+        tf_rules = self._tf_rules
         for step, index in enumerate(self._order):
             level = compares[index](a, b)
             levels[index] = level
             weight += tables[index][level]
+            if index in tf_rules:
+                weight += self.adjustment(index, level, a)
             if weight + headroom[step] < min_weight - PRUNE_TOLERANCE:
                 return None
         vector = tuple(levels)
-        weight = self.model.weight(vector)  # the same sum in the model's order, to the bit
+        # The same sum in the same order as `score`, to the bit.
+        weight = self.total_weight(vector, self.adjustments(a, vector))
         return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
 
-    def explain(self, levels: tuple[Level, ...]) -> Explanation:
-        return self.model.explain(levels)
+    def explain(
+        self, levels: tuple[Level, ...], adjustments: tuple[float, ...] = ()
+    ) -> Explanation:
+        """The model's explanation, with one more contribution per term-frequency
+        adjustment ("rare_value" or "common_value", after the comparison's own)."""
+        explanation = self.model.explain(levels)
+        if not any(adjustments):
+            return explanation
+        contributions = list(explanation.contributions)
+        for name, adjustment in zip(self._names, adjustments, strict=True):
+            if adjustment:
+                label = RARE_VALUE if adjustment > 0 else COMMON_VALUE
+                contributions.append(Contribution(name, label, adjustment))
+        total = self.total_weight(levels, adjustments)
+        return Explanation(
+            prior_weight=explanation.prior_weight,
+            contributions=tuple(contributions),
+            total_weight=total,
+            probability=probability_from_weight(total),
+        )
 
     def explain_dict(self, levels: tuple[Level, ...]) -> dict:
-        """The explanation, JSON-ready, with what stops an automatic link if anything."""
+        """The explanation from the levels alone (no term frequencies), JSON-ready, with
+        what stops an automatic link if anything."""
         return explanation_as_dict(self.model.explain(levels), link_guard=self.link_guard(levels))
+
+    def explain_pair_dict(self, a: MatchRecord, b: MatchRecord) -> dict:
+        """The explanation of a pair of `prepare`d records, term frequencies included:
+        its total is the pair's `score` weight."""
+        if a.id > b.id:
+            a, b = b, a
+        levels = self.vector(a, b)
+        adjustments = self.adjustments(a, levels)
+        explanation = self.explain(levels, adjustments)
+        return explanation_as_dict(
+            explanation, link_guard=self.link_guard(levels, explanation.total_weight)
+        )
 
 
 # Equality tests first, fuzzy string comparisons last.

@@ -34,6 +34,7 @@ from rcu.engine.fellegi_sunter import (
     train_u,
 )
 from rcu.engine.scoring import Scorer
+from rcu.engine.term_frequency import count_term_frequencies
 from rcu.engine.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
@@ -200,7 +201,8 @@ def train_model(
     it yields m. u comes from random pairs, except at the counted levels (see
     `counted_u`), and the prior is the expected number of matches found by EM over
     every possible pair, so probabilities are P(match | levels) whatever pairs are later
-    compared (blocked ones, or the pairs inside a cluster).
+    compared (blocked ones, or the pairs inside a cluster). How common each value of the
+    sample is gives the term-frequency adjustments (`rcu.engine.term_frequency`).
     """
     start = default_model(comparisons)
     scorer = scorer_for(start, generic, comparisons)
@@ -220,4 +222,10 @@ def train_model(
             blocked_share=blocked_share, unblocked_pairs=unblocked_pairs,
         )
         model = with_counted_u(model, counted, comparisons)
+    frequencies = count_term_frequencies(
+        (scorer.prepare(record) for record in sample),
+        [attribute for c in comparisons for _, attribute in c.term_frequency],
+    )
+    if frequencies is not None:
+        model = model.replace(term_frequencies=frequencies)
     return model, report

@@ -62,6 +62,9 @@ class Comparison:
     # postcode, landline): such agreements come together, so an automatic link counts
     # them once (see `Scorer.personal_weight`).
     household: bool = False
+    # (level label, key attribute): at that level the two records hold the same value of
+    # that attribute, and its frequency in the base adjusts the weight (term_frequency).
+    term_frequency: tuple[tuple[str, str], ...] = ()
 
     @property
     def disagreement(self) -> int:

@@ -65,6 +65,18 @@ def _scope_locked(seeds: Iterable[int], locked: set[int]) -> Scope:
     raise LockOrderRetry("the matching scope kept changing")
 
 
+def _explanation(
+    record_id: int, best: tuple, records: Mapping[int, MatchRecord], context: MatchContext
+) -> dict:
+    """The explanation of a record's best pair, term frequencies included."""
+    (_probability, _weight, levels), other_id = best
+    scorer = context.scorer
+    other = records.get(other_id) or match_records_load([other_id]).get(other_id)
+    if other is None:  # gone meanwhile: the stored levels still say why
+        return scorer.explain_dict(levels_from_text(levels))
+    return scorer.explain_pair_dict(scorer.prepare(records[record_id]), scorer.prepare(other))
+
+
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def records_match(
@@ -121,10 +133,7 @@ def records_match(
             customer_id=result.customer_of[record_id],
             probability=best[0][0] if best else None,
             matched_record_id=best[1] if best else None,
-            explanation=(
-                context.scorer.explain_dict(levels_from_text(best[0][2]))
-                if best else None
-            ),
+            explanation=_explanation(record_id, best, records, context) if best else None,
         )
     return outcomes
 
@@ -174,6 +183,9 @@ def match_search(
         best = {c: v for c, v in best.items() if c in allowed}
     ranked = sorted(best.items(), key=lambda item: (-item[1][0].probability, item[0]))[:limit]
     return [
-        SearchHit(customer_id, record_id, score, scorer.explain_dict(score.levels))
+        SearchHit(
+            customer_id, record_id, score,
+            scorer.explain_pair_dict(prepared, scorer.prepare(candidates[record_id])),
+        )
         for customer_id, (score, record_id) in ranked
     ]

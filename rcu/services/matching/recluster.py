@@ -211,10 +211,10 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     such things (first name and birth date: spouses, siblings) is taken for two people,
     however much their household agrees: not proposed either.
     """
-    probability, _weight, levels = info
+    probability, weight, levels = info
     if probability < context.review:
         return probability, False
-    guard = context.scorer.link_guard(levels_from_text(levels))
+    guard = context.scorer.link_guard(levels_from_text(levels), weight)
     if guard is None:
         return probability, False
     contradiction = guard.startswith(CONTRADICTION)
@@ -273,9 +273,18 @@ def review_pairs_between_clusters(
         key = tuple(sorted((cluster_of[pair.a], cluster_of[pair.b])))
         best.setdefault(key, pair)
     result = []
+    scorer = context.scorer
+    records = {
+        i: scorer.prepare(r)
+        for i, r in match_records_load({r for p in best.values() for r in (p.a, p.b)}).items()
+    }
     for (i, j), pair in sorted(best.items()):
         probability, weight, levels = scope.pairs[(pair.a, pair.b)]
-        explanation = context.scorer.explain_dict(levels_from_text(levels))
+        explanation = (
+            scorer.explain_pair_dict(records[pair.a], records[pair.b])
+            if pair.a in records and pair.b in records
+            else scorer.explain_dict(levels_from_text(levels))
+        )
         sources = frozenset(scope.records[r][1] for r in clusters[i] | clusters[j])
         result.append(
             hooks.ReviewPair(pair.a, pair.b, probability, weight, levels, explanation, sources)
