@@ -497,7 +497,7 @@ def test_a_candidate_found_by_matching_is_listed_and_merged(
 
     assert item["departments"] == ["marketing", "service-client"]
     assert item["explanation"]["link_guard"] == "household_evidence"
-    assert item["sentence"].endswith("nothing personal in common, a steward must decide")
+    assert item["sentence"].endswith("what they have in common, one household could share, a steward must decide")
     assert (item["record_a"]["external_id"], item["record_b"]["external_id"]) == (None, "S1")
     assert merged.status_code == 200, merged.content
     assert SourceRecord.objects.get(pk=jeanne.pk).customer_id == SourceRecord.objects.get(

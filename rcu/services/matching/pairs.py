@@ -107,16 +107,20 @@ def candidates_find(records: Sequence[MatchRecord], context: MatchContext) -> Ca
 
 
 def pairs_score(
-    records: Sequence[MatchRecord], context: MatchContext
+    records: Sequence[MatchRecord], context: MatchContext,
+    prepared_out: dict[int, MatchRecord] | None = None,
 ) -> tuple[list[PairScore], int, int]:
     """Score each record against its candidates. Returns the pairs at or above the review
-    threshold (each once), how many pairs were compared, and oversized blocks skipped."""
+    threshold (each once), how many pairs were compared, and oversized blocks skipped.
+    `prepared_out` receives every record compared, `prepare`d (explanations reuse them)."""
     search = candidates_find(records, context)
     others = set().union(*search.candidates.values()) if search.candidates else set()
     loaded = match_records_load(others - {r.id for r in records})
     scorer = context.scorer
     prepared = {r.id: scorer.prepare(r) for r in records}
     prepared.update({i: scorer.prepare(r) for i, r in loaded.items()})
+    if prepared_out is not None:
+        prepared_out.update(prepared)
     seen: set[tuple[int, int]] = set()
     kept: list[PairScore] = []
     score_at_least = scorer.score_at_least

@@ -66,15 +66,15 @@ def _scope_locked(seeds: Iterable[int], locked: set[int]) -> Scope:
 
 
 def _explanation(
-    record_id: int, best: tuple, records: Mapping[int, MatchRecord], context: MatchContext
+    record_id: int, best: tuple, prepared: Mapping[int, MatchRecord], context: MatchContext
 ) -> dict:
-    """The explanation of a record's best pair, term frequencies included."""
+    """The explanation of a record's best pair, term frequencies included, from the
+    records just compared; the stored levels when the pair was scored earlier."""
     (_probability, _weight, levels), other_id = best
     scorer = context.scorer
-    other = records.get(other_id) or match_records_load([other_id]).get(other_id)
-    if other is None:  # gone meanwhile: the stored levels still say why
-        return scorer.explain_dict(levels_from_text(levels))
-    return scorer.explain_pair_dict(scorer.prepare(records[record_id]), scorer.prepare(other))
+    if record_id in prepared and other_id in prepared:
+        return scorer.explain_pair_dict(prepared[record_id], prepared[other_id])
+    return scorer.explain_dict(levels_from_text(levels))
 
 
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
@@ -97,7 +97,8 @@ def records_match(
     context = context or match_context()
     known = {i: r for i, r in (records or {}).items() if i in ids}
     records = {**match_records_load(i for i in ids if i not in known), **known}
-    pairs, _compared, _oversized = pairs_score(list(records.values()), context)
+    prepared: dict[int, MatchRecord] = {}
+    pairs, _compared, _oversized = pairs_score(list(records.values()), context, prepared)
     # Every customer the pairs touch is locked before a pair is written.
     locked: set[int] = set()
     _scope_locked([*ids, *(r for p in pairs for r in (p.a, p.b))], locked)
@@ -106,7 +107,9 @@ def records_match(
     else:
         match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = _scope_locked(ids, locked)
-    result = scope_recluster(scope, context=context, acting_user=acting_user, reason=reason)
+    result = scope_recluster(
+        scope, context=context, acting_user=acting_user, reason=reason, known=prepared
+    )
     if not created_now:
         pending_matches_release(ids)
 
@@ -133,7 +136,7 @@ def records_match(
             customer_id=result.customer_of[record_id],
             probability=best[0][0] if best else None,
             matched_record_id=best[1] if best else None,
-            explanation=_explanation(record_id, best, records, context) if best else None,
+            explanation=_explanation(record_id, best, prepared, context) if best else None,
         )
     return outcomes
 

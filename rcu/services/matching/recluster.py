@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -24,6 +24,7 @@ from rcu import hooks
 from rcu.engine.assignment import AssignmentPlan, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
 from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
+from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
@@ -264,9 +265,11 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
 
 
 def review_pairs_between_clusters(
-    scope: Scope, clusters: list[frozenset[int]], review: list[ScoredPair], context: MatchContext
+    scope: Scope, clusters: list[frozenset[int]], review: list[ScoredPair], context: MatchContext,
+    known: Mapping[int, MatchRecord] | None = None,
 ) -> list[hooks.ReviewPair]:
-    """One grey-zone pair per pair of clusters: the most probable."""
+    """One grey-zone pair per pair of clusters: the most probable, explained from its
+    records (`known`: those the caller holds, `prepare`d; the others are read)."""
     cluster_of = {r: i for i, members in enumerate(clusters) for r in members}
     best: dict[tuple[int, int], ScoredPair] = {}
     for pair in review:  # most probable first
@@ -274,10 +277,12 @@ def review_pairs_between_clusters(
         best.setdefault(key, pair)
     result = []
     scorer = context.scorer
-    records = {
-        i: scorer.prepare(r)
-        for i, r in match_records_load({r for p in best.values() for r in (p.a, p.b)}).items()
-    }
+    known = known or {}
+    wanted = {r for p in best.values() for r in (p.a, p.b)}
+    records = {i: known[i] for i in wanted if i in known}
+    records.update(
+        (i, scorer.prepare(r)) for i, r in match_records_load(wanted - records.keys()).items()
+    )
     for (i, j), pair in sorted(best.items()):
         probability, weight, levels = scope.pairs[(pair.a, pair.b)]
         explanation = (
@@ -294,7 +299,7 @@ def review_pairs_between_clusters(
 
 def scope_recluster(
     scope: Scope, *, context: MatchContext, acting_user=None, reason: str = "matching",
-    timings: dict | None = None,
+    timings: dict | None = None, known: Mapping[int, MatchRecord] | None = None,
 ) -> ReclusterResult:
     """Cluster the scope, write the moves, and tell stewardship what to review."""
     timings = {} if timings is None else timings
@@ -321,7 +326,7 @@ def scope_recluster(
                 result.customer_of[record] = created.get(target, target)
     timings["apply"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    result.review = review_pairs_between_clusters(scope, clusters, review, context)
+    result.review = review_pairs_between_clusters(scope, clusters, review, context, known)
     hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review)
     timings["candidates"] = round(time.perf_counter() - started, 3)
     return result
