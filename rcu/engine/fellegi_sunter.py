@@ -105,7 +105,9 @@ def _weight_table(m: Sequence[float], u: Sequence[float]) -> dict[Level, float]:
 class Model:
     """Fellegi-Sunter parameters for an ordered set of comparisons; immutable."""
 
-    __slots__ = ("_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u")
+    __slots__ = (
+        "_household", "_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u"
+    )
 
     def __init__(
         self,
@@ -116,6 +118,7 @@ class Model:
         u: Sequence[Sequence[float]],
         prior: float,
         term_frequencies: TermFrequencies | None = None,
+        household_weights: Mapping[str, float] | None = None,
     ) -> None:
         names = tuple(names)
         labels = tuple(tuple(row) for row in levels)
@@ -144,6 +147,7 @@ class Model:
         self._u = u_rows
         self._prior = prior
         self._tf = term_frequencies
+        self._household = dict(household_weights or {})
         self._prior_weight = math.log2(prior / (1.0 - prior))
         # One dict per comparison, None mapped to 0.0: scoring is then a single
         # map(getitem) with no branch, and a level out of range raises KeyError.
@@ -178,6 +182,12 @@ class Model:
         return self._prior_weight
 
     @property
+    def household_weights(self) -> Mapping[str, float]:
+        """Per household comparison, what agreeing on it still weighs once the pair
+        agrees on another household comparison (learnt; missing: nothing)."""
+        return self._household
+
+    @property
     def term_frequencies(self) -> TermFrequencies | None:
         """How common each value is in the base (see `rcu.engine.term_frequency`)."""
         return self._tf
@@ -205,6 +215,7 @@ class Model:
         u: Sequence[Sequence[float]] | None = None,
         prior: float | None = None,
         term_frequencies: TermFrequencies | None = None,
+        household_weights: Mapping[str, float] | None = None,
     ) -> Model:
         return Model(
             names=self._names,
@@ -213,6 +224,7 @@ class Model:
             u=self._u if u is None else u,
             prior=self._prior if prior is None else prior,
             term_frequencies=self._tf if term_frequencies is None else term_frequencies,
+            household_weights=self._household if household_weights is None else household_weights,
         )
 
     # --- scoring ----------------------------------------------------------------------
@@ -258,6 +270,8 @@ class Model:
         }
         if self._tf is not None:
             data["term_frequencies"] = self._tf.to_dict()
+        if self._household:
+            data["household_weights"] = dict(sorted(self._household.items()))
         return data
 
     @classmethod
@@ -275,6 +289,7 @@ class Model:
                 TermFrequencies.from_dict(data["term_frequencies"])
                 if data.get("term_frequencies") else None
             ),
+            household_weights=data.get("household_weights"),
         )
 
     def __eq__(self, other: object) -> bool:

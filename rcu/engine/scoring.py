@@ -75,6 +75,10 @@ class Scorer:
         self._compares = tuple(c.compare for c in comparisons)
         self._names = tuple(c.name for c in comparisons)
         self._household = tuple(i for i, c in enumerate(comparisons) if c.household)
+        # What a household comparison's strongest level still weighs beside another.
+        self._household_credit = {
+            i: model.household_weights.get(comparisons[i].name, 0.0) for i in self._household
+        }
         self._auto_link_weight = weight_from_probability(auto_link)
         # Cheapest and most telling comparisons first, so that `score_at_least` can
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
@@ -124,21 +128,29 @@ class Scorer:
         Naive Bayes adds up evidence as if independent, but the members of a household
         agree on surname, address, postcode and landline all at once: a spouse or a
         record holding nothing else would reach any threshold on them. So of the positive
-        contributions of household comparisons only the largest is kept; everything
+        contributions of household comparisons the largest counts in full, and each
+        other one at most what the model learnt it still weighs beside another household
+        agreement in this base (`Model.household_weights`: nothing where families share
+        names and homes, nearly all where namesakes at one address are rare); everything
         else (first name, birth date, e-mail, identifiers, and every disagreement)
         counts in full. Which combination of agreements is enough is then the model's
-        to say, from the weights it learnt on this base. `weight`: the pair's weight with
-        its term-frequency adjustments, when known.
+        to say. `weight`: the pair's weight with its term-frequency adjustments, when
+        known.
         """
         if weight is None:
             weight = self.model.weight(levels)
         tables = self._tables
         shared = [
-            w for i in self._household
+            (w, i) for i in self._household
             if levels[i] is not None and (w := tables[i][levels[i]]) > 0.0
         ]
         if len(shared) > 1:
-            weight -= math.fsum(shared) - max(shared)
+            strongest = max(shared)
+            credit = self._household_credit
+            weight -= math.fsum(
+                w - (min(w, credit[i]) if levels[i] == 0 else 0.0)
+                for w, i in shared if (w, i) != strongest
+            )
         return weight
 
     def prepare(self, record: MatchRecord) -> MatchRecord:

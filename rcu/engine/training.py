@@ -182,6 +182,48 @@ def _train_on_personal_evidence(
     return posterior, report
 
 
+# Fewer non-matching pairs than this say too little about what a household shares.
+HOUSEHOLD_MIN_PAIRS = 30.0
+
+
+def household_weights(
+    fitted, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
+    m: Sequence[Sequence[float]],
+) -> dict[str, float]:
+    """What each household comparison's strongest level still weighs when the pair
+    already agrees on another household comparison: log2(m / u'), u' the share of
+    different people agreeing on it among those agreeing on another household
+    comparison and on something personal (a first name: blocked by it and the place,
+    whatever their surnames). Where families share names and homes u' is high and the
+    agreement adds little; where namesakes under one roof are rare it keeps its
+    weight. Counted on the blocked pairs, weighed by `fitted`'s posterior of not
+    matching."""
+    household = [i for i, c in enumerate(comparisons) if c.household]
+    personal = [i for i, c in enumerate(comparisons) if not c.household]
+    together = dict.fromkeys(household, 0.0)
+    agreeing = dict.fromkeys(household, 0.0)
+    for vector, count in vectors.items():
+        if not any(vector[i] == 0 for i in personal):
+            continue
+        top = [i for i in household if vector[i] == 0]
+        if not top:
+            continue
+        non_match = count * (1.0 - fitted.probability(vector))
+        for i in household:
+            if vector[i] is None or not any(j != i for j in top):
+                continue
+            together[i] += non_match
+            if vector[i] == 0:
+                agreeing[i] += non_match
+    weights: dict[str, float] = {}
+    for i in household:
+        if together[i] < HOUSEHOLD_MIN_PAIRS:
+            continue
+        u_given = (agreeing[i] + 1.0) / (together[i] + 2.0)
+        weights[comparisons[i].name] = max(0.0, math.log2(m[i][0] / u_given))
+    return weights
+
+
 def train_model(
     *,
     record_count: int,
@@ -222,6 +264,13 @@ def train_model(
             blocked_share=blocked_share, unblocked_pairs=unblocked_pairs,
         )
         model = with_counted_u(model, counted, comparisons)
+    if report.pairs > 0:
+        # Judged on every comparison: a duplicate without its birth date agrees on its
+        # name and home, a relative does not share the first name.
+        among_blocked = model.replace(prior=min(max(report.prior, 1e-9), 0.5))
+        model = model.replace(
+            household_weights=household_weights(among_blocked, vectors, comparisons, model.m)
+        )
     frequencies = count_term_frequencies(
         (scorer.prepare(record) for record in sample),
         [attribute for c in comparisons for _, attribute in c.term_frequency],
