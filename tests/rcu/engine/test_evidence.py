@@ -196,3 +196,30 @@ def test_em_does_not_take_a_household_for_a_person():
     assert model.m[first][4] < 0.05
     assert model.m[address][3] > 0.2
     assert math.isfinite(model.prior_weight)
+
+
+def test_a_surname_shared_under_one_roof_weighs_what_the_base_says():
+    """Where namesakes at one place usually share the surname too (fathers and sons),
+    the surname adds little beside the place; where they rarely do, it keeps weight."""
+    from rcu.engine.training import household_weights
+
+    names = [c.name for c in COMPARISONS]
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    same_name_same_place_other_person = vector(first_name=0, last_name=0, birth_date=4,
+                                               postcode_city=0)
+    same_first_name_same_place = vector(first_name=0, last_name=5, birth_date=4,
+                                        postcode_city=0)
+    # A different birth date tells these pairs apart: EM would call them non-matches.
+    model = default_model(COMPARISONS).replace(prior=1e-9)
+    assert model.probability(same_name_same_place_other_person) < 0.01
+    last = names.index("last_name")
+    with_families = household_weights(
+        model, Counter({same_name_same_place_other_person: 400, same_first_name_same_place: 600}),
+        COMPARISONS, model.m)
+    without = household_weights(
+        model, Counter({same_name_same_place_other_person: 4, same_first_name_same_place: 996}),
+        COMPARISONS, model.m)
+    assert with_families["last_name"] < 2.0 < without["last_name"] <= model.level_weights(last)[0]
