@@ -160,7 +160,9 @@ def peer_run(data_dir: Path, *, threshold: float = 0.95) -> dict:
                             ("city", "first_name")) if usable(r)]
     deterministic = [r for r in (("first_name", "last_name", "birth_date"), ("email",),
                                  ("identifier",), ("first_name", "last_name", "phone"))
-                     if usable(r)]
+                     if usable(r)] or [r for r in (("first_name", "last_name", "postcode"),
+                                                   ("first_name", "last_name", "city"))
+                                       if usable(r)]
     em_rules = [r for r in (("first_name", "last_name"), ("birth_date",), ("email",),
                             ("postcode",)) if usable(r)]
     started = time.perf_counter()

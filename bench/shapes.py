@@ -5,6 +5,8 @@ configuration and the truth (which records are the same person):
 
 - ``no_contact``: British names, birth date, birthplace, postcode; no e-mail, no phone
   (occupation and gender columns that no attribute takes);
+- ``historical``: the same, born in the 19th century (the shape of public historical
+  person files; RCU once dropped every birth date before 1900 and linked nothing);
 - ``national_id``: American names, street address, birth date, a national id number
   on most records;
 - ``heavy_corruption``: first and last name, birth date, city, e-mail, with typos,
@@ -231,14 +233,15 @@ def _households(rng: random.Random, people: list[Person], *, share: float, twins
 
 
 def _people(rng: random.Random, count: int, locale: Locale, *, with_address: bool = True,
-            first_year: int = 1930) -> list[Person]:
+            first_year: int = 1930, last_year: int = 2006) -> list[Person]:
     people = []
     for n in range(count):
         gender = rng.choice("MF")
         town, postcode = locale.town()
         people.append(Person(
             person_id=f"P{n:06d}", first_name=locale.first_name(gender),
-            last_name=locale.last_name(), birth_date=birth_date(rng, first=first_year),
+            last_name=locale.last_name(),
+            birth_date=birth_date(rng, first=first_year, last=last_year),
             gender=gender, town=town, postcode=postcode,
             address=locale.street() if with_address else "",
         ))
@@ -320,9 +323,11 @@ OCCUPATIONS = ("farmer", "teacher", "clerk", "nurse", "miner", "engineer", "bake
                "labourer", "merchant", "carpenter", "solicitor", "weaver", "servant")
 
 
-def _no_contact(rng: random.Random, count: int) -> list[Person]:
+def _no_contact(rng: random.Random, count: int, *, first_year: int = 1905,
+                last_year: int = 2006) -> list[Person]:
     locale = Locale("en_GB", rng, town_count=300)
-    people = _people(rng, count, locale, with_address=False, first_year=1905)
+    people = _people(rng, count, locale, with_address=False, first_year=first_year,
+                     last_year=last_year)
     for p in people:
         p.birthplace = rng.choices(locale.towns, weights=locale.town_weights)[0][0]
         p.occupation = rng.choice(OCCUPATIONS)
@@ -407,6 +412,19 @@ SHAPES: dict[str, Shape] = {
                    "BIRTHPLACE": p.birthplace, "POSTCODE": p.postcode, "GENDER": p.gender,
                    "OCCUPATION": p.occupation},
         _config("no contact", "GB", [
+            _field("FORENAME", "first_name"), _field("SURNAME", "last_name"),
+            _field("DOB", "birth_date", **DATE), _field("BIRTHPLACE", "city"),
+            _field("POSTCODE", "postcode"),
+        ]),
+    ),
+    "historical": Shape(
+        "historical", "the no_contact shape, born 1800-1899",
+        4200, Corruption(),
+        lambda rng, count: _no_contact(rng, count, first_year=1800, last_year=1899),
+        lambda p: {"FORENAME": p.first_name, "SURNAME": p.last_name, "DOB": date_text(p.birth_date),
+                   "BIRTHPLACE": p.birthplace, "POSTCODE": p.postcode, "GENDER": p.gender,
+                   "OCCUPATION": p.occupation},
+        _config("historical", "GB", [
             _field("FORENAME", "first_name"), _field("SURNAME", "last_name"),
             _field("DOB", "birth_date", **DATE), _field("BIRTHPLACE", "city"),
             _field("POSTCODE", "postcode"),
@@ -519,7 +537,7 @@ def _locale_for(code: str) -> Callable[[random.Random], Locale]:
 
 
 _LOCALE_OF = {
-    "no_contact": _locale_for("en_GB"), "national_id": _locale_for("en_US"),
+    "no_contact": _locale_for("en_GB"), "historical": _locale_for("en_GB"), "national_id": _locale_for("en_US"),
     "heavy_corruption": _locale_for("en_GB"), "other_names": _locale_for("es_ES"),
     "households": _locale_for("fr_FR"),
 }
