@@ -94,6 +94,8 @@ class Scorer:
                 for label, attribute in c.term_frequency:
                     if attribute in tf.totals:
                         self._tf_rules[i] = (c.levels.index(label), attribute)
+        # Adjustments by comparison and value, computed once: a value recurs in many pairs.
+        self._tf_cache: dict[int, dict[str | None, float]] = {i: {} for i in self._tf_rules}
         best = [
             max(self._tables[i].values())
             + (max(0.0, tf.largest_adjustment(self._tf_rules[i][1])) if i in self._tf_rules else 0.0)
@@ -167,14 +169,25 @@ class Scorer:
         rule = self._tf_rules.get(index)
         if rule is None or rule[0] != level:
             return 0.0
-        adjustment = self._tf.adjustment(rule[1], a.keys.get(rule[1]))
-        return max(adjustment, -max(self._tables[index][level], 0.0))
+        attribute = rule[1]
+        value = a.keys.get(attribute)
+        cache = self._tf_cache[index]
+        adjustment = cache.get(value)
+        if adjustment is None:
+            adjustment = cache[value] = max(
+                self._tf.adjustment(attribute, value), -max(self._tables[index][level], 0.0)
+            )
+        return adjustment
 
     def adjustments(self, a: MatchRecord, levels: tuple[Level, ...]) -> tuple[float, ...]:
         """Every comparison's adjustment (0 for most), in the comparisons' order."""
         if not self._tf_rules:
             return ()
-        return tuple(self.adjustment(i, level, a) for i, level in enumerate(levels))
+        found = [0.0] * len(levels)
+        for index, (level, _attribute) in self._tf_rules.items():
+            if levels[index] == level:
+                found[index] = self.adjustment(index, level, a)
+        return tuple(found)
 
     def total_weight(self, levels: tuple[Level, ...], adjustments: tuple[float, ...] = ()) -> float:
         """The match weight: the model's for the levels, plus the adjustments. One sum
@@ -204,17 +217,19 @@ class Scorer:
         weight = self.model.prior_weight
         compares, tables, headroom = self._compares, self._tables, self._headroom
         tf_rules = self._tf_rules
+        found = [0.0] * len(levels) if tf_rules else None
         for step, index in enumerate(self._order):
             level = compares[index](a, b)
             levels[index] = level
             weight += tables[index][level]
-            if index in tf_rules:
-                weight += self.adjustment(index, level, a)
+            if found is not None and index in tf_rules:
+                found[index] = adjustment = self.adjustment(index, level, a)
+                weight += adjustment
             if weight + headroom[step] < min_weight - PRUNE_TOLERANCE:
                 return None
         vector = tuple(levels)
         # The same sum in the same order as `score`, to the bit.
-        weight = self.total_weight(vector, self.adjustments(a, vector))
+        weight = self.total_weight(vector, tuple(found) if found is not None else ())
         return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
 
     def explain(
