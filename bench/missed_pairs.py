@@ -80,7 +80,7 @@ def missed_pairs(data_dir: Path) -> dict:
 def _classified(*, truth: dict[int, str], customer: dict[int, int], joined: set[tuple[int, int]],
                 context, skip: frozenset[str]) -> dict:
     """Every true pair found or classified; see the module's docstring."""
-    from rcu.matching.scoring import usable_keys
+    from rcu.engine.scoring import usable_keys
     from rcu.services.matching.pairs import match_records_load
 
     scorer, model = context.scorer, context.model

@@ -16,6 +16,13 @@ size:
 - missed: why the true pairs that base misses are missed: what their records share
   (`bench.missed_pairs`).
 
+Once, whatever the sizes:
+
+- shapes: person files of five shapes of our own making (no contact fields, a national
+  id, heavy corruption, non-French names, households and twins), each through
+  configure, import and `match --full` on SQLite, with Splink beside it
+  (`bench.many_shapes`; .bench/many-shapes.md).
+
 Once, whatever the sizes (PostgreSQL only, its own scratch database):
 
 - stewardship: the queue page with 1k then 100k open candidates in a department, the
@@ -31,8 +38,8 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
-  BENCH_PARTS    "import,match,realtime,splink,missed,stewardship,soak,dashboards,propagation" (default
-                 all); without
+  BENCH_PARTS    "import,match,realtime,splink,missed,shapes,stewardship,soak,dashboards,
+                 propagation" (default all); without
                  "import"
                  the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
@@ -71,8 +78,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
-PARTS = ("import", "match", "realtime", "splink", "missed", "stewardship", "soak", "dashboards",
-         "propagation")
+PARTS = ("import", "match", "realtime", "splink", "missed", "shapes", "stewardship", "soak",
+         "dashboards", "propagation")
 SOAK_SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "60"))
 SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
 RESULT_PARTS = ("match", "realtime", "splink", "missed")
@@ -644,6 +651,11 @@ def main() -> None:
         print(table)
     if any(p in parts for p in RESULT_PARTS):
         print("\n" + save_results(results))
+    if "shapes" in parts:
+        from bench.many_shapes import main as many_shapes
+
+        print("many shapes: RCU and Splink on person files of five shapes…", flush=True)
+        many_shapes([])
     if "stewardship" in parts:
         from bench.stewardship import results_table
 

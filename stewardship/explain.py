@@ -67,7 +67,20 @@ PHRASES: dict[tuple[str, str], StrPromise] = {
 }
 
 
+# Term-frequency contributions (rcu.engine.term_frequency): how common the shared value is.
+RARE_VALUE = "rare_value"
+COMMON_VALUE = "common_value"
+
+
 def phrase(comparison: str, level: str | None, similarity: float | None = None) -> str:
+    if level == RARE_VALUE:
+        return _("%(what)s rare in this base") % {
+            "what": COMPARISON_LABELS.get(comparison, comparison)
+        }
+    if level == COMMON_VALUE:
+        return _("%(what)s common in this base") % {
+            "what": COMPARISON_LABELS.get(comparison, comparison)
+        }
     if level is None:
         return _("%(what)s not compared (missing)") % {
             "what": COMPARISON_LABELS.get(comparison, comparison)
@@ -101,7 +114,9 @@ def guard_sentence(link_guard: str | None) -> str:
     """Why the engine would not link it alone, in words."""
     if not link_guard:
         return ""
-    if link_guard == "no_identifying_evidence":
+    if link_guard == "household_evidence":
+        return _("what they have in common, one household could share, a steward must decide")
+    if link_guard == "no_identifying_evidence":  # stored by earlier versions
         return _("nothing personal in common, a steward must decide")
     if link_guard.startswith("contradiction:"):
         names = [str(COMPARISON_LABELS.get(n, n)).lower()

@@ -13,12 +13,12 @@ from rcu.models import GenericValue, MatchRun, MatchSettings, PairDecision
 
 @admin.register(MatchSettings)
 class MatchSettingsAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "max_block_size", "model_frozen", "model_estimated_at", "updated_at"]
+    list_display = ["__str__", "max_block_size", "model_frozen", "model_trained_at", "updated_at"]
     fields = [
-        "auto_link", "review", "max_block_size", "model_frozen", "model_estimated_at",
+        "auto_link", "review", "max_block_size", "model_frozen", "model_trained_at",
         "model_display", "updated_at",
     ]
-    readonly_fields = ["model_estimated_at", "model_display", "updated_at"]
+    readonly_fields = ["model_trained_at", "model_display", "updated_at"]
 
     @admin.display(description=_("model parameters"))
     def model_display(self, obj: MatchSettings):

@@ -9,6 +9,8 @@ from datetime import date, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
+from rcu.engine.blocking import blocking_keys
+from rcu.engine.types import MatchRecord
 from rcu.ingestion import jsontext
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
@@ -19,8 +21,6 @@ from rcu.ingestion.limits import (
     payload_problem,
     printable,
 )
-from rcu.matching.keys import blocking_keys
-from rcu.matching.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 MAX_EXTERNAL_ID_LENGTH = EXTERNAL_ID_MAX_LENGTH

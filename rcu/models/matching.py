@@ -19,7 +19,7 @@ class MatchKey(models.Model):
 
     The primary key (bucket, key, record) serves both readers: real-time matching
     looks records up by (bucket, key), a batch partition scans a range of buckets.
-    `bucket` is a stable hash of the key (`rcu.matching.keys.key_bucket`).
+    `bucket` is a stable hash of the key (`rcu.engine.blocking.key_bucket`).
     """
 
     pk = models.CompositePrimaryKey("bucket", "key", "record")
@@ -160,9 +160,9 @@ class MatchSettings(models.Model):
     )
     model_frozen = models.BooleanField(
         _("model frozen"), default=False,
-        help_text=_("When set, batch runs keep these parameters instead of re-estimating them."),
+        help_text=_("When set, batch runs keep these parameters instead of retraining them."),
     )
-    model_estimated_at = models.DateTimeField(_("model estimated"), null=True, blank=True)
+    model_trained_at = models.DateTimeField(_("model trained"), null=True, blank=True)
     # The digest (`MatchContext.digest`) of the model, thresholds and generic values
     # the stored pairs were scored with: a pending run under another digest rescores
     # every pair instead of mixing two scales. Written by runs with `.update()`.

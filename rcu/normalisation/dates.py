@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 from rcu.normalisation.result import MISSING, Normalised, rejected
 
 _PARIS = ZoneInfo("Europe/Paris")
+# Before this a birth date is kept but flagged: no living customer, yet a historical or
+# genealogical file holds nothing else that tells its people apart.
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+# Before this it is not kept: a placeholder ("01/01/0001") or a typo in the century.
+EARLIEST_KEPT_BIRTH_DATE = date(1700, 1, 1)
+BEFORE_1900 = "before_1900"
 
 _UNPARSEABLE = rejected("unparseable")
 _IMPOSSIBLE = rejected("impossible")
@@ -92,8 +97,8 @@ def normalise_birth_date(
 ) -> Normalised:
     """ISO value and key. Left out and flagged when "unparseable" (not a date in the
     expected shape), "impossible" (right shape, no such day: 31/02/1980), "future" (after
-    today) or "implausible" (before 1900). A two-digit year is read as the latest past
-    year and flagged "century_guessed".
+    today) or "implausible" (before 1700). Kept and flagged "before_1900" when older than
+    that. A two-digit year is read as the latest past year and flagged "century_guessed".
     """
     text = (raw or "").strip()
     if not text:
@@ -127,7 +132,9 @@ def normalise_birth_date(
 def _checked(day: date, today: date, problems: tuple[str, ...]) -> Normalised:
     if day > today:
         return _FUTURE
-    if day < EARLIEST_BIRTH_DATE:
+    if day < EARLIEST_KEPT_BIRTH_DATE:
         return _IMPLAUSIBLE
+    if day < EARLIEST_BIRTH_DATE:
+        problems = (*problems, BEFORE_1900)
     value = day.isoformat()
     return Normalised(value, value, problems)

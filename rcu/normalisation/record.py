@@ -37,7 +37,7 @@ ADDRESS_LINES = ("address_line1", "address_line2")
 _NO_OWN_KEY = frozenset({"civility", *ADDRESS_LINES})
 # The address in La Poste's postal form (NF Z 10-011), one line per "\n", kept among the
 # record's keys: survivorship copies only the keys of attributes, and the matching engine
-# neither blocks nor compares on it (rcu.matching.keys.NOT_IDENTIFIERS).
+# neither blocks nor compares on it (rcu.engine.blocking.NOT_IDENTIFIERS).
 POSTAL_KEY = "postal"
 # Keys that are not an attribute's: no extra identifier may be declared with these codes.
 DERIVED_KEYS = ("address", POSTAL_KEY)

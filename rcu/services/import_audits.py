@@ -33,12 +33,12 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from rcu.db import chunks
+from rcu.engine.generic import EMAIL, NAME, PHONE
 from rcu.hooks import ReviewPair
 from rcu.ingestion.batches import row_check
 from rcu.ingestion.limits import printable
 from rcu.ingestion.profile import FileProfile, FileProfiler
 from rcu.ingestion.readers import FileFacts, FileRefused, inspect_file, iter_rows
-from rcu.matching.generic import EMAIL, NAME, PHONE
 from rcu.models import GenericValue, ImportAudit, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.changes import Actor, SystemActor, actor_user

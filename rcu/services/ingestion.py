@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rcu.db import copy_worthwhile
+from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
-from rcu.matching.types import MatchRecord
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.changes import Actor, changes_create, changes_update, rows_insert

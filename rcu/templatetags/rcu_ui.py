@@ -59,6 +59,7 @@ PROBLEM_LABELS = {
     "impossible": _("impossible date, not kept"),
     "future": _("date in the future, not kept"),
     "implausible": _("implausible date, not kept"),
+    "before_1900": _("born before 1900, kept: check it"),
     "century_guessed": _("two-digit year, century guessed"),
     "placeholder": _("placeholder number, not kept"),
     "leading_zero_restored": _("leading zero restored"),

@@ -59,7 +59,7 @@ def test_a_matching_run_is_carried_out_by_a_worker(celery_worker_app):
     from tests.factories import ingest
 
     MatchSettings.objects.update_or_create(
-        pk=1, defaults={"model_frozen": True, "model_estimated_at": timezone.now()}
+        pk=1, defaults={"model_frozen": True, "model_trained_at": timezone.now()}
     )
     crm = make_source("crm", department="marketing")
     eshop = make_source("eshop", department="ecommerce")

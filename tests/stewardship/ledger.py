@@ -29,7 +29,7 @@ def frozen_default_model() -> None:
         pk=1,
         defaults=dict(
             auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_estimated_at=timezone.now(),
+            model_trained_at=timezone.now(),
         ),
     )
 

@@ -478,7 +478,7 @@ def test_a_candidate_found_by_matching_is_listed_and_merged(
         pk=1,
         defaults=dict(
             auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_estimated_at=timezone.now(),
+            model_trained_at=timezone.now(),
         ),
     )
     jeanne = record(crm, "C1", {
@@ -496,8 +496,8 @@ def test_a_candidate_found_by_matching_is_listed_and_merged(
     merged = client.post(f"{CANDIDATES}{item['id']}/merge/", {}, format="json")
 
     assert item["departments"] == ["marketing", "service-client"]
-    assert item["explanation"]["link_guard"] == "no_identifying_evidence"
-    assert item["sentence"].endswith("nothing personal in common, a steward must decide")
+    assert item["explanation"]["link_guard"] == "household_evidence"
+    assert item["sentence"].endswith("what they have in common, one household could share, a steward must decide")
     assert (item["record_a"]["external_id"], item["record_b"]["external_id"]) == (None, "S1")
     assert merged.status_code == 200, merged.content
     assert SourceRecord.objects.get(pk=jeanne.pk).customer_id == SourceRecord.objects.get(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from rcu.matching.assignment import AssignmentPlan, NewCustomer
+from rcu.engine.assignment import AssignmentPlan, NewCustomer
 from rcu.models import Customer, SourceRecord
 from rcu.services.changes import Actor, changes_create, rows_update
 from rcu.services.customers import customers_recompute

@@ -29,7 +29,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.matching.keys import BUCKETS, key_bucket
+from rcu.engine.blocking import BUCKETS, key_bucket
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
     MatchKey,
@@ -55,14 +55,14 @@ from rcu.services.matching.training import (
     MIN_RECORDS,
     generic_values_refresh,
     match_settings_store_model,
-    model_estimate,
+    model_train,
 )
 from rcu.services.stats import planner_statistics_refresh
 
 # Each record is read once per partition holding one of its blocks: more partitions
 # spread the work over more workers, fewer read less.
 DEFAULT_PARTITIONS = 8
-# Fewer blocked pairs than this say too little about matches to estimate m from.
+# Fewer blocked pairs than this say too little about matches to train m from.
 MIN_PAIRS_TO_LEARN = 500
 
 
@@ -170,10 +170,10 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
         run.last_record_id = max(
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
-    # A pending run learns too while the model is new to the base: never estimated,
-    # or estimated when the base was less than half its size.
+    # A pending run learns too while the model is new to the base: never trained,
+    # or trained when the base was less than half its size.
     records_now = SourceRecord.objects.count()
-    learned_from = (settings.model or {}).get("records", 0) if settings.model_estimated_at else 0
+    learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
     learn = run.full or records_now >= 2 * learned_from
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
@@ -181,7 +181,7 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
         with paused_gc():
-            model, report = model_estimate(
+            model, report = model_train(
                 context=match_context(), oversized=oversized, key_counts=counts
             )
         if report.pairs >= MIN_PAIRS_TO_LEARN:

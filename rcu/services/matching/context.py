@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, TypedDict
 import orjson
 from django.db.models.expressions import RawSQL
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.generic import GenericValue as GenericEntry
-from rcu.matching.generic import GenericValueSet
-from rcu.matching.model import Model, default_model
-from rcu.matching.scoring import Scorer
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import Model, default_model
+from rcu.engine.generic import GenericValue as GenericEntry
+from rcu.engine.generic import GenericValueSet
+from rcu.engine.scoring import Scorer
 from rcu.models import GenericValue, MatchSettings
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def match_context() -> MatchContext:
         auto_link=settings.auto_link,
         review=settings.review,
         max_block_size=settings.max_block_size,
-        scorer=Scorer(settings_model(settings), generic),
+        scorer=Scorer(settings_model(settings), generic, auto_link=settings.auto_link),
         skip_keys=generic.blocking_keys_to_skip(),
     )
     with _cache_lock:

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from django.db import connection
 from django.db.models import Count
 
-from rcu.matching.keys import blocking_keys, key_bucket
-from rcu.matching.types import MatchRecord
+from rcu.engine.blocking import blocking_keys, key_bucket
+from rcu.engine.types import MatchRecord
 from rcu.models import MatchKey, PendingMatch
 
 COPY_MIN_ROWS = 200

@@ -11,16 +11,16 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 
-from rcu.matching.keys import key_bucket, key_kind
-from rcu.matching.model import weight_from_probability
-from rcu.matching.scoring import (
+from rcu.engine.blocking import KeyKind, key_bucket, key_kind
+from rcu.engine.fellegi_sunter import weight_from_probability
+from rcu.engine.scoring import (
     PairScore,
     block_pairs,
     block_pairs_touching,
     levels_text,
     usable_keys,
 )
-from rcu.matching.types import MatchRecord
+from rcu.engine.types import MatchRecord
 from rcu.models import MatchKey, MatchPair
 from rcu.normalisation.record import POSTAL_KEY
 from rcu.services.matching.context import MatchContext
@@ -107,16 +107,20 @@ def candidates_find(records: Sequence[MatchRecord], context: MatchContext) -> Ca
 
 
 def pairs_score(
-    records: Sequence[MatchRecord], context: MatchContext
+    records: Sequence[MatchRecord], context: MatchContext,
+    prepared_out: dict[int, MatchRecord] | None = None,
 ) -> tuple[list[PairScore], int, int]:
     """Score each record against its candidates. Returns the pairs at or above the review
-    threshold (each once), how many pairs were compared, and oversized blocks skipped."""
+    threshold (each once), how many pairs were compared, and oversized blocks skipped.
+    `prepared_out` receives every record compared, `prepare`d (explanations reuse them)."""
     search = candidates_find(records, context)
     others = set().union(*search.candidates.values()) if search.candidates else set()
     loaded = match_records_load(others - {r.id for r in records})
     scorer = context.scorer
     prepared = {r.id: scorer.prepare(r) for r in records}
     prepared.update({i: scorer.prepare(r) for i, r in loaded.items()})
+    if prepared_out is not None:
+        prepared_out.update(prepared)
     seen: set[tuple[int, int]] = set()
     kept: list[PairScore] = []
     score_at_least = scorer.score_at_least
@@ -238,7 +242,7 @@ def shared_key_counts(min_records: int) -> dict[str, int]:
 # makes a block of strangers: they get smaller blocks. Measured on the generated 1M set
 # (in memory, same model): holding them to a tenth of the largest block (30 of 300)
 # compares 30 % fewer pairs and loses 3 of 713,786 true pairs kept.
-WEAK_KINDS = frozenset({"fc", "lc", "el"})
+WEAK_KINDS = frozenset({KeyKind.FIRST_NAME_CITY, KeyKind.LAST_NAME_CITY, KeyKind.MAILBOX_NAME})
 WEAK_BLOCK_SHARE = 0.1
 
 

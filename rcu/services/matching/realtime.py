@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from rcu.matching.scoring import PairScore, levels_from_text
-from rcu.matching.types import MatchRecord
+from rcu.engine.scoring import PairScore, levels_from_text
+from rcu.engine.types import MatchRecord
 from rcu.models import SourceRecord
 from rcu.normalisation.record import normalise_record
 from rcu.services.changes import REALTIME_MATCHING
@@ -66,6 +66,18 @@ def _scope_locked(seeds: Iterable[int], locked: set[int]) -> Scope:
     raise LockOrderRetry("the matching scope kept changing")
 
 
+def _explanation(
+    record_id: int, best: tuple, prepared: Mapping[int, MatchRecord], context: MatchContext
+) -> dict:
+    """The explanation of a record's best pair, term frequencies included, from the
+    records just compared; the stored levels when the pair was scored earlier."""
+    (_probability, _weight, levels), other_id = best
+    scorer = context.scorer
+    if record_id in prepared and other_id in prepared:
+        return scorer.explain_pair_dict(prepared[record_id], prepared[other_id])
+    return scorer.explain_dict(levels_from_text(levels))
+
+
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def records_match(
@@ -87,7 +99,8 @@ def records_match(
     context = context or match_context()
     known = {i: r for i, r in (records or {}).items() if i in ids}
     records = {**match_records_load(i for i in ids if i not in known), **known}
-    pairs, _compared, _oversized = pairs_score(list(records.values()), context)
+    prepared: dict[int, MatchRecord] = {}
+    pairs, _compared, _oversized = pairs_score(list(records.values()), context, prepared)
     # Every customer the pairs touch is locked before a pair is written.
     locked: set[int] = set()
     _scope_locked([*ids, *(r for p in pairs for r in (p.a, p.b))], locked)
@@ -96,7 +109,9 @@ def records_match(
     else:
         match_pairs_replace(record_ids=ids, pairs=pairs)
     scope = _scope_locked(ids, locked)
-    result = scope_recluster(scope, context=context, acting_user=REALTIME_MATCHING, reason=reason)
+    result = scope_recluster(
+        scope, context=context, acting_user=REALTIME_MATCHING, reason=reason, known=prepared
+    )
     if not created_now:
         pending_matches_release(ids)
 
@@ -123,10 +138,7 @@ def records_match(
             customer_id=result.customer_of[record_id],
             probability=best[0][0] if best else None,
             matched_record_id=best[1] if best else None,
-            explanation=(
-                context.scorer.explain_dict(levels_from_text(best[0][2]))
-                if best else None
-            ),
+            explanation=_explanation(record_id, best, prepared, context) if best else None,
         )
     return outcomes
 
@@ -176,6 +188,9 @@ def match_search(
         best = {c: v for c, v in best.items() if c in allowed}
     ranked = sorted(best.items(), key=lambda item: (-item[1][0].probability, item[0]))[:limit]
     return [
-        SearchHit(customer_id, record_id, score, scorer.explain_dict(score.levels))
+        SearchHit(
+            customer_id, record_id, score,
+            scorer.explain_pair_dict(prepared, scorer.prepare(candidates[record_id])),
+        )
         for customer_id, (score, record_id) in ranked
     ]

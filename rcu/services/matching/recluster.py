@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -21,9 +21,10 @@ from django.db import connection
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.matching.assignment import AssignmentPlan, NewCustomer, plan_assignment
-from rcu.matching.clustering import ScoredPair, cluster
-from rcu.matching.scoring import levels_from_text, levels_text
+from rcu.engine.assignment import AssignmentPlan, NewCustomer, plan_assignment
+from rcu.engine.clustering import ScoredPair, cluster
+from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
+from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
 from rcu.services.changes import Actor
 from rcu.services.matching.apply import assignment_apply
@@ -202,25 +203,28 @@ def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[li
     return list(groups.values())
 
 
-def _linkable(info: PairInfo, context: MatchContext) -> float:
-    """The probability clustering sees.
+def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
+    """The probability clustering sees, and whether the pair separates its records.
 
     A pair that may not be linked automatically (`Scorer.link_guard`) stays just under
-    the auto-link threshold, so in review. A pair that contradicts two things telling
-    people apart (first name and birth date: spouses, siblings) is taken for two people,
-    however much their household agrees: not proposed, and a chain may not join them.
+    the auto-link threshold, so in review. A pair that contradicts something telling
+    people apart separates its records: no chain through other records may join them
+    (a twin and a record of the family without a first name). One that contradicts two
+    such things (first name and birth date: spouses, siblings) is taken for two people,
+    however much their household agrees: not proposed either.
     """
-    probability, _weight, levels = info
+    probability, weight, levels = info
     if probability < context.review:
-        return probability
-    guard = context.scorer.link_guard(levels_from_text(levels))
+        return probability, False
+    guard = context.scorer.link_guard(levels_from_text(levels), weight)
     if guard is None:
-        return probability
-    if guard.startswith("contradiction:") and guard.count(",") >= 1:
-        return 0.0
+        return probability, False
+    contradiction = guard.startswith(CONTRADICTION)
+    if contradiction and guard.count(",") >= 1:
+        return 0.0, True
     if probability < context.auto_link:
-        return probability
-    return max(context.review, math.nextafter(context.auto_link, 0.0))
+        return probability, contradiction
+    return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction
 
 
 def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[int]], list[ScoredPair]]:
@@ -245,8 +249,10 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
                     continue
                 score = scorer.score(records[a], records[b])
                 scope.pairs[(a, b)] = (score.probability, score.weight, levels_text(score.levels))
+    seen = {pair: _linkable(info, context) for pair, info in scope.pairs.items()}
     clustering = cluster(
-        (ScoredPair(a, b, _linkable(info, context)) for (a, b), info in scope.pairs.items()),
+        (ScoredPair(a, b, probability) for (a, b), (probability, _) in seen.items()),
+        separate=[pair for pair, (_, separating) in seen.items() if separating],
         auto_link=context.auto_link,
         review=context.review,
         cannot_link=scope.cannot_link,
@@ -260,18 +266,31 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
 
 
 def review_pairs_between_clusters(
-    scope: Scope, clusters: list[frozenset[int]], review: list[ScoredPair], context: MatchContext
+    scope: Scope, clusters: list[frozenset[int]], review: list[ScoredPair], context: MatchContext,
+    known: Mapping[int, MatchRecord] | None = None,
 ) -> list[hooks.ReviewPair]:
-    """One grey-zone pair per pair of clusters: the most probable."""
+    """One grey-zone pair per pair of clusters: the most probable, explained from its
+    records (`known`: those the caller holds, `prepare`d; the others are read)."""
     cluster_of = {r: i for i, members in enumerate(clusters) for r in members}
     best: dict[tuple[int, int], ScoredPair] = {}
     for pair in review:  # most probable first
         i, j = sorted((cluster_of[pair.a], cluster_of[pair.b]))
         best.setdefault((i, j), pair)
     result = []
+    scorer = context.scorer
+    known = known or {}
+    wanted = {r for p in best.values() for r in (p.a, p.b)}
+    records = {i: known[i] for i in wanted if i in known}
+    records.update(
+        (i, scorer.prepare(r)) for i, r in match_records_load(wanted - records.keys()).items()
+    )
     for (i, j), pair in sorted(best.items()):
         probability, weight, levels = scope.pairs[(pair.a, pair.b)]
-        explanation = context.scorer.explain_dict(levels_from_text(levels))
+        explanation = (
+            scorer.explain_pair_dict(records[pair.a], records[pair.b])
+            if pair.a in records and pair.b in records
+            else scorer.explain_dict(levels_from_text(levels))
+        )
         sources = frozenset(scope.records[r][1] for r in clusters[i] | clusters[j])
         result.append(
             hooks.ReviewPair(pair.a, pair.b, probability, weight, levels, explanation, sources)
@@ -281,7 +300,7 @@ def review_pairs_between_clusters(
 
 def scope_recluster(
     scope: Scope, *, context: MatchContext, acting_user: Actor, reason: str = "matching",
-    timings: dict | None = None,
+    timings: dict | None = None, known: Mapping[int, MatchRecord] | None = None,
 ) -> ReclusterResult:
     """Cluster the scope, write the moves, and tell stewardship what to review."""
     timings = {} if timings is None else timings
@@ -312,7 +331,7 @@ def scope_recluster(
                 result.customer_of[record] = target
     timings["apply"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    result.review = review_pairs_between_clusters(scope, clusters, review, context)
+    result.review = review_pairs_between_clusters(scope, clusters, review, context, known)
     hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review,
                              acting_user=acting_user)
     timings["candidates"] = round(time.perf_counter() - started, 3)

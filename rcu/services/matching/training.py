@@ -8,11 +8,11 @@ from collections import Counter
 from django.db import connection, transaction
 from django.utils import timezone
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.estimation import estimate_model
-from rcu.matching.generic import detect_generic_values, email_placeholder_rule
-from rcu.matching.keys import BUCKETS, key_kind
-from rcu.matching.model import EstimationReport
+from rcu.engine.blocking import BUCKETS, KeyKind, key_kind
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import TrainingReport
+from rcu.engine.generic import detect_generic_values, email_placeholder_rule
+from rcu.engine.training import train_model
 from rcu.models import GenericValue, MatchSettings, SourceRecord
 from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.matching.context import MatchContext, match_settings_get
@@ -27,9 +27,12 @@ SEED = 7
 def _placeholder_emails() -> list[tuple[str, int]]:
     found = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT key, COUNT(*) FROM rcu_matchkey WHERE key LIKE 'em:%%' GROUP BY key")
+        cursor.execute(
+            "SELECT key, COUNT(*) FROM rcu_matchkey WHERE key LIKE %s GROUP BY key",
+            [f"{KeyKind.EMAIL.prefix}%"],
+        )
         for key, count in cursor.fetchall():
-            if email_placeholder_rule(key[3:]) is not None:
+            if email_placeholder_rule(key[len(KeyKind.EMAIL.prefix):]) is not None:
                 found.append((key, count))
     return found
 
@@ -45,7 +48,7 @@ def generic_values_refresh(*, acting_user: Actor, key_counts: dict[str, int] | N
         key_counts = shared_key_counts(MIN_RECORDS)
     keys = {
         key: count for key, count in key_counts.items()
-        if count >= MIN_RECORDS and key[:3] in ("em:", "ph:")
+        if count >= MIN_RECORDS and key_kind(key) in (KeyKind.EMAIL, KeyKind.PHONE)
     }
     keys.update(_placeholder_emails())
     ids: set[int] = set()
@@ -101,10 +104,10 @@ def _oversized_pairs_by_kind(oversized: frozenset[str], key_counts: dict[str, in
     return pairs
 
 
-def model_estimate(
+def model_train(
     *, context: MatchContext, oversized: frozenset[str], key_counts: dict[str, int]
-) -> tuple[dict, EstimationReport]:
-    """Re-estimate the model's parameters from the base (no labels).
+) -> tuple[dict, TrainingReport]:
+    """Retrain the model's parameters from the base (no labels).
 
     `key_counts`: the record count of each shared key, oversized ones included
     (`shared_key_counts`).
@@ -119,7 +122,7 @@ def model_estimate(
         )
         if pair is not None  # only with a min_weight
     )
-    model, report = estimate_model(
+    model, report = train_model(
         record_count=total,
         blocked_share=(last_bucket + 1) / BUCKETS,
         sample=_sample_records(SAMPLE_RECORDS), blocked_vectors=vectors,
@@ -132,6 +135,6 @@ def model_estimate(
 def match_settings_store_model(*, model: dict, acting_user: Actor) -> MatchSettings:
     settings = match_settings_get()
     settings.model = model
-    settings.model_estimated_at = timezone.now()
-    change_save(settings, acting_user=acting_user, reason="model re-estimated")
+    settings.model_trained_at = timezone.now()
+    change_save(settings, acting_user=acting_user, reason="model retrained")
     return settings

@@ -51,7 +51,7 @@ def test_a_grey_zone_record_is_reported_as_candidate(crm, service_client_source,
     send(client, "crm", {"id": "C1", **JEANNE})
     body = send(client, "service_client", {"id": "S1", **JEANNE_SPARSE}).json()
     assert body["match"]["decision"] == "candidate"
-    assert body["match"]["explanation"]["link_guard"] == "no_identifying_evidence"
+    assert body["match"]["explanation"]["link_guard"] == "household_evidence"
 
 
 def search(client, **values):

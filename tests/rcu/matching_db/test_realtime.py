@@ -53,7 +53,7 @@ def test_a_name_and_a_town_alone_go_to_a_steward(crm, service_client_source):
     [sparse] = ingest(service_client_source, [{"id": "S1", **JEANNE_SPARSE}])
     outcome = match_now([sparse])[sparse.pk]
     assert outcome.decision == "candidate"
-    assert outcome.explanation["link_guard"] == "no_identifying_evidence"
+    assert outcome.explanation["link_guard"] == "household_evidence"
     candidate = MergeCandidate.objects.get()
     assert (candidate.record_a_id, candidate.record_b_id) == (jeanne.pk, sparse.pk)
     assert candidate.status == "open"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.model import Model
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import Model
 from rcu.services.matching.context import match_context
 from rcu.services.matching.pairs import oversized_keys, shared_key_counts
-from rcu.services.matching.training import model_estimate
+from rcu.services.matching.training import model_train
 from tests.factories import ingest
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,9 @@ def _people(crm, *, shared_family_email: bool):
     return ingest(crm, rows)
 
 
-def _estimated_email_u(max_block_size: int) -> float:
+def _trained_email_u(max_block_size: int) -> float:
     counts = shared_key_counts(2)
-    model, report = model_estimate(
+    model, report = model_train(
         context=match_context(), oversized=oversized_keys(max_block_size, counts), key_counts=counts
     )
     assert report.pairs > 0
@@ -42,14 +42,14 @@ def _estimated_email_u(max_block_size: int) -> float:
 def test_an_oversized_block_of_one_email_counts_its_pairs_as_non_matches(crm):
     _people(crm, shared_family_email=True)
     # Ten records share the family address: a block over 5 is never compared.
-    u = _estimated_email_u(max_block_size=5)
+    u = _trained_email_u(max_block_size=5)
     possible = 40 * 39 / 2
     assert u >= 45 / possible  # the 45 pairs of the family block, every record has an e-mail
 
 
 def test_where_no_two_people_share_an_email_its_u_is_one_pair_in_all_pairs(crm):
     _people(crm, shared_family_email=False)
-    u = _estimated_email_u(max_block_size=300)
+    u = _trained_email_u(max_block_size=300)
     # EM finds the fifteen duplicates to be matches and nobody else shares an address:
     # no non-match but the one pseudo-pair, among the 780 pairs of 40 records. Random
     # pairs would count as non-matches the duplicates they draw.

@@ -75,9 +75,12 @@ def test_birth_date_after_today_is_future():
     assert birth_date("15/06/2024", "%d/%m/%Y").value == "2024-06-15"
 
 
-def test_birth_date_before_1900_is_implausible():
-    assert birth_date("31/12/1899", "%d/%m/%Y").problems == ("implausible",)
-    assert birth_date("01/01/1900", "%d/%m/%Y").value == "1900-01-01"
+def test_birth_date_before_1900_is_kept_and_flagged_before_1700_implausible():
+    old = birth_date("31/12/1899", "%d/%m/%Y")
+    assert (old.value, old.problems) == ("1899-12-31", ("before_1900",))
+    assert birth_date("01/01/1900", "%d/%m/%Y").problems == ()
+    assert birth_date("31/12/1699", "%d/%m/%Y").problems == ("implausible",)
+    assert birth_date("01/01/0001", "%d/%m/%Y").problems == ("implausible",)
 
 
 def test_two_digit_year_is_the_latest_past_one_and_flagged():

@@ -346,9 +346,9 @@ def test_every_line_of_the_postal_form_holds_38_characters_at_most():
 
 
 def test_matching_neither_blocks_nor_compares_on_the_postal_form():
-    from rcu.matching.comparators import identifiers
-    from rcu.matching.keys import blocking_keys
-    from rcu.matching.types import MatchRecord
+    from rcu.engine.blocking import blocking_keys
+    from rcu.engine.comparators import identifiers
+    from rcu.engine.types import MatchRecord
 
     result = _record(last_name="Dupont", address_line1="3 rue Haute", postcode="75002",
                      city="Paris")

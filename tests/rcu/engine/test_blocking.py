@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from rcu.matching.keys import blocking_keys, key_kind, swapped_day_month
-from rcu.matching.phonetic import phonetic_key
-from rcu.matching.types import MatchRecord
+from rcu.engine.blocking import blocking_keys, key_kind, swapped_day_month
+from rcu.engine.phonetic import phonetic_key
+from rcu.engine.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 

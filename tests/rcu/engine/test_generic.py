@@ -4,8 +4,9 @@ import random
 
 import pytest
 
-from rcu.matching.comparators import compare_email, compare_phone
-from rcu.matching.generic import (
+from rcu.engine.blocking import blocking_keys
+from rcu.engine.comparators import compare_email, compare_phone
+from rcu.engine.generic import (
     DISTINCT_NAMES_CAP,
     KNOWN_PLACEHOLDER,
     SHARED_BY_MANY_PEOPLE,
@@ -16,8 +17,7 @@ from rcu.matching.generic import (
     email_placeholder_rule,
     name_placeholder_rule,
 )
-from rcu.matching.keys import blocking_keys
-from rcu.matching.types import MatchRecord
+from rcu.engine.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 STORE_PHONE = "+33140000000"

@@ -14,8 +14,8 @@ from phonenumbers import PhoneNumberType
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
-from rcu.matching.keys import NOT_IDENTIFIERS, mailbox_name, swapped_day_month
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.blocking import NOT_IDENTIFIERS, KeyKind, mailbox_name, swapped_day_month
+from rcu.engine.types import Comparison, Level, Levels, MatchRecord
 from rcu.normalisation.phones import FRENCH_PLAN
 
 JARO_WINKLER_HIGH = 0.92
@@ -51,6 +51,66 @@ NAME_PARTICLES = frozenset(
 )
 
 _jaro_winkler = JaroWinkler.similarity
+
+
+# The levels of each comparison, strongest agreement first.
+class FirstNameLevel(Levels):
+    EXACT = 0
+    JARO_WINKLER_HIGH = 1
+    COMPATIBLE = 2
+    JARO_WINKLER_LOW = 3
+    DIFFERENT = 4
+
+
+class LastNameLevel(Levels):
+    EXACT = 0
+    JARO_WINKLER_HIGH = 1
+    TOKEN_MATCH = 2
+    JARO_WINKLER_LOW = 3
+    IN_OTHER_EMAIL = 4
+    DIFFERENT = 5
+
+
+class BirthDateLevel(Levels):
+    EXACT = 0
+    DAY_MONTH_SWAPPED = 1
+    ONE_TYPO = 2
+    SAME_YEAR = 3
+    DIFFERENT = 4
+
+
+class EmailLevel(Levels):
+    EXACT = 0
+    SAME_LOCAL_PART = 1
+    CLOSE = 2
+    DIFFERENT = 3
+
+
+class PhoneLevel(Levels):
+    EXACT = 0
+    ONE_TYPO = 1
+    OTHER_LINE_KIND = 2
+    DIFFERENT = 3
+
+
+class AddressLevel(Levels):
+    EXACT = 0
+    TOKEN_SET_HIGH = 1
+    TOKEN_SET_MID = 2
+    DIFFERENT = 3
+
+
+class PostcodeCityLevel(Levels):
+    SAME_POSTCODE = 0
+    SAME_CITY = 1
+    SAME_DEPARTMENT = 2
+    DIFFERENT = 3
+
+
+class IdentifierLevel(Levels):
+    SAME = 0
+    DIFFERENT = 1
+
 
 
 def _names(record: MatchRecord) -> tuple[str, str]:
@@ -121,16 +181,16 @@ def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
     if not x or not y:
         return None
     if x == y:
-        return 0
+        return FirstNameLevel.EXACT
     if similarity is None:
         similarity = _jaro_winkler(x, y)
     if similarity >= JARO_WINKLER_HIGH:
-        return 1
+        return FirstNameLevel.JARO_WINKLER_HIGH
     if _first_names_compatible(x, y):
-        return 2
+        return FirstNameLevel.COMPATIBLE
     if similarity >= JARO_WINKLER_LOW:
-        return 3
-    return 4
+        return FirstNameLevel.JARO_WINKLER_LOW
+    return FirstNameLevel.DIFFERENT
 
 
 def _surname_tokens(name: str) -> set[str]:
@@ -171,18 +231,18 @@ def compare_last_name(a: MatchRecord, b: MatchRecord) -> Level:
         return None
     # "Le Goff" and "Legoff" are one name written two ways.
     if x == y or x.replace(" ", "") == y.replace(" ", ""):
-        return 0
+        return LastNameLevel.EXACT
     if similarity is None:
         similarity = _jaro_winkler(x, y)
     if similarity >= JARO_WINKLER_HIGH:
-        return 1
+        return LastNameLevel.JARO_WINKLER_HIGH
     if _surname_tokens(x) & _surname_tokens(y):
-        return 2
+        return LastNameLevel.TOKEN_MATCH
     if similarity >= JARO_WINKLER_LOW:
-        return 3
+        return LastNameLevel.JARO_WINKLER_LOW
     if _other_name_in_email(a, b, x, y):
-        return 4
-    return 5
+        return LastNameLevel.IN_OTHER_EMAIL
+    return LastNameLevel.DIFFERENT
 
 
 def compare_birth_date(a: MatchRecord, b: MatchRecord) -> Level:
@@ -191,14 +251,14 @@ def compare_birth_date(a: MatchRecord, b: MatchRecord) -> Level:
     if not x or not y:
         return None
     if x == y:
-        return 0
+        return BirthDateLevel.EXACT
     if x[:4] == y[:4] and swapped_day_month(x) == y:
-        return 1
+        return BirthDateLevel.DAY_MONTH_SWAPPED
     if DamerauLevenshtein.distance(x.replace("-", ""), y.replace("-", ""), score_cutoff=2) == 1:
-        return 2
+        return BirthDateLevel.ONE_TYPO
     if x[:4] == y[:4]:
-        return 3
-    return 4
+        return BirthDateLevel.SAME_YEAR
+    return BirthDateLevel.DIFFERENT
 
 
 def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
@@ -207,12 +267,12 @@ def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
     if not x or not y:
         return None
     if x == y:
-        return 0
+        return EmailLevel.EXACT
     if x.rpartition("@")[0] == y.rpartition("@")[0]:
-        return 1
+        return EmailLevel.SAME_LOCAL_PART
     if _jaro_winkler(x, y) >= EMAIL_CLOSE:
-        return 2
-    return 3
+        return EmailLevel.CLOSE
+    return EmailLevel.DIFFERENT
 
 
 def _derived(record: MatchRecord, name: str, compute):
@@ -277,16 +337,16 @@ def compare_phone(a: MatchRecord, b: MatchRecord) -> Level:
         return None
     for x in xs:
         if x in ys:
-            return 0
+            return PhoneLevel.EXACT
     for x in xs:
         for y in ys:
             if Levenshtein.distance(x, y, score_cutoff=1) <= 1:
-                return 1
+                return PhoneLevel.ONE_TYPO
     x_kinds = _derived(a, "line_kinds", _line_kinds)
     y_kinds = _derived(b, "line_kinds", _line_kinds)
     if None not in x_kinds and None not in y_kinds and x_kinds.isdisjoint(y_kinds):
-        return 2
-    return 3
+        return PhoneLevel.OTHER_LINE_KIND
+    return PhoneLevel.DIFFERENT
 
 
 def _house_numbers(address: str) -> set[str]:
@@ -301,16 +361,16 @@ def compare_address(a: MatchRecord, b: MatchRecord) -> Level:
     if not x or not y:
         return None
     if x == y:
-        return 0
+        return AddressLevel.EXACT
     ratio = token_set_ratio(x, y, score_cutoff=ADDRESS_MID)
     if ratio >= ADDRESS_HIGH:
         x_numbers, y_numbers = _house_numbers(x), _house_numbers(y)
         if not (x_numbers and y_numbers and x_numbers.isdisjoint(y_numbers)):
-            return 1
-        return 2
+            return AddressLevel.TOKEN_SET_HIGH
+        return AddressLevel.TOKEN_SET_MID
     if ratio >= ADDRESS_MID:
-        return 2
-    return 3
+        return AddressLevel.TOKEN_SET_MID
+    return AddressLevel.DIFFERENT
 
 
 def _department(postcode: str) -> str | None:
@@ -329,14 +389,14 @@ def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
     if not (x_postcode and y_postcode) and not (x_city and y_city):
         return None
     if x_postcode and x_postcode == y_postcode:
-        return 0
+        return PostcodeCityLevel.SAME_POSTCODE
     if x_city and x_city == y_city:
-        return 1
+        return PostcodeCityLevel.SAME_CITY
     if x_postcode and y_postcode:
         department = _department(x_postcode)
         if department is not None and department == _department(y_postcode):
-            return 2
-    return 3
+            return PostcodeCityLevel.SAME_DEPARTMENT
+    return PostcodeCityLevel.DIFFERENT
 
 
 def identifiers(record: MatchRecord) -> dict[str, str]:
@@ -357,68 +417,51 @@ def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:
     common = x.keys() & y.keys()
     if not common:
         return None
-    return 0 if any(x[code] == y[code] for code in common) else 1
+    return IdentifierLevel.SAME if any(x[code] == y[code] for code in common) else 1
 
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
-        "first_name",
-        ("exact", "jaro_winkler_high", "compatible", "jaro_winkler_low", "different"),
-        compare_first_name,
+        "first_name", FirstNameLevel.labels(), compare_first_name,
+        term_frequency=((FirstNameLevel.EXACT.label, "first_name"),),
     ),
     Comparison(
-        "last_name",
-        ("exact", "jaro_winkler_high", "token_match", "jaro_winkler_low", "in_other_email",
-         "different"),
-        compare_last_name,
+        "last_name", LastNameLevel.labels(), compare_last_name, household=True,
+        term_frequency=((LastNameLevel.EXACT.label, "last_name"),),
     ),
     Comparison(
-        "birth_date",
-        ("exact", "day_month_swapped", "one_typo", "same_year", "different"),
-        compare_birth_date,
+        "birth_date", BirthDateLevel.labels(), compare_birth_date,
+        term_frequency=((BirthDateLevel.EXACT.label, "birth_date"),),
     ),
     Comparison(
-        "email", ("exact", "same_local_part", "close", "different"), compare_email,
-        counted_level="exact", key_kind="em",
+        "email", EmailLevel.labels(), compare_email,
+        counted_level=EmailLevel.EXACT.label, key_kind=KeyKind.EMAIL,
     ),
     Comparison(
-        "phone", ("exact", "one_typo", "other_line_kind", "different"), compare_phone,
-        counted_level="exact", key_kind="ph",
+        "phone", PhoneLevel.labels(), compare_phone,
+        counted_level=PhoneLevel.EXACT.label, key_kind=KeyKind.PHONE, household=True,
+    ),
+    Comparison("address", AddressLevel.labels(), compare_address, household=True),
+    Comparison(
+        "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True,
+        term_frequency=(
+            (PostcodeCityLevel.SAME_POSTCODE.label, "postcode"),
+            (PostcodeCityLevel.SAME_CITY.label, "city"),
+        ),
     ),
     Comparison(
-        "address", ("exact", "token_set_high", "token_set_mid", "different"), compare_address
-    ),
-    Comparison(
-        "postcode_city",
-        ("same_postcode", "same_city", "same_department", "different"),
-        compare_postcode_city,
-    ),
-    Comparison(
-        "identifiers", ("same", "different"), compare_identifiers,
-        counted_level="same", key_kind="id",
+        "identifiers", IdentifierLevel.labels(), compare_identifiers,
+        counted_level=IdentifierLevel.SAME.label, key_kind=KeyKind.IDENTIFIER,
     ),
 )
 
-# What an automatic link needs beyond a high probability. Naive Bayes adds up evidence
-# that is not independent: relatives share a surname, an address and a landline, and
-# namesakes a name and a town. So a pair is only linked without a steward when it
-# agrees on something personal (one of IDENTIFYING_EVIDENCE, every comparison of it at
-# one of the levels given) and contradicts nothing that tells people apart
-# (CONTRADICTING_LEVELS); otherwise it goes to review, however high its score.
-_CLOSE_FIRST_NAME = frozenset({"exact", "jaro_winkler_high"})
-IDENTIFYING_EVIDENCE: tuple[dict[str, frozenset[str]], ...] = (
-    {"birth_date": frozenset({"exact", "day_month_swapped", "one_typo"})},
-    {"email": frozenset({"exact"})},
-    {"phone": frozenset({"exact"})},
-    {"identifiers": frozenset({"same"})},
-    # The same first name at the same address: a person, or a son named after his
-    # father with neither birth date known.
-    {"first_name": _CLOSE_FIRST_NAME, "address": frozenset({"exact", "token_set_high"})},
-)
-CONTRADICTING_LEVELS: dict[str, frozenset[str]] = {
-    "first_name": frozenset({"different"}),
-    "birth_date": frozenset({"different", "same_year"}),
-    "identifiers": frozenset({"different"}),
+# What stops an automatic link whatever the score: a disagreement on something that
+# tells people apart. Beyond it, an automatic link needs enough evidence once what a
+# household shares is counted once (`Comparison.household`, `Scorer.personal_weight`).
+CONTRADICTING_LEVELS: dict[str, frozenset[Levels]] = {
+    "first_name": frozenset({FirstNameLevel.DIFFERENT}),
+    "birth_date": frozenset({BirthDateLevel.DIFFERENT, BirthDateLevel.SAME_YEAR}),
+    "identifiers": frozenset({IdentifierLevel.DIFFERENT}),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,24 @@ class MatchRecord:
     derived: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
-# A comparison level: 0 is the strongest agreement, the last level is disagreement;
-# None means a value is missing on either side: no evidence for or against.
+class Levels(IntEnum):
+    """The levels of one comparison, strongest agreement first (0), disagreement last.
+
+    Members are ints: a comparison vector holds them, and model tables are indexed by
+    them. The label (the member's name in lower case) is what a stored model and an
+    explanation say."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        return tuple(member.name.lower() for member in cls)
+
+
+# A comparison level: a `Levels` member (or its int); None means a value is missing
+# on either side: no evidence for or against.
 Level = int | None
 
 
@@ -38,9 +55,16 @@ class Comparison:
     compare: Callable[[MatchRecord, MatchRecord], Level]
     # The level no pair reaches without sharing a blocking key of kind `key_kind` (two
     # equal e-mails share their "em:" key): every such pair is among the blocked pairs,
-    # so its u is counted there instead of sampled from random pairs (see estimation).
+    # so its u is counted there instead of sampled from random pairs (see training).
     counted_level: str | None = None
     key_kind: str | None = None
+    # Whether the members of one household usually agree on it (surname, address,
+    # postcode, landline): such agreements come together, so an automatic link counts
+    # them once (see `Scorer.personal_weight`).
+    household: bool = False
+    # (level label, key attribute): at that level the two records hold the same value of
+    # that attribute, and its frequency in the base adjusts the weight (term_frequency).
+    term_frequency: tuple[tuple[str, str], ...] = ()
 
     @property
     def disagreement(self) -> int:

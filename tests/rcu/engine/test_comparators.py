@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcu.matching.comparators import (
+from rcu.engine.comparators import (
     COMPARISONS,
     compare_address,
     compare_birth_date,
@@ -14,7 +14,7 @@ from rcu.matching.comparators import (
     compare_postcode_city,
     orientation,
 )
-from rcu.matching.types import MatchRecord
+from rcu.engine.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 _ids = iter(range(1, 1_000_000))

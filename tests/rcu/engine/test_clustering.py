@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rcu.matching.clustering import Clustering, ScoredPair, cluster
+from rcu.engine.clustering import Clustering, ScoredPair, cluster
 
 AUTO = 0.99
 REVIEW = 0.80

@@ -84,12 +84,15 @@ def cluster(
     cannot_link: Iterable[Collection[int]] = frozenset(),
     must_link: Iterable[Collection[int]] = frozenset(),
     conflict: float | None = None,
+    separate: Iterable[Collection[int]] = frozenset(),
 ) -> Clustering:
     """Cluster records from their scored pairs and the stewards' decisions.
 
     `conflict` (default: `review`) is the probability under which a scored pair is
     evidence that its records differ and stops a chain; a pair between `conflict` and
     `review` is too weak either way (two sparse records of one person often are).
+    `separate`: pairs that stop a chain whatever their score (the engine found them
+    contradicting each other) while staying in review if scored there.
     """
     if not 0.0 <= review < auto_link <= 1.0:  # also rejects NaN
         raise ValueError(f"expected 0 <= review < auto_link <= 1, got {review=}, {auto_link=}")
@@ -103,7 +106,10 @@ def cluster(
 
     forest = _Forest(
         cannot_link=forbidden,
-        below_review=(ids for ids, p in scores.items() if p < conflict),
+        below_review=[
+            *(ids for ids, p in scores.items() if p < conflict),
+            *(_id_pair(pair) for pair in separate),
+        ],
     )
 
     refused_must_links: list[tuple[IdPair, RefusalReason]] = []

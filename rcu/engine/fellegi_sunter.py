@@ -6,8 +6,8 @@ known, log2(m / u) for that level; a missing level (None) adds nothing. The weig
 tables are computed once per model, so scoring a vector is a few dict lookups and a sum.
 
 Parameters are learnt without labels, the way Splink does it: u from randomly drawn
-pairs (`estimate_u`), then m and λ by expectation-maximisation over the blocked
-candidate pairs (`estimate_m_and_lambda_em`). Both work on distinct vectors with their
+pairs (`train_u`), then m and λ by expectation-maximisation over the blocked
+candidate pairs (`train_m_and_lambda_em`). Both work on distinct vectors with their
 counts, so millions of pairs cost no more than the few thousand vectors they collapse to.
 """
 
@@ -20,21 +20,22 @@ from dataclasses import dataclass
 from operator import getitem
 from typing import Any, NamedTuple
 
-from rcu.matching.types import Comparison, Level
+from rcu.engine.term_frequency import TermFrequencies
+from rcu.engine.types import Comparison, Level
 
 Vector = tuple[Level, ...]
 
-# No estimated probability goes below this, so no level weight is ever infinite.
+# No trained probability goes below this, so no level weight is ever infinite.
 PROBABILITY_FLOOR = 1e-6
 # λ is kept strictly inside (0, 1): its log-odds must stay finite.
 PRIOR_FLOOR = 1e-12
-# Added to every level's count when estimating u from random pairs (Laplace).
+# Added to every level's count when training u from random pairs (Laplace).
 U_PSEUDO_COUNT = 1.0
 # EM counts are expected counts (fractions of pairs): a lighter pseudo-count keeps
 # small match populations from being flattened towards uniform.
 EM_PSEUDO_COUNT = 0.01
 
-# Before any estimation: m falls and u rises from the strongest level to disagreement.
+# Before any training: m falls and u rises from the strongest level to disagreement.
 DEFAULT_PRIOR = 1e-4
 DEFAULT_M_EXACT = 0.90
 DEFAULT_U_EXACT = 0.001
@@ -62,7 +63,7 @@ class Explanation:
 
 
 @dataclass(frozen=True, slots=True)
-class EstimationReport:
+class TrainingReport:
     """How an expectation-maximisation run went."""
 
     iterations: int
@@ -104,7 +105,9 @@ def _weight_table(m: Sequence[float], u: Sequence[float]) -> dict[Level, float]:
 class Model:
     """Fellegi-Sunter parameters for an ordered set of comparisons; immutable."""
 
-    __slots__ = ("_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_u")
+    __slots__ = (
+        "_household", "_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u"
+    )
 
     def __init__(
         self,
@@ -114,6 +117,8 @@ class Model:
         m: Sequence[Sequence[float]],
         u: Sequence[Sequence[float]],
         prior: float,
+        term_frequencies: TermFrequencies | None = None,
+        household_weights: Mapping[str, float] | None = None,
     ) -> None:
         names = tuple(names)
         labels = tuple(tuple(row) for row in levels)
@@ -141,6 +146,8 @@ class Model:
         self._m = m_rows
         self._u = u_rows
         self._prior = prior
+        self._tf = term_frequencies
+        self._household = dict(household_weights or {})
         self._prior_weight = math.log2(prior / (1.0 - prior))
         # One dict per comparison, None mapped to 0.0: scoring is then a single
         # map(getitem) with no branch, and a level out of range raises KeyError.
@@ -175,6 +182,17 @@ class Model:
         return self._prior_weight
 
     @property
+    def household_weights(self) -> Mapping[str, float]:
+        """Per household comparison, what agreeing on it still weighs once the pair
+        agrees on another household comparison (learnt; missing: nothing)."""
+        return self._household
+
+    @property
+    def term_frequencies(self) -> TermFrequencies | None:
+        """How common each value is in the base (see `rcu.engine.term_frequency`)."""
+        return self._tf
+
+    @property
     def tables(self) -> tuple[dict[Level, float], ...]:
         """Per comparison, the weight of each level (None, a missing value, is 0)."""
         return self._tables
@@ -196,6 +214,8 @@ class Model:
         m: Sequence[Sequence[float]] | None = None,
         u: Sequence[Sequence[float]] | None = None,
         prior: float | None = None,
+        term_frequencies: TermFrequencies | None = None,
+        household_weights: Mapping[str, float] | None = None,
     ) -> Model:
         return Model(
             names=self._names,
@@ -203,6 +223,8 @@ class Model:
             m=self._m if m is None else m,
             u=self._u if u is None else u,
             prior=self._prior if prior is None else prior,
+            term_frequencies=self._tf if term_frequencies is None else term_frequencies,
+            household_weights=self._household if household_weights is None else household_weights,
         )
 
     # --- scoring ----------------------------------------------------------------------
@@ -236,7 +258,7 @@ class Model:
     # --- storage ----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": FORMAT_VERSION,
             "prior": self._prior,
             "comparisons": [
@@ -246,6 +268,11 @@ class Model:
                 )
             ],
         }
+        if self._tf is not None:
+            data["term_frequencies"] = self._tf.to_dict()
+        if self._household:
+            data["household_weights"] = dict(sorted(self._household.items()))
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Model:
@@ -258,6 +285,11 @@ class Model:
             m=[c["m"] for c in comparisons],
             u=[c["u"] for c in comparisons],
             prior=data["prior"],
+            term_frequencies=(
+                TermFrequencies.from_dict(data["term_frequencies"])
+                if data.get("term_frequencies") else None
+            ),
+            household_weights=data.get("household_weights"),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -291,7 +323,7 @@ def default_u(level_count: int) -> tuple[float, ...]:
 
 
 def default_model(comparisons: Sequence[Comparison]) -> Model:
-    """Parameters before any estimation: plausible, monotone, and meant to be replaced."""
+    """Parameters before any training: plausible, monotone, and meant to be replaced."""
     return Model(
         names=[c.name for c in comparisons],
         levels=[c.levels for c in comparisons],
@@ -301,7 +333,7 @@ def default_model(comparisons: Sequence[Comparison]) -> Model:
     )
 
 
-# --- estimation -------------------------------------------------------------------------
+# --- training ---------------------------------------------------------------------------
 
 
 def _grouped(
@@ -322,7 +354,7 @@ def _grouped(
     return grouped
 
 
-def _distribution(
+def distribution(
     counts: Sequence[float], previous: Sequence[float], *, pseudo_count: float
 ) -> tuple[float, ...]:
     """Smoothed, floored frequencies; a comparison never observed keeps `previous`."""
@@ -339,13 +371,13 @@ def _level_counts(model: Model) -> list[list[float]]:
     return [[0.0] * len(labels) for labels in model.levels]
 
 
-def estimate_u(
+def train_u(
     model: Model, random_pairs: Iterable[Sequence[Level]] | Mapping[Vector, float]
 ) -> Model:
     """`model` with u learnt from the vectors of randomly drawn pairs.
 
     Random pairs are almost all non-matches, so each level's share among the known
-    levels estimates u directly. Laplace smoothing and a floor keep every u positive;
+    levels gives u directly. Laplace smoothing and a floor keep every u positive;
     a comparison never observed keeps its previous u.
     """
     counts = _level_counts(model)
@@ -354,25 +386,25 @@ def estimate_u(
             if level is not None:
                 counts[c][level] += count
     u = [
-        _distribution(row, previous, pseudo_count=U_PSEUDO_COUNT)
+        distribution(row, previous, pseudo_count=U_PSEUDO_COUNT)
         for row, previous in zip(counts, model.u, strict=True)
     ]
     return model.replace(u=u)
 
 
-def estimate_m_and_lambda_em(
+def train_m_and_lambda_em(
     vectors: Iterable[Sequence[Level]] | Mapping[Vector, float],
     model: Model,
     *,
     fixed_u: bool = True,
     max_iterations: int = 50,
     tolerance: float = 1e-6,
-) -> tuple[Model, EstimationReport]:
+) -> tuple[Model, TrainingReport]:
     """m and λ (and u unless `fixed_u`) by expectation-maximisation over candidate pairs.
 
     `vectors` are the comparison vectors of the blocked candidate pairs, or a mapping
     of distinct vectors to their counts. Each iteration computes, for every distinct
-    vector, the posterior probability that it is a match (E-step), then re-estimates
+    vector, the posterior probability that it is a match (E-step), then re-computes
     the parameters from the expected level counts (M-step). The run stops when no
     parameter moves by more than `tolerance` or after `max_iterations`.
     """
@@ -381,7 +413,7 @@ def estimate_m_and_lambda_em(
     data = _grouped(vectors, len(model.names))
     pairs = math.fsum(count for _, count in data)
     if not data:
-        report = EstimationReport(
+        report = TrainingReport(
             iterations=0,
             converged=False,
             prior_history=(model.prior,),
@@ -410,14 +442,14 @@ def estimate_m_and_lambda_em(
                 u_counts[c][level] += as_non_match
         prior = min(max(expected_matches / pairs, PRIOR_FLOOR), 1.0 - PRIOR_FLOOR)
         m = [
-            _distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+            distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
             for row, previous in zip(m_counts, current.m, strict=True)
         ]
         u = (
             current.u
             if fixed_u
             else [
-                _distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+                distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
                 for row, previous in zip(u_counts, current.u, strict=True)
             ]
         )
@@ -432,7 +464,7 @@ def estimate_m_and_lambda_em(
         if change <= tolerance:
             converged = True
             break
-    report = EstimationReport(
+    report = TrainingReport(
         iterations=len(history),
         converged=converged,
         prior_history=tuple(history),

@@ -10,10 +10,14 @@ from collections import defaultdict
 
 import pytest
 
-from rcu.matching.comparators import COMPARISONS, compare_identifiers, compare_phone
-from rcu.matching.model import default_model, probability_from_weight, weight_from_probability
-from rcu.matching.scoring import Scorer, block_pairs, usable_keys
-from rcu.matching.types import MatchRecord
+from rcu.engine.comparators import COMPARISONS, compare_identifiers, compare_phone
+from rcu.engine.fellegi_sunter import (
+    default_model,
+    probability_from_weight,
+    weight_from_probability,
+)
+from rcu.engine.scoring import Scorer, block_pairs, usable_keys
+from rcu.engine.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
 FIRST = ["Jean", "Jean-Pierre", "Marie", "Marie-Hélène", "Éloïse", "J.", "Pierre", ""]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rcu.matching.phonetic import phonetic_key
+from rcu.engine.phonetic import phonetic_key
 from rcu.normalisation.names import name_key
 
 

@@ -2,7 +2,7 @@
 
 Each record gets several keys of different kinds, so a duplicate missed by one (an
 e-mail typo) is still caught by another (same phonetic surname and birth year). Every
-key starts with its kind and a colon; kinds never collide:
+key starts with its kind (`KeyKind`) and a colon; kinds never collide:
 
 - ``em:<email>``: the normalised address.
 - ``ph:<e164>``: every phone number, landline or mobile column alike, since sources
@@ -26,10 +26,11 @@ from __future__ import annotations
 import re
 import zlib
 from datetime import date
+from enum import StrEnum
 from functools import lru_cache
 
-from rcu.matching.phonetic import phonetic_key
-from rcu.matching.types import MatchRecord
+from rcu.engine.phonetic import phonetic_key
+from rcu.engine.types import MatchRecord
 
 _PHONE_ATTRIBUTES = ("phone", "mobile")
 _LOCAL_PART_NOISE = re.compile(r"[0-9._\-]")
@@ -43,9 +44,30 @@ NOT_IDENTIFIERS = frozenset(
 )
 
 
+class KeyKind(StrEnum):
+    """What a blocking key is made of; its value is the key's prefix (stored in
+    `MatchKey.key`, so the values never change)."""
+
+    EMAIL = "em"
+    PHONE = "ph"
+    LAST_NAME_BIRTH_YEAR = "nb"
+    LAST_NAME_POSTCODE = "np"
+    NAMES = "nt"
+    BIRTH_DATE_INITIAL = "bd"
+    IDENTIFIER = "id"
+    LAST_NAME_CITY = "lc"
+    FIRST_NAME_CITY = "fc"
+    FIRST_NAME_POSTCODE = "fp"
+    MAILBOX_NAME = "el"
+
+    @property
+    def prefix(self) -> str:
+        """The start of every key of this kind ("em:")."""
+        return f"{self.value}:"
+
+
 def key_kind(key: str) -> str:
-    """The kind of a blocking key: "em", "ph", "nb", "np", "nt", "bd", "id", "lc", "fc",
-    "fp" or "el"."""
+    """The kind of a blocking key, as stored: a `KeyKind` value ("em", "ph"…)."""
     return key.partition(":")[0]
 
 
@@ -76,48 +98,48 @@ def blocking_keys(record: MatchRecord) -> set[str]:
 
     email = keys.get("email")
     if email:
-        blocking.add(f"em:{email}")
+        blocking.add(f"{KeyKind.EMAIL}:{email}")
     for attribute in _PHONE_ATTRIBUTES:
         number = keys.get(attribute)
         if number:
-            blocking.add(f"ph:{number}")
+            blocking.add(f"{KeyKind.PHONE}:{number}")
 
     first = phonetic_key(keys.get("first_name", ""))
     last = phonetic_key(keys.get("last_name", ""))
     birth_date = keys.get("birth_date", "")
     if last:
         if birth_date:
-            blocking.add(f"nb:{last}:{birth_date[:4]}")
+            blocking.add(f"{KeyKind.LAST_NAME_BIRTH_YEAR}:{last}:{birth_date[:4]}")
         postcode = keys.get("postcode")
         if postcode:
-            blocking.add(f"np:{last}:{postcode}")
+            blocking.add(f"{KeyKind.LAST_NAME_POSTCODE}:{last}:{postcode}")
         if first:
             low, high = sorted((first, last))
-            blocking.add(f"nt:{low}:{high}")
+            blocking.add(f"{KeyKind.NAMES}:{low}:{high}")
 
     first_key = keys.get("first_name")
     if birth_date and first_key:
         initial = first_key[0]
-        blocking.add(f"bd:{birth_date}:{initial}")
+        blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{birth_date}:{initial}")
         swapped = swapped_day_month(birth_date)
         if swapped:
-            blocking.add(f"bd:{swapped}:{initial}")
+            blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{swapped}:{initial}")
     city = keys.get("city")
     if city:
         if last:
-            blocking.add(f"lc:{last}:{city}")
+            blocking.add(f"{KeyKind.LAST_NAME_CITY}:{last}:{city}")
         if first:
-            blocking.add(f"fc:{first}:{city}")
+            blocking.add(f"{KeyKind.FIRST_NAME_CITY}:{first}:{city}")
     postcode = keys.get("postcode")
     if postcode and first:
-        blocking.add(f"fp:{first}:{postcode}")
+        blocking.add(f"{KeyKind.FIRST_NAME_POSTCODE}:{first}:{postcode}")
     if email:
         local = mailbox_name(email)
         if len(local) >= 6:
-            blocking.add(f"el:{local}")
+            blocking.add(f"{KeyKind.MAILBOX_NAME}:{local}")
     for name, value in keys.items():
         if name not in NOT_IDENTIFIERS and value:
-            blocking.add(f"id:{name}:{value}")
+            blocking.add(f"{KeyKind.IDENTIFIER}:{name}:{value}")
     return blocking
 
 

@@ -1,4 +1,4 @@
-"""Estimating the model without labels: u of the levels no random pair can measure."""
+"""Training the model without labels: u of the levels no random pair can measure."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from collections import Counter
 
 import pytest
 
-from rcu.matching.comparators import COMPARISONS as ENGINE_COMPARISONS
-from rcu.matching.estimation import (
+from rcu.engine.comparators import COMPARISONS as ENGINE_COMPARISONS
+from rcu.engine.fellegi_sunter import default_model
+from rcu.engine.scoring import Scorer
+from rcu.engine.training import (
     COUNTED_PSEUDO_PAIRS,
     counted_u,
-    estimate_model,
     known_shares,
+    train_model,
     with_counted_u,
 )
-from rcu.matching.model import default_model
-from rcu.matching.scoring import Scorer
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.types import Comparison, Level, MatchRecord
 
 
 def _never_compared(left: MatchRecord, right: MatchRecord) -> Level:
@@ -124,8 +124,8 @@ def test_a_shared_email_weighs_more_in_a_larger_base_where_sampling_cannot_see_i
         scorer.vector(sample[2 * i], sample[2 * (i + 40)]) for i in range(360)
     )
     blocked = duplicates + namesakes
-    small, _ = estimate_model(record_count=800, sample=sample, blocked_vectors=blocked)
-    large, _ = estimate_model(record_count=80_000, sample=sample, blocked_vectors=blocked)
+    small, _ = train_model(record_count=800, sample=sample, blocked_vectors=blocked)
+    large, _ = train_model(record_count=80_000, sample=sample, blocked_vectors=blocked)
     assert large.u[email][exact] < small.u[email][exact] / 1000
     assert large.level_weights(email)[exact] > small.level_weights(email)[exact] + 9
     # The sampled u of the other e-mail levels is kept, rescaled.

@@ -1,4 +1,4 @@
-"""Fellegi-Sunter scoring and its unsupervised estimation, on synthetic comparison vectors."""
+"""Fellegi-Sunter scoring and its unsupervised training, on synthetic comparison vectors."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from collections.abc import Sequence
 
 import pytest
 
-from rcu.matching.model import (
+from rcu.engine.fellegi_sunter import (
     PROBABILITY_FLOOR,
     Contribution,
     Model,
     default_model,
-    estimate_m_and_lambda_em,
-    estimate_u,
     probability_from_weight,
+    train_m_and_lambda_em,
+    train_u,
 )
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.types import Comparison, Level, MatchRecord
 
 
 def _never_compared(left: MatchRecord, right: MatchRecord) -> Level:
@@ -181,7 +181,7 @@ def test_probability_never_rises_as_a_level_weakens(model):
             assert scores == sorted(scores, reverse=True)
 
 
-def test_defaults_are_monotone_before_any_estimation():
+def test_defaults_are_monotone_before_any_training():
     model = default_model([comparison(f"c{n}", n) for n in range(2, 7)])
     assert model.prior == 1e-4
     for m_row, u_row in zip(model.m, model.u, strict=True):
@@ -250,27 +250,27 @@ def test_model_knows_which_comparisons_it_was_built_for():
     assert not model.is_for((*COMPARISONS[:-1], comparison("postcode", 4)))
 
 
-# --- estimation of u --------------------------------------------------------------------
+# --- training of u ----------------------------------------------------------------------
 
 
 def test_u_is_recovered_from_random_pairs(random_pairs):
-    model = estimate_u(default_model(COMPARISONS), random_pairs)
+    model = train_u(default_model(COMPARISONS), random_pairs)
     assert_rows_close(model.u, TRUE_U, 0.01)
     assert model.m == default_model(COMPARISONS).m
 
 
-def test_u_estimation_counts_only_known_levels():
+def test_u_training_counts_only_known_levels():
     comparisons = [comparison("a", 3)]
     vectors = [(0,)] * 10 + [(1,)] * 30 + [(2,)] * 60 + [(None,)] * 1000
-    model = estimate_u(default_model(comparisons), vectors)
+    model = train_u(default_model(comparisons), vectors)
     # Laplace smoothing: (count + 1) / (100 + 3).
     assert model.u[0] == pytest.approx((11 / 103, 31 / 103, 61 / 103))
 
 
-def test_u_estimation_keeps_a_floor_and_previous_values():
+def test_u_training_keeps_a_floor_and_previous_values():
     comparisons = [comparison("a", 3), comparison("never", 2)]
     start = default_model(comparisons)
-    model = estimate_u(start, Counter({(0, None): 10_000_000_000}))
+    model = train_u(start, Counter({(0, None): 10_000_000_000}))
     assert min(model.u[0]) >= PROBABILITY_FLOOR * 0.99
     assert model.u[1] == start.u[1]
     assert all(math.isfinite(w) for c in range(2) for w in model.level_weights(c))
@@ -280,8 +280,8 @@ def test_u_estimation_keeps_a_floor_and_previous_values():
 
 
 def test_em_recovers_m_and_prior_with_u_from_random_pairs(candidate_pairs, random_pairs):
-    start = estimate_u(default_model(COMPARISONS), random_pairs)
-    model, report = estimate_m_and_lambda_em(candidate_pairs, start)
+    start = train_u(default_model(COMPARISONS), random_pairs)
+    model, report = train_m_and_lambda_em(candidate_pairs, start)
     assert_rows_close(model.m, TRUE_M, 0.03)
     assert abs(model.prior - TRUE_PRIOR) <= 0.02
     assert model.u == start.u
@@ -292,7 +292,7 @@ def test_em_recovers_m_and_prior_with_u_from_random_pairs(candidate_pairs, rando
 
 
 def test_em_recovers_m_u_and_prior_from_defaults(candidate_pairs):
-    model, report = estimate_m_and_lambda_em(
+    model, report = train_m_and_lambda_em(
         candidate_pairs, default_model(COMPARISONS), fixed_u=False, max_iterations=200
     )
     assert report.converged
@@ -305,8 +305,8 @@ def test_em_accepts_plain_vectors_as_well_as_counts():
     pairs = draw_candidate_pairs(seed=3, pairs=2_000)
     as_list = [vector for vector, count in pairs.items() for _ in range(count)]
     start = true_model()
-    from_counts, _ = estimate_m_and_lambda_em(pairs, start, max_iterations=5)
-    from_list, _ = estimate_m_and_lambda_em(as_list, start, max_iterations=5)
+    from_counts, _ = train_m_and_lambda_em(pairs, start, max_iterations=5)
+    from_list, _ = train_m_and_lambda_em(as_list, start, max_iterations=5)
     assert_rows_close(from_list.m, from_counts.m, 1e-12)
     assert from_list.prior == pytest.approx(from_counts.prior, rel=1e-12)
 
@@ -317,8 +317,8 @@ def test_em_works_on_distinct_vectors_only(candidate_pairs):
     assert sum(huge.values()) == 10_000_000
     start = true_model()
 
-    small_model, _ = estimate_m_and_lambda_em(candidate_pairs, start, max_iterations=5)
-    huge_model, report = estimate_m_and_lambda_em(huge, start, max_iterations=5)
+    small_model, _ = train_m_and_lambda_em(candidate_pairs, start, max_iterations=5)
+    huge_model, report = train_m_and_lambda_em(huge, start, max_iterations=5)
 
     assert report.pairs == 10_000_000
     assert report.distinct_vectors == len(candidate_pairs)
@@ -326,7 +326,7 @@ def test_em_works_on_distinct_vectors_only(candidate_pairs):
 
 
 def test_em_stops_when_nothing_moves():
-    _, report = estimate_m_and_lambda_em(
+    _, report = train_m_and_lambda_em(
         draw_candidate_pairs(seed=4, pairs=5_000), true_model(), tolerance=0.5
     )
     assert report.converged
@@ -337,14 +337,14 @@ def test_em_on_degenerate_inputs_stays_finite():
     comparisons = [comparison("a", 3), comparison("never", 2)]
     start = default_model(comparisons)
 
-    nothing, report = estimate_m_and_lambda_em([], start)
+    nothing, report = train_m_and_lambda_em([], start)
     assert nothing == start
     assert report.iterations == 0 and not report.converged and report.pairs == 0
 
-    zero_counts, report = estimate_m_and_lambda_em(Counter({(0, None): 0, (1, 1): 0}), start)
+    zero_counts, report = train_m_and_lambda_em(Counter({(0, None): 0, (1, 1): 0}), start)
     assert zero_counts == start and report.distinct_vectors == 0
 
-    all_missing, report = estimate_m_and_lambda_em(Counter({(None, None): 1000}), start)
+    all_missing, report = train_m_and_lambda_em(Counter({(None, None): 1000}), start)
     assert all_missing.m == start.m
     assert 0 < all_missing.prior < 1
 
@@ -354,7 +354,7 @@ def test_em_on_degenerate_inputs_stays_finite():
         Counter({(2, None): 1000}),  # every pair disagrees: λ heads for 0
     ):
         for fixed_u in (True, False):
-            model, _ = estimate_m_and_lambda_em(data, start, fixed_u=fixed_u)
+            model, _ = train_m_and_lambda_em(data, start, fixed_u=fixed_u)
             assert model.m[1] == start.m[1]
             assert 0 < model.prior < 1
             assert math.isfinite(model.prior_weight)
@@ -367,6 +367,6 @@ def test_em_on_degenerate_inputs_stays_finite():
 def test_em_refuses_negative_counts_and_wrong_shapes():
     start = default_model(COMPARISONS)
     with pytest.raises(ValueError):
-        estimate_m_and_lambda_em(Counter({(0, 0, 0, 0, 0): -1}), start)
+        train_m_and_lambda_em(Counter({(0, 0, 0, 0, 0): -1}), start)
     with pytest.raises(ValueError):
-        estimate_m_and_lambda_em([(0, 0)], start)
+        train_m_and_lambda_em([(0, 0)], start)

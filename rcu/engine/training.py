@@ -1,4 +1,4 @@
-"""Estimating the model from the data itself, without labels.
+"""Training the model from the data itself, without labels.
 
 u (how often levels occur among different people) comes from random pairs of a
 sample of records: almost all of them are different people. m and the prior come
@@ -8,7 +8,7 @@ what the engine scores: the probability of a candidate pair is P(match | levels,
 blocked together).
 
 Random pairs cannot measure how rarely two different people share an e-mail, a phone
-number or a loyalty card: a hundred thousand of them hold none, and the estimate stops
+number or a loyalty card: a hundred thousand of them hold none, and the u trained stops
 at its smoothing floor (about 1 in 20,000), whatever the size of the base, while the
 prior falls with it. Two records sharing such a value share its blocking key, so every
 such pair is among the blocked pairs: for these levels (`Comparison.counted_level`), u
@@ -23,16 +23,19 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from rcu.matching.comparators import COMPARISONS
-from rcu.matching.model import (
-    EstimationReport,
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import (
+    EM_PSEUDO_COUNT,
     Model,
+    TrainingReport,
     default_model,
-    estimate_m_and_lambda_em,
-    estimate_u,
+    distribution,
+    train_m_and_lambda_em,
+    train_u,
 )
-from rcu.matching.scoring import Scorer
-from rcu.matching.types import Comparison, Level, MatchRecord
+from rcu.engine.scoring import Scorer
+from rcu.engine.term_frequency import count_term_frequencies
+from rcu.engine.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
 SEED = 20_240_601
@@ -72,7 +75,7 @@ def known_shares(random_vectors: Counter[tuple[Level, ...]], size: int) -> list[
 
 
 def counted_u(
-    fitted: Model,
+    fitted: Model | _PersonalPosterior,
     blocked_vectors: Counter[tuple[Level, ...]],
     *,
     comparisons: tuple[Comparison, ...],
@@ -127,7 +130,101 @@ def with_counted_u(model: Model, counted: Mapping[int, float], comparisons: tupl
     return model.replace(u=u)
 
 
-def estimate_model(
+class _PersonalPosterior:
+    """P(match) of a comparison vector as judged on its personal comparisons alone."""
+
+    def __init__(self, model: Model, personal: tuple[bool, ...]) -> None:
+        self.model = model
+        self.personal = personal
+        self.m = model.m
+
+    def probability(self, vector: Sequence[Level]) -> float:
+        return self.model.probability(_personal_part(vector, self.personal))
+
+
+def _personal_part(vector: Sequence[Level], personal: tuple[bool, ...]) -> tuple[Level, ...]:
+    return tuple(level if keep else None for level, keep in zip(vector, personal, strict=True))
+
+
+def _train_on_personal_evidence(
+    vectors: Counter[tuple[Level, ...]], start: Model, comparisons: tuple[Comparison, ...]
+) -> tuple[Model | _PersonalPosterior, TrainingReport]:
+    """m and λ by EM, with the class "same person" told apart by personal comparisons.
+
+    Among blocked pairs, the members of one household agree on surname, address,
+    postcode and landline together, and often outnumber the duplicates: EM left free on
+    every comparison takes "same household" for "same person", learns that a different
+    address is near impossible between duplicates (a person who moved is then lost) and
+    that a different first name is common (a spouse is then linked). So EM runs on the
+    comparisons households do not share (`Comparison.household` false) and every
+    comparison's m comes from one M-step on the posterior it found. With no household
+    comparison, or nothing else, this is plain EM over every comparison.
+    """
+    personal = tuple(not c.household for c in comparisons)
+    if all(personal) or not any(personal):
+        return train_m_and_lambda_em(vectors, start, fixed_u=False)
+    masked: Counter[tuple[Level, ...]] = Counter()
+    for vector, count in vectors.items():
+        masked[_personal_part(vector, personal)] += count
+    fitted, report = train_m_and_lambda_em(masked, start, fixed_u=False)
+    posterior = _PersonalPosterior(fitted, personal)
+    m_counts = [[0.0] * len(c.levels) for c in comparisons]
+    for vector, count in vectors.items():
+        as_match = count * posterior.probability(vector)
+        for c, level in enumerate(vector):
+            if level is not None:
+                m_counts[c][level] += as_match
+    m = [
+        distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
+        for row, previous in zip(m_counts, fitted.m, strict=True)
+    ]
+    posterior.m = tuple(tuple(row) for row in m)
+    return posterior, report
+
+
+# Fewer non-matching pairs than this say too little about what a household shares.
+HOUSEHOLD_MIN_PAIRS = 30.0
+
+
+def household_weights(
+    fitted, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
+    m: Sequence[Sequence[float]],
+) -> dict[str, float]:
+    """What each household comparison's strongest level still weighs when the pair
+    already agrees on another household comparison: log2(m / u'), u' the share of
+    different people agreeing on it among those agreeing on another household
+    comparison and on something personal (a first name: blocked by it and the place,
+    whatever their surnames). Where families share names and homes u' is high and the
+    agreement adds little; where namesakes under one roof are rare it keeps its
+    weight. Counted on the blocked pairs, weighed by `fitted`'s posterior of not
+    matching."""
+    household = [i for i, c in enumerate(comparisons) if c.household]
+    personal = [i for i, c in enumerate(comparisons) if not c.household]
+    together = dict.fromkeys(household, 0.0)
+    agreeing = dict.fromkeys(household, 0.0)
+    for vector, count in vectors.items():
+        if not any(vector[i] == 0 for i in personal):
+            continue
+        top = [i for i in household if vector[i] == 0]
+        if not top:
+            continue
+        non_match = count * (1.0 - fitted.probability(vector))
+        for i in household:
+            if vector[i] is None or not any(j != i for j in top):
+                continue
+            together[i] += non_match
+            if vector[i] == 0:
+                agreeing[i] += non_match
+    weights: dict[str, float] = {}
+    for i in household:
+        if together[i] < HOUSEHOLD_MIN_PAIRS:
+            continue
+        u_given = (agreeing[i] + 1.0) / (together[i] + 2.0)
+        weights[comparisons[i].name] = max(0.0, math.log2(m[i][0] / u_given))
+    return weights
+
+
+def train_model(
     *,
     record_count: int,
     blocked_share: float = 1.0,
@@ -138,7 +235,7 @@ def estimate_model(
     generic=None,
     random_pairs: int = RANDOM_PAIRS,
     unblocked_pairs: Mapping[str, float] | None = None,
-) -> tuple[Model, EstimationReport]:
+) -> tuple[Model, TrainingReport]:
     """A model learnt from a random sample of records and the vectors of blocked pairs.
 
     EM separates blocked pairs into matches and non-matches with u free, since
@@ -146,14 +243,15 @@ def estimate_model(
     it yields m. u comes from random pairs, except at the counted levels (see
     `counted_u`), and the prior is the expected number of matches found by EM over
     every possible pair, so probabilities are P(match | levels) whatever pairs are later
-    compared (blocked ones, or the pairs inside a cluster).
+    compared (blocked ones, or the pairs inside a cluster). How common each value of the
+    sample is gives the term-frequency adjustments (`rcu.engine.term_frequency`).
     """
     start = default_model(comparisons)
     scorer = scorer_for(start, generic, comparisons)
     random_vectors = random_pair_vectors(sample, scorer, pairs=random_pairs)
-    with_u = estimate_u(start, random_vectors)
+    with_u = train_u(start, random_vectors)
     vectors = Counter(blocked_vectors) if not isinstance(blocked_vectors, Counter) else blocked_vectors
-    fitted, report = estimate_m_and_lambda_em(vectors, with_u, fixed_u=False)
+    fitted, report = _train_on_personal_evidence(vectors, with_u, comparisons)
     possible = record_count * (record_count - 1) / 2
     # `blocked_vectors` may come from a share of the blocks only.
     expected_matches = report.prior * report.pairs / blocked_share
@@ -166,4 +264,17 @@ def estimate_model(
             blocked_share=blocked_share, unblocked_pairs=unblocked_pairs,
         )
         model = with_counted_u(model, counted, comparisons)
+    if report.pairs > 0:
+        # Judged on every comparison: a duplicate without its birth date agrees on its
+        # name and home, a relative does not share the first name.
+        among_blocked = model.replace(prior=min(max(report.prior, 1e-9), 0.5))
+        model = model.replace(
+            household_weights=household_weights(among_blocked, vectors, comparisons, model.m)
+        )
+    frequencies = count_term_frequencies(
+        (scorer.prepare(record) for record in sample),
+        [attribute for c in comparisons for _, attribute in c.term_frequency],
+    )
+    if frequencies is not None:
+        model = model.replace(term_frequencies=frequencies)
     return model, report

@@ -22,7 +22,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rcu.matching.types import MatchRecord
+from rcu.engine.blocking import KeyKind
+from rcu.engine.types import MatchRecord
 
 EMAIL = "email"
 PHONE = "phone"
@@ -33,9 +34,9 @@ SHARED_BY_MANY_PEOPLE = "shared_by_many_people"
 KNOWN_PLACEHOLDER = "known_placeholder"
 
 # Record keys holding each kind of identifier, by blocking-key kind (see keys.py).
-_KEY_ATTRIBUTES = {"em": ("email",), "ph": ("phone", "mobile")}
-_KIND_OF_PREFIX = {"em": EMAIL, "ph": PHONE}
-_PREFIX_OF_KIND = {EMAIL: "em", PHONE: "ph"}
+_KEY_ATTRIBUTES = {KeyKind.EMAIL: ("email",), KeyKind.PHONE: ("phone", "mobile")}
+_KIND_OF_PREFIX = {KeyKind.EMAIL: EMAIL, KeyKind.PHONE: PHONE}
+_PREFIX_OF_KIND = {EMAIL: KeyKind.EMAIL, PHONE: KeyKind.PHONE}
 # Record keys and attributes a generic value of each kind is removed from.
 _ATTRIBUTES_OF_KIND = {EMAIL: ("email",), PHONE: ("phone", "mobile")}
 _NAME_ATTRIBUTES = ("first_name", "last_name")
@@ -197,7 +198,7 @@ class _Tally:
 def detect_generic_values(
     records: Iterable[MatchRecord],
     *,
-    kinds: Iterable[str] = ("em", "ph"),
+    kinds: Iterable[str] = (KeyKind.EMAIL, KeyKind.PHONE),
     min_records: int = 10,
     min_distinct_names: int = 5,
     min_distinct_name_ratio: float = 0.3,
@@ -206,7 +207,7 @@ def detect_generic_values(
 
     One pass; memory grows with the number of distinct identifier values, each keeping
     a count and at most `DISTINCT_NAMES_CAP` names. `kinds` are blocking-key kinds:
-    "em" e-mail, "ph" phone (both phone columns).
+    `KeyKind.EMAIL` and `KeyKind.PHONE` (both phone columns).
 
     A value carried by `min_records` records or more is shared by many people when its
     records name at least `min_distinct_names` different last names, and that count
@@ -220,9 +221,9 @@ def detect_generic_values(
     if unknown:
         raise ValueError(f"Only e-mail and phone values are counted, not {sorted(unknown)}")
     attributes = [
-        (_KIND_OF_PREFIX[prefix], attribute)
+        (_KIND_OF_PREFIX[KeyKind(prefix)], attribute)
         for prefix in kinds
-        for attribute in _KEY_ATTRIBUTES[prefix]
+        for attribute in _KEY_ATTRIBUTES[KeyKind(prefix)]
     ]
     tallies: dict[tuple[str, str], _Tally] = {}
     for record in records:

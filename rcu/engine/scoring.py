@@ -1,0 +1,352 @@
+"""Scoring pairs of records: generic values neutralised, compared, weighed, explained.
+
+`Scorer` binds a model to the generic values in force. `block_pairs` turns blocks into
+the pairs worth comparing, each pair exactly once however many keys its records share:
+a pair belongs to the smallest key its two records share, so a batch partition that
+holds other keys of the pair leaves it to the partition holding that one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from operator import getitem
+
+from rcu.engine.blocking import blocking_keys
+from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS
+from rcu.engine.fellegi_sunter import (
+    Contribution,
+    Explanation,
+    Model,
+    probability_from_weight,
+    weight_from_probability,
+)
+from rcu.engine.generic import GenericValueSet
+from rcu.engine.types import Comparison, Level, MatchRecord
+
+MISSING_LEVEL = "-"
+# The auto-link threshold of a new base (MatchSettings.auto_link's default).
+DEFAULT_AUTO_LINK = 0.99
+# Why a pair may not be linked without a steward (`Scorer.link_guard`).
+CONTRADICTION = "contradiction:"
+HOUSEHOLD_EVIDENCE = "household_evidence"
+# The level labels of a term-frequency contribution in an explanation.
+RARE_VALUE = "rare_value"
+COMMON_VALUE = "common_value"
+# Partial sums taken in another order may differ from the model's in the last bits: a
+# pair is only given up when it misses the mark by more than this.
+PRUNE_TOLERANCE = 1e-9
+
+
+def levels_text(vector: tuple[Level, ...]) -> str:
+    """A comparison vector as a short string, one character per comparison."""
+    return "".join(MISSING_LEVEL if level is None else str(level) for level in vector)
+
+
+def levels_from_text(text: str) -> tuple[Level, ...]:
+    return tuple(None if char == MISSING_LEVEL else int(char) for char in text)
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    a: int  # always a < b
+    b: int
+    levels: tuple[Level, ...]
+    weight: float
+    probability: float
+
+
+class Scorer:
+    """Scores record pairs with one model, generic values read as missing."""
+
+    def __init__(
+        self,
+        model: Model,
+        generic: GenericValueSet | None = None,
+        comparisons: tuple[Comparison, ...] = COMPARISONS,
+        *,
+        auto_link: float = DEFAULT_AUTO_LINK,
+    ) -> None:
+        if not model.is_for(comparisons):
+            raise ValueError("the model was not built for these comparisons")
+        self.model = model
+        self.generic = generic or GenericValueSet()
+        self._compares = tuple(c.compare for c in comparisons)
+        self._names = tuple(c.name for c in comparisons)
+        self._household = tuple(i for i, c in enumerate(comparisons) if c.household)
+        # What a household comparison's strongest level still weighs beside another.
+        self._household_credit = {
+            i: model.household_weights.get(comparisons[i].name, 0.0) for i in self._household
+        }
+        self._auto_link_weight = weight_from_probability(auto_link)
+        # Cheapest and most telling comparisons first, so that `score_at_least` can
+        # stop a pair early; headroom[k] is the most the comparisons after the k-th
+        # evaluated can still add.
+        self._tables = model.tables
+        self._order = evaluation_order(comparisons)
+        # Term-frequency adjustments: by comparison index, (level, key attribute).
+        tf = model.term_frequencies
+        self._tf = tf
+        self._tf_rules: dict[int, tuple[int, str]] = {}
+        if tf is not None:
+            for i, c in enumerate(comparisons):
+                for label, attribute in c.term_frequency:
+                    if attribute in tf.totals:
+                        self._tf_rules[i] = (c.levels.index(label), attribute)
+        # Adjustments by comparison and value, computed once: a value recurs in many pairs.
+        self._tf_cache: dict[int, dict[str | None, float]] = {i: {} for i in self._tf_rules}
+        best = [
+            max(self._tables[i].values())
+            + (max(0.0, tf.largest_adjustment(self._tf_rules[i][1]))
+               if tf is not None and i in self._tf_rules else 0.0)
+            for i in self._order
+        ]
+        self._headroom = tuple(sum(best[k + 1 :]) for k in range(len(best)))
+        self._contradicting = tuple(
+            frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
+            for c in comparisons
+        )
+
+    def link_guard(self, levels: tuple[Level, ...], weight: float | None = None) -> str | None:
+        """Why a pair may not be linked without a steward whatever its score, or None.
+
+        "contradiction:<comparisons>" when something that tells people apart differs;
+        "household_evidence" when, counting once what a household shares, the evidence
+        falls short of the auto-link threshold (`personal_weight`).
+        """
+        contradicted = [
+            name for name, level, bad in zip(self._names, levels, self._contradicting, strict=True)
+            if level is not None and level in bad
+        ]
+        if contradicted:
+            return CONTRADICTION + ",".join(contradicted)
+        if self.personal_weight(levels, weight) < self._auto_link_weight:
+            return HOUSEHOLD_EVIDENCE
+        return None
+
+    def personal_weight(self, levels: tuple[Level, ...], weight: float | None = None) -> float:
+        """The match weight with the agreements a household shares counted once.
+
+        Naive Bayes adds up evidence as if independent, but the members of a household
+        agree on surname, address, postcode and landline all at once: a spouse or a
+        record holding nothing else would reach any threshold on them. So of the positive
+        contributions of household comparisons the largest counts in full, and each
+        other one at most what the model learnt it still weighs beside another household
+        agreement in this base (`Model.household_weights`: nothing where families share
+        names and homes, nearly all where namesakes at one address are rare); everything
+        else (first name, birth date, e-mail, identifiers, and every disagreement)
+        counts in full. Which combination of agreements is enough is then the model's
+        to say. `weight`: the pair's weight with its term-frequency adjustments, when
+        known.
+        """
+        if weight is None:
+            weight = self.model.weight(levels)
+        tables = self._tables
+        shared = [
+            (w, i) for i in self._household
+            if levels[i] is not None and (w := tables[i][levels[i]]) > 0.0
+        ]
+        if len(shared) > 1:
+            strongest = max(shared)
+            credit = self._household_credit
+            weight -= math.fsum(
+                w - (min(w, credit[i]) if levels[i] == 0 else 0.0)
+                for w, i in shared if (w, i) != strongest
+            )
+        return weight
+
+    def prepare(self, record: MatchRecord) -> MatchRecord:
+        """The record as compared: without its generic values."""
+        return self.generic.neutralise(record)
+
+    def vector(self, a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:
+        return tuple(compare(a, b) for compare in self._compares)
+
+    def adjustment(self, index: int, level: Level, a: MatchRecord) -> float:
+        """The term-frequency adjustment of comparison `index` at `level`, from the value
+        `a` holds (the two agree on it); 0 where there is none. It never takes more
+        than the level's own weight away: an agreement is never evidence against."""
+        rule = self._tf_rules.get(index)
+        if rule is None or rule[0] != level:
+            return 0.0
+        attribute = rule[1]
+        value = a.keys.get(attribute)
+        cache = self._tf_cache[index]
+        adjustment = cache.get(value)
+        if adjustment is None:
+            tf = self._tf
+            assert tf is not None  # a comparison has a rule only when the model has frequencies
+            adjustment = cache[value] = max(
+                tf.adjustment(attribute, value), -max(self._tables[index][level], 0.0)
+            )
+        return adjustment
+
+    def adjustments(self, a: MatchRecord, levels: tuple[Level, ...]) -> tuple[float, ...]:
+        """Every comparison's adjustment (0 for most), in the comparisons' order."""
+        if not self._tf_rules:
+            return ()
+        found = [0.0] * len(levels)
+        for index, (level, _attribute) in self._tf_rules.items():
+            if levels[index] == level:
+                found[index] = self.adjustment(index, level, a)
+        return tuple(found)
+
+    def total_weight(self, levels: tuple[Level, ...], adjustments: tuple[float, ...] = ()) -> float:
+        """The match weight: the model's for the levels, plus the adjustments. One sum
+        in one order, the explanation's too, so the two agree to the bit."""
+        if not any(adjustments):
+            return self.model.weight(levels)
+        return self.model.prior_weight + sum(
+            [*map(getitem, self._tables, levels), *(x for x in adjustments if x)]
+        )
+
+    def score(self, a: MatchRecord, b: MatchRecord) -> PairScore:
+        """Both records already `prepare`d."""
+        if a.id > b.id:
+            a, b = b, a
+        vector = self.vector(a, b)
+        weight = self.total_weight(vector, self.adjustments(a, vector))
+        return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
+
+    def score_at_least(self, a: MatchRecord, b: MatchRecord, min_weight: float) -> PairScore | None:
+        """The pair's score, or None as soon as it cannot reach `min_weight`: the weight
+        is a sum, so once what is left to compare cannot lift it to `min_weight`, the
+        remaining comparisons are not made. Same result as `score` for every pair it
+        returns; both records already `prepare`d."""
+        if a.id > b.id:
+            a, b = b, a
+        levels: list[Level] = [None] * len(self._compares)
+        weight = self.model.prior_weight
+        compares, tables, headroom = self._compares, self._tables, self._headroom
+        tf_rules = self._tf_rules
+        found = [0.0] * len(levels) if tf_rules else None
+        for step, index in enumerate(self._order):
+            level = compares[index](a, b)
+            levels[index] = level
+            weight += tables[index][level]
+            if found is not None and index in tf_rules:
+                found[index] = adjustment = self.adjustment(index, level, a)
+                weight += adjustment
+            if weight + headroom[step] < min_weight - PRUNE_TOLERANCE:
+                return None
+        vector = tuple(levels)
+        # The same sum in the same order as `score`, to the bit.
+        weight = self.total_weight(vector, tuple(found) if found is not None else ())
+        return PairScore(a.id, b.id, vector, weight, probability_from_weight(weight))
+
+    def explain(
+        self, levels: tuple[Level, ...], adjustments: tuple[float, ...] = ()
+    ) -> Explanation:
+        """The model's explanation, with one more contribution per term-frequency
+        adjustment ("rare_value" or "common_value", after the comparison's own)."""
+        explanation = self.model.explain(levels)
+        if not any(adjustments):
+            return explanation
+        contributions = list(explanation.contributions)
+        for name, adjustment in zip(self._names, adjustments, strict=True):
+            if adjustment:
+                label = RARE_VALUE if adjustment > 0 else COMMON_VALUE
+                contributions.append(Contribution(name, label, adjustment))
+        total = self.total_weight(levels, adjustments)
+        return Explanation(
+            prior_weight=explanation.prior_weight,
+            contributions=tuple(contributions),
+            total_weight=total,
+            probability=probability_from_weight(total),
+        )
+
+    def explain_dict(self, levels: tuple[Level, ...]) -> dict:
+        """The explanation from the levels alone (no term frequencies), JSON-ready, with
+        what stops an automatic link if anything."""
+        return explanation_as_dict(self.model.explain(levels), link_guard=self.link_guard(levels))
+
+    def explain_pair_dict(self, a: MatchRecord, b: MatchRecord) -> dict:
+        """The explanation of a pair of `prepare`d records, term frequencies included:
+        its total is the pair's `score` weight."""
+        if a.id > b.id:
+            a, b = b, a
+        levels = self.vector(a, b)
+        adjustments = self.adjustments(a, levels)
+        explanation = self.explain(levels, adjustments)
+        return explanation_as_dict(
+            explanation, link_guard=self.link_guard(levels, explanation.total_weight)
+        )
+
+
+# Equality tests first, fuzzy string comparisons last.
+_EVALUATION_COST = {
+    "postcode_city": 0, "birth_date": 1, "email": 2, "phone": 3, "identifiers": 4,
+    "last_name": 5, "first_name": 6, "address": 7,
+}
+
+
+def evaluation_order(comparisons: tuple[Comparison, ...]) -> tuple[int, ...]:
+    """The positions of the comparisons, cheapest first (unknown ones last)."""
+    return tuple(
+        sorted(range(len(comparisons)), key=lambda i: _EVALUATION_COST.get(comparisons[i].name, 99))
+    )
+
+
+def usable_keys(record: MatchRecord, skip: Collection[str]) -> set[str]:
+    """The record's blocking keys, less those skipped (generic values, oversized blocks)."""
+    keys = blocking_keys(record)
+    return keys.difference(skip) if skip else keys
+
+
+def block_pairs(
+    blocks: Mapping[str, list[int]],
+    keys_of: Mapping[int, Collection[str]],
+) -> Iterator[tuple[int, int]]:
+    """Each pair (a < b) sharing a block, once: in the block of the smallest key the two
+    records share. `keys_of` holds each record's usable keys (see `usable_keys`), as
+    sets or, to hold half a million records in less memory, tuples; blocks whose key is
+    not usable must be left out by the caller."""
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        ordered = sorted(set(members))
+        for i, a in enumerate(ordered):
+            keys_a = set(keys_of[a])
+            for b in ordered[i + 1 :]:
+                shared = keys_a.intersection(keys_of[b])
+                if key in shared and (len(shared) == 1 or min(shared) == key):
+                    yield a, b
+
+
+def block_pairs_touching(
+    blocks: Mapping[str, list[int]],
+    keys_of: Mapping[int, Collection[str]],
+    touching: Collection[int],
+) -> Iterator[tuple[int, int]]:
+    """The pairs of `block_pairs` that hold at least one record of `touching`, each once.
+
+    A pending run rescores only these: the pairs of two records that did not change
+    are stored already, scored with the same model."""
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        ordered = sorted(set(members))
+        changed = [a for a in ordered if a in touching]
+        for a in changed:
+            keys_a = set(keys_of[a])
+            for b in ordered:
+                if b == a or (b in touching and b < a):
+                    continue  # the pair of two changed records comes from its smaller one
+                shared = keys_a.intersection(keys_of[b])
+                if key in shared and (len(shared) == 1 or min(shared) == key):
+                    yield (a, b) if a < b else (b, a)
+
+
+def explanation_as_dict(explanation: Explanation, *, link_guard: str | None = None) -> dict:
+    """A JSON-ready explanation: what the API returns and candidates store."""
+    return {
+        "link_guard": link_guard,
+        "probability": explanation.probability,
+        "total_weight": explanation.total_weight,
+        "prior_weight": explanation.prior_weight,
+        "contributions": [
+            {"comparison": c.comparison, "level": c.level, "weight": c.weight}
+            for c in explanation.contributions
+        ],
+    }

@@ -1,0 +1,225 @@
+"""Evidence the model learns: term frequencies, the household guard, contradictions that
+separate, and EM told apart on personal comparisons."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import Counter
+
+import pytest
+
+from rcu.engine.clustering import ScoredPair, cluster
+from rcu.engine.comparators import COMPARISONS
+from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
+from rcu.engine.scoring import (
+    COMMON_VALUE,
+    CONTRADICTION,
+    HOUSEHOLD_EVIDENCE,
+    RARE_VALUE,
+    Scorer,
+)
+from rcu.engine.term_frequency import TermFrequencies, count_term_frequencies
+from rcu.engine.training import train_model
+from rcu.engine.types import MatchRecord
+from rcu.normalisation.record import normalise_record
+from tests.rcu.engine.test_scoring import _records
+
+TF_ATTRIBUTES = [attribute for c in COMPARISONS for _, attribute in c.term_frequency]
+
+
+def record(id_: int, **values: str) -> MatchRecord:
+    normalised = normalise_record(values)
+    return MatchRecord(id_, "test", normalised.attributes, normalised.keys)
+
+
+def _base(common: int = 300, rare: int = 1) -> list[MatchRecord]:
+    """Many Martins and one Quérouillère, spread over first names and towns."""
+    rng = random.Random(3)
+    firsts = ["Jean", "Marie", "Paul", "Anne", "Luc", "Rose", "Yves", "Léa"]
+    people = [
+        record(i, first_name=rng.choice(firsts), last_name="Martin",
+               postcode=f"{75001 + i % 20}", city="Paris")
+        for i in range(common)
+    ]
+    people += [
+        record(common + i, first_name=rng.choice(firsts), last_name="Quérouillère",
+               postcode="29200", city="Brest")
+        for i in range(rare)
+    ]
+    return people
+
+
+@pytest.fixture(scope="module")
+def frequencies() -> TermFrequencies:
+    frequencies = count_term_frequencies(_base(), TF_ATTRIBUTES)
+    assert frequencies is not None
+    return frequencies
+
+
+def test_agreeing_on_a_rare_surname_weighs_more_than_on_a_common_one(frequencies):
+    scorer = Scorer(default_model(COMPARISONS).replace(term_frequencies=frequencies))
+    martins = scorer.score(record(1, first_name="Jean", last_name="Martin"),
+                           record(2, first_name="Jean", last_name="Martin"))
+    rare = scorer.score(record(1, first_name="Jean", last_name="Quérouillère"),
+                        record(2, first_name="Jean", last_name="Quérouillère"))
+    plain = Scorer(default_model(COMPARISONS)).score(
+        record(1, first_name="Jean", last_name="Martin"),
+        record(2, first_name="Jean", last_name="Martin"))
+    assert martins.levels == rare.levels == plain.levels
+    assert martins.weight < plain.weight < rare.weight
+
+
+def test_an_agreement_is_never_turned_into_evidence_against(frequencies):
+    model = default_model(COMPARISONS).replace(term_frequencies=frequencies)
+    scorer = Scorer(model)
+    a = record(1, last_name="Martin")
+    levels = scorer.vector(a, record(2, last_name="Martin"))
+    last = [c.name for c in COMPARISONS].index("last_name")
+    assert scorer.adjustment(last, levels[last], a) >= -model.level_weights(last)[0]
+
+
+def test_the_explanation_shows_the_frequencies_and_adds_up_to_the_score(frequencies):
+    scorer = Scorer(default_model(COMPARISONS).replace(term_frequencies=frequencies))
+    a = record(1, first_name="Jean", last_name="Martin", postcode="75001", city="Paris")
+    b = record(2, first_name="Jean", last_name="Martin", postcode="75001", city="Paris")
+    score = scorer.score(a, b)
+    explained = scorer.explain_pair_dict(a, b)
+    labels = {(c["comparison"], c["level"]) for c in explained["contributions"]}
+    assert ("last_name", COMMON_VALUE) in labels
+    assert explained["total_weight"] == score.weight
+    parts = explained["prior_weight"] + sum(c["weight"] for c in explained["contributions"])
+    assert parts == explained["total_weight"]  # exactly: one sum, one order
+    rare = scorer.explain_pair_dict(
+        record(1, last_name="Quérouillère", first_name="Jean", postcode="29200"),
+        record(2, last_name="Quérouillère", first_name="Jean", postcode="29200"))
+    assert ("last_name", RARE_VALUE) in {(c["comparison"], c["level"]) for c in rare["contributions"]}
+
+
+@pytest.mark.parametrize("probability", [0.5, 0.99])
+def test_stopping_early_gives_the_same_scores_with_term_frequencies(probability):
+    records = _records(60, seed=5)
+    frequencies = count_term_frequencies(records, TF_ATTRIBUTES)
+    scorer = Scorer(default_model(COMPARISONS).replace(prior=1e-4, term_frequencies=frequencies))
+    mark = weight_from_probability(probability)
+    kept = dropped = adjusted = 0
+    for a, b in itertools.combinations(records, 2):
+        full = scorer.score(a, b)
+        early = scorer.score_at_least(a, b, mark)
+        adjusted += any(scorer.adjustments(a, full.levels))
+        if early is None:
+            assert full.weight < mark
+            dropped += 1
+        else:
+            assert early == full
+            kept += 1
+    assert kept and dropped and adjusted
+
+
+def test_frequencies_survive_the_model_storage(frequencies):
+    model = default_model(COMPARISONS).replace(term_frequencies=frequencies)
+    again = Model.from_dict(model.to_dict())
+    assert again == model
+    assert again.term_frequencies.adjustment("last_name", "martin") == pytest.approx(
+        frequencies.adjustment("last_name", "martin"))
+
+
+# --- the household guard ----------------------------------------------------------------
+
+JEANNE = dict(first_name="Jeanne", last_name="Lefèvre", birth_date="1980-04-03",
+              phone="01 42 00 00 01", address_line1="12 rue de la Paix", postcode="75002",
+              city="Paris")
+
+
+def test_what_a_household_shares_alone_is_not_enough_to_link():
+    scorer = Scorer(default_model(COMPARISONS))
+    # A record of the family with neither first name nor birth date.
+    family = {k: v for k, v in JEANNE.items() if k not in ("first_name", "birth_date")}
+    levels = scorer.vector(record(1, **JEANNE), record(2, **family))
+    assert scorer.model.probability(levels) > 0.99  # naive Bayes would link it
+    assert scorer.link_guard(levels) == HOUSEHOLD_EVIDENCE
+
+
+def test_names_birth_date_and_place_are_enough_without_contact_fields():
+    scorer = Scorer(default_model(COMPARISONS))
+    a = record(1, first_name="Jeanne", last_name="Lefèvre", birth_date="1980-04-03",
+               postcode="75002", city="Paris")
+    b = record(2, first_name="Jeanne", last_name="Lefevre", birth_date="1980-04-03",
+               postcode="75002")
+    levels = scorer.vector(a, b)
+    assert scorer.link_guard(levels) is None
+
+
+def test_a_contradiction_on_what_tells_people_apart_stops_a_link():
+    scorer = Scorer(default_model(COMPARISONS))
+    twin = {**JEANNE, "first_name": "Paul"}
+    assert scorer.link_guard(scorer.vector(record(1, **JEANNE), record(2, **twin))) == (
+        f"{CONTRADICTION}first_name")
+
+
+def test_a_separated_pair_is_not_joined_through_a_third_record():
+    # 1 and 2 are twins (separated); 3 is a record of the family that matches both.
+    pairs = [ScoredPair(1, 3, 0.999), ScoredPair(2, 3, 0.998), ScoredPair(1, 2, 0.98)]
+    joined = cluster(pairs, auto_link=0.99, review=0.5)
+    assert joined.clusters == [frozenset({1, 2, 3})]  # without the separation: chained
+    separated = cluster(pairs, auto_link=0.99, review=0.5, separate=[(1, 2)])
+    assert separated.clusters == [frozenset({1, 3})]
+    assert any({p.a, p.b} == {2, 3} for p in separated.review_pairs)
+
+
+# --- training on personal evidence ------------------------------------------------------
+
+def test_em_does_not_take_a_household_for_a_person():
+    """Blocked pairs where households (different first names and birth dates, same
+    surname, address, postcode, landline) outnumber duplicates: the m learnt for a
+    different first name stays small, and a different address stays possible."""
+    names = [c.name for c in COMPARISONS]
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    household = vector(first_name=4, last_name=0, birth_date=4, address=0, postcode_city=0,
+                       phone=0)
+    duplicate_home = vector(first_name=0, last_name=0, birth_date=0, address=0,
+                            postcode_city=0)
+    duplicate_moved = vector(first_name=0, last_name=0, birth_date=0, address=3,
+                             postcode_city=3)
+    namesakes = vector(first_name=0, last_name=0, birth_date=4, postcode_city=3)
+    blocked = Counter({household: 6000, duplicate_home: 1500, duplicate_moved: 1000,
+                       namesakes: 2000})
+    sample = [record(i, first_name=f"P{i % 97}", last_name=f"N{i % 89}",
+                     birth_date=f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}") for i in range(2000)]
+    model, _ = train_model(record_count=20_000, sample=sample, blocked_vectors=blocked)
+    first = names.index("first_name")
+    address = names.index("address")
+    assert model.m[first][4] < 0.05
+    assert model.m[address][3] > 0.2
+    assert math.isfinite(model.prior_weight)
+
+
+def test_a_surname_shared_under_one_roof_weighs_what_the_base_says():
+    """Where namesakes at one place usually share the surname too (fathers and sons),
+    the surname adds little beside the place; where they rarely do, it keeps weight."""
+    from rcu.engine.training import household_weights
+
+    names = [c.name for c in COMPARISONS]
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    same_name_same_place_other_person = vector(first_name=0, last_name=0, birth_date=4,
+                                               postcode_city=0)
+    same_first_name_same_place = vector(first_name=0, last_name=5, birth_date=4,
+                                        postcode_city=0)
+    # A different birth date tells these pairs apart: EM would call them non-matches.
+    model = default_model(COMPARISONS).replace(prior=1e-9)
+    assert model.probability(same_name_same_place_other_person) < 0.01
+    last = names.index("last_name")
+    with_families = household_weights(
+        model, Counter({same_name_same_place_other_person: 400, same_first_name_same_place: 600}),
+        COMPARISONS, model.m)
+    without = household_weights(
+        model, Counter({same_name_same_place_other_person: 4, same_first_name_same_place: 996}),
+        COMPARISONS, model.m)
+    assert with_families["last_name"] < 2.0 < without["last_name"] <= model.level_weights(last)[0]
