@@ -46,6 +46,8 @@ Environment:
   BENCH_REDIS_URL  broker of the workers, a dedicated Redis database flushed before each
                  run (default redis://127.0.0.1:6379/14)
   BENCH_SOAK_SECONDS  how long the soak part runs (default 60)
+  BENCH_PROPAGATION_RECORDS, _MERGES, _LAG_SECONDS  sizes of the propagation part
+                 (defaults 5000, 200, 20)
   BENCH_TIMEOUT  seconds allowed to each measured subprocess (default 2400)
   BENCH_KEEP     "1": keep the matched database copies (default: dropped)
   BENCH_QUIET_WAIT  seconds to wait, before each measurement, for other processes to stop
