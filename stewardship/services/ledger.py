@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rcu.models import Customer, SourceRecord
+from rcu.models import Customer, PairDecision, SourceRecord
 from rcu.services import locks
 from rcu.services.changes import Actor, actor_user, change_save, rows_update
 from rcu.services.customers import GOLDEN_FIELDS, customers_recompute
@@ -189,8 +189,18 @@ def candidate_statuses_restore(*, before: Mapping[int, str], after: Mapping[int,
     """Candidates a decision closed go back to what they were, unless changed since."""
     ids = sorted(before)
     locks.candidates_lock_only(ids)
-    for candidate in MergeCandidate.objects.filter(pk__in=ids):
-        if candidate.status != after.get(candidate.pk):
+    candidates = [c for c in MergeCandidate.objects.filter(pk__in=ids)
+                  if c.status == after.get(c.pk)]
+    # A pair a steward rejected since is not proposed again, whatever it was before.
+    rejected = set(PairDecision.objects.filter(
+        kind=PairDecision.Kind.CANNOT_LINK,
+        record_a_id__in=[c.record_a_id for c in candidates],
+        record_b_id__in=[c.record_b_id for c in candidates],
+    ).values_list("record_a_id", "record_b_id"))
+    for candidate in candidates:
+        if before[candidate.pk] == MergeCandidate.Status.OPEN and (
+            (candidate.record_a_id, candidate.record_b_id) in rejected
+        ):
             continue
         candidate.status = before[candidate.pk]
         if candidate.status == MergeCandidate.Status.OPEN:

@@ -10,6 +10,7 @@ from rcu.models import Customer, PairDecision, SourceRecord
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
+from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
 from tests.factories import ingest
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, PAUL
@@ -348,3 +349,23 @@ def test_undoing_a_detachment_is_refused_once_its_customer_was_merged(
     assert must_link_components([helene["crm"].pk, helene["eshop"].pk]) == [
         {helene["crm"].pk, helene["eshop"].pk}
     ]
+
+
+def test_undoing_a_merge_does_not_reopen_a_pair_a_steward_rejected_since(crm, eshop, steward_everywhere):
+    a1 = one(crm, "A1", JEANNE)
+    a2 = one(crm, "A2", JEANNE)
+    b = one(eshop, "B1", JEANNE_ESHOP)
+    superseded_by_the_merge = candidate_between(a2, b, probability=0.7)
+    rejected_later = candidate_between(a1, b, probability=0.8)
+    merge = customers_merge(customer_ids=[a1.customer_id, a2.customer_id],
+                            acting_user=steward_everywhere)
+    superseded_by_the_merge.refresh_from_db()
+    assert superseded_by_the_merge.status == MergeCandidate.Status.SUPERSEDED
+    candidate_reject(candidate_id=rejected_later.pk, acting_user=steward_everywhere)
+
+    decision_undo(decision_id=merge.pk, acting_user=steward_everywhere)
+
+    superseded_by_the_merge.refresh_from_db()
+    assert superseded_by_the_merge.status != MergeCandidate.Status.OPEN  # a2 and b are cannot-linked
+    assert PairDecision.objects.filter(record_a_id=min(a2.pk, b.pk), record_b_id=max(a2.pk, b.pk),
+                                       kind=PairDecision.Kind.CANNOT_LINK).exists()
