@@ -252,6 +252,16 @@ CELERY_BEAT_SCHEDULE = {
             hour=env_int("RCU_QUALITY_SNAPSHOT_HOUR", 2), minute=30
         ),
     },
+    # Old change events delivered to every subscriber are compacted away.
+    "change-events-compact-daily": {
+        "task": "rcu.tasks.change_events_compact_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Deliveries waiting for a retry are sent even when nothing new changes.
+    "subscriptions-kick": {
+        "task": "rcu.tasks.subscriptions_kick",
+        "schedule": 60.0,
+    },
 }
 
 # --- E-mail (quality rule breaches are mailed to the admins) -----------------
@@ -341,6 +351,8 @@ RCU_WEBHOOK_CONCURRENCY = env_int("RCU_WEBHOOK_CONCURRENCY", 8)
 RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
 # Retries back off exponentially from one second, with jitter, up to this many seconds.
 RCU_WEBHOOK_RETRY_CAP_SECONDS = env_int("RCU_WEBHOOK_RETRY_CAP_SECONDS", 1800)
+# Change events older than this, delivered to every subscriber, are deleted (days).
+RCU_EVENT_RETENTION_DAYS = env_int("RCU_EVENT_RETENTION_DAYS", 90)
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,11 @@ from django.utils import timezone
 
 from rcu.ingestion.readers import FileRefused
 from rcu.models import ImportAudit, ImportJob, MatchRun, Subscription
-from rcu.services.deliveries import deliveries_fan_out, deliveries_send_due
+from rcu.services.deliveries import (
+    change_events_compact,
+    deliveries_fan_out,
+    deliveries_send_due,
+)
 from rcu.services.import_audits import import_audit_run
 from rcu.services.imports import import_job_run
 from rcu.services.matching.batch import (
@@ -120,3 +124,9 @@ def subscription_deliver(self, subscription_id: int) -> int:
         wait = max(1.0, (report.next_attempt_at - timezone.now()).total_seconds())
         subscription_deliver.apply_async((subscription_id,), countdown=wait)
     return report.delivered
+
+
+@shared_task(**_RETRY)
+def change_events_compact_task(self) -> int:
+    """Nightly: change events past the retention, delivered everywhere, are deleted."""
+    return change_events_compact()

@@ -248,3 +248,27 @@ def _send_batch(subscription: Subscription, *, client: httpx.Client, pool: Threa
             report.paused = True
     report.delivered, report.failed = len(delivered), len(failed)
     return report
+
+
+def change_events_compact(*, older_than: timedelta | None = None, chunk: int = 5000) -> int:
+    """Delete change events past the retention that every active subscriber has had.
+
+    An event still pending for an active subscription (or not yet fanned out to it) is
+    kept, however old: nothing is lost to a subscriber that is behind. Chunked, one
+    transaction per chunk, safe to run again."""
+    older_than = older_than or timedelta(days=settings.RCU_EVENT_RETENTION_DAYS)
+    cutoff = timezone.now() - older_than
+    active = Subscription.objects.filter(active=True)
+    behind = min(active.values_list("cursor", flat=True), default=None)
+    deleted = 0
+    while True:
+        events = ChangeEvent.objects.filter(occurred_at__lt=cutoff)
+        if behind is not None:
+            events = events.filter(pk__lte=behind).exclude(
+                deliveries__status=Delivery.Status.PENDING, deliveries__subscription__active=True)
+        ids = list(events.order_by("pk").values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            Delivery.objects.filter(event_id__in=ids).delete()
+            deleted += ChangeEvent.objects.filter(pk__in=ids).delete()[0]

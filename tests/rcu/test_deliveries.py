@@ -218,3 +218,26 @@ def test_targets_must_be_https_and_public_unless_allowed(receiver, settings):
                                 acting_user=TEST_ACTOR)
         assert refused.value.field == "target_url"
     assert not Subscription.objects.exists()
+
+
+def test_old_events_are_compacted_only_once_every_active_subscriber_has_them(receiver, crm):
+    from rcu.services.deliveries import change_events_compact
+
+    fine = subscribe(receiver, "fine")
+    for n in range(3):
+        one(crm, f"C{n}", HELENE)
+    deliver(fine)
+    other = Receiver().start()
+    behind = subscribe(other, "behind")
+    ChangeEvent.objects.update(occurred_at=timezone.now() - timedelta(days=400))
+    ingest(crm, [{"id": "C9", **HELENE}])  # a recent event: kept
+    assert change_events_compact() == 3  # "behind" subscribed after them: it never waits for them
+    assert ChangeEvent.objects.count() == 1
+
+    ChangeEvent.objects.update(occurred_at=timezone.now() - timedelta(days=400))
+    deliveries_fan_out(subscription_id=behind.pk)
+    assert change_events_compact() == 0  # pending for "behind" (and not fanned out for "fine")
+    deliver(fine)
+    deliver(behind)
+    other.stop()
+    assert change_events_compact() == 1
