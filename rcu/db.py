@@ -28,7 +28,8 @@ def copy_worthwhile(rows: int) -> bool:
     return is_postgresql() and rows >= settings.RCU_COPY_MIN_ROWS
 
 
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most `size` items."""
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Consecutive slices of at most `size` items, as lists (query parameters)."""
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        chunk = items[start : start + size]
+        yield chunk if isinstance(chunk, list) else list(chunk)

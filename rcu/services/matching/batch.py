@@ -29,6 +29,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from rcu import hooks
+from rcu.db import is_postgresql
 from rcu.engine.blocking import BUCKETS, key_bucket
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
@@ -212,7 +213,7 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
             run_id=run.pk, changed=oversized ^ _last_skipped_keys()
         )
     if run.full:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             with connection.cursor() as cursor:
                 # Foreign keys are checked at commit: rows this transaction wrote must be
                 # checked first, or PostgreSQL refuses to truncate under them.

@@ -7,11 +7,12 @@ matching (`PendingMatch`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db import connection
 from django.db.models import Count
 
+from rcu.db import chunks, is_postgresql
 from rcu.engine.blocking import blocking_keys, key_bucket
 from rcu.engine.types import MatchRecord
 from rcu.models import MatchKey, PendingMatch
@@ -49,7 +50,7 @@ def match_keys_write(
     previous = list(previous)
     match_keys_delete(records=previous)
     rows = _key_rows(records)
-    if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+    if is_postgresql() and len(rows) >= COPY_MIN_ROWS:
         with connection.cursor() as wrapper, wrapper.cursor.copy(
             "COPY rcu_matchkey (bucket, key, record_id) FROM STDIN"
         ) as copy:
@@ -88,7 +89,7 @@ def blocks_resized_queue(
     if not wanted:
         return 0
     counts: dict[str, int] = {}
-    for chunk in _chunks(sorted(wanted), 1000):
+    for chunk in chunks(sorted(wanted), 1000):
         rows = MatchKey.objects.filter(bucket__in={key_bucket(k) for k in chunk}, key__in=chunk)
         for key, count in rows.values("key").annotate(n=Count("record_id")).values_list("key", "n"):
             counts[key] = count
@@ -113,7 +114,7 @@ def pending_queue(record_ids: Iterable[int]) -> None:
     """Queue these records for matching. One a batch run has claimed is queued again
     (claim cleared): the run saw it before this change."""
     ids = list(record_ids)
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO rcu_pendingmatch (record_id) SELECT unnest(%s::bigint[]) "
@@ -125,11 +126,6 @@ def pending_queue(record_ids: Iterable[int]) -> None:
         [PendingMatch(record_id=i) for i in ids], batch_size=2000,
         update_conflicts=True, unique_fields=["record"], update_fields=["claimed_by"],
     )
-
-
-def _chunks(ids: list[str], size: int = 5000) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def match_keys_delete(*, records: Iterable[tuple[int, Iterable[str]]]) -> None:

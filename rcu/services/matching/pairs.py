@@ -11,6 +11,8 @@ import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 
+from rcu.db import chunks as chunked
+from rcu.db import is_postgresql
 from rcu.engine.blocking import KeyKind, key_bucket, key_kind
 from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import (
@@ -28,11 +30,6 @@ from rcu.services.matching.context import MatchContext
 CHUNK = 5000
 
 
-def chunked(items: Sequence, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
     """The records as the engine sees them: id, source and comparison keys.
 
@@ -41,7 +38,7 @@ def match_records_load(ids: Iterable[int]) -> dict[int, MatchRecord]:
     """
     records: dict[int, MatchRecord] = {}
     loads = orjson.loads
-    postgresql = connection.vendor == "postgresql"
+    postgresql = is_postgresql()
     # One string per source and one empty mapping for all: a batch partition holds half
     # a million records.
     source_names: dict[int, str] = {}
@@ -276,7 +273,7 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
     if not pairs:
         return
     newest_wins = partition is None
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         on_conflict = "ON CONFLICT (record_a_id, record_b_id) " + (
             "DO UPDATE SET probability = EXCLUDED.probability, weight = EXCLUDED.weight, "
             "levels = EXCLUDED.levels, partition = EXCLUDED.partition"

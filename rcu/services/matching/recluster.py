@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from rcu import hooks
+from rcu.db import is_postgresql
 from rcu.engine.assignment import AssignmentPlan, NewCustomer, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
 from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
@@ -62,7 +63,7 @@ class ReclusterResult:
 
 def _id_list(ids: list[int]) -> tuple[str, list]:
     """A SQL test "column IN these ids": one array parameter on PostgreSQL."""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         return "= ANY(%s)", [ids]
     return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
