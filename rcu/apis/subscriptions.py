@@ -21,6 +21,7 @@ from rcu.models import ChangeEvent, Subscription
 from rcu.selectors.subscriptions import (
     MANAGE_SUBSCRIPTIONS,
     VIEW_SUBSCRIPTIONS,
+    SubscriptionStats,
     events_after,
     subscription_stats,
 )
@@ -70,7 +71,11 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return subscription.paused_at is not None
 
     def _stats(self, subscription: Subscription):
-        return subscription_stats(subscription)
+        # Two fields read the same figures: measured once per subscription.
+        cache: dict[int, SubscriptionStats] = self.__dict__.setdefault("_stats_by_pk", {})
+        if subscription.pk not in cache:
+            cache[subscription.pk] = subscription_stats(subscription)
+        return cache[subscription.pk]
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_pending(self, subscription: Subscription) -> int:

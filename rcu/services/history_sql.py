@@ -208,6 +208,17 @@ def _copy(cursor, table: str, fields: Sequence[models.Field], rows: Sequence[Seq
             copy.write_row(row)
 
 
+def _created(*, now: datetime, acting_user_id: int | None, reason: str) -> dict[str, Any]:
+    """The history columns of a "+" row, beside the tracked ones."""
+    return {"history_date": now, "history_change_reason": reason, "history_type": "+",
+            "history_user_id": acting_user_id}
+
+
+def _history_row(history_fields, values: dict[str, Any], extra: dict[str, Any]) -> list[Any]:
+    """A history row repeats the tracked columns: the prepared (dumped) values are reused."""
+    return [extra[f.attname] if f.attname in extra else values[f.attname] for f in history_fields]
+
+
 def pg_insert_with_history(
     *,
     model: type[models.Model],
@@ -228,22 +239,13 @@ def pg_insert_with_history(
         )
         ids = [r[0] for r in wrapper.fetchall()]
         cursor = wrapper.cursor  # the psycopg cursor, for COPY
-        history_extra = {
-            "history_date": now,
-            "history_change_reason": reason,
-            "history_type": "+",
-            "history_user_id": acting_user_id,
-        }
+        extra = _created(now=now, acting_user_id=acting_user_id, reason=reason)
         prepared, history_rows = [], []
         for new_id, row in zip(ids, rows, strict=True):
             row["id"] = new_id
             values = _prepared(steps, row, now)
             prepared.append(list(values.values()))
-            # History rows repeat the tracked columns: reuse the prepared (dumped) values.
-            history_rows.append([
-                history_extra[f.attname] if f.attname in history_extra else values[f.attname]
-                for f in history_fields
-            ])
+            history_rows.append(_history_row(history_fields, values, extra))
         _copy(cursor, table, fields, prepared)
         _copy(cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return ids
@@ -300,21 +302,13 @@ def pg_insert_new_with_history(
                 f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
             )
         inserted = {tuple(found[1:]): found[0] for found in wrapper.fetchall()}
-        history_extra = {
-            "history_date": now,
-            "history_change_reason": reason,
-            "history_type": "+",
-            "history_user_id": acting_user_id,
-        }
+        extra = _created(now=now, acting_user_id=acting_user_id, reason=reason)
         history_rows = []
         for row_values in prepared:
             new_id = inserted.get(tuple(row_values[name] for name in unique_on))
             if new_id is None:
                 continue
             row_values["id"] = new_id
-            history_rows.append([
-                history_extra[f.attname] if f.attname in history_extra else row_values[f.attname]
-                for f in history_fields
-            ])
+            history_rows.append(_history_row(history_fields, row_values, extra))
         _copy(wrapper.cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return inserted

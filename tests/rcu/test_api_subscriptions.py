@@ -169,3 +169,15 @@ def test_updated_since_lists_the_ids_merged_away_with_their_survivor(
                                str(b.customer.public_id): str(a.customer.public_id)}
     plain = client_for(admin_user).get("/api/v1/customers/").json()["results"]
     assert [c["public_id"] for c in plain] == [str(a.customer.public_id)]  # live ones only
+
+
+def test_listing_subscriptions_measures_each_backlog_once(admin_user, settings,
+                                                        django_assert_max_num_queries):
+    settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    api = client_for(admin_user)
+    for name in ("one", "two", "three"):
+        api.post("/api/v1/subscriptions/", {**NEW, "name": name}, format="json")
+    # The list, then per subscription: pending, its oldest, events not fanned out, their oldest.
+    with django_assert_max_num_queries(1 + 3 * 4 + 3):
+        listed = api.get("/api/v1/subscriptions/")
+    assert [s["pending"] for s in listed.json()] == [0, 0, 0]
