@@ -54,13 +54,14 @@ def deliveries_fan_out(*, subscription_id: int, limit: int = 50_000) -> int:
     while created < limit:
         events = list(
             ChangeEvent.objects.filter(pk__gt=subscription.cursor).order_by("pk")
-            .values_list("pk", "type", "customer_id")[:FAN_OUT_CHUNK]
+            .values_list("pk", "type", "customer_id", "audience_id")[:FAN_OUT_CHUNK]
         )
         if not events:
             break
         rows = [
             Delivery(subscription_id=subscription.pk, event_id=pk, customer_id=customer_id)
-            for pk, kind, customer_id in events if subscription_wants(subscription, kind)
+            for pk, kind, customer_id, audience in events
+            if audience == subscription.pk or (audience is None and subscription_wants(subscription, kind))
         ]
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         created += len(rows)

@@ -18,6 +18,7 @@ from rcu.selectors.subscriptions import (
     events_of_customer,
     subscriptions_overview,
 )
+from rcu.services.snapshots import subscription_snapshot_request
 from rcu.services.subscriptions import (
     SubscriptionRefused,
     subscription_create,
@@ -76,6 +77,9 @@ def subscription_action(request: HttpRequest, pk: int, action: str) -> HttpRespo
             messages.success(request, _("%(count)d events will be sent again.") % {"count": again})
         else:
             messages.error(request, _("Give the id of the first event to send again."))
+    elif action == "snapshot":
+        subscription_snapshot_request(subscription=subscription, acting_user=request.user)
+        messages.success(request, _("A snapshot of every customer is on its way."))
     elif action == "test":
         outcome = subscription_test_send(subscription=subscription, acting_user=request.user)
         if outcome.error:

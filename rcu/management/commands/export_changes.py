@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from rcu.management.csv_export import csv_write
@@ -34,8 +35,11 @@ class Command(BaseCommand):
     def handle(self, *args, out: Path, since: str, format: str, subscriber: str | None, **options):
         subscription = self._subscription(subscriber)
         events = self._after(since)
+        # Snapshots written for one subscriber go to that subscriber's files only.
+        mine = Q(audience=subscription) if subscription.pk else Q(pk__in=[])
+        events = events.filter(Q(audience__isnull=True) | mine)
         if subscription.event_types:
-            events = events.filter(type__in=subscription.event_types)
+            events = events.filter(Q(type__in=subscription.event_types) | mine)
         if out.parent and not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory")
         last = {"cursor": None}
