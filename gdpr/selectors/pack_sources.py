@@ -28,7 +28,8 @@ from rcu.roles import Role
 class Scope:
     customers: list[Customer]  # active golden customers in scope
     records: list[SourceRecord]  # every record in scope (a customer's own ones included)
-    related_customer_ids: set[int]  # in scope, merged into them, or once holding a record
+    own_customer_ids: set[int]  # in scope (or holding a record in scope), and merged into them
+    related_customer_ids: set[int]  # those, and the customers that once held a record
 
 
 @dataclass(frozen=True)
@@ -83,21 +84,23 @@ def request_scope(*, request: SubjectRequest) -> Scope:
         .select_related("source", "customer")
         .order_by("source__trust_rank", "source__code", "external_id")
     )
-    related = set(customer_ids) | {r.customer_id for r in records if r.customer_id}
-    # Customers merged into these ones, however long ago, and those that once held a
-    # record: their history and decisions are part of the person's story.
-    frontier = set(related)
+    own = set(customer_ids) | {r.customer_id for r in records if r.customer_id}
+    # Customers merged into these ones, however long ago: their history is the person's.
+    frontier = set(own)
     while frontier:
         frontier = set(
             Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
-        ) - related
-        related |= frontier
+        ) - own
+        own |= frontier
+    # A customer that once held one of the records (before a detach) may be someone
+    # else's: its decisions and recipients count, never its history.
     record_history = SourceRecord.history.model.objects
-    related |= set(
+    related = own | set(
         record_history.filter(id__in=[r.pk for r in records])
         .exclude(customer_id=None).values_list("customer_id", flat=True).distinct()
     )
-    return Scope(customers=customers, records=records, related_customer_ids=related)
+    return Scope(customers=customers, records=records, own_customer_ids=own,
+                 related_customer_ids=related)
 
 
 def customer_history(customer_ids: Iterable[int]) -> list[Any]:

@@ -92,7 +92,7 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
         "records": [],
     }
     access = kind == PackKind.ACCESS
-    customer_rows = pack_sources.customer_history(scope.related_customer_ids) if access else []
+    customer_rows = pack_sources.customer_history(scope.own_customer_ids) if access else []
     record_rows = pack_sources.record_history([r.pk for r in scope.records]) if access else []
     decisions = pack_sources.customer_decisions(scope.related_customer_ids) if access else []
     roles = pack_sources.staff_roles(
@@ -100,9 +100,9 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
         | {d.decided_by_id for d in decisions if d.decided_by_id}
     )
     public_ids = dict(
-        Customer.objects.filter(pk__in=scope.related_customer_ids)
-        .values_list("pk", "public_id")
+        Customer.objects.filter(pk__in=scope.own_customer_ids).values_list("pk", "public_id")
     )
+    own_public_ids = {str(p) for p in public_ids.values()}
 
     for customer in scope.customers:
         values = {}
@@ -130,8 +130,7 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
             entry["extra_identifiers"] = customer.extra_identifiers
         if access:
             absorbed = sorted(
-                str(public_ids[pk]) for pk in scope.related_customer_ids
-                if pk != customer.pk and pk in public_ids
+                str(public_id) for pk, public_id in public_ids.items() if pk != customer.pk
             )
             entry["merged_from"] = absorbed
             entry["history"] = [
@@ -169,7 +168,9 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
         document["decisions"] = [
             {
                 "kind": d.kind, "at": _iso(d.decided_at), "by": _by(d.decided_by_id, roles),
-                "reason": _redacted(d.reason), "customers": list(d.customer_public_ids),
+                "reason": _redacted(d.reason),
+                # Only the person's own files: another customer named is someone else's.
+                "customers": [p for p in d.customer_public_ids if p in own_public_ids],
                 "values_chosen": list(d.attributes_chosen), "undone_at": _iso(d.undone_at),
             }
             for d in decisions
@@ -285,7 +286,7 @@ def request_execute(*, request: SubjectRequest, acting_user: Any) -> ExecuteOutc
     if len(scope.records) <= inline_max_records():
         return ExecuteOutcome(pack=access_pack_build(request=request, acting_user=acting_user),
                               queued=False)
-    from gdpr.tasks import access_pack_build_task
+    from gdpr.tasks import access_pack_build_task  # here: the task module imports this one
 
     with transaction.atomic():
         request_step_record(request=request, action="pack_queued", acting_user=acting_user,

@@ -212,3 +212,34 @@ def test_a_queued_build_delivered_twice_builds_once(scenario, subject_request, d
     again = access_pack_build_queued(request_id=subject_request.pk, user_id=dpo.pk)
     assert subject_request.packs.count() == 1 and again == subject_request.packs.get()
     assert subject_request.steps.filter(action="pack_queued").exists()
+
+
+def test_a_record_once_wrongly_merged_with_the_lookalike_brings_none_of_her_data(
+    crm, eshop, steward_everywhere, dpo
+):
+    """Hélène's e-shop record was merged into Sophie's customer by mistake, then detached:
+    the pack shows the decisions, but not the history of Sophie's customer."""
+    from stewardship.services.merge import customers_merge
+    from stewardship.services.unmerge import records_detach
+    from tests.factories import ingest
+    from tests.gdpr.builders import LOOKALIKE
+
+    (sophie,) = ingest(crm, [LOOKALIKE])
+    (helene,) = ingest(eshop, [HELENE_ESHOP])
+    wrong = customers_merge(customer_ids=[sophie.customer_id, helene.customer_id],
+                            acting_user=steward_everywhere, survivor_id=sophie.customer_id)
+    records_detach(customer_id=wrong.survivor_id, record_ids=[helene.pk],
+                   acting_user=steward_everywhere, reason="not the same person")
+    helene.refresh_from_db()
+    request = access_request(dpo=dpo, email=HELENE_ESHOP["email"])
+    request_scope_set(request=request, customer_public_ids=[helene.customer.public_id],
+                      record_ids=[], acting_user=dpo)
+
+    document = pack_read(access_pack_build(request=request, acting_user=dpo))
+
+    text = json.dumps(document, ensure_ascii=False)
+    assert [d["kind"] for d in document["decisions"]] == ["merge", "detach"]
+    assert HELENE_ESHOP["email"] in text
+    for value in LOOKALIKE_VALUES:
+        assert value not in text, value
+    assert str(sophie.customer.public_id) not in text
