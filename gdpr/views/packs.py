@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -49,6 +50,16 @@ def pdf_available() -> bool:
     return True
 
 
+def back_to_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """To the page the scope panel was in (the request page), else the scope page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("gdpr:request_scope", pk=pk)
+
+
 @login_required
 @require_POST
 def request_execute_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -62,7 +73,7 @@ def request_execute_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, _("The pack is being built; reload this page in a moment."))
         else:
             messages.success(request, _("The pack is built."))
-    return redirect("gdpr:request_scope", pk=subject_request.pk)
+    return back_to_request(request, subject_request.pk)
 
 
 def _pack_or_error(request: HttpRequest, subject_request: SubjectRequest) -> AccessPack | HttpResponse:

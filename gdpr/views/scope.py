@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,7 +17,7 @@ from gdpr.selectors.scope import request_matches
 from gdpr.services.access_log import access_log_record
 from gdpr.services.packs import PACK_KINDS
 from gdpr.services.scope import ScopeInvalid, request_scope_set
-from gdpr.views.packs import pdf_available
+from gdpr.views.packs import back_to_request, pdf_available
 
 SEARCH_PURPOSE = "gdpr_request_search"
 
@@ -45,10 +45,14 @@ def request_scope(request: HttpRequest, pk: int) -> HttpResponse:
         "packs": request_packs(request=subject_request),
         "can_execute": subject_request.kind in PACK_KINDS,
         "pdf_available": pdf_available(),
+        "back_to": "",
     }
     template = "gdpr/scope.html"
-    if getattr(request, "htmx", False):
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        # Loaded into the request page: its forms bring the DPO back there.
         template = "gdpr/scope.html#panel"
+        context["back_to"] = htmx.current_url_abs_path or ""
     return render(request, template, context)
 
 
@@ -71,4 +75,5 @@ def request_scope_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             ) % {"customers": outcome.customers, "records": outcome.records})
     else:
         messages.error(request, _("The scope could not be read."))
-    return redirect("gdpr:request_scope", pk=subject_request.pk)
+    return back_to_request(request, subject_request.pk)
+

@@ -177,3 +177,21 @@ def test_the_schema_is_published(client):
     schema = json.loads(response.content)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["properties"]["schema_version"] == {"const": 1}
+
+
+def test_the_panels_forms_bring_the_dpo_back_to_the_request_page_never_elsewhere(
+    scenario, subject_request, dpo, client
+):
+    client.force_login(dpo)
+    base = f"/gdpr/requests/{subject_request.pk}"
+    fragment = client.get(f"{base}/scope/", headers={
+        "HX-Request": "true", "HX-Current-URL": f"http://testserver/gdpr/requests/{subject_request.pk}/",
+    }).content.decode()
+    assert f'name="next" value="/gdpr/requests/{subject_request.pk}/"' in fragment
+
+    back = client.post(f"{base}/scope/confirm/", {
+        "customers": [str(scenario.person.public_id)], "next": f"/gdpr/requests/{subject_request.pk}/"})
+    offsite = client.post(f"{base}/execute/", {"next": "https://evil.example/"})
+
+    assert back.url == f"/gdpr/requests/{subject_request.pk}/"
+    assert offsite.url == f"{base}/scope/"
