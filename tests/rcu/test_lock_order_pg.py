@@ -1,5 +1,6 @@
 """Every writer at once on the same customers, each on its own connection: merges,
-rejections, detachments, undos, file imports and API updates for a fixed time. The
+rejections, detachments, undos, file imports, API updates and batch matching runs
+(pending, now and then full) for a fixed time. The
 lock order (`rcu.services.locks`) must give 0 deadlocks, 0 unexpected errors, the
 invariants, and no source update lost; and writers on distinct customers must not
 wait for each other."""
@@ -20,11 +21,13 @@ from pathlib import Path
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from rcu.models import Customer, ImportJob, SourceRecord
+from rcu.models import Customer, ImportJob, MatchRun, SourceRecord
 from rcu.roles import Role
+from rcu.services.changes import SystemActor
 from rcu.services.customers import customers_recompute
 from rcu.services.imports import import_job_create, import_job_run
 from rcu.services.ingestion import record_ingest
+from rcu.services.matching.batch import match_run_create
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
@@ -53,6 +56,10 @@ PEOPLE = 6
 # A steward's refusal ("merged meanwhile", "rejected already") is an answer, not an error.
 REFUSALS = (DecisionConflict, DecisionInvalid)
 DEADLOCK = "40P01"
+# One batch run in this many is a full one (a full run rescores the whole base).
+FULL_RUN_EVERY = 8
+# A run that waits for another is started when that one ends: within seconds.
+RUN_WAIT_SECONDS = 30
 
 
 def person(n: int) -> dict:
@@ -190,6 +197,23 @@ class Writers:
         if decision is not None:
             decision_undo(decision_id=decision.pk, acting_user=self.steward)
 
+    def batch_run(self, rng: random.Random) -> None:
+        """A run as `manage.py match` starts one and waits for: the records waiting
+        (queued by the other writers' changes and decisions), now and then the whole
+        base. Tasks are eager: a run's steps run one after the other in the thread that
+        starts it, or, when it waits for a run under way, in the thread ending that run."""
+        full = rng.randrange(FULL_RUN_EVERY) == 0
+        run = match_run_create(full=full, acting_user=SystemActor(job="match command"))
+        ended = (MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED)
+        give_up = time.monotonic() + RUN_WAIT_SECONDS
+        run.refresh_from_db()
+        while run.status not in ended and time.monotonic() < give_up:
+            time.sleep(0.05)
+            run.refresh_from_db()
+        if run.status != MatchRun.Status.SUCCEEDED:
+            raise AssertionError(f"run #{run.pk} {run.status}: {run.message}")
+        self.log.done("full_run" if run.full else "pending_run")
+
     def run(self, name: str, steps, seed: int, deadline: float) -> None:
         rng = random.Random(seed)
         succeeded: set[str] = set()
@@ -287,6 +311,7 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
         ("merge", [writers.merge, writers.merge, writers.detach]),
         ("reject", [writers.reject, writers.undo]),
         ("undo", [writers.undo, writers.merge]),
+        ("batch", [writers.batch_run]),
     ]
     threads = [
         threading.Thread(target=writers.run, args=(name, steps, seed, deadline), daemon=True)
@@ -305,8 +330,13 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
     assert log.deadlocks == 0
     assert deadlocks_reported() - deadlocks_before == 0
     done = {operation: counts[0] for operation, counts in log.counts.items()}
-    for operation in ("api_update", "file_import", "merge", "reject", "undo", "detach"):
+    for operation in ("api_update", "file_import", "merge", "reject", "undo", "detach",
+                      "batch_run"):
         assert done.get(operation, 0) > 0, f"{operation} never succeeded: {dict(log.counts)}"
+    # Every run asked for (by the batch writer, or queued by a decision) ended well.
+    unfinished = list(MatchRun.objects.exclude(status=MatchRun.Status.SUCCEEDED)
+                      .values_list("pk", "status", "message"))
+    assert unfinished == [], unfinished
     assert_every_record_in_exactly_one_active_customer()
     assert_golden_values_follow_the_records()
     assert_source_stats_match_the_records()
