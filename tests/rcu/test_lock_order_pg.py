@@ -33,11 +33,10 @@ from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import PLAIN_FIELDS, TEST_ACTOR, make_user
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, frozen_default_model, make_user
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
     assert_source_stats_match_the_records,
-    frozen_default_model,
     one,
 )
 
