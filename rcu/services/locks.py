@@ -45,7 +45,13 @@ data, always taken before anything here by their own task or service):
   `rcu/services/survivorship.py` (an administrator's change of the one settings row,
   alone in its transaction: two saves never share a version).
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
-queue is cleared here too (`pending_matches_clear`), skipping what others hold.
+queue is cleared here too (`pending_matches_clear`), skipping what others hold, and so
+are the pairs a pending run drops to score again (`pairs_of_claimed_records_delete`).
+
+Match pairs are not locked here: a batch run's scoring partitions store them holding
+no customer lock. Every writer of pairs inserts them in (record a, record b) order
+(`rcu.services.matching.pairs.match_pairs_store`), so writers of the same new pairs
+wait for each other in one order too.
 
 On SQLite, which locks the whole database per write, the same calls run without row
 locks and never ask to retry.
@@ -402,6 +408,35 @@ def pending_matches_clear(*, run_id: int) -> None:
         cursor.execute(
             "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
             "rcu_pendingmatch WHERE claimed_by = %s FOR UPDATE SKIP LOCKED)",
+            [run_id],
+        )
+
+
+def pairs_of_claimed_records_delete(*, run_id: int) -> None:
+    """A pending run's first step drops the stored pairs of the records it claimed, to
+    score them again.
+
+    Pairs another transaction holds are skipped, not waited for: it is a real-time
+    ingest (or a decision) deleting them, or replacing their scores with fresh ones,
+    under the lock of its customers; once it commits they are gone or new, as the run
+    would leave them (a partition keeps a pair already there). The run holds no
+    customer lock: were it to wait on such a writer, which may wait on the pairs the
+    run is deleting, the two would deadlock."""
+    if not connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            for side in ("record_a_id", "record_b_id"):
+                cursor.execute(
+                    f"DELETE FROM rcu_matchpair WHERE {side} IN "
+                    "(SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s)",
+                    [run_id],
+                )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH claimed AS (SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s) "
+            "DELETE FROM rcu_matchpair WHERE id IN (SELECT id FROM rcu_matchpair "
+            "WHERE record_a_id IN (SELECT record_id FROM claimed) "
+            "OR record_b_id IN (SELECT record_id FROM claimed) FOR UPDATE SKIP LOCKED)",
             [run_id],
         )
 

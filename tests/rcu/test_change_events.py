@@ -13,8 +13,8 @@ from rcu.models import ChangeEvent, Customer, SourceRecord
 from rcu.roles import Role
 from stewardship.services.merge import customers_merge
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import TEST_ACTOR, ingest, make_user
-from tests.stewardship.ledger import frozen_default_model, match_batch, one
+from tests.factories import TEST_ACTOR, frozen_default_model, ingest, make_user
+from tests.stewardship.ledger import match_batch, one
 
 pytestmark = pytest.mark.django_db
 

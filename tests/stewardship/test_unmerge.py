@@ -12,7 +12,7 @@ from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import ingest
+from tests.factories import frozen_default_model, ingest
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, PAUL
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
@@ -22,7 +22,6 @@ from tests.stewardship.ledger import (
     customer_of,
     customers_state,
     fresh,
-    frozen_default_model,
     match_batch,
     match_realtime,
     must_link_components,
