@@ -37,8 +37,9 @@ data, always taken before anything here by their own task or service):
 - `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
   a batch run at a time);
 - `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction);
-- `Subscription` in `rcu/services/subscriptions.py` and `rcu/services/deliveries.py`
-  (one change or fan-out of a subscriber at a time), and `Delivery` in
+- `Subscription` in `rcu/services/subscriptions.py`, `rcu/services/deliveries.py` and
+  `rcu/services/snapshots.py` (one change, fan-out or snapshot chunk of a subscriber at
+  a time), and `Delivery` in
   `rcu/services/deliveries.py` (one send of a delivery at a time, SKIP LOCKED): their
   transactions take no other lock.
 - `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
