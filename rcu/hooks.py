@@ -13,6 +13,15 @@ Hooks:
   pairs between different customers among them, one per pair of customers.
   Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
   the open ones among these records that are no longer proposed.
+- ``person_erasing(customer_ids, record_ids, public_ids, values, acting_user)``: an
+  erasure (`rcu.services.erasure.persons_erase`) is about to delete these customers and
+  source records (`public_ids`: every public id that resolved to them; `values`: the
+  person's identifying values, for free text written about them). Each receiver deletes
+  or scrubs what its app holds of them, in the erasure's transaction, before the rows
+  go, and returns what it did as `ErasureCount`s (`preview=True`: counts only, nothing
+  written). Each app also declares, with `erasure_covers`, which of its models and
+  file fields the erasure handles and how: tests/rcu/test_erasure_coverage.py fails on
+  a model nobody declared.
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ from typing import Any
 _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
+    "person_erasing": [],
 }
+# Model label ("stewardship.MergeCandidate") → how an erasure handles it.
+_erasure_coverage: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,17 @@ class ReviewPair:
     levels: str
     explanation: dict
     source_ids: frozenset[int]  # the sources of every record of both customers
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureCount:
+    """What an erasure did to one table or file store: `store` is a model label
+    ("rcu.SourceRecord", "rcu.HistoricalSourceRecord") or a file store ("file:rejects"),
+    `action` "deleted", "scrubbed" or "rewritten". No identifier of the person."""
+
+    store: str
+    action: str
+    count: int
 
 
 def register(hook: str, receiver: Callable[..., Any]) -> None:
@@ -61,3 +84,23 @@ def review_pairs_found(
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
         receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)
+
+
+def person_erasing(
+    *, customer_ids: list[int], record_ids: list[int], public_ids: list[str],
+    values: frozenset[str], acting_user: Any, preview: bool = False,
+) -> list[ErasureCount]:
+    counts: list[ErasureCount] = []
+    for receiver in _receivers["person_erasing"]:
+        counts += receiver(customer_ids=customer_ids, record_ids=record_ids, public_ids=public_ids,
+                           values=values, acting_user=acting_user, preview=preview)
+    return counts
+
+
+def erasure_covers(models: dict[str, str]) -> None:
+    """Declare how an erasure handles these models (label → how), from `ready()`."""
+    _erasure_coverage.update(models)
+
+
+def erasure_coverage() -> dict[str, str]:
+    return dict(_erasure_coverage)

@@ -8,6 +8,9 @@ class StewardshipConfig(AppConfig):
 
     def ready(self) -> None:
         from rcu import hooks
+        from stewardship.services.erasure import COVERAGE, person_erasing_stewardship
         from stewardship.services.sync import candidates_sync
 
         hooks.register("review_pairs_found", candidates_sync)
+        hooks.register("person_erasing", person_erasing_stewardship)
+        hooks.erasure_covers(COVERAGE)

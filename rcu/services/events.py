@@ -150,3 +150,17 @@ def customers_updated(
     for pk, diff in sorted(changed.items()):
         add(ChangeEvent.Type.UPDATED, pk, changes=diff)
     _write(events)
+
+
+def customers_erased(
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any], acting_user: Any, now: datetime
+) -> None:
+    """One `customer.erased` per erased customer, carrying only its ids: subscribers and
+    sources erase it on their side. The customer rows are gone: ids come from the caller."""
+    version = _versions_next(customer_ids)
+    actor = _actor_fields(acting_user)
+    _write([
+        ChangeEvent(type=ChangeEvent.Type.ERASED, customer_id=pk, customer_public_id=public_id,
+                    version=version[pk], occurred_at=now, **actor)
+        for pk, public_id in zip(customer_ids, public_ids, strict=True)
+    ])

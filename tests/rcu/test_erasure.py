@@ -1,0 +1,109 @@
+"""Erasure (GDPR art. 17): nothing of the person is left, others are untouched, the
+erased ids answer 410 Gone, and the preview counts what the erasure does."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import TestCase
+
+from gdpr.models import AccessLogEntry
+from rcu.models import (
+    ChangeEvent,
+    Customer,
+    ErasedCustomer,
+    MatchSettings,
+    SourceRecord,
+    public_id_hash,
+)
+from rcu.roles import Role
+from rcu.services.erasure import persons_erase, persons_erase_preview
+from tests.factories import make_user
+from tests.rcu.erasure_scenario import (
+    canaries_in,
+    neighbour_snapshot,
+    residue_by_orm,
+    residue_in_files,
+    seed_person,
+)
+
+
+@pytest.fixture
+def erasure_dpo(db):
+    return make_user("dpo_erasure", roles=[Role.DPO])
+
+
+@pytest.mark.django_db
+def test_an_erasure_leaves_no_canary_in_any_table_or_file(sources, media_root, erasure_dpo):
+    scenario = seed_person(sources, media_root)
+    assert residue_by_orm(), "the scenario must spread the person's values before the erasure"
+    assert residue_in_files(media_root)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        report = persons_erase(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
+
+    assert residue_by_orm() == {}
+    assert residue_in_files(media_root) == {}
+    assert report.records == 3
+    assert report.count("rcu.SourceRecord") == 3
+    assert report.count("rcu.HistoricalCustomer", "scrubbed") >= 1  # the neighbour's wrong-merge rows
+    assert report.count("file:import_rejects", "rewritten") == 1
+    assert report.count("file:import_upload", "rewritten") == 1
+
+
+@pytest.mark.django_db
+def test_the_neighbour_of_the_same_surname_and_town_and_others_rows_are_untouched(
+    sources, media_root, erasure_dpo
+):
+    scenario = seed_person(sources, media_root)
+    persons_erase(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
+
+    assert neighbour_snapshot(scenario.neighbour_customer_id) == scenario.neighbour_state
+    assert SourceRecord.objects.filter(pk__in=scenario.other_ids).count() == 2
+    rejects = scenario.rejects_path.read_text(encoding="utf-8")
+    assert "C-3003" in rejects and "jeanne.martin@example.org" in rejects
+    upload = scenario.upload_path.read_text(encoding="utf-8")
+    assert "C-3003" in upload and "C-3004" in upload and "C-9137" not in upload
+    assert upload.splitlines()[0].startswith("id;civility;first_name")
+    tables = MatchSettings.objects.get(pk=1).model["term_frequencies"]["last_name"]["counts"]
+    assert tables == {"martin": 4}
+
+
+@pytest.mark.django_db
+def test_every_erased_id_answers_gone_and_subscribers_get_id_only_events(
+    sources, media_root, erasure_dpo, client
+):
+    scenario = seed_person(sources, media_root)
+    public_id = Customer.objects.get(pk=scenario.person_customer_id).public_id
+    events_before = ChangeEvent.objects.filter(customer_id=scenario.person_customer_id).count()
+
+    persons_erase(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
+
+    assert ErasedCustomer.objects.filter(public_id_hash=public_id_hash(public_id)).exists()
+    assert not ErasedCustomer.objects.filter(public_id_hash=str(public_id)).exists()
+    client.force_login(erasure_dpo)
+    response = client.get(f"/api/v1/customers/{public_id}/")
+    assert response.status_code == 410
+    assert response.json()["code"] == "erased"
+    assert client.get(f"/customers/{public_id}/").status_code == 410
+    events = ChangeEvent.objects.filter(customer_id=scenario.person_customer_id).order_by("version")
+    assert events.count() == events_before + 1
+    assert all(e.changes == {} and e.data == {} for e in events)
+    assert events.last().type == ChangeEvent.Type.ERASED
+    # The access log keeps the entry, under a pseudonym.
+    assert not AccessLogEntry.objects.filter(customer_public_id=public_id).exists()
+    assert AccessLogEntry.objects.count() >= 1
+
+
+@pytest.mark.django_db
+def test_the_preview_counts_what_the_erasure_then_does_and_writes_nothing(sources, media_root, erasure_dpo):
+    scenario = seed_person(sources, media_root)
+    upload_before = scenario.upload_path.read_bytes()
+
+    preview = persons_erase_preview(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
+
+    assert preview.preview and preview.records == 3
+    assert SourceRecord.objects.filter(pk__in=scenario.person_record_ids).count() == 3
+    assert scenario.upload_path.read_bytes() == upload_before
+    assert canaries_in(upload_before.decode())
+    done = persons_erase(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
+    assert preview.totals() == done.totals()
