@@ -134,6 +134,7 @@ FILE_STORES: dict[str, str] = {
     "elsewhere is counted, not touched)",
     "rcu.ImportJob.rejects_file": "rewritten without the person's rejected rows",
     "rcu.ImportAudit.upload": "rewritten without the person's rows (removed once audited)",
+    "rcu.ImportAudit.file_path": "rewritten when under MEDIA_ROOT, as an import's",
 }
 
 
@@ -545,9 +546,12 @@ def _imports_scrub(scope: ErasureScope, report: ErasureReport, values: PersonVal
                 _file_rewrite(report, Path(job.rejects_file), media=media, store="file:import_rejects",
                               drop=rejected_theirs, encoding="utf-8", delimiter=";", preview=preview)
         for audit in ImportAudit.objects.filter(source_id=source_id).order_by("pk"):
-            if audit.upload:
-                file_facts = (audit.report or {}).get("file") or {}
-                _file_rewrite(report, Path(audit.upload.path), media=media, store="file:audit_upload",
+            file_facts = (audit.report or {}).get("file") or {}
+            paths = [Path(audit.upload.path)] if audit.upload else []
+            if audit.file_path:
+                paths.append(Path(audit.file_path))
+            for path in dict.fromkeys(paths):
+                _file_rewrite(report, path, media=media, store="file:audit_upload",
                               drop=theirs, encoding=file_facts.get("encoding") or "",
                               delimiter=file_facts.get("delimiter") or "", preview=preview)
             cleaned, removed = json_scrub(audit.report, external_ids=external_ids, values=values.unique)
