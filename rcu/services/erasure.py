@@ -355,8 +355,8 @@ def _erase(
     _imports_scrub(scope, report, values, preview=preview)
     _engine_scrub(scope, report, values)
     _rows_delete(scope, report, now=now)
+    _current_scrub(scope, acting_user=acting_user, reason=reason)
     if scope.recompute_ids:
-        _pins_drop(scope, acting_user=acting_user, reason=reason)
         customers_recompute(customer_ids=scope.recompute_ids, acting_user=acting_user, reason=reason)
     customers_erased_record(customer_ids=scope.customer_ids, public_ids=scope.public_ids,
                             acting_user=acting_user, now=now)
@@ -475,16 +475,20 @@ def _reasons_scrub(scope: ErasureScope, report: ErasureReport, values: PersonVal
         SourceRecord, field="id", ids=records, values=values.all, replacement=ERASED_TEXT))
 
 
-def _pins_drop(scope: ErasureScope, *, acting_user: Actor, reason: str) -> None:
-    """Customers keeping their other records lose their pins of erased records (the
-    recomputation then chooses from what is left)."""
-    values = {}
-    for pk, pinned in Customer.objects.filter(pk__in=scope.recompute_ids).values_list("pk", "pinned"):
-        changes = golden_scrub({"pinned": pinned or {}}, scope.refs)
-        if "pinned" in changes:
-            values[pk] = {"pinned": changes["pinned"]}
-    if values:
-        rows_update(model=Customer, values=values, fields=["pinned"], acting_user=acting_user, reason=reason)
+def _current_scrub(scope: ErasureScope, *, acting_user: Actor, reason: str) -> None:
+    """Other customers as they stand now: a retired one keeps the golden values it had
+    when it was merged away, and a customer losing records may pin them. Values and
+    pins from erased records go (a history row and event say so, without them); the
+    customers losing records are then recomputed from what is left."""
+    ids = sorted({*scope.other_ids, *scope.recompute_ids})
+    values: dict[int, dict[str, Any]] = {}
+    for row in Customer.objects.filter(pk__in=ids).values("pk", *_COLUMNS):
+        changes = golden_scrub(row, scope.refs)
+        if changes:
+            values[row["pk"]] = changes
+    for fields in sorted({tuple(sorted(v)) for v in values.values()}):
+        batch = {pk: v for pk, v in values.items() if tuple(sorted(v)) == fields}
+        rows_update(model=Customer, values=batch, fields=list(fields), acting_user=acting_user, reason=reason)
 
 
 # --- matching -----------------------------------------------------------------------

@@ -107,3 +107,32 @@ def test_the_preview_counts_what_the_erasure_then_does_and_writes_nothing(source
     assert canaries_in(upload_before.decode())
     done = persons_erase(customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo)
     assert preview.totals() == done.totals()
+
+
+@pytest.mark.django_db
+def test_a_record_of_a_customer_outside_the_scope_goes_and_its_customer_is_recomputed(
+    sources, erasure_dpo
+):
+    from stewardship.services.merge import customers_merge
+    from tests.factories import ingest
+
+    (kept,) = ingest(sources["crm"], [{"id": "C-1", "first_name": "Anne", "last_name": "Martin",
+                                       "updated": "2024-01-01 10:00"}])
+    (theirs,) = ingest(sources["eshop"], [{"id": "E-1", "first_name": "Anne", "last_name": "Martin",
+                                           "email": "zqx.canary-9137@exemple-rare.fr",
+                                           "updated": "2024-01-02 10:00"}])
+    customer_id = SourceRecord.objects.get(pk=kept.pk).customer_id
+    retired_public_id = SourceRecord.objects.get(pk=theirs.pk).customer.public_id
+    customers_merge(customer_ids=[customer_id, SourceRecord.objects.get(pk=theirs.pk).customer_id],
+                    survivor_id=customer_id, acting_user=erasure_dpo)
+    assert Customer.objects.get(pk=customer_id).email == "zqx.canary-9137@exemple-rare.fr"
+
+    report = persons_erase(customer_ids=[], record_ids=[theirs.pk], acting_user=erasure_dpo)
+
+    survivor = Customer.objects.get(pk=customer_id)
+    assert survivor.email == "" and survivor.last_name.upper() == "MARTIN"
+    assert report.records == 1 and report.customers == 0
+    assert not SourceRecord.objects.filter(pk=theirs.pk).exists()
+    # The retired customer merged into the survivor is not the person: it still resolves.
+    assert not ErasedCustomer.objects.filter(public_id_hash=public_id_hash(retired_public_id)).exists()
+    assert residue_by_orm() == {}
