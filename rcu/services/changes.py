@@ -183,13 +183,16 @@ def rows_update(
 
 
 def customers_erased_record(
-    *, customer_ids: Sequence[int], public_ids: Sequence[Any], acting_user: Actor,
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any],
+    source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Actor,
     now: datetime | None = None,
 ) -> None:
     """Record that these customers were erased (`rcu.services.erasure`): their rows and
-    history are gone, so what remains is one `customer.erased` event each, ids only."""
+    history are gone, so what remains is one `customer.erased` event each, ids only
+    (`source_refs`: each source's own external ids, for that source alone)."""
     events.customers_erased(customer_ids=customer_ids, public_ids=public_ids,
-                            acting_user=acting_user, now=now or timezone.now())
+                            source_refs=source_refs, acting_user=acting_user,
+                            now=now or timezone.now())
 
 
 __all__ = [

@@ -336,9 +336,9 @@ def _erase(
                            source_ids=sorted(scope.external_ids_by_source))
     if not scope.customer_ids and not scope.record_ids:
         return report
-    # Locks in the documented order: customers (ours and those losing records), then
-    # the records, then the per-source counters.
-    customers_lock([*scope.customer_ids, *scope.recompute_ids], fields=())
+    # Locks in the documented order: customers (ours, those losing records, those whose
+    # history or events are scrubbed), then the records, then the per-source counters.
+    customers_lock([*scope.customer_ids, *scope.recompute_ids, *scope.other_ids], fields=())
     records_lock(scope.record_ids)
     values = _person_values(scope)
     now = timezone.now()
@@ -354,16 +354,27 @@ def _erase(
     _matching_delete(scope, report)
     _imports_scrub(scope, report, values, preview=preview)
     _engine_scrub(scope, report, values)
+    source_refs = _source_refs(scope)
     _rows_delete(scope, report, now=now)
     _current_scrub(scope, acting_user=acting_user, reason=reason)
     if scope.recompute_ids:
         customers_recompute(customer_ids=scope.recompute_ids, acting_user=acting_user, reason=reason)
     customers_erased_record(customer_ids=scope.customer_ids, public_ids=scope.public_ids,
-                            acting_user=acting_user, now=now)
+                            source_refs=source_refs, acting_user=acting_user, now=now)
     report.add("rcu.ChangeEvent", "written", len(scope.customer_ids))
     source_stats_lock(scope.external_ids_by_source)
     source_stats_recount(source_ids=scope.external_ids_by_source)
     return report
+
+
+def _source_refs(scope: ErasureScope) -> dict[int, dict[int, list[str]]]:
+    """Each erased customer's records, by source: what each source is told to erase."""
+    refs: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for customer_id, source_id, external_id in SourceRecord.objects.filter(
+        customer_id__in=scope.customer_ids
+    ).values_list("customer_id", "source_id", "external_id"):
+        refs[customer_id][source_id].append(external_id)
+    return {pk: dict(by_source) for pk, by_source in refs.items()}
 
 
 # --- change events ------------------------------------------------------------------

@@ -87,8 +87,10 @@ def test_every_erased_id_answers_gone_and_subscribers_get_id_only_events(
     assert client.get(f"/customers/{public_id}/").status_code == 410
     events = ChangeEvent.objects.filter(customer_id=scenario.person_customer_id).order_by("version")
     assert events.count() == events_before + 1
-    assert all(e.changes == {} and e.data == {} for e in events)
-    assert events.last().type == ChangeEvent.Type.ERASED
+    *tombstones, erased = events
+    assert all(e.changes == {} and e.data == {} for e in tombstones)
+    assert erased.type == ChangeEvent.Type.ERASED and erased.changes == {}
+    assert set(erased.data) == {"source_refs"}  # each source's own ids, for it alone
     # The access log keeps the entry, under a pseudonym.
     assert not AccessLogEntry.objects.filter(customer_public_id=public_id).exists()
     assert AccessLogEntry.objects.count() >= 1
@@ -136,3 +138,31 @@ def test_a_record_of_a_customer_outside_the_scope_goes_and_its_customer_is_recom
     # The retired customer merged into the survivor is not the person: it still resolves.
     assert not ErasedCustomer.objects.filter(public_id_hash=public_id_hash(retired_public_id)).exists()
     assert residue_by_orm() == {}
+
+
+@pytest.mark.django_db
+def test_each_source_is_told_its_own_ids_and_a_replay_sends_tombstones(sources, erasure_dpo):
+    from rcu.services.deliveries import delivery_body
+    from rcu.services.subscriptions import subscription_create
+    from tests.factories import TEST_ACTOR, ingest
+
+    crm_feed = subscription_create(name="crm-feed", target_url="https://crm.example.org/hook",
+                                   purpose="service", source="crm", attributes=["email"],
+                                   acting_user=TEST_ACTOR).subscription
+    marketing = subscription_create(name="marketing", target_url="https://mk.example.org/hook",
+                                    purpose="marketing", attributes=["email", "last_name"],
+                                    acting_user=TEST_ACTOR).subscription
+    (record,) = ingest(sources["crm"], [{"id": "C-77", "last_name": "Qwertzhüber",
+                                         "email": "zqx.canary-9137@exemple-rare.fr"}])
+    customer_id = record.customer_id
+
+    persons_erase(customer_ids=[customer_id], acting_user=erasure_dpo)
+
+    created, erased = ChangeEvent.objects.filter(customer_id=customer_id).order_by("version")
+    assert erased.type == ChangeEvent.Type.ERASED
+    assert delivery_body(crm_feed, erased)["data"]["source_ids"] == ["C-77"]
+    assert "source_ids" not in delivery_body(marketing, erased)["data"]
+    assert "source_refs" not in delivery_body(marketing, erased)["data"]
+    replayed = delivery_body(marketing, created)
+    assert replayed["type"] == "customer.created" and replayed["data"]["attributes"] == {}
+    assert canaries_in(repr(replayed)) == []
