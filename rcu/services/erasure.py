@@ -294,16 +294,28 @@ def mentions(text: str, values: Iterable[str]) -> bool:
     return any(v in lowered for v in values)
 
 
+@dataclass(frozen=True)
+class LegalHold:
+    """A documented, reasoned exception recorded on the request (invoicing data kept ten
+    years…): the person's records of this source are kept, and nothing else. A held
+    record is detached from any customer and marked deleted at its source (out of
+    survivorship and matching); its history, keys, pairs and file rows still go."""
+
+    source_code: str
+    reason: str
+
+
 @retrying
 def persons_erase(
     *, customer_ids: Sequence[int], record_ids: Sequence[int] = (), acting_user: Actor,
-    reason: str = "erasure",
+    legal_holds: Sequence[LegalHold] = (), reason: str = "erasure",
 ) -> ErasureReport:
     """Erase these customers, everything merged into them, their records and these
-    records: nothing of the person is left (docs/erasure.md). One transaction."""
+    records: nothing of the person is left but what a legal hold names
+    (docs/erasure.md). One transaction."""
     with transaction.atomic():
         return _erase(customer_ids=customer_ids, record_ids=record_ids, acting_user=acting_user,
-                      reason=reason, preview=False)
+                      legal_holds=legal_holds, reason=reason, preview=False)
 
 
 class _Preview(Exception):
@@ -314,13 +326,15 @@ class _Preview(Exception):
 @retrying
 def persons_erase_preview(
     *, customer_ids: Sequence[int], record_ids: Sequence[int] = (), acting_user: Actor,
+    legal_holds: Sequence[LegalHold] = (),
 ) -> ErasureReport:
     """What `persons_erase` would do, with the same counts: the erasure run in a
     transaction that is rolled back (files read, never written)."""
     try:
         with transaction.atomic():
             report = _erase(customer_ids=customer_ids, record_ids=record_ids,
-                            acting_user=acting_user, reason="erasure preview", preview=True)
+                            acting_user=acting_user, legal_holds=legal_holds,
+                            reason="erasure preview", preview=True)
             raise _Preview(report)
     except _Preview as done:
         done.report.preview = True
@@ -328,10 +342,11 @@ def persons_erase_preview(
 
 
 def _erase(
-    *, customer_ids: Sequence[int], record_ids: Sequence[int], acting_user: Actor, reason: str,
-    preview: bool,
+    *, customer_ids: Sequence[int], record_ids: Sequence[int], acting_user: Actor,
+    legal_holds: Sequence[LegalHold], reason: str, preview: bool,
 ) -> ErasureReport:
     scope = erasure_scope(customer_ids=customer_ids, record_ids=record_ids)
+    held = _held_records(scope, legal_holds)
     report = ErasureReport(customers=len(scope.customer_ids), records=len(scope.record_ids),
                            source_ids=sorted(scope.external_ids_by_source))
     if not scope.customer_ids and not scope.record_ids:
@@ -354,8 +369,8 @@ def _erase(
     _matching_delete(scope, report)
     _imports_scrub(scope, report, values, preview=preview)
     _engine_scrub(scope, report, values)
-    source_refs = _source_refs(scope)
-    _rows_delete(scope, report, now=now)
+    source_refs = _source_refs(scope, held=held)
+    _rows_delete(scope, report, now=now, held=held)
     _current_scrub(scope, acting_user=acting_user, reason=reason)
     if scope.recompute_ids:
         customers_recompute(customer_ids=scope.recompute_ids, acting_user=acting_user, reason=reason)
@@ -367,12 +382,24 @@ def _erase(
     return report
 
 
-def _source_refs(scope: ErasureScope) -> dict[int, dict[int, list[str]]]:
-    """Each erased customer's records, by source: what each source is told to erase."""
+def _held_records(scope: ErasureScope, holds: Sequence[LegalHold]) -> list[int]:
+    codes = {hold.source_code for hold in holds}
+    if not codes:
+        return []
+    unknown = codes - set(SourceSystem.objects.filter(code__in=codes).values_list("code", flat=True))
+    if unknown:
+        raise ValueError(f"legal hold on unknown sources: {sorted(unknown)}")
+    return list(SourceRecord.objects.filter(pk__in=scope.record_ids, source__code__in=codes)
+                .values_list("pk", flat=True))
+
+
+def _source_refs(scope: ErasureScope, *, held: Sequence[int]) -> dict[int, dict[int, list[str]]]:
+    """Each erased customer's records, by source: what each source is told to erase (a
+    source whose records are held keeps them: it is not told)."""
     refs: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for customer_id, source_id, external_id in SourceRecord.objects.filter(
         customer_id__in=scope.customer_ids
-    ).values_list("customer_id", "source_id", "external_id"):
+    ).exclude(pk__in=held).values_list("customer_id", "source_id", "external_id"):
         refs[customer_id][source_id].append(external_id)
     return {pk: dict(by_source) for pk, by_source in refs.items()}
 
@@ -747,13 +774,19 @@ def term_frequencies_without(model: Any, counts: Mapping[str, Mapping[str, int]]
 
 # --- the rows themselves ----------------------------------------------------------------
 
-def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any) -> None:
+def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any, held: Sequence[int]) -> None:
     # Their whole history goes; counted first, as deleting writes a "-" row each.
     report.add("rcu.HistoricalSourceRecord", "deleted",
                erasure_history.history_rows_count(SourceRecord, field="id", ids=scope.record_ids))
     report.add("rcu.HistoricalCustomer", "deleted",
                erasure_history.history_rows_count(Customer, field="id", ids=scope.customer_ids))
-    records = SourceRecord.objects.filter(pk__in=scope.record_ids)
+    if held:
+        # Kept as the hold says, and nothing more: no customer, out of matching and
+        # survivorship (deleted at source), no history.
+        report.add("rcu.SourceRecord", "kept under a legal hold", SourceRecord.objects.filter(pk__in=held).update(
+            customer=None, deleted_at_source=now, last_import_job=None,
+        ))
+    records = SourceRecord.objects.filter(pk__in=scope.record_ids).exclude(pk__in=held)
     report.add("rcu.SourceRecord", "deleted", records.delete()[1].get("rcu.SourceRecord", 0))
     # Retired customers point at their survivor (PROTECT): no longer, as all go.
     Customer.objects.filter(pk__in=scope.customer_ids).exclude(merged_into=None).update(merged_into=None)

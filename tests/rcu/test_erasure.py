@@ -166,3 +166,29 @@ def test_each_source_is_told_its_own_ids_and_a_replay_sends_tombstones(sources, 
     replayed = delivery_body(marketing, created)
     assert replayed["type"] == "customer.created" and replayed["data"]["attributes"] == {}
     assert canaries_in(repr(replayed)) == []
+
+
+@pytest.mark.django_db
+def test_a_legal_hold_keeps_only_the_records_of_the_source_it_names(sources, media_root, erasure_dpo):
+    from rcu.services.erasure import LegalHold
+
+    scenario = seed_person(sources, media_root)
+    held_id = SourceRecord.objects.get(source__code="eshop", external_id="E-9137").pk
+
+    report = persons_erase(
+        customer_ids=[scenario.person_customer_id], acting_user=erasure_dpo,
+        legal_holds=[LegalHold(source_code="eshop", reason="factures : 10 ans (code de commerce)")],
+    )
+
+    held = SourceRecord.objects.get(pk=held_id)
+    assert held.customer_id is None and held.deleted_at_source is not None
+    assert report.count("rcu.SourceRecord", "kept under a legal hold") == 1
+    assert report.count("rcu.SourceRecord") == 2
+    assert not Customer.objects.filter(pk=scenario.person_customer_id).exists()
+    assert not SourceRecord.history.filter(id=held_id).exists()
+    # The held record is the only place the person's values are left.
+    residue = residue_by_orm()
+    assert set(residue) == {"rcu.SourceRecord"}
+    SourceRecord.objects.filter(pk=held_id).delete()
+    SourceRecord.history.filter(id=held_id).delete()
+    assert residue_by_orm() == {}
