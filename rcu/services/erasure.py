@@ -555,15 +555,20 @@ def _imports_scrub(scope: ErasureScope, report: ErasureReport, values: PersonVal
 
         def theirs(row: Mapping[str, Any], text: str, external_ids: frozenset[str] = external_ids,
                    id_field: str = id_field) -> bool:
+            """A row is the person's by its external id; a row without one, when it
+            carries one of their unique identifiers. A row with another id is someone
+            else's, whatever it shares with them (a household's phone)."""
             value = row.get(id_field)
-            return (isinstance(value, str | int) and str(value).strip() in external_ids) or mentions(
-                text, values.unique
-            )
+            external_id = str(value).strip() if isinstance(value, str | int) else ""
+            if external_id:
+                return external_id in external_ids
+            return mentions(text, values.unique)
 
         errors = ImportRowError.objects.filter(job__source_id=source_id, external_id__in=external_ids)
         found = [(pk, job_id, line) for pk, job_id, line in errors.values_list("pk", "job_id", "line")]
         for needle in values.unique:
-            found += list(ImportRowError.objects.filter(job__source_id=source_id, content__icontains=needle)
+            found += list(ImportRowError.objects.filter(job__source_id=source_id, external_id="",
+                                                        content__icontains=needle)
                           .values_list("pk", "job_id", "line"))
         error_ids = sorted({pk for pk, _, _ in found})
         lines: dict[int, set[int]] = defaultdict(set)

@@ -60,7 +60,7 @@ class Scenario:
     upload_path: Path
 
 
-def _csv(rows: list[dict[str, str]]) -> bytes:
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
     header = ["id", "civility", "first_name", "last_name", "birth_date", "email", "phone", "mobile",
               "address_line1", "address_line2", "postcode", "city", "country", "updated"]
     lines = [";".join(header)] + [";".join(row.get(h, "") for h in header) for row in rows]
@@ -115,7 +115,7 @@ def seed_person(sources: dict[str, Any], media_root: Path) -> Scenario:
 
     # An uploaded file shared with other people: one of the person's rows is rejected
     # (too long), one row without id carries their e-mail; others' rows too.
-    upload = SimpleUploadedFile("shared.csv", _csv([
+    upload = SimpleUploadedFile("shared.csv", csv_bytes([
         {"id": "C-9137", "first_name": "Zoltán", "last_name": SURNAME, "email": EMAIL,
          "phone": PHONE, "address_line1": LONG, "city": "Lyon", "updated": "2024-04-01 10:00"},
         {"id": "", "first_name": "Z", "last_name": "Q", "email": EMAIL, "updated": "2024-04-01 10:00"},

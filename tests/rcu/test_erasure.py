@@ -3,6 +3,8 @@ erased ids answer 410 Gone, and the preview counts what the erasure does."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import TestCase
 
@@ -192,3 +194,29 @@ def test_a_legal_hold_keeps_only_the_records_of_the_source_it_names(sources, med
     SourceRecord.objects.filter(pk=held_id).delete()
     SourceRecord.history.filter(id=held_id).delete()
     assert residue_by_orm() == {}
+
+
+@pytest.mark.django_db
+def test_a_shared_file_keeps_a_household_members_row_that_shares_the_persons_phone(
+    sources, media_root, erasure_dpo
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rcu.services.imports import import_job_create, import_job_run
+    from tests.factories import TEST_ACTOR
+    from tests.rcu.erasure_scenario import csv_bytes
+
+    upload = SimpleUploadedFile("household.csv", csv_bytes([
+        {"id": "H-1", "first_name": "Inès", "last_name": "Roux", "phone": "+33 6 55 44 33 22"},
+        {"id": "H-2", "first_name": "Marc", "last_name": "Roux", "phone": "+33 6 55 44 33 22"},
+        {"id": "", "first_name": "I", "last_name": "R", "phone": "06 55 44 33 22"},
+    ]))
+    job, _ = import_job_create(source=sources["crm"], acting_user=TEST_ACTOR, upload=upload)
+    job = import_job_run(job=job, match_after=False)
+    ines = SourceRecord.objects.get(source=sources["crm"], external_id="H-1")
+
+    persons_erase(customer_ids=[ines.customer_id], acting_user=erasure_dpo)
+
+    rows = Path(job.upload.path).read_text(encoding="utf-8").splitlines()
+    assert [row.split(";")[0] for row in rows] == ["id", "H-2"]
+    assert SourceRecord.objects.filter(external_id="H-2").exists()
