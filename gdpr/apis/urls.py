@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
+from gdpr.apis.scope import RequestMatchesApi, RequestScopeApi
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("requests/<int:pk>/matches/", RequestMatchesApi.as_view(), name="api-v1-gdpr-request-matches"),
+    path("requests/<int:pk>/scope/", RequestScopeApi.as_view(), name="api-v1-gdpr-request-scope"),
+    path("requests/<int:pk>/execute/", RequestExecuteApi.as_view(), name="api-v1-gdpr-request-execute"),
+    path("requests/<int:pk>/pack/", RequestPackApi.as_view(), name="api-v1-gdpr-request-pack"),
+]
