@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 
+from gdpr.services.packs import access_pack_build
+from gdpr.services.requests import subject_request_create
+from gdpr.services.scope import request_scope_set
 from rcu import hooks
 from rcu.models import Customer, GenericValue, ImportJob, MatchRun, MatchSettings, SourceRecord
 from rcu.roles import Role
@@ -135,8 +139,16 @@ def seed_person(sources: dict[str, Any], media_root: Path) -> Scenario:
     change_save(settings_row, acting_user=TEST_ACTOR, reason="model trained")
     GenericValue.objects.create(kind=GenericValue.Kind.EMAIL, value=EMAIL, origin=GenericValue.Origin.DETECTED)
     MatchRun.objects.create(status=MatchRun.Status.SUCCEEDED, skipped_keys=[f"em:{EMAIL}", "ln:MARTIN"])
-    # The access log: the DPO read the person's customer.
+    # The access log: the DPO read the person's customer. An access request answered
+    # with a pack (its file holds everything of the person).
     hooks.personal_data_read(user=dpo, customers=[Customer.objects.get(pk=person_customer)], purpose="test")
+    request = subject_request_create(kind="access", received_on=date(2026, 11, 20),
+                                     subject={"customer_number": "C-9137"}, acting_user=dpo)
+    request_scope_set(request=request, record_ids=[],
+                      customer_public_ids=[Customer.objects.get(pk=person_customer).public_id],
+                      acting_user=dpo)
+    pack = access_pack_build(request=request, acting_user=dpo)
+    assert pack.file and canaries_in(Path(pack.file.path).read_text(encoding="utf-8"))
 
     neighbour_customer = SourceRecord.objects.get(pk=neighbour.pk).customer_id
     return Scenario(

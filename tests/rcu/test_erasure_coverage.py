@@ -25,11 +25,10 @@ GDPR_CASE_FILES = {
     "gdpr.RequestNote": "the DPO's notes on the request",
     "gdpr.RequestAttachment": "the request's correspondence and identity proofs (deleted at closing)",
     "gdpr.RequestLetter": "letters sent to the person about the request",
-    "gdpr.AccessPack": "the answer to an access request: deleted at expiry",
 }
 GDPR_CASE_FILE_STORES = {
-    "gdpr.AccessPack.file": "an access pack, deleted at expiry; a pack of an erased person is "
-    "deleted by the request's execute step (issue 17, with the request workflow)",
+    "gdpr.AccessPack.file": "an access pack: deleted at expiry, and by an erasure of a person "
+    "its request's scope held (gdpr.services.erasure)",
     "gdpr.RequestAttachment.file": "the request's correspondence, deleted at closing",
 }
 
