@@ -8,6 +8,9 @@ class GdprConfig(AppConfig):
 
     def ready(self) -> None:
         from gdpr.services.access_log import access_log_record
+        from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
+        hooks.register("person_erasing", person_erasing_gdpr)
+        hooks.erasure_covers(COVERAGE)

@@ -19,6 +19,15 @@ Hooks:
   stewardship registers a receiver returning the decisions (in effect or undone)
   involving any of `customer_ids`, as `CustomerDecision`s (who decided is an id only;
   the reader redacts it). Receivers must not write.
+- ``person_erasing(customer_ids, record_ids, public_ids, values, acting_user)``: an
+  erasure (`rcu.services.erasure.persons_erase`) is about to delete these customers and
+  source records (`public_ids`: every public id that resolved to them; `values`: the
+  person's identifying values, for free text written about them). Each receiver deletes
+  or scrubs what its app holds of them, in the erasure's transaction, before the rows
+  go, and returns what it did as `ErasureCount`s (`preview=True`: counts only, nothing
+  written). Each app also declares, with `erasure_covers`, which of its models and
+  file fields the erasure handles and how: tests/rcu/test_erasure_coverage.py fails on
+  a model nobody declared.
 """
 
 from __future__ import annotations
@@ -32,7 +41,10 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
     "customer_decisions": [],
+    "person_erasing": [],
 }
+# Model label ("stewardship.MergeCandidate") → how an erasure handles it.
+_erasure_coverage: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,17 @@ class CustomerDecision:
     customer_public_ids: tuple[str, ...]
     attributes_chosen: tuple[str, ...]  # the values a steward chose over survivorship
     undone_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureCount:
+    """What an erasure did to one table or file store: `store` is a model label
+    ("rcu.SourceRecord", "rcu.HistoricalSourceRecord") or a file store ("file:rejects"),
+    `action` "deleted", "scrubbed" or "rewritten". No identifier of the person."""
+
+    store: str
+    action: str
+    count: int
 
 
 def register(hook: str, receiver: Callable[..., Any]) -> None:
@@ -93,3 +116,23 @@ def customer_decisions(*, customer_ids: Iterable[int]) -> list[CustomerDecision]
     for receiver in _receivers["customer_decisions"]:
         found.extend(receiver(customer_ids=customer_ids))
     return sorted(found, key=lambda d: d.decided_at)
+
+
+def person_erasing(
+    *, customer_ids: list[int], record_ids: list[int], public_ids: list[str],
+    values: frozenset[str], acting_user: Any, preview: bool = False,
+) -> list[ErasureCount]:
+    counts: list[ErasureCount] = []
+    for receiver in _receivers["person_erasing"]:
+        counts += receiver(customer_ids=customer_ids, record_ids=record_ids, public_ids=public_ids,
+                           values=values, acting_user=acting_user, preview=preview)
+    return counts
+
+
+def erasure_covers(models: dict[str, str]) -> None:
+    """Declare how an erasure handles these models (label → how), from `ready()`."""
+    _erasure_coverage.update(models)
+
+
+def erasure_coverage() -> dict[str, str]:
+    return dict(_erasure_coverage)

@@ -7,6 +7,7 @@ switch to a real deployment; with DEBUG off the secure settings are the defaults
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -362,6 +363,13 @@ RCU_EVENT_RETENTION_DAYS = env_int("RCU_EVENT_RETENTION_DAYS", 90)
 # with more records than this are built by a Celery task (202) instead of inline.
 RCU_GDPR_PACK_DAYS = env_int("RCU_GDPR_PACK_DAYS", 30)
 RCU_GDPR_PACK_INLINE_MAX_RECORDS = env_int("RCU_GDPR_PACK_INLINE_MAX_RECORDS", 500)
+
+# Erasure (docs/erasure.md): the key of the keyed hashes kept of an erased person's
+# public ids. Held outside the database; by default derived from SECRET_KEY (changing
+# SECRET_KEY then forgets which ids were erased: they answer 404 instead of 410).
+RCU_ERASURE_HASH_KEY = env_str("RCU_ERASURE_HASH_KEY", "") or hashlib.sha256(
+    b"rcu-erasure-hash-key:" + SECRET_KEY.encode()
+).hexdigest()
 
 LOGGING = {
     "version": 1,

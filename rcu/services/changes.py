@@ -182,8 +182,33 @@ def rows_update(
         events.customers_updated(before=before, values=values, acting_user=acting_user, now=now)
 
 
+def customers_erased_record(
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any],
+    source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Actor,
+    now: datetime | None = None,
+) -> None:
+    """Record that these customers were erased (`rcu.services.erasure`): their rows and
+    history are gone, so what remains is one `customer.erased` event each, ids only
+    (`source_refs`: each source's own external ids, for that source alone)."""
+    events.customers_erased(customer_ids=customer_ids, public_ids=public_ids,
+                            source_refs=source_refs, acting_user=acting_user,
+                            now=now or timezone.now())
+
+
 __all__ = [
-    "REALTIME_MATCHING", "Actor", "SystemActor", "actor_user", "actor_user_id", "change_delete",
-    "change_save", "changes_create", "changes_update", "history_reason",
-    "rows_insert", "rows_insert_new", "rows_update", "system_actor",
+    "REALTIME_MATCHING",
+    "Actor",
+    "SystemActor",
+    "actor_user",
+    "actor_user_id",
+    "change_delete",
+    "change_save",
+    "changes_create",
+    "changes_update",
+    "customers_erased_record",
+    "history_reason",
+    "rows_insert",
+    "rows_insert_new",
+    "rows_update",
+    "system_actor",
 ]

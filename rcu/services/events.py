@@ -150,3 +150,23 @@ def customers_updated(
     for pk, diff in sorted(changed.items()):
         add(ChangeEvent.Type.UPDATED, pk, changes=diff)
     _write(events)
+
+
+def customers_erased(
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any],
+    source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Any, now: datetime,
+) -> None:
+    """One `customer.erased` per erased customer, carrying only ids: subscribers and
+    sources erase it on their side. The customer rows are gone: ids come from the caller.
+    `source_refs` (customer → source id → external ids) is for each source's own
+    subscription alone (`rcu.services.deliveries.delivery_body`): a source erases by its
+    own ids, and no other subscriber ever sees them."""
+    version = _versions_next(customer_ids)
+    actor = _actor_fields(acting_user)
+    _write([
+        ChangeEvent(type=ChangeEvent.Type.ERASED, customer_id=pk, customer_public_id=public_id,
+                    version=version[pk], occurred_at=now, **actor,
+                    data={"source_refs": {str(s): sorted(ids) for s, ids in source_refs.get(pk, {}).items()}}
+                    if source_refs.get(pk) else {})
+        for pk, public_id in zip(customer_ids, public_ids, strict=True)
+    ])

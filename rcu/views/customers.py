@@ -20,7 +20,7 @@ from rcu.display import value_display
 from rcu.forms import CustomerSearchForm
 from rcu.http import HtmxHttpRequest
 from rcu.models import Customer, SourceRecord
-from rcu.selectors.customers import customer_get_for_user, customer_search
+from rcu.selectors.customers import CustomerErased, customer_get_for_user, customer_search
 from rcu.selectors.history import TimelineEntry, customer_timeline
 from rcu.selectors.records import customer_records_for_user, provenance_for_user
 from rcu.selectors.ui import (
@@ -282,7 +282,10 @@ def _timeline(customer: Customer, records: list[SourceRecord], labels, names) ->
 @require_GET
 def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """A golden customer: its values and why, its visible records, its history."""
-    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    try:
+        customer = customer_get_for_user(user=request.user, public_id=public_id)
+    except CustomerErased:
+        return render(request, "rcu/customer_erased.html", status=410)
     if customer.public_id != public_id:
         return redirect("customer_detail", public_id=customer.public_id)
     records, hidden_count = customer_records_for_user(user=request.user, customer=customer)
