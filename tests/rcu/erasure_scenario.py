@@ -24,8 +24,8 @@ from rcu.services.imports import import_job_create, import_job_run
 from stewardship.services.merge import customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo
-from tests.factories import TEST_ACTOR, ingest, make_user
-from tests.stewardship.ledger import candidate_between, frozen_default_model
+from tests.factories import TEST_ACTOR, frozen_default_model, ingest, make_user
+from tests.stewardship.ledger import candidate_between
 
 EMAIL = "zqx.canary-9137@exemple-rare.fr"
 SURNAME = "Qwertzhüber"
