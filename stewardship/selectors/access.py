@@ -14,7 +14,7 @@ from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from rcu.models import Customer, Department, SourceRecord
-from rcu.roles import DEPARTMENT_QUEUE_PERMISSION
+from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, Role
 from rcu.selectors.customers import customer_resolve
 from stewardship.models import Decision, MergeCandidate
 
@@ -86,6 +86,12 @@ def user_can_decide_for_customer(*, user, customer) -> bool:
     return customer.records.filter(
         source__department__in=queue_departments_for(user)
     ).exists()
+
+
+def user_is_dpo(user) -> bool:
+    """The DPO: the only one who rectifies, and who may change a rectified value."""
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and user.groups.filter(name=Role.DPO).exists())
 
 
 def decisions_visible_to(user) -> QuerySet[Decision]:

@@ -276,3 +276,19 @@ def decision_record(
     records_rematch(customer_ids=decision.customers.values_list("pk", flat=True),
                     acting_user=acting_user)
     return decision
+
+
+def undo_record(*, decision: Decision, acting_user: Actor, reason: str, customers: list[int],
+                 kind: str = Decision.Kind.UNDO) -> Decision:
+    """Record the undo of a decision and mark that decision undone."""
+    now = timezone.now()
+    undo = decision_record(
+        acting_user=acting_user, customers=customers, kind=kind,
+        record_ids=list(decision.state_before().records),
+        departments=decision.departments.values_list("pk", flat=True),
+        candidate_id=decision.candidate_id, survivor_id=decision.survivor_id,
+        undoes=decision, reason=reason,
+    )
+    decision.undone_at = now
+    change_save(decision, acting_user=acting_user, reason=reason, update_fields=["undone_at"])
+    return undo

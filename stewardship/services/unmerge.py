@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rcu.models import Customer, PairDecision
@@ -16,6 +15,7 @@ from rcu.services.stats import source_stats_follow_moves
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import rejection_in_effect, user_can_undo
+from stewardship.services.corrections import correction_undo
 from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 from stewardship.services.ledger import (
     candidate_statuses_restore,
@@ -28,6 +28,7 @@ from stewardship.services.ledger import (
     golden_snapshot,
     records_lock,
     records_move,
+    undo_record,
 )
 from stewardship.services.pair_decisions import (
     pair_changes_restore,
@@ -147,8 +148,11 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
         raise DecisionConflict(_("This decision no longer exists."))
     if decision.undone_at is not None:
         raise DecisionConflict(_("This decision was already undone."))
-    if decision.kind not in (Decision.Kind.MERGE, Decision.Kind.DETACH, Decision.Kind.REJECT):
+    if decision.kind not in (Decision.Kind.MERGE, Decision.Kind.DETACH, Decision.Kind.REJECT,
+                             Decision.Kind.CORRECT):
         raise DecisionInvalid(_("This kind of decision cannot be undone."), field="decision")
+    if decision.kind == Decision.Kind.CORRECT:  # its own rule: a rectification is the DPO's
+        return correction_undo(decision=decision, acting_user=acting_user, reason=reason)
     if not user_can_undo(user=acting_user, decision=decision):
         raise undo_forbidden()
     if decision.kind == Decision.Kind.REJECT:
@@ -206,7 +210,7 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
     # The records are apart again: open candidates among them are worth a look.
     candidates_after_move(record_ids=list(before_records), customer_of=before_records,
                           acting_user=acting_user, reason=reason)
-    return _undo_record(decision=decision, acting_user=acting_user, reason=reason,
+    return undo_record(decision=decision, acting_user=acting_user, reason=reason,
                         customers=sorted(involved))
 
 
@@ -223,24 +227,9 @@ def _reject_undo(*, decision: Decision, acting_user: Actor, reason: str) -> Deci
     pair_changes_restore(changes=after.pair_decisions, acting_user=acting_user, reason=reason)
     candidate_statuses_restore(before=before.candidates, after=after.candidates,
                                acting_user=acting_user, reason=reason)
-    undo = _undo_record(decision=decision, acting_user=acting_user, reason=reason,
+    undo = undo_record(decision=decision, acting_user=acting_user, reason=reason,
                         customers=list(decision.customers.values_list("pk", flat=True)),
                         kind=Decision.Kind.REOPEN)
-    return undo
-
-
-def _undo_record(*, decision: Decision, acting_user: Actor, reason: str, customers: list[int],
-                 kind: str = Decision.Kind.UNDO) -> Decision:
-    now = timezone.now()
-    undo = decision_record(
-        acting_user=acting_user, customers=customers, kind=kind,
-        record_ids=list(decision.state_before().records),
-        departments=decision.departments.values_list("pk", flat=True),
-        candidate_id=decision.candidate_id, survivor_id=decision.survivor_id,
-        undoes=decision, reason=reason,
-    )
-    decision.undone_at = now
-    change_save(decision, acting_user=acting_user, reason=reason, update_fields=["undone_at"])
     return undo
 
 
