@@ -66,7 +66,7 @@ def test_the_schema_documents_correction_and_merge_by_search(schema):
     assert set(paths["/api/v1/customers/{public_id}/"]) == {"get", "patch"}
     assert set(paths["/api/v1/customers/merge/"]) == {"post"}
     for path, method, body in (
-        ("/api/v1/customers/{public_id}/", "patch", "CorrectionRequest"),
+        ("/api/v1/customers/{public_id}/", "patch", "PatchedCorrectionRequest"),
         ("/api/v1/customers/merge/", "post", "CustomersMergeRequest"),
     ):
         operation = paths[path][method]
