@@ -20,6 +20,7 @@ urlpatterns = [
     path("customers/<uuid:public_id>/decisions/", customers.decisions_panel,
          name="customer_decisions"),
     path("customers/<uuid:public_id>/detach/", customers.detach, name="detach"),
+    path("customers/<uuid:public_id>/correct/", customers.correct, name="correct"),
     path("decisions/<int:pk>/undo/", customers.undo, name="undo"),
     path("metrics/", metrics.metrics, name="metrics"),
 ]

@@ -61,6 +61,11 @@ def rectified_forbidden() -> DecisionForbidden:
     ))
 
 
+def is_rectified(pin: Mapping[str, Any] | None) -> bool:
+    """A value the DPO rectified: only the DPO may change or unpin it."""
+    return pin is not None and pin.get("origin") == CorrectionOrigin.RECTIFICATION
+
+
 def _unit_of(name: str) -> tuple[str, ...]:
     return ADDRESS_GROUP if name in ADDRESS_GROUP else (name,)
 

@@ -1,8 +1,10 @@
-"""The customer page's stewardship panel: decisions that shaped it, detach, undo."""
+"""The customer page's stewardship panel: decisions that shaped it, correct values,
+detach (split), undo."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
 from rcu.selectors.customers import customer_get_for_user, customer_resolve
 from rcu.selectors.records import customer_records_for_user
 from stewardship.selectors.access import (
@@ -20,6 +23,11 @@ from stewardship.selectors.access import (
     user_can_undo,
 )
 from stewardship.selectors.decisions import customer_decisions
+from stewardship.services.corrections import (
+    CorrectionOrigin,
+    customer_values_correct,
+    is_rectified,
+)
 from stewardship.services.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
 from stewardship.services.unmerge import decision_undo, records_detach
 
@@ -43,6 +51,7 @@ def decisions_panel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "records": records,
         "can_decide": can_decide,
         "can_detach": can_decide and len(records) > 1,
+        "correctable": _correctable(customer) if can_decide else [],
     }
     return render(request, "stewardship/_customer_decisions.html", context)
 
@@ -95,3 +104,79 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
     if resolved is None:
         return redirect("stewardship:queue")
     return redirect("customer_detail", public_id=resolved.public_id)
+
+
+@dataclass
+class CorrectableRow:
+    name: str
+    label: str
+    value: str
+    pinned: bool  # typed by hand: may be unpinned
+    rectified: bool  # the DPO's: not the steward's to change
+    address: bool
+
+
+def _current_text(customer, name: str) -> str:
+    value = getattr(customer, name)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
+def _correctable(customer) -> list[CorrectableRow]:
+    pinned = customer.pinned or {}
+    return [
+        CorrectableRow(
+            name=a.name, label=str(a.label), value=_current_text(customer, a.name),
+            pinned="value" in pinned.get(a.name, {}), rectified=is_rectified(pinned.get(a.name)),
+            address=a.name in ADDRESS_GROUP,
+        )
+        for a in CANONICAL_ATTRIBUTES
+    ]
+
+
+def correction_values(post, customer) -> dict[str, str | None]:
+    """What the form asks: the attributes whose text changed (the whole address when one
+    of its fields did), and None for those to unpin."""
+    values: dict[str, str | None] = {}
+    for attribute in CANONICAL_ATTRIBUTES:
+        name = attribute.name
+        if name not in post:
+            continue
+        text = post.get(name, "").strip()
+        if text != _current_text(customer, name):
+            values[name] = text
+    if any(n in values for n in ADDRESS_GROUP):
+        values.update({n: post.get(n, "").strip() for n in ADDRESS_GROUP if n in post})
+    for name in post.getlist("unpin"):
+        if name in ADDRESS_GROUP:
+            values.update(dict.fromkeys(ADDRESS_GROUP))
+        elif any(a.name == name for a in CANONICAL_ATTRIBUTES):
+            values[name] = None
+    return values
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A steward corrects golden values by hand, with a reason (or unpins them)."""
+    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    if not user_can_decide_for_customer(user=request.user, customer=customer):
+        raise PermissionDenied
+    values = correction_values(request.POST, customer)
+    try:
+        if not values:
+            raise DecisionInvalid(_("Nothing was changed."), field="values")
+        customer_values_correct(
+            customer_id=customer.pk, values=values, reason=request.POST.get("reason", ""),
+            origin=CorrectionOrigin.CORRECTION, acting_user=request.user,
+        )
+    except DecisionForbidden as error:
+        messages.error(request, str(error))
+    except (DecisionConflict, DecisionInvalid) as error:
+        labels = {a.name: str(a.label) for a in CANONICAL_ATTRIBUTES}
+        field = getattr(error, "field", "")
+        messages.error(request, _("%(field)s: %(error)s") % {"field": labels[field], "error": error}
+                       if field in labels else str(error))
+    else:
+        messages.success(request, _("Corrected: the value is kept whatever the sources say, "
+                                    "until a steward changes it."))
+    return redirect("customer_detail", public_id=customer.public_id)
