@@ -17,6 +17,7 @@ urlpatterns = [
     path("candidates/<int:pk>/reject/", review.reject, name="reject"),
     path("candidates/<int:pk>/skip/", review.skip, name="skip"),
     path("candidates/<int:pk>/reopen/", review.reopen, name="reopen"),
+    path("customers/merge/", customers.customers_merge_review, name="customers_merge"),
     path("customers/<uuid:public_id>/decisions/", customers.decisions_panel,
          name="customer_decisions"),
     path("customers/<uuid:public_id>/detach/", customers.detach, name="detach"),
