@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rcu.models import Customer, PairDecision
+from rcu.models import Customer, PairDecision, SourceRecord
 from rcu.services.changes import Actor, change_save
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import candidates_lock, decision_lock, retrying
@@ -57,12 +57,21 @@ def records_detach(
     must-links withdrawn may have been all that held either side together (the anchor
     of an earlier merge detached): the records they tied are must-linked again within
     their own side, so that neither side falls apart at the next matching run.
+
+    Ids stay stable: records that came from a customer retired into this one (an
+    automatic link by matching, or a merge) go back to that customer id, revived, when
+    every record it brought leaves with them; no new id is created then. Any other
+    customer retired into this one whose records all leave now redirects to where they
+    go: a retired id never points at a different person.
     """
     wanted = sorted({int(r) for r in record_ids})
     if not wanted:
         raise DecisionInvalid(_("Name at least one source record to detach."), field="records")
-    customers = customers_lock([customer_id])
-    customers_require_active(customers)
+    # Customers retired into this one that its records came from: locked with it.
+    retired_ids = _retired_homes(customer_id)
+    customers = customers_lock([customer_id, *retired_ids])
+    customers_require_active({customer_id: customers[customer_id]})
+    retired_ids = [pk for pk in retired_ids if customers[pk].merged_into_id == customer_id]
     records = records_lock(customer_ids=[customer_id])
     own = {r.pk for r in records}
     strangers = [r for r in wanted if r not in own]
@@ -77,12 +86,31 @@ def records_detach(
             _("A customer keeps at least one record: detach fewer records."), field="records"
         )
     why = reason or "detach"
-    golden_before = golden_snapshot([customer_id])
-    new_customer = Customer(merged_into=None)
-    change_save(new_customer, acting_user=acting_user, reason=why)
+    brought = _records_brought(record_ids=own, retired_ids=retired_ids)
+    leaving = {pk: recs for pk, recs in brought.items() if recs <= set(wanted)}
+    golden_before = golden_snapshot([customer_id, *leaving])
+    # The old id that brought the most of them, revived; else a new customer.
+    revived = min(leaving, key=lambda pk: (-len(leaving[pk]), pk)) if leaving else None
+    created: list[int] = []
+    if revived is not None:
+        target = revived
+    else:
+        new_customer = Customer(merged_into=None)
+        change_save(new_customer, acting_user=acting_user, reason=why)
+        target = new_customer.pk
+        created = [target]
+    redirected = {pk: target for pk in leaving if pk != revived}
+    retired_before = {
+        pk: CustomerBefore(merged_into=customer_id, pinned=customers[pk].pinned)
+        for pk in leaving
+    }
+    if leaving:
+        customers_set(
+            values={pk: {"merged_into_id": None if pk == revived else target} for pk in leaving},
+            acting_user=acting_user, reason=why,
+        )
 
-    records_move(moves=dict.fromkeys(wanted, new_customer.pk), acting_user=acting_user,
-                 reason=why)
+    records_move(moves=dict.fromkeys(wanted, target), acting_user=acting_user, reason=why)
     detached_refs = {
         (r.source_code, r.external_id) for r in records if r.pk in wanted
     }
@@ -106,8 +134,8 @@ def records_detach(
     ) + pair_decisions_set(pairs=relinked, kind=PairDecision.Kind.MUST_LINK,
                            acting_user=acting_user, reason=why)
     before_records = {r.pk: customer_id for r in records}
-    after_records = {**before_records, **dict.fromkeys(wanted, new_customer.pk)}
-    customers_recompute(customer_ids=[customer_id, new_customer.pk], acting_user=acting_user,
+    after_records = {**before_records, **dict.fromkeys(wanted, target)}
+    customers_recompute(customer_ids=[customer_id, target], acting_user=acting_user,
                         reason=why)
     source_stats_follow_moves(before=before_records, after=after_records,
                          source_of={r.pk: r.source_id for r in records})
@@ -115,21 +143,43 @@ def records_detach(
     candidates_after_move(record_ids=own, customer_of=after_records, acting_user=acting_user,
                           reason=why)
     return decision_record(
-        acting_user=acting_user, customers=[customer_id, new_customer.pk], record_ids=own,
-        kind=Decision.Kind.DETACH, survivor=new_customer, reason=reason,
+        acting_user=acting_user, customers=[customer_id, target, *redirected], record_ids=own,
+        kind=Decision.Kind.DETACH, survivor_id=target, reason=reason,
         before=StateBefore(
             records=before_records,
-            customers={customer_id: CustomerBefore(merged_into=None, pinned=pinned)},
+            customers={customer_id: CustomerBefore(merged_into=None, pinned=pinned),
+                       **retired_before},
             golden=golden_before,
             fingerprints={r.pk: r.payload_hash for r in records},
         ),
         after=StateAfter(
             records=after_records,
-            merged_into={customer_id: None, new_customer.pk: None},
-            created=[new_customer.pk],
+            merged_into={customer_id: None, target: None, **redirected},
+            created=created,
             pair_decisions=changes,
         ),
     )
+
+
+def _retired_homes(customer_id: int) -> list[int]:
+    """Customers retired into this one (read without a lock): where its records may
+    have come from."""
+    return sorted(Customer.objects.filter(merged_into_id=customer_id).values_list("pk", flat=True))
+
+
+def _records_brought(*, record_ids: Iterable[int], retired_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each retired customer, the records (among these) that were once its own: the
+    records' history (read by record id, as it is indexed) says which customers held them."""
+    retired = set(retired_ids)
+    if not retired:
+        return {}
+    brought: dict[int, set[int]] = {}
+    for record_id, held_by in SourceRecord.history.filter(
+        id__in=sorted(set(record_ids))
+    ).values_list("id", "customer_id").distinct():
+        if held_by in retired:
+            brought.setdefault(held_by, set()).add(record_id)
+    return brought
 
 
 @retrying
@@ -201,7 +251,9 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
     candidate_statuses_restore(before=before.candidates, after=after.candidates,
                                acting_user=acting_user, reason=reason)
     golden_restore(
-        customer_ids=[pk for pk, state in restore.items() if state["merged_into_id"] is None],
+        # Retired ones too when the decision had revived them: their values as they were.
+        customer_ids=[pk for pk, state in restore.items()
+                      if state["merged_into_id"] is None or pk in before.golden],
         snapshot=before.golden, fingerprints=before.fingerprints,
         acting_user=acting_user, reason=reason,
     )
