@@ -11,6 +11,7 @@ app_name = "stewardship"
 urlpatterns = [
     path("queue/", queue.queue, name="queue"),
     path("queue/assign/", queue.assign, name="assign"),
+    path("queue/bulk/", queue.bulk, name="bulk"),
     path("my-backlog/", queue.my_backlog, name="my_backlog"),
     path("candidates/<int:pk>/", review.review, name="review"),
     path("candidates/<int:pk>/merge/", review.merge, name="merge"),

@@ -10,6 +10,7 @@ from rcu.apis.serializers import ExplanationSerializer
 from rcu.models import Customer, Department, SourceRecord
 from stewardship.explain import explanation_sentence
 from stewardship.models import Decision, MergeCandidate
+from stewardship.services.bulk import BULK_MAX
 
 REASON_HELP = "Why, in the steward's words; kept in the ledger."
 
@@ -225,4 +226,29 @@ class CustomersMergeRequestSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+
+class BulkDecisionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["merge", "reject"],
+                                     help_text="`merge` (survivorship decides every value) or `reject`.")
+    candidates = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, max_length=BULK_MAX,
+        help_text=f"Ids of open candidates of the caller's queues, at most {BULK_MAX}.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+
+class BulkRefusalSerializer(serializers.Serializer):
+    candidate = serializers.IntegerField()
+    code = serializers.ChoiceField(choices=["forbidden", "conflict", "invalid"])
+    detail = serializers.CharField()
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    decisions = DecisionSerializer(many=True, help_text="One ledger entry per candidate decided.")
+    refused = BulkRefusalSerializer(
+        many=True, help_text="Candidates left as they were, and why (the others went ahead)."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from stewardship.apis.candidates import (
+    CandidateBulkApi,
     CandidateClaimApi,
     CandidateDetailApi,
     CandidateListApi,
@@ -15,6 +16,7 @@ from stewardship.apis.customers import CustomerCorrectApi, CustomersMergeApi, Cu
 
 urlpatterns = [
     path("candidates/", CandidateListApi.as_view(), name="api-v1-candidate-list"),
+    path("candidates/bulk/", CandidateBulkApi.as_view(), name="api-v1-candidate-bulk"),
     path("candidates/<int:id>/", CandidateDetailApi.as_view(), name="api-v1-candidate-detail"),
     path(
         "candidates/<int:id>/merge/", CandidateMergeApi.as_view(), name="api-v1-candidate-merge"
