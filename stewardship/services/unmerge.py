@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from rcu.attributes import ADDRESS_GROUP
 from rcu.models import Customer, PairDecision, SourceRecord
 from rcu.services.changes import Actor, change_save
 from rcu.services.customers import customers_recompute
-from rcu.services.locks import candidates_lock, decision_lock, retrying
+from rcu.services.locks import LockedCustomer, candidates_lock, decision_lock, retrying
 from rcu.services.stats import source_stats_follow_moves
+from rcu.survivorship import is_typed_pin
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.access import rejection_in_effect, user_can_undo
@@ -161,6 +164,24 @@ def records_detach(
     )
 
 
+def _typed_pins_since(*, before: StateBefore, current: Mapping[int, LockedCustomer],
+                      restore: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, dict]]:
+    """Per customer the undo keeps active: values typed by hand it holds now that none of
+    the decision's customers held before it (a correction made since)."""
+    found: dict[int, dict[str, dict]] = {}
+    for pk, state in restore.items():
+        if state["merged_into_id"] is not None or pk not in current:
+            continue
+        pins = {
+            name: pin for name, pin in current[pk].pinned.items()
+            if is_typed_pin(pin)
+            and all(old.pinned.get(name) != pin for old in before.customers.values())
+        }
+        if pins:
+            found[pk] = pins
+    return found
+
+
 def _retired_homes(customer_id: int) -> list[int]:
     """Customers retired into this one (read without a lock): where its records may
     have come from."""
@@ -246,6 +267,15 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
     home = next(iter(restore)) if created else None
     for pk in created:
         restore[pk] = {"merged_into_id": home, "pinned": {}}
+    # Values corrected by hand since the decision stay with the customer that keeps its
+    # id: undoing a merge does not silently undo a later correction (that has its own
+    # decision, undone on its own).
+    corrected_since = _typed_pins_since(before=before, current=customers, restore=restore)
+    for pk, pins in corrected_since.items():
+        kept = restore[pk]["pinned"]
+        if any(n in pins for n in ADDRESS_GROUP):
+            kept = {n: p for n, p in kept.items() if n not in ADDRESS_GROUP}
+        restore[pk]["pinned"] = {**kept, **pins}
     customers_set(values=restore, acting_user=acting_user, reason=reason)
     pair_changes_restore(changes=after.pair_decisions, acting_user=acting_user, reason=reason)
     candidate_statuses_restore(before=before.candidates, after=after.candidates,
@@ -257,6 +287,8 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
         snapshot=before.golden, fingerprints=before.fingerprints,
         acting_user=acting_user, reason=reason,
     )
+    if corrected_since:  # their golden values are no longer the snapshot's
+        customers_recompute(customer_ids=corrected_since, acting_user=acting_user, reason=reason)
     source_stats_follow_moves(before=after_records, after=before_records,
                          source_of={r.pk: r.source_id for r in records})
     # The records are apart again: open candidates among them are worth a look.

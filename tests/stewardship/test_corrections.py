@@ -185,3 +185,35 @@ def test_a_rectification_is_undone_by_the_dpo_only(helene, steward_marketing, dp
     decision_undo(decision_id=rectified.pk, acting_user=dpo)
     helene.refresh_from_db()
     assert helene.email == "helene.lefevre@orange.fr"
+
+
+def test_a_merge_choice_does_not_override_a_rectified_value(crm, eshop, helene, dpo,
+                                                            steward_everywhere):
+    from stewardship.services.merge import customers_merge
+
+    correct(helene, dpo, email="helene.martin@gmail.com", origin=CorrectionOrigin.RECTIFICATION)
+    (other,) = ingest(eshop, [{**HELENE, "id": "E1", "email": "h.l@gmail.com"}])
+    with pytest.raises(DecisionForbidden):
+        customers_merge(customer_ids=[helene.pk, other.customer_id],
+                        choices={"email": other.pk}, acting_user=steward_everywhere)
+    decision = customers_merge(customer_ids=[helene.pk, other.customer_id],
+                               acting_user=steward_everywhere)
+    survivor = Customer.objects.get(pk=decision.survivor_id)
+    assert survivor.email == "helene.martin@gmail.com"  # the rectified value survives the merge
+
+
+def test_undoing_a_merge_keeps_a_correction_made_since_on_the_survivor(crm, eshop, helene,
+                                                                      steward_everywhere):
+    from stewardship.services.merge import customers_merge
+
+    (other,) = ingest(eshop, [{**HELENE, "id": "E1", "email": "h.l@gmail.com"}])
+    merge = customers_merge(customer_ids=[helene.pk, other.customer_id],
+                            survivor_id=helene.pk, acting_user=steward_everywhere)
+    correction = correct(helene, steward_everywhere, first_name="Helena")
+    decision_undo(decision_id=merge.pk, acting_user=steward_everywhere)
+    helene.refresh_from_db()
+    assert helene.first_name == "Helena" and helene.pinned["first_name"]["value"] == "Helena"
+    assert Customer.objects.get(pk=other.customer_id).merged_into_id is None
+    decision_undo(decision_id=correction.pk, acting_user=steward_everywhere)
+    helene.refresh_from_db()
+    assert helene.first_name == "Hélène" and "first_name" not in helene.pinned
