@@ -30,6 +30,7 @@ from rcu.templatetags.rcu_ui import quality_flag
 from stewardship.decision_states import CustomerBefore, Pins, StateAfter, StateBefore
 from stewardship.models import Decision
 from stewardship.selectors.access import (
+    correction_is_rectification,
     user_can_decide_for_customer,
     user_can_undo,
     user_is_dpo,
@@ -234,15 +235,9 @@ def correction_undo(*, decision: Decision, acting_user: Actor, reason: str) -> D
         raise DecisionConflict(_("A later decision changed these customers; undo it first."))
     changed = {n for n in {*pinned_before, *pinned_after}
                if pinned_before.get(n) != pinned_after.get(n)}
-    rectified = [
-        pin for n in changed for pin in (pinned_before.get(n), pinned_after.get(n))
-        if pin is not None and pin.get("origin") == CorrectionOrigin.RECTIFICATION
-    ]
-    if rectified:
-        if not user_is_dpo(acting_user):
-            raise rectified_forbidden()
-    elif not user_can_undo(user=acting_user, decision=decision):
-        raise DecisionForbidden(_(
+    rectified = correction_is_rectification(decision)
+    if not user_can_undo(user=acting_user, decision=decision):
+        raise rectified_forbidden() if rectified else DecisionForbidden(_(
             "You may not undo this decision: only a steward of one of its departments who may "
             "also decide for every customer it touched can."
         ))

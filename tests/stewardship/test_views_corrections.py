@@ -113,3 +113,18 @@ def test_a_rectified_value_is_not_offered_to_the_steward(client, steward_marketi
     panel = client.get(reverse("stewardship:customer_decisions",
                                args=[crm_customer.public_id])).content.decode()
     assert 'name="email"' not in panel and 'name="first_name"' in panel
+
+
+def test_a_rectification_offers_no_undo_to_the_steward(client, steward_marketing, dpo,
+                                                       crm_customer):
+    rectified = customer_values_correct(
+        customer_id=crm_customer.pk, values={"email": "h.m@gmail.com"}, reason="art. 16",
+        origin=CorrectionOrigin.RECTIFICATION, acting_user=dpo)
+    mine = customer_values_correct(customer_id=crm_customer.pk, values={"first_name": "Helena"},
+                                   reason="typo", acting_user=steward_marketing)
+    client.force_login(steward_marketing)
+    panel = client.get(reverse("stewardship:customer_decisions",
+                               args=[crm_customer.public_id])).content.decode()
+    assert f'data-undo="{mine.pk}"' in panel and f'data-undo="{rectified.pk}"' not in panel
+    response = client.post(reverse("stewardship:undo", args=[rectified.pk]))
+    assert response.status_code == 403
