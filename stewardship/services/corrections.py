@@ -26,7 +26,7 @@ from rcu.services.changes import Actor, actor_user_id
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import retrying
 from rcu.survivorship import is_typed_pin
-from rcu.templatetags.rcu_ui import quality_flag
+from rcu.templatetags.rcu_ui import FLAG_LABELS, PROBLEM_LABELS  # problems, as pages name them
 from stewardship.decision_states import CustomerBefore, Pins, StateAfter, StateBefore
 from stewardship.models import Decision
 from stewardship.selectors.access import (
@@ -111,7 +111,9 @@ def _normalised(values: Mapping[str, str | None], current: Mapping[str, Any]) ->
     for name, value in wanted.items():
         if value and name not in normalised.attributes:
             problems = [f for f in normalised.flags if f.startswith(f"{name}.")]
-            reason = quality_flag(problems[0]) if problems else _("invalid, not kept")
+            problem = problems[0].partition(".")[2] if problems else "invalid"
+            reason = str(FLAG_LABELS.get(problems[0]) if problems and problems[0] in FLAG_LABELS
+                         else PROBLEM_LABELS.get(problem, problem.replace("_", " ")))
             raise DecisionInvalid(
                 _("%(value)s: %(reason)s.") % {"value": value, "reason": reason}, field=name
             )
