@@ -7,7 +7,7 @@ class GdprConfig(AppConfig):
     verbose_name = _("GDPR")
 
     def ready(self) -> None:
-        from gdpr.services import access_log_record
+        from gdpr.services.access_log import access_log_record
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)

@@ -13,17 +13,25 @@ Hooks:
   pairs between different customers among them, one per pair of customers.
   Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
   the open ones among these records that are no longer proposed.
+- ``customer_decisions(customer_ids) -> list[CustomerDecision]``: a *read* hook, the
+  registry of contributors to a subject's access pack. The GDPR access pack needs the
+  steward decisions that shaped a customer, but `gdpr` may not import `stewardship`:
+  stewardship registers a receiver returning the decisions (in effect or undone)
+  involving any of `customer_ids`, as `CustomerDecision`s (who decided is an id only;
+  the reader redacts it). Receivers must not write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
+    "customer_decisions": [],
 }
 
 
@@ -38,6 +46,19 @@ class ReviewPair:
     levels: str
     explanation: dict
     source_ids: frozenset[int]  # the sources of every record of both customers
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDecision:
+    """A decision that shaped golden customers, as a pack contributor reports it."""
+
+    kind: str  # merge, reject, reopen, detach, undo
+    decided_at: datetime
+    decided_by_id: int | None  # None: RCU itself
+    reason: str  # free text as typed: the reader redacts it
+    customer_public_ids: tuple[str, ...]
+    attributes_chosen: tuple[str, ...]  # the values a steward chose over survivorship
+    undone_at: datetime | None
 
 
 def register(hook: str, receiver: Callable[..., Any]) -> None:
@@ -61,3 +82,14 @@ def review_pairs_found(
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
         receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)
+
+
+def customer_decisions(*, customer_ids: Iterable[int]) -> list[CustomerDecision]:
+    """Every registered contributor's decisions about these customers, oldest first."""
+    customer_ids = sorted(set(customer_ids))
+    found: list[CustomerDecision] = []
+    if not customer_ids:
+        return found
+    for receiver in _receivers["customer_decisions"]:
+        found.extend(receiver(customer_ids=customer_ids))
+    return sorted(found, key=lambda d: d.decided_at)

@@ -39,7 +39,17 @@ _READ_EVERYTHING = [
 # candidates they see and decide comes from their departments' object permissions.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.STEWARD: ["stewardship.decide_mergecandidate"],
-    Role.DPO: list(_READ_EVERYTHING),
+    Role.DPO: [
+        *_READ_EVERYTHING,
+        # Subject requests: recorded, handled and answered by the DPO alone.
+        "gdpr.view_subjectrequest",
+        "gdpr.add_subjectrequest",
+        "gdpr.change_subjectrequest",
+        "gdpr.handle_subjectrequest",
+        "gdpr.view_accesspack",
+        "gdpr.add_accesspack",
+        "gdpr.view_accesslogentry",
+    ],
     Role.AUDITOR: list(_READ_EVERYTHING),
     Role.ADMIN: [
         *_READ_EVERYTHING,

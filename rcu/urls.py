@@ -11,12 +11,14 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("rcu.views.security_urls")),
-    # The stewardship and quality apps' pages and API are wired here, by module path: the project's
+    # The stewardship, quality and GDPR apps' pages and API are wired here, by module path: the project's
     # URLconf is the one place that knows every app (rcu itself never imports them).
     path("api/v1/", include("stewardship.apis.urls")),
     path("api/v1/quality/", include("quality.apis")),
+    path("api/v1/gdpr/", include("gdpr.apis.urls")),
     path("api/", include("rcu.apis.urls")),
     path("stewardship/", include("stewardship.urls")),
     path("quality/", include("quality.urls")),
+    path("gdpr/", include("gdpr.urls")),
     path("", include("rcu.views.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The GDPR app's writes: one module per area (requests, packs, register, access log)."""
