@@ -167,9 +167,11 @@ def rows_insert_new(
 def rows_update(
     *, model: type[models.Model], values: Mapping[int, Mapping[str, Any]], fields: Iterable[str],
     acting_user: Actor, reason: str, now: datetime | None = None,
+    update_event: str | None = None,
 ) -> None:
     """Set `fields` (attnames) of rows by id (`values`: id → {attname: value}) without
-    loading them, with one "~" history row each."""
+    loading them, with one "~" history row each. Golden values that changed become
+    `customer.updated` events, or `update_event` when given (`customer.rectified`)."""
     fields = list(fields)
     now = now or timezone.now()
     before = events.customers_before_update(values, fields) if model is Customer and values else None
@@ -179,7 +181,8 @@ def rows_update(
         reason=history_reason(reason, acting_user=acting_user),
     )
     if before is not None:
-        events.customers_updated(before=before, values=values, acting_user=acting_user, now=now)
+        events.customers_updated(before=before, values=values, acting_user=acting_user, now=now,
+                                 update_event=update_event)
 
 
 def customers_erased_record(

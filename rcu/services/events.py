@@ -102,10 +102,11 @@ def customers_created(*, customer_ids: Sequence[int], acting_user: Any, now: dat
 
 def customers_updated(
     *, before: CustomersBefore, values: Mapping[int, Mapping[str, Any]], acting_user: Any,
-    now: datetime,
+    now: datetime, update_event: str | None = None,
 ) -> None:
     """The events of an update: merges (a customer retired into another), unmerges (a
-    retired customer back on its own), and golden values that changed."""
+    retired customer back on its own), and golden values that changed (`customer.updated`,
+    or `update_event`: `customer.rectified` for a DPO's rectification)."""
     merged: dict[int, list[int]] = defaultdict(list)  # survivor → retired
     unmerged: dict[int, int] = {}  # restored → the survivor it leaves
     changed: dict[int, dict[str, Any]] = {}
@@ -148,7 +149,7 @@ def customers_updated(
     for pk, survivor in sorted(unmerged.items()):
         add(ChangeEvent.Type.UNMERGED, pk, data={"merged_from": str(public[survivor])})
     for pk, diff in sorted(changed.items()):
-        add(ChangeEvent.Type.UPDATED, pk, changes=diff)
+        add(update_event or ChangeEvent.Type.UPDATED, pk, changes=diff)
     _write(events)
 
 
