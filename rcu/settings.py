@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rcu.tasks.change_events_compact_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The GDPR access log keeps RCU_ACCESS_LOG_RETENTION_DAYS.
+    "access-log-purge-daily": {
+        "task": "gdpr.tasks.access_log_purge_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Deliveries waiting for a retry are sent even when nothing new changes.
     "subscriptions-kick": {
         "task": "rcu.tasks.subscriptions_kick",
@@ -353,6 +358,9 @@ RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
 RCU_WEBHOOK_RETRY_CAP_SECONDS = env_int("RCU_WEBHOOK_RETRY_CAP_SECONDS", 1800)
 # Change events older than this, delivered to every subscriber, are deleted (days).
 RCU_EVENT_RETENTION_DAYS = env_int("RCU_EVENT_RETENTION_DAYS", 90)
+# GDPR access log entries older than this are purged nightly (days; the CNIL
+# recommends keeping such traces 6 to 12 months).
+RCU_ACCESS_LOG_RETENTION_DAYS = env_int("RCU_ACCESS_LOG_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,
