@@ -15,6 +15,8 @@ Hooks:
   pairs between different customers among them, one per pair of customers.
   Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
   the open ones among these records that are no longer proposed.
+- ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
+  their own demo data (the GDPR app: the register of processing activities).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from rcu.actors import SystemActor
 
 _receivers: dict[str, list[Callable[..., Any]]] = {
+    "demo_seeded": [],
     "personal_data_read": [],
     "review_pairs_found": [],
 }
@@ -75,3 +78,8 @@ def review_pairs_found(
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
         receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)
+
+
+def demo_seeded(*, acting_user: Any) -> None:
+    for receiver in _receivers["demo_seeded"]:
+        receiver(acting_user=acting_user)

@@ -3,10 +3,12 @@ and admins view and edit it; nobody else sees it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -78,18 +80,24 @@ def _shown(field, value: Any) -> str:
 
 
 def processing_activity_versions(*, activity: ProcessingActivity) -> list[ActivityVersion]:
-    """Every version of the activity, newest first (three queries)."""
+    """Every version of the activity with the sources it concerned, newest first (three queries)."""
     rows = list(
         ProcessingActivity.history.filter(id=activity.pk)
-        .select_related("history_user").prefetch_related("sources")
-        .order_by("history_date", "history_id")
+        .select_related("history_user").order_by("history_date", "history_id")
     )
+    # The sources each version concerned: simple-history's table of the m2m per version.
+    version_sources = apps.get_model("gdpr", "HistoricalProcessingActivity_sources")
+    sources_of: dict[int, list[int]] = defaultdict(list)
+    for history_id, source_id in version_sources.objects.filter(
+        history_id__in=[r.history_id for r in rows]
+    ).values_list("history_id", "sourcesystem_id"):
+        sources_of[history_id].append(source_id)
     source_names = dict(SourceSystem.objects.values_list("pk", "name"))
     versions: list[ActivityVersion] = []
     previous = None
     previous_sources: list[str] = []
     for number, row in enumerate(rows, start=1):
-        sources = sorted(source_names.get(s.sourcesystem_id, "?") for s in row.sources.all())
+        sources = sorted(source_names.get(pk, "?") for pk in sources_of[row.history_id])
         changes = []
         for field in _TRACKED:
             before = getattr(previous, field.attname) if previous is not None else None
