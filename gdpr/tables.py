@@ -52,8 +52,8 @@ def register_csv_response(activities: Sequence[ProcessingActivity]) -> HttpRespo
 
 
 def access_log_columns() -> list[str]:
-    return [_("at"), _("user"), _("customer"), _("purpose"), _("what was read"), _("channel"),
-            _("reference"), _("subject request")]
+    return [_("When"), _("Who"), _("Customer"), _("Purpose"), _("What was read"), _("Channel"),
+            _("Reference"), _("Subject request")]
 
 
 def access_log_row(entry: AccessLogEntry) -> list:
