@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def access_log_page(request: HttpRequest) -> HttpResponse:
+def access_log_page(request: HttpRequest) -> HttpResponseBase:
     """Search by person, user, period, purpose and channel; paged without counting (the
     log is the largest table); `?export=csv` downloads every matching entry."""
     require_access_log_reader(request.user)

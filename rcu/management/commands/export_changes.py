@@ -53,7 +53,7 @@ class Command(BaseCommand):
         last = {"cursor": None}
         logged: set[str] = set()
 
-        def read(chunk: list[ChangeEvent]):
+        def read(chunk):
             bodies = list(self._bodies(subscription, chunk, last))
             # Each customer written is logged once, as its chunk is written.
             new = {b["data"]["customer_id"] for b in bodies} - logged
