@@ -5,6 +5,14 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def channels_of_earlier_entries(apps, schema_editor):
+    """Entries written before the channel was recorded get it from their purpose code."""
+    entries = apps.get_model("gdpr", "AccessLogEntry").objects.filter(channel="")
+    entries.filter(purpose__startswith="api_").update(channel="api")
+    entries.filter(purpose="admin").update(channel="admin")
+    entries.filter(channel="").update(channel="ui")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -52,4 +60,5 @@ class Migration(migrations.Migration):
             model_name='accesslogentry',
             index=models.Index(fields=['user', 'at'], name='gdpr_accesslog_user_at_idx'),
         ),
+        migrations.RunPython(channels_of_earlier_entries, migrations.RunPython.noop),
     ]

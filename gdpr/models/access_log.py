@@ -14,6 +14,10 @@ class AccessChannel(models.TextChoices):
     PACK = "pack", _("access pack")
 
 
+class AccessLogImmutable(Exception):
+    """Entries are written once; only the retention purge (a queryset delete) removes them."""
+
+
 class AccessLogEntry(models.Model):
     """A person (or RCU running a command) read a customer's personal data (CNIL:
     traceability of accesses).
@@ -50,6 +54,14 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id or self.actor} {self.purpose} {self.customer_public_id or self.reference}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None or not self._state.adding:
+            raise AccessLogImmutable("an access log entry is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AccessLogImmutable("an access log entry is deleted only by the retention purge")
 
     def what_label(self) -> str:
         """What was read, in the reader's language when the purpose code is a known one."""

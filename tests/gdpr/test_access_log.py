@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gdpr.models import AccessLogEntry
+from gdpr.models.access_log import AccessLogImmutable
 from gdpr.services.access_log import access_log_purge, access_log_record
 from gdpr.tasks import access_log_purge_task
 from rcu import hooks
@@ -276,3 +277,14 @@ def test_the_admin_keeps_the_log_read_only_for_everyone(rf, admin_user):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_an_entry_is_never_changed_or_deleted_one_by_one(dpo, crm):
+    access_log_record(user=dpo, customers=[customer(crm, "C1", HELENE)], purpose="customer_page")
+    entry = AccessLogEntry.objects.get()
+    entry.purpose = "nothing_to_see"
+    with pytest.raises(AccessLogImmutable):
+        entry.save()
+    with pytest.raises(AccessLogImmutable):
+        entry.delete()
+    assert AccessLogEntry.objects.get().purpose == "customer_page"
