@@ -45,16 +45,16 @@ def _purpose_choices():
 
 class AccessLogSearchForm(forms.Form):
     person = forms.CharField(
-        label=_("person"), required=False, max_length=200,
+        label=_("Person"), required=False, max_length=200,
         help_text=_("A customer's public id, or a name, e-mail or phone: the people found are "
                     "shown (and this search is itself logged)."),
     )
-    user = forms.CharField(label=_("user"), required=False, max_length=150)
-    since = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    purpose = forms.ChoiceField(label=_("purpose"), required=False, choices=_purpose_choices)
+    user = forms.CharField(label=_("User"), required=False, max_length=150)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    purpose = forms.ChoiceField(label=_("Purpose"), required=False, choices=_purpose_choices)
     channel = forms.ChoiceField(
-        label=_("channel"), required=False, choices=[("", _("any")), *AccessChannel.choices]
+        label=_("Channel"), required=False, choices=[("", _("any")), *AccessChannel.choices]
     )
 
     def clean_user(self) -> str:
