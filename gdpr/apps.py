@@ -7,6 +7,7 @@ class GdprConfig(AppConfig):
     verbose_name = _("GDPR")
 
     def ready(self) -> None:
+        from gdpr.demo_register import register_demo_seed
         from gdpr.services.access_log import access_log_record
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
         from rcu import hooks
@@ -14,3 +15,4 @@ class GdprConfig(AppConfig):
         hooks.register("personal_data_read", access_log_record)
         hooks.register("person_erasing", person_erasing_gdpr)
         hooks.erasure_covers(COVERAGE)
+        hooks.register("demo_seeded", register_demo_seed)

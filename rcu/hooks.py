@@ -6,8 +6,10 @@ their `AppConfig.ready()`. Receivers run synchronously, in the caller's transact
 in registration order: no hidden signal chains.
 
 Hooks:
-- ``personal_data_read(user, customers, purpose)``: a person read customers'
-  personal data (a customer page, an API read, an export). The GDPR access log listens.
+- ``personal_data_read(user, customers, purpose, reference="")``: a person (or RCU
+  running a command, as a `SystemActor`) read customers' personal data (a customer
+  page, an API read, an export, a command's file). The GDPR access log listens; it
+  derives what was read and the channel from the purpose code.
 - ``review_pairs_found(record_ids, review_pairs)``: matching re-clustered the records
   `record_ids` (already written); `review_pairs` (`ReviewPair`s) are the grey-zone
   pairs between different customers among them, one per pair of customers.
@@ -28,6 +30,8 @@ Hooks:
   written). Each app also declares, with `erasure_covers`, which of its models and
   file fields the erasure handles and how: tests/rcu/test_erasure_coverage.py fails on
   a model nobody declared.
+- ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
+  their own demo data (the GDPR app: the register of processing activities).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rcu.actors import SystemActor
+
 _receivers: dict[str, list[Callable[..., Any]]] = {
+    "demo_seeded": [],
     "personal_data_read": [],
     "review_pairs_found": [],
     "customer_decisions": [],
@@ -91,12 +98,22 @@ def register(hook: str, receiver: Callable[..., Any]) -> None:
         _receivers[hook].append(receiver)
 
 
-def personal_data_read(*, user: Any, customers: Iterable[Any], purpose: str) -> None:
+def personal_data_read(
+    *, user: Any, customers: Iterable[Any], purpose: str, reference: str = ""
+) -> None:
+    """`customers`: Customer rows or their public ids. `user`: a signed-in person, or a
+    `SystemActor` for RCU's own reads (a command run without `--user`). With no customer,
+    `reference` names what was read (the rejected rows of an import)."""
     customers = list(customers)
-    if not customers or user is None or not getattr(user, "is_authenticated", False):
+    if not customers and not reference:
+        return
+    if not isinstance(user, SystemActor) and (user is None or not getattr(user, "is_authenticated", False)):
         return
     for receiver in _receivers["personal_data_read"]:
-        receiver(user=user, customers=customers, purpose=purpose)
+        if reference:
+            receiver(user=user, customers=customers, purpose=purpose, reference=reference)
+        else:
+            receiver(user=user, customers=customers, purpose=purpose)
 
 
 def review_pairs_found(
@@ -136,3 +153,8 @@ def erasure_covers(models: dict[str, str]) -> None:
 
 def erasure_coverage() -> dict[str, str]:
     return dict(_erasure_coverage)
+
+
+def demo_seeded(*, acting_user: Any) -> None:
+    for receiver in _receivers["demo_seeded"]:
+        receiver(acting_user=acting_user)

@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rcu.tasks.change_events_compact_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The GDPR access log keeps RCU_ACCESS_LOG_RETENTION_DAYS.
+    "access-log-purge-daily": {
+        "task": "gdpr.tasks.access_log_purge_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Deliveries waiting for a retry are sent even when nothing new changes.
     "subscriptions-kick": {
         "task": "rcu.tasks.subscriptions_kick",
@@ -266,7 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     # Access packs past RCU_GDPR_PACK_DAYS lose their file (the row stays as proof).
     "gdpr-packs-purge-daily": {
         "task": "gdpr.tasks.access_packs_purge_task",
-        "schedule": crontab(hour=3, minute=45),
+        "schedule": crontab(hour=3, minute=50),
     },
 }
 
@@ -370,6 +375,9 @@ RCU_GDPR_PACK_INLINE_MAX_RECORDS = env_int("RCU_GDPR_PACK_INLINE_MAX_RECORDS", 5
 RCU_ERASURE_HASH_KEY = env_str("RCU_ERASURE_HASH_KEY", "") or hashlib.sha256(
     b"rcu-erasure-hash-key:" + SECRET_KEY.encode()
 ).hexdigest()
+# GDPR access log entries older than this are purged nightly (days; the CNIL
+# recommends keeping such traces 6 to 12 months).
+RCU_ACCESS_LOG_RETENTION_DAYS = env_int("RCU_ACCESS_LOG_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,

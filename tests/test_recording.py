@@ -33,7 +33,7 @@ RECORDING_MODULES = {
 }
 SIMPLE_HISTORY_INTERNALS = re.compile(
     r"\b_history_user|\b_change_reason|bulk_create_with_history|bulk_update_with_history"
-    r"|update_change_reason|history_sql|pg_insert_(new_)?with_history"
+    r"|update_change_reason|skip_history_when_saving|history_sql|pg_insert_(new_)?with_history"
 )
 SERVICE_PACKAGES = ["rcu.services", "stewardship.services", "gdpr", "quality.services"]
 

@@ -83,6 +83,31 @@ def change_save(instance: models.Model, *, acting_user: Actor, reason: str, **sa
         )
 
 
+def change_save_with_m2m(
+    instance: models.Model, *, m2m: Mapping[str, Iterable[Any]], acting_user: Actor, reason: str
+) -> None:
+    """Save one tracked instance and set its many-to-many fields: ONE history row, holding
+    the new values and the new relations (for a model tracking them with
+    `HistoricalRecords(m2m_fields=…)`), instead of one row per save, add and remove."""
+    _mark(instance, acting_user=acting_user, reason=reason)
+    adding = instance._state.adding
+    instance.skip_history_when_saving = True  # type: ignore[attr-defined]  # simple-history's hook
+    try:
+        if adding:
+            instance.save()
+        for name, values in m2m.items():
+            getattr(instance, name).set(list(values))
+    finally:
+        del instance.skip_history_when_saving  # type: ignore[attr-defined]
+    if adding:  # the "+" row, now that the relations are there
+        models.signals.post_save.send(
+            sender=type(instance), instance=instance, created=True, raw=False,
+            using=instance._state.db, update_fields=None,
+        )
+    else:
+        instance.save()
+
+
 def change_delete(instance: models.Model, *, acting_user: Actor, reason: str) -> None:
     """Delete one tracked instance; the "-" history row names the actor and the reason."""
     _mark(instance, acting_user=acting_user, reason=reason)

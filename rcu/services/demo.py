@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from rcu import hooks
 from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
 from rcu.models import ImportJob, SourceRecord
 from rcu.roles import Role
@@ -112,4 +113,6 @@ def demo_seed(
     # One matching run over the whole base once every source is in: it learns its
     # model from all of them, links the duplicates and fills the stewards' queues.
     match_run_create(full=True, acting_user=admin)
+    # The other apps' demo data (the GDPR register, kept by the DPO).
+    hooks.demo_seeded(acting_user=get_user_model().objects.get(username="dpo"))
     return DemoSeedResult(seeded=True, jobs=jobs, usernames=usernames)
