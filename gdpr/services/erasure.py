@@ -24,6 +24,10 @@ COVERAGE = {
     "gdpr.AccessLogEntry": "kept; the public id replaced by its keyed pseudonym",
     "gdpr.ScopeItem": "kept; the public id replaced by its keyed pseudonym, links set null",
     "gdpr.AccessPack": "the files of packs whose request's scope held the person deleted",
+    # The register describes processing activities, never a person.
+    "gdpr.ProcessingActivity": "nothing to erase: no personal data of customers",
+    "gdpr.HistoricalProcessingActivity": "nothing to erase: no personal data of customers",
+    "gdpr.HistoricalProcessingActivity_sources": "nothing to erase: activities and sources",
 }
 
 
