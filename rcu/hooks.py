@@ -30,6 +30,12 @@ Hooks:
   written). Each app also declares, with `erasure_covers`, which of its models and
   file fields the erasure handles and how: tests/rcu/test_erasure_coverage.py fails on
   a model nobody declared.
+- ``customer_rectify(customer_id, values, reason, request_id, acting_user) -> int``: the
+  DPO rectifies a golden customer for a subject request (art. 16). The values become
+  pinned values of origin "rectification" in the stewards' ledger of corrections (one
+  undoable decision, `customer.rectified` events), which `gdpr` may not import:
+  stewardship registers the one receiver, which returns the decision's id and raises
+  `ValuesRefused(field, reason)` for a value it refuses.
 - ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
   their own demo data (the GDPR app: the register of processing activities).
 """
@@ -48,6 +54,7 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
     "customer_decisions": [],
+    "customer_rectify": [],
     "person_erasing": [],
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
@@ -153,6 +160,26 @@ def erasure_covers(models: dict[str, str]) -> None:
 
 def erasure_coverage() -> dict[str, str]:
     return dict(_erasure_coverage)
+
+
+class ValuesRefused(ValueError):
+    """A value (or the request) refused by the receiver of a write hook: names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def customer_rectify(
+    *, customer_id: int, values: dict[str, str | None], reason: str, request_id: int,
+    acting_user: Any,
+) -> int:
+    receivers = _receivers["customer_rectify"]
+    if len(receivers) != 1:
+        raise RuntimeError(f"customer_rectify needs exactly one receiver, has {len(receivers)}")
+    return receivers[0](customer_id=customer_id, values=values, reason=reason,
+                        request_id=request_id, acting_user=acting_user)
 
 
 def demo_seeded(*, acting_user: Any) -> None:

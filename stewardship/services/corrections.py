@@ -259,3 +259,23 @@ def correction_undo(*, decision: Decision, acting_user: Actor, reason: str) -> D
     )
     return undo_record(decision=decision, acting_user=acting_user, reason=reason,
                        customers=[customer_id])
+
+
+def customer_rectify_for_request(
+    *, customer_id: int, values: Mapping[str, str | None], reason: str, request_id: int,
+    acting_user: Actor,
+) -> int:
+    """The receiver of `rcu.hooks.customer_rectify`: the DPO's rectification of a subject
+    request, as a correction of origin "rectification"; refusals in the hook's words."""
+    from rcu.hooks import ValuesRefused
+
+    try:
+        decision = customer_values_correct(
+            customer_id=customer_id, values=values, reason=reason,
+            origin=CorrectionOrigin.RECTIFICATION, request_id=request_id, acting_user=acting_user,
+        )
+    except DecisionInvalid as exc:
+        raise ValuesRefused(exc.field, str(exc)) from exc
+    except (DecisionForbidden, DecisionConflict) as exc:
+        raise ValuesRefused("", str(exc)) from exc
+    return decision.pk
