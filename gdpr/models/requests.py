@@ -71,6 +71,10 @@ class SubjectRequest(models.Model):
     description = models.TextField(_("what the person asks"), blank=True)
 
     identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("identity verified by"),
+    )
     extended_due_on = models.DateField(_("extended to"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
