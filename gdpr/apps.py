@@ -7,7 +7,9 @@ class GdprConfig(AppConfig):
     verbose_name = _("GDPR")
 
     def ready(self) -> None:
+        from gdpr.demo import demo_seed
         from gdpr.services.access_log import access_log_record
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
+        hooks.register("demo_seeded", demo_seed)

@@ -13,6 +13,9 @@ Hooks:
   pairs between different customers among them, one per pair of customers.
   Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
   the open ones among these records that are no longer proposed.
+- ``demo_seeded(acting_user)``: `seed_demo` has set up the demo base (or found it already
+  seeded) and its users. Apps add their own demo data (the GDPR app: subject requests at
+  different ages); receivers must be safe to run again (seed only what is missing).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
+    "demo_seeded": [],
 }
 
 
@@ -61,3 +65,8 @@ def review_pairs_found(
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
         receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)
+
+
+def demo_seeded(*, acting_user: Any) -> None:
+    for receiver in _receivers["demo_seeded"]:
+        receiver(acting_user=acting_user)

@@ -116,6 +116,21 @@ class SubjectRequest(models.Model):
         return self.state not in RequestState.closed()
 
 
+STEP_ACTIONS = {
+    "received": _("received"),
+    "state_changed": _("state changed"),
+    "identity_verified": _("identity verified"),
+    "extended": _("deadline extended"),
+    "refused": _("refused"),
+    "identity_proofs_deleted": _("proofs of identity deleted"),
+    "note_added": _("note added"),
+    "attachment_added": _("file attached"),
+    "letter_drafted": _("letter drafted"),
+    "letter_edited": _("letter edited"),
+    "letter_sent": _("letter sent"),
+}
+
+
 class RequestStep(models.Model):
     """One step of a request's trail: who did what, when (no personal data of the person)."""
 
@@ -137,6 +152,11 @@ class RequestStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in words (an action of another part of the app: its code)."""
+        return str(STEP_ACTIONS.get(self.action, self.action))
 
 
 class RequestNote(models.Model):

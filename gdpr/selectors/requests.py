@@ -151,7 +151,9 @@ def request_counts(*, user: Any, today: date | None = None) -> RequestCounts:
     by_state = dict(requests.order_by().values_list("state").annotate(n=Count("id")))
     urgencies = [
         request_urgency(request, today=today)
-        for request in requests.filter(OPEN_STATES).only("state", "due_on", "extended_due_on")
+        for request in requests.filter(OPEN_STATES).select_related(None).only(
+            "state", "due_on", "extended_due_on",
+        )
     ]
     return RequestCounts(
         open=len(urgencies),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -135,9 +136,9 @@ def subject_request_create(
         description=description, created_by=actor_user(acting_user),
     )
     duplicates = possible_duplicates(request=request)
+    # Codes and references, not sentences: the trail reads the same in every language.
     detail = (
-        _("possible duplicate of %(references)s")
-        % {"references": ", ".join(other.reference for other in duplicates)}
+        "possible_duplicates=" + ",".join(other.reference for other in duplicates)
         if duplicates else ""
     )
     request_step_record(request=request, action="received", acting_user=acting_user, detail=detail)
@@ -291,13 +292,12 @@ def _close(request: SubjectRequest) -> None:
         kind=AttachmentKind.IDENTITY_PROOF, deleted_at__isnull=True,
     ))
     for attachment in proofs:
-        stored = attachment.file
-        name, storage = stored.name, stored.storage
-        attachment.file = ""  # type: ignore[assignment]  # FieldFile accepts a name
+        name, storage = attachment.file.name, attachment.file.storage
+        attachment.file = ""
         attachment.deleted_at = now
         attachment.save(update_fields=["file", "deleted_at"])
         if name:
-            transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+            transaction.on_commit(partial(storage.delete, name))
     if proofs:
         request_step_record(
             request=request, action="identity_proofs_deleted", acting_user=None,

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from rcu import hooks
 from rcu.demo import DatasetSpec, generate_dataset, source_config_paths
 from rcu.models import ImportJob, SourceRecord
 from rcu.roles import Role
@@ -93,9 +94,10 @@ def demo_seed(
     unless `force`: re-importing is an upsert, so a forced run creates no duplicates.
     """
     usernames = demo_users_ensure()
-    if SourceRecord.objects.exists() and not force:
-        return DemoSeedResult(seeded=False, jobs=[], usernames=usernames)
     admin = get_user_model().objects.get(username="admin")
+    if SourceRecord.objects.exists() and not force:
+        hooks.demo_seeded(acting_user=admin)
+        return DemoSeedResult(seeded=False, jobs=[], usernames=usernames)
     sources = {}
     for path in source_config_paths():
         source, _ = source_configure(data=json.loads(path.read_text(encoding="utf-8")), acting_user=admin)
@@ -112,4 +114,6 @@ def demo_seed(
     # One matching run over the whole base once every source is in: it learns its
     # model from all of them, links the duplicates and fills the stewards' queues.
     match_run_create(full=True, acting_user=admin)
+    # The other apps' demo data (rcu imports none of them: rcu.hooks).
+    hooks.demo_seeded(acting_user=admin)
     return DemoSeedResult(seeded=True, jobs=jobs, usernames=usernames)

@@ -85,7 +85,7 @@ def test_a_transition_off_the_state_machine_is_refused_and_writes_nothing(dpo, p
 def test_identity_to_verify_goes_on_only_once_the_identity_is_verified(dpo):
     request = _request(dpo)
     subject_request_transition(request=request, state="identity_to_verify", acting_user=dpo)
-    with pytest.raises(RequestConflict, match="identity"):
+    with pytest.raises(RequestConflict, match="identit"):
         subject_request_transition(request=request, state="in_progress", acting_user=dpo)
     request = subject_request_identity_verify(request=request, acting_user=dpo)
     assert request.state == RequestState.IN_PROGRESS
@@ -153,7 +153,7 @@ def test_an_extension_is_granted_only_once_and_only_with_a_reason(dpo):
     with pytest.raises(RequestInvalid):
         subject_request_extend(request=request, reason="", acting_user=dpo)
     subject_request_extend(request=request, reason="complex", acting_user=dpo)
-    with pytest.raises(RequestConflict, match="once"):
+    with pytest.raises(RequestConflict, match="une fois"):
         subject_request_extend(request=request, reason="still complex", acting_user=dpo)
 
 
@@ -247,7 +247,7 @@ def test_a_request_sharing_an_email_or_phone_with_an_open_one_is_a_possible_dupl
     assert possible_duplicates(request=first) == [second]
     assert possible_duplicates(request=phone_again) == [by_phone]
     assert possible_duplicates(request=stranger) == []
-    assert "possible duplicate of " + first.reference in second.steps.get().detail
+    assert second.steps.get().detail == f"possible_duplicates={first.reference}"
 
 
 def test_a_namesake_is_a_duplicate_only_with_the_same_birth_date(dpo):
