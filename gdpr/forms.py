@@ -12,6 +12,8 @@ from gdpr.models.requests import AttachmentKind, RequestChannel, RequestState
 from gdpr.services.requests import SUBJECT_FIELDS
 from rcu.normalisation.dates import paris_today
 
+# An HTML date input reads and writes ISO dates, whatever the page's language.
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 SUBJECT_LABELS = {
     "email": _("E-mail"), "phone": _("Phone"), "first_name": _("First name"),
@@ -23,7 +25,7 @@ SUBJECT_LABELS = {
 class SubjectRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("Right exercised"), choices=RequestKind.choices)
     received_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Received on"), widget=DATE_INPUT,
         help_text=_("The day the request reached us: the deadline runs from it."),
     )
     channel = forms.ChoiceField(label=_("Received by"), choices=RequestChannel.choices)
@@ -37,7 +39,7 @@ class SubjectRequestForm(forms.Form):
     first_name = forms.CharField(label=SUBJECT_LABELS["first_name"], max_length=100, required=False)
     last_name = forms.CharField(label=SUBJECT_LABELS["last_name"], max_length=100, required=False)
     birth_date = forms.DateField(label=SUBJECT_LABELS["birth_date"], required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DATE_INPUT)
     address = forms.CharField(label=SUBJECT_LABELS["address"], max_length=200, required=False)
     postcode = forms.CharField(label=SUBJECT_LABELS["postcode"], max_length=10, required=False)
     city = forms.CharField(label=SUBJECT_LABELS["city"], max_length=100, required=False)
@@ -92,7 +94,7 @@ class LetterEditForm(forms.Form):
 
 
 class LetterSentForm(forms.Form):
-    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}))
+    sent_on = forms.DateField(label=_("Sent on"), widget=DATE_INPUT)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
