@@ -13,6 +13,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RequestKind(models.TextChoices):
@@ -25,7 +26,7 @@ class RequestKind(models.TextChoices):
 
 
 class RequestState(models.TextChoices):
-    RECEIVED = "received", _("received")
+    RECEIVED = "received", pgettext_lazy("subject request state", "received")
     IDENTITY_TO_VERIFY = "identity_to_verify", _("identity to verify")
     IN_PROGRESS = "in_progress", _("in progress")
     WAITING_FOR_SOURCES = "waiting_for_sources", _("waiting for sources")
