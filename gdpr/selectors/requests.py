@@ -39,7 +39,7 @@ def user_handles_requests(user: Any) -> bool:
 def subject_requests_for_user(*, user: Any) -> QuerySet[SubjectRequest]:
     if not user_handles_requests(user):
         raise PermissionDenied
-    return SubjectRequest.objects.select_related("created_by")
+    return SubjectRequest.objects.select_related("created_by", "identity_verified_by")
 
 
 def subject_request_get_for_user(*, user: Any, pk: int) -> SubjectRequest:

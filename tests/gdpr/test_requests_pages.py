@@ -150,3 +150,30 @@ def test_nobody_but_the_dpo_sees_or_acts_on_requests(client, personas, dpo, pers
     request.refresh_from_db()
     assert request.state == "received" and request.steps.count() == 1
     assert not personas["dpo"].is_staff and not personas["dpo"].is_superuser
+
+
+def test_the_dashboard_and_a_request_page_cost_the_same_queries_however_many_requests(
+    client, dpo,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(dpo)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        # The session's own writes (after a form was posted) are not the page's reads.
+        return sum(
+            "django_session" not in query["sql"] and "SAVEPOINT" not in query["sql"]
+            for query in captured.captured_queries
+        )
+
+    first = _create(dpo, 1, email="same@example.fr")
+    few = queries(reverse("gdpr:requests")), queries(reverse("gdpr:request_detail", args=[first.pk]))
+    for days in range(2, 12):
+        request = _create(dpo, days, email="same@example.fr")
+        client.post(reverse("gdpr:request_note", args=[first.pk]), {"text": f"note {days}"})
+        client.post(reverse("gdpr:letter_draft", args=[first.pk]), {"kind": "answer"})
+    many = queries(reverse("gdpr:requests")), queries(reverse("gdpr:request_detail", args=[first.pk]))
+    assert request.pk and few == many
