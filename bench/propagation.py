@@ -8,8 +8,10 @@ Run by `bench.run` (BENCH_PARTS=propagation) in a scratch PostgreSQL database:
    deliveries are not sent during the timing); the ratio with/without (target ≤ 1.15);
 2. throughput: the events of that import delivered by one process calling the delivery
    task's code to a receiver on 127.0.0.1 that verifies every signature (target ≥ 200/s);
-3. lag under load: changes written by a writer thread while the worker delivers; the
-   age of each event when the receiver gets it, p95 (target < 5 s).
+3. lag under load: changes written by a writer process (as an import worker or the web
+   server would) while the delivering process sends them; the age of each event when the
+   receiver gets it, p95 (target < 5 s). The writer is a process of its own: in a thread
+   it would share the deliverer's interpreter lock, which no deployment does.
 
 Prints one JSON line (the result) last.
 """
@@ -22,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -124,29 +125,18 @@ def main() -> dict:
     seconds_deliver = time.perf_counter() - started
     delivered = Delivery.objects.filter(status="delivered").count()
 
-    # Lag under load: a writer keeps changing customers while the worker delivers.
+    # Lag under load: a writer process keeps changing customers while this one delivers.
     lags: list[float] = []
     received_before = len(log_path.read_text().splitlines())
-    stop = threading.Event()
-
-    def writer() -> None:
-        from django.db import connection as thread_connection
-
-        n = 0
-        while not stop.is_set():
-            _import(crm, _people("L", 50, city=f"Ville{n}"))
-            n += 1
-        thread_connection.close()
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
+    writer = subprocess.Popen([sys.executable, "-m", "bench.propagation", "--writer"], cwd=ROOT,
+                              stdin=subprocess.PIPE, text=True)
     deadline = time.monotonic() + LAG_SECONDS
     while time.monotonic() < deadline:
         deliveries_fan_out(subscription_id=created.subscription.pk)
         deliveries_send_due(subscription_id=created.subscription.pk, limit=500)
         time.sleep(0.05)
-    stop.set()
-    thread.join()
+    writer.stdin.close()  # stops after its current import
+    writer.wait(timeout=120)
     received = log_path.read_text().splitlines()
     for line in received[received_before:]:
         received_at, _id, occurred = line.split(" ", 2)
@@ -206,5 +196,29 @@ def results_table(result: dict) -> str:
     ])
 
 
+def writer_main() -> None:
+    """The lag part's writer: imports 50 changed people at a time until stdin closes."""
+    import threading
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "False"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from rcu.models import SourceSystem
+
+    crm = SourceSystem.objects.get(code="crm")
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    n = 0
+    while not stop.is_set():
+        _import(crm, _people("L", 50, city=f"Ville{n}"))
+        n += 1
+
+
 if __name__ == "__main__":
-    print(json.dumps(main()), flush=True)
+    if sys.argv[1:] == ["--writer"]:
+        writer_main()
+    else:
+        print(json.dumps(main()), flush=True)

@@ -43,6 +43,9 @@ class SubjectRequestForm(forms.Form):
     address = forms.CharField(label=SUBJECT_LABELS["address"], max_length=200, required=False)
     postcode = forms.CharField(label=SUBJECT_LABELS["postcode"], max_length=10, required=False)
     city = forms.CharField(label=SUBJECT_LABELS["city"], max_length=100, required=False)
+    customer_number_source = forms.CharField(
+        label=_("Source of the customer number (its code)"), max_length=50, required=False,
+    )
     customer_number = forms.CharField(label=SUBJECT_LABELS["customer_number"], max_length=100,
                                       required=False)
 
@@ -50,12 +53,18 @@ class SubjectRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["received_on"].initial = paris_today()
 
-    def subject(self) -> dict[str, str]:
+    def subject(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
+        subject: dict[str, Any] = {
             field: (data[field].isoformat() if field == "birth_date" else data[field])
-            for field in SUBJECT_FIELDS if data.get(field)
+            for field in SUBJECT_FIELDS if data.get(field) and field != "customer_number"
         }
+        if data.get("customer_number"):  # as finding the person reads it
+            subject["customer_number"] = {
+                "source": data.get("customer_number_source") or "",
+                "external_id": data["customer_number"],
+            }
+        return subject
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

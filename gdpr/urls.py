@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.views import requests
+from gdpr.views import packs, requests, scope
 
 app_name = "gdpr"
 
@@ -24,4 +24,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/<int:pk>/letters/<int:letter_pk>/", requests.letter_edit, name="letter_edit"),
     path("requests/<int:pk>/letters/<int:letter_pk>/sent/", requests.letter_sent,
          name="letter_sent"),
+    path("requests/<int:pk>/scope/", scope.request_scope, name="request_scope"),
+    path("requests/<int:pk>/scope/confirm/", scope.request_scope_confirm,
+         name="request_scope_confirm"),
+    path("requests/<int:pk>/execute/", packs.request_execute_view, name="request_execute"),
+    path("requests/<int:pk>/pack/", packs.pack_page, name="pack_page"),
+    path("requests/<int:pk>/pack.json", packs.pack_json, name="pack_json"),
+    path("requests/<int:pk>/pack.csv", packs.pack_csv_view, name="pack_csv"),
+    path("requests/<int:pk>/pack.pdf", packs.pack_pdf, name="pack_pdf"),
+    path("schemas/access_pack.v1.json", packs.pack_schema, name="pack_schema"),
 ]

@@ -32,3 +32,15 @@ class ReplayForm(forms.Form):
 
 class EventSearchForm(forms.Form):
     customer = forms.UUIDField(label=_("Customer public id"), required=False)
+
+
+class ChangeFileForm(forms.Form):
+    subscriber = forms.ModelChoiceField(
+        label=_("As the subscriber"), queryset=Subscription.objects.order_by("name"),
+        to_field_name="name", required=False,
+        help_text=_("Its event types and attributes; none: every event and attribute."))
+    since = forms.CharField(
+        label=_("After"), max_length=40, required=False, initial="0",
+        help_text=_("The cursor of the previous file (an event id), or a date and time "
+                    "(2026-12-01T00:00)."))
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("jsonl", "JSON Lines")])

@@ -16,18 +16,26 @@ Hooks:
 - ``demo_seeded(acting_user)``: `seed_demo` has set up the demo base (or found it already
   seeded) and its users. Apps add their own demo data (the GDPR app: subject requests at
   different ages); receivers must be safe to run again (seed only what is missing).
+- ``customer_decisions(customer_ids) -> list[CustomerDecision]``: a *read* hook, the
+  registry of contributors to a subject's access pack. The GDPR access pack needs the
+  steward decisions that shaped a customer, but `gdpr` may not import `stewardship`:
+  stewardship registers a receiver returning the decisions (in effect or undone)
+  involving any of `customer_ids`, as `CustomerDecision`s (who decided is an id only;
+  the reader redacts it). Receivers must not write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 _receivers: dict[str, list[Callable[..., Any]]] = {
     "personal_data_read": [],
     "review_pairs_found": [],
     "demo_seeded": [],
+    "customer_decisions": [],
 }
 
 
@@ -42,6 +50,19 @@ class ReviewPair:
     levels: str
     explanation: dict
     source_ids: frozenset[int]  # the sources of every record of both customers
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDecision:
+    """A decision that shaped golden customers, as a pack contributor reports it."""
+
+    kind: str  # merge, reject, reopen, detach, undo
+    decided_at: datetime
+    decided_by_id: int | None  # None: RCU itself
+    reason: str  # free text as typed: the reader redacts it
+    customer_public_ids: tuple[str, ...]
+    attributes_chosen: tuple[str, ...]  # the values a steward chose over survivorship
+    undone_at: datetime | None
 
 
 def register(hook: str, receiver: Callable[..., Any]) -> None:
@@ -70,3 +91,14 @@ def review_pairs_found(
 def demo_seeded(*, acting_user: Any) -> None:
     for receiver in _receivers["demo_seeded"]:
         receiver(acting_user=acting_user)
+
+
+def customer_decisions(*, customer_ids: Iterable[int]) -> list[CustomerDecision]:
+    """Every registered contributor's decisions about these customers, oldest first."""
+    customer_ids = sorted(set(customer_ids))
+    found: list[CustomerDecision] = []
+    if not customer_ids:
+        return found
+    for receiver in _receivers["customer_decisions"]:
+        found.extend(receiver(customer_ids=customer_ids))
+    return sorted(found, key=lambda d: d.decided_at)

@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rcu.tasks.subscriptions_kick",
         "schedule": 60.0,
     },
+    # Access packs past RCU_GDPR_PACK_DAYS lose their file (the row stays as proof).
+    "gdpr-packs-purge-daily": {
+        "task": "gdpr.tasks.access_packs_purge_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- E-mail (quality rule breaches are mailed to the admins) -----------------
@@ -360,6 +365,10 @@ RCU_WEBHOOK_MAX_ATTEMPTS = env_int("RCU_WEBHOOK_MAX_ATTEMPTS", 15)
 RCU_WEBHOOK_RETRY_CAP_SECONDS = env_int("RCU_WEBHOOK_RETRY_CAP_SECONDS", 1800)
 # Change events older than this, delivered to every subscriber, are deleted (days).
 RCU_EVENT_RETENTION_DAYS = env_int("RCU_EVENT_RETENTION_DAYS", 90)
+# GDPR access packs: downloadable this many days, then their file is deleted; scopes
+# with more records than this are built by a Celery task (202) instead of inline.
+RCU_GDPR_PACK_DAYS = env_int("RCU_GDPR_PACK_DAYS", 30)
+RCU_GDPR_PACK_INLINE_MAX_RECORDS = env_int("RCU_GDPR_PACK_INLINE_MAX_RECORDS", 500)
 
 LOGGING = {
     "version": 1,

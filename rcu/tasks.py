@@ -127,6 +127,24 @@ def subscription_deliver(self, subscription_id: int) -> int:
 
 
 @shared_task(**_RETRY)
+def subscription_snapshot_task(self, subscription_id: int) -> int:
+    """Write a subscriber's snapshot a chunk at a time, then send it.
+
+    Each chunk is its own transaction: with a broker the task queues itself again after
+    each, so a long snapshot never holds a worker (nor the subscriber's row) for long."""
+    from rcu.services.snapshots import subscription_snapshot_continue
+
+    done = subscription_snapshot_continue(subscription_id=subscription_id)
+    eager = bool(current_app.conf.task_always_eager)
+    while not done and eager:
+        done = subscription_snapshot_continue(subscription_id=subscription_id)
+    if not done:
+        subscription_snapshot_task.delay(subscription_id)
+    subscription_deliver.delay(subscription_id)
+    return int(done)
+
+
+@shared_task(**_RETRY)
 def change_events_compact_task(self) -> int:
     """Nightly: change events past the retention, delivered everywhere, are deleted."""
     return change_events_compact()

@@ -40,6 +40,22 @@ def celery_worker_app():
         _forget_connections()
 
 
+@pytest.fixture
+def celery_broker_app():
+    """Tasks go to the real broker, for workers started by the test as processes."""
+    if not _broker_reachable():
+        pytest.skip(f"no Celery broker at {BROKER_URL}")
+    keys = ("task_always_eager", "broker_url", "result_backend")
+    saved = {key: app.conf.get(key) for key in keys}
+    app.conf.update(task_always_eager=False, broker_url=BROKER_URL, result_backend=None)
+    _forget_connections()
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        _forget_connections()
+
+
 def _forget_connections() -> None:
     """Producers are pooled per app: drop them so the next ones use the broker now set."""
     app.close()

@@ -11,7 +11,10 @@ from __future__ import annotations
 import pytest
 
 from rcu.roles import Role
-from tests.celery_worker import celery_worker_app  # noqa: F401  (a fixture for every package)
+from tests.celery_worker import (  # noqa: F401  (fixtures for every package)
+    celery_broker_app,
+    celery_worker_app,
+)
 from tests.factories import PASSWORD, ingest, make_source, make_user
 
 

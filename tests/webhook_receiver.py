@@ -31,6 +31,7 @@ class Receiver:
     refused: int = 0  # requests whose signature did not verify
     server: ThreadingHTTPServer | None = None
     on_received: Callable[[Received], None] | None = None  # called for each valid request
+    answer_for: Callable[[dict[str, Any]], int] | None = None  # per body, instead of `answer`
 
     @property
     def url(self) -> str:
@@ -51,13 +52,15 @@ class Receiver:
                     self.send_response(401)
                     self.end_headers()
                     return
-                if receiver.answer < 300:
-                    item = Received(headers["webhook-id"], json.loads(body))
+                parsed = json.loads(body)
+                answer = receiver.answer_for(parsed) if receiver.answer_for else receiver.answer
+                if answer < 300:
+                    item = Received(headers["webhook-id"], parsed)
                     receiver.received.append(item)
                     receiver.applied.setdefault(item.webhook_id, item)
                     if receiver.on_received is not None:
                         receiver.on_received(item)
-                self.send_response(receiver.answer)
+                self.send_response(answer)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:

@@ -9,6 +9,7 @@ a 400 naming the field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -191,6 +192,14 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
 # --- Input -------------------------------------------------------------------------
 
 
+class CustomerNumberSerializer(serializers.Serializer):
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=50, help_text="The source's code, e.g. `crm`."
+    )
+    external_id = serializers.CharField(max_length=200, help_text="Its customer number.")
+
+
 class SubjectInputSerializer(serializers.Serializer):
     """The identifiers the person gave: any subset, at least one."""
 
@@ -199,18 +208,37 @@ class SubjectInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     birth_date = serializers.DateField(required=False, allow_null=True)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    mobile = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    civility = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    address = serializers.JSONField(
+        required=False, help_text="One line, or `{\"address_line1\", \"postcode\", \"city\", …}`."
+    )
+    address_line1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    address_line2 = serializers.CharField(required=False, allow_blank=True, max_length=200)
     postcode = serializers.CharField(required=False, allow_blank=True, max_length=10)
     city = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    customer_number = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, help_text="A source's customer number."
+    country = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    customer_number = CustomerNumberSerializer(
+        required=False, help_text="A source's customer number."
     )
+    customer_numbers = CustomerNumberSerializer(many=True, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        given = {
-            key: value.isoformat() if key == "birth_date" else value.strip()
-            for key, value in attrs.items() if value and (key == "birth_date" or value.strip())
-        }
+        address = attrs.get("address")
+        if address is not None and not isinstance(address, str | dict):
+            raise ValidationError({"address": ["One line of text, or an object."]})
+        given: dict[str, Any] = {}
+        for key, value in attrs.items():
+            if key == "birth_date" and value:
+                given[key] = value.isoformat()
+            elif isinstance(value, str):
+                if value.strip():
+                    given[key] = value.strip()
+            elif key == "customer_numbers":
+                if value:
+                    given[key] = [dict(item) for item in value]
+            elif value:
+                given[key] = dict(value) if isinstance(value, Mapping) else value
         if not given:
             raise ValidationError("Give at least one identifier of the person.")
         return given

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from gdpr.apis import requests
+from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
+from gdpr.apis.scope import RequestMatchesApi, RequestScopeApi
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/", requests.SubjectRequestListApi.as_view(), name="api-v1-gdpr-request-list"),
@@ -28,4 +30,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
          name="api-v1-gdpr-request-letter"),
     path("requests/<int:id>/letters/<int:letter_id>/sent/",
          requests.SubjectRequestLetterSentApi.as_view(), name="api-v1-gdpr-request-letter-sent"),
+    path("requests/<int:pk>/matches/", RequestMatchesApi.as_view(), name="api-v1-gdpr-request-matches"),
+    path("requests/<int:pk>/scope/", RequestScopeApi.as_view(), name="api-v1-gdpr-request-scope"),
+    path("requests/<int:pk>/execute/", RequestExecuteApi.as_view(), name="api-v1-gdpr-request-execute"),
+    path("requests/<int:pk>/pack/", RequestPackApi.as_view(), name="api-v1-gdpr-request-pack"),
 ]

@@ -64,7 +64,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SUBJECT_FIELDS = (
     "email", "phone", "first_name", "last_name", "birth_date", "address", "postcode", "city",
     "customer_number",
-)
+)  # the new-request form's; a subject may hold more (see docs/gdpr-packs.md)
 
 
 class RequestRefused(Exception):
@@ -115,6 +115,18 @@ def _require_open(request: SubjectRequest) -> None:
         )
 
 
+def _given(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The identifiers as given, blanks left out: texts trimmed; structured ones (an
+    address as a mapping, `customer_number: {"source", "external_id"}`) kept as they are."""
+    given: dict[str, Any] = {}
+    for key, value in subject.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if value not in ("", None, {}, []):
+            given[key] = value
+    return given
+
+
 @transaction.atomic
 def subject_request_create(
     *, kind: RequestKind | str, received_on: date, subject: Mapping[str, Any],
@@ -127,7 +139,7 @@ def subject_request_create(
     first step, by reference."""
     if received_on > paris_today():
         raise RequestInvalid(_("A request cannot be received in the future."), field="received_on")
-    given = {key: str(value).strip() for key, value in subject.items() if str(value or "").strip()}
+    given = _given(subject)
     if not given:
         raise RequestInvalid(_("Give at least one identifier of the person."), field="subject")
     request = SubjectRequest.objects.create(

@@ -73,6 +73,18 @@ def _form_errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
+def _identifier_text(value: object) -> str:
+    """An identifier as the DPO reads it: a customer number as "crm: C-1001", an address
+    given as parts on one line."""
+    if isinstance(value, dict):
+        if set(value) == {"source", "external_id"}:
+            return f"{value['source']}: {value['external_id']}"
+        return ", ".join(str(part) for part in value.values() if part)
+    if isinstance(value, list):
+        return "; ".join(_identifier_text(item) for item in value)
+    return str(value)
+
+
 @login_required
 @require_GET
 def requests_dashboard(request: HttpRequest) -> HttpResponse:
@@ -133,7 +145,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "gdpr/request_detail.html", {
         "subject_request": subject_request,
         "identifiers": [
-            (SUBJECT_LABELS.get(key, key), value) for key, value in subject_request.subject.items()
+            (SUBJECT_LABELS.get(key, key), _identifier_text(value))
+            for key, value in subject_request.subject.items()
         ],
         "urgency": request_urgency(subject_request),
         "duplicates": duplicates_among([subject_request]).get(subject_request.pk, []),

@@ -26,6 +26,7 @@ from rcu.selectors.subscriptions import (
     subscription_stats,
 )
 from rcu.services.deliveries import cross_references, delivery_body
+from rcu.services.snapshots import subscription_snapshot_request
 from rcu.services.subscriptions import (
     SubscriptionRefused,
     subscription_create,
@@ -222,6 +223,25 @@ class SubscriptionReplayApi(APIView):
         except SubscriptionRefused as exc:
             raise _refused(exc) from exc
         return Response({"pending_again": again}, status=status.HTTP_202_ACCEPTED)
+
+
+class SubscriptionSnapshotApi(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(summary="Send every customer as it stands",
+                   description="For a new subscriber: every active customer it may see is "
+                   "sent as a `customer.snapshot` event (projected like any event, carrying "
+                   "the customer's latest version), written in the background, then "
+                   "delivered in order with the changes that follow. Asking again starts a "
+                   "new snapshot.", parameters=[ID], request=None,
+                   responses={202: OpenApiTypes.OBJECT, 401: NOT_AUTHENTICATED, 403: NOT_ALLOWED,
+                              404: NOT_FOUND})
+    def post(self, request: Request, id: int) -> Response:
+        subscription = subscription_snapshot_request(
+            subscription=get_object_or_404(Subscription, pk=id), acting_user=request.user)
+        return Response({"snapshot_requested_at": subscription.snapshot_requested_at,
+                         "snapshot_done_at": subscription.snapshot_done_at},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class SubscriptionTestApi(APIView):

@@ -22,6 +22,7 @@ from rcu.apis.subscriptions import (
     SubscriptionListApi,
     SubscriptionReplayApi,
     SubscriptionRotateSecretApi,
+    SubscriptionSnapshotApi,
     SubscriptionTestApi,
 )
 from rcu.apis.survivorship import SurvivorshipApi
@@ -35,6 +36,8 @@ v1_patterns = [
          name="api-v1-subscription-rotate-secret"),
     path("subscriptions/<int:id>/replay/", SubscriptionReplayApi.as_view(),
          name="api-v1-subscription-replay"),
+    path("subscriptions/<int:id>/snapshot/", SubscriptionSnapshotApi.as_view(),
+         name="api-v1-subscription-snapshot"),
     path("subscriptions/<int:id>/test/", SubscriptionTestApi.as_view(),
          name="api-v1-subscription-test"),
     path("events/", EventFeedApi.as_view(), name="api-v1-events"),

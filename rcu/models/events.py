@@ -28,6 +28,9 @@ class ChangeEvent(models.Model):
         RECTIFIED = "customer.rectified", _("Customer rectified")
         RESTRICTED = "customer.restricted", _("Customer restricted")
         ERASED = "customer.erased", _("Customer erased")
+        # The state of a customer as one subscriber asked for it (a new subscriber's
+        # starting point): addressed to that subscriber alone, never a change.
+        SNAPSHOT = "customer.snapshot", _("Customer as it stands (snapshot)")
 
     id = models.BigAutoField(primary_key=True)
     type = models.CharField(_("type"), max_length=24, choices=Type.choices)
@@ -42,13 +45,20 @@ class ChangeEvent(models.Model):
     )
     actor_job = models.CharField(_("by RCU"), max_length=100, blank=True)
     occurred_at = models.DateTimeField(_("occurred"), db_index=True)
+    # A snapshot event is for this subscriber only; every other event is for everyone.
+    audience = models.ForeignKey(
+        "rcu.Subscription", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("for the subscriber"),
+    )
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("change event")
         verbose_name_plural = _("change events")
         constraints = [
-            models.UniqueConstraint(fields=["customer_id", "version"], name="uniq_event_customer_version"),
+            # Snapshots repeat the version they show; changes number each customer's versions.
+            models.UniqueConstraint(fields=["customer_id", "version"], name="uniq_event_customer_version",
+                                    condition=models.Q(audience__isnull=True)),
         ]
 
     def __str__(self) -> str:

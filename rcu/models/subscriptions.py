@@ -46,13 +46,19 @@ class Subscription(models.Model):
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
     paused_reason = models.CharField(_("why paused"), max_length=500, blank=True)
     last_success_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
+    # A snapshot asked for: every customer it may see, as `customer.snapshot` events
+    # written in chunks after `snapshot_after` (the last customer id written).
+    snapshot_requested_at = models.DateTimeField(_("snapshot asked"), null=True, blank=True)
+    snapshot_after = models.BigIntegerField(default=0, editable=False)
+    snapshot_done_at = models.DateTimeField(_("snapshot written"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=[
-        "secret", "previous_secret", "cursor", "last_success_at",
+        "secret", "previous_secret", "cursor", "last_success_at", "snapshot_after",
+        "snapshot_done_at",
     ])
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, SourceSystem, Subscription
@@ -27,9 +27,10 @@ def subscription_stats(subscription: Subscription) -> SubscriptionStats:
     count too: they wait all the same)."""
     pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
     oldest = pending.aggregate(at=Min("event__occurred_at"))["at"]
-    waiting = ChangeEvent.objects.filter(pk__gt=subscription.cursor)
+    waiting = ChangeEvent.objects.filter(pk__gt=subscription.cursor).filter(
+        Q(audience__isnull=True) | Q(audience=subscription))
     if subscription.event_types:
-        waiting = waiting.filter(type__in=subscription.event_types)
+        waiting = waiting.filter(Q(type__in=subscription.event_types) | Q(audience=subscription))
     oldest_waiting = waiting.order_by("pk").values_list("occurred_at", flat=True).first()
     candidates = [t for t in (oldest, oldest_waiting) if t is not None]
     lag = (timezone.now() - min(candidates)).total_seconds() if candidates else None
@@ -40,11 +41,12 @@ def events_after(*, subscription: Subscription, after: int, types: Sequence[str]
                  limit: int) -> list[ChangeEvent]:
     """The feed: events after the cursor the subscription receives, oldest first."""
     wanted = [t for t in types if not subscription.event_types or t in subscription.event_types]
-    events = ChangeEvent.objects.filter(pk__gt=after).order_by("pk")
+    events = ChangeEvent.objects.filter(pk__gt=after).filter(
+        Q(audience__isnull=True) | Q(audience=subscription)).order_by("pk")
     if types:
-        events = events.filter(type__in=wanted)
+        events = events.filter(Q(type__in=wanted) | Q(audience=subscription, type__in=types))
     elif subscription.event_types:
-        events = events.filter(type__in=subscription.event_types)
+        events = events.filter(Q(type__in=subscription.event_types) | Q(audience=subscription))
     return list(events[:limit])
 
 

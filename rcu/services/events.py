@@ -27,7 +27,8 @@ EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers")
 _WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id"))
 
 
-def _json(value: Any) -> Any:
+def event_json(value: Any) -> Any:
+    """A golden value as an event carries it (dates in ISO 8601)."""
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
@@ -93,7 +94,7 @@ def customers_created(*, customer_ids: Sequence[int], acting_user: Any, now: dat
             pk, public_id = row.pop("pk"), row.pop("public_id")
             events.append(ChangeEvent(
                 type=ChangeEvent.Type.CREATED, customer_id=pk, customer_public_id=public_id,
-                version=1, changes={k: _json(v) for k, v in row.items() if v not in ("", None, {})},
+                version=1, changes={k: event_json(v) for k, v in row.items() if v not in ("", None, {})},
                 occurred_at=now, **actor,
             ))
     _write(events)
@@ -119,8 +120,8 @@ def customers_updated(
             elif now_into is None and was is not None:
                 unmerged[pk] = was
         diff = {
-            name: _json(new[name]) for name in before.fields
-            if name in EVENT_ATTRIBUTES and name in new and _json(new[name]) != _json(old[name])
+            name: event_json(new[name]) for name in before.fields
+            if name in EVENT_ATTRIBUTES and name in new and event_json(new[name]) != event_json(old[name])
         }
         if diff:
             changed[pk] = diff

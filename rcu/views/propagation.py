@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rcu.forms_propagation import EventSearchForm, ReplayForm, SubscriptionForm
+from rcu import hooks
+from rcu.csv_safe import CSV_CONTENT_TYPE, machine_csv_writer
+from rcu.forms_propagation import ChangeFileForm, EventSearchForm, ReplayForm, SubscriptionForm
 from rcu.models import Subscription
+from rcu.selectors.change_files import (
+    CsvLayout,
+    SinceRefused,
+    change_file_bodies,
+    change_file_events,
+    everything,
+    jsonl_line,
+)
 from rcu.selectors.subscriptions import (
     MANAGE_SUBSCRIPTIONS,
     VIEW_SUBSCRIPTIONS,
     events_of_customer,
     subscriptions_overview,
 )
+from rcu.services.snapshots import subscription_snapshot_request
 from rcu.services.subscriptions import (
     SubscriptionRefused,
     subscription_create,
@@ -76,6 +89,9 @@ def subscription_action(request: HttpRequest, pk: int, action: str) -> HttpRespo
             messages.success(request, _("%(count)d events will be sent again.") % {"count": again})
         else:
             messages.error(request, _("Give the id of the first event to send again."))
+    elif action == "snapshot":
+        subscription_snapshot_request(subscription=subscription, acting_user=request.user)
+        messages.success(request, _("A snapshot of every customer is on its way."))
     elif action == "test":
         outcome = subscription_test_send(subscription=subscription, acting_user=request.user)
         if outcome.error:
@@ -96,4 +112,75 @@ def event_search(request: HttpRequest) -> HttpResponse:
     events = []
     if form.is_valid() and form.cleaned_data["customer"]:
         events = events_of_customer(form.cleaned_data["customer"])
-    return render(request, "rcu/administration/events.html", {"form": form, "events": events})
+    return render(request, "rcu/administration/events.html", {
+        "form": form, "events": events, "file_form": ChangeFileForm(initial={"since": "0"}),
+    })
+
+
+@dataclass(frozen=True)
+class _CustomerRef:
+    """What the access log needs of a customer named in a change file."""
+
+    public_id: str
+
+
+class _Echo:
+    """A pseudo-buffer: the CSV writer hands each line back to the streaming response."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+LOG_EVERY = 500  # customers per access-log write while a file streams
+
+
+@login_required
+@require_GET
+def change_file_download(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The change file `export_changes` writes, downloaded by an admin (streamed; each
+    customer in it is a read of personal data, in the access log)."""
+    _require(request, VIEW_SUBSCRIPTIONS)
+    form = ChangeFileForm(request.GET)
+    if form.is_valid():
+        subscription = form.cleaned_data["subscriber"] or everything()
+        try:
+            events = change_file_events(subscription=subscription, since=form.cleaned_data["since"])
+        except SinceRefused as exc:
+            form.add_error("since", str(exc))
+    if not form.is_valid():
+        return render(request, "rcu/administration/events.html", {
+            "form": EventSearchForm(), "events": [], "file_form": form}, status=400)
+
+    def logged(bodies):
+        seen: dict[str, _CustomerRef] = {}
+        for body in bodies:
+            customer_id = body["data"]["customer_id"]
+            seen.setdefault(customer_id, _CustomerRef(customer_id))
+            if len(seen) >= LOG_EVERY:
+                hooks.personal_data_read(user=request.user, customers=list(seen.values()),
+                                         purpose="change_file")
+                seen = {}
+            yield body
+        hooks.personal_data_read(user=request.user, customers=list(seen.values()),
+                                 purpose="change_file")
+
+    bodies = logged(change_file_bodies(subscription=subscription, events=events))
+    name = f"changes-{subscription.name}-after-{form.cleaned_data['since'] or '0'}"
+    if form.cleaned_data["format"] == "jsonl":
+        response = StreamingHttpResponse((jsonl_line(b) for b in bodies),
+                                         content_type="application/x-ndjson; charset=utf-8")
+        name += ".jsonl"
+    else:
+        layout = CsvLayout.of(subscription)
+        writer = machine_csv_writer(_Echo())
+
+        def lines():
+            yield writer.writerow(layout.columns)
+            for body in bodies:
+                yield writer.writerow(layout.row(body))
+
+        response = StreamingHttpResponse(lines(), content_type=CSV_CONTENT_TYPE)
+        name += ".csv"
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    return response

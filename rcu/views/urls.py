@@ -35,6 +35,7 @@ urlpatterns = [
     path("administration/subscriptions/<int:pk>/<slug:action>/", propagation.subscription_action,
          name="admin_subscription_action"),
     path("administration/events/", propagation.event_search, name="admin_events"),
+    path("administration/events/file/", propagation.change_file_download, name="admin_change_file"),
     path(
         "administration/sources/<slug:code>/mapping/", administration.source_mapping_edit,
         name="admin_source_mapping",

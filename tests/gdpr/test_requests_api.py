@@ -216,3 +216,21 @@ def test_anonymous_callers_are_refused_and_the_dpo_needs_no_staff_rights(dpo, a_
     api = _api(dpo)
     for method, url, body in _calls(a_request.pk):
         assert getattr(api, method)(url, body, format="json").status_code in (200, 201), url
+
+
+def test_structured_identifiers_are_kept_for_finding_the_person(dpo):
+    api = _api(dpo)
+    created = _record(api, subject={
+        "customer_number": {"source": "eshop", "external_id": "ES-3003"},
+        "address": {"address_line1": "12 bis av. Victor Hugo", "postcode": "75016"},
+        "mobile": " 06 12 34 56 78 ", "email": "",
+    })
+    assert created.status_code == 201, created.content
+    assert created.json()["subject"] == {
+        "customer_number": {"source": "eshop", "external_id": "ES-3003"},
+        "address": {"address_line1": "12 bis av. Victor Hugo", "postcode": "75016"},
+        "mobile": "06 12 34 56 78",
+    }
+    body = _assert_error_shape(_record(api, subject={"customer_number": {"source": "crm"}}),
+                               400, "invalid")
+    assert [e["field"] for e in body["errors"]] == ["subject.customer_number.external_id"]

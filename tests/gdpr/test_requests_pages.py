@@ -56,10 +56,18 @@ def test_the_dpo_records_a_request_from_the_form_and_lands_on_its_page(client, d
     created = SubjectRequest.objects.get()
     assert response.status_code == 302 and response.url == reverse("gdpr:request_detail", args=[created.pk])
     assert created.subject == {"email": "helene.lefevre@orange.fr", "birth_date": "1984-03-12"}
+    client.post(reverse("gdpr:request_new"), {
+        "kind": "access", "received_on": paris_today().isoformat(), "channel": "letter",
+        "language": "fr", "customer_number_source": "crm", "customer_number": "C-1001",
+    })
+    numbered = SubjectRequest.objects.latest("pk")
+    assert numbered.subject == {"customer_number": {"source": "crm", "external_id": "C-1001"}}
+    page = client.get(reverse("gdpr:request_detail", args=[numbered.pk])).content.decode()
+    assert "crm: C-1001" in page
     empty = client.post(reverse("gdpr:request_new"), {
         "kind": "access", "received_on": paris_today().isoformat(), "channel": "email", "language": "fr",
     })
-    assert empty.status_code == 200 and SubjectRequest.objects.count() == 1
+    assert empty.status_code == 200 and SubjectRequest.objects.count() == 2
 
 
 def test_the_request_page_shows_its_parts_and_every_action_works_from_it(client, dpo):

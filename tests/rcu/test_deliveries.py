@@ -241,3 +241,42 @@ def test_old_events_are_compacted_only_once_every_active_subscriber_has_them(rec
     deliver(behind)
     other.stop()
     assert change_events_compact() == 1
+
+
+def test_a_customer_changed_many_times_leaves_in_order_in_a_few_rounds(
+    receiver, crm, django_assert_max_num_queries
+):
+    subscription = subscribe(receiver)
+    for n in range(30):
+        ingest(crm, [{"id": "C1", **HELENE, "city": f"Ville{n}"}])
+    deliveries_fan_out(subscription_id=subscription.pk)
+    with django_assert_max_num_queries(30):  # a round per event would take 8 queries each
+        report = deliveries_send_due(subscription_id=subscription.pk)
+    assert report.delivered == 30 and not report.more_due
+    versions = [item.body["data"]["version"] for item in receiver.received]
+    assert versions == list(range(1, 31))
+
+
+def test_a_failure_in_the_middle_of_a_stream_holds_back_only_what_follows_it(receiver, crm):
+    subscription = subscribe(receiver)
+    for n in range(5):
+        (helene,) = ingest(crm, [{"id": "C1", **HELENE, "city": f"Ville{n}"}])
+    paul = one(crm, "C2", {**HELENE, "first_name": "Paul", "email": "paul@orange.fr"})
+    receiver.answer_for = lambda body: 500 if body["data"]["attributes"].get("city") == "Ville2" else 200
+    deliveries_fan_out(subscription_id=subscription.pk)
+    report = deliveries_send_due(subscription_id=subscription.pk)
+
+    def versions_of(record) -> list[int]:
+        public_id = str(record.customer.public_id)
+        return [item.body["data"]["version"] for item in receiver.received
+                if item.body["data"]["customer_id"] == public_id]
+
+    assert versions_of(helene) == [1, 2] and versions_of(paul) == [1]
+    assert report.delivered == 3 and report.failed == 1
+    failed = Delivery.objects.get(attempts=1, status="pending")
+    assert failed.event.version == 3  # Ville2; versions 4 and 5 wait behind it, never tried
+    assert Delivery.objects.filter(status="pending", attempts=0).count() == 2
+    receiver.answer_for = None
+    retry_now(subscription)
+    deliver(subscription)
+    assert versions_of(helene) == [1, 2, 3, 4, 5]

@@ -3,19 +3,20 @@ Lines, projected on what a subscriber may receive."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
 from rcu.management.csv_export import csv_write
-from rcu.models import ChangeEvent, Subscription
-from rcu.services.deliveries import cross_references, delivery_body
-from rcu.services.events import EVENT_ATTRIBUTES
-
-CHUNK = 2000
+from rcu.models import Subscription
+from rcu.selectors.change_files import (
+    CsvLayout,
+    SinceRefused,
+    change_file_bodies,
+    change_file_events,
+    everything,
+    jsonl_line,
+)
 
 
 class Command(BaseCommand):
@@ -33,69 +34,36 @@ class Command(BaseCommand):
 
     def handle(self, *args, out: Path, since: str, format: str, subscriber: str | None, **options):
         subscription = self._subscription(subscriber)
-        events = self._after(since)
-        if subscription.event_types:
-            events = events.filter(type__in=subscription.event_types)
+        try:
+            events = change_file_events(subscription=subscription, since=since)
+        except SinceRefused as exc:
+            raise CommandError(f"--since {exc}") from exc
         if out.parent and not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory")
         last = {"cursor": None}
 
         def bodies():
-            chunk: list[ChangeEvent] = []
-            for event in events.order_by("pk").iterator(chunk_size=CHUNK):
-                chunk.append(event)
-                if len(chunk) == CHUNK:
-                    yield from self._bodies(subscription, chunk, last)
-                    chunk = []
-            yield from self._bodies(subscription, chunk, last)
+            for body in change_file_bodies(subscription=subscription, events=events):
+                last["cursor"] = body["cursor"]
+                yield body
 
         if format == "jsonl":
             count = 0
             with out.open("w", encoding="utf-8") as handle:
                 for body in bodies():
-                    handle.write(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    handle.write(jsonl_line(body))
                     count += 1
         else:
-            attributes = [a for a in EVENT_ATTRIBUTES if a in subscription.attributes]
-            columns = ["id", "cursor", "type", "timestamp", "customer_id", "version", *attributes,
-                       "survivor_id", "retired_ids", "merged_from", "source_ids"]
-
-            def rows():
-                for body in bodies():
-                    data = body["data"]
-                    yield [body["id"], body["cursor"], body["type"], body["timestamp"],
-                           data["customer_id"], data["version"],
-                           *(_cell(data["attributes"].get(a)) for a in attributes),
-                           data.get("survivor_id", ""), " ".join(data.get("retired_ids", [])),
-                           data.get("merged_from", ""), " ".join(data.get("source_ids", []))]
-
-            count = csv_write(out=out, columns=columns, rows=rows())
+            layout = CsvLayout.of(subscription)
+            count = csv_write(out=out, columns=layout.columns,
+                              rows=(layout.row(body) for body in bodies()))
         self.stdout.write(f"{count} events written to {out}")
         self.stdout.write(f"cursor: {last['cursor'] if last['cursor'] is not None else since}")
 
     def _subscription(self, name: str | None) -> Subscription:
         if name is None:  # everything, every attribute: the admin's own export
-            return Subscription(name="export", event_types=[], attributes=list(EVENT_ATTRIBUTES))
+            return everything()
         found = Subscription.objects.filter(name=name).first()
         if found is None:
             raise CommandError(f"unknown subscriber {name!r}")
         return found
-
-    def _after(self, since: str):
-        if since.isdigit():
-            return ChangeEvent.objects.filter(pk__gt=int(since))
-        moment: datetime | None = parse_datetime(since)
-        if moment is None:
-            raise CommandError(f"--since {since!r}: give an event id or an ISO 8601 date and time")
-        return ChangeEvent.objects.filter(occurred_at__gte=moment)
-
-    def _bodies(self, subscription, chunk, last):
-        refs = cross_references(subscription, [e.customer_id for e in chunk]) if chunk else {}
-        for event in chunk:
-            last["cursor"] = event.pk
-            yield {"id": event.webhook_id, "cursor": event.pk,
-                   **delivery_body(subscription, event, refs)}
-
-
-def _cell(value):
-    return "" if value is None else json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value

@@ -1,0 +1,22 @@
+"""Thin Celery tasks of the GDPR app: the request and pack rows are the truth."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from gdpr.services.packs import access_pack_build_queued, access_packs_purge
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
+             acks_late=True)
+def access_pack_build_task(self, request_id: int, user_id: int) -> int | None:
+    """Build a queued pack (idempotent: a pack built since it was queued is kept)."""
+    pack = access_pack_build_queued(request_id=request_id, user_id=user_id)
+    return pack.pk if pack is not None else None
+
+
+@shared_task
+def access_packs_purge_task() -> int:
+    """Nightly: the files of expired packs are deleted."""
+    return access_packs_purge()

@@ -1,0 +1,98 @@
+"""Change files: the change events after a cursor, as a subscriber may receive them, as
+JSON Lines or CSV rows. Shared by `export_changes` and the admins' download, so that a
+file and a webhook never disagree on what a subscriber sees."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from rcu.models import ChangeEvent, Subscription
+from rcu.services.deliveries import cross_references, delivery_body
+from rcu.services.events import EVENT_ATTRIBUTES
+
+CHUNK = 2000
+
+
+class SinceRefused(ValueError):
+    """`since` is neither an event id nor an ISO 8601 date and time."""
+
+
+def everything() -> Subscription:
+    """Every event and attribute: the admins' own file, not a subscriber's (never saved)."""
+    return Subscription(name="export", event_types=[], attributes=list(EVENT_ATTRIBUTES))
+
+
+def change_file_events(*, subscription: Subscription, since: str) -> QuerySet[ChangeEvent]:
+    """The events after `since` (an event id, or an ISO 8601 time) this subscriber gets."""
+    since = since.strip() or "0"
+    if since.isdigit():
+        events = ChangeEvent.objects.filter(pk__gt=int(since))
+    else:
+        moment: datetime | None = parse_datetime(since)
+        if moment is None:
+            raise SinceRefused(f"{since!r}: give an event id or an ISO 8601 date and time")
+        events = ChangeEvent.objects.filter(occurred_at__gte=moment)
+    # Snapshots written for one subscriber go to that subscriber's files only.
+    mine = Q(audience=subscription) if subscription.pk else Q(pk__in=[])
+    events = events.filter(Q(audience__isnull=True) | mine)
+    if subscription.event_types:
+        events = events.filter(Q(type__in=subscription.event_types) | mine)
+    return events.order_by("pk")
+
+
+def change_file_bodies(*, subscription: Subscription,
+                       events: QuerySet[ChangeEvent]) -> Iterator[dict[str, Any]]:
+    """Each event's body as the subscriber would receive it, plus `id` and `cursor`."""
+    chunk: list[ChangeEvent] = []
+
+    def bodies(chunk: list[ChangeEvent]) -> Iterator[dict[str, Any]]:
+        refs = cross_references(subscription, [e.customer_id for e in chunk]) if chunk else {}
+        for event in chunk:
+            yield {"id": event.webhook_id, "cursor": event.pk,
+                   **delivery_body(subscription, event, refs)}
+
+    for event in events.iterator(chunk_size=CHUNK):
+        chunk.append(event)
+        if len(chunk) == CHUNK:
+            yield from bodies(chunk)
+            chunk = []
+    yield from bodies(chunk)
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    attributes: list[str]
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> CsvLayout:
+        return cls([a for a in EVENT_ATTRIBUTES if a in subscription.attributes])
+
+    @property
+    def columns(self) -> list[str]:
+        return ["id", "cursor", "type", "timestamp", "customer_id", "version", *self.attributes,
+                "survivor_id", "retired_ids", "merged_from", "source_ids"]
+
+    def row(self, body: dict[str, Any]) -> list[Any]:
+        data = body["data"]
+        return [body["id"], body["cursor"], body["type"], body["timestamp"],
+                data["customer_id"], data["version"],
+                *(_cell(data["attributes"].get(a)) for a in self.attributes),
+                data.get("survivor_id", ""), " ".join(data.get("retired_ids", [])),
+                data.get("merged_from", ""), " ".join(data.get("source_ids", []))]
+
+
+def jsonl_line(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
