@@ -27,8 +27,8 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
 
 - stewardship: the queue page with 1k then 100k open candidates in a department, the
   stewardship figures page, and merging 10-customer clusters (`bench.stewardship`);
-- soak: concurrent merges, file imports and API ingests over HTTP on loopback, on the
-  same customers, for BENCH_SOAK_SECONDS: requests, throughput and p95 per operation,
+- soak: concurrent merges, file imports, API ingests and batch matching runs over HTTP
+  on loopback, on the same customers, for BENCH_SOAK_SECONDS: requests, throughput and p95 per operation,
   server errors, deadlocks, invariant violations (`bench.soak`);
 - propagation: deliveries per second to a receiver on 127.0.0.1, the lag of events
   under load, the outbox's cost on an import and on merges (`bench.propagation`);
@@ -677,7 +677,7 @@ def main() -> None:
     if "soak" in parts:
         from bench.soak import results_table as soak_table
 
-        print(f"soak: merges, imports and API ingests at once for {SOAK_SECONDS:.0f} s, "
+        print(f"soak: merges, imports, API ingests and batch runs at once for {SOAK_SECONDS:.0f} s, "
               "PostgreSQL…", flush=True)
         result = dict(measured_at=now, code=code_version(), result=run_soak())
         (WORK / "soak.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -1,4 +1,5 @@
-"""Soak: concurrent merges, file imports and API ingests on the same customers, over HTTP.
+"""Soak: concurrent merges, file imports, API ingests and batch matching runs on the same
+customers, over HTTP.
 
     .venv/bin/python -m bench.soak [--seconds 60] [--persons 1000] [--port 8765]
 
@@ -12,7 +13,12 @@ settings, DEBUG off, tasks eager: an import runs inside its request) and, for
   rejections (`…/reject/`) and undos (`POST /api/v1/customers/{id}/unmerge/`);
 - API ingests: `POST /api/v1/sources/{code}/records/`, updates of the records of those
   candidates' customers;
-- file imports: `POST /api/v1/sources/{code}/imports/`, a few of those records per file.
+- file imports: `POST /api/v1/sources/{code}/imports/`, a few of those records per file;
+- batch runs: an administrator (signed in, second factor verified) starts a matching run
+  from the app, `POST /administration/matching/` (`action=run`): the records waiting,
+  one run in `--full-every` over the whole base. Tasks are eager: the run scores,
+  clusters and applies within the request (or, when it waits for a run under way,
+  within the request that ends that run).
 
 Every update writes a unique value, so that the end state can be checked exactly.
 Reported per operation: requests, throughput, p50/p95 latency, refusals (4xx: a steward
@@ -20,8 +26,8 @@ decision overtaken by another is a 409) and server errors (5xx, or no answer); t
 deadlocks (`pg_stat_database.deadlocks` during the run, and the server's log), and
 invariant violations: records without a customer or in a retired one, golden values
 their records do not give, per-source counts off, source updates lost (a successful
-update that is not the record's last value nor in its history in order). Targets 0, 0,
-0. Writes .bench/soak.md and .bench/soak.json; prints one JSON line.
+update that is not the record's last value nor in its history in order), matching runs
+that failed or never ended. Targets 0, 0, 0. Writes .bench/soak.md and .bench/soak.json; prints one JSON line.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import io
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -41,14 +48,18 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
-OPERATIONS = ("merge", "reject", "undo", "api ingest", "file import")
+OPERATIONS = ("merge", "reject", "undo", "api ingest", "file import", "batch run")
 # Few candidates, so that every writer keeps meeting the others on the same customers.
 HOT_CANDIDATES = 10
 ROWS_PER_FILE = 4
 CLIENT_TIMEOUT = 120
+# One batch run in this many rescores the whole base.
+FULL_RUN_EVERY = 5
+MATCHING_PAGE = "/administration/matching/"
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -102,12 +113,15 @@ class Write:
 
 
 class Client:
-    """One keep-alive HTTP connection to the server, with the API token of a steward."""
+    """One keep-alive HTTP connection to the server, with the API token of a steward
+    (or, `headers` given, the session cookie of someone signed in to the app)."""
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str = "", *, headers: dict | None = None) -> None:
         self.port = port
-        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self.headers = headers or {"Authorization": f"Token {token}",
+                                   "Accept": "application/json"}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=CLIENT_TIMEOUT)
+        self.location = ""  # the Location of the last answer, if any
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 content_type: str = "application/json") -> tuple[int, bytes]:
@@ -118,6 +132,7 @@ class Client:
             try:
                 self.connection.request(method, path, body=body, headers=headers)
                 response = self.connection.getresponse()
+                self.location = response.getheader("Location") or ""
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # runserver closes idle keep-alive connections: open a new one once.
@@ -127,6 +142,18 @@ class Client:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+
+def csrf_token_of(page: bytes) -> str:
+    """The CSRF token of the first form of a page ('' if none)."""
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    return found.group(1).decode() if found else ""
+
+
+def run_of(location: str) -> int | None:
+    """The run a start of a batch run was redirected to (`…/matching/#run-12`)."""
+    found = re.search(r"#run-(\d+)$", location)
+    return int(found.group(1)) if found else None
 
 
 def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
@@ -139,9 +166,13 @@ def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
 
 
 class Soak:
-    def __init__(self, *, port: int, token: str, targets: dict, columns: dict, seed: int) -> None:
+    def __init__(self, *, port: int, token: str, targets: dict, columns: dict, seed: int,
+                 admin_headers: dict | None = None, full_every: int = FULL_RUN_EVERY) -> None:
         self.port = port
         self.token = token
+        self.admin_headers = admin_headers or {}  # the administrator's session (batch runs)
+        self.full_every = full_every
+        self.runs: list[int] = []  # the batch runs asked for, by id
         self.targets = targets  # source code → [(external id, raw payload)]
         self.columns = columns  # source code → the column an update writes its token in
         self.stats: dict[str, Stats] = defaultdict(Stats)
@@ -155,7 +186,8 @@ class Soak:
             self.sequence += 1
             return f"SOAK {self.sequence}"
 
-    def _call(self, operation: str, client: Client, method: str, path: str, **kwargs) -> int:
+    def _call(self, operation: str, client: Client, method: str, path: str, *,
+              redirect_ok: bool = False, **kwargs) -> int:
         stats = self.stats[operation]
         started = time.perf_counter()
         try:
@@ -172,7 +204,7 @@ class Soak:
         elif status >= 400:
             stats.refused += 1
             stats.refusals[status] += 1
-        elif status >= 300:  # never expected: counted as an error of the set-up
+        elif status >= 300 and not redirect_ok:  # never expected: an error of the set-up
             stats.server_errors += 1
             stats.errors.append(f"{method} {path}: unexpected {status}")
         else:
@@ -258,11 +290,46 @@ class Soak:
         for write in writes:
             write.ended, write.ok = time.monotonic(), succeeded
 
+    def batch_run(self, client: Client, rng: random.Random) -> None:
+        """An administrator asks for a run from the app's matching page (a form, with
+        its CSRF token), as `match_run_start` serves it; now and then the whole base."""
+        from rcu.models import MatchRun
+
+        full = rng.randrange(self.full_every) == 0 if self.full_every else False
+        status, page = client.request("GET", MATCHING_PAGE)
+        csrf = csrf_token_of(page)
+        if status != 200 or not csrf:
+            stats = self.stats["batch run"]
+            stats.server_errors += 1
+            stats.errors.append(f"GET {MATCHING_PAGE}: {status}, no form to start a run")
+            return
+        form = {"csrfmiddlewaretoken": csrf, "action": "run", **({"full": "on"} if full else {})}
+        status = self._call("batch run", client, "POST", MATCHING_PAGE, redirect_ok=True,
+                            body=urlencode(form).encode(),
+                            content_type="application/x-www-form-urlencoded")
+        run_id = run_of(client.location) if status == 302 else None
+        if status == 302 and run_id is None:
+            stats = self.stats["batch run"]
+            stats.ok -= 1
+            stats.server_errors += 1
+            stats.errors.append(f"POST {MATCHING_PAGE}: redirected to {client.location!r}")
+        if run_id is not None:
+            with self.lock:
+                self.runs.append(run_id)
+            # A run that waits for one under way is started when that one ends: wait
+            # for it to end, as `manage.py match` does, before asking for the next.
+            for _ in range(int(CLIENT_TIMEOUT / 0.1)):
+                if MatchRun.objects.filter(pk=run_id, status__in=[
+                        MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED]).exists():
+                    break
+                time.sleep(0.1)
+
     def worker(self, name: str, step, index: int, deadline: float) -> None:
         from django.db import connection
 
         rng = random.Random(self.seed * 100 + index)
-        client = Client(self.port, self.token)
+        client = Client(self.port, self.token, headers=self.admin_headers
+                        if name == "batch run" else None)
         try:
             while time.monotonic() < deadline:
                 try:
@@ -285,7 +352,7 @@ def deadlocks_now() -> int:
         return int(cursor.fetchone()[0])
 
 
-def invariant_violations(writes: list[Write]) -> dict[str, int]:
+def invariant_violations(writes: list[Write], runs: list[int] | None = None) -> dict[str, int]:
     """Each kind of violation found at the end of the soak, counted."""
     from django.db import transaction
     from django.db.models import Count
@@ -307,7 +374,19 @@ def invariant_violations(writes: list[Write]) -> dict[str, int]:
     kept = {s.source_id: (s.record_count, s.customer_count) for s in SourceStats.objects.all()}
     found["per-source counts off"] = sum(kept.get(s) != v for s, v in actual.items())
     found["source updates lost"] = lost_updates(writes)
+    found["matching runs failed or never ended"] = runs_not_succeeded(runs or [])
     return found
+
+
+def runs_not_succeeded(runs: list[int]) -> int:
+    """The batch runs asked for, and those the decisions and imports asked for in the
+    meantime, that did not end well: every client has had its answer by now."""
+    from rcu.models import MatchRun
+
+    if not runs:
+        return 0
+    return MatchRun.objects.filter(pk__gte=min(runs)).exclude(
+        status=MatchRun.Status.SUCCEEDED).count()
 
 
 def lost_updates(writes: list[Write]) -> int:
@@ -377,6 +456,34 @@ def bench_user() -> tuple[object, str]:
     return user, created.key
 
 
+def admin_session_headers() -> dict:
+    """Headers of an administrator signed in to the app with a verified second factor
+    (what django-otp's login stores in the session), and a CSRF cookie for its forms."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client as DjangoClient
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from rcu.roles import Role
+
+    user, _ = get_user_model().objects.get_or_create(username="soak_admin")
+    user.groups.add(Group.objects.get(name=Role.ADMIN.value))
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="soak",
+                                                 defaults={"confirmed": True})
+    client = DjangoClient()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    csrf = _get_new_csrf_string()
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+                      f"{settings.CSRF_COOKIE_NAME}={csrf}",
+            "Accept": "text/html"}
+
+
 def hot_targets(rng: random.Random, hot_count: int) -> tuple[list[int], dict, dict]:
     """Open candidates to decide, and the records of their customers to update."""
     from rcu.demo import source_config_paths
@@ -406,8 +513,13 @@ def hot_targets(rng: random.Random, hot_count: int) -> tuple[list[int], dict, di
 def start_server(port: int, log_path: Path) -> subprocess.Popen:
     # Production settings, but plain HTTP on loopback: no redirect to HTTPS.
     # The API rates are raised: the soak measures writers meeting, not the throttle.
+    # The app's pages (a batch run is started from one) need the static files collected,
+    # as in production: into a scratch directory of the bench.
     env = dict(os.environ, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="False",
-               RCU_API_RATE_USER="100000/min", RCU_API_RATE_INGEST="100000/min")
+               RCU_API_RATE_USER="100000/min", RCU_API_RATE_INGEST="100000/min",
+               STATIC_ROOT=str(WORK / "soak-static"))
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=env, check=True)
     log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -438,6 +550,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--mergers", type=int, default=2)
     parser.add_argument("--ingesters", type=int, default=2)
     parser.add_argument("--importers", type=int, default=1)
+    parser.add_argument("--batch-runners", type=int, default=1,
+                        help="administrators starting matching runs one after the other")
+    parser.add_argument("--full-every", type=int, default=FULL_RUN_EVERY,
+                        help="one batch run in this many is a full one (0: never)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
@@ -460,7 +576,8 @@ def main(argv: list[str] | None = None) -> dict:
     hot, targets, columns = hot_targets(rng, args.hot)
     if not targets:
         raise SystemExit("no record to update: the demo base holds no open candidate")
-    soak = Soak(port=args.port, token=token, targets=targets, columns=columns, seed=args.seed)
+    soak = Soak(port=args.port, token=token, targets=targets, columns=columns, seed=args.seed,
+                admin_headers=admin_session_headers(), full_every=args.full_every)
     soak.hot_candidates = hot
 
     server_log = WORK / "soak-server.log"
@@ -471,7 +588,8 @@ def main(argv: list[str] | None = None) -> dict:
         deadline = time.monotonic() + args.seconds
         plan = ([("merge", soak.merge_or_decide)] * args.mergers
                 + [("api ingest", soak.api_ingest)] * args.ingesters
-                + [("file import", soak.file_import)] * args.importers)
+                + [("file import", soak.file_import)] * args.importers
+                + [("batch run", soak.batch_run)] * args.batch_runners)
         threads = [threading.Thread(target=soak.worker, args=(name, step, i, deadline), daemon=True)
                    for i, (name, step) in enumerate(plan)]
         t0 = time.monotonic()
@@ -492,14 +610,15 @@ def main(argv: list[str] | None = None) -> dict:
     logged = server_log.read_text(errors="replace").count("deadlock detected")
     operations = {name: soak.stats[name].figures(elapsed) for name in OPERATIONS
                   if name in soak.stats}
-    violations = invariant_violations(soak.writes)
+    violations = invariant_violations(soak.writes, soak.runs)
     from rcu.models import SourceRecord
 
     result = {
         "seconds": round(elapsed, 1), "persons": args.persons,
         "records": SourceRecord.objects.count(), "seed_seconds": round(seeded, 1),
         "threads": {"merge": args.mergers, "api ingest": args.ingesters,
-                    "file import": args.importers},
+                    "file import": args.importers, "batch run": args.batch_runners},
+        "batch_runs": batch_runs_summary(soak.runs),
         "hot_candidates": len(hot), "target_records": sum(len(v) for v in targets.values()),
         "operations": operations,
         "server_errors": sum(o["server_errors"] for o in operations.values()),
@@ -513,6 +632,19 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
+def batch_runs_summary(runs: list[int]) -> dict:
+    """The batch runs the administrator asked for: how many, full or pending, and how
+    long they took from creation to the end of their apply (waits for runs included)."""
+    from rcu.models import MatchRun
+
+    rows = list(MatchRun.objects.filter(pk__in=runs).values_list(
+        "full", "status", "created_at", "finished_at"))
+    seconds = [(f - c).total_seconds() for _, status, c, f in rows
+               if status == MatchRun.Status.SUCCEEDED and f is not None]
+    return {"asked": len(runs), "distinct": len(rows), "full": sum(f for f, *_ in rows),
+            "succeeded": len(seconds), "p95_s": _round(percentile(seconds, 0.95))}
+
+
 def results_table(result: dict) -> str:
     """The Markdown report `bench.run` prints and writes."""
     if "error" in result:
@@ -520,7 +652,8 @@ def results_table(result: dict) -> str:
     verdict = "met" if not (result["server_errors"] or result["deadlocks"]
                             or result["invariant_violations"]) else "NOT met"
     lines = [
-        "### Soak: concurrent merges, imports and API ingests (PostgreSQL, HTTP on loopback)",
+        "### Soak: concurrent merges, imports, API ingests and batch runs (PostgreSQL, HTTP "
+        "on loopback)",
         "",
         f"{result['seconds']} s on a demo base of {result['records']:,} records "
         f"({result['persons']:,} persons); threads: " + ", ".join(
@@ -543,6 +676,13 @@ def results_table(result: dict) -> str:
         f"(target 0, 0, 0: {verdict}). Source updates: {result['updates_succeeded']} of "
         f"{result['updates_sent']} succeeded, each checked against the record's history.",
     ]
+    runs = result.get("batch_runs")
+    if runs and runs.get("asked"):
+        lines.append(
+            f"Batch runs asked for: {runs['asked']} ({runs['distinct']} runs, a request made "
+            f"while one waited joins it; {runs['full']} full), {runs['succeeded']} succeeded; "
+            f"from asked to applied p95 {_cell(runs['p95_s'])} s."
+        )
     machine = result.get("machine")
     if machine and "foreign_cores_busy" in machine:
         lines.append(f"Other work on the machine meanwhile: {machine['foreign_cores_busy']} "

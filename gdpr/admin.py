@@ -5,10 +5,14 @@ from gdpr.models import AccessLogEntry
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "purpose", "customer_public_id"]
-    list_filter = ["purpose"]
+    """Read-only for everyone: entries are never changed, only the retention purge
+    deletes them. The DPO reads the log at /gdpr/access-log/."""
+
+    list_display = ["at", "user", "actor", "purpose", "channel", "customer_public_id", "reference"]
+    list_filter = ["channel", "purpose"]
     search_fields = ["customer_public_id", "user__username"]
     date_hierarchy = "at"
+    show_full_result_count = False  # no COUNT(*) of the whole log on every page
 
     def has_add_permission(self, request):
         return False

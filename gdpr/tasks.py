@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from gdpr.services.access_log import access_log_purge
 from gdpr.services.packs import access_pack_build_queued, access_packs_purge
 
 
@@ -20,3 +21,10 @@ def access_pack_build_task(self, request_id: int, user_id: int) -> int | None:
 def access_packs_purge_task() -> int:
     """Nightly: the files of expired packs are deleted."""
     return access_packs_purge()
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
+             acks_late=True)
+def access_log_purge_task(self) -> int:
+    """Nightly: access log entries past RCU_ACCESS_LOG_RETENTION_DAYS are deleted."""
+    return access_log_purge()

@@ -6,22 +6,32 @@ their `AppConfig.ready()`. Receivers run synchronously, in the caller's transact
 in registration order: no hidden signal chains.
 
 Hooks:
-- ``personal_data_read(user, customers, purpose)``: a person read customers'
-  personal data (a customer page, an API read, an export). The GDPR access log listens.
+- ``personal_data_read(user, customers, purpose, reference="")``: a person (or RCU
+  running a command, as a `SystemActor`) read customers' personal data (a customer
+  page, an API read, an export, a command's file). The GDPR access log listens; it
+  derives what was read and the channel from the purpose code.
 - ``review_pairs_found(record_ids, review_pairs)``: matching re-clustered the records
   `record_ids` (already written); `review_pairs` (`ReviewPair`s) are the grey-zone
   pairs between different customers among them, one per pair of customers.
   Stewardship keeps its merge candidates in step: opens or refreshes those, and closes
   the open ones among these records that are no longer proposed.
-- ``demo_seeded(acting_user)``: `seed_demo` has set up the demo base (or found it already
-  seeded) and its users. Apps add their own demo data (the GDPR app: subject requests at
-  different ages); receivers must be safe to run again (seed only what is missing).
 - ``customer_decisions(customer_ids) -> list[CustomerDecision]``: a *read* hook, the
   registry of contributors to a subject's access pack. The GDPR access pack needs the
   steward decisions that shaped a customer, but `gdpr` may not import `stewardship`:
   stewardship registers a receiver returning the decisions (in effect or undone)
   involving any of `customer_ids`, as `CustomerDecision`s (who decided is an id only;
   the reader redacts it). Receivers must not write.
+- ``person_erasing(customer_ids, record_ids, public_ids, values, acting_user)``: an
+  erasure (`rcu.services.erasure.persons_erase`) is about to delete these customers and
+  source records (`public_ids`: every public id that resolved to them; `values`: the
+  person's identifying values, for free text written about them). Each receiver deletes
+  or scrubs what its app holds of them, in the erasure's transaction, before the rows
+  go, and returns what it did as `ErasureCount`s (`preview=True`: counts only, nothing
+  written). Each app also declares, with `erasure_covers`, which of its models and
+  file fields the erasure handles and how: tests/rcu/test_erasure_coverage.py fails on
+  a model nobody declared.
+- ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
+  their own demo data (the GDPR app: the register of processing activities).
 """
 
 from __future__ import annotations
@@ -31,12 +41,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rcu.actors import SystemActor
+
 _receivers: dict[str, list[Callable[..., Any]]] = {
+    "demo_seeded": [],
     "personal_data_read": [],
     "review_pairs_found": [],
-    "demo_seeded": [],
     "customer_decisions": [],
+    "person_erasing": [],
 }
+# Model label ("stewardship.MergeCandidate") → how an erasure handles it.
+_erasure_coverage: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +80,17 @@ class CustomerDecision:
     undone_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class ErasureCount:
+    """What an erasure did to one table or file store: `store` is a model label
+    ("rcu.SourceRecord", "rcu.HistoricalSourceRecord") or a file store ("file:rejects"),
+    `action` "deleted", "scrubbed" or "rewritten". No identifier of the person."""
+
+    store: str
+    action: str
+    count: int
+
+
 def register(hook: str, receiver: Callable[..., Any]) -> None:
     if hook not in _receivers:
         raise KeyError(f"unknown hook {hook!r}; known: {sorted(_receivers)}")
@@ -72,12 +98,22 @@ def register(hook: str, receiver: Callable[..., Any]) -> None:
         _receivers[hook].append(receiver)
 
 
-def personal_data_read(*, user: Any, customers: Iterable[Any], purpose: str) -> None:
+def personal_data_read(
+    *, user: Any, customers: Iterable[Any], purpose: str, reference: str = ""
+) -> None:
+    """`customers`: Customer rows or their public ids. `user`: a signed-in person, or a
+    `SystemActor` for RCU's own reads (a command run without `--user`). With no customer,
+    `reference` names what was read (the rejected rows of an import)."""
     customers = list(customers)
-    if not customers or user is None or not getattr(user, "is_authenticated", False):
+    if not customers and not reference:
+        return
+    if not isinstance(user, SystemActor) and (user is None or not getattr(user, "is_authenticated", False)):
         return
     for receiver in _receivers["personal_data_read"]:
-        receiver(user=user, customers=customers, purpose=purpose)
+        if reference:
+            receiver(user=user, customers=customers, purpose=purpose, reference=reference)
+        else:
+            receiver(user=user, customers=customers, purpose=purpose)
 
 
 def review_pairs_found(
@@ -86,11 +122,6 @@ def review_pairs_found(
     record_ids = list(record_ids)
     for receiver in _receivers["review_pairs_found"]:
         receiver(record_ids=record_ids, review_pairs=review_pairs, acting_user=acting_user)
-
-
-def demo_seeded(*, acting_user: Any) -> None:
-    for receiver in _receivers["demo_seeded"]:
-        receiver(acting_user=acting_user)
 
 
 def customer_decisions(*, customer_ids: Iterable[int]) -> list[CustomerDecision]:
@@ -102,3 +133,28 @@ def customer_decisions(*, customer_ids: Iterable[int]) -> list[CustomerDecision]
     for receiver in _receivers["customer_decisions"]:
         found.extend(receiver(customer_ids=customer_ids))
     return sorted(found, key=lambda d: d.decided_at)
+
+
+def person_erasing(
+    *, customer_ids: list[int], record_ids: list[int], public_ids: list[str],
+    values: frozenset[str], acting_user: Any, preview: bool = False,
+) -> list[ErasureCount]:
+    counts: list[ErasureCount] = []
+    for receiver in _receivers["person_erasing"]:
+        counts += receiver(customer_ids=customer_ids, record_ids=record_ids, public_ids=public_ids,
+                           values=values, acting_user=acting_user, preview=preview)
+    return counts
+
+
+def erasure_covers(models: dict[str, str]) -> None:
+    """Declare how an erasure handles these models (label → how), from `ready()`."""
+    _erasure_coverage.update(models)
+
+
+def erasure_coverage() -> dict[str, str]:
+    return dict(_erasure_coverage)
+
+
+def demo_seeded(*, acting_user: Any) -> None:
+    for receiver in _receivers["demo_seeded"]:
+        receiver(acting_user=acting_user)

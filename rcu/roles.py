@@ -49,6 +49,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesspack",
         "gdpr.add_accesspack",
         "gdpr.view_accesslogentry",
+        # The register of processing activities (art. 30): the DPO keeps it.
+        "gdpr.view_processingactivity",
+        "gdpr.add_processingactivity",
+        "gdpr.change_processingactivity",
     ],
     Role.AUDITOR: list(_READ_EVERYTHING),
     Role.ADMIN: [
@@ -93,6 +97,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "otp_totp.view_totpdevice",
         "otp_totp.delete_totpdevice",
+        # The register of processing activities: admins view and edit it with the DPO.
+        "gdpr.view_processingactivity",
+        "gdpr.add_processingactivity",
+        "gdpr.change_processingactivity",
     ],
 }
 

@@ -7,6 +7,7 @@ switch to a real deployment; with DEBUG off the secure settings are the defaults
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -264,6 +265,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rcu.tasks.change_events_compact_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The GDPR access log keeps RCU_ACCESS_LOG_RETENTION_DAYS.
+    "access-log-purge-daily": {
+        "task": "gdpr.tasks.access_log_purge_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Deliveries waiting for a retry are sent even when nothing new changes.
     "subscriptions-kick": {
         "task": "rcu.tasks.subscriptions_kick",
@@ -272,7 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     # Access packs past RCU_GDPR_PACK_DAYS lose their file (the row stays as proof).
     "gdpr-packs-purge-daily": {
         "task": "gdpr.tasks.access_packs_purge_task",
-        "schedule": crontab(hour=3, minute=45),
+        "schedule": crontab(hour=3, minute=50),
     },
 }
 
@@ -369,6 +375,16 @@ RCU_EVENT_RETENTION_DAYS = env_int("RCU_EVENT_RETENTION_DAYS", 90)
 # with more records than this are built by a Celery task (202) instead of inline.
 RCU_GDPR_PACK_DAYS = env_int("RCU_GDPR_PACK_DAYS", 30)
 RCU_GDPR_PACK_INLINE_MAX_RECORDS = env_int("RCU_GDPR_PACK_INLINE_MAX_RECORDS", 500)
+
+# Erasure (docs/erasure.md): the key of the keyed hashes kept of an erased person's
+# public ids. Held outside the database; by default derived from SECRET_KEY (changing
+# SECRET_KEY then forgets which ids were erased: they answer 404 instead of 410).
+RCU_ERASURE_HASH_KEY = env_str("RCU_ERASURE_HASH_KEY", "") or hashlib.sha256(
+    b"rcu-erasure-hash-key:" + SECRET_KEY.encode()
+).hexdigest()
+# GDPR access log entries older than this are purged nightly (days; the CNIL
+# recommends keeping such traces 6 to 12 months).
+RCU_ACCESS_LOG_RETENTION_DAYS = env_int("RCU_ACCESS_LOG_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,8 @@
 """Survivorship: which value wins in the golden record, and why (pure, no ORM).
 
 For each attribute, among the linked records that have a value:
+0. a value typed by hand and pinned (a steward's correction, a DPO's rectification):
+   it wins whatever the records say, until someone changes or unpins it;
 1. a steward's pinned choice, if its record is still linked and has a value;
 2. otherwise the most trusted source (lowest trust rank),
 3. then the most recent business timestamp,
@@ -29,6 +31,7 @@ from typing import Any
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_NAMES
 
 RULE_PINNED = "steward_choice"
+RULE_TYPED = "typed_value"  # a value pinned by hand: a correction or a rectification
 RULE_ONLY = "only_value"
 RULE_TRUST = "trust_rank"
 RULE_RECENT = "most_recent"
@@ -39,7 +42,7 @@ RULE_SOURCE_PRIORITY = "source_priority"
 RULE_FREQUENT = "most_frequent"
 RULE_LONGEST = "longest"
 RULE_VALIDATED = "validated_first"
-RULES = (RULE_PINNED, RULE_ONLY, RULE_TRUST, RULE_RECENT, RULE_COMPLETE, RULE_STABLE,
+RULES = (RULE_TYPED, RULE_PINNED, RULE_ONLY, RULE_TRUST, RULE_RECENT, RULE_COMPLETE, RULE_STABLE,
          RULE_SOURCE_PRIORITY, RULE_FREQUENT, RULE_LONGEST, RULE_VALIDATED)
 # The rules an administrator may order, per attribute.
 CONFIGURABLE_RULES = (RULE_SOURCE_PRIORITY, RULE_RECENT, RULE_COMPLETE, RULE_FREQUENT,
@@ -140,11 +143,25 @@ class RecordView:
         return sum(1 for v in self.attributes.values() if v)
 
 
+def is_typed_pin(pin: Mapping[str, Any] | None) -> bool:
+    """A pin holding a value typed by hand, not a reference to a record."""
+    return pin is not None and "value" in pin
+
+
+# What a typed pin's provenance repeats of it (its value and keys are the golden ones).
+TYPED_PIN_PROVENANCE = ("origin", "by", "reason", "request", "decision", "at")
+
+
+def _typed_provenance(pin: Mapping[str, Any]) -> dict[str, Any]:
+    return {"source": None, "external_id": None, "rule": RULE_TYPED,
+            **{k: pin.get(k) for k in TYPED_PIN_PROVENANCE if k in pin}}
+
+
 @dataclass(frozen=True, slots=True)
 class Golden:
     values: dict[str, str]
     keys: dict[str, str]
-    provenance: dict[str, dict[str, str | None]]
+    provenance: dict[str, dict[str, Any]]
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -187,7 +204,7 @@ def _golden_of_one(record: RecordView) -> Golden:
     ts = _iso(record.business_ts)
     values: dict[str, str] = {}
     keys: dict[str, str] = {}
-    provenance: dict[str, dict[str, str | None]] = {}
+    provenance: dict[str, dict[str, Any]] = {}
     for name, value in attributes.items():
         if not value:
             continue
@@ -249,13 +266,17 @@ def _by_rules(specs: tuple[RuleSpec, ...], names: tuple[str, ...],
 def golden_values(
     records: Sequence[RecordView],
     *,
-    pinned: Mapping[str, Mapping[str, str]] | None = None,
+    pinned: Mapping[str, Mapping[str, Any]] | None = None,
     rules: SurvivorshipRules | None = None,
 ) -> Golden:
     """The golden values of one customer from its linked records.
 
-    `pinned` maps an attribute to ``{"source": ..., "external_id": ...}``; pinning
-    any address attribute pins the whole address block.
+    `pinned` maps an attribute to either a record, ``{"source": ..., "external_id":
+    ...}`` (a steward's choice among the records), or a typed value, ``{"value": ...,
+    "keys": {key name: comparison key}, "origin": "correction" | "rectification",
+    "by": user id, "reason": ..., "request": id or None, "at": ISO time}`` (a value
+    corrected by hand; an empty value pins "no value"). Pinning any address attribute
+    pins the whole address block; a typed address is pinned field by field, all five.
     """
     if len(records) == 1 and not pinned:
         return _golden_of_one(records[0])
@@ -268,8 +289,20 @@ def golden_values(
 
     values: dict[str, str] = {}
     keys: dict[str, str] = {}
-    provenance: dict[str, dict[str, str | None]] = {}
-    for unit, names in _units(frozenset(extra)):
+    provenance: dict[str, dict[str, Any]] = {}
+    typed_extra = {n for n, pin in pinned.items() if is_typed_pin(pin) and n not in _CANONICAL}
+    for unit, names in _units(frozenset(extra | typed_extra)):
+        if any(is_typed_pin(pinned.get(n)) for n in names):
+            for name in names:
+                pin = pinned.get(name)
+                if not is_typed_pin(pin):
+                    continue
+                assert pin is not None
+                if pin["value"]:
+                    values[name] = pin["value"]
+                    provenance[name] = _typed_provenance(pin)
+                keys.update(pin.get("keys") or {})
+            continue
         having = [r for r in ordered if any(r.attributes.get(n) for n in names)]
         if not having:
             continue
@@ -293,14 +326,14 @@ def golden_values(
             key = winner.keys.get(name)
             if key:
                 keys[name] = key
-            provenance[name] = {  # the values are strings, the rules version a number
+            provenance[name] = {
                 "source": winner.source,
                 "external_id": winner.external_id,
                 "rule": rule,
                 "business_ts": timestamps[winner.ref],
             }
-            if by_rules:  # which version of the administrators' rules chose it
-                provenance[name]["rules_version"] = rules.version  # type: ignore[union-attr,assignment]  # rules is set when by_rules; provenance holds a number here
+            if by_rules and rules is not None:  # which version of the administrators' rules chose it
+                provenance[name]["rules_version"] = rules.version
         if unit == "address" and "address" in winner.keys:
             keys["address"] = winner.keys["address"]
     return Golden(values=values, keys=keys, provenance=provenance)

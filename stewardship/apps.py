@@ -9,7 +9,10 @@ class StewardshipConfig(AppConfig):
     def ready(self) -> None:
         from rcu import hooks
         from stewardship.selectors.decisions import decisions_for_pack
+        from stewardship.services.erasure import COVERAGE, person_erasing_stewardship
         from stewardship.services.sync import candidates_sync
 
         hooks.register("review_pairs_found", candidates_sync)
         hooks.register("customer_decisions", decisions_for_pack)
+        hooks.register("person_erasing", person_erasing_stewardship)
+        hooks.erasure_covers(COVERAGE)

@@ -14,8 +14,9 @@ from typing import Any
 
 VERSION = 1
 
-# A pinned golden value: the record it comes from, e.g. {"source": "crm", "external_id": "C1"}.
-Pins = dict[str, dict[str, str]]
+# A pinned golden value: the record it comes from, e.g. {"source": "crm", "external_id": "C1"},
+# or a value typed by hand (see rcu.survivorship.golden_values).
+Pins = dict[str, dict[str, Any]]
 
 
 def _by_id(data: Mapping[str, Any] | None) -> dict[int, Any]:
@@ -109,17 +110,18 @@ class StateBefore:
 @dataclass(frozen=True)
 class StateAfter:
     """What the decision left, which undo checks is still so: each record's customer,
-    each customer's redirect, the customers it created, the pair decisions it wrote and
-    the candidate statuses it set."""
+    each customer's redirect, the customers it created, the pair decisions it wrote, the
+    candidate statuses it set and, for a correction, each customer's pins as it left them."""
 
     records: dict[int, int] = field(default_factory=dict)
     merged_into: dict[int, int | None] = field(default_factory=dict)
     created: list[int] = field(default_factory=list)
     pair_decisions: PairChanges = field(default_factory=PairChanges)
     candidates: dict[int, str] = field(default_factory=dict)
+    pinned: dict[int, Pins] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "version": VERSION,
             "records": [[r, c] for r, c in self.records.items()],
             "customers": _keyed({pk: {"merged_into": m} for pk, m in self.merged_into.items()}),
@@ -127,6 +129,9 @@ class StateAfter:
             "pair_decisions": self.pair_decisions.to_json(),
             "candidates": _keyed(self.candidates),
         }
+        if self.pinned:
+            body["pinned"] = _keyed(self.pinned)
+        return body
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> StateAfter:
@@ -139,4 +144,5 @@ class StateAfter:
             created=[int(pk) for pk in data.get("created", [])],
             pair_decisions=PairChanges.from_json(data.get("pair_decisions")),
             candidates=_by_id(data.get("candidates")),
+            pinned=_by_id(data.get("pinned")),
         )

@@ -12,12 +12,15 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from rcu.actors import SystemActor
-from rcu.models import SourceRecord, SourceSystem
+from rcu.models import MatchSettings, SourceRecord, SourceSystem
 from rcu.roles import Role
 from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import change_save
 from rcu.services.ingestion import records_upsert
+from rcu.services.matching.context import match_settings_get
 from rcu.services.sources import department_get_or_create, source_configure
 
 PASSWORD = "correct-horse-battery-staple"
@@ -29,6 +32,18 @@ PLAIN_FIELDS = [
     "civility", "first_name", "last_name", "birth_date", "email", "phone", "mobile",
     "address_line1", "address_line2", "postcode", "city", "country",
 ]
+
+
+def frozen_default_model() -> MatchSettings:
+    """The engine's default model and thresholds, frozen: known scores. Written as any
+    change to the settings is, through the recording helper (its history row names the
+    test's actor)."""
+    settings = match_settings_get()
+    for name, value in {"auto_link": 0.99, "review": 0.5, "max_block_size": 300, "model": None,
+                        "model_frozen": True, "model_trained_at": timezone.now()}.items():
+        setattr(settings, name, value)
+    change_save(settings, acting_user=TEST_ACTOR, reason="the default model, frozen")
+    return settings
 
 
 class UserFactory(factory.django.DjangoModelFactory):

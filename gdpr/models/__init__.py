@@ -1,5 +1,6 @@
-from gdpr.models.access_log import AccessLogEntry
+from gdpr.models.access_log import AccessChannel, AccessLogEntry
 from gdpr.models.packs import AccessPack, PackKind
+from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
     LetterKind,
     RequestAttachment,
@@ -13,10 +14,13 @@ from gdpr.models.requests import (
 )
 
 __all__ = [
+    "AccessChannel",
     "AccessLogEntry",
     "AccessPack",
+    "LegalBasis",
     "LetterKind",
     "PackKind",
+    "ProcessingActivity",
     "RequestAttachment",
     "RequestKind",
     "RequestLetter",

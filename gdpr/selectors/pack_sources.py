@@ -8,7 +8,7 @@ handles (resolved by `subject_request_get_for_user`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q
 from django.utils.translation import gettext as _
 
-from gdpr.models import ScopeItem, SubjectRequest
+from gdpr.models import ProcessingActivity, ScopeItem, SubjectRequest
 from rcu import hooks
 from rcu.models import Customer, SourceRecord
 from rcu.models.subscriptions import Delivery
@@ -67,10 +67,33 @@ class Recipient:
     last_sent_at: datetime | None
 
 
-def processing_for_sources(source_ids: Sequence[int]) -> list[ProcessingEntry]:
-    """The register's activities concerning these sources. The register of processing
-    is not built yet: no activity applies, and the pack says so with an empty list."""
-    return []
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip(" -•\t") for line in text.splitlines() if line.strip(" -•\t"))
+
+
+def processing_for_sources(source_ids: Iterable[int]) -> list[ProcessingEntry]:
+    """The register's active activities concerning any of these sources, or every source
+    (an activity with no source listed applies to all), by name. Two queries."""
+    ids = sorted(set(source_ids))
+    activities = (
+        ProcessingActivity.objects.filter(active=True)
+        .annotate(source_count=Count("sources"))
+        .filter(Q(source_count=0) | Q(pk__in=ProcessingActivity.sources.through.objects.filter(
+            sourcesystem_id__in=ids).values("processingactivity_id")))
+        .prefetch_related("sources")
+        .order_by("name")
+    )
+    return [
+        ProcessingEntry(
+            name=a.name, purpose=a.purpose, legal_basis=a.legal_basis,
+            categories_of_data=_lines(a.data_categories), recipients=_lines(a.recipients),
+            transfers_outside_eu="\n".join(
+                t for t in (a.transfers_outside_eu, a.transfer_safeguards) if t),
+            retention=a.retention,
+            sources=tuple(sorted(s.code for s in a.sources.all())),
+        )
+        for a in activities
+    ]
 
 
 def request_scope(*, request: SubjectRequest) -> Scope:

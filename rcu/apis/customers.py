@@ -10,10 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rcu import hooks
+from rcu.apis.errors import ApiGone
 from rcu.apis.permissions import API_PERMISSIONS
-from rcu.apis.schema import BAD_FILTER, NOT_AUTHENTICATED, NOT_FOUND
+from rcu.apis.schema import BAD_FILTER, ERASED, NOT_AUTHENTICATED, NOT_FOUND
 from rcu.apis.selectors import customer_detail_for_user, customer_list
 from rcu.apis.serializers import CustomerDetailSerializer, CustomerSerializer
+from rcu.selectors.customers import CustomerErased
 
 CUSTOMER_FILTERS = [
     OpenApiParameter(
@@ -73,9 +75,13 @@ class CustomerDetailApi(APIView):
         description="Golden values with the provenance of each, extra identifiers, and the "
         "linked source records the caller may see (the others are only counted).",
         parameters=[PUBLIC_ID],
-        responses={200: CustomerDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+        responses={200: CustomerDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND,
+                   410: ERASED},
     )
     def get(self, request: Request, public_id: str) -> Response:
-        customer = customer_detail_for_user(user=request.user, public_id=public_id)
+        try:
+            customer = customer_detail_for_user(user=request.user, public_id=public_id)
+        except CustomerErased as erased:
+            raise ApiGone("This customer was erased (GDPR art. 17).", code="erased") from erased
         hooks.personal_data_read(user=request.user, customers=[customer], purpose="api_customer")
         return Response(CustomerDetailSerializer(customer).data)

@@ -23,6 +23,10 @@ NOT_AUTHENTICATED = OpenApiResponse(
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such object, or the caller may not see it."
 )
+ERASED = OpenApiResponse(
+    ErrorSerializer, description="The customer was erased (GDPR art. 17): the id will never "
+    "answer again.",
+)
 FORBIDDEN = OpenApiResponse(
     ErrorSerializer, description="The caller sees the source but may not send data into it."
 )

@@ -2,6 +2,7 @@ from rcu.models.administration import AdminEvent
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
+from rcu.models.erasure import ErasedCustomer, public_id_hash, public_id_pseudonym
 from rcu.models.events import ChangeEvent
 from rcu.models.imports import ImportJob, ImportRowError
 from rcu.models.matching import (
@@ -29,6 +30,7 @@ __all__ = [
     "CustomerQuerySet",
     "Delivery",
     "Department",
+    "ErasedCustomer",
     "ExtraIdentifier",
     "FieldMapping",
     "GenericValue",
@@ -48,4 +50,6 @@ __all__ = [
     "Subscription",
     "SurvivorshipSettings",
     "api_token_digest",
+    "public_id_hash",
+    "public_id_pseudonym",
 ]

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from rcu.models import Customer, SourceRecord
+from rcu.models import Customer, ErasedCustomer, SourceRecord
 from rcu.normalisation.emails import normalise_email
 from rcu.normalisation.phones import normalise_phone
 from rcu.normalisation.text import word_key
@@ -65,12 +65,19 @@ def customer_resolve(public_id: uuid.UUID | str) -> Customer | None:
     return Customer.objects.filter(pk=row[0]).first() if row else None
 
 
+class CustomerErased(Http404):
+    """The public id belonged to a customer who was erased (GDPR art. 17): the detail
+    pages answer 410 Gone; any other caller sees a plain 404."""
+
+
 def customer_get_for_user(*, user, public_id: uuid.UUID | str) -> Customer:
     try:
         uuid.UUID(str(public_id))
     except ValueError as exc:
         raise Http404("No such customer") from exc
     customer = customer_resolve(public_id)
+    if customer is None and ErasedCustomer.holds(public_id):
+        raise CustomerErased("This customer was erased")
     if customer is None or not customers_visible_to(user).filter(pk=customer.pk).exists():
         raise Http404("No such customer")
     return customer

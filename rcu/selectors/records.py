@@ -48,3 +48,14 @@ def customer_records_for_user(*, user, customer: Customer) -> tuple[list[SourceR
     visible = list(records_visible_to(user).filter(customer=customer).order_by("source__trust_rank", "source__code", "external_id"))
     total = SourceRecord.objects.filter(customer=customer).count()
     return visible, total - len(visible)
+
+
+def correctors_by_id(provenance: Mapping[str, Mapping[str, Any]]) -> dict[int, str]:
+    """The user names of the people who typed golden values by hand (corrections and
+    rectifications name them by id in the provenance)."""
+    from django.contrib.auth import get_user_model
+
+    ids: set[int] = {by for p in (provenance or {}).values() if isinstance(by := p.get("by"), int)}
+    if not ids:
+        return {}
+    return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))

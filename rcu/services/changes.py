@@ -83,6 +83,31 @@ def change_save(instance: models.Model, *, acting_user: Actor, reason: str, **sa
         )
 
 
+def change_save_with_m2m(
+    instance: models.Model, *, m2m: Mapping[str, Iterable[Any]], acting_user: Actor, reason: str
+) -> None:
+    """Save one tracked instance and set its many-to-many fields: ONE history row, holding
+    the new values and the new relations (for a model tracking them with
+    `HistoricalRecords(m2m_fields=…)`), instead of one row per save, add and remove."""
+    _mark(instance, acting_user=acting_user, reason=reason)
+    adding = instance._state.adding
+    instance.skip_history_when_saving = True  # type: ignore[attr-defined]  # simple-history's hook
+    try:
+        if adding:
+            instance.save()
+        for name, values in m2m.items():
+            getattr(instance, name).set(list(values))
+    finally:
+        del instance.skip_history_when_saving  # type: ignore[attr-defined]
+    if adding:  # the "+" row, now that the relations are there
+        models.signals.post_save.send(
+            sender=type(instance), instance=instance, created=True, raw=False,
+            using=instance._state.db, update_fields=None,
+        )
+    else:
+        instance.save()
+
+
 def change_delete(instance: models.Model, *, acting_user: Actor, reason: str) -> None:
     """Delete one tracked instance; the "-" history row names the actor and the reason."""
     _mark(instance, acting_user=acting_user, reason=reason)
@@ -167,9 +192,11 @@ def rows_insert_new(
 def rows_update(
     *, model: type[models.Model], values: Mapping[int, Mapping[str, Any]], fields: Iterable[str],
     acting_user: Actor, reason: str, now: datetime | None = None,
+    update_event: str | None = None,
 ) -> None:
     """Set `fields` (attnames) of rows by id (`values`: id → {attname: value}) without
-    loading them, with one "~" history row each."""
+    loading them, with one "~" history row each. Golden values that changed become
+    `customer.updated` events, or `update_event` when given (`customer.rectified`)."""
     fields = list(fields)
     now = now or timezone.now()
     before = events.customers_before_update(values, fields) if model is Customer and values else None
@@ -179,11 +206,37 @@ def rows_update(
         reason=history_reason(reason, acting_user=acting_user),
     )
     if before is not None:
-        events.customers_updated(before=before, values=values, acting_user=acting_user, now=now)
+        events.customers_updated(before=before, values=values, acting_user=acting_user, now=now,
+                                 update_event=update_event)
+
+
+def customers_erased_record(
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any],
+    source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Actor,
+    now: datetime | None = None,
+) -> None:
+    """Record that these customers were erased (`rcu.services.erasure`): their rows and
+    history are gone, so what remains is one `customer.erased` event each, ids only
+    (`source_refs`: each source's own external ids, for that source alone)."""
+    events.customers_erased(customer_ids=customer_ids, public_ids=public_ids,
+                            source_refs=source_refs, acting_user=acting_user,
+                            now=now or timezone.now())
 
 
 __all__ = [
-    "REALTIME_MATCHING", "Actor", "SystemActor", "actor_user", "actor_user_id", "change_delete",
-    "change_save", "changes_create", "changes_update", "history_reason",
-    "rows_insert", "rows_insert_new", "rows_update", "system_actor",
+    "REALTIME_MATCHING",
+    "Actor",
+    "SystemActor",
+    "actor_user",
+    "actor_user_id",
+    "change_delete",
+    "change_save",
+    "changes_create",
+    "changes_update",
+    "customers_erased_record",
+    "history_reason",
+    "rows_insert",
+    "rows_insert_new",
+    "rows_update",
+    "system_actor",
 ]

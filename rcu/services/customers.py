@@ -116,12 +116,14 @@ def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def customers_recompute(
-    *, customer_ids: Iterable[int], acting_user: Actor, reason: str = "survivorship"
+    *, customer_ids: Iterable[int], acting_user: Actor, reason: str = "survivorship",
+    update_event: str | None = None,
 ) -> int:
     """Recompute golden values of these customers from their linked records.
 
     Honours each customer's pinned choices. Returns how many customers changed;
-    only those get a history row.
+    only those get a history row. Their events are `customer.updated`, or
+    `update_event` when given (a rectification's `customer.rectified`).
     """
     ids = sorted(set(customer_ids))
     if not ids:
@@ -136,5 +138,5 @@ def customers_recompute(
             changed[pk] = golden
     if changed:
         rows_update(model=Customer, values=changed, fields=GOLDEN_FIELDS,
-                    acting_user=acting_user, reason=reason)
+                    acting_user=acting_user, reason=reason, update_event=update_event)
     return len(changed)

@@ -119,8 +119,15 @@ def delivery_body(subscription: Subscription, event: ChangeEvent,
     """The event as this subscriber receives it: projected on the attributes it may see."""
     allowed = set(subscription.attributes)
     extra = dict(event.data)
+    # An erased customer's records are gone: its event names each source's own ids,
+    # for that source's subscription alone.
+    erased_refs = extra.pop("source_refs", None) or {}
     if subscription.source_id is not None:
-        extra["source_ids"] = (refs or {}).get(event.customer_id, [])
+        extra["source_ids"] = (
+            erased_refs.get(str(subscription.source_id), [])
+            if event.type == ChangeEvent.Type.ERASED
+            else (refs or {}).get(event.customer_id, [])
+        )
     return event_body(
         event_type=event.type, occurred_at=event.occurred_at,
         customer_id=str(event.customer_public_id), version=event.version,

@@ -102,10 +102,11 @@ def customers_created(*, customer_ids: Sequence[int], acting_user: Any, now: dat
 
 def customers_updated(
     *, before: CustomersBefore, values: Mapping[int, Mapping[str, Any]], acting_user: Any,
-    now: datetime,
+    now: datetime, update_event: str | None = None,
 ) -> None:
     """The events of an update: merges (a customer retired into another), unmerges (a
-    retired customer back on its own), and golden values that changed."""
+    retired customer back on its own), and golden values that changed (`customer.updated`,
+    or `update_event`: `customer.rectified` for a DPO's rectification)."""
     merged: dict[int, list[int]] = defaultdict(list)  # survivor → retired
     unmerged: dict[int, int] = {}  # restored → the survivor it leaves
     changed: dict[int, dict[str, Any]] = {}
@@ -148,5 +149,25 @@ def customers_updated(
     for pk, survivor in sorted(unmerged.items()):
         add(ChangeEvent.Type.UNMERGED, pk, data={"merged_from": str(public[survivor])})
     for pk, diff in sorted(changed.items()):
-        add(ChangeEvent.Type.UPDATED, pk, changes=diff)
+        add(update_event or ChangeEvent.Type.UPDATED, pk, changes=diff)
     _write(events)
+
+
+def customers_erased(
+    *, customer_ids: Sequence[int], public_ids: Sequence[Any],
+    source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Any, now: datetime,
+) -> None:
+    """One `customer.erased` per erased customer, carrying only ids: subscribers and
+    sources erase it on their side. The customer rows are gone: ids come from the caller.
+    `source_refs` (customer → source id → external ids) is for each source's own
+    subscription alone (`rcu.services.deliveries.delivery_body`): a source erases by its
+    own ids, and no other subscriber ever sees them."""
+    version = _versions_next(customer_ids)
+    actor = _actor_fields(acting_user)
+    _write([
+        ChangeEvent(type=ChangeEvent.Type.ERASED, customer_id=pk, customer_public_id=public_id,
+                    version=version[pk], occurred_at=now, **actor,
+                    data={"source_refs": {str(s): sorted(ids) for s, ids in source_refs.get(pk, {}).items()}}
+                    if source_refs.get(pk) else {})
+        for pk, public_id in zip(customer_ids, public_ids, strict=True)
+    ])

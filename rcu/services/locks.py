@@ -37,8 +37,9 @@ data, always taken before anything here by their own task or service):
 - `MatchRun` and `MatchRunPartition` in `rcu/services/matching/batch.py` (one step of
   a batch run at a time);
 - `ApiToken` in `rcu/services/tokens.py` (revoking a token, alone in its transaction);
-- `Subscription` in `rcu/services/subscriptions.py` and `rcu/services/deliveries.py`
-  (one change or fan-out of a subscriber at a time), and `Delivery` in
+- `Subscription` in `rcu/services/subscriptions.py`, `rcu/services/deliveries.py` and
+  `rcu/services/snapshots.py` (one change, fan-out or snapshot chunk of a subscriber at
+  a time), and `Delivery` in
   `rcu/services/deliveries.py` (one send of a delivery at a time, SKIP LOCKED): their
   transactions take no other lock.
 - `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
@@ -50,7 +51,13 @@ data, always taken before anything here by their own task or service):
   both mark a letter sent; a service that goes on to customer data takes those locks
   here, after it).
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
-queue is cleared here too (`pending_matches_clear`), skipping what others hold.
+queue is cleared here too (`pending_matches_clear`), skipping what others hold, and so
+are the pairs a pending run drops to score again (`pairs_of_claimed_records_delete`).
+
+Match pairs are not locked here: a batch run's scoring partitions store them holding
+no customer lock. Every writer of pairs inserts them in (record a, record b) order
+(`rcu.services.matching.pairs.match_pairs_store`), so writers of the same new pairs
+wait for each other in one order too.
 
 On SQLite, which locks the whole database per write, the same calls run without row
 locks and never ask to retry.
@@ -407,6 +414,35 @@ def pending_matches_clear(*, run_id: int) -> None:
         cursor.execute(
             "DELETE FROM rcu_pendingmatch WHERE record_id IN (SELECT record_id FROM "
             "rcu_pendingmatch WHERE claimed_by = %s FOR UPDATE SKIP LOCKED)",
+            [run_id],
+        )
+
+
+def pairs_of_claimed_records_delete(*, run_id: int) -> None:
+    """A pending run's first step drops the stored pairs of the records it claimed, to
+    score them again.
+
+    Pairs another transaction holds are skipped, not waited for: it is a real-time
+    ingest (or a decision) deleting them, or replacing their scores with fresh ones,
+    under the lock of its customers; once it commits they are gone or new, as the run
+    would leave them (a partition keeps a pair already there). The run holds no
+    customer lock: were it to wait on such a writer, which may wait on the pairs the
+    run is deleting, the two would deadlock."""
+    if not connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            for side in ("record_a_id", "record_b_id"):
+                cursor.execute(
+                    f"DELETE FROM rcu_matchpair WHERE {side} IN "
+                    "(SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s)",
+                    [run_id],
+                )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH claimed AS (SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s) "
+            "DELETE FROM rcu_matchpair WHERE id IN (SELECT id FROM rcu_matchpair "
+            "WHERE record_a_id IN (SELECT record_id FROM claimed) "
+            "OR record_b_id IN (SELECT record_id FROM claimed) FOR UPDATE SKIP LOCKED)",
             [run_id],
         )
 

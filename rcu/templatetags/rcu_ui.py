@@ -21,12 +21,14 @@ from rcu.survivorship import (
     RULE_SOURCE_PRIORITY,
     RULE_STABLE,
     RULE_TRUST,
+    RULE_TYPED,
     RULE_VALIDATED,
 )
 
 register = template.Library()
 
 RULE_LABELS = {
+    RULE_TYPED: _("corrected by hand"),
     RULE_PINNED: _("steward's choice"),
     RULE_ONLY: _("only value available"),
     RULE_TRUST: _("most trusted source"),
@@ -40,6 +42,8 @@ RULE_LABELS = {
 }
 
 RULE_HELP = {
+    RULE_TYPED: _("Typed by hand (a steward's correction or the DPO's rectification): kept "
+                  "whatever the sources say, until it is changed or unpinned."),
     RULE_PINNED: _("A steward chose this record's value."),
     RULE_ONLY: _("No other linked record has a value for this attribute."),
     RULE_TRUST: _("This source has the best trust rank among the records having a value."),

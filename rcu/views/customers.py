@@ -20,9 +20,13 @@ from rcu.display import value_display
 from rcu.forms import CustomerSearchForm
 from rcu.http import HtmxHttpRequest
 from rcu.models import Customer, SourceRecord
-from rcu.selectors.customers import customer_get_for_user, customer_search
+from rcu.selectors.customers import CustomerErased, customer_get_for_user, customer_search
 from rcu.selectors.history import TimelineEntry, customer_timeline
-from rcu.selectors.records import customer_records_for_user, provenance_for_user
+from rcu.selectors.records import (
+    correctors_by_id,
+    customer_records_for_user,
+    provenance_for_user,
+)
 from rcu.selectors.ui import (
     customer_public_ids,
     customers_with_visible_records,
@@ -76,6 +80,10 @@ class Why:
     record_id: int | None
     rule: str
     business_ts: datetime | None
+    # A value typed by hand: "correction" or "rectification", who typed it and why.
+    origin: str = ""
+    by: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -124,9 +132,19 @@ def _parse_ts(text: str | None) -> datetime | None:
         return None
 
 
-def _why(provenance: dict | None, *, names: dict[str, str], visible: dict[tuple[str, str], SourceRecord]) -> Why | None:
+def _why(provenance: dict | None, *, names: dict[str, str], visible: dict[tuple[str, str], SourceRecord],
+         users: dict[int, str] | None = None) -> Why | None:
     if not provenance:
         return None
+    if provenance.get("origin"):
+        by = provenance.get("by")
+        return Why(
+            source_code="", source_name="", external_id=None, record_id=None,
+            rule=provenance.get("rule") or "", business_ts=_parse_ts(provenance.get("at")),
+            origin=str(provenance["origin"]),
+            by=(users or {}).get(by, "") if isinstance(by, int) else "",
+            note=str(provenance.get("reason") or ""),
+        )
     code = provenance.get("source") or ""
     external_id = provenance.get("external_id")  # None for another department's record
     record = visible.get((code, external_id)) if external_id else None
@@ -140,25 +158,25 @@ def _why(provenance: dict | None, *, names: dict[str, str], visible: dict[tuple[
     )
 
 
-def _golden_rows(customer: Customer, *, provenance, names, visible) -> list[GoldenRow]:
+def _golden_rows(customer: Customer, *, provenance, names, visible, users=None) -> list[GoldenRow]:
     return [
         GoldenRow(
             name=attribute.name,
             label=str(attribute.label),
             value=getattr(customer, attribute.name),
-            why=_why(provenance.get(attribute.name), names=names, visible=visible),
+            why=_why(provenance.get(attribute.name), names=names, visible=visible, users=users),
         )
         for attribute in CANONICAL_ATTRIBUTES
     ]
 
 
-def _extra_rows(customer: Customer, *, provenance, labels, names, visible) -> list[GoldenRow]:
+def _extra_rows(customer: Customer, *, provenance, labels, names, visible, users=None) -> list[GoldenRow]:
     return [
         GoldenRow(
             name=code,
             label=labels.get(code, code),
             value=value,
-            why=_why(provenance.get(code), names=names, visible=visible),
+            why=_why(provenance.get(code), names=names, visible=visible, users=users),
         )
         for code, value in sorted(customer.extra_identifiers.items())
     ]
@@ -282,7 +300,10 @@ def _timeline(customer: Customer, records: list[SourceRecord], labels, names) ->
 @require_GET
 def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """A golden customer: its values and why, its visible records, its history."""
-    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    try:
+        customer = customer_get_for_user(user=request.user, public_id=public_id)
+    except CustomerErased:
+        return render(request, "rcu/customer_erased.html", status=410)
     if customer.public_id != public_id:
         return redirect("customer_detail", public_id=customer.public_id)
     records, hidden_count = customer_records_for_user(user=request.user, customer=customer)
@@ -292,11 +313,14 @@ def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     names = source_names_by_code()
     visible = {(r.source.code, r.external_id): r for r in records}
     provenance = provenance_for_user(customer.provenance, visible_records=records)
+    users = correctors_by_id(provenance)
     context = {
         "customer": customer,
-        "golden_rows": _golden_rows(customer, provenance=provenance, names=names, visible=visible),
+        "golden_rows": _golden_rows(customer, provenance=provenance, names=names, visible=visible,
+                                    users=users),
         "extra_rows": _extra_rows(
-            customer, provenance=provenance, labels=labels, names=names, visible=visible
+            customer, provenance=provenance, labels=labels, names=names, visible=visible,
+            users=users,
         ),
         "cards": [_record_card(r, labels) for r in records],
         "hidden_count": hidden_count,

@@ -12,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rcu import hooks
 from rcu.csv_safe import CSV_CONTENT_TYPE
 from rcu.forms import ImportUploadForm
 from rcu.http import HtmxHttpRequest
@@ -49,9 +50,17 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         patch_vary_headers(response, ("HX-Request",))
         return response
     rejects = Paginator(job.row_errors.order_by("line", "field"), REJECTS_PAGE_SIZE)
+    rejects_page = rejects.get_page(request.GET.get("page"))
+    if rejects_page.object_list:
+        # Rejected rows show values as received: a read of personal data that no customer
+        # holds (the row was refused), logged against the import.
+        hooks.personal_data_read(
+            user=request.user, customers=[], purpose="import_rejects",
+            reference=f"import #{job.pk}, rejected rows page {rejects_page.number}",
+        )
     context = {
         "job": job,
-        "rejects": rejects.get_page(request.GET.get("page")),
+        "rejects": rejects_page,
         "polling": not job.is_finished and job.status != job.Status.INTERRUPTED,
         "rejects_available": bool(job.rejects_file) and Path(job.rejects_file).is_file(),
         "can_cancel": not job.is_finished and request.user.has_perm(CANCEL),
@@ -118,6 +127,10 @@ def import_rejects(request: HttpRequest, pk: int) -> FileResponse:
     if path is None or not path.is_file():
         raise Http404("No rejects file")
     jsonl = path.suffix == ".jsonl"
+    hooks.personal_data_read(
+        user=request.user, customers=[], purpose="export_import_rejects",
+        reference=f"import #{job.pk}, rejected rows file",
+    )
     return FileResponse(
         path.open("rb"),
         as_attachment=True,

@@ -33,15 +33,19 @@ from stewardship.apis.selectors import (
     candidate_detail_for_user,
     candidate_display_context,
     candidate_list,
+    decision_for_display,
 )
 from stewardship.apis.serializers import (
+    BulkDecisionRequestSerializer,
+    BulkOutcomeSerializer,
     CandidateSerializer,
     LeaseSerializer,
     MergeRequestSerializer,
     RejectRequestSerializer,
 )
 from stewardship.models import MergeCandidate
-from stewardship.selectors.access import candidate_get_for_user, user_can_decide
+from stewardship.selectors.access import DECIDE, candidate_get_for_user, user_can_decide
+from stewardship.services.bulk import BULK_MAX, candidates_bulk_decide
 from stewardship.services.errors import DecisionInvalid
 from stewardship.services.leases import candidate_claim_or_refuse, candidate_release
 from stewardship.services.merge import candidate_merge
@@ -223,3 +227,41 @@ class CandidateClaimApi(DecisionApi):
         candidate = _decidable_candidate(user=request.user, pk=id)
         candidate_release(candidate=candidate, user=request.user)
         return Response(status=204)
+
+
+class CandidateBulkApi(DecisionApi):
+    @extend_schema(
+        summary="Decide many candidates at once",
+        description="Merges (survivorship decides every value) or rejects each candidate "
+        f"listed (at most {BULK_MAX}), in id order, each on its own as if opened one by one: "
+        "each gets its own ledger entry, undone one by one with the customers' unmerge "
+        "endpoint. A candidate that cannot be decided (not in the caller's queues, held by "
+        "another steward, decided meanwhile, closed by an earlier merge of the same batch) "
+        "is left as it is and listed in `refused`; the others go ahead. Needs the steward "
+        "role.",
+        request=BulkDecisionRequestSerializer,
+        responses={200: BulkOutcomeSerializer, 400: DECISION_RESPONSES[400],
+                   401: NOT_AUTHENTICATED, 403: NOT_DECIDER},
+        examples=[
+            OpenApiExample(
+                "Merge the likely duplicates", request_only=True,
+                value={"action": "merge", "candidates": [311, 312, 318],
+                       "reason": "likely duplicates, checked in the list"},
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        if not request.user.has_perm(DECIDE):
+            raise forbid_deciding()
+        body = BulkDecisionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        outcome = candidates_bulk_decide(
+            candidate_ids=data["candidates"], action=data["action"], reason=data["reason"],
+            acting_user=request.user,
+        )
+        return Response(BulkOutcomeSerializer({
+            "decisions": [decision_for_display(d) for d in outcome.decisions],
+            "refused": [{"candidate": r.candidate, "code": r.code, "detail": r.detail}
+                        for r in outcome.refused],
+        }).data)

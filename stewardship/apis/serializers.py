@@ -10,6 +10,7 @@ from rcu.apis.serializers import ExplanationSerializer
 from rcu.models import Customer, Department, SourceRecord
 from stewardship.explain import explanation_sentence
 from stewardship.models import Decision, MergeCandidate
+from stewardship.services.bulk import BULK_MAX
 
 REASON_HELP = "Why, in the steward's words; kept in the ledger."
 
@@ -192,3 +193,62 @@ class UnmergeRequestSerializer(serializers.Serializer):
         if ("records" in data) == ("decision" in data):
             raise serializers.ValidationError("Give either records or decision, not both.")
         return data
+
+
+class CorrectionRequestSerializer(serializers.Serializer):
+    values = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True, trim_whitespace=True),
+        allow_empty=False,
+        help_text="Attribute (canonical, or an extra identifier's code) → the value to keep "
+        "whatever the sources say (normalised and checked as at ingestion), or null to unpin "
+        "it and let survivorship decide again. An address field corrects the whole address "
+        "(address_line1, address_line2, postcode, city, country): those not given keep "
+        "their current value; null on an address field unpins the whole address.",
+    )
+    reason = serializers.CharField(max_length=500, help_text=REASON_HELP)
+
+
+class CustomersMergeRequestSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.UUIDField(), min_length=2, max_length=20,
+        help_text="Public ids of the customers to merge (2 to 20); a retired id stands for "
+        "its survivor.",
+    )
+    survivor = serializers.UUIDField(
+        required=False,
+        help_text="Public id of the customer that keeps its id; by default the one holding "
+        "most records.",
+    )
+    choices = serializers.DictField(
+        child=serializers.IntegerField(), required=False, default=dict,
+        help_text="Attribute (or `address` for the whole address) → id of the source record "
+        "whose value the golden record must keep, whatever the survivorship rules say.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+
+class BulkDecisionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["merge", "reject"],
+                                     help_text="`merge` (survivorship decides every value) or `reject`.")
+    candidates = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, max_length=BULK_MAX,
+        help_text=f"Ids of open candidates of the caller's queues, at most {BULK_MAX}.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text=REASON_HELP
+    )
+
+
+class BulkRefusalSerializer(serializers.Serializer):
+    candidate = serializers.IntegerField()
+    code = serializers.ChoiceField(choices=["forbidden", "conflict", "invalid"])
+    detail = serializers.CharField()
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    decisions = DecisionSerializer(many=True, help_text="One ledger entry per candidate decided.")
+    refused = BulkRefusalSerializer(
+        many=True, help_text="Candidates left as they were, and why (the others went ahead)."
+    )

@@ -1,4 +1,4 @@
-"""The stewards' ledger: every merge, rejection, reopening, detachment and undo."""
+"""The stewards' ledger: every merge, rejection, reopening, detachment, correction and undo."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class Decision(models.Model):
         REJECT = "reject", _("Reject")
         REOPEN = "reopen", _("Reopen")
         DETACH = "detach", _("Detach records")
+        CORRECT = "correct", _("Correct values")
         UNDO = "undo", _("Undo")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -86,5 +87,5 @@ class Decision(models.Model):
     @property
     def can_be_undone(self) -> bool:
         return self.undone_at is None and self.kind in (
-            self.Kind.MERGE, self.Kind.DETACH, self.Kind.REJECT
+            self.Kind.MERGE, self.Kind.DETACH, self.Kind.REJECT, self.Kind.CORRECT
         )

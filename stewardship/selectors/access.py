@@ -14,7 +14,7 @@ from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from rcu.models import Customer, Department, SourceRecord
-from rcu.roles import DEPARTMENT_QUEUE_PERMISSION
+from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, Role
 from rcu.selectors.customers import customer_resolve
 from stewardship.models import Decision, MergeCandidate
 
@@ -88,6 +88,12 @@ def user_can_decide_for_customer(*, user, customer) -> bool:
     ).exists()
 
 
+def user_is_dpo(user) -> bool:
+    """The DPO: the only one who rectifies, and who may change a rectified value."""
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and user.groups.filter(name=Role.DPO).exists())
+
+
 def decisions_visible_to(user) -> QuerySet[Decision]:
     if not user.is_authenticated:
         return Decision.objects.none()
@@ -111,8 +117,11 @@ def user_can_undo(*, user, decision: Decision) -> bool:
     record of one of their departments now (a customer merged away: the one it was
     merged into), or held one before or after the decision (its ledger; a customer
     the decision merged away: the one it went into), so that a steward can undo the
-    merges and detachments they could make.
+    merges and detachments they could make. A correction that touched a value the DPO
+    rectified is undone by the DPO only.
     """
+    if decision.kind == Decision.Kind.CORRECT and correction_is_rectification(decision):
+        return user_is_dpo(user)  # a rectification is the DPO's, and so is its undo
     if user is None or not user.is_authenticated or not user.has_perm(DECIDE):
         return False
     departments = queue_departments_for(user)
@@ -145,6 +154,21 @@ def user_can_undo(*, user, decision: Decision) -> bool:
         or merged_into.get(touched) in decidable_in_ledger
         for touched, survivor in current.items()
     )
+
+
+def correction_is_rectification(decision: Decision) -> bool:
+    """A correction that set or replaced a value the DPO rectified."""
+    before, after = decision.state_before(), decision.state_after()
+    for customer_id, pins_after in after.pinned.items():
+        state = before.customers.get(customer_id)
+        pins_before = state.pinned if state is not None else {}
+        for name in {*pins_before, *pins_after}:
+            if pins_before.get(name) == pins_after.get(name):
+                continue
+            if any(pin is not None and pin.get("origin") == "rectification"
+                   for pin in (pins_before.get(name), pins_after.get(name))):
+                return True
+    return False
 
 
 def _current_customer_id(customer: Customer) -> int:

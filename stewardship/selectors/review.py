@@ -1,7 +1,9 @@
-"""Everything the review page shows for one candidate, read in a fixed number of queries."""
+"""Everything the review page shows for one candidate (or for customers a steward found
+by search), read in a fixed number of queries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -135,12 +137,22 @@ def _golden(customer: Customer, record: ReviewRecord, name: str) -> bool:
     return (origin.get("source"), origin.get("external_id")) == record.ref
 
 
-def candidate_review(*, candidate: MergeCandidate, user) -> Review:
-    pair: dict[int, int | None] = {candidate.record_a_id: None, candidate.record_b_id: None}
-    for pk, customer_id in SourceRecord.objects.filter(pk__in=pair).values_list("pk", "customer_id"):
-        pair[pk] = customer_id
-    pair_customers = list(dict.fromkeys(c for c in pair.values() if c is not None))
-    customer_ids = cluster_customer_ids(candidate=candidate, pair_customers=pair_customers)
+@dataclass
+class Comparison:
+    """Customers and their records side by side, attribute by attribute."""
+
+    customers: list[ReviewCustomer]
+    records: list[ReviewRecord]
+    rows: list[ReviewRow]
+
+
+def customers_compare(*, customer_ids: list[int], user, pair_records: Iterable[int] = (),
+                      pair_customers: Iterable[int] | None = None) -> Comparison:
+    """The customers (in this order) with every record of theirs, and a row per attribute
+    (the address as one): what the review page shows, for a candidate or for customers a
+    steward found by search. External ids of sources the person may not see are hidden."""
+    pair = set(pair_records)
+    in_pair = set(customer_ids if pair_customers is None else pair_customers)
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=customer_ids)}
     visible_sources = set(sources_for_user(user).values_list("pk", flat=True))
     see_all = user.has_perm("rcu.view_sourcerecord")
@@ -163,12 +175,11 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
             is_pair=record.pk in pair, ref=(record.source.code, record.external_id),
         )
         by_customer[holder].append(view)
-    # Pair customers first, A's before B's; the cluster after.
     review_customers = []
     for pk in customer_ids:
         if pk in customers:
             review_customers.append(ReviewCustomer(
-                customer=customers[pk], records=by_customer[pk], in_candidate=pk in pair_customers
+                customer=customers[pk], records=by_customer[pk], in_candidate=pk in in_pair
             ))
             all_records.extend(by_customer[pk])
 
@@ -191,6 +202,20 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
         # Case, accents and punctuation are not differences ("ALLÉE" is "allée").
         rows.append(ReviewRow(name=name, label=label, cells=cells, differs=len(values) > 1,
                               choosable=len(values) > 1))
+    return Comparison(customers=review_customers, records=all_records, rows=rows)
+
+
+def candidate_review(*, candidate: MergeCandidate, user) -> Review:
+    pair: dict[int, int | None] = {candidate.record_a_id: None, candidate.record_b_id: None}
+    for pk, customer_id in SourceRecord.objects.filter(pk__in=pair).values_list("pk", "customer_id"):
+        pair[pk] = customer_id
+    pair_customers = list(dict.fromkeys(c for c in pair.values() if c is not None))
+    customer_ids = cluster_customer_ids(candidate=candidate, pair_customers=pair_customers)
+    comparison = customers_compare(customer_ids=customer_ids, user=user, pair_records=pair,
+                                   pair_customers=pair_customers)
+    all_records, review_customers, rows = (
+        comparison.records, comparison.customers, comparison.rows
+    )
 
     explanation = candidate.explanation or {}
     record_a = next((r for r in all_records if r.pk == candidate.record_a_id), None)

@@ -75,18 +75,19 @@ def golden_restore(
     fingerprints: Mapping[int, str], acting_user: Actor, reason: str,
 ) -> None:
     """Undoing a decision: each customer gets back the golden values it had before it,
-    exactly, when none of its records changed since (same payload); the others are
-    recomputed from their records (the source said something new meanwhile)."""
+    exactly, when none of its records changed since (same payload), or when it holds none
+    (retired again); the others are recomputed from their records (the source said
+    something new meanwhile)."""
     ids = sorted(set(customer_ids))
     records: dict[int, list[tuple[int, str]]] = {pk: [] for pk in ids}
     for pk, customer_id, payload_hash in SourceRecord.objects.filter(
         customer_id__in=ids
     ).values_list("pk", "customer_id", "payload_hash"):
         records[customer_id].append((pk, payload_hash))
+    # A customer retired again holds no record: its snapshot is all there is.
     exact = {
         pk for pk in ids
-        if pk in snapshot and records[pk]
-        and all(fingerprints.get(r) == h for r, h in records[pk])
+        if pk in snapshot and all(fingerprints.get(r) == h for r, h in records[pk])
     }
     customers_recompute(customer_ids=[pk for pk in ids if pk not in exact],
                         acting_user=acting_user, reason=reason)
@@ -276,3 +277,19 @@ def decision_record(
     records_rematch(customer_ids=decision.customers.values_list("pk", flat=True),
                     acting_user=acting_user)
     return decision
+
+
+def undo_record(*, decision: Decision, acting_user: Actor, reason: str, customers: list[int],
+                 kind: str = Decision.Kind.UNDO) -> Decision:
+    """Record the undo of a decision and mark that decision undone."""
+    now = timezone.now()
+    undo = decision_record(
+        acting_user=acting_user, customers=customers, kind=kind,
+        record_ids=list(decision.state_before().records),
+        departments=decision.departments.values_list("pk", flat=True),
+        candidate_id=decision.candidate_id, survivor_id=decision.survivor_id,
+        undoes=decision, reason=reason,
+    )
+    decision.undone_at = now
+    change_save(decision, acting_user=acting_user, reason=reason, update_fields=["undone_at"])
+    return undo

@@ -16,6 +16,7 @@ from rcu.services.stats import source_stats_follow_moves
 from stewardship.decision_states import CustomerBefore, StateAfter, StateBefore
 from stewardship.models import Decision, MergeCandidate
 from stewardship.selectors.review import cluster_customer_ids
+from stewardship.services.corrections import is_rectified, rectified_forbidden
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.ledger import (
     candidate_customers,
@@ -124,6 +125,9 @@ def customers_merge(
     merged_pins: dict[str, dict] = {}
     for pk in [*(pk for pk in ids if pk != survivor), survivor]:
         merged_pins.update(customers[pk].pinned)
+    # A value the DPO rectified is not a steward's to override by a choice.
+    if any(is_rectified(merged_pins.get(name)) for name in pins):
+        raise rectified_forbidden()
     if any(name in pins for name in ADDRESS_GROUP):
         merged_pins = {k: v for k, v in merged_pins.items() if k not in ADDRESS_GROUP}
     merged_pins.update(pins)

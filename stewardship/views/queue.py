@@ -17,7 +17,11 @@ from rcu import hooks
 from rcu.views.pagination import page_number, slice_page
 from stewardship.explain import explanation_sentence
 from stewardship.forms import QueueFilterForm
-from stewardship.selectors.access import queue_departments_for, viewable_departments_for
+from stewardship.selectors.access import (
+    candidates_decidable_by,
+    queue_departments_for,
+    viewable_departments_for,
+)
 from stewardship.selectors.queue import (
     COUNT_CAP,
     capped_count,
@@ -28,6 +32,7 @@ from stewardship.selectors.queue import (
     queue_sources,
 )
 from stewardship.services.assign import candidates_assign
+from stewardship.services.bulk import BULK_MAX, BulkAction, candidates_bulk_decide
 from stewardship.services.errors import DecisionForbidden, DecisionInvalid
 
 PAGE_SIZE = 25
@@ -138,3 +143,45 @@ def my_backlog(request: HttpRequest) -> HttpResponse:
 
     return render(request, "stewardship/_my_backlog.html",
                   {"backlogs": steward_backlogs(user=request.user), "cap": COUNT_CAP})
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Merge or reject the chosen candidates: a confirmation first (what will be decided,
+    and a reason), then each decided on its own, with the outcome and an undo per decision."""
+    ids = sorted({int(v) for v in request.POST.getlist("candidates") if v.isdigit()})
+    action = request.POST.get("action", "")
+    query = request.POST.get("query", "")
+    back = reverse("stewardship:queue") + "?" + query
+    if not request.user.has_perm("stewardship.decide_mergecandidate"):
+        raise PermissionDenied
+    if action not in BulkAction.values or not ids:
+        messages.error(request, _("Choose candidates, then merge or reject them."))
+        return redirect(back)
+    if request.POST.get("confirmed") != "1":
+        candidates = list(candidates_decidable_by(request.user).filter(pk__in=ids).select_related(
+            "record_a__customer", "record_b__customer", "record_a__source", "record_b__source"
+        ).order_by("pk"))
+        hooks.personal_data_read(
+            user=request.user, purpose="merge_queue",
+            customers=[c for cand in candidates
+                       for c in (cand.record_a.customer, cand.record_b.customer) if c is not None],
+        )
+        for candidate in candidates:
+            candidate.headline = explanation_sentence(candidate.explanation or {})  # type: ignore[attr-defined]  # shown by the template only
+        return render(request, "stewardship/bulk_confirm.html", {
+            "candidates": candidates, "action": action, "query": query,
+            "action_label": BulkAction(action).label, "cap": BULK_MAX,
+            "refused_count": len(ids) - len(candidates), "too_many": len(ids) > BULK_MAX,
+        })
+    try:
+        outcome = candidates_bulk_decide(candidate_ids=ids, action=action,
+                                         reason=request.POST.get("reason", "").strip(),
+                                         acting_user=request.user)
+    except DecisionInvalid as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    return render(request, "stewardship/bulk_done.html", {
+        "outcome": outcome, "action": action, "query": query, "back": back,
+    })

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.soak import Stats, _token_column, percentile, results_table
+from bench.soak import Stats, _token_column, csrf_token_of, percentile, results_table, run_of
 
 OPERATION = {"requests": 120, "ok": 100, "refused": 20, "server_errors": 0, "per_second": 2.0,
              "p50_ms": 40.0, "p95_ms": 180.5, "first_errors": []}
@@ -74,3 +74,21 @@ def test_updates_write_their_value_in_an_address_column_of_one_source_column():
 def test_the_report_says_how_busy_the_machine_was():
     table = results_table(result(machine={"foreign_cores_busy": 1.5}))
     assert "Other work on the machine meanwhile: 1.5 cores busy" in table
+
+
+def test_the_report_tells_the_batch_runs_asked_for_and_how_long_they_took():
+    runs = {"asked": 12, "distinct": 10, "full": 2, "succeeded": 10, "p95_s": 4.2}
+    batch = {**OPERATION, "requests": 12, "ok": 12, "refused": 0}
+    table = results_table(result(operations={"batch run": batch}, batch_runs=runs))
+    assert "| batch run | 12 | 2.0 | 12 | 0 | 0 |" in table
+    assert ("Batch runs asked for: 12 (10 runs, a request made while one waited joins it; "
+            "2 full), 10 succeeded; from asked to applied p95 4.2 s.") in table
+
+
+def test_a_batch_run_is_started_with_the_form_token_and_found_by_the_redirect():
+    page = (b'<form method="post"><input type="hidden" name="csrfmiddlewaretoken" '
+            b'value="abc123"><button name="action" value="run"></button></form>')
+    assert csrf_token_of(page) == "abc123"
+    assert csrf_token_of(b"<p>signed out</p>") == ""
+    assert run_of("/administration/matching/#run-42") == 42
+    assert run_of("/accounts/two-factor/?next=/administration/matching/") is None

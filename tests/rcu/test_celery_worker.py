@@ -52,15 +52,11 @@ def test_an_uploaded_file_is_imported_by_a_worker(celery_worker_app, admin_user)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_matching_run_is_carried_out_by_a_worker(celery_worker_app):
-    from django.utils import timezone
-
-    from rcu.models import MatchRun, MatchSettings
+    from rcu.models import MatchRun
     from rcu.services.matching.batch import match_run_create
-    from tests.factories import ingest
+    from tests.factories import frozen_default_model, ingest
 
-    MatchSettings.objects.update_or_create(
-        pk=1, defaults={"model_frozen": True, "model_trained_at": timezone.now()}
-    )
+    frozen_default_model()
     crm = make_source("crm", department="marketing")
     eshop = make_source("eshop", department="ecommerce")
     jeanne = {"first_name": "Jeanne", "last_name": "Lefèvre", "birth_date": "1980-04-03",

@@ -13,8 +13,8 @@ from rcu.models import ChangeEvent, Customer, SourceRecord
 from rcu.roles import Role
 from stewardship.services.merge import customers_merge
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import TEST_ACTOR, ingest, make_user
-from tests.stewardship.ledger import frozen_default_model, match_batch, one
+from tests.factories import TEST_ACTOR, frozen_default_model, ingest, make_user
+from tests.stewardship.ledger import match_batch, one
 
 pytestmark = pytest.mark.django_db
 
@@ -96,17 +96,31 @@ def test_undoing_a_merge_emits_unmerged_for_the_customer_restored(crm, eshop, st
     assert events_of(a.customer_id)[-1] == ("customer.updated", 4)  # the mobile leaves again
 
 
-def test_detaching_a_record_creates_a_customer_and_updates_the_one_it_left(crm, eshop, steward):
+def test_detaching_the_records_a_merge_brought_brings_their_id_back(crm, eshop, steward):
     a = one(crm, "C1", HELENE)
     b = one(eshop, "E1", {**HELENE, "mobile": "06 12 34 56 78"})
     customers_merge(customer_ids=[a.customer_id, b.customer_id], acting_user=steward,
                     survivor_id=a.customer_id)
     before = ChangeEvent.objects.count()
     records_detach(customer_id=a.customer_id, record_ids=[b.pk], acting_user=steward)
-    new_customer = SourceRecord.objects.get(pk=b.pk).customer_id
+    assert SourceRecord.objects.get(pk=b.pk).customer_id == b.customer_id  # its old id, revived
+    kinds = list(ChangeEvent.objects.order_by("id")[before:].values_list("type", "customer_id"))
+    assert ("customer.unmerged", b.customer_id) in kinds
+    assert ("customer.updated", a.customer_id) in kinds  # the mobile leaves
+    assert not any(kind == "customer.created" for kind, _ in kinds)
+
+
+def test_detaching_a_record_that_had_no_other_id_creates_a_customer(crm, eshop, steward):
+    a = one(crm, "C1", HELENE)
+    b = one(eshop, "E1", {**HELENE, "mobile": "06 12 34 56 78"})
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], acting_user=steward,
+                    survivor_id=a.customer_id)
+    before = ChangeEvent.objects.count()
+    records_detach(customer_id=a.customer_id, record_ids=[a.pk], acting_user=steward)
+    new_customer = SourceRecord.objects.get(pk=a.pk).customer_id
+    assert new_customer not in (a.customer_id, b.customer_id)
     kinds = list(ChangeEvent.objects.order_by("id")[before:].values_list("type", "customer_id"))
     assert ("customer.created", new_customer) in kinds
-    assert ("customer.updated", a.customer_id) in kinds
     assert ("customer.updated", new_customer) in kinds  # its values, once recomputed
 
 

@@ -18,6 +18,7 @@ DOCUMENTED_EXCEPTIONS = {
     "rcu/services/matching/batch.py": ["MatchRun", "MatchRunPartition"],
     "rcu/services/subscriptions.py": ["Subscription"],
     "rcu/services/deliveries.py": ["Subscription", "Delivery"],
+    "rcu/services/snapshots.py": ["Subscription"],
     "rcu/services/match_admin.py": ["MatchSettings"],
     "rcu/services/survivorship.py": ["SurvivorshipSettings"],
     "gdpr/services/requests.py": ["SubjectRequest"],

@@ -1,8 +1,9 @@
 """Every writer at once on the same customers, each on its own connection: merges,
-rejections, detachments, undos, file imports and API updates for a fixed time. The
+rejections, detachments, undos, file imports, API updates and batch matching runs
+(pending, now and then full) for a fixed time. The
 lock order (`rcu.services.locks`) must give 0 deadlocks, 0 unexpected errors, the
-invariants, and no source update lost; and writers on distinct customers must not
-wait for each other."""
+invariants, and no source update lost; writers on distinct customers must not
+wait for each other; and writers of the same match pairs wait in one order."""
 
 from __future__ import annotations
 
@@ -20,21 +21,25 @@ from pathlib import Path
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from rcu.models import Customer, ImportJob, SourceRecord
+from rcu.engine.scoring import PairScore
+from rcu.models import Customer, ImportJob, MatchPair, MatchRun, SourceRecord
 from rcu.roles import Role
+from rcu.services.changes import SystemActor
 from rcu.services.customers import customers_recompute
 from rcu.services.imports import import_job_create, import_job_run
 from rcu.services.ingestion import record_ingest
+from rcu.services.matching.batch import match_run_create, match_run_prepare
+from rcu.services.matching.keys import pending_queue
+from rcu.services.matching.pairs import match_pairs_replace, match_pairs_store
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import PLAIN_FIELDS, TEST_ACTOR, make_user
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, frozen_default_model, ingest, make_user
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
     assert_source_stats_match_the_records,
-    frozen_default_model,
     one,
 )
 
@@ -53,6 +58,10 @@ PEOPLE = 6
 # A steward's refusal ("merged meanwhile", "rejected already") is an answer, not an error.
 REFUSALS = (DecisionConflict, DecisionInvalid)
 DEADLOCK = "40P01"
+# One batch run in this many is a full one (a full run rescores the whole base).
+FULL_RUN_EVERY = 8
+# A run that waits for another is started when that one ends: within seconds.
+RUN_WAIT_SECONDS = 30
 
 
 def person(n: int) -> dict:
@@ -190,6 +199,23 @@ class Writers:
         if decision is not None:
             decision_undo(decision_id=decision.pk, acting_user=self.steward)
 
+    def batch_run(self, rng: random.Random) -> None:
+        """A run as `manage.py match` starts one and waits for: the records waiting
+        (queued by the other writers' changes and decisions), now and then the whole
+        base. Tasks are eager: a run's steps run one after the other in the thread that
+        starts it, or, when it waits for a run under way, in the thread ending that run."""
+        full = rng.randrange(FULL_RUN_EVERY) == 0
+        run = match_run_create(full=full, acting_user=SystemActor(job="match command"))
+        ended = (MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED)
+        give_up = time.monotonic() + RUN_WAIT_SECONDS
+        run.refresh_from_db()
+        while run.status not in ended and time.monotonic() < give_up:
+            time.sleep(0.05)
+            run.refresh_from_db()
+        if run.status != MatchRun.Status.SUCCEEDED:
+            raise AssertionError(f"run #{run.pk} {run.status}: {run.message}")
+        self.log.done("full_run" if run.full else "pending_run")
+
     def run(self, name: str, steps, seed: int, deadline: float) -> None:
         rng = random.Random(seed)
         succeeded: set[str] = set()
@@ -287,6 +313,7 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
         ("merge", [writers.merge, writers.merge, writers.detach]),
         ("reject", [writers.reject, writers.undo]),
         ("undo", [writers.undo, writers.merge]),
+        ("batch", [writers.batch_run]),
     ]
     threads = [
         threading.Thread(target=writers.run, args=(name, steps, seed, deadline), daemon=True)
@@ -305,8 +332,13 @@ def test_every_writer_at_once_on_the_same_customers_never_deadlocks_nor_loses_an
     assert log.deadlocks == 0
     assert deadlocks_reported() - deadlocks_before == 0
     done = {operation: counts[0] for operation, counts in log.counts.items()}
-    for operation in ("api_update", "file_import", "merge", "reject", "undo", "detach"):
+    for operation in ("api_update", "file_import", "merge", "reject", "undo", "detach",
+                      "batch_run"):
         assert done.get(operation, 0) > 0, f"{operation} never succeeded: {dict(log.counts)}"
+    # Every run asked for (by the batch writer, or queued by a decision) ended well.
+    unfinished = list(MatchRun.objects.exclude(status=MatchRun.Status.SUCCEEDED)
+                      .values_list("pk", "status", "message"))
+    assert unfinished == [], unfinished
     assert_every_record_in_exactly_one_active_customer()
     assert_golden_values_follow_the_records()
     assert_source_stats_match_the_records()
@@ -377,3 +409,94 @@ def test_writers_on_distinct_customers_do_not_wait_for_each_other(crm, eshop):
     assert not failures, failures
     assert SourceRecord.objects.get(pk=c.pk).raw["address_line2"] == "Bâtiment B"
     assert len({r.customer_id for r in SourceRecord.objects.filter(pk__in=[a.pk, b.pk])}) == 1
+
+
+@pytest.mark.parametrize("pairs", [60, 435], ids=["values", "copy"])
+def test_two_writers_storing_the_same_pairs_in_opposite_orders_never_deadlock(crm, pairs):
+    """A batch partition and a real-time ingest (or two partitions whose blocks share a
+    pair) may store the same pairs at once, each scored in its own order: they must wait
+    for each other in one order."""
+    records = ingest(crm, [{"id": f"P{n}", **person(n % 28)} for n in range(30)])
+    ids = sorted(r.pk for r in records)
+    scored = [PairScore(a=a, b=b, levels=(), weight=1.0, probability=0.6)
+              for a, b in itertools.combinations(ids, 2)][:pairs]
+    failures: list[str] = []
+
+    def store(order, partition, start: threading.Barrier) -> None:
+        try:
+            with transaction.atomic():
+                start.wait(10)
+                match_pairs_store(order, partition=partition)
+        except Exception as error:
+            failures.append(f"{'deadlock' if _is_deadlock(error) else 'error'}: {error!r}")
+        finally:
+            connection.close()
+
+    for _ in range(8):
+        MatchPair.objects.all().delete()
+        start = threading.Barrier(2)
+        writers = [  # a partition keeps the pairs there, an ingest replaces them
+            threading.Thread(target=store, args=(scored, 0, start)),
+            threading.Thread(target=store, args=(scored[::-1], None, start)),
+        ]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join(30)
+        assert failures == []
+        assert MatchPair.objects.count() == len(scored)
+
+
+def test_a_pending_run_does_not_wait_for_the_pairs_an_ingest_is_replacing(crm, eshop):
+    """A run's first step drops the pairs of the records it claimed while an ingest
+    may be replacing some of them under its customer's lock: waiting there could close
+    a cycle (the ingest waiting on pairs the run drops), so the run leaves them to it."""
+    frozen_default_model()
+    r = one(crm, "R", person(1))
+    x = one(eshop, "X", person(1))
+    MatchPair.objects.all().delete()
+    a, b = sorted([r.pk, x.pk])
+    match_pairs_store([PairScore(a=a, b=b, levels=(), weight=1.0, probability=0.6)])
+    pending_queue([r.pk])
+    run = MatchRun.objects.create(full=False, partitions=1)
+    replacing, release, prepared = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def ingest_replacing_the_pairs_of_x() -> None:
+        try:
+            with transaction.atomic():
+                match_pairs_replace(record_ids=[x.pk], pairs=[])
+                replacing.set()
+                release.wait(30)
+        except BaseException as error:
+            failures.append(error)
+            replacing.set()
+        finally:
+            connection.close()
+
+    def prepare() -> None:
+        try:
+            with transaction.atomic():
+                match_run_prepare(run=run)
+                prepared.set()
+                release.wait(30)  # its partitions are queued on commit
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=ingest_replacing_the_pairs_of_x, daemon=True)
+    holder.start()
+    assert replacing.wait(10)
+    preparer = threading.Thread(target=prepare, daemon=True)
+    preparer.start()
+    try:
+        assert prepared.wait(10), "the run's first step waited for the ingest"
+    finally:
+        release.set()
+        holder.join(30)
+        preparer.join(60)
+        close_old_connections()
+    assert not failures, failures
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.SUCCEEDED, run.message

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.db.models import Count
 from django.test import TestCase
-from django.utils import timezone
 
-from rcu.models import Customer, MatchSettings, PairDecision, SourceRecord, SourceStats
+from rcu.models import Customer, PairDecision, SourceRecord, SourceStats
 from rcu.services.customers import GOLDEN_FIELDS
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.realtime import records_match
@@ -21,17 +20,6 @@ from tests.factories import TEST_ACTOR, ingest
 
 # Every column a steward decision may change on a customer, besides the records it holds.
 CUSTOMER_COLUMNS = ["pk", "public_id", "merged_into_id", "pinned", *GOLDEN_FIELDS]
-
-
-def frozen_default_model() -> None:
-    """The engine's default model, frozen (as in tests/rcu/matching_db): known scores."""
-    MatchSettings.objects.update_or_create(
-        pk=1,
-        defaults=dict(
-            auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_trained_at=timezone.now(),
-        ),
-    )
 
 
 def match_realtime(records: Iterable[SourceRecord]) -> None:

@@ -13,13 +13,13 @@ from django.utils import timezone
 from rest_framework.pagination import PageNumberPagination
 
 from gdpr.models import AccessLogEntry
-from rcu.models import Customer, MatchSettings, PairDecision, SourceRecord
+from rcu.models import Customer, PairDecision, SourceRecord
 from rcu.roles import Role
 from rcu.services.matching.realtime import records_match
 from stewardship.models import Decision, MergeCandidate
 from stewardship.services.leases import candidate_claim
 from stewardship.services.reject import candidate_reject
-from tests.factories import TEST_ACTOR, ingest, make_user
+from tests.factories import TEST_ACTOR, frozen_default_model, ingest, make_user
 from tests.rcu.refusals import error_body, refused_fields
 from tests.stewardship.api_world import (
     CANDIDATES,
@@ -474,13 +474,7 @@ def test_reject_checks_the_version_the_steward_saw(steward_marketing, world):
 def test_a_candidate_found_by_matching_is_listed_and_merged(
     crm, service_client_source, steward_service_client
 ):
-    MatchSettings.objects.update_or_create(
-        pk=1,
-        defaults=dict(
-            auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_trained_at=timezone.now(),
-        ),
-    )
+    frozen_default_model()
     jeanne = record(crm, "C1", {
         "first_name": "Jeanne", "last_name": "Lefèvre", "birth_date": "1980-04-03",
         "email": "jeanne.lefevre@orange.fr", "mobile": "06 12 34 56 78",

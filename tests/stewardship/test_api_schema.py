@@ -59,3 +59,18 @@ def test_each_decision_documents_its_body_answer_and_refusals(schema, path):
     assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Decision")
     for code in ("400", "401", "403", "404", "409", "415", "429"):
         assert responses[code]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+def test_the_schema_documents_correction_and_merge_by_search(schema):
+    paths = schema["paths"]
+    assert set(paths["/api/v1/customers/{public_id}/"]) == {"get", "patch"}
+    assert set(paths["/api/v1/customers/merge/"]) == {"post"}
+    for path, method, body in (
+        ("/api/v1/customers/{public_id}/", "patch", "PatchedCorrectionRequest"),
+        ("/api/v1/customers/merge/", "post", "CustomersMergeRequest"),
+    ):
+        operation = paths[path][method]
+        assert operation["summary"] and operation["description"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            f"/{body}")
+        assert {"200", "400", "403", "404", "409"} <= set(operation["responses"])

@@ -186,3 +186,22 @@ def test_a_rejection_and_a_merge_of_the_same_customers_at_once_never_both_win(cr
             assert candidate.status == MergeCandidate.Status.MERGED
             assert together and kinds == {"must_link"}
     assert_every_record_in_exactly_one_active_customer()
+
+
+def test_a_correction_and_a_merge_of_the_same_customer_at_once_both_hold(crm, eshop):
+    """The correction locks the customer as every decision does: whichever goes first,
+    the corrected value is the golden one afterwards, on the merged customer."""
+    from stewardship.services.corrections import customer_values_correct
+
+    a, b = one(crm, "C1", person(1)), one(eshop, "E1", person(1))
+    steward = make_user("steward_both", roles=[Role.STEWARD], departments=["marketing", "ecommerce"])
+    outcomes = all_at_once([
+        lambda: customer_values_correct(customer_id=a.customer_id, values={"first_name": "Helena"},
+                                        reason="typo", acting_user=steward),
+        lambda: customers_merge(customer_ids=[a.customer_id, b.customer_id],
+                                survivor_id=a.customer_id, acting_user=steward),
+    ])
+    assert outcomes == [MERGED, MERGED], outcomes
+    survivor = fresh(a).customer
+    assert survivor.first_name == "Helena" and fresh(b).customer_id == survivor.pk
+    assert_every_record_in_exactly_one_active_customer()

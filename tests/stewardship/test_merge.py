@@ -16,7 +16,7 @@ from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.leases import candidate_claim
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
-from tests.factories import ingest
+from tests.factories import frozen_default_model, ingest
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, MARC, PAUL
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
@@ -26,7 +26,6 @@ from tests.stewardship.ledger import (
     customers_state,
     department_codes,
     fresh,
-    frozen_default_model,
     match_batch,
     match_realtime,
     must_link_components,

@@ -15,13 +15,12 @@ from stewardship.services.leases import candidate_claim
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import candidate_reopen, decision_undo
-from tests.factories import ingest
+from tests.factories import frozen_default_model, ingest
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_SPARSE
 from tests.stewardship.ledger import (
     candidate_between,
     customer_of,
     fresh,
-    frozen_default_model,
     match_batch,
     match_realtime,
     pair_kinds,

@@ -30,7 +30,7 @@ from stewardship.services.errors import DecisionConflict
 from stewardship.services.merge import customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import ingest
+from tests.factories import frozen_default_model, ingest
 from tests.rcu.matching_db.people import (
     JEANNE,
     JEANNE_ESHOP,
@@ -44,7 +44,6 @@ from tests.stewardship.ledger import (
     assert_source_stats_match_the_records,
     customer_differences,
     customers_state,
-    frozen_default_model,
     placement,
 )
 

@@ -12,7 +12,7 @@ from stewardship.services.errors import DecisionConflict, DecisionInvalid
 from stewardship.services.merge import candidate_merge, customers_merge
 from stewardship.services.reject import candidate_reject
 from stewardship.services.unmerge import decision_undo, records_detach
-from tests.factories import ingest
+from tests.factories import frozen_default_model, ingest
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, PAUL
 from tests.stewardship.ledger import (
     assert_every_record_in_exactly_one_active_customer,
@@ -22,7 +22,6 @@ from tests.stewardship.ledger import (
     customer_of,
     customers_state,
     fresh,
-    frozen_default_model,
     match_batch,
     match_realtime,
     must_link_components,
@@ -73,11 +72,14 @@ def merged(helene, steward_marketing):
 # --- Detaching ----------------------------------------------------------------------------
 
 
-def test_detached_records_get_a_new_customer_of_their_own(helene, merged, steward_marketing):
+def test_detached_records_leave_under_the_id_they_had_before_the_merge(
+    helene, merged, steward_marketing
+):
     decision = records_detach(customer_id=merged.pk, record_ids=[helene["eshop"].pk],
                               acting_user=steward_marketing, reason="another Hélène")
     new = customer_of(helene["eshop"])
-    assert new.pk == decision.survivor_id and new.pk not in {r.customer_id for r in helene.values()}
+    # `helene` holds the records as ingested: each in the customer it had before the merge.
+    assert new.pk == decision.survivor_id == helene["eshop"].customer_id != merged.pk
     assert new.merged_into_id is None
     assert new.email == "h.lefevre@gmail.com" and new.birth_date is not None
     assert partition() == {frozenset({"crm:C1", "service_client:S1"}), frozenset({"eshop:E1"})}
@@ -302,10 +304,10 @@ def test_undoing_a_detachment_puts_everything_back(helene, merged, steward_marke
     decision_undo(decision_id=detach.pk, acting_user=steward_marketing)
 
     assert placement() == before_records
-    after = customers_state()
-    retired = after.pop(created)
-    assert retired["merged_into_id"] == merged.pk  # the customer the detachment created
-    assert customer_differences(before_customers, after) == {}  # pins and golden values too
+    # The detachment revived the e-shop's old id (it brought the e-shop record); undone,
+    # that id is retired into the merged customer again, exactly as before.
+    assert created == helene["eshop"].customer_id
+    assert customer_differences(before_customers, customers_state()) == {}  # pins and golden values too
     assert pair_kinds(records) == before_links
     assert_every_record_in_exactly_one_active_customer()
     assert_source_stats_match_the_records()
@@ -369,3 +371,87 @@ def test_undoing_a_merge_does_not_reopen_a_pair_a_steward_rejected_since(crm, es
     assert superseded_by_the_merge.status != MergeCandidate.Status.OPEN  # a2 and b are cannot-linked
     assert PairDecision.objects.filter(record_a_id=min(a2.pk, b.pk), record_b_id=max(a2.pk, b.pk),
                                        kind=PairDecision.Kind.CANNOT_LINK).exists()
+
+
+# --- Stable ids: undoing an automatic link ---------------------------------------------------
+
+
+@pytest.fixture
+def auto_linked(crm, eshop):
+    """Jeanne's e-shop record arrives as a customer of its own; matching links it to
+    her CRM customer automatically and retires the e-shop's customer id into it."""
+    (c1,) = ingest(crm, [{"id": "C1", **JEANNE}])
+    (e1,) = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
+    eshop_id = SourceRecord.history.filter(id=e1.pk).earliest("history_date").customer_id
+    match_realtime([c1, e1])
+    assert customer_of(e1).pk == customer_of(c1).pk != eshop_id
+    assert Customer.objects.get(pk=eshop_id).merged_into_id == customer_of(c1).pk
+    return c1, e1, eshop_id
+
+
+def test_detaching_an_auto_linked_record_revives_the_id_it_had(auto_linked, steward_everywhere):
+    c1, e1, eshop_id = auto_linked
+    home = customer_of(c1).pk
+    count = Customer.objects.count()
+    decision = records_detach(customer_id=home, record_ids=[e1.pk],
+                              acting_user=steward_everywhere, reason="not her")
+    assert customer_of(e1).pk == eshop_id and decision.survivor_id == eshop_id
+    revived = Customer.objects.get(pk=eshop_id)
+    assert revived.merged_into_id is None and revived.email == "jeanne.lefevre@orange.fr"
+    assert Customer.objects.count() == count  # no new id
+    assert customer_of(c1).pk == home
+    assert_every_record_in_exactly_one_active_customer()
+
+
+def test_a_revived_id_resolves_to_its_own_person_again(auto_linked, steward_everywhere):
+    from rcu.selectors.customers import customer_resolve
+
+    c1, e1, eshop_id = auto_linked
+    public_id = Customer.objects.get(pk=eshop_id).public_id
+    assert customer_resolve(public_id).pk == customer_of(c1).pk  # linked: her CRM customer
+    records_detach(customer_id=customer_of(c1).pk, record_ids=[e1.pk],
+                   acting_user=steward_everywhere)
+    assert customer_resolve(public_id).pk == eshop_id  # never the CRM's person any more
+
+
+def test_undoing_the_detach_of_an_auto_link_retires_the_revived_id_again(
+    auto_linked, steward_everywhere
+):
+    c1, e1, eshop_id = auto_linked
+    home = customer_of(c1).pk
+    decision = records_detach(customer_id=home, record_ids=[e1.pk], acting_user=steward_everywhere)
+    decision_undo(decision_id=decision.pk, acting_user=steward_everywhere)
+    assert customer_of(e1).pk == home
+    assert Customer.objects.get(pk=eshop_id).merged_into_id == home
+    assert_every_record_in_exactly_one_active_customer()
+
+
+def test_a_merged_customer_detached_whole_gets_its_own_id_back(helene, merged, steward_marketing):
+    """The same for a steward's merge: the service-client customer comes back under its id."""
+    sc_id = SourceRecord.history.filter(id=helene["sc"].pk).earliest("history_date").customer_id
+    decision = records_detach(customer_id=merged.pk, record_ids=[helene["sc"].pk],
+                              acting_user=steward_marketing)
+    assert customer_of(helene["sc"]).pk == sc_id == decision.survivor_id
+    assert Customer.objects.get(pk=sc_id).merged_into_id is None
+
+
+def test_records_of_two_old_ids_leave_under_one_and_the_other_redirects_to_it(
+    helene, merged, steward_marketing
+):
+    eshop_id = SourceRecord.history.filter(id=helene["eshop"].pk).earliest("history_date").customer_id
+    sc_id = SourceRecord.history.filter(id=helene["sc"].pk).earliest("history_date").customer_id
+    records_detach(customer_id=merged.pk, record_ids=[helene["eshop"].pk, helene["sc"].pk],
+                   acting_user=steward_marketing)
+    target = customer_of(helene["eshop"]).pk
+    assert customer_of(helene["sc"]).pk == target and target in (eshop_id, sc_id)
+    other = sc_id if target == eshop_id else eshop_id
+    assert Customer.objects.get(pk=other).merged_into_id == target  # not the CRM's person
+
+
+def test_a_record_that_never_had_another_id_leaves_under_a_new_one(helene, merged,
+                                                                   steward_marketing):
+    count = Customer.objects.count()
+    records_detach(customer_id=merged.pk, record_ids=[helene["crm"].pk],
+                   acting_user=steward_marketing)
+    assert Customer.objects.count() == count + 1
+    assert customer_of(helene["crm"]).pk != merged.pk

@@ -1,5 +1,9 @@
 """Change files for nightly exchanges: the change events after a cursor, as CSV or JSON
-Lines, projected on what a subscriber may receive."""
+Lines, projected on what a subscriber may receive.
+
+The file holds customers' personal data: writing it is logged as a read of every customer
+it names (`rcu.hooks.personal_data_read`, purpose `export_changes`), attributed to the
+`--user` given, or else to RCU itself ("export_changes command")."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rcu import hooks
+from rcu.management.actors import command_actor
 from rcu.management.csv_export import csv_write
 from rcu.models import Subscription
 from rcu.selectors.change_files import (
@@ -17,6 +23,8 @@ from rcu.selectors.change_files import (
     everything,
     jsonl_line,
 )
+
+LOG_CHUNK = 2000  # bodies written between two access-log writes
 
 
 class Command(BaseCommand):
@@ -31,8 +39,14 @@ class Command(BaseCommand):
         parser.add_argument("--since", default="0", help="event id or ISO 8601 time (default: all)")
         parser.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
         parser.add_argument("--subscriber", help="subscription name: its event types and attributes")
+        parser.add_argument(
+            "--user", help="username the read is attributed to in the GDPR access log "
+            "(default: RCU itself, as the export_changes command)",
+        )
 
-    def handle(self, *args, out: Path, since: str, format: str, subscriber: str | None, **options):
+    def handle(self, *args, out: Path, since: str, format: str, subscriber: str | None,
+               user: str | None = None, **options):
+        actor = command_actor("export_changes", user)
         subscription = self._subscription(subscriber)
         try:
             events = change_file_events(subscription=subscription, since=since)
@@ -41,11 +55,25 @@ class Command(BaseCommand):
         if out.parent and not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory")
         last = {"cursor": None}
+        logged: set[str] = set()
+
+        def read(chunk: list[dict]) -> list[dict]:
+            # Each customer written is logged once, as its chunk is written.
+            new = {b["data"]["customer_id"] for b in chunk} - logged
+            logged.update(new)
+            hooks.personal_data_read(user=actor, customers=sorted(new), purpose="export_changes",
+                                     reference=out.name if new else "")
+            return chunk
 
         def bodies():
+            chunk: list[dict] = []
             for body in change_file_bodies(subscription=subscription, events=events):
                 last["cursor"] = body["cursor"]
-                yield body
+                chunk.append(body)
+                if len(chunk) == LOG_CHUNK:
+                    yield from read(chunk)
+                    chunk = []
+            yield from read(chunk)
 
         if format == "jsonl":
             count = 0

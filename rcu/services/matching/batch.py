@@ -43,7 +43,12 @@ from rcu.models import (
     SourceRecord,
 )
 from rcu.services.changes import Actor, SystemActor, actor_user
-from rcu.services.locks import pending_matches_claim, pending_matches_clear, retrying
+from rcu.services.locks import (
+    pairs_of_claimed_records_delete,
+    pending_matches_claim,
+    pending_matches_clear,
+    retrying,
+)
 from rcu.services.matching.context import match_context, match_settings_get
 from rcu.services.matching.pairs import (
     match_pairs_store,
@@ -224,13 +229,7 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
             MatchPair.objects.all().delete()
         run.records = SourceRecord.objects.count()
     else:
-        with connection.cursor() as cursor:
-            for side in ("record_a_id", "record_b_id"):
-                cursor.execute(
-                    f"DELETE FROM rcu_matchpair WHERE {side} IN "
-                    "(SELECT record_id FROM rcu_pendingmatch WHERE claimed_by = %s)",
-                    [run.pk],
-                )
+        pairs_of_claimed_records_delete(run_id=run.pk)
     MatchRunPartition.objects.bulk_create(
         [MatchRunPartition(run=run, index=i) for i in range(run.partitions)], ignore_conflicts=True
     )

@@ -269,7 +269,13 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
     A record matched at once (real-time ingest) while a batch run scores it may store
     the same pair meanwhile: the run keeps the pair already there (the ingest's is
     newer, and the record is queued again), the ingest replaces the run's. On
-    PostgreSQL the rows go by COPY to a staging table, then in with ON CONFLICT."""
+    PostgreSQL the rows go by COPY to a staging table, then in with ON CONFLICT.
+
+    Rows go in in (record a, record b) order, whoever stores them: two writers of the
+    same new pairs (a partition and an ingest, or two partitions whose blocks share a
+    pair) wait for each other's uncommitted rows in one order, never in a cycle. The
+    row locks of `rcu.services.locks` do not cover pairs: a partition locks no
+    customer, so this order is what keeps it out of deadlocks."""
     if not pairs:
         return
     newest_wins = partition is None
@@ -282,6 +288,8 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
         values = [
             (p.a, p.b, p.probability, p.weight, levels_text(p.levels), partition) for p in pairs
         ]
+        if len(values) < COPY_MIN_PAIRS:
+            values.sort(key=lambda row: (row[0], row[1]))
         with connection.cursor() as wrapper:
             if len(values) < COPY_MIN_PAIRS:
                 wrapper.execute(
@@ -301,7 +309,7 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
                     copy.write_row(row)
             wrapper.execute(
                 f"INSERT INTO rcu_matchpair ({_PAIR_COLUMNS}) SELECT {_PAIR_COLUMNS} "
-                f"FROM rcu_matchpair_staging {on_conflict}"
+                f"FROM rcu_matchpair_staging ORDER BY record_a_id, record_b_id {on_conflict}"
             )
             wrapper.execute("DELETE FROM rcu_matchpair_staging")
         return

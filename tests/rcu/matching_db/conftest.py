@@ -8,23 +8,15 @@ candidate. Batch runs still detect generic values.
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
-from rcu.models import MatchSettings
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.realtime import records_match
-from tests.factories import TEST_ACTOR
+from tests.factories import TEST_ACTOR, frozen_default_model
 
 
 @pytest.fixture(autouse=True)
-def frozen_default_model(db):
-    MatchSettings.objects.update_or_create(
-        pk=1,
-        defaults=dict(
-            auto_link=0.99, review=0.5, max_block_size=300, model=None, model_frozen=True,
-            model_trained_at=timezone.now(),
-        ),
-    )
+def default_model_frozen(db):
+    frozen_default_model()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gdpr', '0002_subject_requests'),
+        ('gdpr', '0004_access_log_detail'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
