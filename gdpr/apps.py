@@ -7,12 +7,14 @@ class GdprConfig(AppConfig):
     verbose_name = _("GDPR")
 
     def ready(self) -> None:
+        from gdpr.demo import demo_seed
         from gdpr.demo_register import register_demo_seed
         from gdpr.services.access_log import access_log_record
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
+        hooks.register("demo_seeded", demo_seed)
         hooks.register("person_erasing", person_erasing_gdpr)
         hooks.erasure_covers(COVERAGE)
         hooks.register("demo_seeded", register_demo_seed)

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.views import access_log, packs, register, scope
+from gdpr.views import access_log, packs, register, requests, scope
 
 app_name = "gdpr"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", requests.requests_dashboard, name="requests"),
+    path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/<int:pk>/", requests.request_detail, name="request_detail"),
+    path("requests/<int:pk>/transition/", requests.request_transition, name="request_transition"),
+    path("requests/<int:pk>/identity/", requests.request_identity_verify, name="request_identity"),
+    path("requests/<int:pk>/extend/", requests.request_extend, name="request_extend"),
+    path("requests/<int:pk>/refuse/", requests.request_refuse, name="request_refuse"),
+    path("requests/<int:pk>/notes/", requests.request_note, name="request_note"),
+    path("requests/<int:pk>/attachments/", requests.request_attachment, name="request_attachment"),
+    path("requests/<int:pk>/attachments/<int:attachment_pk>/", requests.attachment_download,
+         name="attachment_download"),
+    path("requests/<int:pk>/letters/", requests.letter_draft, name="letter_draft"),
+    path("requests/<int:pk>/letters/<int:letter_pk>/", requests.letter_edit, name="letter_edit"),
+    path("requests/<int:pk>/letters/<int:letter_pk>/sent/", requests.letter_sent,
+         name="letter_sent"),
     path("requests/<int:pk>/scope/", scope.request_scope, name="request_scope"),
     path("requests/<int:pk>/scope/confirm/", scope.request_scope_confirm,
          name="request_scope_confirm"),

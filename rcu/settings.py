@@ -225,7 +225,14 @@ SPECTACULAR_SETTINGS = {
     # No call to the public validator: back-offices often run without internet.
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     # Several "status" fields with their own choices: each set gets its own name.
-    "ENUM_NAME_OVERRIDES": {"ImportAuditStatusEnum": "rcu.models.audits.ImportAudit.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportAuditStatusEnum": "rcu.models.audits.ImportAudit.Status",
+        "SubjectRequestKindEnum": "gdpr.models.requests.RequestKind",
+        "SubjectRequestStateEnum": "gdpr.models.requests.RequestState",
+        "SubjectRequestChannelEnum": "gdpr.models.requests.RequestChannel",
+        "RequestLetterKindEnum": "gdpr.models.requests.LetterKind",
+        "RequestAttachmentKindEnum": "gdpr.models.requests.AttachmentKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
+from gdpr.apis import requests
 from gdpr.apis.access_log import AccessLogApi
 from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
 from gdpr.apis.register import RegisterDetailApi, RegisterListApi
 from gdpr.apis.scope import RequestMatchesApi, RequestScopeApi
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("requests/", requests.SubjectRequestListApi.as_view(), name="api-v1-gdpr-request-list"),
+    path("requests/<int:id>/", requests.SubjectRequestDetailApi.as_view(),
+         name="api-v1-gdpr-request-detail"),
+    path("requests/<int:id>/transition/", requests.SubjectRequestTransitionApi.as_view(),
+         name="api-v1-gdpr-request-transition"),
+    path("requests/<int:id>/identity/", requests.SubjectRequestIdentityApi.as_view(),
+         name="api-v1-gdpr-request-identity"),
+    path("requests/<int:id>/extend/", requests.SubjectRequestExtendApi.as_view(),
+         name="api-v1-gdpr-request-extend"),
+    path("requests/<int:id>/refuse/", requests.SubjectRequestRefuseApi.as_view(),
+         name="api-v1-gdpr-request-refuse"),
+    path("requests/<int:id>/notes/", requests.SubjectRequestNoteApi.as_view(),
+         name="api-v1-gdpr-request-notes"),
+    path("requests/<int:id>/attachments/", requests.SubjectRequestAttachmentApi.as_view(),
+         name="api-v1-gdpr-request-attachments"),
+    path("requests/<int:id>/letters/", requests.SubjectRequestLetterListApi.as_view(),
+         name="api-v1-gdpr-request-letters"),
+    path("requests/<int:id>/letters/<int:letter_id>/", requests.SubjectRequestLetterApi.as_view(),
+         name="api-v1-gdpr-request-letter"),
+    path("requests/<int:id>/letters/<int:letter_id>/sent/",
+         requests.SubjectRequestLetterSentApi.as_view(), name="api-v1-gdpr-request-letter-sent"),
     path("requests/<int:pk>/matches/", RequestMatchesApi.as_view(), name="api-v1-gdpr-request-matches"),
     path("requests/<int:pk>/scope/", RequestScopeApi.as_view(), name="api-v1-gdpr-request-scope"),
     path("requests/<int:pk>/execute/", RequestExecuteApi.as_view(), name="api-v1-gdpr-request-execute"),

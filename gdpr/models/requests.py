@@ -13,6 +13,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RequestKind(models.TextChoices):
@@ -25,7 +26,7 @@ class RequestKind(models.TextChoices):
 
 
 class RequestState(models.TextChoices):
-    RECEIVED = "received", _("received")
+    RECEIVED = "received", pgettext_lazy("subject request state", "received")
     IDENTITY_TO_VERIFY = "identity_to_verify", _("identity to verify")
     IN_PROGRESS = "in_progress", _("in progress")
     WAITING_FOR_SOURCES = "waiting_for_sources", _("waiting for sources")
@@ -71,6 +72,10 @@ class SubjectRequest(models.Model):
     description = models.TextField(_("what the person asks"), blank=True)
 
     identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("identity verified by"),
+    )
     extended_due_on = models.DateField(_("extended to"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
@@ -112,6 +117,21 @@ class SubjectRequest(models.Model):
         return self.state not in RequestState.closed()
 
 
+STEP_ACTIONS = {
+    "received": _("received"),
+    "state_changed": _("state changed"),
+    "identity_verified": _("identity verified"),
+    "extended": _("deadline extended"),
+    "refused": _("refused"),
+    "identity_proofs_deleted": _("proofs of identity deleted"),
+    "note_added": _("note added"),
+    "attachment_added": _("file attached"),
+    "letter_drafted": _("letter drafted"),
+    "letter_edited": _("letter edited"),
+    "letter_sent": _("letter sent"),
+}
+
+
 class RequestStep(models.Model):
     """One step of a request's trail: who did what, when (no personal data of the person)."""
 
@@ -133,6 +153,11 @@ class RequestStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in words (an action of another part of the app: its code)."""
+        return str(STEP_ACTIONS.get(self.action, self.action))
 
 
 class RequestNote(models.Model):

@@ -45,6 +45,11 @@ data, always taken before anything here by their own task or service):
 - `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
   `rcu/services/survivorship.py` (an administrator's change of the one settings row,
   alone in its transaction: two saves never share a version).
+- `SubjectRequest` in `gdpr/services/requests.py` and `RequestLetter` in
+  `gdpr/services/letters.py` (the DPO's change of one request or one letter, locked
+  first by its own service: two DPOs never both move, extend or refuse a request, nor
+  both mark a letter sent; a service that goes on to customer data takes those locks
+  here, after it).
 `tests/rcu/test_lock_order.py` fails on any other `select_for_update`. The matching
 queue is cleared here too (`pending_matches_clear`), skipping what others hold, and so
 are the pairs a pending run drops to score again (`pairs_of_claimed_records_delete`).

@@ -21,6 +21,8 @@ DOCUMENTED_EXCEPTIONS = {
     "rcu/services/snapshots.py": ["Subscription"],
     "rcu/services/match_admin.py": ["MatchSettings"],
     "rcu/services/survivorship.py": ["SurvivorshipSettings"],
+    "gdpr/services/requests.py": ["SubjectRequest"],
+    "gdpr/services/letters.py": ["RequestLetter"],
 }
 # SQL written by hand is upper case in this code base (`for share in shares` is Python).
 LOCKING = re.compile(r"select_for_update|FOR (NO KEY )?UPDATE|FOR (KEY )?SHARE|LOCK TABLE|pg_advisory")
