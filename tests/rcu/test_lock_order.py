@@ -22,6 +22,7 @@ DOCUMENTED_EXCEPTIONS = {
     "rcu/services/match_admin.py": ["MatchSettings"],
     "rcu/services/survivorship.py": ["SurvivorshipSettings"],
     "gdpr/services/requests.py": ["SubjectRequest"],
+    "gdpr/services/rectification.py": ["SubjectRequest"],
     "gdpr/services/letters.py": ["RequestLetter"],
 }
 # SQL written by hand is upper case in this code base (`for share in shares` is Python).
