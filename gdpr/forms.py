@@ -15,6 +15,7 @@ from gdpr.models.requests import AttachmentKind, RequestChannel, RequestState
 from gdpr.selectors.access_log import AccessLogFilters
 from gdpr.services.register import ACTIVITY_FIELDS
 from gdpr.services.requests import SUBJECT_FIELDS
+from rcu.attributes import ATTRIBUTES_BY_NAME
 from rcu.models import SourceSystem
 from rcu.normalisation.dates import paris_today
 
@@ -172,3 +173,25 @@ class AccessLogSearchForm(forms.Form):
             public_ids=public_ids, username=data["user"], since=data["since"], until=data["until"],
             purpose=data["purpose"], channel=data["channel"],
         )
+
+
+# What a rectification may correct: the golden attributes a person can ask to change.
+RECTIFIABLE = (
+    "civility", "first_name", "last_name", "birth_date", "email", "phone", "mobile",
+    "address_line1", "address_line2", "postcode", "city", "country",
+)
+
+
+class RectificationForm(forms.Form):
+    """The corrected values of a rectification request: each field left empty is kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in RECTIFIABLE:
+            attribute = ATTRIBUTES_BY_NAME[name]
+            self.fields[name] = forms.CharField(
+                label=attribute.label, required=False, max_length=attribute.max_length)
+
+    def corrections(self) -> dict[str, str]:
+        return {name: value.strip() for name, value in self.cleaned_data.items()
+                if isinstance(value, str) and value.strip()}

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/<int:pk>/scope/confirm/", scope.request_scope_confirm,
          name="request_scope_confirm"),
     path("requests/<int:pk>/execute/", packs.request_execute_view, name="request_execute"),
+    path("requests/<int:pk>/rectify/", requests.request_rectify_view, name="request_rectify"),
     path("requests/<int:pk>/pack/", packs.pack_page, name="pack_page"),
     path("requests/<int:pk>/pack.json", packs.pack_json, name="pack_json"),
     path("requests/<int:pk>/pack.csv", packs.pack_csv_view, name="pack_csv"),

@@ -25,9 +25,12 @@ from gdpr.forms import (
     LetterSentForm,
     NoteForm,
     ReasonForm,
+    RectificationForm,
     SubjectRequestForm,
     TransitionForm,
 )
+from gdpr.models import RequestKind
+from gdpr.selectors.rectification import rectification_acknowledgements
 from gdpr.selectors.requests import (
     duplicates_among,
     request_attachment_get_for_user,
@@ -44,6 +47,7 @@ from gdpr.services.letters import (
     request_letter_mark_sent,
     request_letter_update,
 )
+from gdpr.services.rectification import RectificationRefused, request_rectify
 from gdpr.services.requests import (
     TRANSITIONS,
     RequestRefused,
@@ -161,7 +165,31 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "letter_form": LetterDraftForm(),
         "reason_form": ReasonForm(),
         "sent_form": LetterSentForm(),
+        "rectification_form": RectificationForm() if subject_request.kind == RequestKind.RECTIFICATION
+        else None,
+        "acknowledgements": rectification_acknowledgements(subject_request)
+        if subject_request.kind == RequestKind.RECTIFICATION else [],
     })
+
+
+@login_required
+@require_POST
+def request_rectify_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The DPO's corrected values, applied to every customer in the request's scope."""
+    subject_request = subject_request_get_for_user(user=request.user, pk=pk)
+    form = RectificationForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _form_errors(form), pk)
+    if not form.corrections():
+        return _refused(request, _("Type at least one corrected value."), pk)
+    try:
+        outcome = request_rectify(request=subject_request, corrections=form.corrections(),
+                                  acting_user=request.user)
+    except RectificationRefused as error:
+        return _refused(request, str(error), pk)
+    messages.success(request, _("Rectified on %(count)d customer(s): %(what)s.") % {
+        "count": len(outcome.customer_public_ids), "what": ", ".join(outcome.attributes)})
+    return _back(pk)
 
 
 @login_required

@@ -101,3 +101,25 @@ def test_the_api_executes_a_rectification_for_the_dpo_only(
     steward.force_authenticate(steward_everywhere)
     assert steward.post(url, {"corrections": {"email": "a@exemple.fr"}},
                         format="json").status_code == 403
+
+
+def test_the_dpo_rectifies_from_the_request_page_and_sees_the_systems_told(
+    client, dpo, scenario, rectification
+):
+    client.force_login(dpo)
+    page = client.get(f"/gdpr/requests/{rectification.pk}/")
+    assert b"data-rectify" in page.content
+    answer = client.post(f"/gdpr/requests/{rectification.pk}/rectify/", {"city": "Lyon",
+                                                                       "postcode": "69003"})
+    assert answer.status_code == 302
+    assert Customer.objects.get(pk=scenario.person.pk).city == "Lyon"
+    page = client.get(f"/gdpr/requests/{rectification.pk}/")
+    assert b'data-subscriber="loyalty"' in page.content
+    assert "0 / 1".encode() in page.content
+
+
+def test_a_steward_cannot_rectify_from_the_page(client, steward_everywhere, scenario, rectification):
+    client.force_login(steward_everywhere)
+    answer = client.post(f"/gdpr/requests/{rectification.pk}/rectify/", {"city": "Lyon"})
+    assert answer.status_code == 403
+    assert Customer.objects.get(pk=scenario.person.pk).city != "Lyon"
