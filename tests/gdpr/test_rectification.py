@@ -115,7 +115,7 @@ def test_the_dpo_rectifies_from_the_request_page_and_sees_the_systems_told(
     assert Customer.objects.get(pk=scenario.person.pk).city == "Lyon"
     page = client.get(f"/gdpr/requests/{rectification.pk}/")
     assert b'data-subscriber="loyalty"' in page.content
-    assert "0 / 1".encode() in page.content
+    assert b"0 / 1" in page.content
 
 
 def test_a_steward_cannot_rectify_from_the_page(client, steward_everywhere, scenario, rectification):
