@@ -1,6 +1,8 @@
 """An admin runs RCU without a superuser, in French: creates a department and a
 steward, gives the steward the department, edits a mapping with its live preview,
-previews a survivorship rule; the new steward signs in and finds their queue."""
+previews a survivorship rule; the new steward signs in, finds their queue, searches two
+customers, merges them, corrects a value, undoes the merge and finds it all in the
+history."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from rcu.models import AdminEvent, Department, FieldMapping
+from tests.browser.test_steward_actions_journey import (
+    merge_correct_undo_in_french,
+    two_helenes_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,9 +26,10 @@ SAMPLE = (
 
 
 def test_admin_onboards_a_steward_and_edits_a_mapping_in_french(
-    page, log_in, admin_user, crm, tmp_path
+    page, log_in, admin_user, crm, tmp_path, settings
 ):
     assert not admin_user.is_superuser
+    helene_a, helene_b = two_helenes_in(crm, settings)
     log_in(admin_user)
     page.goto("/administration/departments/")
     page.fill("#id_code", "fidelite")
@@ -82,3 +89,7 @@ def test_admin_onboards_a_steward_and_edits_a_mapping_in_french(
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     expect(page.locator("[data-my-backlog]")).to_contain_text("Mes files de doublons")
     expect(page.locator("[data-my-backlog]")).to_contain_text("Marketing")
+
+    # ...then does a steward's work: merge two customers found by search, correct a
+    # value, undo the merge, all of it in the history.
+    merge_correct_undo_in_french(page, helene_a, helene_b)

@@ -17,6 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def two_helenes(settings, crm):
+    return two_helenes_in(crm, settings)
+
+
+def two_helenes_in(crm, settings):
+    """Two customers of one person, not linked: what a steward finds by search."""
     settings.RCU_MATCH_AFTER_IMPORT = False
     a = one(crm, "CRM-1", person("CRM-1"))
     b = one(crm, "CRM-2", person("CRM-2", email="h.lefevre@gmail.com",
@@ -28,9 +33,13 @@ def two_helenes(settings, crm):
 def test_steward_merges_found_customers_corrects_a_value_and_undoes_the_merge(
     page, log_in, steward_marketing, two_helenes
 ):
-    a, b = two_helenes
     log_in(steward_marketing)
+    merge_correct_undo_in_french(page, *two_helenes)
 
+
+def merge_correct_undo_in_french(page, a, b) -> None:
+    """The steward's steps once signed in (the administration journey's new steward
+    takes them too)."""
     # Search, tick both, compare.
     page.goto("/customers/?q=Lef%C3%A8vre")
     for record in (a, b):
