@@ -264,6 +264,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcu.settings")
+    # The matching run a decision queues is a worker's job, not the steward's wait: it
+    # stays in an in-memory queue here, as on a busy broker (eagerly, each merge would
+    # also run it, and on this base, where the model cannot learn, retrain each time).
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "False"
     sys.path.insert(0, str(ROOT))
     import django
 

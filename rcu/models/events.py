@@ -60,6 +60,11 @@ class ChangeEvent(models.Model):
             models.UniqueConstraint(fields=["customer_id", "version"], name="uniq_event_customer_version",
                                     condition=models.Q(audience__isnull=True)),
         ]
+        indexes = [
+            # A customer's events, snapshots included (the next version, the admins' search,
+            # erasure): the unique index above is partial, so it cannot serve them all.
+            models.Index(fields=["customer_id", "version"], name="changeevent_customer_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"evt_{self.pk} {self.type} {self.customer_public_id} v{self.version}"

@@ -56,7 +56,7 @@ def _versions_next(customer_ids: Iterable[int]) -> dict[int, int]:
     latest: dict[int, int] = {}
     for chunk in chunks(sorted(set(customer_ids))):
         latest.update(
-            ChangeEvent.objects.filter(customer_id__in=chunk).values("customer_id")
+            ChangeEvent.objects.filter(customer_id__in=chunk, audience__isnull=True).values("customer_id")
             .annotate(v=Max("version")).values_list("customer_id", "v")
         )
     return defaultdict(lambda: 1, {pk: v + 1 for pk, v in latest.items()})
