@@ -4,7 +4,6 @@ and API show it: sources and subscribers must correct their copies)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q
@@ -12,9 +11,6 @@ from django.db.models import Count, Q
 from gdpr.models import SubjectRequest
 from gdpr.services.rectification import rectification_customers
 from rcu.models import ChangeEvent, Delivery, Subscription
-
-# The events are written in the rectification's transaction, just before its step.
-EVENTS_BEFORE_STEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -30,14 +26,16 @@ class SubscriberAcknowledgement:
 
 
 def rectification_events(request: SubjectRequest) -> list[int]:
-    """The `customer.rectified` events the request's execution wrote."""
-    if request.executed_at is None:
+    """The `customer.rectified` events the request's last rectification wrote: between
+    its start (`executed_at`) and its step, in one transaction."""
+    step = request.steps.filter(action="rectified").order_by("-at").first()
+    if request.executed_at is None or step is None:
         return []
     ids = [c.pk for c in rectification_customers(request)]
     return list(
         ChangeEvent.objects.filter(type=ChangeEvent.Type.RECTIFIED, customer_id__in=ids,
-                                   occurred_at__gte=request.executed_at - EVENTS_BEFORE_STEP,
-                                   audience__isnull=True)
+                                   occurred_at__gte=request.executed_at,
+                                   occurred_at__lte=step.at, audience__isnull=True)
         .values_list("pk", flat=True)
     )
 

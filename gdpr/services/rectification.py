@@ -22,6 +22,7 @@ from gdpr.selectors.pack_sources import request_scope
 from gdpr.services.requests import request_step_record
 from rcu import hooks
 from rcu.models import Customer
+from rcu.selectors.customers import customer_resolve
 
 
 class RectificationRefused(Exception):
@@ -39,22 +40,16 @@ class RectificationOutcome:
     attributes: list[str]
 
 
-def _active(customer: Customer) -> Customer:
-    seen = set()
-    while customer.merged_into_id is not None and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
-
-
 def rectification_customers(request: SubjectRequest) -> list[Customer]:
     """The golden customers (as they stand: merges followed) of the confirmed scope."""
     scope = request_scope(request=request)
     found: dict[int, Customer] = {}
     held = [r.customer for r in scope.records if r.customer is not None]
     for customer in [*scope.customers, *held]:
-        active = _active(customer)
-        found.setdefault(active.pk, active)
+        # A customer retired since the scope was confirmed stands for its survivor.
+        active = customer if customer.merged_into_id is None else customer_resolve(customer.public_id)
+        if active is not None:
+            found.setdefault(active.pk, active)
     return [found[pk] for pk in sorted(found)]
 
 
@@ -65,6 +60,7 @@ def request_rectify(
     """Apply `corrections` (attribute → value; None unpins an earlier rectification) to
     every customer in scope, record the step and mark the request executed."""
     request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    started = timezone.now()  # the events this writes fall between it and the step
     if request.kind != RequestKind.RECTIFICATION:
         raise RectificationRefused(f"a {request.kind} request rectifies nothing")
     if not request.is_open:
@@ -87,7 +83,7 @@ def request_rectify(
         except hooks.ValuesRefused as exc:
             field = f"corrections.{exc.field}" if exc.field and exc.field != "values" else "corrections"
             raise RectificationRefused(exc.reason, field=field) from exc
-    request.executed_at = timezone.now()
+    request.executed_at = started
     request.save(update_fields=["executed_at", "updated_at"])
     names = sorted(values)
     request_step_record(

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from rcu import hooks
 from rcu.models import ChangeEvent, Subscription
 from rcu.services.deliveries import cross_references, delivery_body
 from rcu.services.events import EVENT_ATTRIBUTES
@@ -47,17 +48,25 @@ def change_file_events(*, subscription: Subscription, since: str) -> QuerySet[Ch
     return events.order_by("pk")
 
 
-def change_file_bodies(*, subscription: Subscription,
-                       events: QuerySet[ChangeEvent]) -> Iterator[dict[str, Any]]:
-    """Each event's body as the subscriber would receive it, plus `id` and `cursor`."""
-    chunk: list[ChangeEvent] = []
+def change_file_bodies(*, subscription: Subscription, events: QuerySet[ChangeEvent], read_by: Any,
+                       purpose: str, reference: str = "") -> Iterator[dict[str, Any]]:
+    """Each event's body as the subscriber would receive it, plus `id` and `cursor`.
+
+    A change file holds personal data: each customer in it is a read by `read_by` (a
+    person, or RCU running a command), logged once, as the chunk holding it is written."""
+    logged: set[str] = set()
 
     def bodies(chunk: list[ChangeEvent]) -> Iterator[dict[str, Any]]:
+        new = {str(e.customer_public_id) for e in chunk} - logged
+        logged.update(new)
+        hooks.personal_data_read(user=read_by, customers=sorted(new), purpose=purpose,
+                                 reference=reference if new else "")
         refs = cross_references(subscription, [e.customer_id for e in chunk]) if chunk else {}
         for event in chunk:
             yield {"id": event.webhook_id, "cursor": event.pk,
                    **delivery_body(subscription, event, refs)}
 
+    chunk: list[ChangeEvent] = []
     for event in events.iterator(chunk_size=CHUNK):
         chunk.append(event)
         if len(chunk) == CHUNK:

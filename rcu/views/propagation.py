@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rcu import hooks
 from rcu.csv_safe import CSV_CONTENT_TYPE, machine_csv_writer
 from rcu.forms_propagation import ChangeFileForm, EventSearchForm, ReplayForm, SubscriptionForm
 from rcu.models import Subscription
@@ -122,7 +121,6 @@ class _Echo:
         return text
 
 
-LOG_EVERY = 500  # customers per access-log write while a file streams
 
 
 @login_required
@@ -142,18 +140,8 @@ def change_file_download(request: HttpRequest) -> HttpResponse | StreamingHttpRe
         return render(request, "rcu/administration/events.html", {
             "form": EventSearchForm(), "events": [], "file_form": form}, status=400)
 
-    def logged(bodies):
-        seen: set[str] = set()  # public ids, logged every LOG_EVERY customers
-        for body in bodies:
-            seen.add(body["data"]["customer_id"])
-            if len(seen) >= LOG_EVERY:
-                hooks.personal_data_read(user=request.user, customers=sorted(seen),
-                                         purpose="change_file")
-                seen = set()
-            yield body
-        hooks.personal_data_read(user=request.user, customers=sorted(seen), purpose="change_file")
-
-    bodies = logged(change_file_bodies(subscription=subscription, events=events))
+    bodies = change_file_bodies(subscription=subscription, events=events, read_by=request.user,
+                                purpose="change_file")
     name = f"changes-{subscription.name}-after-{form.cleaned_data['since'] or '0'}"
     if form.cleaned_data["format"] == "jsonl":
         response = StreamingHttpResponse((jsonl_line(b) for b in bodies),

@@ -123,3 +123,14 @@ def test_a_steward_cannot_rectify_from_the_page(client, steward_everywhere, scen
     answer = client.post(f"/gdpr/requests/{rectification.pk}/rectify/", {"city": "Lyon"})
     assert answer.status_code == 403
     assert Customer.objects.get(pk=scenario.person.pk).city != "Lyon"
+
+
+def test_a_second_rectification_is_acknowledged_by_its_own_events_only(dpo, scenario, rectification):
+    request_rectify(request=rectification, corrections={"city": "Lyon", "postcode": "69003"},
+                    acting_user=dpo)
+    request_rectify(request=rectification, corrections={"email": "helene.l@exemple.fr"},
+                    acting_user=dpo)
+    rectification.refresh_from_db()
+    (ack,) = rectification_acknowledgements(rectification)
+    latest = ChangeEvent.objects.filter(customer_id=scenario.person.pk).latest("pk")
+    assert ack.events == 1 and latest.changes == {"email": "helene.l@exemple.fr"}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rcu import hooks
 from rcu.management.actors import command_actor
 from rcu.management.csv_export import csv_write
 from rcu.models import Subscription
@@ -23,8 +22,6 @@ from rcu.selectors.change_files import (
     everything,
     jsonl_line,
 )
-
-LOG_CHUNK = 2000  # bodies written between two access-log writes
 
 
 class Command(BaseCommand):
@@ -55,25 +52,12 @@ class Command(BaseCommand):
         if out.parent and not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory")
         last = {"cursor": None}
-        logged: set[str] = set()
-
-        def read(chunk: list[dict]) -> list[dict]:
-            # Each customer written is logged once, as its chunk is written.
-            new = {b["data"]["customer_id"] for b in chunk} - logged
-            logged.update(new)
-            hooks.personal_data_read(user=actor, customers=sorted(new), purpose="export_changes",
-                                     reference=out.name if new else "")
-            return chunk
 
         def bodies():
-            chunk: list[dict] = []
-            for body in change_file_bodies(subscription=subscription, events=events):
+            for body in change_file_bodies(subscription=subscription, events=events, read_by=actor,
+                                           purpose="export_changes", reference=out.name):
                 last["cursor"] = body["cursor"]
-                chunk.append(body)
-                if len(chunk) == LOG_CHUNK:
-                    yield from read(chunk)
-                    chunk = []
-            yield from read(chunk)
+                yield body
 
         if format == "jsonl":
             count = 0
