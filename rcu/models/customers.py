@@ -58,6 +58,11 @@ class Customer(models.Model):
         help_text=_("Attribute → source record chosen by a steward; survivorship honours it."),
     )
 
+    # Art. 18 GDPR: a restricted customer's data is kept but leaves no channel (exports,
+    # marketing subscribers) and takes part in no merge until the restriction is lifted.
+    restricted_at = models.DateTimeField(_("restricted since"), null=True, blank=True, editable=False)
+    restriction_reason = models.TextField(_("why restricted"), blank=True, editable=False)
+
     first_name_key = models.CharField(max_length=_max("first_name"), blank=True, editable=False)
     last_name_key = models.CharField(max_length=_max("last_name"), blank=True, editable=False)
 
