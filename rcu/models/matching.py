@@ -167,8 +167,12 @@ class MatchSettings(models.Model):
     # the stored pairs were scored with: a pending run under another digest rescores
     # every pair instead of mixing two scales. Written by runs with `.update()`.
     scored_with = models.CharField(_("pairs scored with"), max_length=64, blank=True, editable=False)
+    # The base's record count when a run last tried to learn the model, stored or not
+    # (too few blocked pairs keep the old one): the next try waits for the base to
+    # double, instead of every run of a small base paying for training in vain.
+    learning_tried_at_records = models.PositiveBigIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["scored_with"])
+    history = HistoricalRecords(excluded_fields=["scored_with", "learning_tried_at_records"])
 
     class Meta:
         verbose_name = _("matching settings")

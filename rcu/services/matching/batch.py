@@ -177,15 +177,19 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
     # A pending run learns too while the model is new to the base: never trained,
-    # or trained when the base was less than half its size.
+    # or trained (or tried) when the base was less than half its size.
     records_now = SourceRecord.objects.count()
-    learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
+    learned_from = max(
+        (settings.model or {}).get("records", 0) if settings.model_trained_at else 0,
+        settings.learning_tried_at_records,
+    )
     learn = run.full or records_now >= 2 * learned_from
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
+        MatchSettings.objects.filter(pk=settings.pk).update(learning_tried_at_records=records_now)
         with paused_gc():
             model, report = model_train(
                 context=match_context(), oversized=oversized, key_counts=counts

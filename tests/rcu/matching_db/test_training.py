@@ -54,3 +54,34 @@ def test_where_no_two_people_share_an_email_its_u_is_one_pair_in_all_pairs(crm):
     # no non-match but the one pseudo-pair, among the 780 pairs of 40 records. Random
     # pairs would count as non-matches the duplicates they draw.
     assert u == pytest.approx(1 / 780, rel=0.01)
+
+
+def test_a_small_base_tries_to_learn_again_only_once_it_has_doubled(crm, run_match, monkeypatch):
+    """Too few blocked pairs keep the old model; a run of the next few records must not
+    pay for training in vain again (it did, about 2 s per steward decision's run)."""
+    from rcu.services.matching import batch
+    from rcu.services.matching.context import match_settings_get
+
+    settings = match_settings_get()
+    settings.model_frozen, settings.model, settings.model_trained_at = False, None, None
+    settings.save()
+    trainings = []
+    real_train = batch.model_train
+    monkeypatch.setattr(batch, "model_train", lambda **kw: trainings.append(1) or real_train(**kw))
+
+    def people(first: int, count: int):
+        ingest(crm, [
+            {"id": f"P{i}", "first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"p{i}@free.fr"}
+            for i in range(first, first + count)
+        ])
+
+    people(0, 10)
+    assert "too few to learn" in run_match().message
+    assert len(trainings) == 1
+    people(10, 5)  # 15 records: less than twice the 10 it tried with
+    assert "model" not in run_match().message
+    assert len(trainings) == 1
+    people(15, 5)  # 20 records: the base has doubled
+    assert "too few to learn" in run_match().message
+    assert len(trainings) == 2
+    assert match_settings_get().model_trained_at is None
