@@ -28,7 +28,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-PEOPLE = 160
+# Enough for many runs of 20 deliveries per stream, retries and redeliveries (the
+# throughput itself is measured by `make bench`, part propagation).
+PEOPLE = 60
 
 
 def person(n: int, city: str = "Paris") -> dict:
@@ -37,7 +39,7 @@ def person(n: int, city: str = "Paris") -> dict:
 
 
 def changes_of_every_kind() -> None:
-    """Imports, updates, merges and undone merges: about a thousand events."""
+    """Imports, updates, merges and undone merges: about six events a person."""
     crm = make_source("crm", department="marketing")
     eshop = make_source("eshop", department="ecommerce")
     steward = make_user("steward", roles=[Role.STEWARD], departments=["marketing", "ecommerce"])
@@ -79,7 +81,7 @@ def assert_each_once_in_order(receiver: Receiver) -> None:
         assert firsts == sorted(firsts)
 
 
-def test_a_thousand_changes_reach_a_receiver_once_each_in_order(celery_worker_app, settings):
+def test_hundreds_of_changes_reach_a_receiver_once_each_in_order(celery_worker_app, settings):
     settings.RCU_WEBHOOK_RETRY_CAP_SECONDS = 1
     # Down for the whole time the changes take: retried every second or so, never paused.
     settings.RCU_WEBHOOK_MAX_ATTEMPTS = 10_000
@@ -90,7 +92,7 @@ def test_a_thousand_changes_reach_a_receiver_once_each_in_order(celery_worker_ap
         receiver.secret = created.secret
         receiver.answer = 503  # down while the changes happen
         changes_of_every_kind()
-        assert ChangeEvent.objects.count() >= 1000
+        assert ChangeEvent.objects.count() >= 350
         time.sleep(2)
         assert receiver.received == []
         receiver.answer = 200  # back
