@@ -49,7 +49,7 @@ from rcu.services.locks import (
     pending_matches_clear,
     retrying,
 )
-from rcu.services.matching.context import match_context, match_settings_get
+from rcu.services.matching.context import match_context, match_settings_get, model_needs_training
 from rcu.services.matching.pairs import (
     match_pairs_store,
     oversized_keys,
@@ -180,7 +180,9 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
     # or trained when the base was less than half its size.
     records_now = SourceRecord.objects.count()
     learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
-    learn = run.full or records_now >= 2 * learned_from
+    # And when custom attributes changed what the model compares since it was trained.
+    learn = (run.full or records_now >= 2 * learned_from
+             or model_needs_training(settings, match_context().comparisons))
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
