@@ -45,6 +45,11 @@ def custom_attributes_active() -> tuple[CustomAttribute, ...]:
     return tuple(a for a in custom_attributes_current() if a.active)
 
 
+def custom_attribute_labels() -> dict[str, str]:
+    """Name → label of every custom attribute (pages name them by their label)."""
+    return {a.name: a.label for a in custom_attributes_current()}
+
+
 def custom_key_name(attribute: CustomAttribute) -> str:
     """Its comparison key in `SourceRecord.keys`; identifiers are blocked on too."""
     return key_name(attribute.name, blocked=attribute.type == CustomType.IDENTIFIER)

@@ -10,8 +10,8 @@ from guardian.shortcuts import get_objects_for_user
 
 from rcu.ingestion.config import FieldSpec, SourceConfig
 from rcu.ingestion.mapping import RowMapper
-from rcu.selectors.attributes import custom_attributes_current, custom_key_name
 from rcu.models import SourceSystem
+from rcu.selectors.attributes import custom_attributes_current, custom_key_name
 
 VIEW = "rcu.view_sourcesystem"
 INGEST = "rcu.ingest_sourcesystem"

@@ -17,9 +17,9 @@ from rcu.db import copy_worthwhile
 from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
+from rcu.selectors.attributes import custom_attribute_names
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.changes import Actor, changes_create, changes_update, rows_insert
-from rcu.selectors.attributes import custom_attribute_names
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
 from rcu.services.locks import records_lock, retrying, source_lock
 from rcu.services.matching.keys import blocking_keys_of, match_keys_write

@@ -8,8 +8,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
-from rcu.selectors.attributes import custom_attributes_active
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
+from rcu.selectors.attributes import custom_attributes_active
 from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.locks import source_lock_for_change
 

@@ -7,7 +7,13 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from rcu.models import AdminEvent, AttributeDefinition, ExtraIdentifier, SourceSystem, SurvivorshipSettings
+from rcu.models import (
+    AdminEvent,
+    AttributeDefinition,
+    ExtraIdentifier,
+    SourceSystem,
+    SurvivorshipSettings,
+)
 from rcu.selectors.survivorship import (
     CACHE_SECONDS,
     customers_with_several_records,

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from rcu.engine.fellegi_sunter import default_model
+from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import RowRejection
 from rcu.models import AdminEvent, AttributeDefinition, Customer, SourceRecord
 from rcu.selectors.sources import source_row_mapper
@@ -22,7 +23,6 @@ from rcu.services.attributes import (
 from rcu.services.matching.context import match_context, model_needs_training
 from rcu.services.matching.pairs import oversized_keys, shared_key_counts
 from rcu.services.matching.training import match_settings_store_model, model_train
-from rcu.engine.types import MatchRecord
 from tests.factories import TEST_ACTOR, ingest, make_source
 
 pytestmark = pytest.mark.django_db
