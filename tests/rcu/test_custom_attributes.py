@@ -243,3 +243,213 @@ def test_a_comparison_that_does_not_fit_the_type_is_refused():
         attribute_definition_create(name="gender", type="code", spec=AttributeSpec(label="Genre", comparison="name"),
                                     acting_user=TEST_ACTOR)
     assert Customer.objects.count() == 0
+
+
+# --- survivorship, display, search, exports ---------------------------------------------
+
+def _one_person_in_two_sources():
+    """One person known to the CRM (trust rank 1) and the shop (2), linked to one
+    customer, their birthplace written two ways."""
+    _add_attributes()
+    crm = _source("crm", trust_rank=1, birthplace="LIEU_NAISS", national_id="NIR")
+    shop = _source("shop", trust_rank=2, birthplace="born_in", national_id="national_number")
+    common = {"first_name": "Yann", "last_name": "Quérouillère", "birth_date": "1980-04-03"}
+    (a,) = ingest(crm, [{"id": "C1", **common, "LIEU_NAISS": "St-Brieuc", "NIR": "180042212345",
+                         "updated": "2024-01-01 10:00"}])
+    (b,) = ingest(shop, [{"id": "S1", **common, "born_in": "Saint-Brieuc des Landes",
+                          "national_number": "180 04 22 12345", "updated": "2024-06-01 10:00"}])
+    from rcu.services.customers import customers_recompute
+
+    SourceRecord.objects.filter(pk=b.pk).update(customer=a.customer)
+    Customer.objects.filter(pk=b.customer_id).delete()
+    customers_recompute(customer_ids=[a.customer_id], acting_user=TEST_ACTOR)
+    return Customer.objects.get(pk=a.customer_id)
+
+
+def test_golden_values_survive_by_the_default_order_with_provenance():
+    customer = _one_person_in_two_sources()
+    assert customer.custom_attributes == {"birthplace": "St-Brieuc", "national_id": "180042212345"}
+    assert customer.provenance["birthplace"]["source"] == "crm"
+    assert customer.provenance["birthplace"]["rule"] == "trust_rank"
+    assert customer.extra_identifiers == {}
+
+
+def test_the_attributes_default_rule_applies_until_the_rules_store_names_it(django_capture_on_commit_callbacks):
+    customer = _one_person_in_two_sources()
+    birthplace = AttributeDefinition.objects.get(name="birthplace")
+    with django_capture_on_commit_callbacks(execute=True):
+        attribute_definition_update(
+            definition=birthplace, spec=AttributeSpec(label="Lieu de naissance", survivorship="longest"),
+            acting_user=TEST_ACTOR,
+        )
+    customer.refresh_from_db()
+    assert customer.custom_attributes["birthplace"] == "Saint-Brieuc des Landes"
+    assert customer.provenance["birthplace"]["rule"] == "longest"
+    assert customer.custom_attributes["national_id"] == "180042212345"  # no default: trust rank
+
+    from rcu.services.survivorship import survivorship_rules_save
+
+    with django_capture_on_commit_callbacks(execute=True):
+        survivorship_rules_save(
+            data={"attributes": {"birthplace": [{"rule": "source_priority", "sources": ["crm", "shop"]}]}},
+            acting_user=TEST_ACTOR,
+        )
+    customer.refresh_from_db()
+    assert customer.custom_attributes["birthplace"] == "St-Brieuc"  # the rules store wins
+    assert customer.provenance["birthplace"]["rule"] == "source_priority"
+
+
+def test_a_steward_corrects_a_custom_value_normalised_by_its_type(steward_marketing):
+    from stewardship.services.corrections import customer_values_correct
+    from stewardship.services.errors import DecisionInvalid
+
+    customer = _one_person_in_two_sources()
+    with pytest.raises(DecisionInvalid):
+        customer_values_correct(customer_id=customer.pk, values={"birthplace": "1234"},
+                                reason="typo", acting_user=steward_marketing)
+    customer_values_correct(customer_id=customer.pk, values={"birthplace": "  Saint-Brieuc "},
+                            reason="the registry says so", acting_user=steward_marketing)
+    customer.refresh_from_db()
+    assert customer.custom_attributes["birthplace"] == "Saint-Brieuc"
+    assert customer.provenance["birthplace"]["rule"] == "typed_value"
+    assert customer.pinned["birthplace"]["keys"] == {"custom:birthplace": "saint brieuc"}
+
+
+def test_the_customer_page_shows_them_and_search_finds_them(client, admin_user):
+    customer = _one_person_in_two_sources()
+    client.force_login(admin_user)
+    page = client.get(f"/customers/{customer.public_id}/").content.decode()
+    section = page[page.index("data-custom-attributes"):]
+    assert "Lieu de naissance" in section and "St-Brieuc" in section
+    assert "N° national" in section and "180042212345" in section
+
+    found = client.get("/customers/", {"attribute": "national_id", "attribute_value": "180 0422 12345"})
+    assert str(customer.public_id) in found.content.decode()
+    missed = client.get("/customers/", {"attribute": "national_id", "attribute_value": "999"})
+    assert str(customer.public_id) not in missed.content.decode()
+
+    api = client.get("/api/v1/customers/", {"attribute": "birthplace", "attribute_value": "saint-brieuc des landes"})
+    assert [c["public_id"] for c in api.json()["results"]] == [str(customer.public_id)]
+    assert api.json()["results"][0]["custom_attributes"]["birthplace"] == "St-Brieuc"
+    detail = client.get(f"/api/v1/customers/{customer.public_id}/").json()
+    assert detail["custom_attributes"] == customer.custom_attributes
+    assert detail["provenance"]["national_id"]["source"] == "crm"
+    nothing = client.get("/api/v1/customers/", {"attribute": "birthplace", "attribute_value": "Paris"})
+    assert nothing.json()["results"] == []
+
+
+def test_change_events_and_their_csv_files_carry_them():
+    from rcu.models import ChangeEvent
+    from rcu.selectors.change_files import CsvLayout, everything
+
+    customer = _one_person_in_two_sources()
+    event = ChangeEvent.objects.filter(customer_id=customer.pk).order_by("-pk").first()
+    assert event is not None
+    assert event.changes["custom_attributes"] == {"birthplace": "St-Brieuc", "national_id": "180042212345"}
+    layout = CsvLayout.of(everything())
+    assert "custom_attributes.birthplace" in layout.columns
+    assert "custom_attributes" not in layout.columns
+    body = {"id": "x", "cursor": 1, "type": "customer.updated", "timestamp": "t",
+            "data": {"customer_id": "c", "version": 1, "attributes": dict(event.changes)}}
+    row = dict(zip(layout.columns, layout.row(body), strict=True))
+    assert row["custom_attributes.birthplace"] == "St-Brieuc"
+    assert row["custom_attributes.national_id"] == "180042212345"
+
+
+def test_the_review_page_and_explanation_name_them(steward_marketing):
+    from stewardship.explain import explanation_sentence
+    from stewardship.selectors.review import customers_compare
+
+    customer = _one_person_in_two_sources()
+    comparison = customers_compare(customer_ids=[customer.pk], user=steward_marketing)
+    rows = {r.name: r for r in comparison.rows}
+    assert rows["birthplace"].label == "Lieu de naissance" and rows["birthplace"].differs
+    sentence = explanation_sentence({"contributions": [
+        {"comparison": "national_id", "level": "same", "weight": 9.0},
+        {"comparison": "birthplace", "level": "different", "weight": -3.0},
+    ]})
+    assert sentence == "N° national: same, Lieu de naissance: different"
+
+
+# --- administration: pages, API, permissions --------------------------------------------
+
+def test_an_admin_adds_and_archives_an_attribute_from_the_pages(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post("/administration/attributes/", {
+        "name": "birthplace", "label": "Lieu de naissance", "type": "name", "comparison": "",
+        "tolerance": "0", "survivorship": "", "active": "on",
+    })
+    assert response.status_code == 302
+    definition = AttributeDefinition.objects.get(name="birthplace")
+    assert definition.as_custom().comparison == "name"
+    refused = client.post("/administration/attributes/", {"name": "email", "label": "E", "type": "text"})
+    assert refused.status_code == 200 and "already an attribute" in refused.content.decode()
+    page = client.get("/administration/attributes/birthplace/")
+    assert page.status_code == 200 and "Lieu de naissance" in page.content.decode()
+    client.post("/administration/attributes/birthplace/", {
+        "label": "Lieu de naissance", "comparison": "text", "tolerance": "0", "survivorship": "",
+    })
+    definition.refresh_from_db()
+    assert not definition.active and definition.comparison == "text" and definition.type == "name"
+    assert definition.history.count() == 2
+    mapping = client.get("/administration/survivorship/").content.decode()
+    assert 'data-unit="birthplace"' in mapping
+
+
+@pytest.mark.parametrize(("persona", "read", "write"), [
+    ("admin", 200, True), ("auditor", 200, False), ("dpo", 200, False),
+    ("steward_marketing", 403, False), ("outsider", 403, False), (None, 401, False),
+])
+def test_the_api_lets_reading_roles_read_and_the_admin_role_alone_write(client, personas, persona, read, write):
+    if persona:
+        client.force_login(personas[persona])
+    assert client.get("/api/v1/attributes/").status_code == read
+    created = client.post("/api/v1/attributes/", {"name": "national_id", "label": "N°", "type": "identifier"},
+                          content_type="application/json")
+    assert created.status_code == (201 if write else 403 if persona else 401)
+    if write:
+        assert created.json()["effective_comparison"] == "exact"
+        patched = client.patch("/api/v1/attributes/national_id/", {"active": False, "type": "text"},
+                               content_type="application/json")
+        assert patched.status_code == 400 and patched.json()["errors"][0]["field"] == "type"
+        patched = client.patch("/api/v1/attributes/national_id/", {"active": False},
+                               content_type="application/json")
+        assert patched.status_code == 200 and patched.json()["active"] is False
+        assert client.get("/api/v1/attributes/national_id/").json()["active"] is False
+        bad = client.post("/api/v1/attributes/", {"name": "x1", "label": "X", "type": "code",
+                                                  "comparison": "number"}, content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "comparison"
+    else:
+        assert not AttributeDefinition.objects.exists()
+
+
+# --- erasure --------------------------------------------------------------------------
+
+def test_an_erased_persons_custom_values_are_gone_everywhere(dpo):
+    from django.apps import apps
+    from django.test import TestCase
+
+    from rcu.services.erasure import persons_erase
+    from tests.rcu.erasure_scenario import text_columns
+
+    customer = _one_person_in_two_sources()
+    canaries = ("St-Brieuc", "180042212345", "Saint-Brieuc des Landes", "180 04 22 12345")
+
+    def residue() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for model in apps.get_models(include_auto_created=True):
+            columns = text_columns(model)
+            if not columns:
+                continue
+            for row in model._default_manager.values_list(*columns):
+                text = repr(row)
+                hits = [c for c in canaries if c in text]
+                if hits:
+                    found.setdefault(model._meta.label, []).extend(hits)
+        return found
+
+    before = residue()
+    assert {"rcu.SourceRecord", "rcu.Customer", "rcu.HistoricalCustomer", "rcu.ChangeEvent"} <= set(before)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        persons_erase(customer_ids=[customer.pk], acting_user=dpo)
+    assert residue() == {}
