@@ -11,7 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from rcu.models import AdminEvent, AttributeDefinition, Department, FieldMapping, MatchRun, MatchSettings
+from rcu.models import (
+    AdminEvent,
+    AttributeDefinition,
+    Department,
+    FieldMapping,
+    MatchRun,
+    MatchSettings,
+)
 from rcu.selectors.administration import source_config_document
 from rcu.services.sources import SourceConfigError, source_config_parse
 from rcu.services.tokens import api_token_create, api_token_revoke

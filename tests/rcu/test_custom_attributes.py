@@ -79,31 +79,60 @@ def _people(count: int, seed: int = 3) -> list[dict[str, str]]:
     return people
 
 
-def _two_files(people):
-    """The CRM's file and the shop's: each person in both, the shop's with other column
-    names; a namesake of each tenth person (same names, another birthplace and id)."""
+def _csv(path, rows: list[dict[str, str]]):
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _import(path, source: str) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("import_records", str(path), source=source, no_progress=True, stdout=out)
+    return out.getvalue()
+
+
+def _two_files(people, tmp_path):
+    """The CRM's file and the shop's, imported as a user would: each person in both,
+    the shop's with other column names; a namesake of each tenth person (same names,
+    another birthplace and id); one shop row whose birthplace is not a name."""
     crm = _source("crm", trust_rank=1, birthplace="LIEU_NAISS", national_id="NIR")
     shop = _source("shop", trust_rank=2, birthplace="born_in", national_id="national_number")
     crm_rows, shop_rows = [], []
     for i, p in enumerate(people):
         common = {k: p[k] for k in FIELDS}
-        crm_rows.append({"id": f"C{i}", **common, "LIEU_NAISS": p["place"], "NIR": p["nid"]})
-        shop_rows.append({"id": f"S{i}", **common, "born_in": p["place"].upper(),
+        crm_rows.append({"id": f"C{i}", **common, "updated": "", "LIEU_NAISS": p["place"], "NIR": p["nid"]})
+        shop_rows.append({"id": f"S{i}", **common, "updated": "", "born_in": p["place"].upper(),
                           "national_number": f" {p['nid'][:5]} {p['nid'][5:]} "})
         if i % 10 == 0:
-            shop_rows.append({"id": f"N{i}", **common, "born_in": "Marseille",
+            shop_rows.append({"id": f"N{i}", **common, "updated": "", "born_in": "Marseille",
                               "national_number": f"{9_000_000_000 + i}"})
-    return crm, shop, ingest(crm, crm_rows), ingest(shop, shop_rows)
+    shop_rows.append({"id": "BAD", **{k: people[0][k] for k in FIELDS}, "updated": "",
+                      "born_in": "1234", "national_number": "1"})
+    crm_out = _import(_csv(tmp_path / "crm.csv", crm_rows), "crm")
+    shop_out = _import(_csv(tmp_path / "shop.csv", shop_rows), "shop")
+    assert f"created {len(crm_rows)}, updated 0, unchanged 0, rejected 0" in crm_out
+    assert "rejected 1" in shop_out
+    assert "born_in: birthplace: no letter: not a name (name)" in shop_out
+    by_source = lambda code: list(SourceRecord.objects.filter(source__code=code).order_by("pk"))  # noqa: E731
+    return crm, shop, by_source("crm"), by_source("shop")
 
 
 def _match_record(record: SourceRecord) -> MatchRecord:
     return MatchRecord(record.pk, record.source.code, record.attributes, record.keys)
 
 
-def test_an_administrator_adds_two_attributes_and_the_engine_learns_their_own_weights():
+def test_an_administrator_adds_two_attributes_and_the_engine_learns_their_own_weights(tmp_path):
     _add_attributes()
     people = _people(120)
-    _crm, _shop, crm_records, shop_records = _two_files(people)
+    _crm, _shop, crm_records, shop_records = _two_files(people, tmp_path)
 
     # Kept on the records, normalised by type, keyed for the engine.
     record = crm_records[0]
