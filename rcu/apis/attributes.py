@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,8 +60,13 @@ def _refused(exc: ValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.message_dict)
 
 
-class AttributeListApi(APIView):
+class AttributeListApi(ListAPIView):
     permission_classes = (IsAuthenticated,)
+    serializer_class = AttributeDefinitionSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        return AttributeDefinition.objects.order_by("name")
 
     @extend_schema(
         summary="Custom attributes",
@@ -68,11 +74,10 @@ class AttributeListApi(APIView):
         responses={200: AttributeDefinitionSerializer(many=True), 401: NOT_AUTHENTICATED,
                    403: NOT_ALLOWED},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request, *args, **kwargs) -> Response:
         if not request.user.has_perm(VIEW):
             raise PermissionDenied
-        rows = AttributeDefinition.objects.order_by("name")
-        return Response(AttributeDefinitionSerializer(rows, many=True).data)
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Add a custom attribute",

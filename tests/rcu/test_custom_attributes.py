@@ -445,6 +445,8 @@ def test_the_api_lets_reading_roles_read_and_the_admin_role_alone_write(client, 
                                content_type="application/json")
         assert patched.status_code == 200 and patched.json()["active"] is False
         assert client.get("/api/v1/attributes/national_id/").json()["active"] is False
+        listed = client.get("/api/v1/attributes/").json()
+        assert [a["name"] for a in listed["results"]] == ["national_id"] and listed["count"] == 1
         bad = client.post("/api/v1/attributes/", {"name": "x1", "label": "X", "type": "code",
                                                   "comparison": "number"}, content_type="application/json")
         assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "comparison"
