@@ -393,11 +393,16 @@ def test_the_review_page_and_explanation_name_them(steward_marketing):
     comparison = customers_compare(customer_ids=[customer.pk], user=steward_marketing)
     rows = {r.name: r for r in comparison.rows}
     assert rows["birthplace"].label == "Lieu de naissance" and rows["birthplace"].differs
-    sentence = explanation_sentence({"contributions": [
+    from django.utils import translation
+
+    explanation = {"contributions": [
         {"comparison": "national_id", "level": "same", "weight": 9.0},
         {"comparison": "birthplace", "level": "different", "weight": -3.0},
-    ]})
-    assert sentence == "N° national: same, Lieu de naissance: different"
+    ]}
+    with translation.override("en"):
+        assert explanation_sentence(explanation) == "N° national: same, Lieu de naissance: different"
+    with translation.override("fr"):
+        assert explanation_sentence(explanation) == "N° national : identique, Lieu de naissance : différent"
 
 
 # --- administration: pages, API, permissions --------------------------------------------
