@@ -489,3 +489,31 @@ def test_an_erased_persons_custom_values_are_gone_everywhere(dpo):
     with TestCase.captureOnCommitCallbacks(execute=True):
         persons_erase(customer_ids=[customer.pk], acting_user=dpo)
     assert residue() == {}
+
+
+def test_a_run_retrains_the_model_when_the_compared_attributes_change(tmp_path, django_capture_on_commit_callbacks):
+    from rcu.services.matching.batch import match_run_create
+
+    def run(*, full: bool):
+        with django_capture_on_commit_callbacks(execute=True):
+            created = match_run_create(full=full, partitions=2, acting_user=TEST_ACTOR)
+        created.refresh_from_db()
+        assert created.status == "succeeded", created.message
+        return created
+
+    _birthplace, national_id = _add_attributes()
+    _two_files(_people(120), tmp_path)
+    first = run(full=True)
+    assert first.message.startswith("model: EM"), first.message
+    assert not model_needs_training(context_settings(), match_context().comparisons)
+    attribute_definition_update(
+        definition=national_id, spec=AttributeSpec(label="N° national", active=False),
+        acting_user=TEST_ACTOR,
+    )
+    comparisons = match_context().comparisons
+    assert "national_id" not in [c.name for c in comparisons]
+    assert model_needs_training(context_settings(), comparisons)
+    second = run(full=False)  # a pending run, the base no bigger: it learns all the same
+    assert second.message.startswith("model: EM"), second.message
+    assert "every pair rescored" in second.message
+    assert not model_needs_training(context_settings(), match_context().comparisons)

@@ -182,7 +182,8 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
     learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
     # And when custom attributes changed what the model compares since it was trained.
     learn = (run.full or records_now >= 2 * learned_from
-             or model_needs_training(settings, match_context().comparisons))
+             or (not settings.model_frozen
+                 and model_needs_training(settings, match_context().comparisons)))
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
