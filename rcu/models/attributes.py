@@ -69,6 +69,10 @@ class AttributeDefinition(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def effective_comparison_label(self) -> str:
+        """The comparison in force, in words (the type's default when none is chosen)."""
+        return str(self.Comparison(self.as_custom().comparison.value).label)
+
     def as_custom(self) -> CustomAttribute:
         from rcu.attributes import DEFAULT_COMPARISON
 
