@@ -73,12 +73,15 @@ class SourceConfig:
 
 def parse_source_config(
     data: Any, *, known_extra_identifiers: frozenset[str] = frozenset(),
-    known_custom: Mapping[str, str] | None = None,
+    known_custom: Mapping[str, str] | None = None, custom_names: frozenset[str] = frozenset(),
 ) -> SourceConfig:
     """Check a configuration document; raise SourceConfigError naming every problem.
 
-    `known_custom`: the active custom attributes a field may map onto, name → type."""
+    `known_custom`: the active custom attributes a field may map onto, name → type;
+    `custom_names`: every custom attribute's name, archived ones too (no extra
+    identifier may take one)."""
     known_custom = known_custom or {}
+    custom_names = custom_names | frozenset(known_custom)
     errors: list[str] = []
     if not isinstance(data, dict):
         raise SourceConfigError(["the document must be a JSON object"])
@@ -145,7 +148,7 @@ def parse_source_config(
         ident_code = item["code"]
         if (
             not _IDENTIFIER_CODE.match(ident_code) or ident_code in ATTRIBUTES_BY_NAME
-            or ident_code in DERIVED_KEYS or ident_code in known_custom
+            or ident_code in DERIVED_KEYS or ident_code in custom_names
         ):
             errors.append(
                 f"{where}.code: {ident_code!r} must be lower_snake_case and not a canonical "

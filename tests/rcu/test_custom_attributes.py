@@ -211,6 +211,10 @@ def test_archiving_an_attribute_takes_it_out_of_the_engine_and_the_mapping():
     document["fields"].append({"source": "NIR", "attribute": "national_id"})
     with pytest.raises(SourceConfigError, match="national_id"):
         source_configure(data=document, acting_user=TEST_ACTOR)
+    document["fields"].pop()
+    document["extra_identifiers"] = [{"code": "national_id", "label": "N°"}]  # nor its name taken
+    with pytest.raises(SourceConfigError, match="extra_identifiers"):
+        source_configure(data=document, acting_user=TEST_ACTOR)
     assert list(AdminEvent.objects.values_list("action", flat=True)[:3]) == [
         "attribute_changed", "attribute_added", "attribute_added"]
 
