@@ -64,3 +64,76 @@ CANONICAL_NAMES: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES)
 IDENTIFIER_MAX_LENGTH = 200
 ADDRESS_GROUP: tuple[str, ...] = tuple(a.name for a in CANONICAL_ATTRIBUTES if a.group == "address")
 
+
+
+# --- custom attributes -------------------------------------------------------------------
+# Attributes administrators add at run time (`AttributeDefinition` rows): no code change,
+# no migration. Their values travel in `SourceRecord.attributes` beside the canonical ones
+# and in `Customer.custom_attributes`; their comparison keys in `SourceRecord.keys` under
+# `rcu.engine.custom.key_name(...)`.
+
+
+class CustomType(StrEnum):
+    TEXT = "text"
+    NAME = "name"
+    DATE = "date"
+    CODE = "code"
+    NUMBER = "number"
+    IDENTIFIER = "identifier"
+
+
+class ComparisonMethod(StrEnum):
+    """How the engine compares a custom attribute (rcu.engine.custom)."""
+
+    NAME = "name"  # exact, same phonetic key, Jaro-Winkler high, low, different
+    TEXT = "text"  # exact, Jaro-Winkler high, low, different
+    DATE = "date"  # exact, same month, same year, different
+    EXACT = "exact"  # same, different; rare values weigh more (term frequencies)
+    NUMBER = "number"  # exact, within the tolerance, different
+    NONE = "none"  # kept and shown, not compared
+
+
+DEFAULT_COMPARISON: dict[CustomType, ComparisonMethod] = {
+    CustomType.NAME: ComparisonMethod.NAME,
+    CustomType.TEXT: ComparisonMethod.TEXT,
+    CustomType.DATE: ComparisonMethod.DATE,
+    CustomType.CODE: ComparisonMethod.EXACT,
+    CustomType.IDENTIFIER: ComparisonMethod.EXACT,
+    CustomType.NUMBER: ComparisonMethod.NUMBER,
+}
+# Comparisons that make sense for each type (the first is its default).
+COMPARISONS_OF_TYPE: dict[CustomType, tuple[ComparisonMethod, ...]] = {
+    CustomType.NAME: (ComparisonMethod.NAME, ComparisonMethod.TEXT, ComparisonMethod.EXACT,
+                      ComparisonMethod.NONE),
+    CustomType.TEXT: (ComparisonMethod.TEXT, ComparisonMethod.EXACT, ComparisonMethod.NONE),
+    CustomType.DATE: (ComparisonMethod.DATE, ComparisonMethod.EXACT, ComparisonMethod.NONE),
+    CustomType.CODE: (ComparisonMethod.EXACT, ComparisonMethod.NONE),
+    CustomType.IDENTIFIER: (ComparisonMethod.EXACT, ComparisonMethod.NONE),
+    CustomType.NUMBER: (ComparisonMethod.NUMBER, ComparisonMethod.EXACT, ComparisonMethod.NONE),
+}
+# The longest custom value stored, in characters (a longer one is a rejected row).
+CUSTOM_MAX_LENGTH = 255
+# Names a custom attribute may not take: the canonical attributes, the keys derived from
+# them, and the engine's own comparisons.
+RESERVED_NAMES = frozenset(
+    {*CANONICAL_NAMES, "address", "postal", "postcode_city", "identifiers", "extra_identifiers",
+     "custom_attributes", "provenance", "pinned", "public_id", "id"}
+)
+
+
+@dataclass(frozen=True)
+class CustomAttribute:
+    """One custom attribute as everything outside the database sees it (typed shape of
+    an `AttributeDefinition` row)."""
+
+    name: str
+    label: str
+    type: CustomType
+    comparison: ComparisonMethod
+    tolerance: float = 0.0
+    survivorship: str = ""  # a configurable survivorship rule, or "" for the default order
+    active: bool = True
+
+    @property
+    def compared(self) -> bool:
+        return self.active and self.comparison != ComparisonMethod.NONE

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from rcu.models import ImportAudit, SourceSystem
+from rcu.selectors.attributes import custom_attributes_current
 from rcu.selectors.sources import INGEST, sources_for_user
 
 if TYPE_CHECKING:
@@ -47,13 +48,30 @@ class CustomerSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    ADVANCED = ("name", "email", "phone", "postcode")
+    attribute = forms.ChoiceField(label=_("Custom attribute"), required=False)
+    attribute_value = forms.CharField(label=_("Its value"), required=False, max_length=255)
+
+    ADVANCED = ("name", "email", "phone", "postcode", "attribute_value")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        custom = [(a.name, a.label) for a in custom_attributes_current()]
+        if custom:
+            self.fields["attribute"].choices = [("", _("— choose —")), *custom]
+        else:  # nothing to choose: the two fields are not shown
+            del self.fields["attribute"]
+            del self.fields["attribute_value"]
 
     def criteria(self) -> dict[str, str]:
-        """The non-blank criteria, ready for `customer_search`."""
+        """The non-blank criteria, ready for `customer_search` (a custom attribute only
+        with a value, and the other way round)."""
         if not self.is_valid():
             return {}
-        return {k: v.strip() for k, v in self.cleaned_data.items() if v and v.strip()}
+        found = {k: v.strip() for k, v in self.cleaned_data.items() if v and v.strip()}
+        if not (found.get("attribute") and found.get("attribute_value")):
+            found.pop("attribute", None)
+            found.pop("attribute_value", None)
+        return found
 
     def has_advanced(self) -> bool:
         return any(self.data.get(name, "").strip() for name in self.ADVANCED)

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 from rcu.attributes import CANONICAL_ATTRIBUTES
-from rcu.models import Department, ExtraIdentifier, FieldMapping, MatchSettings
+from rcu.models import AttributeDefinition, Department, ExtraIdentifier, FieldMapping, MatchSettings
 from rcu.roles import Role
+from rcu.selectors.attributes import custom_attributes_active
 
 ROLE_LABELS = {
     "steward": _("Steward"),
@@ -117,11 +118,56 @@ class DepartmentEditForm(forms.Form):
 def attribute_choices() -> list[tuple[StrOrPromise, object]]:
     canonical = [(a.name, a.label) for a in CANONICAL_ATTRIBUTES]
     extra = list(ExtraIdentifier.objects.order_by("label").values_list("code", "label"))
+    custom = [(a.name, a.label) for a in custom_attributes_active()]
     choices: list[tuple[StrOrPromise, object]] = [("", _("— choose an attribute —")),
                                          (_("Customer attributes"), canonical)]
+    if custom:
+        choices.append((_("Custom attributes"), custom))
     if extra:
         choices.append((_("Extra identifiers"), extra))
     return choices
+
+
+SURVIVORSHIP_DEFAULT_LABELS = {
+    "": _("Default order: most trusted source, most recent, most complete"),
+    "most_recent": _("Most recent"),
+    "most_complete": _("Most complete record"),
+    "most_frequent": _("Most frequent across records"),
+    "longest": _("Longest"),
+    "validated_first": _("Validated value first"),
+}
+
+
+class AttributeDefinitionForm(forms.Form):
+    """A custom attribute: name and type are set once, at creation."""
+
+    name = forms.RegexField(
+        label=_("Name"), regex=r"^[a-z][a-z0-9_]*$", max_length=50,
+        help_text=_("Lower-case letters, digits and _; used in mappings, the API and exports. Never changes."),
+    )
+    label = forms.CharField(label=_("Label"), max_length=200)
+    type = forms.ChoiceField(label=_("Type"), choices=AttributeDefinition.Type.choices,
+                             help_text=_("How values are read and normalised. Never changes."))
+    comparison = forms.ChoiceField(
+        label=_("Comparison"), required=False, choices=AttributeDefinition.Comparison.choices,
+        help_text=_("How the matching engine compares two values; it learns its weights at the next run."),
+    )
+    tolerance = forms.FloatField(label=_("Tolerance"), required=False, min_value=0.0, initial=0.0,
+                                 help_text=_("Numbers only: two values this close are a partial agreement."))
+    survivorship = forms.ChoiceField(
+        label=_("Survivorship default"), required=False,
+        choices=list(SURVIVORSHIP_DEFAULT_LABELS.items()),
+        help_text=_("Used when the survivorship rules do not name this attribute."),
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True,
+                                help_text=_("An archived attribute keeps its values but is no longer mapped nor compared."))
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            for name in ("name", "type"):
+                self.fields[name].disabled = True
+                self.fields[name].required = False
 
 
 class MappingRowForm(forms.Form):

@@ -30,6 +30,7 @@ _READ_EVERYTHING = [
     "rcu.view_matchrun",
     "rcu.view_pairdecision",
     "rcu.view_survivorshipsettings",
+    "rcu.view_attributedefinition",
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
     "quality.view_qualityrule",
@@ -89,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.change_user",
         "rcu.view_adminevent",
         "rcu.change_survivorshipsettings",
+        "rcu.add_attributedefinition",
+        "rcu.change_attributedefinition",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",
         "rcu.add_apitoken",

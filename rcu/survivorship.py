@@ -122,6 +122,16 @@ class SurvivorshipRules:
         return cls(version=version if isinstance(version, int) else 0, attributes=attributes)
 
 
+def rules_with_defaults(rules: SurvivorshipRules, defaults: Mapping[str, str]) -> SurvivorshipRules:
+    """`rules` with each custom attribute's own default rule (`defaults`: name → rule)
+    where the administrators' rules do not name it: the rules in force come first."""
+    missing = {name: (RuleSpec(rule=rule),) for name, rule in defaults.items()
+               if name not in rules.attributes and rule in CONFIGURABLE_RULES}
+    if not missing:
+        return rules
+    return SurvivorshipRules(version=rules.version, attributes={**rules.attributes, **missing})
+
+
 @dataclass(frozen=True, slots=True)
 class RecordView:
     """What survivorship needs to know of one source record."""

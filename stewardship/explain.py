@@ -67,6 +67,30 @@ PHRASES: dict[tuple[str, str], StrPromise] = {
 }
 
 
+# The levels of custom attributes' comparisons (rcu.engine.custom), with the attribute's label.
+CUSTOM_LEVEL_PHRASES: dict[str, StrPromise] = {
+    "exact": gettext_lazy("%(what)s: same"),
+    "same": gettext_lazy("%(what)s: same"),
+    "jaro_winkler_high": gettext_lazy("%(what)s: close spelling"),
+    "phonetic": gettext_lazy("%(what)s: sounds alike"),
+    "jaro_winkler_low": gettext_lazy("%(what)s: somewhat similar"),
+    "same_month": gettext_lazy("%(what)s: same month"),
+    "same_year": gettext_lazy("%(what)s: same year"),
+    "within_tolerance": gettext_lazy("%(what)s: close values"),
+    "different": gettext_lazy("%(what)s: different"),
+}
+
+
+def comparison_label(comparison: str) -> str:
+    """A comparison's name in words: the built-in ones, or a custom attribute's label."""
+    label = COMPARISON_LABELS.get(comparison)
+    if label is not None:
+        return str(label)
+    from rcu.selectors.attributes import custom_attribute_labels
+
+    return custom_attribute_labels().get(comparison, comparison)
+
+
 # Term-frequency contributions (rcu.engine.term_frequency): how common the shared value is.
 RARE_VALUE = "rare_value"
 COMMON_VALUE = "common_value"
@@ -75,19 +99,22 @@ COMMON_VALUE = "common_value"
 def phrase(comparison: str, level: str | None, similarity: float | None = None) -> str:
     if level == RARE_VALUE:
         return _("%(what)s rare in this base") % {
-            "what": COMPARISON_LABELS.get(comparison, comparison)
+            "what": comparison_label(comparison)
         }
     if level == COMMON_VALUE:
         return _("%(what)s common in this base") % {
-            "what": COMPARISON_LABELS.get(comparison, comparison)
+            "what": comparison_label(comparison)
         }
     if level is None:
         return _("%(what)s not compared (missing)") % {
-            "what": COMPARISON_LABELS.get(comparison, comparison)
+            "what": comparison_label(comparison)
         }
     template = PHRASES.get((comparison, level))
     if template is None:
-        return f"{COMPARISON_LABELS.get(comparison, comparison)}: {level}"
+        custom = CUSTOM_LEVEL_PHRASES.get(level)
+        if custom is not None and comparison not in COMPARISON_LABELS:
+            return str(custom) % {"what": comparison_label(comparison)}
+        return f"{comparison_label(comparison)}: {level}"
     shown = f" ({number_format(similarity, 2)})" if similarity is not None else ""
     return str(template).replace("{s}", shown)
 
@@ -119,7 +146,7 @@ def guard_sentence(link_guard: str | None) -> str:
     if link_guard == "no_identifying_evidence":  # stored by earlier versions
         return _("nothing personal in common, a steward must decide")
     if link_guard.startswith("contradiction:"):
-        names = [str(COMPARISON_LABELS.get(n, n)).lower()
+        names = [comparison_label(n).lower()
                  for n in link_guard.split(":", 1)[1].split(",") if n]
         return _("contradicts on %(what)s, a steward must decide") % {"what": ", ".join(names)}
     return link_guard

@@ -49,6 +49,17 @@ def survivorship_rules_default():
     cache.delete(CACHE_KEY)
 
 
+@pytest.fixture(autouse=True)
+def custom_attributes_none():
+    """Each test starts with no custom attribute known to the process (the database rolls
+    back between tests; the in-process copy of the definitions would not)."""
+    from rcu.selectors.attributes import custom_attributes_forget, custom_attributes_known
+
+    custom_attributes_known(())
+    yield
+    custom_attributes_forget()
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -308,6 +308,7 @@ _PREFIXES = {"/api/", "/api/v1/"}
 _PLACEHOLDERS = {
     "{code}": "crm",
     "{id}": "1",
+    "{name}": "birthplace",
     "{letter_id}": "1",
     "{external_id}": "C-1042",
     "{public_id}": "0b6f1c1e-5d0c-4a53-9b43-4c1f2f0d8a11",

@@ -128,6 +128,8 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
         }
         if customer.extra_identifiers:
             entry["extra_identifiers"] = customer.extra_identifiers
+        if customer.custom_attributes:
+            entry["custom_attributes"] = customer.custom_attributes
         if access:
             absorbed = sorted(
                 str(public_id) for pk, public_id in public_ids.items() if pk != customer.pk

@@ -30,6 +30,7 @@ from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES, Kind
 from rcu.forms import MappingPreviewForm
 from rcu.ingestion.formats import format_problem
 from rcu.models import (
+    AttributeDefinition,
     Customer,
     Department,
     ExtraIdentifier,
@@ -38,6 +39,7 @@ from rcu.models import (
     SourceRecord,
     SourceSystem,
 )
+from rcu.selectors.attributes import custom_attribute_labels
 from rcu.selectors.customers import customers_visible_to
 from rcu.selectors.imports import import_jobs_visible_to
 from rcu.selectors.records import records_visible_to
@@ -156,6 +158,28 @@ class ExtraIdentifierAdmin(SimpleHistoryAdmin):
         return False  # records and golden values may still carry the identifier
 
 
+@admin.register(AttributeDefinition)
+class AttributeDefinitionAdmin(SimpleHistoryAdmin):
+    """Read only: custom attributes are added and changed in the administration pages
+    (or the API), through their service, which records the change and retrains."""
+
+    list_display = ["name", "label", "type", "comparison", "survivorship", "active"]
+    search_fields = ["name", "label"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if _global_view(request, AttributeDefinition) else qs.none()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # records and golden customers may still carry its values
+
+
 # --- Source systems and their mappings ------------------------------------
 
 
@@ -175,7 +199,8 @@ class FieldMappingForm(forms.ModelForm):
 
     def clean_attribute(self) -> str:
         attribute = self.cleaned_data["attribute"].strip()
-        if attribute not in ATTRIBUTES_BY_NAME and not ExtraIdentifier.objects.filter(code=attribute).exists():
+        if (attribute not in ATTRIBUTES_BY_NAME and attribute not in custom_attribute_labels()
+                and not ExtraIdentifier.objects.filter(code=attribute).exists()):
             raise forms.ValidationError(
                 _("Unknown attribute. Canonical attributes: %(names)s; or declare an extra identifier first."),
                 params={"names": ", ".join(CANONICAL_NAMES)},

@@ -15,7 +15,7 @@ from rcu.models import Customer, ImportJob, SourceRecord
 from rcu.selectors.customers import customer_resolve, customer_search, customers_visible_to
 
 # Criteria `customer_search` normalises and combines itself (`q` guesses which one it is).
-CUSTOMER_SEARCH_CRITERIA = ("q", "name", "email", "phone", "postcode")
+CUSTOMER_SEARCH_CRITERIA = ("q", "name", "email", "phone", "postcode", "attribute", "attribute_value")
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -24,6 +24,10 @@ class CustomerFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(label="E-mail")
     phone = django_filters.CharFilter(label="Phone or mobile")
     postcode = django_filters.CharFilter(label="Postcode")
+    attribute = django_filters.CharFilter(label="A custom attribute's name (with attribute_value)")
+    attribute_value = django_filters.CharFilter(
+        label="The custom attribute's value (its golden value, or a record's, as compared)"
+    )
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte",
         label="Golden record changed at or after (customers merged away since included)",

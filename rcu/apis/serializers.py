@@ -196,6 +196,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     """A golden customer on a list: its golden values and its visible records."""
 
     extra_identifiers = serializers.DictField(child=serializers.CharField())
+    custom_attributes = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The golden values of the custom attributes (/api/v1/attributes/), by name.",
+    )
     # The detail serializer shows the records in full.
     records: serializers.BaseSerializer = RecordRefSerializer(many=True, source="visible_records")
     merged_into = serializers.UUIDField(
@@ -206,7 +210,8 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "public_id", *CANONICAL_NAMES, "extra_identifiers", "records", "merged_into",
+            "public_id", *CANONICAL_NAMES, "extra_identifiers", "custom_attributes", "records",
+            "merged_into",
             "created_at", "updated_at",
         ]
 
@@ -227,7 +232,7 @@ class CustomerDetailSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [
             "public_id", "merged_into", "merged_from", *CANONICAL_NAMES, "extra_identifiers",
-            "provenance", "records", "hidden_records", "created_at", "updated_at",
+            "custom_attributes", "provenance", "records", "hidden_records", "created_at", "updated_at",
         ]
 
 

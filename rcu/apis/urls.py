@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from rcu.apis.attributes import AttributeDetailApi, AttributeListApi
 from rcu.apis.audits import SourceAuditDetailApi, SourceAuditListApi
 from rcu.apis.customers import CustomerDetailApi, CustomerListApi
 from rcu.apis.imports import ImportJobCancelApi, ImportJobDetailApi, ImportJobListApi
@@ -76,6 +77,8 @@ v1_patterns = [
     path("users/<int:id>/", UserDetailApi.as_view(), name="api-v1-user-detail"),
     path("departments/", DepartmentListApi.as_view(), name="api-v1-department-list"),
     path("survivorship/", SurvivorshipApi.as_view(), name="api-v1-survivorship"),
+    path("attributes/", AttributeListApi.as_view(), name="api-v1-attribute-list"),
+    path("attributes/<slug:name>/", AttributeDetailApi.as_view(), name="api-v1-attribute-detail"),
 ]
 
 urlpatterns = [

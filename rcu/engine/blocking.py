@@ -13,7 +13,9 @@ key starts with its kind (`KeyKind`) and a colon; kinds never collide:
   sorted order, so swapped first and last names meet.
 - ``bd:<birth date>:<first-name initial>``: also emitted for the date with day and month
   swapped when that is another valid date, so a day/month inversion meets the truth.
-- ``id:<code>:<value>``: every extra identifier (loyalty card, customer number…).
+- ``id:<code>:<value>``: every extra identifier (loyalty card, customer number…), and
+  every custom attribute of type identifier (``id:custom_id:<name>:<value>``); other
+  custom attributes ("custom:<name>" keys, rcu.engine.custom) are compared, not blocked.
 - ``lc:<phonetic last name>:<city>`` and ``fc:<phonetic first name>:<city>``, and
   ``fp:<phonetic first name>:<postcode>``: a typo in one name, or a record that knows
   its town but not its postcode, still meets its duplicates.
@@ -33,6 +35,8 @@ from rcu.engine.phonetic import phonetic_key
 from rcu.engine.types import MatchRecord
 
 _PHONE_ATTRIBUTES = ("phone", "mobile")
+# Keys of custom attributes compared but not blocked on (rcu.engine.custom.CUSTOM_PREFIX).
+CUSTOM_KEY_PREFIX = "custom:"
 _LOCAL_PART_NOISE = re.compile(r"[0-9._\-]")
 # Comparison keys that are not identifiers: every other key of `MatchRecord.keys` is an
 # extra identifier declared by an administrator (loyalty card, customer number…).
@@ -138,7 +142,7 @@ def blocking_keys(record: MatchRecord) -> set[str]:
         if len(local) >= 6:
             blocking.add(f"{KeyKind.MAILBOX_NAME}:{local}")
     for name, value in keys.items():
-        if name not in NOT_IDENTIFIERS and value:
+        if name not in NOT_IDENTIFIERS and value and not name.startswith(CUSTOM_KEY_PREFIX):
             blocking.add(f"{KeyKind.IDENTIFIER}:{name}:{value}")
     return blocking
 

@@ -51,6 +51,8 @@ NAME_PARTICLES = frozenset(
 )
 
 _jaro_winkler = JaroWinkler.similarity
+# Keys of custom attributes (rcu.engine.custom): not extra identifiers.
+_CUSTOM_KEYS = ("custom:", "custom_id:")
 
 
 # The levels of each comparison, strongest agreement first.
@@ -400,8 +402,12 @@ def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
 
 
 def identifiers(record: MatchRecord) -> dict[str, str]:
-    """The record's extra identifiers, by code."""
-    return {name: value for name, value in record.keys.items() if name not in NOT_IDENTIFIERS}
+    """The record's extra identifiers, by code (custom attributes, "custom:" and
+    "custom_id:" keys, have comparisons of their own: rcu.engine.custom)."""
+    return {
+        name: value for name, value in record.keys.items()
+        if name not in NOT_IDENTIFIERS and not name.startswith(_CUSTOM_KEYS)
+    }
 
 
 def compare_identifiers(a: MatchRecord, b: MatchRecord) -> Level:

@@ -14,10 +14,11 @@ Shape (every key is described in docs/sources-and-imports.md)::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES, Kind
+from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES, CustomType, Kind
 from rcu.ingestion.formats import format_problem
 from rcu.normalisation.record import DERIVED_KEYS
 
@@ -71,9 +72,16 @@ class SourceConfig:
 
 
 def parse_source_config(
-    data: Any, *, known_extra_identifiers: frozenset[str] = frozenset()
+    data: Any, *, known_extra_identifiers: frozenset[str] = frozenset(),
+    known_custom: Mapping[str, str] | None = None, custom_names: frozenset[str] = frozenset(),
 ) -> SourceConfig:
-    """Check a configuration document; raise SourceConfigError naming every problem."""
+    """Check a configuration document; raise SourceConfigError naming every problem.
+
+    `known_custom`: the active custom attributes a field may map onto, name → type;
+    `custom_names`: every custom attribute's name, archived ones too (no extra
+    identifier may take one)."""
+    known_custom = known_custom or {}
+    custom_names = custom_names | frozenset(known_custom)
     errors: list[str] = []
     if not isinstance(data, dict):
         raise SourceConfigError(["the document must be a JSON object"])
@@ -140,11 +148,11 @@ def parse_source_config(
         ident_code = item["code"]
         if (
             not _IDENTIFIER_CODE.match(ident_code) or ident_code in ATTRIBUTES_BY_NAME
-            or ident_code in DERIVED_KEYS
+            or ident_code in DERIVED_KEYS or ident_code in custom_names
         ):
             errors.append(
                 f"{where}.code: {ident_code!r} must be lower_snake_case and not a canonical "
-                f"attribute nor {' or '.join(DERIVED_KEYS)}"
+                f"or custom attribute nor {' or '.join(DERIVED_KEYS)}"
             )
             continue
         extra.append((ident_code, str(item.get("label") or ident_code)))
@@ -168,11 +176,13 @@ def parse_source_config(
             errors.append(f"{where}.attribute: is required")
             continue
         where = f"{where} ({attribute})"
-        if attribute not in ATTRIBUTES_BY_NAME and attribute not in extra_codes:
+        if (attribute not in ATTRIBUTES_BY_NAME and attribute not in extra_codes
+                and attribute not in known_custom):
             errors.append(
                 f"{where}: unknown attribute {attribute!r}; canonical attributes are "
                 f"{', '.join(CANONICAL_NAMES)}"
                 + (f", declared identifiers {', '.join(sorted(extra_codes))}" if extra_codes else "")
+                + (f", custom attributes {', '.join(sorted(known_custom))}" if known_custom else "")
             )
             continue
         if attribute in seen_attributes:
@@ -190,7 +200,9 @@ def parse_source_config(
             errors.append(f"{where}.source: must be a field name or a list of field names")
             continue
         date_format = item.get("format") or ""
-        is_date = ATTRIBUTES_BY_NAME.get(attribute) is not None and ATTRIBUTES_BY_NAME[attribute].kind == Kind.DATE
+        is_date = (
+            ATTRIBUTES_BY_NAME.get(attribute) is not None and ATTRIBUTES_BY_NAME[attribute].kind == Kind.DATE
+        ) or known_custom.get(attribute) == CustomType.DATE
         if date_format:
             if not is_date:
                 errors.append(f"{where}.format: only date attributes take a format")

@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
+from rcu.attributes import CUSTOM_MAX_LENGTH
 from rcu.engine.blocking import blocking_keys
 from rcu.engine.types import MatchRecord
 from rcu.ingestion import jsontext
@@ -21,6 +22,7 @@ from rcu.ingestion.limits import (
     payload_problem,
     printable,
 )
+from rcu.normalisation.custom import normalise_custom, rejection_reason
 from rcu.normalisation.record import normalise_record
 
 MAX_EXTERNAL_ID_LENGTH = EXTERNAL_ID_MAX_LENGTH
@@ -100,6 +102,9 @@ class RowMapper:
     timestamp_format: str = ""
     timezone: tzinfo | None = None
     today: date | None = None
+    # The custom attributes this source maps: (name, type, comparison key name); their
+    # values are normalised by type, and a value that cannot be read rejects the row.
+    custom: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def required_fields(self) -> set[str]:
@@ -157,6 +162,28 @@ class RowMapper:
             if spec.phone_region:
                 phone_regions[spec.attribute] = spec.phone_region
 
+        custom_attributes: dict[str, str] = {}
+        custom_keys: dict[str, str] = {}
+        for name, kind, key_name in self.custom:
+            text = values.pop(name, None)
+            if text is None:
+                continue
+            result = normalise_custom(text, kind, fmt=date_formats.get(name), today=self.today)
+            if result.value is None:
+                if not result.problems:
+                    continue
+                return RowRejection(
+                    line, external_id, self._source_fields_of.get(name, name),
+                    f"{name}: {rejection_reason(result, kind)}",
+                )
+            reason = length_problem(result.value, CUSTOM_MAX_LENGTH)
+            if reason is not None:
+                return RowRejection(line, external_id, self._source_fields_of.get(name, name),
+                                    f"{name}: {reason}")
+            custom_attributes[name] = result.value
+            if result.key:
+                custom_keys[key_name] = result.key
+
         normalised = normalise_record(
             values,
             default_region=self.default_region,
@@ -173,6 +200,9 @@ class RowMapper:
                 return RowRejection(
                     line, external_id, self._source_fields_of.get(name, name), reason
                 )
+        if custom_attributes:
+            normalised.attributes.update(custom_attributes)
+            normalised.keys.update(custom_keys)
         flags = list(normalised.flags)
         business_ts = None
         if self.timestamp_field:

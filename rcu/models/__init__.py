@@ -1,4 +1,5 @@
 from rcu.models.administration import AdminEvent
+from rcu.models.attributes import AttributeDefinition
 from rcu.models.audits import ImportAudit
 from rcu.models.customers import Customer, CustomerQuerySet
 from rcu.models.departments import Department
@@ -25,6 +26,7 @@ from rcu.models.tokens import ApiToken, api_token_digest
 __all__ = [
     "AdminEvent",
     "ApiToken",
+    "AttributeDefinition",
     "ChangeEvent",
     "Customer",
     "CustomerQuerySet",

@@ -30,6 +30,8 @@ class AdminEvent(models.Model):
         MATCH_SETTINGS_CHANGED = "match_settings_changed", _("Matching settings changed")
         MATCH_RUN_STARTED = "match_run_started", _("Matching run started")
         SURVIVORSHIP_CHANGED = "survivorship_changed", _("Survivorship rules changed")
+        ATTRIBUTE_ADDED = "attribute_added", _("Custom attribute added")
+        ATTRIBUTE_CHANGED = "attribute_changed", _("Custom attribute changed")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -52,6 +52,9 @@ class Customer(models.Model):
     city = models.CharField(_("city"), max_length=_max("city"), blank=True)
     country = models.CharField(_("country"), max_length=_max("country"), blank=True)
     extra_identifiers = models.JSONField(_("extra identifiers"), default=dict, blank=True)
+    # The golden values of the administrators' custom attributes (`AttributeDefinition`),
+    # by name: one column for all of them, no migration per attribute.
+    custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     provenance = models.JSONField(_("provenance"), default=dict, blank=True)
     pinned = models.JSONField(
         _("pinned choices"), default=dict, blank=True,

@@ -92,23 +92,18 @@ def _strptime(text: str, fmt: str) -> date | Normalised:
     return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
 
 
-def normalise_birth_date(
-    raw: str | None, *, fmt: str | None = None, today: date | None = None
-) -> Normalised:
-    """ISO value and key. Left out and flagged when "unparseable" (not a date in the
-    expected shape), "impossible" (right shape, no such day: 31/02/1980), "future" (after
-    today) or "implausible" (before 1700). Kept and flagged "before_1900" when older than
-    that. A two-digit year is read as the latest past year and flagged "century_guessed".
-    """
-    text = (raw or "").strip()
-    if not text:
-        return MISSING
+def read_date(
+    text: str, *, fmt: str | None = None, today: date | None = None
+) -> tuple[date, tuple[str, ...]] | Normalised:
+    """The day written in `text` (in `fmt`, or a usual French shape) with its problems
+    ("century_guessed"), or the rejection: "unparseable" (not a date in the expected
+    shape), "impossible" (right shape, no such day: 31/02/1980)."""
     today = today or paris_today()
     if fmt:
         pattern = _pattern_for(fmt)
         if pattern is None:  # month names, times…: strptime reads what the regex cannot
             parsed = _strptime(text, fmt)
-            return parsed if isinstance(parsed, Normalised) else _checked(parsed, today, ())
+            return parsed if isinstance(parsed, Normalised) else (parsed, ())
         match = pattern.fullmatch(text)
     else:
         match = next((m for shape in _USUAL_SHAPES if (m := shape.fullmatch(text))), None)
@@ -123,9 +118,27 @@ def normalise_birth_date(
         year = _with_century(int(fields["y"]), today)
         problems = ("century_guessed",)
     try:
-        day = date(year, int(fields["m"]), int(fields["d"]))
+        return date(year, int(fields["m"]), int(fields["d"])), problems
     except ValueError:
         return _IMPOSSIBLE
+
+
+def normalise_birth_date(
+    raw: str | None, *, fmt: str | None = None, today: date | None = None
+) -> Normalised:
+    """ISO value and key. Left out and flagged when "unparseable" (not a date in the
+    expected shape), "impossible" (right shape, no such day: 31/02/1980), "future" (after
+    today) or "implausible" (before 1700). Kept and flagged "before_1900" when older than
+    that. A two-digit year is read as the latest past year and flagged "century_guessed".
+    """
+    text = (raw or "").strip()
+    if not text:
+        return MISSING
+    today = today or paris_today()
+    read = read_date(text, fmt=fmt, today=today)
+    if isinstance(read, Normalised):
+        return read
+    day, problems = read
     return _checked(day, today, problems)
 
 

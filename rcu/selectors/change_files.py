@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from rcu import hooks
 from rcu.models import ChangeEvent, Subscription
+from rcu.selectors.attributes import custom_attributes_current
 from rcu.services.deliveries import cross_references, delivery_body
 from rcu.services.events import EVENT_ATTRIBUTES
 
@@ -78,21 +79,28 @@ def change_file_bodies(*, subscription: Subscription, events: QuerySet[ChangeEve
 @dataclass(frozen=True)
 class CsvLayout:
     attributes: list[str]
+    # Custom attributes get a column each, "custom_attributes.<name>", in name order.
+    custom: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, subscription: Subscription) -> CsvLayout:
-        return cls([a for a in EVENT_ATTRIBUTES if a in subscription.attributes])
+        attributes = [a for a in EVENT_ATTRIBUTES if a in subscription.attributes]
+        custom = [a.name for a in custom_attributes_current()] if "custom_attributes" in attributes else []
+        return cls([a for a in attributes if a != "custom_attributes"], custom)
 
     @property
     def columns(self) -> list[str]:
         return ["id", "cursor", "type", "timestamp", "customer_id", "version", *self.attributes,
+                *(f"custom_attributes.{name}" for name in self.custom),
                 "survivor_id", "retired_ids", "merged_from", "source_ids"]
 
     def row(self, body: dict[str, Any]) -> list[Any]:
         data = body["data"]
+        custom = data["attributes"].get("custom_attributes") or {}
         return [body["id"], body["cursor"], body["type"], body["timestamp"],
                 data["customer_id"], data["version"],
                 *(_cell(data["attributes"].get(a)) for a in self.attributes),
+                *(_cell(custom.get(name)) if isinstance(custom, dict) else "" for name in self.custom),
                 data.get("survivor_id", ""), " ".join(data.get("retired_ids", [])),
                 data.get("merged_from", ""), " ".join(data.get("source_ids", []))]
 

@@ -8,9 +8,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from rcu.models import Customer, ErasedCustomer, SourceRecord
+from rcu.normalisation.custom import normalise_custom
 from rcu.normalisation.emails import normalise_email
 from rcu.normalisation.phones import normalise_phone
 from rcu.normalisation.text import word_key
+from rcu.selectors.attributes import custom_attributes_current, custom_key_name
 from rcu.selectors.sources import sources_for_user
 
 VIEW_ALL = "rcu.view_customer"
@@ -105,13 +107,35 @@ def _email_clause(text: str) -> Q | None:
     return Q(email=email) if email else None
 
 
-def customer_search(
-    *, user, q: str = "", name: str = "", email: str = "", phone: str = "", postcode: str = ""
-) -> QuerySet[Customer]:
-    """Search by name, e-mail, phone or postcode; `q` guesses which one it is.
+def _custom_clause(attribute: str, text: str) -> Q:
+    """Customers holding this value of a custom attribute: as their golden value (case
+    aside), or in one of their records (compared on the attribute's comparison form,
+    "12345 67890" finding "1234567890"). Not indexed: a scan of the JSON columns."""
+    definition = next((a for a in custom_attributes_current() if a.name == attribute), None)
+    if definition is None:
+        return Q(pk__in=[])
+    normalised = normalise_custom(text, definition.type)
+    if normalised.value is None:
+        return Q(pk__in=[])
+    clause = Q(**{f"custom_attributes__{attribute}__iexact": normalised.value})
+    if normalised.key:
+        holders = SourceRecord.objects.filter(
+            **{f"keys__{custom_key_name(definition)}": normalised.key}
+        ).values("customer_id")
+        clause |= Q(pk__in=holders)
+    return clause
 
-    Every criterion compares normalised forms through an index, so the search stays
-    fast on a large base. A criterion that cannot be read matches nothing.
+
+def customer_search(
+    *, user, q: str = "", name: str = "", email: str = "", phone: str = "", postcode: str = "",
+    attribute: str = "", attribute_value: str = "",
+) -> QuerySet[Customer]:
+    """Search by name, e-mail, phone, postcode or a custom attribute's value; `q`
+    guesses which of the first four it is.
+
+    Every criterion but the custom attribute compares normalised forms through an
+    index, so the search stays fast on a large base. A criterion that cannot be read
+    matches nothing.
     """
     clauses: list[Q] = []
     q = q.strip()
@@ -132,6 +156,8 @@ def customer_search(
         clauses.append(_phone_clause(phone) or Q(pk__in=[]))
     if postcode.strip():
         clauses.append(Q(postcode=postcode.strip().replace(" ", "")))
+    if attribute.strip() and attribute_value.strip():
+        clauses.append(_custom_clause(attribute.strip(), attribute_value))
     customers = customers_visible_to(user)
     for clause in clauses:
         customers = customers.filter(clause)

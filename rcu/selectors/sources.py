@@ -11,6 +11,7 @@ from guardian.shortcuts import get_objects_for_user
 from rcu.ingestion.config import FieldSpec, SourceConfig
 from rcu.ingestion.mapping import RowMapper
 from rcu.models import SourceSystem
+from rcu.selectors.attributes import custom_attributes_current, custom_key_name
 
 VIEW = "rcu.view_sourcesystem"
 INGEST = "rcu.ingest_sourcesystem"
@@ -39,6 +40,18 @@ def source_get_for_user(*, user, code: str, perm: str = VIEW) -> SourceSystem:
     return source
 
 
+def _custom_of(fields: list[FieldSpec]) -> tuple[list[FieldSpec], tuple[tuple[str, str, str], ...]]:
+    """The fields less those mapped onto an archived custom attribute (no longer mapped),
+    and the custom attributes mapped, as the mapper needs them."""
+    every = {a.name: a for a in custom_attributes_current()}
+    kept = [f for f in fields if f.attribute not in every or every[f.attribute].active]
+    custom = tuple(
+        (f.attribute, every[f.attribute].type.value, custom_key_name(every[f.attribute]))
+        for f in kept if f.attribute in every
+    )
+    return kept, custom
+
+
 def source_row_mapper(source: SourceSystem) -> RowMapper:
     """The source's mappings as plain data, ready for the ingestion hot loop."""
     fields = [
@@ -54,9 +67,11 @@ def source_row_mapper(source: SourceSystem) -> RowMapper:
         )
         for m in source.mappings.all().order_by("position", "id")
     ]
+    fields, custom = _custom_of(fields)
     return RowMapper(
         external_id_field=source.external_id_field,
         fields=fields,
+        custom=custom,
         default_region=source.default_country,
         timestamp_field=source.business_timestamp_field,
         timestamp_format=source.business_timestamp_format,
@@ -66,9 +81,11 @@ def source_row_mapper(source: SourceSystem) -> RowMapper:
 
 def config_row_mapper(config: SourceConfig) -> RowMapper:
     """A configuration not saved yet (the mapping editor's preview), ready to map rows."""
+    fields, custom = _custom_of(list(config.fields))
     return RowMapper(
         external_id_field=config.external_id_field,
-        fields=list(config.fields),
+        fields=fields,
+        custom=custom,
         default_region=config.default_country,
         timestamp_field=config.business_timestamp_field,
         timestamp_format=config.business_timestamp_format,

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.db.models import Count
 
 from rcu.models import Customer, SourceRecord, SurvivorshipSettings
-from rcu.survivorship import SurvivorshipRules
+from rcu.selectors.attributes import custom_attributes_current
+from rcu.survivorship import SurvivorshipRules, rules_with_defaults
 
 CACHE_KEY = "rcu:survivorship-rules"
 # How long a process may go on with rules it read: the background recomputation waits
@@ -24,7 +25,12 @@ def survivorship_rules_current() -> SurvivorshipRules:
         row = SurvivorshipSettings.objects.filter(pk=1).values("version", "rules").first()
         data = {"version": row["version"], "attributes": row["rules"]} if row else {}
         cache.set(CACHE_KEY, data, timeout=CACHE_SECONDS)
-    return SurvivorshipRules.from_json(data) if data else SurvivorshipRules()
+    stored = (
+        SurvivorshipRules.from_json(data, extra_units=frozenset(data.get("attributes") or ()))
+        if data else SurvivorshipRules()
+    )
+    defaults = {a.name: a.survivorship for a in custom_attributes_current() if a.survivorship}
+    return rules_with_defaults(stored, defaults)
 
 
 def survivorship_rules_forget() -> None:

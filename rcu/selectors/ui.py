@@ -26,6 +26,7 @@ from rcu.ingestion.readers import (
     jsonl_keys,
 )
 from rcu.models import Customer, ExtraIdentifier, ImportJob, SourceStats, SourceSystem
+from rcu.selectors.attributes import custom_attribute_labels
 from rcu.selectors.customers import VIEW_ALL as VIEW_ALL_CUSTOMERS
 from rcu.selectors.customers import customers_visible_to
 from rcu.selectors.imports import import_jobs_visible_to
@@ -82,7 +83,11 @@ def customers_with_visible_records(
 
 
 def extra_identifier_labels() -> dict[str, str]:
-    return dict(ExtraIdentifier.objects.values_list("code", "label"))
+    """Labels of the attributes beyond the canonical ones: extra identifiers and custom
+    attributes, by code or name."""
+    labels = dict(ExtraIdentifier.objects.values_list("code", "label"))
+    labels.update(custom_attribute_labels())
+    return labels
 
 
 def source_names_by_code() -> dict[str, str]:

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 
 from rcu.attributes import CANONICAL_NAMES
 from rcu.models import Customer, SourceRecord
+from rcu.selectors.attributes import custom_attribute_names
 from rcu.selectors.survivorship import survivorship_rules_current
 from rcu.services.changes import Actor, rows_update
 from rcu.services.locks import customers_lock_queryset
@@ -22,14 +23,19 @@ from rcu.survivorship import Golden, RecordView, golden_values
 GOLDEN_FIELDS = [
     *CANONICAL_NAMES,
     "extra_identifiers",
+    "custom_attributes",
     "provenance",
     "first_name_key",
     "last_name_key",
 ]
 
 
-def golden_as_fields(golden: Golden) -> dict[str, Any]:
-    """The customer's column values for these golden values."""
+def golden_as_fields(golden: Golden, custom: frozenset[str] | None = None) -> dict[str, Any]:
+    """The customer's column values for these golden values: the values of custom
+    attributes (`custom`, by default the ones defined) in `custom_attributes`, other
+    values beyond the canonical ones (extra identifiers) in `extra_identifiers`."""
+    if custom is None:
+        custom = custom_attribute_names()
     fields: dict[str, Any] = {}
     for name in CANONICAL_NAMES:
         value: Any = golden.values.get(name, "")
@@ -37,8 +43,9 @@ def golden_as_fields(golden: Golden) -> dict[str, Any]:
             value = date.fromisoformat(value) if value else None
         fields[name] = value
     fields["extra_identifiers"] = {
-        k: v for k, v in golden.values.items() if k not in CANONICAL_NAMES
+        k: v for k, v in golden.values.items() if k not in CANONICAL_NAMES and k not in custom
     }
+    fields["custom_attributes"] = {k: v for k, v in golden.values.items() if k in custom}
     fields["provenance"] = golden.provenance
     fields["first_name_key"] = golden.keys.get("first_name", "")
     fields["last_name_key"] = golden.keys.get("last_name", "")
@@ -89,7 +96,7 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
     return views
 
 
-_JSON_GOLDEN = ("extra_identifiers", "provenance")
+_JSON_GOLDEN = ("extra_identifiers", "custom_attributes", "provenance")
 
 
 def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]]:
@@ -131,9 +138,10 @@ def customers_recompute(
     current = _golden_rows_locked(ids)
     views = record_views_by_customer(ids)
     rules = survivorship_rules_current()
+    custom = custom_attribute_names()
     changed: dict[int, dict[str, Any]] = {}
     for pk, (pinned, values) in current.items():
-        golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned, rules=rules))
+        golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned, rules=rules), custom)
         if golden != values:
             changed[pk] = golden
     if changed:

@@ -111,6 +111,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "rcu.HistoricalFieldMapping": "a source's configuration",
     "rcu.ExtraIdentifier": "the kinds of identifier, not their values",
     "rcu.HistoricalExtraIdentifier": "the kinds of identifier, not their values",
+    "rcu.AttributeDefinition": "the custom attributes of the model, not their values",
+    "rcu.HistoricalAttributeDefinition": "the custom attributes of the model, not their values",
     "rcu.Department": "the organisation",
     "rcu.HistoricalDepartment": "the organisation",
     "rcu.ApiToken": "staff accounts' credentials",
@@ -419,9 +421,10 @@ def _events_scrub(scope: ErasureScope, report: ErasureReport, *, acting_user: Ac
         provenance = _provenance_at(history.get(event.customer_id, []), event.occurred_at)
         erased = _erased_attributes(provenance, scope.refs)
         kept = {k: v for k, v in event.changes.items() if k not in erased}
-        extra = event.changes.get("extra_identifiers")
-        if isinstance(extra, dict) and erased & set(extra):
-            kept["extra_identifiers"] = {k: v for k, v in extra.items() if k not in erased}
+        for column in ("extra_identifiers", "custom_attributes"):
+            extra = event.changes.get(column)
+            if isinstance(extra, dict) and erased & set(extra):
+                kept[column] = {k: v for k, v in extra.items() if k not in erased}
         if kept != event.changes:
             ChangeEvent.objects.filter(pk=event.pk).update(changes=kept)
             scrubbed += 1
@@ -460,7 +463,7 @@ def _erased_attributes(provenance: Mapping[str, Any], refs: frozenset[tuple[str,
 
 _KEY_OF = {"first_name": "first_name_key", "last_name": "last_name_key"}
 _COLUMNS = (*CANONICAL_NAMES, "first_name_key", "last_name_key", "extra_identifiers",
-            "provenance", "pinned")
+            "custom_attributes", "provenance", "pinned")
 
 
 def golden_scrub(row: Mapping[str, Any], refs: frozenset[tuple[str, str]]) -> dict[str, Any]:
@@ -476,9 +479,10 @@ def golden_scrub(row: Mapping[str, Any], refs: frozenset[tuple[str, str]]) -> di
                 changes[name] = None if name == "birth_date" else ""
             if name in _KEY_OF and _KEY_OF[name] in row:
                 changes[_KEY_OF[name]] = ""
-    extra = row.get("extra_identifiers")
-    if isinstance(extra, dict) and erased & set(extra):
-        changes["extra_identifiers"] = {k: v for k, v in extra.items() if k not in erased}
+    for column in ("extra_identifiers", "custom_attributes"):
+        extra = row.get(column)
+        if isinstance(extra, dict) and erased & set(extra):
+            changes[column] = {k: v for k, v in extra.items() if k not in erased}
     if erased:
         changes["provenance"] = {k: v for k, v in provenance.items() if k not in erased}
     pinned = row.get("pinned")

@@ -23,7 +23,7 @@ from rcu.db import chunks
 from rcu.models import ChangeEvent, Customer
 
 # The golden values an event carries: what a subscribing system may hold of a person.
-EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers")
+EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers", "custom_attributes")
 _WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id"))
 
 

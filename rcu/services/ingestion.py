@@ -17,6 +17,7 @@ from rcu.db import copy_worthwhile
 from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
+from rcu.selectors.attributes import custom_attribute_names
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.changes import Actor, changes_create, changes_update, rows_insert
 from rcu.services.customers import customer_apply_golden, customers_recompute, golden_as_fields
@@ -78,9 +79,10 @@ def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_custome
 
 
 def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[str, int]:
+    custom = custom_attribute_names()
     customer_ids = rows_insert(
         model=Customer,
-        rows=[golden_as_fields(_golden_for_new(source, row)) for row in rows],
+        rows=[golden_as_fields(_golden_for_new(source, row), custom) for row in rows],
         now=now, acting_user=acting_user, reason=reason,
     )
     record_ids = rows_insert(

@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
+from rcu.selectors.attributes import custom_attribute_names, custom_attributes_active
 from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.locks import source_lock_for_change
 
@@ -49,7 +50,9 @@ def source_permissions_sync(*, source: SourceSystem) -> None:
 
 def source_config_parse(data: object) -> SourceConfig:
     known = frozenset(ExtraIdentifier.objects.values_list("code", flat=True))
-    return parse_source_config(data, known_extra_identifiers=known)
+    custom = {a.name: a.type.value for a in custom_attributes_active()}
+    return parse_source_config(data, known_extra_identifiers=known, known_custom=custom,
+                               custom_names=custom_attribute_names())
 
 
 @transaction.atomic

@@ -7,7 +7,13 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from rcu.models import AdminEvent, ExtraIdentifier, SourceSystem, SurvivorshipSettings
+from rcu.models import (
+    AdminEvent,
+    AttributeDefinition,
+    ExtraIdentifier,
+    SourceSystem,
+    SurvivorshipSettings,
+)
 from rcu.selectors.survivorship import (
     CACHE_SECONDS,
     customers_with_several_records,
@@ -25,7 +31,8 @@ def survivorship_rules_parse(data) -> SurvivorshipRules:
     return SurvivorshipRules.from_json(
         data if isinstance(data, dict) else {"attributes": None},
         known_sources=frozenset(SourceSystem.objects.values_list("code", flat=True)),
-        extra_units=frozenset(ExtraIdentifier.objects.values_list("code", flat=True)),
+        extra_units=frozenset(ExtraIdentifier.objects.values_list("code", flat=True))
+        | frozenset(AttributeDefinition.objects.values_list("name", flat=True)),
     )
 
 
@@ -47,6 +54,24 @@ def survivorship_rules_save(*, data, acting_user) -> SurvivorshipSettings:
         change=AdminChange(fields=tuple(sorted(before | set(row.rules))),
                            note=f"v{row.version}"),
     )
+    transaction.on_commit(survivorship_rules_forget)
+    transaction.on_commit(
+        lambda: survivorship_recompute_task.delay(row.version, actor_user_id(acting_user))
+    )
+    return row
+
+
+@transaction.atomic
+def survivorship_defaults_changed(*, acting_user) -> SurvivorshipSettings:
+    """A custom attribute's survivorship default changed: the rules in force take the
+    next version (their provenance says which), and customers with several records are
+    recomputed in the background like after a save of the rules."""
+    from rcu.tasks import survivorship_recompute_task
+
+    row, _created = SurvivorshipSettings.objects.select_for_update().get_or_create(pk=1)
+    row.version += 1
+    row.updated_by = actor_user(acting_user)
+    change_save(row, acting_user=acting_user, reason=f"rules v{row.version}: custom attribute defaults")
     transaction.on_commit(survivorship_rules_forget)
     transaction.on_commit(
         lambda: survivorship_recompute_task.delay(row.version, actor_user_id(acting_user))

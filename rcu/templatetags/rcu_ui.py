@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from rcu.attributes import ATTRIBUTES_BY_NAME
 from rcu.models import ImportJob
+from rcu.selectors.attributes import custom_attribute_labels
 from rcu.survivorship import (
     RULE_COMPLETE,
     RULE_FREQUENT,
@@ -93,6 +94,7 @@ OTHER_LABELS = {
     "merged_into": _("merged into"),
     "pinned": _("pinned choices"),
     "extra_identifiers": _("extra identifiers"),
+    "custom_attributes": _("custom attributes"),
 }
 
 ACTION_LABELS = {
@@ -119,6 +121,9 @@ def attribute_label(name: str, extra_labels: dict[str, str] | None = None) -> st
         return str(attribute.label)
     if extra_labels and name in extra_labels:
         return extra_labels[name]
+    custom = custom_attribute_labels().get(name)
+    if custom is not None:
+        return custom
     if name in OTHER_LABELS:
         return str(OTHER_LABELS[name])
     return name

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from rcu import hooks
 from rcu.forms import MAX_PREVIEW_BYTES
 from rcu.forms_administration import (
     ROLE_HELP,
+    AttributeDefinitionForm,
     DepartmentCreateForm,
     DepartmentEditForm,
     MappingFormSet,
@@ -32,10 +33,16 @@ from rcu.forms_administration import (
     UserEditForm,
     role_choices,
 )
-from rcu.models import Department, MatchRun, SourceSystem
+from rcu.models import AttributeDefinition, Department, MatchRun, SourceSystem
 from rcu.selectors import administration as sel
+from rcu.selectors.attributes import attribute_definitions_for_admin, custom_attributes_current
 from rcu.selectors.sources import config_row_mapper
 from rcu.selectors.ui import source_mapping_preview
+from rcu.services.attributes import (
+    AttributeSpec,
+    attribute_definition_create,
+    attribute_definition_update,
+)
 from rcu.services.departments import (
     DepartmentRefused,
     department_create,
@@ -416,6 +423,7 @@ def _units_for_editor() -> list[tuple[str, str]]:
 
     units = [("address", _("Postal address (one block)"))]
     units += [(a.name, str(a.label)) for a in CANONICAL_ATTRIBUTES if a.name not in ADDRESS_GROUP]
+    units += [(a.name, a.label) for a in custom_attributes_current()]
     units += list(ExtraIdentifier.objects.order_by("code").values_list("code", "label"))
     return units
 
@@ -484,3 +492,74 @@ def survivorship(request: HttpRequest) -> HttpResponse:
         "source_codes": list(SourceSystem.objects.order_by("trust_rank").values_list("code", flat=True)),
     }
     return render(request, "rcu/administration/survivorship.html", context)
+
+
+# --- Custom attributes ----------------------------------------------------------------
+
+def _attribute_spec(form: AttributeDefinitionForm) -> AttributeSpec:
+    data = form.cleaned_data
+    return AttributeSpec(
+        label=data["label"], comparison=data.get("comparison") or "",
+        tolerance=data.get("tolerance") or 0.0, survivorship=data.get("survivorship") or "",
+        active=bool(data.get("active")),
+    )
+
+
+def _refused_attribute(form: AttributeDefinitionForm, exc: ValidationError) -> None:
+    for field, problems in exc.message_dict.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attribute_list(request: HttpRequest) -> HttpResponse:
+    """The custom attributes of the customer model, and a form to add one."""
+    _require(request, "rcu.change_attributedefinition")
+    form = AttributeDefinitionForm(request.POST or None, initial={"active": True})
+    if request.method == "POST":
+        _require(request, "rcu.add_attributedefinition")
+        if form.is_valid():
+            try:
+                definition = attribute_definition_create(
+                    name=form.cleaned_data["name"], type=form.cleaned_data["type"],
+                    spec=_attribute_spec(form), acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _refused_attribute(form, exc)
+            else:
+                messages.success(request, _(
+                    "Attribute “%(label)s” added: map it in a source; the next matching run "
+                    "learns its weights.") % {"label": definition.label})
+                return redirect("admin_attribute_list")
+    return render(request, "rcu/administration/attribute_list.html", {
+        "definitions": attribute_definitions_for_admin(), "form": form,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attribute_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """One custom attribute: its label, comparison, survivorship default, archived or
+    not; its history."""
+    _require(request, "rcu.change_attributedefinition")
+    definition = get_object_or_404(AttributeDefinition, name=name)
+    initial = {"name": definition.name, "label": definition.label, "type": definition.type,
+               "comparison": definition.comparison, "tolerance": definition.tolerance,
+               "survivorship": definition.survivorship, "active": definition.active}
+    form = AttributeDefinitionForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST":
+        _require(request, "rcu.change_attributedefinition")
+        if form.is_valid():
+            try:
+                attribute_definition_update(definition=definition, spec=_attribute_spec(form),
+                                            acting_user=request.user)
+            except ValidationError as exc:
+                _refused_attribute(form, exc)
+            else:
+                messages.success(request, _("Attribute “%(label)s” saved.") % {"label": form.cleaned_data["label"]})
+                return redirect("admin_attribute_detail", name=definition.name)
+    return render(request, "rcu/administration/attribute_detail.html", {
+        "definition": definition, "form": form,
+        "history": definition.history.select_related("history_user").order_by("-history_date")[:50],
+    })

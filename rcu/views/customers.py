@@ -170,6 +170,19 @@ def _golden_rows(customer: Customer, *, provenance, names, visible, users=None) 
     ]
 
 
+def _custom_rows(customer: Customer, *, provenance, labels, names, visible, users=None) -> list[GoldenRow]:
+    """The custom attributes, in their labels' order."""
+    return sorted((
+        GoldenRow(
+            name=name,
+            label=labels.get(name, name),
+            value=value,
+            why=_why(provenance.get(name), names=names, visible=visible, users=users),
+        )
+        for name, value in (customer.custom_attributes or {}).items()
+    ), key=lambda row: row.label.casefold())
+
+
 def _extra_rows(customer: Customer, *, provenance, labels, names, visible, users=None) -> list[GoldenRow]:
     return [
         GoldenRow(
@@ -319,6 +332,10 @@ def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "golden_rows": _golden_rows(customer, provenance=provenance, names=names, visible=visible,
                                     users=users),
         "extra_rows": _extra_rows(
+            customer, provenance=provenance, labels=labels, names=names, visible=visible,
+            users=users,
+        ),
+        "custom_rows": _custom_rows(
             customer, provenance=provenance, labels=labels, names=names, visible=visible,
             users=users,
         ),

@@ -42,6 +42,9 @@ urlpatterns = [
     ),
     path("administration/matching/", administration.matching, name="admin_matching"),
     path("administration/survivorship/", administration.survivorship, name="admin_survivorship"),
+    path("administration/attributes/", administration.attribute_list, name="admin_attribute_list"),
+    path("administration/attributes/<slug:name>/", administration.attribute_detail,
+         name="admin_attribute_detail"),
     path(
         "administration/matching/runs/<int:pk>/", administration.match_run_progress,
         name="admin_match_run",

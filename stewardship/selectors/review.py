@@ -13,8 +13,9 @@ from rapidfuzz.distance import JaroWinkler
 from rcu.attributes import ADDRESS_GROUP, CANONICAL_ATTRIBUTES
 from rcu.models import Customer, ExtraIdentifier, SourceRecord
 from rcu.normalisation.text import word_key
+from rcu.selectors.attributes import custom_attribute_labels
 from rcu.selectors.sources import sources_for_user
-from stewardship.explain import COMPARISON_LABELS, explanation_sentence, phrase
+from stewardship.explain import comparison_label, explanation_sentence, phrase
 from stewardship.models import MergeCandidate
 
 MAX_CLUSTER = 6  # customers shown side by side at most
@@ -188,6 +189,7 @@ def customers_compare(*, customer_ids: list[int], user, pair_records: Iterable[i
     ]
     extra = sorted({n for r in all_records for n in r.attributes} - {a.name for a in CANONICAL_ATTRIBUTES})
     extra_labels = dict(ExtraIdentifier.objects.filter(code__in=extra).values_list("code", "label"))
+    extra_labels.update(custom_attribute_labels())
     names += [(n, extra_labels.get(n, n)) for n in extra]
     rows = []
     for name, label in names:
@@ -224,7 +226,7 @@ def candidate_review(*, candidate: MergeCandidate, user) -> Review:
     largest = max((abs(c["weight"]) for c in explanation.get("contributions", [])), default=1.0) or 1.0
     contributions = [
         ContributionRow(
-            comparison=c["comparison"], label=str(COMPARISON_LABELS.get(c["comparison"], c["comparison"])),
+            comparison=c["comparison"], label=comparison_label(c["comparison"]),
             level=c.get("level"), weight=c["weight"],
             phrase=phrase(c["comparison"], c.get("level"), similarities.get(c["comparison"])),
             width=round(100 * abs(c["weight"]) / largest),

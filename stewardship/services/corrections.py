@@ -21,7 +21,13 @@ from django.utils.translation import gettext_lazy
 
 from rcu.attributes import ADDRESS_GROUP, ATTRIBUTES_BY_NAME, IDENTIFIER_MAX_LENGTH
 from rcu.models import ChangeEvent, Customer, ExtraIdentifier
+from rcu.normalisation.custom import normalise_custom, rejection_reason
 from rcu.normalisation.record import normalise_record
+from rcu.selectors.attributes import (
+    custom_attributes_active,
+    custom_attributes_current,
+    custom_key_name,
+)
 from rcu.services.changes import Actor, actor_user_id
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import retrying
@@ -73,6 +79,7 @@ def _unit_of(name: str) -> tuple[str, ...]:
 
 def _checked_names(values: Mapping[str, str | None]) -> None:
     extra = set(ExtraIdentifier.objects.values_list("code", flat=True))
+    extra |= {a.name for a in custom_attributes_active()}
     for name, value in values.items():
         if name not in ATTRIBUTES_BY_NAME and name not in extra:
             raise DecisionInvalid(_("Unknown attribute %(name)s.") % {"name": name}, field=name)
@@ -106,8 +113,20 @@ def _normalised(values: Mapping[str, str | None], current: Mapping[str, Any]) ->
             raise DecisionInvalid(
                 _("At most %(limit)d characters.") % {"limit": limit}, field=name
             )
-    normalised = normalise_record({n: v for n, v in wanted.items() if v})
+    custom = {a.name: a for a in custom_attributes_current()}
     pins: dict[str, dict] = {}
+    for name in [n for n in wanted if n in custom]:  # normalised by type, as at ingestion
+        value = wanted.pop(name)
+        result = normalise_custom(value, custom[name].type)
+        if value and result.value is None:
+            raise DecisionInvalid(
+                _("%(value)s: %(reason)s.") % {"value": value,
+                                               "reason": rejection_reason(result, custom[name].type)},
+                field=name,
+            )
+        keys = {custom_key_name(custom[name]): result.key} if value and result.key else {}
+        pins[name] = {"value": result.value or "", "keys": keys}
+    normalised = normalise_record({n: v for n, v in wanted.items() if v})
     for name, value in wanted.items():
         if value and name not in normalised.attributes:
             problems = [f for f in normalised.flags if f.startswith(f"{name}.")]
@@ -180,6 +199,7 @@ def customer_values_correct(
 
     current = golden_snapshot([customer_id])[customer_id]
     current.update(current.pop("extra_identifiers") or {})
+    current.update(current.pop("custom_attributes") or {})
     typed = _normalised(values, current)
     stamp = {
         "origin": str(origin), "by": actor_user_id(acting_user), "reason": reason,

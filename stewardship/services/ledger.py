@@ -96,6 +96,7 @@ def golden_restore(
     for pk in exact:
         if current[pk] != snapshot[pk]:
             row = dict(snapshot[pk])
+            row.setdefault("custom_attributes", {})  # a snapshot taken before they existed
             if row["birth_date"]:
                 row["birth_date"] = date.fromisoformat(row["birth_date"])
             values[pk] = row

@@ -11,7 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from rcu.models import AdminEvent, Department, FieldMapping, MatchRun, MatchSettings
+from rcu.models import (
+    AdminEvent,
+    AttributeDefinition,
+    Department,
+    FieldMapping,
+    MatchRun,
+    MatchSettings,
+)
 from rcu.selectors.administration import source_config_document
 from rcu.services.sources import SourceConfigError, source_config_parse
 from rcu.services.tokens import api_token_create, api_token_revoke
@@ -25,6 +32,8 @@ REFUSED_PERSONAS = ["steward_marketing", "dpo", "auditor", "outsider"]
 
 def _pages(crm) -> list[tuple[str, str, dict]]:
     target = User.objects.get(username="steward_marketing")
+    attribute, _created = AttributeDefinition.objects.get_or_create(
+        name="national_id", defaults={"label": "N° national", "type": "identifier"})
     return [
         ("get", reverse("admin_home"), {}),
         ("get", reverse("admin_user_list"), {}),
@@ -43,6 +52,10 @@ def _pages(crm) -> list[tuple[str, str, dict]]:
         ("post", reverse("admin_matching"), {"action": "run"}),
         ("get", reverse("admin_survivorship"), {}),
         ("post", reverse("admin_survivorship"), {"action": "save"}),
+        ("get", reverse("admin_attribute_list"), {}),
+        ("post", reverse("admin_attribute_list"), {"name": "birthplace", "label": "B", "type": "name"}),
+        ("get", reverse("admin_attribute_detail", args=[attribute.name]), {}),
+        ("post", reverse("admin_attribute_detail", args=[attribute.name]), {"label": "X"}),
     ]
 
 

@@ -49,7 +49,7 @@ from rcu.services.locks import (
     pending_matches_clear,
     retrying,
 )
-from rcu.services.matching.context import match_context, match_settings_get
+from rcu.services.matching.context import match_context, match_settings_get, model_needs_training
 from rcu.services.matching.pairs import (
     match_pairs_store,
     oversized_keys,
@@ -179,10 +179,13 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
     # A pending run learns too while the model is new to the base: never trained,
     # or trained (or tried) when the base was less than half its size.
     records_now = SourceRecord.objects.count()
-    learned_from = max(
-        (settings.model or {}).get("records", 0) if settings.model_trained_at else 0,
-        settings.learning_tried_at_records,
+    # And when custom attributes changed what the model compares since it was trained
+    # (their change resets the size of the last try).
+    comparisons_changed = not settings.model_frozen and model_needs_training(
+        settings, match_context().comparisons
     )
+    trained_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
+    learned_from = max(0 if comparisons_changed else trained_from, settings.learning_tried_at_records)
     learn = run.full or records_now >= 2 * learned_from
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:

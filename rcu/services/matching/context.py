@@ -12,11 +12,14 @@ import orjson
 from django.db.models.expressions import RawSQL
 
 from rcu.engine.comparators import COMPARISONS
-from rcu.engine.fellegi_sunter import Model, default_model
+from rcu.engine.custom import comparisons_with, model_for
+from rcu.engine.fellegi_sunter import Model
 from rcu.engine.generic import GenericValue as GenericEntry
 from rcu.engine.generic import GenericValueSet
 from rcu.engine.scoring import Scorer
-from rcu.models import GenericValue, MatchSettings
+from rcu.engine.types import Comparison
+from rcu.models import AttributeDefinition, GenericValue, MatchSettings
+from rcu.selectors.attributes import custom_comparisons
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -29,6 +32,8 @@ class MatchContext:
     max_block_size: int
     scorer: Scorer
     skip_keys: frozenset[str]  # blocking keys of generic values
+    # The model's comparisons: the built-in ones, then the compared custom attributes.
+    comparisons: tuple[Comparison, ...] = COMPARISONS
 
     @property
     def model(self) -> Model:
@@ -57,15 +62,33 @@ def match_settings_get() -> MatchSettings:
     return settings
 
 
-def settings_model(settings: MatchSettings) -> Model:
+def comparisons_current() -> tuple[Comparison, ...]:
+    """The comparisons of the model in force: built-in, then custom attributes'."""
+    return comparisons_with(custom_comparisons())
+
+
+def stored_model(settings: MatchSettings) -> Model | None:
     if settings.model:
         try:
-            model = Model.from_dict(settings.model)
-            if model.is_for(COMPARISONS):
-                return model
+            return Model.from_dict(settings.model)
         except (KeyError, ValueError):
             pass
-    return default_model(COMPARISONS)
+    return None
+
+
+def settings_model(settings: MatchSettings, comparisons: tuple[Comparison, ...] | None = None) -> Model:
+    """The stored model for these comparisons; when custom attributes were added or
+    archived since it was trained, what it learnt of the others is kept and the new
+    ones start from default parameters until the next run retrains it
+    (`model_needs_training`)."""
+    return model_for(stored_model(settings), comparisons or comparisons_current())
+
+
+def model_needs_training(settings: MatchSettings, comparisons: tuple[Comparison, ...]) -> bool:
+    """Whether the stored model was trained for other comparisons (a custom attribute
+    added, archived or compared otherwise since)."""
+    model = stored_model(settings)
+    return model is None or not model.is_for(comparisons)
 
 
 def generic_value_set() -> GenericValueSet:
@@ -84,15 +107,21 @@ class _GenericStamp(TypedDict):
     # Raw SQL, only compared: MAX(updated_at) is text on SQLite, None with no generic value.
     generic_at: datetime | str | None
     generic_n: int
+    # The same of the custom attributes: a change of what the engine compares.
+    attributes_at: datetime | str | None
+    attributes_n: int
 
 
 def _settings_with_generic_stamp() -> WithAnnotations[MatchSettings, _GenericStamp]:
     """The settings row with when the generic values last changed and how many there
     are, in one query: real-time matching asks for the context at every call."""
     table = GenericValue._meta.db_table
+    attributes = AttributeDefinition._meta.db_table
     query = MatchSettings.objects.filter(pk=1).defer("model").annotate(
         generic_at=RawSQL(f"SELECT MAX(updated_at) FROM {table}", []),
         generic_n=RawSQL(f"SELECT COUNT(*) FROM {table}", []),
+        attributes_at=RawSQL(f"SELECT MAX(updated_at) FROM {attributes}", []),
+        attributes_n=RawSQL(f"SELECT COUNT(*) FROM {attributes}", []),
     )
     settings = query.first()
     if settings is None:  # a new base: create the row with its defaults
@@ -104,18 +133,26 @@ def _settings_with_generic_stamp() -> WithAnnotations[MatchSettings, _GenericSta
 def match_context() -> MatchContext:
     """The context in force; rebuilt only when the settings or generic values changed."""
     settings = _settings_with_generic_stamp()
-    stamp = (settings.pk, settings.updated_at, settings.generic_at, settings.generic_n)
+    stamp = (settings.pk, settings.updated_at, settings.generic_at, settings.generic_n,
+             settings.attributes_at, settings.attributes_n)
     with _cache_lock:
         cached = _cache.get("context")
         if cached is not None and cached[0] == stamp:
             return cached[1]
     generic = generic_value_set()
+    # Read from the database, not the in-process copy: the stamp just said they changed.
+    from rcu.selectors.attributes import custom_attributes_forget
+
+    custom_attributes_forget()
+    comparisons = comparisons_current()
     context = MatchContext(
         auto_link=settings.auto_link,
         review=settings.review,
         max_block_size=settings.max_block_size,
-        scorer=Scorer(settings_model(settings), generic, auto_link=settings.auto_link),
+        scorer=Scorer(settings_model(settings, comparisons), generic, comparisons,
+                      auto_link=settings.auto_link),
         skip_keys=generic.blocking_keys_to_skip(),
+        comparisons=comparisons,
     )
     with _cache_lock:
         _cache["context"] = (stamp, context)

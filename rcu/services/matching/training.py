@@ -9,7 +9,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rcu.engine.blocking import BUCKETS, KeyKind, key_kind
-from rcu.engine.comparators import COMPARISONS
 from rcu.engine.fellegi_sunter import TrainingReport
 from rcu.engine.generic import detect_generic_values, email_placeholder_rule
 from rcu.engine.training import train_model
@@ -126,7 +125,7 @@ def model_train(
         record_count=total,
         blocked_share=(last_bucket + 1) / BUCKETS,
         sample=_sample_records(SAMPLE_RECORDS), blocked_vectors=vectors,
-        generic=context.scorer.generic, comparisons=COMPARISONS,
+        generic=context.scorer.generic, comparisons=context.comparisons,
         unblocked_pairs=_oversized_pairs_by_kind(oversized - context.skip_keys, key_counts),
     )
     return model.to_dict(), report
