@@ -5,10 +5,10 @@ hold nothing of the person."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gdpr.models import ErasureStatus, RequestState, SubjectRequest
 from gdpr.selectors.erasure import erasure_receipt, erasure_state
@@ -103,7 +103,7 @@ def test_a_legal_hold_keeps_only_the_attributes_it_names(dpo, second_dpo, scenar
     hold = request_legal_hold_add(
         request=erasure, source_code=crm.code, attributes=["last_name", "postcode"],
         legal_basis="Code de commerce L123-22", reason="invoices are kept ten years",
-        keep_until=date.today() + timedelta(days=3650), acting_user=dpo,
+        keep_until=timezone.localdate() + timedelta(days=3650), acting_user=dpo,
     )
     preview = request_erasure_preview(request=erasure, acting_user=dpo)
     assert next(s for s in preview.sources if s.code == crm.code).held
@@ -127,7 +127,7 @@ def test_a_legal_hold_keeps_only_the_attributes_it_names(dpo, second_dpo, scenar
 
 
 def test_holds_are_refused_when_unknown_unreasoned_or_once_asked(dpo, scenario, erasure, crm):
-    until = date.today() + timedelta(days=30)
+    until = timezone.localdate() + timedelta(days=30)
     with pytest.raises(RequestInvalid) as unknown:
         request_legal_hold_add(request=erasure, source_code="nope", legal_basis="x", reason="y",
                                keep_until=until, acting_user=dpo)
