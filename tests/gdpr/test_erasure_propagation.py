@@ -115,9 +115,9 @@ def test_the_request_waits_for_a_failing_source_then_closes_when_it_recovers(
     django_capture_on_commit_callbacks,
 ):
     settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
-    crm_side, analytics = receivers
+    crm_side, _analytics = receivers
     with django_capture_on_commit_callbacks(execute=True):
-        scenario, request, dpo, crm_feed, tool = executed_erasure(
+        scenario, request, dpo, crm_feed, _tool = executed_erasure(
             crm=crm, service_client_source=service_client_source, eshop=eshop,
             steward=steward_everywhere, settings=settings, receivers=receivers)
     # Sent on commit (Celery runs eagerly here): the analytics tool answered 2xx, the
@@ -155,8 +155,8 @@ def test_with_a_real_worker_the_request_closes_once_the_failing_source_recovers(
     settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     settings.RCU_WEBHOOK_RETRY_CAP_SECONDS = 1
     settings.RCU_WEBHOOK_MAX_ATTEMPTS = 10_000
-    crm_side, analytics = receivers
-    scenario, request, dpo, crm_feed, tool = executed_erasure(
+    crm_side, _analytics = receivers
+    scenario, request, dpo, crm_feed, _tool = executed_erasure(
         crm=crm, service_client_source=service_client_source, eshop=eshop,
         steward=steward_everywhere, settings=settings, receivers=receivers)
     by_hand(request, dpo)

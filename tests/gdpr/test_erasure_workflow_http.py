@@ -101,7 +101,7 @@ def test_an_admin_reads_and_decides_but_does_nothing_else(admin_user, dpo, erasu
     request_erasure_ask(request=erasure, acting_user=dpo)
     for method, url, body in _api_calls(erasure.pk):
         response = getattr(api, method)(url, body, format="json")
-        approver_call = method == "get" and url.endswith("/erasure/") or url.endswith(("approve/", "refuse/"))
+        approver_call = (method == "get" and url.endswith("/erasure/")) or url.endswith(("approve/", "refuse/"))
         if approver_call:
             assert response.status_code in (200, 409), (url, response.content)
         else:
