@@ -10,6 +10,8 @@ one service and comes back to the page; a refusal is shown there as a message.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gdpr.forms import AcknowledgementForm, LegalHoldForm, ReasonForm
@@ -41,6 +44,28 @@ from gdpr.services.erasure_requests import (
 )
 from gdpr.services.requests import RequestRefused
 from gdpr.views.packs import PACK_CSS, _no_fetch, pdf_available
+
+# What an erasure does to a table or file, in the reader's language (ErasureCount.action).
+ACTION_LABELS = {
+    "deleted": gettext_lazy("deleted"),
+    "scrubbed": gettext_lazy("scrubbed (the person's values removed)"),
+    "rewritten": gettext_lazy("rewritten without the person's rows"),
+    "tombstoned": gettext_lazy("emptied (id-only tombstones)"),
+    "written": gettext_lazy("written"),
+    "kept under a legal hold": gettext_lazy("kept under a legal hold"),
+    "not rewritten": gettext_lazy("not rewritten (outside the media folder)"),
+}
+
+
+def count_rows(counts: Iterable[Any]) -> list[dict[str, Any]]:
+    """Counts (ErasureCount or their JSON) as table rows with the action in words."""
+    rows = []
+    for count in counts:
+        store, action, n = ((count["store"], count["action"], count["count"]) if isinstance(count, dict)
+                            else (count.store, count.action, count.count))
+        rows.append({"store": store, "action": action, "label": ACTION_LABELS.get(action, action),
+                     "count": n})
+    return rows
 
 
 def _back(pk: int) -> HttpResponse:
@@ -67,6 +92,7 @@ def erasure_page(request: HttpRequest, pk: int) -> HttpResponse:
     asked = approval is not None and approval.status == ErasureStatus.ASKED
     return render(request, "gdpr/erasure.html", {
         "subject_request": subject_request, "state": state, "preview": preview,
+        "count_rows": count_rows(preview.counts) if preview is not None else [],
         "nothing_in_scope": nothing_in_scope, "is_dpo": is_dpo,
         "can_edit_holds": is_dpo and subject_request.is_open and approval is None,
         "can_ask": is_dpo and subject_request.is_open and approval is None and preview is not None,
@@ -213,6 +239,7 @@ def erasure_receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
         return receipt
     return render(request, "gdpr/erasure_receipt.html", {
         "request_obj": subject_request, "receipt": receipt, "pdf_available": pdf_available(),
+        "count_rows": count_rows(receipt["erased"]["counts"]),
     })
 
 
@@ -242,6 +269,7 @@ def erasure_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
     html = render_to_string("gdpr/erasure_receipt.html", {
         "request_obj": subject_request, "receipt": receipt, "for_pdf": True,
+        "count_rows": count_rows(receipt["erased"]["counts"]),
         "pack_css": PACK_CSS.read_text(),
     }, request=request)
     pdf = weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf()
