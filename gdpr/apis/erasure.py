@@ -41,7 +41,7 @@ ACK_ID = OpenApiParameter("ack_id", OpenApiTypes.INT, OpenApiParameter.PATH,
                           description="The acknowledgement's id (a source or subscriber told).")
 
 
-class HoldSerializer(serializers.ModelSerializer):
+class ErasureHoldSerializer(serializers.ModelSerializer):
     # A DRF field named like a `Field` attribute (`source`): the API's word for it.
     source = serializers.CharField(source="source.code")  # type: ignore[assignment]
     created_by = serializers.CharField(source="created_by.get_username")
@@ -52,7 +52,7 @@ class HoldSerializer(serializers.ModelSerializer):
                   "created_by", "created_at"]
 
 
-class HoldInputSerializer(serializers.Serializer):
+class ErasureHoldInputSerializer(serializers.Serializer):
     source = serializers.CharField(  # type: ignore[assignment]  # a DRF field named like `Field.source`
         max_length=50, help_text="The code of the source whose records are kept.")
     attributes = serializers.ListField(
@@ -64,7 +64,7 @@ class HoldInputSerializer(serializers.Serializer):
     keep_until = serializers.DateField()
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class ErasureApprovalSerializer(serializers.ModelSerializer):
     asked_by = serializers.CharField(source="asked_by.get_username")
     decided_by = serializers.CharField(source="decided_by.get_username", allow_null=True, default=None)
     executed_by = serializers.CharField(source="executed_by.get_username", allow_null=True, default=None)
@@ -75,7 +75,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
                   "refusal_reason", "executed_by", "executed_at", "report", "acknowledged_at"]
 
 
-class AcknowledgementSerializer(serializers.ModelSerializer):
+class ErasureAcknowledgementSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.CharField(source="acknowledged_by.get_username", allow_null=True,
                                             default=None)
 
@@ -84,42 +84,42 @@ class AcknowledgementSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "name", "acknowledged_at", "acknowledged_by", "note"]
 
 
-class CountSerializer(serializers.Serializer):
+class ErasureCountSerializer(serializers.Serializer):
     store = serializers.CharField()
     action = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class SourceSerializer(serializers.Serializer):
+class ErasureSourceSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     held = serializers.BooleanField(help_text="Its records are kept under a legal hold: not told.")
 
 
-class PreviewSerializer(serializers.Serializer):
+class ErasurePreviewSerializer(serializers.Serializer):
     customers = serializers.IntegerField()
     records = serializers.IntegerField()
-    counts = CountSerializer(many=True)
-    sources = SourceSerializer(many=True)
+    counts = ErasureCountSerializer(many=True)
+    sources = ErasureSourceSerializer(many=True)
 
 
 class ErasureSerializer(serializers.Serializer):
     request = serializers.IntegerField()
     reference = serializers.CharField()
     state = serializers.CharField()
-    preview = PreviewSerializer(allow_null=True, help_text="What executing would erase now "
+    preview = ErasurePreviewSerializer(allow_null=True, help_text="What executing would erase now "
                                 "(null once executed, or with nothing in scope).")
-    legal_holds = HoldSerializer(many=True)
-    approval = ApprovalSerializer(allow_null=True)
-    refused = ApprovalSerializer(many=True)
-    acknowledgements = AcknowledgementSerializer(many=True)
+    legal_holds = ErasureHoldSerializer(many=True)
+    approval = ErasureApprovalSerializer(allow_null=True)
+    refused = ErasureApprovalSerializer(many=True)
+    acknowledgements = ErasureAcknowledgementSerializer(many=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ErasureReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class NoteSerializer(serializers.Serializer):
+class ErasureNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
@@ -164,12 +164,12 @@ class ErasureHoldListApi(RequestApi):
         description="A documented exception: the person's records of `source` (or only "
         "their `attributes`) are kept, on `legal_basis`, for `reason`, until `keep_until`. "
         "409 once the execution was asked for. The DPO only.",
-        parameters=[REQUEST_ID], request=HoldInputSerializer,
+        parameters=[REQUEST_ID], request=ErasureHoldInputSerializer,
         responses={201: ErasureSerializer, 400: REFUSED, 409: STATE_CONFLICT},
     )
     def post(self, request: Request, id: int) -> Response:
         subject_request = subject_request_get_for_user(user=request.user, pk=id)
-        data = _valid(HoldInputSerializer, request.data)
+        data = _valid(ErasureHoldInputSerializer, request.data)
         request_legal_hold_add(request=subject_request, source_code=data["source"],
                                attributes=data["attributes"], legal_basis=data["legal_basis"],
                                reason=data["reason"], keep_until=data["keep_until"],
@@ -221,12 +221,12 @@ class ErasureRefuseApi(RequestApi):
         summary="Refuse the execution",
         description="With a reason, by a DPO or an admin (who asked may withdraw it this "
         "way); the DPO may ask again.",
-        parameters=[REQUEST_ID], request=ReasonSerializer,
+        parameters=[REQUEST_ID], request=ErasureReasonSerializer,
         responses={200: ErasureSerializer, 400: REFUSED, 409: STATE_CONFLICT},
     )
     def post(self, request: Request, id: int) -> Response:
         subject_request = erasure_request_get_for_user(user=request.user, pk=id)
-        data = _valid(ReasonSerializer, request.data)
+        data = _valid(ErasureReasonSerializer, request.data)
         request_erasure_refuse(request=subject_request, reason=data["reason"], acting_user=request.user)
         return _erasure(user=request.user, pk=id)
 
@@ -253,12 +253,12 @@ class ErasureAcknowledgeApi(RequestApi):
         description="A source without a subscription (or a subscriber that cannot) is "
         "acknowledged by the DPO, with a note saying how (or why not). The request closes "
         "once every source and subscriber acknowledged.",
-        parameters=[REQUEST_ID, ACK_ID], request=NoteSerializer,
+        parameters=[REQUEST_ID, ACK_ID], request=ErasureNoteSerializer,
         responses={200: ErasureSerializer, 400: REFUSED, 409: STATE_CONFLICT},
     )
     def post(self, request: Request, id: int, ack_id: int) -> Response:
         subject_request = subject_request_get_for_user(user=request.user, pk=id)
-        data = _valid(NoteSerializer, request.data)
+        data = _valid(ErasureNoteSerializer, request.data)
         request_erasure_acknowledge(request=subject_request, acknowledgement_id=ack_id,
                                     note=data["note"], acting_user=request.user)
         return _erasure(user=request.user, pk=id)
