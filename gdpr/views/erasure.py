@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -66,6 +67,22 @@ def count_rows(counts: Iterable[Any]) -> list[dict[str, Any]]:
         rows.append({"store": store, "action": action, "label": ACTION_LABELS.get(action, action),
                      "count": n})
     return rows
+
+
+_WHEN_KEYS = {"at", "closed_at", "acknowledged_at", "all_acknowledged_at", "generated_at",
+              "recorded_at"}
+
+
+def dated(value: Any, key: str = "") -> Any:
+    """The receipt for the page: its ISO timestamps as datetimes, shown in the reader's
+    format and time zone (the JSON keeps ISO)."""
+    if isinstance(value, dict):
+        return {k: dated(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [dated(v) for v in value]
+    if key in _WHEN_KEYS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
 
 
 def _back(pk: int) -> HttpResponse:
@@ -238,7 +255,7 @@ def erasure_receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(receipt, HttpResponse):
         return receipt
     return render(request, "gdpr/erasure_receipt.html", {
-        "request_obj": subject_request, "receipt": receipt, "pdf_available": pdf_available(),
+        "request_obj": subject_request, "receipt": dated(receipt), "pdf_available": pdf_available(),
         "count_rows": count_rows(receipt["erased"]["counts"]),
     })
 
@@ -268,7 +285,7 @@ def erasure_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     import weasyprint
 
     html = render_to_string("gdpr/erasure_receipt.html", {
-        "request_obj": subject_request, "receipt": receipt, "for_pdf": True,
+        "request_obj": subject_request, "receipt": dated(receipt), "for_pdf": True,
         "count_rows": count_rows(receipt["erased"]["counts"]),
         "pack_css": PACK_CSS.read_text(),
     }, request=request)

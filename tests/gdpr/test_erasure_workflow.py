@@ -28,6 +28,7 @@ from gdpr.services.requests import (
     RequestInvalid,
     request_note_add,
     subject_request_identity_verify,
+    subject_request_refuse,
     subject_request_transition,
 )
 from gdpr.services.scope import request_scope_set
@@ -220,6 +221,10 @@ def test_executed_the_request_waits_for_each_system_then_closes_and_pseudonymise
     # Not closed by hand while systems have not acknowledged.
     with pytest.raises(RequestConflict, match="acknowledged"):
         subject_request_transition(request=erasure, state="done", acting_user=dpo)
+    with pytest.raises(RequestConflict, match="acknowledged"):
+        subject_request_transition(request=erasure, state="in_progress", acting_user=dpo)
+    with pytest.raises(RequestConflict, match="acknowledged"):
+        subject_request_refuse(request=erasure, reason="changed my mind", acting_user=dpo)
     for ack in state.acknowledgements:
         if ack.kind == "source":
             request_erasure_acknowledge(request=erasure, acknowledgement_id=ack.pk,
