@@ -245,3 +245,21 @@ def test_the_dpo_asks_a_second_dpo_approves_and_the_receipt_prints(
     assert erasure.reference in text
     for value in (*PERSON_VALUES, str(scenario.person.public_id)):
         assert value not in text, value
+
+
+def test_after_execution_the_request_page_and_its_scope_panel_show_nothing_of_the_person(
+    client, dpo, second_dpo, erasure, scenario
+):
+    request_erasure_ask(request=erasure, acting_user=dpo)
+    _api(second_dpo).post(f"{URL.format(pk=erasure.pk)}approve/")
+    _api(dpo).post(f"{URL.format(pk=erasure.pk)}execute/")
+    client.force_login(dpo)
+    for url in (reverse("gdpr:request_detail", args=[erasure.pk]),
+                reverse("gdpr:request_scope", args=[erasure.pk]),
+                reverse("gdpr:erasure", args=[erasure.pk]),
+                reverse("gdpr:erasure_receipt", args=[erasure.pk])):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        for value in (*PERSON_VALUES, str(scenario.person.public_id)):
+            assert value not in page, (url, value)
