@@ -11,10 +11,12 @@ class GdprConfig(AppConfig):
         from gdpr.demo_register import register_demo_seed
         from gdpr.services.access_log import access_log_record
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
+        from gdpr.services.erasure_requests import erasure_delivered
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
         hooks.register("demo_seeded", demo_seed)
         hooks.register("person_erasing", person_erasing_gdpr)
         hooks.erasure_covers(COVERAGE)
+        hooks.register("erasure_delivered", erasure_delivered)
         hooks.register("demo_seeded", register_demo_seed)

@@ -195,3 +195,31 @@ class RectificationForm(forms.Form):
     def corrections(self) -> dict[str, str]:
         return {name: value.strip() for name, value in self.cleaned_data.items()
                 if isinstance(value, str) and value.strip()}
+
+
+class LegalHoldForm(forms.Form):
+    """A legal hold on an erasure: what is kept, on which basis, why, until when."""
+
+    source = forms.ChoiceField(label=_("Source whose records are kept"), choices=())
+    attributes = forms.MultipleChoiceField(
+        label=_("Only these attributes (none: the whole records)"), required=False, choices=(),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=200)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    keep_until = forms.DateField(label=_("Kept until"), widget=DATE_INPUT)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [  # type: ignore[attr-defined]
+            (code, f"{name} ({code})")
+            for code, name in SourceSystem.objects.order_by("code").values_list("code", "name")
+        ]
+        self.fields["attributes"].choices = [  # type: ignore[attr-defined]
+            (name, attribute.label) for name, attribute in ATTRIBUTES_BY_NAME.items()
+        ]
+
+
+class AcknowledgementForm(forms.Form):
+    note = forms.CharField(label=_("How it acknowledged (or why it cannot)"),
+                           widget=forms.Textarea(attrs={"rows": 2}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.views import access_log, packs, register, requests, scope
+from gdpr.views import access_log, erasure, packs, register, requests, scope
 
 app_name = "gdpr"
 
@@ -29,6 +29,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
          name="request_scope_confirm"),
     path("requests/<int:pk>/execute/", packs.request_execute_view, name="request_execute"),
     path("requests/<int:pk>/rectify/", requests.request_rectify_view, name="request_rectify"),
+    path("requests/<int:pk>/erasure/", erasure.erasure_page, name="erasure"),
+    path("requests/<int:pk>/erasure/holds/", erasure.erasure_hold_add, name="erasure_hold_add"),
+    path("requests/<int:pk>/erasure/holds/<int:hold_pk>/remove/", erasure.erasure_hold_remove,
+         name="erasure_hold_remove"),
+    path("requests/<int:pk>/erasure/ask/", erasure.erasure_ask, name="erasure_ask"),
+    path("requests/<int:pk>/erasure/approve/", erasure.erasure_approve, name="erasure_approve"),
+    path("requests/<int:pk>/erasure/refuse/", erasure.erasure_refuse, name="erasure_refuse"),
+    path("requests/<int:pk>/erasure/execute/", erasure.erasure_execute, name="erasure_execute"),
+    path("requests/<int:pk>/erasure/acknowledgements/<int:ack_pk>/", erasure.erasure_acknowledge,
+         name="erasure_acknowledge"),
+    path("requests/<int:pk>/erasure/receipt/", erasure.erasure_receipt_page, name="erasure_receipt"),
+    path("requests/<int:pk>/erasure/receipt.json", erasure.erasure_receipt_json,
+         name="erasure_receipt_json"),
+    path("requests/<int:pk>/erasure/receipt.pdf", erasure.erasure_receipt_pdf,
+         name="erasure_receipt_pdf"),
+    path("erasures/", erasure.erasures_to_approve, name="erasures"),
     path("requests/<int:pk>/pack/", packs.pack_page, name="pack_page"),
     path("requests/<int:pk>/pack.json", packs.pack_json, name="pack_json"),
     path("requests/<int:pk>/pack.csv", packs.pack_csv_view, name="pack_csv"),

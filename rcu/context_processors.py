@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_is_admin": user.is_superuser or Role.ADMIN.value in group_names,
         # The DPO's subject requests (gdpr): the permission, not an import of the app.
         "nav_handles_requests": user.has_perm("gdpr.handle_subjectrequest"),
+        "nav_approves_erasures": user.has_perm("gdpr.approve_erasure"),
         "nav_roles": [
             str(ROLE_LABELS.get(code, code))
             for code in sorted(n.split(":", 1)[1] for n in group_names if n.startswith("role:"))

@@ -36,6 +36,10 @@ Hooks:
   undoable decision, `customer.rectified` events), which `gdpr` may not import:
   stewardship registers the one receiver, which returns the decision's id and raises
   `ValuesRefused(field, reason)` for a value it refuses.
+- ``erasure_delivered(subscription_id, event_ids)``: a subscriber acknowledged (a 2xx)
+  these `customer.erased` events. Called once the deliveries are committed (not in the
+  sender's transaction: a receiver locks its own rows without holding the sender's);
+  the GDPR app counts it as that subscriber's acknowledgement of an erasure request.
 - ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
   their own demo data (the GDPR app: the register of processing activities).
 """
@@ -56,6 +60,7 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "customer_decisions": [],
     "customer_rectify": [],
     "person_erasing": [],
+    "erasure_delivered": [],
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
 _erasure_coverage: dict[str, str] = {}
@@ -180,6 +185,11 @@ def customer_rectify(
         raise RuntimeError(f"customer_rectify needs exactly one receiver, has {len(receivers)}")
     return receivers[0](customer_id=customer_id, values=values, reason=reason,
                         request_id=request_id, acting_user=acting_user)
+
+
+def erasure_delivered(*, subscription_id: int, event_ids: list[int]) -> None:
+    for receiver in _receivers["erasure_delivered"]:
+        receiver(subscription_id=subscription_id, event_ids=event_ids)
 
 
 def demo_seeded(*, acting_user: Any) -> None:

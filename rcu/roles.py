@@ -50,6 +50,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesspack",
         "gdpr.add_accesspack",
         "gdpr.view_accesslogentry",
+        # An erasure is executed once a second person approved it (four eyes).
+        "gdpr.approve_erasure",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -100,6 +102,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "otp_totp.view_totpdevice",
         "otp_totp.delete_totpdevice",
+        # The second pair of eyes on an erasure the DPO asks to execute.
+        "gdpr.approve_erasure",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

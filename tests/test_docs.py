@@ -310,6 +310,8 @@ _PLACEHOLDERS = {
     "{id}": "1",
     "{name}": "birthplace",
     "{letter_id}": "1",
+    "{hold_id}": "1",
+    "{ack_id}": "1",
     "{external_id}": "C-1042",
     "{public_id}": "0b6f1c1e-5d0c-4a53-9b43-4c1f2f0d8a11",
 }

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from gdpr.models import RequestKind
 from gdpr.selectors.packs import PackExpired, PackNotBuilt, request_pack_get
 from gdpr.selectors.requests import subject_request_get_for_user
+from gdpr.services.erasure_requests import request_erasure_execute
 from gdpr.services.packs import (
     PackRefused,
     pack_download_log,
@@ -19,6 +20,7 @@ from gdpr.services.packs import (
     request_execute,
 )
 from gdpr.services.rectification import RectificationRefused, request_rectify
+from gdpr.services.requests import RequestConflict
 from rcu.apis.errors import ApiConflict, ApiGone
 from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.schema import CONFLICT, REFUSED
@@ -47,7 +49,8 @@ class RequestExecuteApi(APIView):
         "customer in scope as values of origin \"rectification, request N\" (they survive "
         "later source updates until the DPO changes them) and leave as `customer.rectified` "
         "events; 200 when done, 400 naming a refused value. 409 for other kinds of request "
-        "or an empty scope. Only the DPO.",
+        "or an empty scope. Erasure: executes the approved erasure (as `…/erasure/execute/`); 409 "
+        "before a second person approved it. Only the DPO.",
         request=ExecuteSerializer,
         responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT, 400: REFUSED,
                    409: CONFLICT},
@@ -56,6 +59,13 @@ class RequestExecuteApi(APIView):
         subject_request = subject_request_get_for_user(user=request.user, pk=pk)
         if subject_request.kind == RequestKind.RECTIFICATION:
             return self._rectify(request, subject_request)
+        if subject_request.kind == RequestKind.ERASURE:
+            try:
+                request_erasure_execute(request=subject_request, acting_user=request.user)
+            except RequestConflict as exc:
+                raise ApiConflict(str(exc)) from None
+            subject_request.refresh_from_db()
+            return Response({"status": "erased", "state": subject_request.state})
         try:
             outcome = request_execute(request=subject_request, acting_user=request.user)
         except PackRefused as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.apis import requests
+from gdpr.apis import erasure, requests
 from gdpr.apis.access_log import AccessLogApi
 from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
 from gdpr.apis.register import RegisterDetailApi, RegisterListApi
@@ -36,6 +36,23 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/<int:pk>/scope/", RequestScopeApi.as_view(), name="api-v1-gdpr-request-scope"),
     path("requests/<int:pk>/execute/", RequestExecuteApi.as_view(), name="api-v1-gdpr-request-execute"),
     path("requests/<int:pk>/pack/", RequestPackApi.as_view(), name="api-v1-gdpr-request-pack"),
+    path("requests/<int:id>/erasure/", erasure.ErasureApi.as_view(), name="api-v1-gdpr-erasure"),
+    path("requests/<int:id>/erasure/holds/", erasure.ErasureHoldListApi.as_view(),
+         name="api-v1-gdpr-erasure-holds"),
+    path("requests/<int:id>/erasure/holds/<int:hold_id>/", erasure.ErasureHoldApi.as_view(),
+         name="api-v1-gdpr-erasure-hold"),
+    path("requests/<int:id>/erasure/ask/", erasure.ErasureAskApi.as_view(),
+         name="api-v1-gdpr-erasure-ask"),
+    path("requests/<int:id>/erasure/approve/", erasure.ErasureApproveApi.as_view(),
+         name="api-v1-gdpr-erasure-approve"),
+    path("requests/<int:id>/erasure/refuse/", erasure.ErasureRefuseApi.as_view(),
+         name="api-v1-gdpr-erasure-refuse"),
+    path("requests/<int:id>/erasure/execute/", erasure.ErasureExecuteApi.as_view(),
+         name="api-v1-gdpr-erasure-execute"),
+    path("requests/<int:id>/erasure/acknowledgements/<int:ack_id>/",
+         erasure.ErasureAcknowledgeApi.as_view(), name="api-v1-gdpr-erasure-acknowledge"),
+    path("requests/<int:id>/erasure/receipt/", erasure.ErasureReceiptApi.as_view(),
+         name="api-v1-gdpr-erasure-receipt"),
     path("register/", RegisterListApi.as_view(), name="api-v1-gdpr-register"),
     path("register/<int:id>/", RegisterDetailApi.as_view(), name="api-v1-gdpr-register-activity"),
     path("access-log/", AccessLogApi.as_view(), name="api-v1-gdpr-access-log"),

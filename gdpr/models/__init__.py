@@ -1,4 +1,11 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
+from gdpr.models.erasure import (
+    AcknowledgementKind,
+    ErasureAcknowledgement,
+    ErasureApproval,
+    ErasureStatus,
+    RequestLegalHold,
+)
 from gdpr.models.packs import AccessPack, PackKind
 from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
@@ -17,12 +24,17 @@ __all__ = [
     "AccessChannel",
     "AccessLogEntry",
     "AccessPack",
+    "AcknowledgementKind",
+    "ErasureAcknowledgement",
+    "ErasureApproval",
+    "ErasureStatus",
     "LegalBasis",
     "LetterKind",
     "PackKind",
     "ProcessingActivity",
     "RequestAttachment",
     "RequestKind",
+    "RequestLegalHold",
     "RequestLetter",
     "RequestNote",
     "RequestState",

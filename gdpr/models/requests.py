@@ -129,6 +129,14 @@ STEP_ACTIONS = {
     "letter_drafted": _("letter drafted"),
     "letter_edited": _("letter edited"),
     "letter_sent": _("letter sent"),
+    "legal_hold_added": _("legal hold recorded"),
+    "legal_hold_removed": _("legal hold removed"),
+    "erasure_asked": _("erasure: execution asked"),
+    "erasure_approved": _("erasure: execution approved"),
+    "erasure_refused": _("erasure: execution refused"),
+    "erasure_executed": _("erasure executed"),
+    "erasure_acknowledged_by_hand": _("erasure: acknowledgement recorded"),
+    "erasure_acknowledged": _("erasure acknowledged by every system"),
 }
 
 

@@ -23,6 +23,9 @@ from rcu.models import public_id_pseudonym
 COVERAGE = {
     "gdpr.AccessLogEntry": "kept; the public id replaced by its keyed pseudonym",
     "gdpr.ScopeItem": "kept; the public id replaced by its keyed pseudonym, links set null",
+    "gdpr.RequestLegalHold": "nothing to erase: a source, attributes, a legal basis, dates",
+    "gdpr.ErasureApproval": "nothing to erase: counts, event ids and staff",
+    "gdpr.ErasureAcknowledgement": "nothing to erase: systems, dates, staff and notes",
     "gdpr.AccessPack": "the files of packs whose request's scope held the person deleted",
     # The register describes processing activities, never a person.
     "gdpr.ProcessingActivity": "nothing to erase: no personal data of customers",

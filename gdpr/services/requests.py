@@ -107,6 +107,22 @@ def _locked(request: SubjectRequest) -> SubjectRequest:
     return SubjectRequest.objects.select_for_update().get(pk=request.pk)
 
 
+subject_request_lock = _locked
+person_of = _person
+
+
+def _erasure_executed(request: SubjectRequest) -> None:
+    """An executed erasure waits for its acknowledgements: it closes by itself once all
+    sources and subscribers acknowledged (gdpr.services.erasure_requests)."""
+    from gdpr.services.erasure_requests import erasure_blocks_closing
+
+    if erasure_blocks_closing(request):
+        raise RequestConflict(_(
+            "The erasure was executed: the request closes once every source and subscriber "
+            "acknowledged."
+        ))
+
+
 def _require_open(request: SubjectRequest) -> None:
     if not request.is_open:
         raise RequestConflict(
@@ -175,6 +191,7 @@ def subject_request_transition(
         raise RequestInvalid(
             _("A request is refused with a reason: use “refuse”."), field="state"
         )
+    _erasure_executed(request)
     if target not in TRANSITIONS[request.state]:
         raise RequestConflict(
             _("A request cannot go from “%(before)s” to “%(after)s”.")
@@ -274,6 +291,7 @@ def subject_request_refuse(
         raise RequestInvalid(_("Give the reason for refusing."), field="reason")
     request = _locked(request)
     _require_open(request)
+    _erasure_executed(request)
     before = request.state
     request.state = RequestState.REFUSED
     request.refusal_reason = reason
@@ -292,6 +310,11 @@ def subject_request_refuse(
 def subject_request_close(*, request: SubjectRequest, acting_user: Any) -> SubjectRequest:
     """Mark the request done (from "in progress" or "waiting for sources")."""
     return subject_request_transition(request=request, state=RequestState.DONE, acting_user=acting_user)
+
+
+def close_request(request: SubjectRequest) -> None:
+    """Close a request whose state was just set to done by its own workflow."""
+    _close(request)
 
 
 def _close(request: SubjectRequest) -> None:

@@ -30,6 +30,7 @@ from gdpr.forms import (
     TransitionForm,
 )
 from gdpr.models import RequestKind
+from gdpr.selectors.erasure import erasure_state
 from gdpr.selectors.rectification import rectification_acknowledgements
 from gdpr.selectors.requests import (
     duplicates_among,
@@ -169,6 +170,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None,
         "acknowledgements": rectification_acknowledgements(subject_request)
         if subject_request.kind == RequestKind.RECTIFICATION else [],
+        "erasure": erasure_state(subject_request) if subject_request.kind == RequestKind.ERASURE
+        else None,
     })
 
 

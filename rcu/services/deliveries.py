@@ -15,6 +15,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.db.models import F, Min, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from rcu import hooks
 from rcu.db import chunks
 from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, Subscription
 from rcu.webhooks import event_body, signature_headers, target_refusal
@@ -294,6 +296,10 @@ def _send_batch(subscription: Subscription, *, client: httpx.Client, pool: Threa
         Delivery.objects.bulk_update(failed, ["attempts", "last_error", "next_attempt_at"])
         if delivered:
             Subscription.objects.filter(pk=subscription.pk).update(last_success_at=done_at)
+            erased = [d.event_id for d in delivered if d.event.type == ChangeEvent.Type.ERASED]
+            if erased:  # an erasure request waits for this acknowledgement
+                transaction.on_commit(partial(hooks.erasure_delivered,
+                                              subscription_id=subscription.pk, event_ids=erased))
         worst = max(failed, key=lambda d: d.attempts, default=None)
         if worst is not None and worst.attempts >= settings.RCU_WEBHOOK_MAX_ATTEMPTS:
             Subscription.objects.filter(pk=subscription.pk, paused_at__isnull=True).update(

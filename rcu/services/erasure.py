@@ -44,6 +44,7 @@ from rcu.hooks import ErasureCount
 from rcu.models import (
     ChangeEvent,
     Customer,
+    Delivery,
     ErasedCustomer,
     FieldMapping,
     GenericValue,
@@ -59,6 +60,7 @@ from rcu.models import (
     SourceRecord,
     SourceSystem,
     public_id_hash,
+    public_id_pseudonym,
 )
 from rcu.services import erasure_history
 from rcu.services.changes import Actor, customers_erased_record, rows_update
@@ -299,12 +301,15 @@ def mentions(text: str, values: Iterable[str]) -> bool:
 @dataclass(frozen=True)
 class LegalHold:
     """A documented, reasoned exception recorded on the request (invoicing data kept ten
-    years…): the person's records of this source are kept, and nothing else. A held
-    record is detached from any customer and marked deleted at its source (out of
-    survivorship and matching); its history, keys, pairs and file rows still go."""
+    years…): the person's records of this source are kept, and nothing else. With
+    `attributes`, a held record keeps only those canonical attributes (and the raw fields
+    mapped to them); without, the whole record. A held record is detached from any
+    customer and marked deleted at its source (out of survivorship and matching); its
+    history, keys, pairs and file rows still go."""
 
     source_code: str
     reason: str
+    attributes: tuple[str, ...] = ()
 
 
 @retrying
@@ -372,7 +377,7 @@ def _erase(
     _imports_scrub(scope, report, values, preview=preview)
     _engine_scrub(scope, report, values)
     source_refs = _source_refs(scope, held=held)
-    _rows_delete(scope, report, now=now, held=held)
+    _rows_delete(scope, report, now=now, held=held, holds=legal_holds)
     _current_scrub(scope, acting_user=acting_user, reason=reason)
     if scope.recompute_ids:
         customers_recompute(customer_ids=scope.recompute_ids, acting_user=acting_user, reason=reason)
@@ -783,7 +788,8 @@ def term_frequencies_without(model: Any, counts: Mapping[str, Mapping[str, int]]
 
 # --- the rows themselves ----------------------------------------------------------------
 
-def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any, held: Sequence[int]) -> None:
+def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any, held: Sequence[int],
+                 holds: Sequence[LegalHold] = ()) -> None:
     # Their whole history goes; counted first, as deleting writes a "-" row each.
     report.add("rcu.HistoricalSourceRecord", "deleted",
                erasure_history.history_rows_count(SourceRecord, field="id", ids=scope.record_ids))
@@ -795,6 +801,7 @@ def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any, held: 
         report.add("rcu.SourceRecord", "kept under a legal hold", SourceRecord.objects.filter(pk__in=held).update(
             customer=None, deleted_at_source=now, last_import_job=None,
         ))
+        _held_attributes_trim(held, holds)
     records = SourceRecord.objects.filter(pk__in=scope.record_ids).exclude(pk__in=held)
     report.add("rcu.SourceRecord", "deleted", records.delete()[1].get("rcu.SourceRecord", 0))
     # Retired customers point at their survivor (PROTECT): no longer, as all go.
@@ -808,3 +815,50 @@ def _rows_delete(scope: ErasureScope, report: ErasureReport, *, now: Any, held: 
         ignore_conflicts=True,
     )
     report.add("rcu.ErasedCustomer", "written", len(scope.public_ids))
+
+
+def _held_attributes_trim(held: Sequence[int], holds: Sequence[LegalHold]) -> None:
+    """A hold naming attributes keeps those alone: the held record's other attributes,
+    the raw fields not mapped to a named one, and its comparison keys go. Two holds on
+    one source keep what either names; one naming no attribute keeps the whole record."""
+    named: dict[str, set[str] | None] = {}
+    for hold in holds:
+        if not hold.attributes or named.get(hold.source_code, set()) is None:
+            named[hold.source_code] = None
+        else:
+            named.setdefault(hold.source_code, set()).update(hold.attributes)  # type: ignore[union-attr]
+    mapped: dict[int, dict[str, str]] = defaultdict(dict)  # source → raw field → attribute
+    for source_id, attribute, fields in FieldMapping.objects.filter(
+        source__code__in=[c for c, a in named.items() if a is not None]
+    ).values_list("source_id", "attribute", "source_fields"):
+        for name in fields or ():
+            mapped[source_id][name] = attribute
+    for record in SourceRecord.objects.filter(pk__in=held).select_related("source"):
+        keep = named.get(record.source.code)
+        if keep is None:
+            continue
+        raw = {k: v for k, v in (record.raw or {}).items()
+               if mapped[record.source_id].get(k) in keep or k == record.source.external_id_field}
+        SourceRecord.objects.filter(pk=record.pk).update(
+            attributes={k: v for k, v in (record.attributes or {}).items() if k in keep},
+            raw=raw, keys={},
+        )
+
+
+def erased_events_pseudonymise(*, event_ids: Sequence[int]) -> int:
+    """Once every source and subscriber acknowledged an erasure: the erased customers'
+    events (their tombstones and `customer.erased`, found from these `customer.erased`
+    events) keep no identifier of the person. The public id becomes its keyed pseudonym
+    (`public_id_pseudonym`), the sources' own external ids (`source_refs`) go, and so
+    does what a receiver answered to their deliveries. A replay then sends the
+    pseudonym: nothing a subscriber can link back. How many events changed."""
+    erased = dict(ChangeEvent.objects.filter(pk__in=event_ids, type=ChangeEvent.Type.ERASED)
+                  .values_list("customer_id", "customer_public_id"))
+    changed = 0
+    for customer_id, public_id in erased.items():
+        pseudonym = public_id_pseudonym(public_id)
+        events = ChangeEvent.objects.filter(customer_id=customer_id, customer_public_id=public_id)
+        ids = list(events.values_list("pk", flat=True))
+        changed += events.update(customer_public_id=pseudonym, changes={}, data={})
+        Delivery.objects.filter(event_id__in=ids).exclude(last_error="").update(last_error="")
+    return changed
