@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesspack",
         "gdpr.add_accesspack",
         "gdpr.view_accesslogentry",
+        # Restriction of processing (art. 18): set and lifted by the DPO or an admin.
+        "rcu.restrict_customer",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -97,6 +99,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "otp_totp.view_totpdevice",
         "otp_totp.delete_totpdevice",
+        "rcu.restrict_customer",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

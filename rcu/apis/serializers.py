@@ -202,12 +202,20 @@ class CustomerSerializer(serializers.ModelSerializer):
         source="merged_into.public_id", allow_null=True, default=None,
         help_text="Survivor of this customer; null for a live one (listed with updated_since).",
     )
+    restricted = serializers.BooleanField(
+        source="is_restricted", read_only=True,
+        help_text="Processing restricted (GDPR art. 18): the data is kept but used for "
+        "nothing else (no export, no marketing, no merge) until the DPO lifts it.",
+    )
+    restricted_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Since when it is restricted (null: it is not).",
+    )
 
     class Meta:
         model = Customer
         fields = [
             "public_id", *CANONICAL_NAMES, "extra_identifiers", "records", "merged_into",
-            "created_at", "updated_at",
+            "restricted", "restricted_at", "created_at", "updated_at",
         ]
 
 
@@ -227,7 +235,8 @@ class CustomerDetailSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [
             "public_id", "merged_into", "merged_from", *CANONICAL_NAMES, "extra_identifiers",
-            "provenance", "records", "hidden_records", "created_at", "updated_at",
+            "provenance", "records", "hidden_records", "restricted", "restricted_at",
+            "created_at", "updated_at",
         ]
 
 

@@ -65,6 +65,18 @@ def _pin_choices(*, choices: Mapping[str, int], records: list[LockedRecord]) -> 
     return pins
 
 
+def customers_require_unrestricted(ids: Iterable[int]) -> None:
+    """A restricted customer (GDPR art. 18) takes part in no merge until the DPO lifts the
+    restriction: the refusal names it (read under the customers' locks)."""
+    restricted = Customer.objects.filter(pk__in=list(ids), restricted_at__isnull=False).order_by("pk")
+    first = restricted.values_list("public_id", flat=True).first()
+    if first is not None:
+        raise DecisionConflict(
+            _("Customer %(id)s is restricted (GDPR art. 18): it cannot be merged until the DPO "
+              "lifts the restriction.") % {"id": first}
+        )
+
+
 def _survivor(ids: list[int], records: list[LockedRecord], wanted: int | None) -> int:
     if wanted is not None:
         if wanted not in ids:
@@ -97,6 +109,7 @@ def customers_merge(
         raise DecisionConflict(_("These records already belong to one customer."))
     customers = customers_lock(ids)
     customers_require_active(customers)
+    customers_require_unrestricted(ids)
     records = records_lock(customer_ids=ids)
     survivor = _survivor(ids, records, survivor_id)
     pins = _pin_choices(choices=choices or {}, records=records)
