@@ -23,6 +23,8 @@ from rcu.services.changes import Actor, change_save
 from rcu.services.locks import customers_lock, retrying
 
 RESTRICTION_FIELDS = ["restricted_at", "restriction_reason"]
+RESTRICTED_REASON = "restricted (GDPR art. 18)"
+LIFTED_REASON = "restriction lifted (GDPR art. 18)"
 
 
 class RestrictionRefused(ValueError):
@@ -50,7 +52,8 @@ def customer_restrict(*, customer: Customer, reason: str, acting_user: Actor) ->
         raise RestrictionRefused(f"customer {customer.public_id} is already restricted")
     customer.restricted_at = timezone.now()
     customer.restriction_reason = reason
-    change_save(customer, acting_user=acting_user, reason=f"restricted: {reason}",
+    # History says what happened; the why stays in the DPO's field (stewards read history).
+    change_save(customer, acting_user=acting_user, reason=RESTRICTED_REASON,
                 update_fields=RESTRICTION_FIELDS)
     return customer
 
@@ -68,6 +71,6 @@ def customer_restriction_lift(*, customer: Customer, reason: str, acting_user: A
         raise RestrictionRefused(f"customer {customer.public_id} is not restricted")
     customer.restricted_at = None
     customer.restriction_reason = ""
-    change_save(customer, acting_user=acting_user, reason=f"restriction lifted: {reason}",
+    change_save(customer, acting_user=acting_user, reason=LIFTED_REASON,
                 update_fields=RESTRICTION_FIELDS)
     return customer

@@ -78,7 +78,7 @@ def test_restricting_keeps_the_data_and_records_who_why_and_when(crm, dpo):
     assert helene.restricted_at is not None and helene.email == "helene.lefevre@orange.fr"
     assert helene.restriction_reason == "accuracy contested (art. 18.1.a)"
     latest = helene.history.first()
-    assert latest.history_user == dpo and latest.history_change_reason.startswith("restricted: ")
+    assert latest.history_user == dpo and latest.history_change_reason == "restricted (GDPR art. 18)"
     event = ChangeEvent.objects.filter(customer_id=helene.pk).latest("pk")
     assert event.type == "customer.restricted"
     # The event carries the date, never the reason (free text about the person).
