@@ -11,10 +11,16 @@ class GdprConfig(AppConfig):
         from gdpr.demo_register import register_demo_seed
         from gdpr.services.access_log import access_log_record
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
+        from gdpr.services.quarantine import COVERAGE as QUARANTINE_COVERAGE
+        from gdpr.services.quarantine import person_erasing_quarantine, records_screen_quarantine
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
         hooks.register("demo_seeded", demo_seed)
         hooks.register("person_erasing", person_erasing_gdpr)
         hooks.erasure_covers(COVERAGE)
+        # The re-import quarantine: hashes kept at erasure, incoming rows screened.
+        hooks.register("person_erasing", person_erasing_quarantine)
+        hooks.register("records_screen", records_screen_quarantine)
+        hooks.erasure_covers(QUARANTINE_COVERAGE)
         hooks.register("demo_seeded", register_demo_seed)

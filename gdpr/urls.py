@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.views import access_log, packs, register, requests, scope
+from gdpr.views import access_log, packs, quarantine, register, requests, restriction, scope
 
 app_name = "gdpr"
 
@@ -29,6 +29,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
          name="request_scope_confirm"),
     path("requests/<int:pk>/execute/", packs.request_execute_view, name="request_execute"),
     path("requests/<int:pk>/rectify/", requests.request_rectify_view, name="request_rectify"),
+    path("requests/<int:pk>/restriction/", restriction.request_restriction_view,
+         name="request_restriction"),
+    path("quarantine/", quarantine.quarantine_page, name="quarantine"),
+    path("quarantine/<int:pk>/release/", quarantine.quarantine_release_view, name="quarantine_release"),
+    path("quarantine/<int:pk>/discard/", quarantine.quarantine_discard_view, name="quarantine_discard"),
     path("requests/<int:pk>/pack/", packs.pack_page, name="pack_page"),
     path("requests/<int:pk>/pack.json", packs.pack_json, name="pack_json"),
     path("requests/<int:pk>/pack.csv", packs.pack_csv_view, name="pack_csv"),

@@ -51,6 +51,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesslogentry",
         # Restriction of processing (art. 18): set and lifted by the DPO or an admin.
         "rcu.restrict_customer",
+        # The re-import quarantine: the DPO releases or discards what it holds.
+        "gdpr.view_quarantinedrecord",
+        "gdpr.change_quarantinedrecord",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

@@ -1,5 +1,6 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
 from gdpr.models.packs import AccessPack, PackKind
+from gdpr.models.quarantine import ErasedIdentifier, QuarantinedRecord, QuarantineStatus
 from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
     LetterKind,
@@ -17,10 +18,13 @@ __all__ = [
     "AccessChannel",
     "AccessLogEntry",
     "AccessPack",
+    "ErasedIdentifier",
     "LegalBasis",
     "LetterKind",
     "PackKind",
     "ProcessingActivity",
+    "QuarantineStatus",
+    "QuarantinedRecord",
     "RequestAttachment",
     "RequestKind",
     "RequestLetter",

@@ -179,6 +179,15 @@ class IngestOutcomeSerializer(serializers.Serializer):
     )
 
 
+class HeldOutcomeSerializer(serializers.Serializer):
+    """A record held in quarantine: it carries an erased person's identifier."""
+
+    status = serializers.ChoiceField(choices=["held"])
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField()  # type: ignore[assignment]
+    external_id = serializers.CharField()
+
+
 # --- Customers ----------------------------------------------------------------
 
 
@@ -254,7 +263,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "source", "file_name", "file_format", "status", "message", "lines_done",
             "total_lines", "progress_percent", "created_count", "updated_count",
-            "unchanged_count", "rejected_count", "created_by", "created_at", "started_at",
+            "unchanged_count", "rejected_count", "held_count", "created_by", "created_at", "started_at",
             "finished_at",
         ]
 

@@ -24,7 +24,6 @@ from rcu.forms import CustomerSearchForm, RestrictionForm
 from rcu.http import HtmxHttpRequest
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.customers import CustomerErased, customer_get_for_user, customer_search
-from rcu.services.restriction import RestrictionRefused, customer_restrict, customer_restriction_lift
 from rcu.selectors.history import TimelineEntry, customer_timeline
 from rcu.selectors.records import (
     correctors_by_id,
@@ -36,6 +35,11 @@ from rcu.selectors.ui import (
     customers_with_visible_records,
     extra_identifier_labels,
     source_names_by_code,
+)
+from rcu.services.restriction import (
+    RestrictionRefused,
+    customer_restrict,
+    customer_restriction_lift,
 )
 from rcu.templatetags.rcu_ui import attribute_label, quality_flag
 from rcu.views.pagination import page_number, slice_page

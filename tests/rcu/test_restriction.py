@@ -15,7 +15,11 @@ from rest_framework.test import APIClient
 
 from rcu.models import ChangeEvent, Customer, Delivery, Subscription
 from rcu.services.deliveries import deliveries_fan_out
-from rcu.services.restriction import RestrictionRefused, customer_restrict, customer_restriction_lift
+from rcu.services.restriction import (
+    RestrictionRefused,
+    customer_restrict,
+    customer_restriction_lift,
+)
 from rcu.services.subscriptions import subscription_create
 from stewardship.models import MergeCandidate
 from stewardship.services.bulk import candidates_bulk_decide

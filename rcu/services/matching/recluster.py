@@ -261,7 +261,9 @@ def _hold_restricted(
     must_link = {pair for pair in scope.must_link if not crosses(*pair)}
     members: dict[int, list[int]] = defaultdict(list)
     for record in sorted(scope.held):
-        members[customer_of[record]].append(record)
+        customer = customer_of[record]
+        if customer is not None:  # held records belong to a restricted customer
+            members[customer].append(record)
     for records in members.values():
         must_link.update(pairwise(records))
     return must_link
