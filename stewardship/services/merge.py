@@ -24,6 +24,7 @@ from stewardship.services.ledger import (
     candidates_after_move,
     customers_lock,
     customers_require_active,
+    customers_require_unrestricted,
     customers_set,
     decision_record,
     golden_snapshot,
@@ -63,18 +64,6 @@ def _pin_choices(*, choices: Mapping[str, int], records: list[LockedRecord]) -> 
         for name in names:
             pins[name] = ref
     return pins
-
-
-def customers_require_unrestricted(ids: Iterable[int]) -> None:
-    """A restricted customer (GDPR art. 18) takes part in no merge until the DPO lifts the
-    restriction: the refusal names it (read under the customers' locks)."""
-    restricted = Customer.objects.filter(pk__in=list(ids), restricted_at__isnull=False).order_by("pk")
-    first = restricted.values_list("public_id", flat=True).first()
-    if first is not None:
-        raise DecisionConflict(
-            _("Customer %(id)s is restricted (GDPR art. 18): it cannot be merged until the DPO "
-              "lifts the restriction.") % {"id": first}
-        )
 
 
 def _survivor(ids: list[int], records: list[LockedRecord], wanted: int | None) -> int:

@@ -251,3 +251,17 @@ def test_matching_sends_a_restricted_customers_pairs_to_review_with_the_reason(t
     match_batch(full=True)
     third.refresh_from_db()
     assert third.customer_id == first.customer_id
+
+
+def test_undoing_a_split_of_a_restricted_customer_is_refused(two_helenes, steward_everywhere):
+    from stewardship.services.unmerge import decision_undo, records_detach
+
+    first, second = two_helenes
+    customers_merge(customer_ids=[first.customer_id, second.customer_id], acting_user=steward_everywhere)
+    second.refresh_from_db()
+    split = records_detach(customer_id=second.customer_id, record_ids=[second.pk], acting_user=steward_everywhere)
+    first.refresh_from_db()
+    restrict(first.customer)
+
+    with pytest.raises(DecisionConflict, match="restricted"):
+        decision_undo(decision_id=split.pk, acting_user=steward_everywhere)
