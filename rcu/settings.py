@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectRequestChannelEnum": "gdpr.models.requests.RequestChannel",
         "RequestLetterKindEnum": "gdpr.models.requests.LetterKind",
         "RequestAttachmentKindEnum": "gdpr.models.requests.AttachmentKind",
+        "QuarantinedRecordStatusEnum": "gdpr.models.quarantine.QuarantineStatus",
     },
 }
 

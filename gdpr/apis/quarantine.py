@@ -45,7 +45,7 @@ class ReleasedSerializer(QuarantinedRecordSerializer):
         fields = [*QuarantinedRecordSerializer.Meta.fields, "customer_id"]
 
 
-class DecisionSerializer(serializers.Serializer):
+class QuarantineDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -82,13 +82,13 @@ class QuarantineReleaseApi(APIView):
         "the row matched are forgotten and the row is ingested as the ingest API would, "
         "matched at once. The row stays as the trail, its payload emptied. 409 if already "
         "decided or refused by the source's mapping now. Only the DPO.",
-        request=DecisionSerializer,
+        request=QuarantineDecisionSerializer,
         responses={200: ReleasedSerializer, 401: NOT_AUTHENTICATED, 403: FORBIDDEN,
                    404: NOT_FOUND, 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
         held = quarantined_record_get_for_user(user=request.user, pk=pk)
-        body = DecisionSerializer(data=request.data)
+        body = QuarantineDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             outcome = quarantined_record_release(held=held, acting_user=request.user,
@@ -108,13 +108,13 @@ class QuarantineDiscardApi(APIView):
         summary="Discard a held record",
         description="The held payload is deleted; the person stays erased. The row stays as the "
         "trail (who, when, which kinds matched). 409 if already decided. Only the DPO.",
-        request=DecisionSerializer,
+        request=QuarantineDecisionSerializer,
         responses={200: QuarantinedRecordSerializer, 401: NOT_AUTHENTICATED, 403: FORBIDDEN,
                    404: NOT_FOUND, 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
         held = quarantined_record_get_for_user(user=request.user, pk=pk)
-        body = DecisionSerializer(data=request.data)
+        body = QuarantineDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             row = quarantined_record_discard(held=held, acting_user=request.user,

@@ -20,7 +20,7 @@ from rcu.apis.schema import CONFLICT, NOT_ALLOWED, NOT_AUTHENTICATED, NOT_FOUND,
 
 
 class RestrictionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["restrict", "lift"])
+    action = serializers.ChoiceField(choices=["restrict", "lift"], help_text="restrict or lift")
     reason = serializers.CharField(max_length=500, help_text="Why (kept with the restriction; never sent).")
 
 

@@ -182,7 +182,7 @@ class IngestOutcomeSerializer(serializers.Serializer):
 class HeldOutcomeSerializer(serializers.Serializer):
     """A record held in quarantine: it carries an erased person's identifier."""
 
-    status = serializers.ChoiceField(choices=["held"])
+    status = serializers.CharField(help_text='Always "held".')
     # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
     source = serializers.CharField()  # type: ignore[assignment]
     external_id = serializers.CharField()
