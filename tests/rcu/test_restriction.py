@@ -215,7 +215,7 @@ def test_a_steward_merge_of_a_restricted_customer_is_refused_naming_it(two_helen
     with pytest.raises(DecisionConflict, match=str(restricted.public_id)):
         customers_merge(customer_ids=[first.customer_id, second.customer_id], acting_user=steward_everywhere)
     candidate = candidate_between(first, second)
-    with pytest.raises(DecisionConflict, match="art. 18"):
+    with pytest.raises(DecisionConflict, match=r"art\. 18"):
         candidate_merge(candidate_id=candidate.pk, acting_user=steward_everywhere)
     outcome = candidates_bulk_decide(candidate_ids=[candidate.pk], action="merge", acting_user=steward_everywhere)
     assert not outcome.decisions and str(restricted.public_id) in outcome.refused[0].detail
@@ -263,5 +263,5 @@ def test_undoing_a_split_of_a_restricted_customer_is_refused(two_helenes, stewar
     first.refresh_from_db()
     restrict(first.customer)
 
-    with pytest.raises(DecisionConflict, match="art. 18"):
+    with pytest.raises(DecisionConflict, match=r"art\. 18"):
         decision_undo(decision_id=split.pk, acting_user=steward_everywhere)
