@@ -206,3 +206,17 @@ def test_digests_depend_on_the_key_and_on_the_kind():
     b = identifier_digests(key="k2", source="crm", external_id="1", attributes={"email": "a@b.fr"})
     assert set(a.values()) == {IdentifierKind.SOURCE_REF, IdentifierKind.EMAIL}
     assert not set(a) & set(b)
+
+
+def test_the_import_command_reports_held_rows_as_a_count(erased_helene, crm, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "again.csv"
+    path.write_text(";".join(HEADER) + "\n" + ";".join(HELENE.get(n, "") for n in HEADER) + "\n",
+                    encoding="utf-8")
+    out = StringIO()
+    call_command("import_records", str(path), source="crm", no_progress=True, stdout=out)
+    said = out.getvalue()
+    assert "held in quarantine 1" in said and "Lef" not in said and "CRM-1" not in said
