@@ -220,3 +220,18 @@ def test_the_import_command_reports_held_rows_as_a_count(erased_helene, crm, tmp
     call_command("import_records", str(path), source="crm", no_progress=True, stdout=out)
     said = out.getvalue()
     assert "held in quarantine 1" in said and "Lef" not in said and "CRM-1" not in said
+
+
+def test_mapping_stored_records_again_holds_nothing(crm):
+    """Renormalising reads what RCU already holds: nothing incoming to screen, even a
+    record sharing a phone with an erased person."""
+    from rcu.services.renormalise import source_records_renormalise
+
+    ingest(crm, [{**PAUL, "mobile": HELENE["mobile"]}])
+    (helene,) = ingest(crm, [HELENE])
+    erase(helene)
+
+    source_records_renormalise(source=crm, acting_user=TEST_ACTOR)
+
+    assert not QuarantinedRecord.objects.exists()
+    assert SourceRecord.objects.filter(external_id="CRM-2").exists()
