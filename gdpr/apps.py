@@ -12,6 +12,8 @@ class GdprConfig(AppConfig):
         from gdpr.services.access_log import access_log_record
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
         from gdpr.services.erasure_requests import erasure_delivered
+        from gdpr.services.quarantine import COVERAGE as QUARANTINE_COVERAGE
+        from gdpr.services.quarantine import person_erasing_quarantine, records_screen_quarantine
         from rcu import hooks
 
         hooks.register("personal_data_read", access_log_record)
@@ -19,4 +21,8 @@ class GdprConfig(AppConfig):
         hooks.register("person_erasing", person_erasing_gdpr)
         hooks.erasure_covers(COVERAGE)
         hooks.register("erasure_delivered", erasure_delivered)
+        # The re-import quarantine: hashes kept at erasure, incoming rows screened.
+        hooks.register("person_erasing", person_erasing_quarantine)
+        hooks.register("records_screen", records_screen_quarantine)
+        hooks.erasure_covers(QUARANTINE_COVERAGE)
         hooks.register("demo_seeded", register_demo_seed)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from gdpr.views import access_log, erasure, packs, register, requests, scope
+from gdpr.views import (
+    access_log,
+    erasure,
+    packs,
+    quarantine,
+    register,
+    requests,
+    restriction,
+    scope,
+)
 
 app_name = "gdpr"
 
@@ -45,6 +54,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/<int:pk>/erasure/receipt.pdf", erasure.erasure_receipt_pdf,
          name="erasure_receipt_pdf"),
     path("erasures/", erasure.erasures_to_approve, name="erasures"),
+    path("requests/<int:pk>/restriction/", restriction.request_restriction_view,
+         name="request_restriction"),
+    path("quarantine/", quarantine.quarantine_page, name="quarantine"),
+    path("quarantine/<int:pk>/release/", quarantine.quarantine_release_view, name="quarantine_release"),
+    path("quarantine/<int:pk>/discard/", quarantine.quarantine_discard_view, name="quarantine_discard"),
     path("requests/<int:pk>/pack/", packs.pack_page, name="pack_page"),
     path("requests/<int:pk>/pack.json", packs.pack_json, name="pack_json"),
     path("requests/<int:pk>/pack.csv", packs.pack_csv_view, name="pack_csv"),

@@ -179,3 +179,10 @@ class AuditCompareForm(forms.Form):
 def _audit_label(audit) -> str:
     when = date_format(timezone.localtime(audit.created_at), "SHORT_DATETIME_FORMAT")
     return f"#{audit.pk} {audit.file_name} ({when})"
+
+
+class RestrictionForm(forms.Form):
+    """Restricting a customer's processing (GDPR art. 18), or lifting it: always with a reason."""
+
+    action = forms.ChoiceField(choices=[("restrict", _("Restrict")), ("lift", _("Lift the restriction"))])
+    reason = forms.CharField(label=_("Why"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

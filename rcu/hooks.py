@@ -40,13 +40,20 @@ Hooks:
   these `customer.erased` events. Called once the deliveries are committed (not in the
   sender's transaction: a receiver locks its own rows without holding the sender's);
   the GDPR app counts it as that subscriber's acknowledgement of an erasure request.
+- ``records_screen(source, rows, job, acting_user) -> set[int]``: a batch of mapped rows
+  (`rcu.ingestion.mapping.MappedRow`, from a file import or the ingest API: the one
+  ingestion path, `rcu.services.ingestion.records_upsert`) is about to be stored. A
+  receiver returns the indexes of the rows it holds back (and keeps them itself): the
+  GDPR app holds the rows carrying an erased person's identifiers in quarantine for the
+  DPO. Called in the batch's transaction, once per batch: a receiver must answer a whole
+  batch with a query or two, never one per row.
 - ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
   their own demo data (the GDPR app: the register of processing activities).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +68,7 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "customer_rectify": [],
     "person_erasing": [],
     "erasure_delivered": [],
+    "records_screen": [],
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
 _erasure_coverage: dict[str, str] = {}
@@ -190,6 +198,14 @@ def customer_rectify(
 def erasure_delivered(*, subscription_id: int, event_ids: list[int]) -> None:
     for receiver in _receivers["erasure_delivered"]:
         receiver(subscription_id=subscription_id, event_ids=event_ids)
+def records_screen(*, source: Any, rows: Sequence[Any], job: Any, acting_user: Any) -> set[int]:
+    """The indexes (in `rows`) of the rows some receiver holds back from ingestion."""
+    held: set[int] = set()
+    if not rows:
+        return held
+    for receiver in _receivers["records_screen"]:
+        held |= receiver(source=source, rows=rows, job=job, acting_user=acting_user)
+    return held
 
 
 def demo_seeded(*, acting_user: Any) -> None:

@@ -52,6 +52,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesslogentry",
         # An erasure is executed once a second person approved it (four eyes).
         "gdpr.approve_erasure",
+        # Restriction of processing (art. 18): set and lifted by the DPO or an admin.
+        "rcu.restrict_customer",
+        # The re-import quarantine: the DPO releases or discards what it holds.
+        "gdpr.view_quarantinedrecord",
+        "gdpr.change_quarantinedrecord",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -104,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "otp_totp.delete_totpdevice",
         # The second pair of eyes on an erasure the DPO asks to execute.
         "gdpr.approve_erasure",
+        "rcu.restrict_customer",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

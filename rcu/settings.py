@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectRequestChannelEnum": "gdpr.models.requests.RequestChannel",
         "RequestLetterKindEnum": "gdpr.models.requests.LetterKind",
         "RequestAttachmentKindEnum": "gdpr.models.requests.AttachmentKind",
+        "QuarantinedRecordStatusEnum": "gdpr.models.quarantine.QuarantineStatus",
     },
 }
 
@@ -382,6 +383,9 @@ RCU_GDPR_PACK_INLINE_MAX_RECORDS = env_int("RCU_GDPR_PACK_INLINE_MAX_RECORDS", 5
 RCU_ERASURE_HASH_KEY = env_str("RCU_ERASURE_HASH_KEY", "") or hashlib.sha256(
     b"rcu-erasure-hash-key:" + SECRET_KEY.encode()
 ).hexdigest()
+# The re-import quarantine (docs/erasure.md): keyed hashes of an erased person's
+# identifiers are kept this many days (3 years by default), then purged.
+RCU_QUARANTINE_HASH_RETENTION_DAYS = env_int("RCU_QUARANTINE_HASH_RETENTION_DAYS", 1095)
 # GDPR access log entries older than this are purged nightly (days; the CNIL
 # recommends keeping such traces 6 to 12 months).
 RCU_ACCESS_LOG_RETENTION_DAYS = env_int("RCU_ACCESS_LOG_RETENTION_DAYS", 365)

@@ -7,7 +7,9 @@ from django.urls import URLPattern, URLResolver, path
 from gdpr.apis import erasure, requests
 from gdpr.apis.access_log import AccessLogApi
 from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
+from gdpr.apis.quarantine import QuarantineDiscardApi, QuarantineListApi, QuarantineReleaseApi
 from gdpr.apis.register import RegisterDetailApi, RegisterListApi
+from gdpr.apis.restriction import RequestRestrictionApi
 from gdpr.apis.scope import RequestMatchesApi, RequestScopeApi
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -53,6 +55,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
          erasure.ErasureAcknowledgeApi.as_view(), name="api-v1-gdpr-erasure-acknowledge"),
     path("requests/<int:id>/erasure/receipt/", erasure.ErasureReceiptApi.as_view(),
          name="api-v1-gdpr-erasure-receipt"),
+    path("requests/<int:pk>/restriction/", RequestRestrictionApi.as_view(),
+         name="api-v1-gdpr-request-restriction"),
+    path("quarantine/", QuarantineListApi.as_view(), name="api-v1-gdpr-quarantine"),
+    path("quarantine/<int:pk>/release/", QuarantineReleaseApi.as_view(),
+         name="api-v1-gdpr-quarantine-release"),
+    path("quarantine/<int:pk>/discard/", QuarantineDiscardApi.as_view(),
+         name="api-v1-gdpr-quarantine-discard"),
     path("register/", RegisterListApi.as_view(), name="api-v1-gdpr-register"),
     path("register/<int:id>/", RegisterDetailApi.as_view(), name="api-v1-gdpr-register-activity"),
     path("access-log/", AccessLogApi.as_view(), name="api-v1-gdpr-access-log"),

@@ -7,6 +7,7 @@ from gdpr.models.erasure import (
     RequestLegalHold,
 )
 from gdpr.models.packs import AccessPack, PackKind
+from gdpr.models.quarantine import ErasedIdentifier, QuarantinedRecord, QuarantineStatus
 from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
     LetterKind,
@@ -25,6 +26,7 @@ __all__ = [
     "AccessLogEntry",
     "AccessPack",
     "AcknowledgementKind",
+    "ErasedIdentifier",
     "ErasureAcknowledgement",
     "ErasureApproval",
     "ErasureStatus",
@@ -32,6 +34,8 @@ __all__ = [
     "LetterKind",
     "PackKind",
     "ProcessingActivity",
+    "QuarantineStatus",
+    "QuarantinedRecord",
     "RequestAttachment",
     "RequestKind",
     "RequestLegalHold",

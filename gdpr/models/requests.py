@@ -118,6 +118,8 @@ class SubjectRequest(models.Model):
 
 
 STEP_ACTIONS = {
+    "restricted": _("processing restricted (art. 18)"),
+    "restriction_lifted": _("restriction lifted"),
     "received": _("received"),
     "state_changed": _("state changed"),
     "identity_verified": _("identity verified"),

@@ -48,7 +48,11 @@ from gdpr.services.letters import (
     request_letter_mark_sent,
     request_letter_update,
 )
-from gdpr.services.rectification import RectificationRefused, request_rectify
+from gdpr.services.rectification import (
+    RectificationRefused,
+    rectification_customers,
+    request_rectify,
+)
 from gdpr.services.requests import (
     TRANSITIONS,
     RequestRefused,
@@ -172,6 +176,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if subject_request.kind == RequestKind.RECTIFICATION else [],
         "erasure": erasure_state(subject_request) if subject_request.kind == RequestKind.ERASURE
         else None,
+        "restriction_customers": rectification_customers(subject_request)
+        if subject_request.kind == RequestKind.RESTRICTION else None,
     })
 
 

@@ -390,7 +390,7 @@ class CustomerAdmin(LogsPersonalDataReads, ReadOnlyAdminMixin, SimpleHistoryAdmi
 @admin.register(ImportJob)
 class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "__str__", "source", "status", "created_count", "updated_count", "unchanged_count",
+        "__str__", "source", "status", "created_count", "updated_count", "unchanged_count", "held_count",
         "rejected_count", "created_by", "created_at",
     ]
     list_filter = ["status", "source"]

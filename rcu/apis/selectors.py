@@ -25,6 +25,7 @@ from rcu.selectors.records import (
     provenance_for_user,
     records_visible_to,
 )
+from rcu.selectors.restriction import unrestricted
 from rcu.selectors.sources import INGEST, sources_for_user
 from rcu.services.matching.context import match_context
 from rcu.services.matching.realtime import match_search
@@ -48,6 +49,10 @@ def customer_list(*, user, filters: Mapping[str, Any]) -> QuerySet[Customer]:
     """Visible active customers matching the filters (with `updated_since`, those merged
     away since too), each with `visible_records`."""
     customers = _filtered(CustomerFilter(filters, user=user))
+    if filters.get("updated_since"):
+        # The bulk list a system syncs from is an export: a restricted customer (art. 18)
+        # leaves it; a search by name, e-mail or phone still finds them, marked.
+        customers = unrestricted(customers)
     visible_records = records_visible_to(user).order_by(
         "source__trust_rank", "source__code", "external_id"
     )

@@ -179,6 +179,15 @@ class IngestOutcomeSerializer(serializers.Serializer):
     )
 
 
+class HeldOutcomeSerializer(serializers.Serializer):
+    """A record held in quarantine: it carries an erased person's identifier."""
+
+    status = serializers.CharField(help_text='Always "held".')
+    # The API's field "source" shadows Field.source in DRF's stubs (drf-stubs#158).
+    source = serializers.CharField()  # type: ignore[assignment]
+    external_id = serializers.CharField()
+
+
 # --- Customers ----------------------------------------------------------------
 
 
@@ -206,13 +215,20 @@ class CustomerSerializer(serializers.ModelSerializer):
         source="merged_into.public_id", allow_null=True, default=None,
         help_text="Survivor of this customer; null for a live one (listed with updated_since).",
     )
+    restricted = serializers.BooleanField(
+        source="is_restricted", read_only=True,
+        help_text="Processing restricted (GDPR art. 18): the data is kept but used for "
+        "nothing else (no export, no marketing, no merge) until the DPO lifts it.",
+    )
+    restricted_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Since when it is restricted (null: it is not).",
+    )
 
     class Meta:
         model = Customer
         fields = [
             "public_id", *CANONICAL_NAMES, "extra_identifiers", "custom_attributes", "records",
-            "merged_into",
-            "created_at", "updated_at",
+            "merged_into", "restricted", "restricted_at", "created_at", "updated_at",
         ]
 
 
@@ -232,7 +248,8 @@ class CustomerDetailSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [
             "public_id", "merged_into", "merged_from", *CANONICAL_NAMES, "extra_identifiers",
-            "custom_attributes", "provenance", "records", "hidden_records", "created_at", "updated_at",
+            "custom_attributes", "provenance", "records", "hidden_records", "restricted",
+            "restricted_at", "created_at", "updated_at",
         ]
 
 
@@ -250,7 +267,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "source", "file_name", "file_format", "status", "message", "lines_done",
             "total_lines", "progress_percent", "created_count", "updated_count",
-            "unchanged_count", "rejected_count", "created_by", "created_at", "started_at",
+            "unchanged_count", "rejected_count", "held_count", "created_by", "created_at", "started_at",
             "finished_at",
         ]
 

@@ -26,6 +26,7 @@ from rcu.apis.permissions import API_PERMISSIONS
 from rcu.apis.schema import FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
 from rcu.apis.selectors import source_ids_ingestable_by, sources_list
 from rcu.apis.serializers import (
+    HeldOutcomeSerializer,
     ImportJobSerializer,
     ImportUploadSerializer,
     IngestOutcomeSerializer,
@@ -103,6 +104,11 @@ class SourceRecordIngestApi(APIView):
         request={"application/json": OpenApiTypes.OBJECT},
         responses={
             201: OpenApiResponse(IngestOutcomeSerializer, description="A new record."),
+            202: OpenApiResponse(
+                HeldOutcomeSerializer, description="Not stored: the record carries an identifier "
+                "of an erased person and is held in quarantine until the DPO releases or "
+                "discards it (docs/erasure.md).",
+            ),
             200: OpenApiResponse(
                 IngestOutcomeSerializer, description="A known record, updated or unchanged."
             ),
@@ -155,6 +161,10 @@ class SourceRecordIngestApi(APIView):
             outcome = record_ingest(source=source, payload=payload, acting_user=request.user)
         except RecordRefused as exc:
             raise _refusal(exc.field, exc.reason) from exc
+        if outcome.status == "held":
+            return Response(HeldOutcomeSerializer({"status": "held", "source": source.code,
+                                                   "external_id": outcome.external_id}).data,
+                            status=status.HTTP_202_ACCEPTED)
         return Response(
             IngestOutcomeSerializer(outcome).data,
             status=status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK,

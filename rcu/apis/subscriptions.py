@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from rcu.apis.schema import NOT_ALLOWED, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
 from rcu.models import ChangeEvent, Subscription
+from rcu.selectors.change_files import restricted_left_out
 from rcu.selectors.subscriptions import (
     MANAGE_SUBSCRIPTIONS,
     VIEW_SUBSCRIPTIONS,
@@ -287,9 +288,12 @@ class EventFeedApi(APIView):
                             limit=FEED_PAGE + 1)
         more = len(page) > FEED_PAGE
         page = page[:FEED_PAGE]
-        refs = cross_references(subscription, [e.customer_id for e in page])
+        # A restricted customer's events are left out for a marketing subscriber (art. 18);
+        # the cursor still moves past them.
+        visible = restricted_left_out(subscription, page)
+        refs = cross_references(subscription, [e.customer_id for e in visible])
         results = [{"id": e.webhook_id, "cursor": e.pk, **delivery_body(subscription, e, refs)}
-                   for e in page]
+                   for e in visible]
         next_url = None
         if more:
             query = request.query_params.copy()

@@ -80,6 +80,7 @@ class Customer(models.Model):
         ordering = ["last_name_key", "first_name_key", "id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [("restrict_customer", _("Can restrict processing of a customer (GDPR art. 18)"))]
         # Search only ever looks at active customers (`customers_visible_to`): the search
         # indexes hold only them. A merge that retires customers then touches three
         # indexes per retired row instead of eight (measured at 100k on PostgreSQL,
@@ -110,6 +111,10 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = " ".join(part for part in (self.first_name, self.last_name) if part)
         return name or str(self.public_id)
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
 
     @property
     def is_retired(self) -> bool:

@@ -27,13 +27,14 @@ class ChangeEvent(models.Model):
         UNMERGED = "customer.unmerged", _("Customer restored from a merge")
         RECTIFIED = "customer.rectified", _("Customer rectified")
         RESTRICTED = "customer.restricted", _("Customer restricted")
+        RESTRICTION_LIFTED = "customer.restriction_lifted", _("Customer restriction lifted")
         ERASED = "customer.erased", _("Customer erased")
         # The state of a customer as one subscriber asked for it (a new subscriber's
         # starting point): addressed to that subscriber alone, never a change.
         SNAPSHOT = "customer.snapshot", _("Customer as it stands (snapshot)")
 
     id = models.BigAutoField(primary_key=True)
-    type = models.CharField(_("type"), max_length=24, choices=Type.choices)
+    type = models.CharField(_("type"), max_length=32, choices=Type.choices)
     customer_id = models.BigIntegerField(_("customer id"))
     customer_public_id = models.UUIDField(_("customer public id"))
     version = models.PositiveIntegerField(_("version"))

@@ -48,6 +48,9 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # Rows held back by `rcu.hooks.records_screen` (an erased person sent again: held in
+    # quarantine for the DPO). A count only: the rows are the quarantine's.
+    held_count = models.PositiveIntegerField(_("held"), default=0)
     # A snapshot holds every record the source has: once it succeeds, the source's
     # records that are not in it are marked deleted at source.
     snapshot = models.BooleanField(

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -16,8 +16,12 @@ from django.utils.dateparse import parse_datetime
 from rcu import hooks
 from rcu.models import ChangeEvent, Subscription
 from rcu.selectors.attributes import custom_attributes_current
+from rcu.selectors.restriction import RESTRICTION_NOTICES, restricted_silenced
 from rcu.services.deliveries import cross_references, delivery_body
 from rcu.services.events import EVENT_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CHUNK = 2000
 
@@ -58,6 +62,7 @@ def change_file_bodies(*, subscription: Subscription, events: QuerySet[ChangeEve
     logged: set[str] = set()
 
     def bodies(chunk: list[ChangeEvent]) -> Iterator[dict[str, Any]]:
+        chunk = restricted_left_out(subscription, chunk)
         new = {str(e.customer_public_id) for e in chunk} - logged
         logged.update(new)
         hooks.personal_data_read(user=read_by, customers=sorted(new), purpose=purpose,
@@ -74,6 +79,13 @@ def change_file_bodies(*, subscription: Subscription, events: QuerySet[ChangeEve
             yield from bodies(chunk)
             chunk = []
     yield from bodies(chunk)
+
+
+def restricted_left_out(subscription: Subscription, events: Sequence[ChangeEvent]) -> list[ChangeEvent]:
+    """These events without those a restricted customer's restriction keeps from this
+    reader (the admins' own file, a marketing subscriber's): the notices stay."""
+    silenced = restricted_silenced(subscription, [(e.type, e.customer_id) for e in events])
+    return [e for e in events if e.customer_id not in silenced or e.type in RESTRICTION_NOTICES]
 
 
 @dataclass(frozen=True)

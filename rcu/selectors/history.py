@@ -12,7 +12,9 @@ from django.utils.translation import gettext
 
 from rcu.models import Customer, SourceRecord
 
-_SKIPPED = {"updated_at", "created_at", "payload_hash", "first_name_key", "last_name_key", "provenance"}
+# The why of a restriction (art. 18) is the DPO's, shown on the customer page to them alone.
+_SKIPPED = {"updated_at", "created_at", "payload_hash", "first_name_key", "last_name_key", "provenance",
+            "restriction_reason"}
 _LABELS = {"+": "created", "~": "changed", "-": "deleted"}
 
 

@@ -10,9 +10,10 @@ LINK_COLUMNS = ("source", "external_id", "customer_id")
 
 
 def record_links() -> Iterator[tuple[str, str, str]]:
-    """(source code, external id, customer public id) of every record, streamed."""
+    """(source code, external id, customer public id) of every record, streamed; the
+    records of a restricted customer (art. 18) are left out."""
     rows = (
-        SourceRecord.objects.order_by("source__code", "external_id")
+        SourceRecord.objects.exclude(customer__restricted_at__isnull=False).order_by("source__code", "external_id")
         .values_list("source__code", "external_id", "customer__public_id")
         .iterator(chunk_size=10_000)
     )

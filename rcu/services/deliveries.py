@@ -27,6 +27,7 @@ from django.utils import timezone
 from rcu import hooks
 from rcu.db import chunks
 from rcu.models import ChangeEvent, Customer, Delivery, SourceRecord, Subscription
+from rcu.selectors.restriction import RESTRICTION_NOTICES, restricted_silenced
 from rcu.webhooks import event_body, signature_headers, target_refusal
 
 FAN_OUT_CHUNK = 1000
@@ -65,10 +66,18 @@ def deliveries_fan_out(*, subscription_id: int, limit: int = 50_000) -> int:
         )
         if not events:
             break
-        rows = [
-            Delivery(subscription_id=subscription.pk, event_id=pk, customer_id=customer_id)
-            for pk, kind, customer_id, audience in events
+        mine = [
+            (pk, kind, customer_id) for pk, kind, customer_id, audience in events
             if audience == subscription.pk or (audience is None and subscription_wants(subscription, kind))
+        ]
+        # Art. 18: what a restricted customer's events would tell, this subscriber must not
+        # hear (marketing): recorded as skipped, never sent.
+        silenced = restricted_silenced(subscription, [(kind, customer_id) for _, kind, customer_id in mine])
+        rows = [
+            Delivery(subscription_id=subscription.pk, event_id=pk, customer_id=customer_id,
+                     **({"status": Delivery.Status.SKIPPED} if customer_id in silenced
+                        and kind not in RESTRICTION_NOTICES else {}))
+            for pk, kind, customer_id in mine
         ]
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         created += len(rows)

@@ -24,7 +24,7 @@ from rcu.models import ChangeEvent, Customer
 
 # The golden values an event carries: what a subscribing system may hold of a person.
 EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers", "custom_attributes")
-_WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id"))
+_WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id", "restricted_at"))
 
 
 def event_json(value: Any) -> Any:
@@ -110,10 +110,17 @@ def customers_updated(
     merged: dict[int, list[int]] = defaultdict(list)  # survivor → retired
     unmerged: dict[int, int] = {}  # restored → the survivor it leaves
     changed: dict[int, dict[str, Any]] = {}
+    restricted: dict[int, datetime] = {}  # art. 18: restricted since
+    lifted: set[int] = set()
     for pk, new in values.items():
         old = before.rows.get(pk)
         if old is None:
             continue
+        if "restricted_at" in before.fields and "restricted_at" in new:
+            if new["restricted_at"] is not None and old["restricted_at"] is None:
+                restricted[pk] = new["restricted_at"]
+            elif new["restricted_at"] is None and old["restricted_at"] is not None:
+                lifted.add(pk)
         if "merged_into_id" in before.fields and "merged_into_id" in new:
             was, now_into = old["merged_into_id"], new["merged_into_id"]
             if now_into is not None and now_into != was:
@@ -126,13 +133,13 @@ def customers_updated(
         }
         if diff:
             changed[pk] = diff
-    if not (merged or unmerged or changed):
+    if not (merged or unmerged or changed or restricted or lifted):
         return
     public = {pk: row["public_id"] for pk, row in before.rows.items()}
     unknown = (set(merged) | set(unmerged.values())) - set(public)
     for chunk in chunks(sorted(unknown)):
         public.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "public_id"))
-    version = _versions_next([*merged, *unmerged, *changed])
+    version = _versions_next([*merged, *unmerged, *changed, *restricted, *lifted])
     actor = _actor_fields(acting_user)
     events = []
 
@@ -150,6 +157,14 @@ def customers_updated(
         add(ChangeEvent.Type.UNMERGED, pk, data={"merged_from": str(public[survivor])})
     for pk, diff in sorted(changed.items()):
         add(update_event or ChangeEvent.Type.UPDATED, pk, changes=diff)
+    # The restriction's events carry no reason (free text about the person stays here).
+    for pk, since in sorted(restricted.items()):
+        add(ChangeEvent.Type.RESTRICTED, pk, data={"restricted_at": event_json(since)})
+    # Lifted: the golden values as they stand, for those who heard nothing meanwhile.
+    for row in Customer.objects.filter(pk__in=sorted(lifted)).order_by("pk").values("pk", *EVENT_ATTRIBUTES):
+        pk = row.pop("pk")
+        add(ChangeEvent.Type.RESTRICTION_LIFTED, pk,
+            changes={k: event_json(v) for k, v in row.items() if v not in ("", None, {})})
     _write(events)
 
 

@@ -182,10 +182,12 @@ def _commit_batch(
         updated_count=F("updated_count") + result.updated,
         unchanged_count=F("unchanged_count") + result.unchanged,
         rejected_count=F("rejected_count") + len(rejected),
+        held_count=F("held_count") + result.held,
         lines_done=last_line,
     )
     job.refresh_from_db(
-        fields=["created_count", "updated_count", "unchanged_count", "rejected_count", "lines_done"]
+        fields=["created_count", "updated_count", "unchanged_count", "rejected_count", "held_count",
+                "lines_done"]
     )
 
 
@@ -218,6 +220,7 @@ def _upsert_row_by_row(
         total.created += result.created
         total.updated += result.updated
         total.unchanged += result.unchanged
+        total.held += result.held
         total.record_ids.update(result.record_ids)
     return total, refused
 

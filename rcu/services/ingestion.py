@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from rcu import hooks
 from rcu.db import copy_worthwhile
 from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
@@ -38,6 +39,7 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    held: int = 0  # rows a receiver of `rcu.hooks.records_screen` held back (quarantine)
     record_ids: dict[str, int] = field(default_factory=dict)  # external id → record id
 
 
@@ -117,6 +119,7 @@ def records_upsert(
     job: ImportJob | None = None,
     create_customers: bool = True,
     reason: str | None = None,
+    screen: bool = True,
 ) -> UpsertResult:
     """Upsert one batch of mapped rows of one source, in one transaction.
 
@@ -128,6 +131,14 @@ def records_upsert(
     result = UpsertResult()
     if not rows:
         return result
+    # Rows carrying an erased person's identifiers are held for the DPO, not stored.
+    # (`screen` off: RCU mapping again what it already holds, nothing incoming.)
+    held = hooks.records_screen(source=source, rows=rows, job=job, acting_user=acting_user) if screen else set()
+    if held:
+        rows = [row for index, row in enumerate(rows) if index not in held]
+        result.held = len(held)
+        if not rows:
+            return result
     # Writers of one source are serialised: two imports never race on an external id.
     source_lock(source.pk)
 
@@ -230,10 +241,11 @@ class RecordRefused(ValueError):
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    record: SourceRecord
-    customer: Customer
-    status: str  # "created" | "updated" | "unchanged"
+    record: SourceRecord | None  # None: held
+    customer: Customer | None
+    status: str  # "created" | "updated" | "unchanged" | "held" (in quarantine, not stored)
     match: MatchOutcome | None = None  # None when the record did not change
+    external_id: str = ""
 
 
 @retrying
@@ -250,6 +262,9 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user: Actor) ->
     result = records_upsert(
         source=source, rows=[outcome], acting_user=acting_user, create_customers=False
     )
+    if result.held:
+        # An erased person sent again: held for the DPO (the hold commits), nothing stored.
+        return IngestOutcome(record=None, customer=None, status="held", external_id=outcome.external_id)
     record_id = result.record_ids[outcome.external_id]
     status = "created" if result.created else "updated" if result.updated else "unchanged"
     match = None
@@ -264,4 +279,5 @@ def record_ingest(*, source: SourceSystem, payload: dict, acting_user: Actor) ->
         source_stats_add_new_records(source=source, created=result.created, customers=0)
     record = SourceRecord.objects.select_related("customer", "source").get(pk=record_id)
     assert record.customer is not None  # matching gave a new record its customer
-    return IngestOutcome(record=record, customer=record.customer, status=status, match=match)
+    return IngestOutcome(record=record, customer=record.customer, status=status, match=match,
+                         external_id=record.external_id)

@@ -45,8 +45,8 @@ data, always taken before anything here by their own task or service):
 - `MatchSettings` in `rcu/services/match_admin.py` and `SurvivorshipSettings` in
   `rcu/services/survivorship.py` (an administrator's change of the one settings row,
   alone in its transaction: two saves never share a version).
-- `SubjectRequest` in `gdpr/services/requests.py` and `gdpr/services/rectification.py`,
-  and `RequestLetter` in
+- `SubjectRequest` in `gdpr/services/requests.py`, `gdpr/services/rectification.py` and
+  `gdpr/services/restriction.py`, and `RequestLetter` in
   `gdpr/services/letters.py` (the DPO's change of one request or one letter, locked
   first by its own service: two DPOs never both move, extend or refuse a request, nor
   both mark a letter sent; a service that goes on to customer data takes those locks

@@ -58,7 +58,8 @@ def source_records_renormalise(
                 continue
             rows.append(mapped)
         with transaction.atomic():
-            upserted = records_upsert(
+            upserted = records_upsert(  # stored payloads, not incoming ones: not screened
+                screen=False,
                 source=source, rows=rows, acting_user=acting_user, reason=REASON
             )
         result.seen += len(chunk)

@@ -6,18 +6,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from rcu import hooks
 from rcu.attributes import CANONICAL_ATTRIBUTES, CANONICAL_NAMES
 from rcu.display import value_display
-from rcu.forms import CustomerSearchForm
+from rcu.forms import CustomerSearchForm, RestrictionForm
 from rcu.http import HtmxHttpRequest
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.customers import CustomerErased, customer_get_for_user, customer_search
@@ -32,6 +35,11 @@ from rcu.selectors.ui import (
     customers_with_visible_records,
     extra_identifier_labels,
     source_names_by_code,
+)
+from rcu.services.restriction import (
+    RestrictionRefused,
+    customer_restrict,
+    customer_restriction_lift,
 )
 from rcu.templatetags.rcu_ui import attribute_label, quality_flag
 from rcu.views.pagination import page_number, slice_page
@@ -343,5 +351,32 @@ def customer_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "hidden_count": hidden_count,
         "timeline": _timeline(customer, records, labels, names),
         "absorbed_ids": list(customer.absorbed.values_list("public_id", flat=True)),
+        "may_restrict": request.user.has_perm(RESTRICT_PERMISSION),
     }
     return render(request, "rcu/customer_detail.html", context)
+
+
+RESTRICT_PERMISSION = "rcu.restrict_customer"
+
+
+@login_required
+@require_POST
+def customer_restriction(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The DPO (or an admin) restricts a customer's processing (GDPR art. 18), or lifts it,
+    with a reason; a subject request's page does the same for its scope."""
+    if not request.user.has_perm(RESTRICT_PERMISSION):
+        raise PermissionDenied
+    customer = customer_get_for_user(user=request.user, public_id=public_id)
+    form = RestrictionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why."))
+        return redirect("customer_detail", public_id=customer.public_id)
+    action = customer_restrict if form.cleaned_data["action"] == "restrict" else customer_restriction_lift
+    try:
+        action(customer=customer, reason=form.cleaned_data["reason"], acting_user=request.user)
+    except RestrictionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Processing restricted: no export, no marketing, no merge until lifted.")
+                         if form.cleaned_data["action"] == "restrict" else _("Restriction lifted."))
+    return redirect("customer_detail", public_id=customer.public_id)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<uuid:public_id>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<uuid:public_id>/restriction/", customers.customer_restriction,
+         name="customer_restriction"),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/new/", imports.import_new, name="import_new"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),

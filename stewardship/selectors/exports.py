@@ -13,7 +13,8 @@ CHUNK = 2000
 
 
 def candidate_record_pairs() -> Iterator[tuple[str, str, str, str, float, str]]:
-    """Every pair of source records a candidate would join, with its score and status.
+    """Every pair of source records a candidate would join, with its score and status
+    (none of a restricted customer).
 
     An open candidate joins every record of one customer with every record of the
     other; a decided one whose records already share a customer stands for its own pair.
@@ -33,11 +34,13 @@ def candidate_record_pairs() -> Iterator[tuple[str, str, str, str, float, str]]:
 
 def _expand(batch: list[tuple]) -> Iterator[tuple[str, str, str, str, float, str]]:
     record_ids = {r for _, a, b, _, _ in batch for r in (a, b)}
+    # A restricted customer (GDPR art. 18) leaves in no export: its records are left out.
     records = {
         pk: (customer_id, source, external_id)
         for pk, customer_id, source, external_id in SourceRecord.objects.filter(
             pk__in=record_ids
-        ).values_list("pk", "customer_id", "source__code", "external_id")
+        ).exclude(customer__restricted_at__isnull=False)
+        .values_list("pk", "customer_id", "source__code", "external_id")
     }
     customers = {records[r][0] for r in record_ids if r in records}
     members: dict[int, list[tuple[str, str]]] = defaultdict(list)

@@ -294,3 +294,15 @@ def undo_record(*, decision: Decision, acting_user: Actor, reason: str, customer
     decision.undone_at = now
     change_save(decision, acting_user=acting_user, reason=reason, update_fields=["undone_at"])
     return undo
+
+
+def customers_require_unrestricted(ids: Iterable[int]) -> None:
+    """A restricted customer (GDPR art. 18) takes part in no merge until the DPO lifts the
+    restriction: the refusal names it (read under the customers' locks)."""
+    restricted = Customer.objects.filter(pk__in=list(ids), restricted_at__isnull=False).order_by("pk")
+    first = restricted.values_list("public_id", flat=True).first()
+    if first is not None:
+        raise DecisionConflict(
+            _("Customer %(id)s is restricted (GDPR art. 18): it cannot be merged until the DPO "
+              "lifts the restriction.") % {"id": first}
+        )

@@ -24,6 +24,7 @@ from stewardship.services.ledger import (
     candidates_after_move,
     customers_lock,
     customers_require_active,
+    customers_require_unrestricted,
     customers_set,
     decision_record,
     golden_snapshot,
@@ -97,6 +98,7 @@ def customers_merge(
         raise DecisionConflict(_("These records already belong to one customer."))
     customers = customers_lock(ids)
     customers_require_active(customers)
+    customers_require_unrestricted(ids)
     records = records_lock(customer_ids=ids)
     survivor = _survivor(ids, records, survivor_id)
     pins = _pin_choices(choices=choices or {}, records=records)

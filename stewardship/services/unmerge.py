@@ -25,6 +25,7 @@ from stewardship.services.ledger import (
     candidates_after_move,
     customers_lock,
     customers_require_active,
+    customers_require_unrestricted,
     customers_set,
     decision_record,
     golden_restore,
@@ -234,6 +235,8 @@ def decision_undo(*, decision_id: int, acting_user: Actor, reason: str = "") -> 
     created = after.created
     involved = set(before.customers) | set(created)
     customers = customers_lock(involved)
+    if decision.kind == Decision.Kind.DETACH:  # undoing a split merges them again
+        customers_require_unrestricted(involved)
     for pk, merged_into in after.merged_into.items():
         if customers[pk].merged_into_id != merged_into:
             raise DecisionConflict(_(

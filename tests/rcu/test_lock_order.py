@@ -23,6 +23,7 @@ DOCUMENTED_EXCEPTIONS = {
     "rcu/services/survivorship.py": ["SurvivorshipSettings"],
     "gdpr/services/requests.py": ["SubjectRequest"],
     "gdpr/services/rectification.py": ["SubjectRequest"],
+    "gdpr/services/restriction.py": ["SubjectRequest"],
     "gdpr/services/letters.py": ["RequestLetter"],
 }
 # SQL written by hand is upper case in this code base (`for share in shares` is Python).

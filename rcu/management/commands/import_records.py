@@ -102,6 +102,8 @@ class Command(BaseCommand):
             f"created {job.created_count}, updated {job.updated_count}, "
             f"unchanged {job.unchanged_count}, rejected {job.rejected_count}"
             + (f", deleted at source {job.deleted_count}" if job.snapshot else "")
+            # Rows of erased people held for the DPO (a count: the rows are the quarantine's).
+            + (f", held in quarantine {job.held_count}" if job.held_count else "")
         )
         if job.snapshot and job.message:
             self.stdout.write(job.message)

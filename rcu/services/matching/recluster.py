@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from django.db import connection
 from django.utils import timezone
@@ -27,6 +27,7 @@ from rcu.engine.clustering import ScoredPair, cluster
 from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
 from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
+from rcu.selectors.restriction import restricted_among
 from rcu.services.changes import Actor
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
@@ -42,6 +43,9 @@ CONFLICT_BELOW = 0.01
 # A scope never grows past this many records (a pathological chain): it stops expanding.
 SCOPE_MAX_RECORDS = 20_000
 
+# The reason a review pair gives when one of its records belongs to a restricted customer.
+RESTRICTED_GUARD = "restricted"
+
 PairInfo = tuple[float, float, str]  # probability, weight, levels
 
 
@@ -51,6 +55,9 @@ class Scope:
     pairs: dict[tuple[int, int], PairInfo] = field(default_factory=dict)
     must_link: set[tuple[int, int]] = field(default_factory=set)
     cannot_link: set[tuple[int, int]] = field(default_factory=set)
+    # Records of restricted customers (GDPR art. 18), set by `scope_cluster`: held where
+    # they are, their pairs with anyone else sent to review.
+    held: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -228,6 +235,40 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction
 
 
+def _hold_restricted(
+    scope: Scope, seen: dict[tuple[int, int], tuple[float, bool]], context: MatchContext,
+) -> set[tuple[int, int]]:
+    """A restricted customer (GDPR art. 18) is merged with nobody and loses no record
+    until the restriction is lifted: its records stay together (must-links among them),
+    every pair between one of them and another customer's record stays under the
+    auto-link threshold (in review, with the reason "restricted"), and no steward
+    must-link reaches across. Returns the must-links to cluster with; sets `scope.held`."""
+    customers = {c for c, _ in scope.records.values() if c is not None}
+    restricted = restricted_among(customers) if customers else set()
+    if not restricted:
+        scope.held = set()
+        return scope.must_link
+    customer_of = {r: c for r, (c, _) in scope.records.items()}
+    scope.held = {r for r, c in customer_of.items() if c in restricted}
+
+    def crosses(a: int, b: int) -> bool:
+        return (a in scope.held or b in scope.held) and customer_of.get(a) != customer_of.get(b)
+
+    below_auto = max(context.review, math.nextafter(context.auto_link, 0.0))
+    for pair, (probability, separating) in seen.items():
+        if crosses(*pair) and probability >= context.auto_link:
+            seen[pair] = (below_auto, separating)
+    must_link = {pair for pair in scope.must_link if not crosses(*pair)}
+    members: dict[int, list[int]] = defaultdict(list)
+    for record in sorted(scope.held):
+        customer = customer_of[record]
+        if customer is not None:  # held records belong to a restricted customer
+            members[customer].append(record)
+    for records in members.values():
+        must_link.update(pairwise(records))
+    return must_link
+
+
 def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[int]], list[ScoredPair]]:
     """Clusters covering every record of the scope (singletons included), and the
     grey-zone pairs between clusters."""
@@ -251,13 +292,14 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
                 score = scorer.score(records[a], records[b])
                 scope.pairs[(a, b)] = (score.probability, score.weight, levels_text(score.levels))
     seen = {pair: _linkable(info, context) for pair, info in scope.pairs.items()}
+    must_link = _hold_restricted(scope, seen, context)
     clustering = cluster(
         (ScoredPair(a, b, probability) for (a, b), (probability, _) in seen.items()),
         separate=[pair for pair, (_, separating) in seen.items() if separating],
         auto_link=context.auto_link,
         review=context.review,
         cannot_link=scope.cannot_link,
-        must_link=scope.must_link,
+        must_link=must_link,
         conflict=CONFLICT_BELOW,
     )
     clusters = list(clustering.clusters)
@@ -292,6 +334,8 @@ def review_pairs_between_clusters(
             if pair.a in records and pair.b in records
             else scorer.explain_dict(levels_from_text(levels))
         )
+        if pair.a in scope.held or pair.b in scope.held:
+            explanation = {**explanation, "link_guard": RESTRICTED_GUARD}
         sources = frozenset(scope.records[r][1] for r in clusters[i] | clusters[j])
         result.append(
             hooks.ReviewPair(pair.a, pair.b, probability, weight, levels, explanation, sources)
