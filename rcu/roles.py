@@ -39,7 +39,12 @@ _READ_EVERYTHING = [
 # Global permissions of each role. Stewards get only the right to decide: which
 # candidates they see and decide comes from their departments' object permissions.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.STEWARD: ["stewardship.decide_mergecandidate"],
+    Role.STEWARD: [
+        "stewardship.decide_mergecandidate",
+        # The custom attributes' definitions (labels, types; no customer's data): a
+        # steward's API client reads them to show the values it is given.
+        "rcu.view_attributedefinition",
+    ],
     Role.DPO: [
         *_READ_EVERYTHING,
         # Subject requests: recorded, handled and answered by the DPO alone.
