@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, islice
+from typing import Any
 
 import numpy as np
 from rapidfuzz import process
@@ -64,7 +65,7 @@ class Columns:
         self.records = records
         self._codes: dict[str, int] = {}
         self.values: list[str] = [""]  # code → string
-        self._cache: dict[str, object] = {}
+        self._cache: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -78,7 +79,7 @@ class Columns:
             self.values.append(value)
         return code
 
-    def _kept(self, name: str, compute: Callable[[], object]):
+    def _kept(self, name: str, compute: Callable[[], Any]) -> Any:
         found = self._cache.get(name)
         if found is None:
             found = self._cache[name] = compute()
@@ -390,12 +391,9 @@ def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
         [[code(n[k]) if k < len(n) else 0 for k in range(slots)] for n in numbers],
         dtype=np.int64,
     ))
-    strings = [
-        columns._kept(f"phone_strings:{k}", lambda k=k: _objects(
-            [n[k] if k < len(n) else "" for n in numbers]
-        ))
-        for k in range(slots)
-    ]
+    strings = columns._kept("phone_strings", lambda: [
+        _objects([n[k] if k < len(n) else "" for n in numbers]) for k in range(slots)
+    ])
     xa, yb = table[ia], table[ib]
     undecided = (xa[:, 0] > 0) & (yb[:, 0] > 0)
     L = c.PhoneLevel
