@@ -54,17 +54,49 @@ IntArray = np.ndarray
 Compare = Callable[["Columns", IntArray, IntArray], IntArray]
 
 
+class Lazy:
+    """One value per record, computed the first time a pair asks for it: a record whose
+    pairs are all dropped before a comparison never has that comparison's forms made
+    (as `Scorer.score_at_least` never compares what it gave up)."""
+
+    def __init__(self, records: Sequence[MatchRecord], compute: Callable[[MatchRecord], Any],
+                 dtype: Any) -> None:
+        self._records = records
+        self._compute = compute
+        self._dtype = dtype
+        self._values = np.zeros(len(records), dtype=dtype)
+        self._done = np.zeros(len(records), dtype=bool)
+
+    def __getitem__(self, positions: IntArray) -> np.ndarray:
+        missing = positions[~self._done[positions]]
+        if len(missing):
+            todo = np.unique(missing)
+            records, compute = self._records, self._compute
+            if self._dtype is object:
+                self._values[todo] = _objects([compute(records[i]) for i in todo.tolist()])
+            else:
+                self._values[todo] = np.fromiter(
+                    (compute(records[i]) for i in todo.tolist()), dtype=self._dtype,
+                    count=len(todo),
+                )
+            self._done[todo] = True
+        return self._values[positions]
+
+
 class Columns:
-    """The partition's records by position, and the columns derived from them, each
-    computed once and kept: a record is in many pairs.
+    """The partition's records by position, and the per-record columns derived from
+    them (`Lazy`): a record is in many pairs, each form is made once.
 
     Strings get integer codes from one table shared by every column (0: missing), so
-    values of two columns compare too (a first name against a surname)."""
+    values of two columns compare too (a first name against a surname), and `text`
+    turns codes back into strings for rapidfuzz."""
 
     def __init__(self, records: Sequence[MatchRecord]) -> None:
         self.records = records
         self._codes: dict[str, int] = {}
         self.values: list[str] = [""]  # code → string
+        self._texts = _objects([""])  # the same, as an object array (see `text`)
+        self._texts_filled = 1
         self._cache: dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -79,44 +111,48 @@ class Columns:
             self.values.append(value)
         return code
 
+    def text(self, codes: IntArray) -> np.ndarray:
+        """The strings of these codes ("" for 0), as an object array."""
+        filled, count = self._texts_filled, len(self.values)
+        if filled < count:
+            if len(self._texts) < count:
+                grown = np.empty(max(count, 2 * len(self._texts)), dtype=object)
+                grown[:filled] = self._texts[:filled]
+                self._texts = grown
+            self._texts[filled:count] = self.values[filled:count]
+            self._texts_filled = count
+        return self._texts[codes]
+
     def _kept(self, name: str, compute: Callable[[], Any]) -> Any:
         found = self._cache.get(name)
         if found is None:
             found = self._cache[name] = compute()
         return found
 
-    def derived(self, name: str, compute: Callable[[MatchRecord], object]) -> list:
-        """compute(record) for every record, by position."""
-        return self._kept("derived:" + name, lambda: [compute(r) for r in self.records])
+    def lazy(self, name: str, compute: Callable[[MatchRecord], Any], dtype: Any = object) -> Lazy:
+        """compute(record) by position, made on first use."""
+        return self._kept("lazy:" + name, lambda: Lazy(self.records, compute, dtype))
 
-    def strings(self, attribute: str) -> np.ndarray:
-        """The key `attribute` of every record ("" when missing), as an object array."""
-        return self._kept("strings:" + attribute, lambda: _objects(
-            [r.keys.get(attribute) or "" for r in self.records]
-        ))
-
-    def codes(self, attribute: str) -> IntArray:
-        """The code of the key `attribute` of every record; 0 when missing or empty."""
+    def codes(self, attribute: str) -> Lazy:
+        """The code of the key `attribute` of each record; 0 when missing or empty."""
         return self.coded("key:" + attribute, lambda r: r.keys.get(attribute) or None)
 
-    def coded(self, name: str, compute: Callable[[MatchRecord], str | None]) -> IntArray:
-        """The code of compute(record) for every record (None: 0; "" has a code)."""
+    def coded(self, name: str, compute: Callable[[MatchRecord], str | None]) -> Lazy:
+        """The code of compute(record) for each record (None: 0; "" has a code)."""
         code = self.code
-        return self._kept("coded:" + name, lambda: np.fromiter(
-            (code(compute(r)) for r in self.records), dtype=np.int64, count=len(self.records)
-        ))
+        return self.lazy("coded:" + name, lambda r: code(compute(r)), np.int64)
 
     def recode(self, name: str, codes: IntArray, transform: Callable[[str], str | None]) -> IntArray:
         """The code of transform(value) for the value of each code (0 stays 0), asked
         once per distinct value however many calls and pairs hold it."""
         table = self._cache.get("recode:" + name)
         if table is None or len(table) < len(self.values):
-            grown = np.full(len(self.values), -1, dtype=np.int64)
+            grown = np.full(max(len(self.values), 2 * (0 if table is None else len(table))),
+                            -1, dtype=np.int64)
             grown[0] = 0
             if table is not None:
                 grown[: len(table)] = table
             table = self._cache["recode:" + name] = grown
-        assert isinstance(table, np.ndarray)
         distinct = np.unique(codes)
         for value_code in distinct[table[distinct] < 0].tolist():
             table[value_code] = self.code(transform(self.values[value_code]))
@@ -189,7 +225,6 @@ class _Names:
 
     def __init__(self, columns: Columns, ia: IntArray, ib: IntArray) -> None:
         first, last = columns.codes("first_name"), columns.codes("last_name")
-        first_s, last_s = columns.strings("first_name"), columns.strings("last_name")
         a_first, a_last, b_first, b_last = first[ia], last[ia], first[ib], last[ib]
         n = len(ia)
         self.first_similarity = np.full(n, np.nan)
@@ -201,11 +236,12 @@ class _Names:
         )
         at = np.flatnonzero(both)
         if len(at):
-            pa, pb = ia[at], ib[at]
-            straight_first = _similarity(JaroWinkler.similarity, first_s[pa], first_s[pb])
-            straight_last = _similarity(JaroWinkler.similarity, last_s[pa], last_s[pb])
-            crossed_first = _similarity(JaroWinkler.similarity, first_s[pa], last_s[pb])
-            crossed_last = _similarity(JaroWinkler.similarity, last_s[pa], first_s[pb])
+            text = columns.text
+            af, al, bf, bl = text(a_first[at]), text(a_last[at]), text(b_first[at]), text(b_last[at])
+            straight_first = _similarity(JaroWinkler.similarity, af, bf)
+            straight_last = _similarity(JaroWinkler.similarity, al, bl)
+            crossed_first = _similarity(JaroWinkler.similarity, af, bl)
+            crossed_last = _similarity(JaroWinkler.similarity, al, bf)
             cross = crossed_first + crossed_last > straight_first + straight_last
             swapped[at] = cross
             self.first_similarity[at] = np.where(cross, crossed_first, straight_first)
@@ -214,19 +250,10 @@ class _Names:
         self.x_first, self.x_last = a_first, a_last
         self.y_first = np.where(swapped, b_last, b_first)
         self.y_last = np.where(swapped, b_first, b_last)
-        # Positions of b's name read as first and as last name (for its strings).
-        self.ib = ib
-        self.ia = ia
-
-    def strings(self, columns: Columns, which: str) -> tuple[np.ndarray, np.ndarray]:
-        first_s, last_s = columns.strings("first_name"), columns.strings("last_name")
-        if which == "first":
-            return first_s[self.ia], np.where(self.swapped, last_s[self.ib], first_s[self.ib])
-        return last_s[self.ia], np.where(self.swapped, first_s[self.ib], last_s[self.ib])
 
 
 def _similarities(
-    known: np.ndarray, xs: np.ndarray, ys: np.ndarray, at: np.ndarray
+    columns: Columns, known: np.ndarray, x: IntArray, y: IntArray, at: IntArray
 ) -> np.ndarray:
     """The similarity of the pairs `at`: the one the orientation computed, else
     Jaro-Winkler computed now (as the comparator does)."""
@@ -234,7 +261,9 @@ def _similarities(
     missing = np.isnan(found)
     if missing.any():
         where = at[missing]
-        found[missing] = _similarity(JaroWinkler.similarity, xs[where], ys[where])
+        found[missing] = _similarity(
+            JaroWinkler.similarity, columns.text(x[where]), columns.text(y[where])
+        )
     return found
 
 
@@ -246,8 +275,7 @@ def columnar_first_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArra
     L = c.FirstNameLevel
     _select(levels, undecided, x == y, L.EXACT)
     at = np.flatnonzero(undecided)
-    xs, ys = names.strings(columns, "first")
-    similarity = _similarities(names.first_similarity, xs, ys, at)
+    similarity = _similarities(columns, names.first_similarity, x, y, at)
     sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
     open_ = np.ones(len(at), dtype=bool)
     _select(sub, open_, similarity >= c.JARO_WINKLER_HIGH, L.JARO_WINKLER_HIGH)
@@ -265,16 +293,15 @@ def columnar_first_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArra
 def _surnames_share_a_word(columns: Columns, x: IntArray, y: IntArray) -> np.ndarray:
     """Whether `_surname_tokens` of the two names meet. A name whose words come down to
     one is coded by that word, so most pairs compare codes; the others ask Python."""
-    def token_codes(codes: IntArray) -> IntArray:
-        def one_word(name: str) -> str | None:
-            words = c._surname_tokens(name)
-            if not words:
-                return "\x00none"  # never equal to a word, never asked in Python
-            return next(iter(words)) if len(words) == 1 else "\x00many"
-        return columns.recode("surname_word", codes, one_word)
+    def one_word(name: str) -> str | None:
+        words = c._surname_tokens(name)
+        if not words:
+            return NO_WORD
+        return next(iter(words)) if len(words) == 1 else MANY_WORDS
 
-    tx, ty = token_codes(x), token_codes(y)
-    none, many = columns.code("\x00none"), columns.code("\x00many")
+    tx = columns.recode("surname_word", x, one_word)
+    ty = columns.recode("surname_word", y, one_word)
+    none, many = columns.code(NO_WORD), columns.code(MANY_WORDS)
     answer = (tx == ty) & (tx != none) & (tx != many)
     ask = ((tx == many) & (ty != none)) | ((ty == many) & (tx != none))
     at = np.flatnonzero(ask)
@@ -286,21 +313,25 @@ def _surnames_share_a_word(columns: Columns, x: IntArray, y: IntArray) -> np.nda
     return answer
 
 
+# Stand-ins no name is written as (a control character leads them).
+NO_WORD = "\x00no word"
+MANY_WORDS = "\x00many words"
+
+
 def columnar_last_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     names = _Names(columns, ia, ib)
     x, y = names.x_last, names.y_last
     levels = np.full(len(ia), MISSING, dtype=np.int8)
     undecided = (x > 0) & (y > 0)
     L = c.LastNameLevel
-    glued = columns.recode("glued_name", np.concatenate(
-        [columns.codes("first_name"), columns.codes("last_name")]
-    ), lambda name: name.replace(" ", ""))
-    glued_first, glued_last = glued[: len(columns)], glued[len(columns) :]
-    y_glued = np.where(names.swapped, glued_first[ib], glued_last[ib])
-    _select(levels, undecided, (x == y) | (glued_last[ia] == y_glued), L.EXACT)
+
+    def glued(name: str) -> str:
+        return name.replace(" ", "")
+
+    same_glued = columns.recode("glued", x, glued) == columns.recode("glued", y, glued)
+    _select(levels, undecided, (x == y) | same_glued, L.EXACT)
     at = np.flatnonzero(undecided)
-    xs, ys = names.strings(columns, "last")
-    similarity = _similarities(names.last_similarity, xs, ys, at)
+    similarity = _similarities(columns, names.last_similarity, x, y, at)
     sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
     open_ = np.ones(len(at), dtype=bool)
     _select(sub, open_, similarity >= c.JARO_WINKLER_HIGH, L.JARO_WINKLER_HIGH)
@@ -310,26 +341,28 @@ def columnar_last_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray
     _select(sub, open_, shared, L.TOKEN_MATCH)
     _select(sub, open_, similarity >= c.JARO_WINKLER_LOW, L.JARO_WINKLER_LOW)
     # A surname in the other record's e-mail: only pairs where a mailbox name exists.
-    mailbox = columns.coded("mailbox", lambda r: c._derived(r, "mailbox", c._mailbox) or None)
     rest = np.flatnonzero(open_)
-    pa, pb = ia[at[rest]], ib[at[rest]]
-    ask = rest[(mailbox[pa] > 0) | (mailbox[pb] > 0)]
-    if len(ask):
-        values = columns.values
-        xa, ya = x[at[ask]].tolist(), y[at[ask]].tolist()
-        records = columns.records
-        in_email = np.fromiter(
-            (
-                c._other_name_in_email(records[a], records[b], values[p], values[q])
-                for a, b, p, q in zip(
-                    ia[at[ask]].tolist(), ib[at[ask]].tolist(), xa, ya, strict=True
-                )
-            ),
-            dtype=bool, count=len(ask),
+    if len(rest):
+        mailbox = columns.coded(
+            "mailbox", lambda r: c._derived(r, "mailbox", c._mailbox) or None
         )
-        mask = np.zeros(len(at), dtype=bool)
-        mask[ask] = in_email
-        _select(sub, open_, mask, L.IN_OTHER_EMAIL)
+        pa, pb = ia[at[rest]], ib[at[rest]]
+        ask = rest[(mailbox[pa] > 0) | (mailbox[pb] > 0)]
+        if len(ask):
+            values, records = columns.values, columns.records
+            in_email = np.fromiter(
+                (
+                    c._other_name_in_email(records[a], records[b], values[p], values[q])
+                    for a, b, p, q in zip(
+                        ia[at[ask]].tolist(), ib[at[ask]].tolist(),
+                        x[at[ask]].tolist(), y[at[ask]].tolist(), strict=True,
+                    )
+                ),
+                dtype=bool, count=len(ask),
+            )
+            mask = np.zeros(len(at), dtype=bool)
+            mask[ask] = in_email
+            _select(sub, open_, mask, L.IN_OTHER_EMAIL)
     levels[at] = sub
     return levels
 
@@ -344,19 +377,25 @@ def columnar_birth_date(columns: Columns, ia: IntArray, ib: IntArray) -> IntArra
     undecided = (x > 0) & (y > 0)
     L = c.BirthDateLevel
     _select(levels, undecided, x == y, L.EXACT)
-    year = columns.recode("birth_year", dates, lambda d: d[:4])
-    same_year = year[ia] == year[ib]
-    swapped = columns.recode("birth_date_swapped", dates, swapped_day_month)
-    _select(levels, undecided, same_year & (swapped[ia] == y) & (y > 0), L.DAY_MONTH_SWAPPED)
+
+    def year(d: str) -> str:
+        return d[:4]
+
+    same_year = columns.recode("birth_year", x, year) == columns.recode("birth_year", y, year)
+    swapped = columns.recode("birth_date_swapped", x, swapped_day_month)
+    _select(levels, undecided, same_year & (swapped == y), L.DAY_MONTH_SWAPPED)
     at = np.flatnonzero(undecided)
-    digits = columns.derived("birth_date_digits", lambda r: (r.keys.get("birth_date") or "")
-                             .replace("-", ""))
-    digit_strings = columns._kept("birth_date_digit_strings", lambda: _objects(digits))
-    one_typo = np.zeros(len(ia), dtype=bool)
-    one_typo[at] = _distance(
-        DamerauLevenshtein.distance, digit_strings[ia[at]], digit_strings[ib[at]], 2
-    ) == 1
-    _select(levels, undecided, one_typo, L.ONE_TYPO)
+    if len(at):
+        def digits(d: str) -> str:
+            return d.replace("-", "")
+
+        one_typo = np.zeros(len(ia), dtype=bool)
+        one_typo[at] = _distance(
+            DamerauLevenshtein.distance,
+            columns.text(columns.recode("birth_date_digits", x[at], digits)),
+            columns.text(columns.recode("birth_date_digits", y[at], digits)), 2,
+        ) == 1
+        _select(levels, undecided, one_typo, L.ONE_TYPO)
     _select(levels, undecided, same_year, L.SAME_YEAR)
     levels[undecided] = L.DIFFERENT
     return levels
@@ -369,59 +408,78 @@ def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     undecided = (x > 0) & (y > 0)
     L = c.EmailLevel
     _select(levels, undecided, x == y, L.EXACT)
-    local = columns.recode("email_local", emails, lambda e: e.rpartition("@")[0])
-    _select(levels, undecided, local[ia] == local[ib], L.SAME_LOCAL_PART)
+
+    def local_part(email: str) -> str:
+        return email.rpartition("@")[0]
+
+    same_local = columns.recode("email_local", x, local_part) == columns.recode(
+        "email_local", y, local_part
+    )
+    _select(levels, undecided, same_local, L.SAME_LOCAL_PART)
     at = np.flatnonzero(undecided)
-    strings = columns.strings("email")
     close = np.zeros(len(ia), dtype=bool)
-    close[at] = _similarity(JaroWinkler.similarity, strings[ia[at]], strings[ib[at]]) >= c.EMAIL_CLOSE
+    close[at] = _similarity(
+        JaroWinkler.similarity, columns.text(x[at]), columns.text(y[at])
+    ) >= c.EMAIL_CLOSE
     _select(levels, undecided, close, L.CLOSE)
     levels[undecided] = L.DIFFERENT
     return levels
 
 
+def _phone_slot(k: int) -> Callable[[MatchRecord], str | None]:
+    def slot(record: MatchRecord) -> str | None:
+        numbers = c._phone_numbers(record)
+        return numbers[k] if k < len(numbers) else None
+    return slot
+
+
+def _line_kind_mask(bits: dict[str | None, int]) -> Callable[[MatchRecord], int]:
+    """A record's line kinds as bits (-1 when one of its numbers has none)."""
+    def mask(record: MatchRecord) -> int:
+        kinds = c._derived(record, "line_kinds", c._line_kinds)
+        if None in kinds:
+            return -1
+        return sum(bits.setdefault(kind, 1 << len(bits)) for kind in kinds)
+    return mask
+
+
 def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-    numbers = columns.derived("phones", c._phone_numbers)
-    slots = max((len(n) for n in numbers), default=0)
+    counts = columns.lazy("phone_count", lambda r: len(c._phone_numbers(r)), np.int64)
+    na, nb = counts[ia], counts[ib]
     levels = np.full(len(ia), MISSING, dtype=np.int8)
-    if slots == 0:
+    undecided = (na > 0) & (nb > 0)
+    at = np.flatnonzero(undecided)
+    if len(at) == 0:
         return levels
-    code = columns.code
-    table = columns._kept("phone_slots", lambda: np.array(
-        [[code(n[k]) if k < len(n) else 0 for k in range(slots)] for n in numbers],
-        dtype=np.int64,
-    ))
-    strings = columns._kept("phone_strings", lambda: [
-        _objects([n[k] if k < len(n) else "" for n in numbers]) for k in range(slots)
-    ])
-    xa, yb = table[ia], table[ib]
-    undecided = (xa[:, 0] > 0) & (yb[:, 0] > 0)
+    slots = int(max(na[at].max(), nb[at].max()))
+    pa, pb = ia[at], ib[at]
+    xs = [columns.coded(f"phone:{k}", _phone_slot(k))[pa] for k in range(slots)]
+    ys = [columns.coded(f"phone:{k}", _phone_slot(k))[pb] for k in range(slots)]
     L = c.PhoneLevel
-    equal = np.zeros(len(ia), dtype=bool)
-    for i in range(slots):
-        for j in range(slots):
-            equal |= (xa[:, i] == yb[:, j]) & (xa[:, i] > 0)
-    _select(levels, undecided, equal, L.EXACT)
-    typo = np.zeros(len(ia), dtype=bool)
-    for i in range(slots):
-        for j in range(slots):
-            at = np.flatnonzero(undecided & (xa[:, i] > 0) & (yb[:, j] > 0))
-            typo[at] |= _distance(
-                Levenshtein.distance, strings[i][ia[at]], strings[j][ib[at]], 1
+    sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
+    open_ = np.ones(len(at), dtype=bool)
+    equal = np.zeros(len(at), dtype=bool)
+    for x in xs:
+        for y in ys:
+            equal |= (x == y) & (x > 0)
+    _select(sub, open_, equal, L.EXACT)
+    typo = np.zeros(len(at), dtype=bool)
+    for x in xs:
+        for y in ys:
+            both = np.flatnonzero(open_ & (x > 0) & (y > 0))
+            typo[both] |= _distance(
+                Levenshtein.distance, columns.text(x[both]), columns.text(y[both]), 1
             ) <= 1
-    _select(levels, undecided, typo, L.ONE_TYPO)
-    kinds = columns.derived("line_kinds", lambda r: c._derived(r, "line_kinds", c._line_kinds))
-    bits: dict[str | None, int] = {}
-    masks = columns._kept("line_kind_masks", lambda: np.fromiter(
-        (
-            -1 if None in k else sum(bits.setdefault(kind, 1 << len(bits)) for kind in k)
-            for k in kinds
-        ),
-        dtype=np.int64, count=len(kinds),
-    ))
-    ma, mb = masks[ia], masks[ib]
-    _select(levels, undecided, (ma >= 0) & (mb >= 0) & ((ma & mb) == 0), L.OTHER_LINE_KIND)
-    levels[undecided] = L.DIFFERENT
+    _select(sub, open_, typo, L.ONE_TYPO)
+    rest = np.flatnonzero(open_)
+    if len(rest):
+        masks = columns._kept("line_kind_bits", dict)
+        kinds = columns.lazy("line_kinds", _line_kind_mask(masks), np.int64)
+        ma, mb = kinds[pa[rest]], kinds[pb[rest]]
+        other = np.zeros(len(at), dtype=bool)
+        other[rest] = (ma >= 0) & (mb >= 0) & ((ma & mb) == 0)
+        _select(sub, open_, other, L.OTHER_LINE_KIND)
+    levels[at] = sub
     return levels
 
 
@@ -433,20 +491,18 @@ def columnar_address(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     L = c.AddressLevel
     _select(levels, undecided, x == y, L.EXACT)
     at = np.flatnonzero(undecided)
-    strings = columns.strings("address")
     ratio = np.zeros(len(ia))
     ratio[at] = _similarity(
-        token_set_ratio, strings[ia[at]], strings[ib[at]], score_cutoff=c.ADDRESS_MID
+        token_set_ratio, columns.text(x[at]), columns.text(y[at]), score_cutoff=c.ADDRESS_MID
     )
     high = np.flatnonzero(undecided & (ratio >= c.ADDRESS_HIGH))
     if len(high):
-        numbers = columns.derived("house_numbers", lambda r: c._house_numbers(
-            r.keys.get("address") or ""))
+        numbers = columns.lazy(
+            "house_numbers", lambda r: c._house_numbers(r.keys.get("address") or "")
+        )
+        xn, yn = numbers[ia[high]], numbers[ib[high]]
         other_house = np.fromiter(
-            (
-                bool(numbers[a] and numbers[b] and numbers[a].isdisjoint(numbers[b]))
-                for a, b in zip(ia[high].tolist(), ib[high].tolist(), strict=True)
-            ),
+            (bool(p and q and p.isdisjoint(q)) for p, q in zip(xn, yn, strict=True)),
             dtype=bool, count=len(high),
         )
         levels[high] = np.where(other_house, L.TOKEN_SET_MID, L.TOKEN_SET_HIGH)
@@ -464,8 +520,8 @@ def columnar_postcode_city(columns: Columns, ia: IntArray, ib: IntArray) -> IntA
     L = c.PostcodeCityLevel
     _select(levels, undecided, (xp > 0) & (xp == yp), L.SAME_POSTCODE)
     _select(levels, undecided, (xc > 0) & (xc == yc), L.SAME_CITY)
-    department = columns.recode("department", postcodes, c._department)
-    da, db = department[ia], department[ib]
+    da = columns.recode("department", xp, c._department)
+    db = columns.recode("department", yp, c._department)
     _select(levels, undecided, (xp > 0) & (yp > 0) & (da > 0) & (da == db), L.SAME_DEPARTMENT)
     levels[undecided] = L.DIFFERENT
     return levels
@@ -475,10 +531,9 @@ def _by_rule(compare: Callable[[MatchRecord, MatchRecord], Level], holds: str) -
     """A comparison made by its own `compare`, pair by pair, only for the pairs where
     both records hold something `holds` names (a derived value): elsewhere missing."""
     def columnar(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-        held = columns._kept("holds:" + holds, lambda: np.fromiter(
-            (bool(c._derived(r, holds, getattr(c, holds))) for r in columns.records),
-            dtype=bool, count=len(columns),
-        ))
+        held = columns.lazy(
+            "holds:" + holds, lambda r: bool(c._derived(r, holds, getattr(c, holds))), bool
+        )
         levels = np.full(len(ia), MISSING, dtype=np.int8)
         at = np.flatnonzero(held[ia] & held[ib])
         levels[at] = _row_by_row(compare, columns, ia[at], ib[at])
@@ -558,9 +613,11 @@ class ColumnarScorer:
             partial += self._tables[index][found]
             rule = scorer._tf_rules.get(index)
             if rule is not None:
-                adjustment = np.where(
-                    found == rule[0], self._record_adjustments(columns, index)[ia[kept]], 0.0
-                )
+                agreeing = np.flatnonzero(found == rule[0])
+                adjustment = np.zeros(len(kept))
+                adjustment[agreeing] = self._record_adjustments(columns, index)[
+                    ia[kept[agreeing]]
+                ]
                 adjustments[kept, index] = adjustment
                 partial += adjustment
             if min_weight is not None:
@@ -569,15 +626,14 @@ class ColumnarScorer:
                     kept, partial = kept[alive], partial[alive]
         return kept, levels[kept], adjustments[kept]
 
-    def _record_adjustments(self, columns: Columns, index: int) -> np.ndarray:
+    def _record_adjustments(self, columns: Columns, index: int) -> Lazy:
         """Comparison `index`'s term-frequency adjustment for each record's value (the
         pair's lower record holds the value both agree on)."""
         scorer = self.scorer
         level = scorer._tf_rules[index][0]
-        return columns._kept(f"tf:{index}", lambda: np.fromiter(
-            (scorer.adjustment(index, level, r) for r in columns.records),
-            dtype=np.float64, count=len(columns),
-        ))
+        return columns.lazy(
+            f"tf:{index}", lambda r: scorer.adjustment(index, level, r), np.float64
+        )
 
     def weights(self, levels: np.ndarray, adjustments: np.ndarray) -> np.ndarray:
         """`Scorer.total_weight` of each row: the level weights in the comparisons'
