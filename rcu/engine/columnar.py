@@ -55,30 +55,25 @@ Compare = Callable[["Columns", IntArray, IntArray], IntArray]
 
 
 class Lazy:
-    """One value per record, computed the first time a pair asks for it: a record whose
-    pairs are all dropped before a comparison never has that comparison's forms made
-    (as `Scorer.score_at_least` never compares what it gave up)."""
+    """One value (or one row of `width` values) per record, computed the first time a
+    pair asks for it: a record whose pairs are all dropped before a comparison never
+    has that comparison's forms made (as `Scorer.score_at_least` never compares what it
+    gave up). `many` computes the values of a list of records at once."""
 
-    def __init__(self, records: Sequence[MatchRecord], compute: Callable[[MatchRecord], Any],
-                 dtype: Any) -> None:
+    def __init__(self, records: Sequence[MatchRecord], many: Callable[[list], list],
+                 dtype: Any, width: int = 0) -> None:
         self._records = records
-        self._compute = compute
-        self._dtype = dtype
-        self._values = np.zeros(len(records), dtype=dtype)
+        self._many = many
+        self._values = np.zeros((len(records), width) if width else len(records), dtype=dtype)
         self._done = np.zeros(len(records), dtype=bool)
 
     def __getitem__(self, positions: IntArray) -> np.ndarray:
         missing = positions[~self._done[positions]]
         if len(missing):
             todo = np.unique(missing)
-            records, compute = self._records, self._compute
-            if self._dtype is object:
-                self._values[todo] = _objects([compute(records[i]) for i in todo.tolist()])
-            else:
-                self._values[todo] = np.fromiter(
-                    (compute(records[i]) for i in todo.tolist()), dtype=self._dtype,
-                    count=len(todo),
-                )
+            records = self._records
+            found = self._many([records[i] for i in todo.tolist()])
+            self._values[todo] = _objects(found) if self._values.dtype == object else found
             self._done[todo] = True
         return self._values[positions]
 
@@ -131,16 +126,48 @@ class Columns:
 
     def lazy(self, name: str, compute: Callable[[MatchRecord], Any], dtype: Any = object) -> Lazy:
         """compute(record) by position, made on first use."""
-        return self._kept("lazy:" + name, lambda: Lazy(self.records, compute, dtype))
+        return self._kept("lazy:" + name, lambda: Lazy(
+            self.records, lambda records: [compute(r) for r in records], dtype
+        ))
 
     def codes(self, attribute: str) -> Lazy:
         """The code of the key `attribute` of each record; 0 when missing or empty."""
-        return self.coded("key:" + attribute, lambda r: r.keys.get(attribute) or None)
+        codes, values = self._codes, self.values
+
+        def many(records: list[MatchRecord]) -> list[int]:
+            found = []
+            for record in records:
+                value = record.keys.get(attribute)
+                if not value:
+                    found.append(0)
+                    continue
+                code = codes.get(value)
+                if code is None:
+                    code = codes[value] = len(values)
+                    values.append(value)
+                found.append(code)
+            return found
+
+        return self._kept("key:" + attribute, lambda: Lazy(self.records, many, np.int64))
 
     def coded(self, name: str, compute: Callable[[MatchRecord], str | None]) -> Lazy:
         """The code of compute(record) for each record (None: 0; "" has a code)."""
         code = self.code
         return self.lazy("coded:" + name, lambda r: code(compute(r)), np.int64)
+
+    def value_table(self, name: str, codes: IntArray, compute: Callable[[str | None], float]) -> np.ndarray:
+        """compute(value) for the value of each code (None for 0), as floats, asked once
+        per distinct value."""
+        table = self._cache.get("floats:" + name)
+        if table is None or len(table) < len(self.values):
+            grown = np.full(max(len(self.values), 2 * (0 if table is None else len(table))), np.nan)
+            if table is not None:
+                grown[: len(table)] = table
+            table = self._cache["floats:" + name] = grown
+        distinct = np.unique(codes)
+        for value_code in distinct[np.isnan(table[distinct])].tolist():
+            table[value_code] = compute(self.values[value_code] if value_code else None)
+        return table[codes]
 
     def recode(self, name: str, codes: IntArray, transform: Callable[[str], str | None]) -> IntArray:
         """The code of transform(value) for the value of each code (0 stays 0), asked
@@ -426,11 +453,23 @@ def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     return levels
 
 
-def _phone_slot(k: int) -> Callable[[MatchRecord], str | None]:
-    def slot(record: MatchRecord) -> str | None:
-        numbers = c._phone_numbers(record)
-        return numbers[k] if k < len(numbers) else None
-    return slot
+# Numbers per record compared as arrays; a pair with a record holding more is compared
+# by `compare_phone` itself.
+PHONE_SLOTS = 4
+
+
+def _phone_rows(columns: Columns) -> Callable[[list], list]:
+    """Each record's number count, then the codes of its first `PHONE_SLOTS` numbers."""
+    code = columns.code
+
+    def many(records: list[MatchRecord]) -> list[list[int]]:
+        rows = []
+        for record in records:
+            numbers = c._phone_numbers(record)
+            row = [len(numbers)] + [code(n) for n in numbers[:PHONE_SLOTS]]
+            rows.append(row + [0] * (PHONE_SLOTS + 1 - len(row)))
+        return rows
+    return many
 
 
 def _line_kind_mask(bits: dict[str | None, int]) -> Callable[[MatchRecord], int]:
@@ -444,17 +483,23 @@ def _line_kind_mask(bits: dict[str | None, int]) -> Callable[[MatchRecord], int]
 
 
 def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-    counts = columns.lazy("phone_count", lambda r: len(c._phone_numbers(r)), np.int64)
-    na, nb = counts[ia], counts[ib]
+    table = columns._kept("phones", lambda: Lazy(
+        columns.records, _phone_rows(columns), np.int64, PHONE_SLOTS + 1
+    ))
+    rows_a, rows_b = table[ia], table[ib]
+    na, nb = rows_a[:, 0], rows_b[:, 0]
     levels = np.full(len(ia), MISSING, dtype=np.int8)
-    undecided = (na > 0) & (nb > 0)
+    many = np.flatnonzero((na > PHONE_SLOTS) | (nb > PHONE_SLOTS))
+    if len(many):
+        levels[many] = _row_by_row(c.compare_phone, columns, ia[many], ib[many])
+    undecided = (na > 0) & (nb > 0) & (na <= PHONE_SLOTS) & (nb <= PHONE_SLOTS)
     at = np.flatnonzero(undecided)
     if len(at) == 0:
         return levels
     slots = int(max(na[at].max(), nb[at].max()))
     pa, pb = ia[at], ib[at]
-    xs = [columns.coded(f"phone:{k}", _phone_slot(k))[pa] for k in range(slots)]
-    ys = [columns.coded(f"phone:{k}", _phone_slot(k))[pb] for k in range(slots)]
+    xs = [rows_a[at, 1 + k] for k in range(slots)]
+    ys = [rows_b[at, 1 + k] for k in range(slots)]
     L = c.PhoneLevel
     sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
     open_ = np.ones(len(at), dtype=bool)
@@ -527,18 +572,24 @@ def columnar_postcode_city(columns: Columns, ia: IntArray, ib: IntArray) -> IntA
     return levels
 
 
-def _by_rule(compare: Callable[[MatchRecord, MatchRecord], Level], holds: str) -> Compare:
+def _by_rule(
+    compare: Callable[[MatchRecord, MatchRecord], Level], holds: Callable[[MatchRecord], bool]
+) -> Compare:
     """A comparison made by its own `compare`, pair by pair, only for the pairs where
-    both records hold something `holds` names (a derived value): elsewhere missing."""
+    both records hold something (`holds`): elsewhere the value is missing."""
     def columnar(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-        held = columns.lazy(
-            "holds:" + holds, lambda r: bool(c._derived(r, holds, getattr(c, holds))), bool
-        )
+        held = columns.lazy("holds:" + compare.__name__, holds, bool)
         levels = np.full(len(ia), MISSING, dtype=np.int8)
         at = np.flatnonzero(held[ia] & held[ib])
         levels[at] = _row_by_row(compare, columns, ia[at], ib[at])
         return levels
     return columnar
+
+
+def _holds_identifiers(record: MatchRecord) -> bool:
+    """Whether `comparators.identifiers(record)` is not empty: a key outside the
+    attributes that are not identifiers (a set operation, not the dict)."""
+    return not record.keys.keys() <= c.NOT_IDENTIFIERS
 
 
 def _row_by_row(
@@ -565,7 +616,7 @@ COLUMNAR: dict[Callable, Compare] = {
     c.compare_phone: columnar_phone,
     c.compare_address: columnar_address,
     c.compare_postcode_city: columnar_postcode_city,
-    c.compare_identifiers: _by_rule(c.compare_identifiers, "identifiers"),
+    c.compare_identifiers: _by_rule(c.compare_identifiers, _holds_identifiers),
 }
 
 
@@ -615,9 +666,7 @@ class ColumnarScorer:
             if rule is not None:
                 agreeing = np.flatnonzero(found == rule[0])
                 adjustment = np.zeros(len(kept))
-                adjustment[agreeing] = self._record_adjustments(columns, index)[
-                    ia[kept[agreeing]]
-                ]
+                adjustment[agreeing] = self._adjustments(columns, index, ia[kept[agreeing]])
                 adjustments[kept, index] = adjustment
                 partial += adjustment
             if min_weight is not None:
@@ -626,14 +675,19 @@ class ColumnarScorer:
                     kept, partial = kept[alive], partial[alive]
         return kept, levels[kept], adjustments[kept]
 
-    def _record_adjustments(self, columns: Columns, index: int) -> Lazy:
-        """Comparison `index`'s term-frequency adjustment for each record's value (the
-        pair's lower record holds the value both agree on)."""
+    def _adjustments(self, columns: Columns, index: int, positions: IntArray) -> np.ndarray:
+        """Comparison `index`'s term-frequency adjustment for the value of the records at
+        `positions` (a pair's lower record: it holds the value both agree on), asked of
+        `Scorer.adjustment` once per distinct value."""
         scorer = self.scorer
-        level = scorer._tf_rules[index][0]
-        return columns.lazy(
-            f"tf:{index}", lambda r: scorer.adjustment(index, level, r), np.float64
-        )
+        level, attribute = scorer._tf_rules[index]
+
+        def adjustment(value: str | None) -> float:
+            holder = MatchRecord(0, "", {}, {attribute: value} if value else {})
+            return scorer.adjustment(index, level, holder)
+
+        codes = columns.codes(attribute)[positions]
+        return columns.value_table(f"tf:{index}", codes, adjustment)
 
     def weights(self, levels: np.ndarray, adjustments: np.ndarray) -> np.ndarray:
         """`Scorer.total_weight` of each row: the level weights in the comparisons'

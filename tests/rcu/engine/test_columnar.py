@@ -276,3 +276,13 @@ def test_the_explanation_adds_up_to_the_columnar_weight():
         )
         assert total == pytest.approx(score.weight, abs=1e-9)
         assert explanation["total_weight"] == score.weight
+
+
+def test_records_with_more_numbers_than_the_arrays_hold_are_compared_by_the_comparator(
+    monkeypatch,
+):
+    monkeypatch.setattr(columnar, "PHONE_SLOTS", 1)  # a phone and a mobile: two numbers
+    records = _records(seed=21, people=25, copies=3)
+    seen = _assert_same_results(Scorer(_model(random.Random(21), records, frequencies=False)),
+                                records, 1e-6)
+    assert seen["phone=0"] and seen["phone=1"] and seen["phone=3"]
