@@ -305,6 +305,9 @@ RCU_ANALYZE_AFTER_ROWS = env_int("RCU_ANALYZE_AFTER_ROWS", 10_000)
 RCU_IMPORT_MAPPER_PROCESS_MIN_LINES = env_int("RCU_IMPORT_MAPPER_PROCESS_MIN_LINES", 20_000)
 # Audits of files up to this size run while the person waits; bigger ones in a task.
 RCU_AUDIT_INLINE_MAX_BYTES = env_int("RCU_AUDIT_INLINE_MAX_BYTES", 2 * 1024 * 1024)
+# Batch runs score a partition's pairs as arrays (rcu/engine/columnar.py); off, pair by
+# pair as real-time matching does (same results, several times slower: a reference).
+RCU_COLUMNAR_SCORING = env_bool("RCU_COLUMNAR_SCORING", True)
 # A successful import queues a matching run of the records it created or changed.
 RCU_MATCH_AFTER_IMPORT = env_bool("RCU_MATCH_AFTER_IMPORT", True)
 # A full snapshot import deletes (at source) the records it does not hold, unless that

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import orjson
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import Q
 
 from rcu.db import chunks as chunked
 from rcu.db import is_postgresql
 from rcu.engine.blocking import KeyKind, key_bucket, key_kind
+from rcu.engine.columnar import score_pairs
 from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import (
     PairScore,
@@ -170,14 +172,13 @@ def _partition_blocks(
     return {k: v for k, v in blocks.items() if len(v) > 1}, None
 
 
-def partition_scores(
+def _partition_records_and_pairs(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_run: int | None = None, min_weight: float | None = None,
-) -> Iterator[PairScore | None]:
-    """Every pair of one batch partition (a range of buckets), scored; each pair comes
-    from the partition of the smallest key its records share. With `pending_run`, only
-    the pairs holding a record that run claimed. With `min_weight`, a pair that
-    cannot reach it is not compared to the end and comes out as None."""
+    pending_run: int | None,
+) -> tuple[dict[int, MatchRecord], Iterator[tuple[int, int]]]:
+    """The records of one batch partition (a range of buckets), `prepare`d, and its
+    pairs (a < b); each pair comes from the partition of the smallest key its records
+    share. With `pending_run`, only the pairs holding a record that run claimed."""
     skip = context.skip_keys | oversized
     blocks, pending = _partition_blocks(
         first_bucket=first_bucket, last_bucket=last_bucket, skip=skip, pending_run=pending_run
@@ -194,6 +195,21 @@ def partition_scores(
         block_pairs(blocks, keys_of) if pending is None
         else block_pairs_touching(blocks, keys_of, pending)
     )
+    return records, pairs
+
+
+def partition_scores(
+    *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
+    pending_run: int | None = None, min_weight: float | None = None,
+) -> Iterator[PairScore | None]:
+    """Every pair of one batch partition (a range of buckets), scored pair by pair (see
+    `_partition_records_and_pairs`). With `min_weight`, a pair that cannot reach it is
+    not compared to the end and comes out as None."""
+    records, pairs = _partition_records_and_pairs(
+        first_bucket=first_bucket, last_bucket=last_bucket, context=context,
+        oversized=oversized, pending_run=pending_run,
+    )
+    scorer = context.scorer
     if min_weight is None:
         score = scorer.score
         for a, b in pairs:
@@ -206,16 +222,30 @@ def partition_scores(
 
 def partition_pairs(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_run: int | None,
+    pending_run: int | None, columnar: bool | None = None,
 ) -> tuple[list[PairScore], int]:
-    """The pairs of a partition at or above review, and how many pairs were compared."""
+    """The pairs of a partition at or above review, and how many pairs were compared.
+
+    Scored as arrays (`rcu.engine.columnar`) unless `columnar` is False (default: the
+    `RCU_COLUMNAR_SCORING` setting); pair by pair, the same pairs come out."""
+    review = context.review
+    min_weight = weight_from_probability(review)
+    if columnar is None:
+        columnar = django_settings.RCU_COLUMNAR_SCORING
+    if columnar:
+        records, pairs = _partition_records_and_pairs(
+            first_bucket=first_bucket, last_bucket=last_bucket, context=context,
+            oversized=oversized, pending_run=pending_run,
+        )
+        return score_pairs(
+            context.scorer, list(records.values()), pairs,
+            min_weight=min_weight, min_probability=review,
+        )
     kept: list[PairScore] = []
     compared = 0
-    review = context.review
     for pair in partition_scores(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
-        oversized=oversized, pending_run=pending_run,
-        min_weight=weight_from_probability(review),
+        oversized=oversized, pending_run=pending_run, min_weight=min_weight,
     ):
         compared += 1
         if pair is not None and pair.probability >= review:
