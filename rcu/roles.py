@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesspack",
         "gdpr.add_accesspack",
         "gdpr.view_accesslogentry",
+        # What the retention purges and deadline reminders did.
+        "rcu.view_periodicrun",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -88,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "rcu.view_adminevent",
+        "rcu.view_periodicrun",
         "rcu.change_survivorshipsettings",
         # Account security: API tokens, unlocking sign-ins, resetting a lost device.
         "rcu.view_apitoken",

@@ -1,5 +1,6 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
 from gdpr.models.packs import AccessPack, PackKind
+from gdpr.models.reminders import DeadlineReminder
 from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
     LetterKind,
@@ -17,6 +18,7 @@ __all__ = [
     "AccessChannel",
     "AccessLogEntry",
     "AccessPack",
+    "DeadlineReminder",
     "LegalBasis",
     "LetterKind",
     "PackKind",

@@ -59,6 +59,7 @@ from gdpr.services.requests import (
     subject_request_refuse,
     subject_request_transition,
 )
+from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from rcu.normalisation.dates import paris_today
 
 LIST_LIMIT = 200
@@ -114,6 +115,8 @@ def requests_dashboard(request: HttpRequest) -> HttpResponse:
         "form": filterset.form,
         "filters": request.GET,
         "counts": request_counts(user=request.user, today=today),
+        "notices": deadline_notices_for_user(user=request.user),
+        "runs": gdpr_runs_for_user(user=request.user),
     })
 
 

@@ -119,6 +119,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "rcu.SurvivorshipSettings": "rules per attribute",
     "rcu.HistoricalSurvivorshipSettings": "rules per attribute",
     "rcu.MatchRunPartition": "counts and durations",
+    "rcu.PeriodicRun": "what a periodic task did: counts, times, an exception's class",
     "rcu.Subscription": "a subscriber's configuration",
     "rcu.HistoricalSubscription": "a subscriber's configuration",
     "quality.QualitySnapshot": "aggregates: a day measured",
