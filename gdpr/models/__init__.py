@@ -1,7 +1,7 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
 from gdpr.models.packs import AccessPack, PackKind
-from gdpr.models.reminders import DeadlineReminder
 from gdpr.models.register import LegalBasis, ProcessingActivity
+from gdpr.models.reminders import DeadlineReminder
 from gdpr.models.requests import (
     LetterKind,
     RequestAttachment,

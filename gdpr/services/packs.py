@@ -13,8 +13,8 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 

@@ -80,10 +80,7 @@ def retention_purge_run(*, purge: RetentionPurge, run: PeriodicRun, now: datetim
     total = 0
     while True:
         with transaction.atomic():
-            if purge.chunked:
-                deleted = purge.purge(now=now, limit=chunk)
-            else:
-                deleted = purge.purge(now=now)
+            deleted = purge.purge(now=now, limit=chunk) if purge.chunked else purge.purge(now=now)
             periodic_run_add(run=run, counts={purge.code: deleted})
         total += deleted
         if not purge.chunked or deleted < chunk:

@@ -30,6 +30,7 @@ from gdpr.forms import (
     TransitionForm,
 )
 from gdpr.models import RequestKind
+from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from gdpr.selectors.rectification import rectification_acknowledgements
 from gdpr.selectors.requests import (
     duplicates_among,
@@ -59,7 +60,6 @@ from gdpr.services.requests import (
     subject_request_refuse,
     subject_request_transition,
 )
-from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from rcu.normalisation.dates import paris_today
 
 LIST_LIMIT = 200

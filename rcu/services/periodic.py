@@ -129,7 +129,7 @@ def periodic_entries_due(*, now: datetime | None = None,
                          schedule: Mapping[str, Mapping[str, Any]] | None = None) -> list[DueEntry]:
     """The schedule's entries whose time has come since their task last ran (never run:
     due now), in the schedule's order."""
-    from celery import current_app
+    from rcu.celery import app
 
     now = now or timezone.now()
     schedule = settings.CELERY_BEAT_SCHEDULE if schedule is None else schedule
@@ -143,7 +143,7 @@ def periodic_entries_due(*, now: datetime | None = None,
             is_due = previous is None or now - previous >= interval
         else:
             when = when if getattr(when, "app", None) else when.clone()
-            when.app = current_app
+            when.app = app
             previous = last.get(entry["task"])
             is_due = previous is None or _crontab_passed(when, previous, now)
         if is_due:
@@ -161,10 +161,11 @@ def _crontab_passed(when: Any, previous: datetime, now: datetime) -> bool:
 def periodic_entry_run(entry: DueEntry, *, now: datetime | None = None) -> PeriodicRun:
     """Run one entry's task in this process (as an eager Celery task), recorded: tasks
     that record their runs fill the row; for the others this records when they ran."""
-    from celery import current_app
+    from rcu.celery import app
 
+    app.loader.import_default_modules()  # every app's tasks module (autodiscovery)
     now = now or timezone.now()
-    task = current_app.tasks[entry.task]
+    task = app.tasks[entry.task]
     key = f"{RUN_PERIODIC_PREFIX}{entry.name}@{now:%Y-%m-%dT%H:%M}"
     run, act = periodic_run_begin(task=entry.task, key=key, trigger=PeriodicRun.Trigger.COMMAND)
     if not act:

@@ -13,7 +13,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from gdpr.models import AccessLogEntry, DeadlineReminder, RequestAttachment, RequestState, SubjectRequest
+from gdpr.models import (
+    AccessLogEntry,
+    DeadlineReminder,
+    RequestAttachment,
+    RequestState,
+    SubjectRequest,
+)
 from gdpr.retention import RETENTION_PURGES, RetentionPurge
 from gdpr.services.access_log import access_log_record
 from gdpr.services.reminders import deadline_reminders_send, reminder_threshold
@@ -26,8 +32,8 @@ from gdpr.services.requests import (
 from gdpr.services.retention import identity_proofs_purge, retention_purges_run
 from gdpr.tasks import deadline_reminders_task, retention_purge_task
 from rcu.models import PeriodicRun
-from rcu.services.periodic import periodic_run_begin
 from rcu.roles import Role
+from rcu.services.periodic import periodic_run_begin
 from tests.factories import make_user
 from tests.gdpr.test_access_log import HELENE
 from tests.gdpr.test_access_log import customer as _customer
