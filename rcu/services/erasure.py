@@ -63,6 +63,7 @@ from rcu.models import (
 from rcu.services import erasure_history
 from rcu.services.changes import Actor, customers_erased_record, rows_update
 from rcu.services.customers import customers_recompute
+from rcu.services.matching.keys import blocking_keys_of, match_keys_delete
 from rcu.services.locks import customers_lock, records_lock, retrying, source_stats_lock
 from rcu.services.stats import source_stats_recount
 
@@ -534,8 +535,12 @@ def _current_scrub(scope: ErasureScope, *, acting_user: Actor, reason: str) -> N
 
 def _matching_delete(scope: ErasureScope, report: ErasureReport) -> None:
     ids = scope.record_ids
-    # MatchKey has no index by record (written by the thousand per import): one scan.
-    report.add("rcu.MatchKey", "deleted", MatchKey.objects.filter(record_id__in=ids)._raw_delete("default"))
+    # MatchKey has no index by record (one would cost every import: each record writes
+    # about nine keys): a record's rows are found by primary key from its comparison
+    # keys, as an import replaces a changed record's keys (`match_keys_delete`).
+    keys = SourceRecord.objects.filter(pk__in=ids).values_list("pk", "keys")
+    report.add("rcu.MatchKey", "deleted",
+               match_keys_delete(records=[(pk, blocking_keys_of(k or {})) for pk, k in keys]))
     report.add("rcu.PendingMatch", "deleted", PendingMatch.objects.filter(record_id__in=ids)._raw_delete("default"))
     pairs = MatchPair.objects.filter(record_a_id__in=ids) | MatchPair.objects.filter(record_b_id__in=ids)
     report.add("rcu.MatchPair", "deleted", pairs._raw_delete("default"))
