@@ -50,7 +50,6 @@ from rcu.models import (
     ImportAudit,
     ImportJob,
     ImportRowError,
-    MatchKey,
     MatchPair,
     MatchRun,
     MatchSettings,
@@ -63,8 +62,8 @@ from rcu.models import (
 from rcu.services import erasure_history
 from rcu.services.changes import Actor, customers_erased_record, rows_update
 from rcu.services.customers import customers_recompute
-from rcu.services.matching.keys import blocking_keys_of, match_keys_delete
 from rcu.services.locks import customers_lock, records_lock, retrying, source_stats_lock
+from rcu.services.matching.keys import blocking_keys_of, match_keys_delete
 from rcu.services.stats import source_stats_recount
 
 # Attributes whose values identify one person: the needles for aggregates and free text.
