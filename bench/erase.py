@@ -54,9 +54,14 @@ def _env(database: str) -> dict:
 
 
 def _child(step: str, database: str, args: list[str]) -> dict:
+    env = _env(database)
+    if step == "measure":
+        # The matching run a steward's merge queues is a worker's job: it stays in an
+        # in-memory queue here (eagerly, each seeded merge would run it over the base).
+        env["CELERY_TASK_ALWAYS_EAGER"] = "False"
     process = subprocess.run(
         [sys.executable, "-m", "bench.erase", "--step", step, *args], cwd=ROOT,
-        env=_env(database), capture_output=True, text=True, check=False,
+        env=env, capture_output=True, text=True, check=False,
     )
     if process.returncode != 0:
         raise SystemExit(f"bench.erase {step} failed:\n{process.stderr[-3000:]}")
