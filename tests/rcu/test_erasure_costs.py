@@ -69,7 +69,7 @@ def test_the_sources_counts_after_an_erasure_equal_a_recount(crm, eshop, service
     assert dict((pk, n) for pk, n, _ in adjusted)[crm.pk] == 1
 
 
-def SourceRecord_customer(pk: int) -> int:  # noqa: N802
+def SourceRecord_customer(pk: int) -> int:
     from rcu.models import SourceRecord
 
     return SourceRecord.objects.get(pk=pk).customer_id
