@@ -729,7 +729,7 @@ def _file_rows_kept(path: Path, *, drop: Any, encoding: str, delimiter: str,
         return kept, removed
     delimiter = delimiter or _sniff(text)
     if needles is not None and '"' not in text:
-        return _csv_lines_kept(text, drop=drop, delimiter=delimiter, needles=needles)
+        return _csv_lines_kept(text, lowered, drop=drop, delimiter=delimiter, needles=needles)
     pieces = _csv_records(text, delimiter=delimiter)
     if not pieces:
         return [], 0
@@ -744,10 +744,41 @@ def _file_rows_kept(path: Path, *, drop: Any, encoding: str, delimiter: str,
     return kept, removed
 
 
-def _csv_lines_kept(text: str, *, drop: Any, delimiter: str,
+def _csv_lines_kept(text: str, lowered: str, *, drop: Any, delimiter: str,
                     needles: frozenset[str]) -> tuple[list[str], int]:
-    """`_file_rows_kept` for a CSV file without quotes: one record per line (as the csv
-    module splits them), only the lines holding a needle parsed."""
+    """`_file_rows_kept` for a CSV file without quotes: one record per line. The needles
+    are found in the whole text at once (`str.find`), and only their lines are parsed;
+    the text between the dropped lines is kept as slices."""
+    if len(lowered) != len(text) or text.count("\r") != text.count("\r\n"):
+        return _csv_each_line_kept(text, drop=drop, delimiter=delimiter, needles=needles)
+    header_end = text.find("\n") + 1 or len(text)
+    names = [h.lstrip("\ufeff").strip()
+             for h in next(csv.reader([text[:header_end]], delimiter=delimiter), [])]
+    starts: set[int] = set()
+    for needle in needles:
+        at = lowered.find(needle, header_end)
+        while at != -1:
+            starts.add(text.rfind("\n", 0, at) + 1)
+            next_line = text.find("\n", at)
+            at = -1 if next_line == -1 else lowered.find(needle, next_line + 1)
+    pieces, removed, cursor = [], 0, 0
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end + 1
+        line = text[start:end]
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        if drop(dict(zip(names, cells, strict=False)), line):
+            pieces.append(text[cursor:start])
+            cursor = end
+            removed += 1
+    pieces.append(text[cursor:])
+    return pieces, removed
+
+
+def _csv_each_line_kept(text: str, *, drop: Any, delimiter: str,
+                        needles: frozenset[str]) -> tuple[list[str], int]:
+    """The same, line by line (a text whose lower case changes its length, or with
+    lone carriage returns)."""
     lines = list(io.StringIO(text, newline=""))
     if not lines:
         return [], 0

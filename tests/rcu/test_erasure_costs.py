@@ -4,6 +4,7 @@ stay, and deleting the records does not scan the keys' table again."""
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -75,18 +76,24 @@ def SourceRecord_customer(pk: int) -> int:
     return SourceRecord.objects.get(pk=pk).customer_id
 
 
-def test_a_large_shared_file_loses_only_the_persons_lines_and_keeps_the_others_bytes(crm, media_root):
+@pytest.mark.parametrize(("end", "town"), [
+    ("\r\n", "Lyon"), ("\n", "Lyon"),
+    ("\n", "İzmir"),  # lower case changes the text's length: read line by line
+])
+def test_a_large_shared_file_loses_only_the_persons_lines_and_keeps_the_others_bytes(
+    crm, media_root, end, town,
+):
     from pathlib import Path
 
     from rcu.models import ImportJob
 
     (person,) = ingest(crm, [{"id": "C-9", "first_name": "Ysaline", "last_name": "Quintarelli",
                               "email": "ysaline.q@exemple-rare.fr"}])
-    lines = ["id;first_name;last_name;email\r\n"]
-    lines += [f"C-{n};Jean;Martin{n};jean{n}@example.org\r\n" for n in range(100, 3000)]
-    lines.insert(500, "C-9;Ysaline;Quintarelli;ysaline.q@exemple-rare.fr\r\n")
-    lines.insert(900, ";Y;Q;YSALINE.Q@EXEMPLE-RARE.FR\r\n")  # no id, their e-mail: theirs
-    lines.insert(1200, "C-99;Ysa;Other;c-9@example.org\r\n")  # another id: not theirs
+    lines = [f"id;first_name;last_name;email;city{end}"]
+    lines += [f"C-{n};Jean;Martin{n};jean{n}@example.org;{town}{end}" for n in range(100, 3000)]
+    lines.insert(500, f"C-9;Ysaline;Quintarelli;ysaline.q@exemple-rare.fr;Lyon{end}")
+    lines.insert(900, f";Y;Q;YSALINE.Q@EXEMPLE-RARE.FR;Lyon{end}")  # no id, their e-mail: theirs
+    lines.insert(1200, f"C-99;Ysa;Other;c-9@example.org;Lyon{end}")  # another id: not theirs
     path = Path(media_root) / "imports" / "shared.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes("".join(lines).encode())
