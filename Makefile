@@ -24,7 +24,11 @@ demo: install
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "RCU is starting on http://$(HOST):$(PORT)/ (Ctrl-C to stop)."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Periodic tasks run beside it (manage.py run_periodic --every 60): var/periodic.log."
+	@EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+	  $(PY) manage.py run_periodic --every 60 >> var/periodic.log 2>&1 & periodic=$$!; \
+	  trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: install
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -165,7 +165,7 @@ def build(records: int, seed: int) -> dict:
             "code": code, "name": code.replace("_", " ").title(), "department": department,
             "trust_rank": len(sources) + 1, "default_country": "FR", "external_id": "id",
             "fields": [{"source": f, "attribute": f} for f in FIELDS],
-        })
+        }, acting_user=SystemActor(job="bench"))
         sources.append((source, share))
     User = get_user_model()
     admin = User.objects.create_user("bench_admin", password=None, email="admin@exemple.fr")

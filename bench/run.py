@@ -33,13 +33,16 @@ Once, whatever the sizes (PostgreSQL only, its own scratch database):
 - propagation: deliveries per second to a receiver on 127.0.0.1, the lag of events
   under load, the outbox's cost on an import and on merges (`bench.propagation`);
 - dashboards: the nightly quality snapshot and the dashboard pages (admin and steward)
-  on a 1,000,000-record base built once and reused as a template (`bench.dashboards`).
+  on a 1,000,000-record base built once and reused as a template (`bench.dashboards`);
+- erase: erasing one person (three records, edits, a merge, a rejected row, lines in
+  imported files) from a 1,000,000-record base built once and reused as a template, the
+  database part and the file part apart (`bench.erase`; target: database under 5 s).
 
 Environment:
   BENCH_SIZES    records per data set (default "100000,1000000")
   BENCH_ENGINES  "sqlite,postgresql" (default both)
   BENCH_PARTS    "import,match,realtime,splink,missed,shapes,stewardship,soak,dashboards,
-                 propagation" (default all); without
+                 propagation,erase" (default all); without
                  "import"
                  the bases of a previous run are reused
   BENCH_PG_URL   PostgreSQL server (default postgres://postgres@127.0.0.1:5432, trust auth)
@@ -57,7 +60,7 @@ Environment:
 Results: .bench/import-results.md, and .bench/match-results.md + .json (merged with the
 results of earlier runs at other sizes or engines: an entry is replaced only when the same
 measurement is made again); .bench/stewardship-results.md + .json; .bench/soak.md + .json; .bench/dashboards-results.md
-+ .json.
++ .json; .bench/erase-results.md + .json (BENCH_ERASE_DB names the erase part's base).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "2400"))
 # Before each measurement, wait up to this long for other work on the machine to stop.
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "900"))
 PARTS = ("import", "match", "realtime", "splink", "missed", "shapes", "stewardship", "soak",
-         "dashboards", "propagation")
+         "dashboards", "propagation", "erase")
 SOAK_SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "60"))
 SIZED_PARTS = ("import", "match", "realtime", "splink", "missed")
 RESULT_PARTS = ("match", "realtime", "splink", "missed")
@@ -705,6 +708,25 @@ def main() -> None:
         table = dashboards_table(result["result"])
         (WORK / "dashboards-results.md").write_text(table + "\n")
         print("\n" + table)
+    if "erase" in parts:
+        from bench.erase import results_table as erase_table
+        from bench.machine import wait_quiet
+
+        print("erase: one person out of 1,000,000 records, PostgreSQL…", flush=True)
+        wait_quiet(max_wait=QUIET_WAIT, log=lambda m: print(m, flush=True))
+        result = dict(measured_at=now, code=code_version(), load=os.getloadavg(),
+                      result=_erase(1_000_000))
+        (WORK / "erase-results.json").write_text(json.dumps(result, indent=1) + "\n")
+        table = erase_table(result["result"])
+        (WORK / "erase-results.md").write_text(table + "\n")
+        print("\n" + table)
+
+
+def _erase(records: int) -> dict:
+    from bench import dashboards, erase
+
+    erase.PG_URL = dashboards.PG_URL = PG_URL
+    return erase.run(records, 5)
 
 
 def _dashboards(records: int) -> dict:

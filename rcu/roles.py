@@ -62,6 +62,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         # The re-import quarantine: the DPO releases or discards what it holds.
         "gdpr.view_quarantinedrecord",
         "gdpr.change_quarantinedrecord",
+        # What the retention purges and deadline reminders did.
+        "rcu.view_periodicrun",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -101,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "rcu.view_adminevent",
+        "rcu.view_periodicrun",
         "rcu.change_survivorshipsettings",
         "rcu.add_attributedefinition",
         "rcu.change_attributedefinition",

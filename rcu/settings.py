@@ -253,7 +253,9 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_DEFAULT_QUEUE = "rcu"
-# Periodic work (run `celery -A rcu beat` beside the workers): the nightly quality measure.
+# Periodic work: `celery -A rcu beat` beside the workers sends these; without beat (the
+# embedded defaults, `make demo`), `manage.py run_periodic --every 60` runs them
+# (docs/configuration.md, "Periodic work"). Each GDPR run is recorded (PeriodicRun).
 CELERY_BEAT_SCHEDULE = {
     "quality-snapshot-daily": {
         "task": "quality.tasks.quality_snapshot_task",
@@ -266,20 +268,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rcu.tasks.change_events_compact_task",
         "schedule": crontab(hour=3, minute=15),
     },
-    # The GDPR access log keeps RCU_ACCESS_LOG_RETENTION_DAYS.
-    "access-log-purge-daily": {
-        "task": "gdpr.tasks.access_log_purge_task",
+    # GDPR retention (gdpr.retention): the access log (RCU_ACCESS_LOG_RETENTION_DAYS),
+    # access packs' files (RCU_GDPR_PACK_DAYS), proofs of identity
+    # (RCU_GDPR_IDENTITY_PROOF_DAYS), the re-import quarantine's hashes.
+    "gdpr-retention-purge-daily": {
+        "task": "gdpr.tasks.retention_purge_task",
         "schedule": crontab(hour=3, minute=45),
+    },
+    # Subject requests due within RCU_GDPR_REMINDER_WORKING_DAYS, or overdue: noticed on
+    # the DPO dashboard and e-mailed to the DPO users, once each.
+    "gdpr-deadline-reminders-daily": {
+        "task": "gdpr.tasks.deadline_reminders_task",
+        "schedule": crontab(hour=env_int("RCU_GDPR_REMINDER_HOUR", 7), minute=0),
     },
     # Deliveries waiting for a retry are sent even when nothing new changes.
     "subscriptions-kick": {
         "task": "rcu.tasks.subscriptions_kick",
         "schedule": 60.0,
-    },
-    # Access packs past RCU_GDPR_PACK_DAYS lose their file (the row stays as proof).
-    "gdpr-packs-purge-daily": {
-        "task": "gdpr.tasks.access_packs_purge_task",
-        "schedule": crontab(hour=3, minute=50),
     },
 }
 
@@ -392,6 +397,20 @@ RCU_QUARANTINE_HASH_RETENTION_DAYS = env_int("RCU_QUARANTINE_HASH_RETENTION_DAYS
 # GDPR access log entries older than this are purged nightly (days; the CNIL
 # recommends keeping such traces 6 to 12 months).
 RCU_ACCESS_LOG_RETENTION_DAYS = env_int("RCU_ACCESS_LOG_RETENTION_DAYS", 365)
+
+
+def _not_working_days(value: str) -> bool:
+    raise ImproperlyConfigured(f"RCU_GDPR_REMINDER_WORKING_DAYS: {value!r} is not a number of days")
+
+
+# Proofs of identity joined to a subject request: kept only as long as needed to verify
+# the identity (CNIL), so their files are deleted when the request closes and, by the
+# nightly purge, this many days after the identity was verified (0: the next run).
+RCU_GDPR_IDENTITY_PROOF_DAYS = env_int("RCU_GDPR_IDENTITY_PROOF_DAYS", 0)
+# Deadline reminders to the DPO: open requests this many working days or fewer before
+# their deadline (each threshold once per request and deadline), and overdue ones.
+RCU_GDPR_REMINDER_WORKING_DAYS = [int(n) for n in env_list("RCU_GDPR_REMINDER_WORKING_DAYS", ["5", "1"])
+                                  if n.isdigit() or _not_working_days(n)]
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from gdpr.models.erasure import (
 from gdpr.models.packs import AccessPack, PackKind
 from gdpr.models.quarantine import ErasedIdentifier, QuarantinedRecord, QuarantineStatus
 from gdpr.models.register import LegalBasis, ProcessingActivity
+from gdpr.models.reminders import DeadlineReminder
 from gdpr.models.requests import (
     LetterKind,
     RequestAttachment,
@@ -26,6 +27,7 @@ __all__ = [
     "AccessLogEntry",
     "AccessPack",
     "AcknowledgementKind",
+    "DeadlineReminder",
     "ErasedIdentifier",
     "ErasureAcknowledgement",
     "ErasureApproval",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -71,21 +71,29 @@ def _public_ids(customers: Iterable[Any]) -> list[Any]:
     return list(seen)
 
 
-def access_log_purge(*, older_than: timedelta | None = None, chunk: int = 10_000) -> int:
+def access_log_purge(
+    *, older_than: timedelta | None = None, chunk: int = 10_000, now: datetime | None = None,
+    limit: int | None = None,
+) -> int:
     """Delete the entries older than the retention (RCU_ACCESS_LOG_RETENTION_DAYS), one
-    chunk per transaction; safe to run again. The only code that deletes entries."""
+    chunk per transaction; safe to run again. With `limit`, one chunk of at most that
+    many and return (the nightly purge counts each chunk). The only code that deletes
+    entries."""
     older_than = older_than or timedelta(days=settings.RCU_ACCESS_LOG_RETENTION_DAYS)
-    cutoff = timezone.now() - older_than
+    cutoff = (now or timezone.now()) - older_than
+    size = limit or chunk
     deleted = 0
     while True:
         ids = list(
             AccessLogEntry.objects.filter(at__lt=cutoff).order_by("at", "id")
-            .values_list("pk", flat=True)[:chunk]
+            .values_list("pk", flat=True)[:size]
         )
         if not ids:
             return deleted
         with transaction.atomic():
             deleted += AccessLogEntry.objects.filter(pk__in=ids).delete()[0]
+        if limit:
+            return deleted
 
 
 def access_log_person_search(*, user: Any, text: str, purpose: str) -> tuple[list, frozenset | None]:

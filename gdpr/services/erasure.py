@@ -31,6 +31,8 @@ COVERAGE = {
     "gdpr.ProcessingActivity": "nothing to erase: no personal data of customers",
     "gdpr.HistoricalProcessingActivity": "nothing to erase: no personal data of customers",
     "gdpr.HistoricalProcessingActivity_sources": "nothing to erase: activities and sources",
+    # A reminder names a request, a threshold and dates: nothing of the person.
+    "gdpr.DeadlineReminder": "nothing to erase: a request's deadline reminders (no personal data)",
 }
 
 

@@ -14,6 +14,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -320,14 +321,20 @@ def pack_download_log(*, pack: AccessPack, user: Any) -> None:
     access_log_record(user=user, customers=pack_customers(pack), purpose="gdpr_pack_download")
 
 
-def access_packs_purge(*, now: datetime | None = None) -> int:
-    """Delete the files of packs past their expiry; their rows stay (deleted_at)."""
+def access_packs_purge(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Delete the files of packs past their expiry; their rows stay (deleted_at). With
+    `limit`, at most that many packs, in one transaction (a chunk of the nightly
+    purge); the files go once it commits. Safe to run again."""
     now = now or timezone.now()
     purged = 0
-    for pack in AccessPack.objects.filter(deleted_at__isnull=True, expires_at__lte=now):
-        if pack.file:
-            pack.file.delete(save=False)
-        pack.deleted_at = now
-        pack.save(update_fields=["file", "deleted_at"])
-        purged += 1
+    with transaction.atomic():
+        packs = AccessPack.objects.filter(deleted_at__isnull=True, expires_at__lte=now).order_by("expires_at", "pk")
+        for pack in packs[:limit] if limit else packs:
+            name, storage = pack.file.name, pack.file.storage
+            pack.file = ""
+            pack.deleted_at = now
+            pack.save(update_fields=["file", "deleted_at"])
+            if name:
+                transaction.on_commit(partial(storage.delete, name))
+            purged += 1
     return purged

@@ -31,6 +31,7 @@ from gdpr.forms import (
 )
 from gdpr.models import RequestKind
 from gdpr.selectors.erasure import erasure_state
+from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from gdpr.selectors.rectification import rectification_acknowledgements
 from gdpr.selectors.requests import (
     duplicates_among,
@@ -119,6 +120,8 @@ def requests_dashboard(request: HttpRequest) -> HttpResponse:
         "form": filterset.form,
         "filters": request.GET,
         "counts": request_counts(user=request.user, today=today),
+        "notices": deadline_notices_for_user(user=request.user),
+        "runs": gdpr_runs_for_user(user=request.user),
     })
 
 

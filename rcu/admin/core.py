@@ -36,6 +36,7 @@ from rcu.models import (
     ExtraIdentifier,
     FieldMapping,
     ImportJob,
+    PeriodicRun,
     SourceRecord,
     SourceSystem,
 )
@@ -399,3 +400,16 @@ class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return import_jobs_visible_to(request.user)
+
+
+@admin.register(PeriodicRun)
+class PeriodicRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What periodic work did (retention purges, reminders…): counts, never data."""
+
+    list_display = ["task", "trigger", "state", "started_at", "finished_at", "result", "error"]
+    list_filter = ["task", "state", "trigger"]
+    date_hierarchy = "started_at"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if _global_view(request, PeriodicRun) else qs.none()

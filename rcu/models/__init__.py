@@ -16,6 +16,7 @@ from rcu.models.matching import (
     PairDecision,
     PendingMatch,
 )
+from rcu.models.periodic import PeriodicRun
 from rcu.models.records import SourceRecord
 from rcu.models.sources import ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.models.stats import SourceStats
@@ -46,6 +47,7 @@ __all__ = [
     "MatchSettings",
     "PairDecision",
     "PendingMatch",
+    "PeriodicRun",
     "SourceRecord",
     "SourceStats",
     "SourceSystem",

@@ -27,10 +27,11 @@ class MatchKey(models.Model):
     key = models.CharField(max_length=200)
     # Derived rows written by the thousand with each import: no database constraint to
     # check and no index by record to maintain per row. A changed record's keys are
-    # deleted by primary key (`match_keys_delete`); were a record ever deleted, Django
-    # would still cascade to them, at the cost of a scan.
+    # deleted by primary key (`match_keys_delete`), and so are an erased record's, before
+    # it goes (the erasure is the only code deleting records): deleting a record does not
+    # cascade here, which would scan the table.
     record = models.ForeignKey(
-        SourceRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+        SourceRecord, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
         db_index=False,
     )
 

@@ -203,8 +203,11 @@ def test_the_purge_deletes_entries_past_the_retention_and_keeps_the_others(dpo, 
 
 
 def test_the_purge_runs_nightly(settings):
-    schedule = settings.CELERY_BEAT_SCHEDULE["access-log-purge-daily"]
-    assert schedule["task"] == "gdpr.tasks.access_log_purge_task"
+    from gdpr.retention import RETENTION_PURGES
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["gdpr-retention-purge-daily"]
+    assert schedule["task"] == "gdpr.tasks.retention_purge_task"
+    assert access_log_purge in [purge.purge for purge in RETENTION_PURGES]
 
 
 def test_a_bulk_export_logs_one_row_per_customer_it_wrote(tmp_path, crm, dpo):

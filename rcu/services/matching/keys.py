@@ -128,11 +128,10 @@ def pending_queue(record_ids: Iterable[int]) -> None:
     )
 
 
-def match_keys_delete(*, records: Iterable[tuple[int, Iterable[str]]]) -> None:
-    """Drop these (record id, blocking keys) rows, found by primary key."""
+def match_keys_delete(*, records: Iterable[tuple[int, Iterable[str]]]) -> int:
+    """Drop these (record id, blocking keys) rows, found by primary key; how many went."""
     rows = _key_rows(records)
-    if not rows:
-        return
+    deleted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
@@ -141,3 +140,5 @@ def match_keys_delete(*, records: Iterable[tuple[int, Iterable[str]]]) -> None:
                 + " OR ".join(["(bucket = %s AND key = %s AND record_id = %s)"] * len(chunk)),
                 [value for row in chunk for value in row],
             )
+            deleted += max(cursor.rowcount, 0)
+    return deleted

@@ -143,14 +143,18 @@ def test_real_time_match_reads_a_constant_number_of_queries(
         assert match_now([again])[again.pk].decision == "linked"
 
 
-def test_deleting_a_record_leaves_none_of_its_matching_rows(crm, eshop):
+def test_erasing_a_record_leaves_none_of_its_matching_rows(crm, eshop):
+    """Records are deleted by the erasure alone, which deletes their blocking keys by
+    primary key (a plain delete does not cascade to that table: docs/erasure.md)."""
     from rcu.models import MatchKey
+    from rcu.services.erasure import persons_erase
 
     [jeanne] = ingest(crm, [{"id": "C1", **JEANNE}])
     [again] = ingest(eshop, [{"id": "E1", **JEANNE_ESHOP}])
     match_now([jeanne, again])
     assert MatchKey.objects.filter(record_id=again.pk).exists() and MatchPair.objects.exists()
-    SourceRecord.objects.filter(pk=again.pk).delete()
+    persons_erase(customer_ids=[], record_ids=[again.pk], acting_user=TEST_ACTOR)
+    assert not SourceRecord.objects.filter(pk=again.pk).exists()
     assert not MatchKey.objects.filter(record_id=again.pk).exists()
     assert not MatchPair.objects.exists()
     assert not PendingMatch.objects.filter(record_id=again.pk).exists()
