@@ -16,6 +16,7 @@ from django.utils import timezone
 from gdpr.models import (
     AccessLogEntry,
     DeadlineReminder,
+    ErasedIdentifier,
     RequestAttachment,
     RequestState,
     SubjectRequest,
@@ -113,8 +114,8 @@ def test_a_proof_the_closing_missed_goes_with_the_next_run(dpo):
 def test_every_registered_purge_resolves_and_takes_now():
     import inspect
 
-    assert [p.code for p in RETENTION_PURGES] == ["access_log", "access_packs", "identity_proofs"] or {
-        "access_log", "access_packs", "identity_proofs"} <= {p.code for p in RETENTION_PURGES}
+    assert [p.code for p in RETENTION_PURGES] == [
+        "access_log", "access_packs", "identity_proofs", "quarantine_hashes"]
     for purge in RETENTION_PURGES:
         parameters = inspect.signature(purge.purge).parameters
         assert "now" in parameters and parameters["now"].kind is inspect.Parameter.KEYWORD_ONLY, purge.code
@@ -132,11 +133,16 @@ def test_the_nightly_run_deletes_what_is_past_retention_and_records_the_counts(
     verified = _request(dpo)
     _proof(verified, dpo)
     subject_request_identity_verify(request=verified, acting_user=dpo)
+    now = timezone.now()
+    for digest, expires in (("a" * 64, now - timedelta(days=1)), ("b" * 64, now + timedelta(days=1))):
+        ErasedIdentifier.objects.create(kind="email", digest=digest, erased_at=now - timedelta(days=1095),
+                                        expires_at=expires)
 
     with django_capture_on_commit_callbacks(execute=True):
         result = retention_purge_task.apply(task_id="nightly-1").get()
 
-    assert result == {"access_log": 3, "access_packs": 0, "identity_proofs": 1}
+    assert result == {"access_log": 3, "access_packs": 0, "identity_proofs": 1, "quarantine_hashes": 1}
+    assert list(ErasedIdentifier.objects.values_list("digest", flat=True)) == ["b" * 64]
     assert list(AccessLogEntry.objects.values_list("purpose", flat=True)) == ["api_customer"]
     run = PeriodicRun.objects.get(key="nightly-1")
     assert run.state == PeriodicRun.State.SUCCEEDED and run.result == result

@@ -60,7 +60,8 @@ def test_a_run_records_counts_for_tasks_that_record_and_the_time_for_the_others(
     assert all(run.state == PeriodicRun.State.SUCCEEDED for run in runs.values())
     assert all(run.trigger == PeriodicRun.Trigger.COMMAND for run in runs.values())
     assert runs["gdpr.tasks.retention_purge_task"].result == {
-        "access_log": 0, "access_packs": 0, "identity_proofs": 0}
+        "access_log": 0, "access_packs": 0, "identity_proofs": 0,
+        "quarantine_hashes": 0}
     assert runs["gdpr.tasks.retention_purge_task"].key == "run_periodic:nightly@2026-12-07T10:00"
 
 
