@@ -33,12 +33,18 @@ _READ_EVERYTHING = [
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
     "quality.view_qualityrule",
+    "gdpr.view_consent",
 ]
 
 # Global permissions of each role. Stewards get only the right to decide: which
 # candidates they see and decide comes from their departments' object permissions.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.STEWARD: ["stewardship.decide_mergecandidate"],
+    Role.STEWARD: [
+        "stewardship.decide_mergecandidate",
+        # Consents of the customers they see: read, and a person's yes or no recorded.
+        "gdpr.view_consent",
+        "gdpr.add_consentstatement",
+    ],
     Role.DPO: [
         *_READ_EVERYTHING,
         # Subject requests: recorded, handled and answered by the DPO alone.
@@ -49,6 +55,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.view_accesspack",
         "gdpr.add_accesspack",
         "gdpr.view_accesslogentry",
+        # Consents: recorded like a steward would; objections (art. 21) recorded and lifted;
+        # the contactable lists.
+        "gdpr.add_consentstatement",
+        "gdpr.add_objection",
+        "gdpr.change_objection",
+        "gdpr.list_contactable",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -97,6 +109,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "otp_totp.view_totpdevice",
         "otp_totp.delete_totpdevice",
+        # The contactable lists a marketing tool reads (with an admin account's API token).
+        "gdpr.list_contactable",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

@@ -1,4 +1,12 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
+from gdpr.models.consents import (
+    Channel,
+    Consent,
+    ConsentPurpose,
+    ConsentStatement,
+    Objection,
+    StatementOrigin,
+)
 from gdpr.models.packs import AccessPack, PackKind
 from gdpr.models.register import LegalBasis, ProcessingActivity
 from gdpr.models.requests import (
@@ -17,8 +25,13 @@ __all__ = [
     "AccessChannel",
     "AccessLogEntry",
     "AccessPack",
+    "Channel",
+    "Consent",
+    "ConsentPurpose",
+    "ConsentStatement",
     "LegalBasis",
     "LetterKind",
+    "Objection",
     "PackKind",
     "ProcessingActivity",
     "RequestAttachment",
@@ -28,5 +41,6 @@ __all__ = [
     "RequestState",
     "RequestStep",
     "ScopeItem",
+    "StatementOrigin",
     "SubjectRequest",
 ]

@@ -153,6 +153,26 @@ def customers_updated(
     _write(events)
 
 
+def customers_projection_changed(
+    *, changes: Mapping[int, Mapping[str, Any]], acting_user: Any, now: datetime
+) -> None:
+    """`customer.updated` events for what apps add to the customers' projection
+    (`rcu.hooks.customer_projection`): the values are already JSON."""
+    ids = sorted(pk for pk, values in changes.items() if values)
+    if not ids:
+        return
+    public: dict[int, Any] = {}
+    for chunk in chunks(ids):
+        public.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "public_id"))
+    version = _versions_next(ids)
+    actor = _actor_fields(acting_user)
+    _write([
+        ChangeEvent(type=ChangeEvent.Type.UPDATED, customer_id=pk, customer_public_id=public[pk],
+                    version=version[pk], occurred_at=now, changes=dict(changes[pk]), **actor)
+        for pk in ids if pk in public
+    ])
+
+
 def customers_erased(
     *, customer_ids: Sequence[int], public_ids: Sequence[Any],
     source_refs: Mapping[int, Mapping[int, list[str]]], acting_user: Any, now: datetime,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from rcu import hooks
 from rcu.db import copy_worthwhile
 from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
@@ -214,6 +215,15 @@ def records_upsert(
             acting_user=acting_user,
             reason=reason,
         )
+    written = {*(row.external_id for row in new_rows), *(r.external_id for r in changed_records)}
+    hooks.records_statements(
+        source_id=source.pk,
+        statements={
+            result.record_ids[ext]: row.statements for ext, row in latest.items()
+            if row.statements and ext in written
+        },
+        acting_user=acting_user,
+    )
     return result
 
 

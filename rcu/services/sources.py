@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from rcu import hooks
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
@@ -49,7 +50,8 @@ def source_permissions_sync(*, source: SourceSystem) -> None:
 
 def source_config_parse(data: object) -> SourceConfig:
     known = frozenset(ExtraIdentifier.objects.values_list("code", flat=True))
-    return parse_source_config(data, known_extra_identifiers=known)
+    return parse_source_config(data, known_extra_identifiers=known,
+                               known_statement_targets=frozenset(hooks.statement_targets()))
 
 
 @transaction.atomic
@@ -101,6 +103,7 @@ def source_configure(*, data: object, acting_user: Actor) -> tuple[SourceSystem,
             "trim": spec.trim,
             "join_with": spec.join_with,
             "phone_region": spec.phone_region,
+            "date_field": spec.date_field,
         }
         mapping = existing.pop(spec.attribute, None) or FieldMapping(source=source, attribute=spec.attribute)
         if mapping.pk is None or any(getattr(mapping, k) != v for k, v in values.items()):
