@@ -31,5 +31,6 @@ class GdprConfig(AppConfig):
         hooks.register("records_statements", records_statements_record)
         hooks.register("customers_regrouped", customers_regrouped_follow)
         hooks.register("customer_projection", consents_projection)
+        hooks.projection_covers(["consents"])
         hooks.register("person_erasing", consent_erasure.person_erasing_consents)
         hooks.erasure_covers(consent_erasure.COVERAGE)

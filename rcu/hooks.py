@@ -54,7 +54,8 @@ Hooks:
   (the GDPR app: consents and objections). Called by `rcu.services.changes`, the one
   place that records such writes.
 - ``customer_projection(customer_ids) -> dict[int, dict]``: a *read* hook: what an event
-  carries of these customers beyond their golden values (the GDPR app: ``consents``).
+  carries of these customers beyond their golden values (the GDPR app: ``consents``,
+  declared with `projection_covers` so that subscriptions may be given it).
   A new subscriber's snapshot reads it; an app whose projection of a customer changes
   writes a `customer.updated` event with `rcu.services.changes.customers_projection_changed`.
 """
@@ -83,6 +84,8 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
 _erasure_coverage: dict[str, str] = {}
+# Names apps add to customers' events (`customer_projection`), which subscribers may receive.
+_projected_attributes: list[str] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,18 @@ def customers_regrouped(
         return
     for receiver in _receivers["customers_regrouped"]:
         receiver(record_ids=record_ids, customer_ids=customer_ids, acting_user=acting_user)
+
+
+def projection_covers(names: Iterable[str]) -> None:
+    """Declare the names a `customer_projection` receiver adds to events, from `ready()`:
+    subscriptions may then be given them (`rcu.services.events.subscribable_attributes`)."""
+    for name in names:
+        if name not in _projected_attributes:
+            _projected_attributes.append(name)
+
+
+def projected_attributes() -> tuple[str, ...]:
+    return tuple(_projected_attributes)
 
 
 def customer_projection(*, customer_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -132,7 +132,7 @@ def projection_of(consents: Mapping[Key, bool], codes: Mapping[int, str]) -> dic
 
 def consents_refresh(*, customer_ids: Iterable[int], acting_user: Any) -> set[int]:
     """Recompute the consents in force of these customers from the statements they hold;
-    the customers whose consents changed (told to subscribers when still active)."""
+    the customers whose consents (yes or no) changed, told to subscribers when active."""
     ids = sorted(set(customer_ids))
     if not ids:
         return set()
@@ -155,7 +155,9 @@ def consents_refresh(*, customer_ids: Iterable[int], acting_user: Any) -> set[in
             now = current.get(customer, {})
             if {k: (s.granted, s.id) for k, s in wanted.items()} == {k: (g, s) for k, (_pk, g, s) in now.items()}:
                 continue
-            changed.add(customer)
+            # Told to subscribers only when yes or no changed, not merely its proof.
+            if {k: s.granted for k, s in wanted.items()} != {k: g for k, (_pk, g, _s) in now.items()}:
+                changed.add(customer)
             stale += [pk for pk, _g, _s in now.values()]
             new += [Consent(customer_id=customer, purpose_id=k[0], channel=k[1], granted=s.granted,
                             stated_at=s.stated_at, statement_id=s.id) for k, s in wanted.items()]

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from rcu import hooks
 from rcu.actors import SystemActor
 from rcu.attributes import CANONICAL_NAMES
 from rcu.db import chunks
@@ -25,6 +26,12 @@ from rcu.models import ChangeEvent, Customer
 # The golden values an event carries: what a subscribing system may hold of a person.
 EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers")
 _WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id"))
+
+
+def subscribable_attributes() -> tuple[str, ...]:
+    """What a subscription may be given: the golden values, and what apps add to events
+    (`rcu.hooks.customer_projection`: the GDPR app's ``consents``)."""
+    return (*EVENT_ATTRIBUTES, *hooks.projected_attributes())
 
 
 def event_json(value: Any) -> Any:
