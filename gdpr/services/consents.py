@@ -213,7 +213,7 @@ def records_statements_record(
     last: dict[tuple[int, int, str], tuple[bool, datetime]] = {}
     for record, purpose_id, channel, granted, stated_at in ConsentStatement.objects.filter(
         record_id__in=record_ids
-    ).order_by("stated_at", "pk").values_list("record_id", "purpose_id", "channel", "granted", "stated_at"):
+    ).order_by("pk").values_list("record_id", "purpose_id", "channel", "granted", "stated_at"):
         last[(record, purpose_id, channel)] = (granted, stated_at)
     now = timezone.now()
     actor = _actor(acting_user)
