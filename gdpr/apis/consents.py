@@ -4,7 +4,7 @@
   their statements and objections; a statement recorded (the caller is its proof's author).
 - `GET /api/v1/gdpr/consents/?purpose=&channel=`: who may be contacted for a purpose on a
   channel (restricted and objecting people left out), a page at a time (`after`: the
-  cursor `next` gives), or the whole list as CSV (`format=csv`, streamed).
+  cursor `next` gives), or the whole list as CSV (`export=csv`, streamed).
 - `POST /api/v1/gdpr/requests/{id}/objection/`: an objection request executed;
   `POST /api/v1/gdpr/objections/{id}/lift/`: the DPO lifts an objection.
 """
@@ -188,7 +188,7 @@ CONTACTABLE_PARAMETERS = [
     OpenApiParameter("after", OpenApiTypes.STR, description="The cursor `next` gave (opaque)."),
     OpenApiParameter("limit", OpenApiTypes.INT, description=f"Rows per page (default {PAGE_SIZE}, "
                      f"at most {MAX_PAGE_SIZE})."),
-    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"],
+    OpenApiParameter("export", OpenApiTypes.STR, enum=["csv"],
                      description="csv: the whole list at once, streamed (RFC 4180)."),
 ]
 
@@ -198,7 +198,7 @@ class ContactableQuerySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     after = serializers.IntegerField(required=False, min_value=0, default=0)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=PAGE_SIZE)
-    format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+    export = serializers.ChoiceField(choices=["csv"], required=False, default="")
 
 
 class _Echo:
@@ -214,7 +214,7 @@ class ContactableApi(APIView):
         description="Customers whose consent in force for this purpose on this channel is "
         "granted, restricted (art. 18) and objecting (art. 21) people left out: the name and the "
         "channel's contact values of each, in a stable order, a page at a time (`next` is the "
-        "cursor of the next page, null on the last). `format=csv` streams the whole list. The DPO "
+        "cursor of the next page, null on the last). `export=csv` streams the whole list. The DPO "
         "and admins; each read is written to the access log.",
         parameters=CONTACTABLE_PARAMETERS,
         responses={200: inline_serializer("ContactablePage", {
@@ -229,7 +229,7 @@ class ContactableApi(APIView):
         q = query.validated_data
         purpose, channel = q["purpose"], q["channel"]
         reference = f"contactable {purpose.code}/{channel}"
-        if q["format"] == "csv":
+        if q["export"] == "csv":
             hooks.personal_data_read(user=request.user, customers=[], purpose="export_contactable",
                                      reference=reference)
             return self._csv(purpose, channel)
