@@ -9,8 +9,8 @@ class GdprConfig(AppConfig):
     def ready(self) -> None:
         from gdpr.demo import demo_seed
         from gdpr.demo_register import register_demo_seed
-        from gdpr.services.access_log import access_log_record
         from gdpr.services import consent_erasure
+        from gdpr.services.access_log import access_log_record
         from gdpr.services.consents import (
             consents_projection,
             customers_regrouped_follow,

@@ -10,7 +10,14 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.access_purposes import PURPOSES
-from gdpr.models import AccessChannel, Channel, ConsentPurpose, LetterKind, ProcessingActivity, RequestKind
+from gdpr.models import (
+    AccessChannel,
+    Channel,
+    ConsentPurpose,
+    LetterKind,
+    ProcessingActivity,
+    RequestKind,
+)
 from gdpr.models.requests import AttachmentKind, RequestChannel, RequestState
 from gdpr.selectors.access_log import AccessLogFilters
 from gdpr.services.register import ACTIVITY_FIELDS

@@ -46,7 +46,15 @@ from gdpr.services.consents import (
 from rcu import hooks
 from rcu.apis.errors import ApiConflict, ApiGone
 from rcu.apis.permissions import API_PERMISSIONS
-from rcu.apis.schema import BAD_FILTER, CONFLICT, ERASED, FORBIDDEN, NOT_AUTHENTICATED, NOT_FOUND, REFUSED
+from rcu.apis.schema import (
+    BAD_FILTER,
+    CONFLICT,
+    ERASED,
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    REFUSED,
+)
 from rcu.csv_safe import machine_csv_writer
 from rcu.selectors.customers import CustomerErased, customer_get_for_user
 
@@ -70,7 +78,7 @@ class ConsentSerializer(serializers.Serializer):
 class StatementSerializer(ConsentSerializer):
     id = serializers.IntegerField()
     origin = serializers.CharField()
-    source = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)  # type: ignore[assignment]  # a field named like Field.source
     record_external_id = serializers.CharField(allow_null=True)
     wording = serializers.CharField()
     request = serializers.CharField(allow_null=True)

@@ -141,6 +141,9 @@ class Consent(models.Model):
                          condition=models.Q(granted=True)),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose_id}/{self.channel} {'yes' if self.granted else 'no'}"
+
 
 class Objection(models.Model):
     """Art. 21: the person objects to direct marketing. In force until lifted."""

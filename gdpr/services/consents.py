@@ -248,7 +248,7 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
         ):
             if holder != owner:
                 moves[owner].append(pk)
-                affected |= {holder, owner} - {None}  # type: ignore[arg-type]  # None removed
+                affected |= {pk for pk in (holder, owner) if pk is not None}
     if customer_ids:
         family = family_of(customer_ids)
         stated = list(ConsentStatement.objects.filter(stated_on_id__in=family)
@@ -259,16 +259,16 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
         for pk, stated_on, holder in stated:
             if roots[stated_on] != holder:
                 moves[roots[stated_on]].append(pk)
-                affected |= {holder, roots[stated_on]} - {None}  # type: ignore[arg-type]  # None removed
+                affected |= {pk for pk in (holder, roots[stated_on]) if pk is not None}
         objection_moves: dict[int, list[int]] = defaultdict(list)
         for pk, stated_on, holder in objections:
             if roots[stated_on] != holder:
                 objection_moves[roots[stated_on]].append(pk)
-        for holder, pks in objection_moves.items():
-            Objection.objects.filter(pk__in=pks).update(holder_id=holder)
-    for holder, pks in moves.items():
+        for root, pks in objection_moves.items():
+            Objection.objects.filter(pk__in=pks).update(holder_id=root)
+    for new_holder, pks in moves.items():
         for chunk in chunks(pks):
-            ConsentStatement.objects.filter(pk__in=chunk).update(holder_id=holder)
+            ConsentStatement.objects.filter(pk__in=chunk).update(holder_id=new_holder)
     consents_refresh(customer_ids=affected, acting_user=acting_user)
 
 

@@ -65,7 +65,7 @@ def consent_statement_add(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
             messages.success(request, _("Consent recorded."))
     else:
         messages.error(request, _("The consent was not recorded: %(errors)s") % {
-            "errors": " ".join(e for errors in form.errors.values() for e in errors)})
+            "errors": " ".join(str(e) for errors in form.errors.values() for e in errors)})
     return redirect(f"{customer_url(customer.public_id)}#consents")
 
 

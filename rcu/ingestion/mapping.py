@@ -14,7 +14,6 @@ from rcu.engine.types import MatchRecord
 from rcu.ingestion import jsontext
 from rcu.ingestion.config import FieldSpec
 from rcu.ingestion.formats import parse_timestamp
-from rcu.ingestion.statements import Statement, parse_yes_no
 from rcu.ingestion.limits import (
     EXTERNAL_ID_MAX_LENGTH,
     attribute_max_length,
@@ -22,6 +21,7 @@ from rcu.ingestion.limits import (
     payload_problem,
     printable,
 )
+from rcu.ingestion.statements import Statement, parse_yes_no
 from rcu.normalisation.record import normalise_record
 
 MAX_EXTERNAL_ID_LENGTH = EXTERNAL_ID_MAX_LENGTH

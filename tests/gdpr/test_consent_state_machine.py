@@ -17,7 +17,13 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from gdpr.services.consents import consent_record
 from rcu.models import Customer, SourceRecord
@@ -70,7 +76,7 @@ class ConsentMachine(RuleBasedStateMachine):
         self._example.__exit__(None, None, None)
 
     def _row(self, key: str, **values: str) -> dict:
-        source, external_id, first_name = next(p for p in PEOPLE if p[1] == key)
+        _source, external_id, first_name = next(p for p in PEOPLE if p[1] == key)
         return {"id": external_id, "first_name": first_name, "last_name": f"Zz{first_name}",
                 "email": f"{first_name.lower()}@example.org", "updated": "2024-05-03 10:00", **values}
 

@@ -98,7 +98,7 @@ def test_an_import_reports_bad_consent_values_as_row_errors_and_loads_the_rest(c
         {"id": "C2", "first_name": "Jean", "last_name": "Martin", "optin_email": "peut-être",
          "updated": "2024-05-03 10:00"},
     ]
-    text = "\n".join(";".join(row.get(c, "") for c in columns) for row in [dict(zip(columns, columns)), *rows])
+    text = "\n".join(";".join(row.get(c, "") for c in columns) for row in [dict(zip(columns, columns, strict=True)), *rows])
     upload = SimpleUploadedFile("crm.csv", (text + "\n").encode())
     job, _ = import_job_create(source=crm, acting_user=TEST_ACTOR, upload=upload)
     job = import_job_run(job=job, match_after=False)
