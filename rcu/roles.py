@@ -109,8 +109,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.delete_accessattempt",
         "otp_totp.view_totpdevice",
         "otp_totp.delete_totpdevice",
-        # The contactable lists a marketing tool reads (with an admin account's API token).
+        # The contactable lists a marketing tool reads (with an admin account's API token),
+        # and the consent purposes (Django admin).
         "gdpr.list_contactable",
+        "gdpr.view_consentpurpose",
+        "gdpr.add_consentpurpose",
+        "gdpr.change_consentpurpose",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
