@@ -111,9 +111,10 @@ def family_of(customer_ids: Iterable[int]) -> set[int]:
     family = set(customer_ids)
     frontier = set(family)
     while frontier:
-        frontier = set(
-            Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
-        ) - family
+        found: set[int] = set()
+        for chunk in chunks(sorted(frontier)):
+            found.update(Customer.objects.filter(merged_into_id__in=chunk).values_list("pk", flat=True))
+        frontier = found - family
         family |= frontier
     return family
 
@@ -239,7 +240,13 @@ def records_statements_record(
 
 def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int], acting_user: Any) -> None:
     """`rcu.hooks.customers_regrouped`: statements and objections count for the active
-    customer of their anchor again; the consents of every customer concerned recomputed."""
+    customer of their anchor again; the consents of every customer concerned recomputed.
+    A base where nobody stated anything pays one indexed probe per kind of anchor."""
+    if record_ids and not ConsentStatement.objects.filter(record__isnull=False).exists():
+        record_ids = []
+    if customer_ids and not (ConsentStatement.objects.filter(stated_on__isnull=False).exists()
+                             or Objection.objects.exists()):
+        customer_ids = []
     affected: set[int] = set()
     moves: dict[int | None, list[int]] = defaultdict(list)
     for chunk in chunks(record_ids):
@@ -248,22 +255,24 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
         ):
             if holder != owner:
                 moves[owner].append(pk)
-                affected |= {pk for pk in (holder, owner) if pk is not None}
+                affected |= {c for c in (holder, owner) if c is not None}
     if customer_ids:
-        family = family_of(customer_ids)
-        stated = list(ConsentStatement.objects.filter(stated_on_id__in=family)
-                      .values_list("pk", "stated_on_id", "holder_id"))
-        objections = list(Objection.objects.filter(stated_on_id__in=family)
-                          .values_list("pk", "stated_on_id", "holder_id"))
+        stated: list[tuple[int, int, int | None]] = []
+        objections: list[tuple[int, int, int]] = []
+        for chunk in chunks(sorted(family_of(customer_ids))):
+            stated += ConsentStatement.objects.filter(stated_on_id__in=chunk).values_list(
+                "pk", "stated_on_id", "holder_id")
+            objections += Objection.objects.filter(stated_on_id__in=chunk).values_list(
+                "pk", "stated_on_id", "holder_id")
         roots = active_of({s for _pk, s, _h in [*stated, *objections]})
-        for pk, stated_on, holder in stated:
-            if roots[stated_on] != holder:
-                moves[roots[stated_on]].append(pk)
-                affected |= {pk for pk in (holder, roots[stated_on]) if pk is not None}
+        for statement_id, stated_on, counted_for in stated:
+            if roots[stated_on] != counted_for:
+                moves[roots[stated_on]].append(statement_id)
+                affected |= {c for c in (counted_for, roots[stated_on]) if c is not None}
         objection_moves: dict[int, list[int]] = defaultdict(list)
-        for pk, stated_on, holder in objections:
-            if roots[stated_on] != holder:
-                objection_moves[roots[stated_on]].append(pk)
+        for objection_id, stated_on, counted_for in objections:
+            if roots[stated_on] != counted_for:
+                objection_moves[roots[stated_on]].append(objection_id)
         for root, pks in objection_moves.items():
             Objection.objects.filter(pk__in=pks).update(holder_id=root)
     for new_holder, pks in moves.items():
