@@ -264,7 +264,7 @@ class ContactableApi(APIView):
         return response
 
 
-class ReasonSerializer(serializers.Serializer):
+class ObjectionReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -276,7 +276,7 @@ class RequestObjectionApi(APIView):
         description="An objection (art. 21) on every customer in the request's scope: every "
         "marketing consent withdrawn on every channel, with the request as proof and the reason "
         "given; the people are left out of the contactable lists until the DPO lifts it.",
-        request=ReasonSerializer,
+        request=ObjectionReasonSerializer,
         responses={200: inline_serializer("ObjectionsRecorded", {"objections": serializers.ListField(
             child=serializers.IntegerField())}), 400: REFUSED, 401: NOT_AUTHENTICATED, 403: FORBIDDEN,
             404: NOT_FOUND, 409: CONFLICT},
@@ -284,7 +284,7 @@ class RequestObjectionApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_objection_writer(request.user)
         subject_request = subject_request_get_for_user(user=request.user, pk=pk)
-        given = ReasonSerializer(data=request.data)
+        given = ObjectionReasonSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
             done = objection_request_execute(request=subject_request, reason=given.validated_data["reason"],
@@ -301,14 +301,14 @@ class ObjectionLiftApi(APIView):
         summary="Lift an objection",
         description="The DPO lifts an objection (the person withdrew it). Nothing is granted by "
         "lifting: the person is listed again only for what they grant after the objection.",
-        request=ReasonSerializer,
+        request=ObjectionReasonSerializer,
         responses={200: ObjectionSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: FORBIDDEN,
                    404: NOT_FOUND, 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
         require_objection_writer(request.user)
         objection = get_object_or_404(Objection.objects.select_related("request"), pk=pk)
-        given = ReasonSerializer(data=request.data)
+        given = ObjectionReasonSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
             objection = objection_lift(objection=objection, reason=given.validated_data["reason"],
