@@ -61,8 +61,11 @@ class ConsentPurpose(models.Model):
 
 
 class ConsentStatement(models.Model):
+    # Foreign keys without an index of their own when an index below leads with them, or
+    # when nothing looks rows up by them (purposes and accounts are retired, never deleted):
+    # an import may write millions of statements.
     purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("purpose"))
+                                verbose_name=_("purpose"), db_index=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"))
     stated_at = models.DateTimeField(_("stated"))
@@ -70,18 +73,19 @@ class ConsentStatement(models.Model):
     origin = models.CharField(_("origin"), max_length=10, choices=StatementOrigin.choices)
     # Exactly one anchor: the source record that says it, or the customer it was stated on.
     record = models.ForeignKey("rcu.SourceRecord", on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="+", verbose_name=_("source record"))
+                               related_name="+", verbose_name=_("source record"), db_index=False)
     stated_on = models.ForeignKey("rcu.Customer", on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="+", verbose_name=_("stated on"))
+                                  related_name="+", verbose_name=_("stated on"), db_index=False)
     holder = models.ForeignKey("rcu.Customer", on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="+", verbose_name=_("counts for"))
+                               related_name="+", verbose_name=_("counts for"), db_index=False)
     # Proof: the wording the person agreed to (its text or version), the request of an
     # objection, who recorded it (None: RCU, `actor_job` says which job).
     wording = models.CharField(_("wording"), max_length=200, blank=True)
     request = models.ForeignKey(SubjectRequest, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("request"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                    blank=True, related_name="+", verbose_name=_("recorded by"))
+                                    blank=True, related_name="+", verbose_name=_("recorded by"),
+                                    db_index=False)
     actor_job = models.CharField(max_length=100, blank=True)
     # A "no" stated on a customer that others were merged into is also stated on each of
     # them (`copy_of` the first), so that an unmerge leaves it on every side.
@@ -117,10 +121,11 @@ class ConsentStatement(models.Model):
 class Consent(models.Model):
     """The consent in force for one active customer, purpose and channel."""
 
+    # Indexed by the unique constraint and the list's index, which lead with them.
     customer = models.ForeignKey("rcu.Customer", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("customer"))
+                                 verbose_name=_("customer"), db_index=False)
     purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("purpose"))
+                                verbose_name=_("purpose"), db_index=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"))
     stated_at = models.DateTimeField(_("stated"))
@@ -149,7 +154,8 @@ class Objection(models.Model):
     """Art. 21: the person objects to direct marketing. In force until lifted."""
 
     stated_on = models.ForeignKey("rcu.Customer", on_delete=models.CASCADE, related_name="+",
-                                  verbose_name=_("stated on"))
+                                  verbose_name=_("stated on"), db_index=False)
+    # Its index serves "does this customer object?" (the contactable list's anti-join).
     holder = models.ForeignKey("rcu.Customer", on_delete=models.CASCADE, related_name="+",
                                verbose_name=_("counts for"))
     request = models.ForeignKey(SubjectRequest, on_delete=models.SET_NULL, null=True, blank=True,
@@ -169,9 +175,6 @@ class Objection(models.Model):
         verbose_name_plural = _("objections")
         permissions = [("list_contactable", _("Can list who may be contacted"))]
         indexes = [
-            # "Does this customer object?": the contactable list's anti-join, per page.
-            models.Index(fields=["holder"], name="gdpr_objection_active_idx",
-                         condition=models.Q(lifted_at__isnull=True)),
             models.Index(fields=["stated_on"], name="gdpr_objection_stated_on_idx"),
         ]
 
