@@ -304,3 +304,16 @@ def test_mapping_target_codes_are_offered_per_purpose_and_channel(db):
     targets = hooks.statement_targets()
     assert NEWSLETTER_EMAIL in targets and "consent:profiling:post" in targets
     assert len(targets) == 5 * 4
+
+
+def test_records_written_by_copy_state_their_consents_as_the_orm_path_does(crm, settings):
+    """PostgreSQL writes batches of new records with COPY: their statements are the same."""
+    from rcu.db import is_postgresql
+
+    if not is_postgresql():
+        pytest.skip("COPY is PostgreSQL's")
+    settings.RCU_COPY_MIN_ROWS = 1
+    records = ingest(crm, [person(f"C{i}", last_name=f"Nom{i}", optin_email="oui" if i % 2 else "non",
+                                  optin_date="01/02/2024") for i in range(4)])
+    assert [in_force(r.customer_id)[NEWSLETTER] for r in records] == [False, True, False, True]
+    assert ConsentStatement.objects.filter(record__in=records).count() == 4
