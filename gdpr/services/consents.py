@@ -131,13 +131,18 @@ def projection_of(consents: Mapping[Key, bool], codes: Mapping[int, str]) -> dic
     return projected
 
 
-def consents_refresh(*, customer_ids: Iterable[int], acting_user: Any) -> set[int]:
+def consents_refresh(
+    *, customer_ids: Iterable[int], acting_user: Any, before: Mapping[int, dict[str, Any]] | None = None,
+) -> set[int]:
     """Recompute the consents in force of these customers from the statements they hold;
-    the customers whose consents (yes or no) changed, told to subscribers when active."""
+    the active customers whose projection (`consents_projection`: yes or no, objections
+    counted) changed, told to subscribers. `before`: their projection read before the
+    caller changed an objection (by default, read now)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return set()
-    changed: set[int] = set()
+    if before is None:
+        before = consents_projection(customer_ids=ids)
     for chunk in chunks(ids):
         held: dict[int, list[StatementView[Key]]] = defaultdict(list)
         for pk, holder, purpose_id, channel, granted, stated_at in ConsentStatement.objects.filter(
@@ -156,9 +161,6 @@ def consents_refresh(*, customer_ids: Iterable[int], acting_user: Any) -> set[in
             now = current.get(customer, {})
             if {k: (s.granted, s.id) for k, s in wanted.items()} == {k: (g, s) for k, (_pk, g, s) in now.items()}:
                 continue
-            # Told to subscribers only when yes or no changed, not merely its proof.
-            if {k: s.granted for k, s in wanted.items()} != {k: g for k, (_pk, g, _s) in now.items()}:
-                changed.add(customer)
             stale += [pk for pk, _g, _s in now.values()]
             new += [Consent(customer_id=customer, purpose_id=k[0], channel=k[1], granted=s.granted,
                             stated_at=s.stated_at, statement_id=s.id) for k, s in wanted.items()]
@@ -166,25 +168,34 @@ def consents_refresh(*, customer_ids: Iterable[int], acting_user: Any) -> set[in
             Consent.objects.filter(pk__in=stale).delete()
         if new:
             Consent.objects.bulk_create(new, batch_size=2000)
-    if changed:
-        active = set(Customer.objects.filter(pk__in=changed, merged_into__isnull=True)
-                     .values_list("pk", flat=True))
-        projected = consents_projection(customer_ids=active)
+    after = consents_projection(customer_ids=ids)
+    # Told to subscribers only when a yes or no they see changed, not merely its proof.
+    differ = {pk for pk in ids if before.get(pk) != after.get(pk)}
+    active: set[int] = set()
+    for chunk in chunks(sorted(differ)):
+        active.update(Customer.objects.filter(pk__in=chunk, merged_into__isnull=True).values_list("pk", flat=True))
+    if active:
         customers_projection_changed(
-            changes={pk: projected.get(pk, {"consents": {}}) for pk in active}, acting_user=acting_user,
+            changes={pk: after.get(pk, {"consents": {}}) for pk in active}, acting_user=acting_user,
         )
-    return changed
+    return active
 
 
 def consents_projection(*, customer_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """`rcu.hooks.customer_projection`: each customer's consents in force, for its events."""
+    """`rcu.hooks.customer_projection`: each customer's consents as subscribers may act on
+    them: those in force, except that an objecting person's direct-marketing purposes are
+    all "no" (even after a later yes from a source), until the objection is lifted."""
     codes = _purpose_codes()
+    marketing = set(ConsentPurpose.objects.filter(marketing=True).values_list("pk", flat=True))
     found: dict[int, dict[Key, bool]] = defaultdict(dict)
     for chunk in chunks(sorted(set(customer_ids))):
+        objecting = set(Objection.objects.filter(holder_id__in=chunk, lifted_at__isnull=True)
+                        .values_list("holder_id", flat=True))
         for customer, purpose_id, channel, granted in Consent.objects.filter(
             customer_id__in=chunk
         ).values_list("customer_id", "purpose_id", "channel", "granted"):
-            found[customer][(purpose_id, channel)] = granted
+            found[customer][(purpose_id, channel)] = granted and not (
+                customer in objecting and purpose_id in marketing)
     return {pk: {"consents": projection_of(consents, codes)} for pk, consents in found.items()}
 
 
@@ -249,6 +260,7 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
         customer_ids = []
     affected: set[int] = set()
     moves: dict[int | None, list[int]] = defaultdict(list)
+    objection_moves: dict[int, list[int]] = defaultdict(list)
     for chunk in chunks(record_ids):
         for pk, holder, owner in ConsentStatement.objects.filter(record_id__in=chunk).values_list(
             "pk", "holder_id", "record__customer_id"
@@ -269,16 +281,18 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
             if roots[stated_on] != counted_for:
                 moves[roots[stated_on]].append(statement_id)
                 affected |= {c for c in (counted_for, roots[stated_on]) if c is not None}
-        objection_moves: dict[int, list[int]] = defaultdict(list)
         for objection_id, stated_on, counted_for in objections:
             if roots[stated_on] != counted_for:
                 objection_moves[roots[stated_on]].append(objection_id)
-        for root, pks in objection_moves.items():
-            Objection.objects.filter(pk__in=pks).update(holder_id=root)
+                affected |= {counted_for, roots[stated_on]}
+    # Read before the objections move: an objection moving changes what events show.
+    before = consents_projection(customer_ids=affected)
+    for root, pks in objection_moves.items():
+        Objection.objects.filter(pk__in=pks).update(holder_id=root)
     for new_holder, pks in moves.items():
         for chunk in chunks(pks):
             ConsentStatement.objects.filter(pk__in=chunk).update(holder_id=new_holder)
-    consents_refresh(customer_ids=affected, acting_user=acting_user)
+    consents_refresh(customer_ids=affected, acting_user=acting_user, before=before)
 
 
 # --- statements on a customer ----------------------------------------------------------
@@ -346,6 +360,7 @@ def objection_record(
     if not reason.strip():
         raise ConsentRefused(_("Say why the person objects."), field="reason")
     pk = _locked_active(customer)
+    before = consents_projection(customer_ids=[pk])
     now = timezone.now()
     actor = _actor(acting_user)
     objection = Objection.objects.create(
@@ -361,22 +376,29 @@ def objection_record(
         for purpose_id in ConsentPurpose.objects.filter(marketing=True).values_list("pk", flat=True)
         for channel in Channel.values
     ])
-    consents_refresh(customer_ids=[pk], acting_user=acting_user)
+    consents_refresh(customer_ids=[pk], acting_user=acting_user, before=before)
     return objection
 
 
+@retrying
+@transaction.atomic
 def objection_lift(*, objection: Objection, reason: str, acting_user: Any) -> Objection:
     """The DPO lifts an objection (the person withdrew it): the person may be listed again
     for the purposes they grant after the objection. Nothing is granted by lifting."""
     if not reason.strip():
         raise ConsentRefused(_("Say why the objection is lifted."), field="reason")
+    holder = _locked_active(Customer.objects.get(pk=objection.holder_id))
+    before = consents_projection(customer_ids=[holder])
     # One conditional UPDATE: of two DPOs lifting at once, one lifts, the other is told.
     lifted = Objection.objects.filter(pk=objection.pk, lifted_at__isnull=True).update(
         lifted_at=timezone.now(), lifted_by=actor_user(acting_user), lift_reason=reason.strip(),
     )
     if not lifted:
         raise ConsentRefused(_("This objection was already lifted."), conflict=True)
-    return Objection.objects.get(pk=objection.pk)
+    objection = Objection.objects.get(pk=objection.pk)
+    # A yes given after the objection may show again: subscribers are told.
+    consents_refresh(customer_ids=[holder], acting_user=acting_user, before=before)
+    return objection
 
 
 def objection_request_execute(*, request: SubjectRequest, reason: str, acting_user: Any) -> list[Objection]:

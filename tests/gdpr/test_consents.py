@@ -246,6 +246,21 @@ def test_a_change_of_consents_is_an_update_event_carrying_the_consents(crm):
     assert latest.version == event.version + 1
 
 
+def test_events_show_an_objecting_person_as_saying_no_until_the_objection_is_lifted(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    objection = objection_record(customer=record.customer, reason="lettre", acting_user=TEST_ACTOR)
+    ingest(crm, [person("C1", optin_email="oui", optin_date="01/12/2030")])  # a later yes
+
+    def last_consents() -> dict:
+        return ChangeEvent.objects.filter(customer_id=record.customer_id, changes__has_key="consents") \
+            .latest("version").changes["consents"]
+
+    assert in_force(record.customer_id)[NEWSLETTER] is True  # in force, by the rule…
+    assert last_consents()["newsletter"] == {"email": False, "phone": False, "post": False, "sms": False}
+    objection_lift(objection=objection, reason="retirée", acting_user=TEST_ACTOR)
+    assert last_consents()["newsletter"]["email"] is True  # …and shown once lifted
+
+
 def test_a_statement_that_changes_nothing_in_force_writes_no_event(crm):
     (record,) = ingest(crm, [person("C1", optin_email="non", optin_date="01/03/2024")])
     count = ChangeEvent.objects.filter(customer_id=record.customer_id).count()
