@@ -27,6 +27,7 @@ _TABLE = [
     # Screens
     Purpose("customer_search", _("customer search"), AccessChannel.UI),
     Purpose("customer_page", _("customer page"), AccessChannel.UI),
+    Purpose("customer_consents", _("customer consents panel"), AccessChannel.UI),
     Purpose("merge_queue", _("merge queue"), AccessChannel.UI),
     Purpose("candidate_review", _("merge candidate review"), AccessChannel.UI),
     Purpose("quality_drill_down", _("records behind a quality figure"), AccessChannel.UI),
@@ -40,12 +41,15 @@ _TABLE = [
     Purpose("api_record_list", _("API source records"), AccessChannel.API),
     Purpose("api_record", _("API source record"), AccessChannel.API),
     Purpose("api_match_search", _("API match search"), AccessChannel.API),
+    Purpose("api_customer_consents", _("API customer consents"), AccessChannel.API),
+    Purpose("api_contactable", _("API contactable list (a page)"), AccessChannel.API),
     Purpose("api_access_log_person_search", _("person searched in the access log"), AccessChannel.API),
     # Django admin
     Purpose("admin", _("Django admin page"), AccessChannel.ADMIN),
     # Exports (files)
     Purpose("export_import_rejects", _("rejected rows file of an import"), AccessChannel.EXPORT),
     Purpose("change_file", _("change file downloaded"), AccessChannel.EXPORT),
+    Purpose("export_contactable", _("contactable list downloaded (CSV)"), AccessChannel.EXPORT),
     # Commands
     Purpose("export_links", _("export_links file"), AccessChannel.COMMAND),
     Purpose("export_candidates", _("export_candidates file"), AccessChannel.COMMAND),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gdpr.models import AccessLogEntry
+from gdpr.models import AccessLogEntry, ConsentPurpose
 
 
 @admin.register(AccessLogEntry)
@@ -19,6 +19,22 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentPurpose)
+class ConsentPurposeAdmin(admin.ModelAdmin):
+    """Admins extend the purposes people are asked to consent to; a purpose is retired
+    (`active` off), never deleted: statements name it as their proof."""
+
+    list_display = ["code", "label", "marketing", "active", "position"]
+    list_editable = ["position"]
+    list_filter = ["active", "marketing"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
 
     def has_delete_permission(self, request, obj=None):
         return False

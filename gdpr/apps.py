@@ -9,7 +9,14 @@ class GdprConfig(AppConfig):
     def ready(self) -> None:
         from gdpr.demo import demo_seed
         from gdpr.demo_register import register_demo_seed
+        from gdpr.services import consent_erasure
         from gdpr.services.access_log import access_log_record
+        from gdpr.services.consents import (
+            consents_projection,
+            customers_regrouped_follow,
+            records_statements_record,
+            statement_targets,
+        )
         from gdpr.services.erasure import COVERAGE, person_erasing_gdpr
         from gdpr.services.erasure_requests import erasure_delivered
         from gdpr.services.quarantine import COVERAGE as QUARANTINE_COVERAGE
@@ -26,3 +33,12 @@ class GdprConfig(AppConfig):
         hooks.register("records_screen", records_screen_quarantine)
         hooks.erasure_covers(QUARANTINE_COVERAGE)
         hooks.register("demo_seeded", register_demo_seed)
+        # Consents: targets of field mappings, statements of imports, following merges,
+        # carried by events, erased with the person.
+        hooks.register("statement_targets", statement_targets)
+        hooks.register("records_statements", records_statements_record)
+        hooks.register("customers_regrouped", customers_regrouped_follow)
+        hooks.register("customer_projection", consents_projection)
+        hooks.projection_covers(["consents"])
+        hooks.register("person_erasing", consent_erasure.person_erasing_consents)
+        hooks.erasure_covers(consent_erasure.COVERAGE)

@@ -10,7 +10,14 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.access_purposes import PURPOSES
-from gdpr.models import AccessChannel, LetterKind, ProcessingActivity, RequestKind
+from gdpr.models import (
+    AccessChannel,
+    Channel,
+    ConsentPurpose,
+    LetterKind,
+    ProcessingActivity,
+    RequestKind,
+)
 from gdpr.models.requests import AttachmentKind, RequestChannel, RequestState
 from gdpr.selectors.access_log import AccessLogFilters
 from gdpr.services.register import ACTIVITY_FIELDS
@@ -223,3 +230,19 @@ class LegalHoldForm(forms.Form):
 class AcknowledgementForm(forms.Form):
     note = forms.CharField(label=_("How it acknowledged (or why it cannot)"),
                            widget=forms.Textarea(attrs={"rows": 2}))
+class ConsentStatementForm(forms.Form):
+    """A person's yes or no, told to a steward or the DPO (the customer page's consent panel)."""
+
+    purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=ConsentPurpose.objects.filter(active=True),
+                                     to_field_name="code")
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    granted = forms.ChoiceField(label=_("The person says"), choices=[("yes", _("yes")), ("no", _("no"))],
+                                widget=forms.RadioSelect)
+    wording = forms.CharField(
+        label=_("Wording or its version"), max_length=200,
+        help_text=_("What the person agreed to or refused (the text or its version): the proof."),
+    )
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(label=_("Why"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

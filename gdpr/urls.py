@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from gdpr.views import (
     access_log,
+    consents,
     erasure,
     packs,
     quarantine,
@@ -19,6 +20,11 @@ app_name = "gdpr"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", requests.requests_dashboard, name="requests"),
+    path("customers/<uuid:public_id>/consents/", consents.consents_panel, name="customer_consents"),
+    path("customers/<uuid:public_id>/consents/new/", consents.consent_statement_add,
+         name="consent_statement_add"),
+    path("customers/<uuid:public_id>/objections/new/", consents.objection_add, name="objection_add"),
+    path("objections/<int:pk>/lift/", consents.objection_lift_view, name="objection_lift"),
     path("requests/new/", requests.request_new, name="request_new"),
     path("requests/<int:pk>/", requests.request_detail, name="request_detail"),
     path("requests/<int:pk>/transition/", requests.request_transition, name="request_transition"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+from rcu import hooks
 from rcu.attributes import CANONICAL_ATTRIBUTES
 from rcu.models import AttributeDefinition, Department, ExtraIdentifier, FieldMapping, MatchSettings
 from rcu.roles import Role
@@ -125,6 +126,9 @@ def attribute_choices() -> list[tuple[StrOrPromise, object]]:
         choices.append((_("Custom attributes"), custom))
     if extra:
         choices.append((_("Extra identifiers"), extra))
+    statements = sorted(hooks.statement_targets().items(), key=lambda item: str(item[1]))
+    if statements:
+        choices.append((_("Yes/no statements (consents)"), statements))
     return choices
 
 
@@ -191,6 +195,11 @@ class MappingRowForm(forms.Form):
         label=_("Phone region"), required=False, max_length=2,
         widget=forms.TextInput(attrs={"size": 2, "placeholder": "FR"}),
     )
+    date = forms.CharField(
+        label=_("Date field"), required=False, max_length=200,
+        help_text=_("A yes/no statement only: the field saying when the person said it."),
+        widget=forms.TextInput(attrs={"list": "sample-columns", "autocomplete": "off", "spellcheck": "false"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -216,6 +225,8 @@ class MappingRowForm(forms.Form):
             field["join_with"] = join_with
         if data.get("phone_region"):
             field["phone_region"] = data["phone_region"].strip().upper()
+        if (data.get("date") or "").strip():
+            field["date"] = data["date"].strip()
         return field
 
     @staticmethod
@@ -228,6 +239,7 @@ class MappingRowForm(forms.Form):
             "trim": field.get("trim", True),
             "format": field.get("format", ""),
             "phone_region": field.get("phone_region", ""),
+            "date": field.get("date", ""),
         }
 
 

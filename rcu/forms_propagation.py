@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rcu.models import ChangeEvent, SourceSystem, Subscription
-from rcu.services.events import EVENT_ATTRIBUTES
+from rcu.services.events import EVENT_ATTRIBUTES, subscribable_attributes
 
 
 class SubscriptionForm(forms.Form):
@@ -24,6 +24,11 @@ class SubscriptionForm(forms.Form):
         label=_("Source system it is"), queryset=SourceSystem.objects.order_by("code"),
         to_field_name="code", required=False,
         help_text=_("Its events then carry that source's own ids of the customer."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Apps add to events (the GDPR app's consents): known once they are ready.
+        self.fields["attributes"].choices = [(a, a) for a in subscribable_attributes()]
 
 
 class ReplayForm(forms.Form):

@@ -49,6 +49,26 @@ Hooks:
   batch with a query or two, never one per row.
 - ``demo_seeded(acting_user)``: the demo base was just seeded (`seed_demo`); apps add
   their own demo data (the GDPR app: the register of processing activities).
+- ``statement_targets() -> dict[str, str]``: a *read* hook, the registry of the yes/no
+  statement targets a field mapping may name besides the customer attributes (the GDPR
+  app: one per consent purpose and channel, ``consent:newsletter:email``), each with its
+  label. A source column mapped to one holds yes or no about the person
+  (`rcu.ingestion.statements`); the configuration parser refuses any other target.
+- ``records_statements(source_id, statements, acting_user)``: an import or the ingest API
+  just wrote these source records (`statements`: record id → the `Statement`s its row
+  held, blank cells left out), in the upsert's transaction. The GDPR app records the
+  consents they state, anchored to the record.
+- ``customers_regrouped(record_ids, customer_ids, acting_user)``: source records moved
+  to other customers (`record_ids`: a merge, an unmerge, matching), or customers were
+  retired into another or restored (`customer_ids`), in the writer's transaction, with
+  the customers' locks held. What an app keeps per customer from its records follows
+  (the GDPR app: consents and objections). Called by `rcu.services.changes`, the one
+  place that records such writes.
+- ``customer_projection(customer_ids) -> dict[int, dict]``: a *read* hook: what an event
+  carries of these customers beyond their golden values (the GDPR app: ``consents``,
+  declared with `projection_covers` so that subscriptions may be given it).
+  A new subscriber's snapshot reads it; an app whose projection of a customer changes
+  writes a `customer.updated` event with `rcu.services.changes.customers_projection_changed`.
 """
 
 from __future__ import annotations
@@ -59,6 +79,7 @@ from datetime import datetime
 from typing import Any
 
 from rcu.actors import SystemActor
+from rcu.ingestion.statements import Statement
 
 _receivers: dict[str, list[Callable[..., Any]]] = {
     "demo_seeded": [],
@@ -69,9 +90,15 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "person_erasing": [],
     "erasure_delivered": [],
     "records_screen": [],
+    "statement_targets": [],
+    "records_statements": [],
+    "customers_regrouped": [],
+    "customer_projection": [],
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
 _erasure_coverage: dict[str, str] = {}
+# Names apps add to customers' events (`customer_projection`), which subscribers may receive.
+_projected_attributes: list[str] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +200,57 @@ def erasure_covers(models: dict[str, str]) -> None:
 
 def erasure_coverage() -> dict[str, str]:
     return dict(_erasure_coverage)
+
+
+def statement_targets() -> dict[str, str]:
+    """Every yes/no statement target a field mapping may name (code → label)."""
+    targets: dict[str, str] = {}
+    for receiver in _receivers["statement_targets"]:
+        targets.update(receiver())
+    return targets
+
+
+def records_statements(
+    *, source_id: int, statements: dict[int, tuple[Statement, ...]], acting_user: Any
+) -> None:
+    if not statements:
+        return
+    for receiver in _receivers["records_statements"]:
+        receiver(source_id=source_id, statements=statements, acting_user=acting_user)
+
+
+def customers_regrouped(
+    *, record_ids: Iterable[int] = (), customer_ids: Iterable[int] = (), acting_user: Any
+) -> None:
+    record_ids, customer_ids = sorted(set(record_ids)), sorted(set(customer_ids))
+    if not record_ids and not customer_ids:
+        return
+    for receiver in _receivers["customers_regrouped"]:
+        receiver(record_ids=record_ids, customer_ids=customer_ids, acting_user=acting_user)
+
+
+def projection_covers(names: Iterable[str]) -> None:
+    """Declare the names a `customer_projection` receiver adds to events, from `ready()`:
+    subscriptions may then be given them (`rcu.services.events.subscribable_attributes`)."""
+    for name in names:
+        if name not in _projected_attributes:
+            _projected_attributes.append(name)
+
+
+def projected_attributes() -> tuple[str, ...]:
+    return tuple(_projected_attributes)
+
+
+def customer_projection(*, customer_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """What each contributor adds to these customers' events (customer id → name → value)."""
+    ids = sorted(set(customer_ids))
+    found: dict[int, dict[str, Any]] = {}
+    if not ids:
+        return found
+    for receiver in _receivers["customer_projection"]:
+        for pk, values in receiver(customer_ids=ids).items():
+            found.setdefault(pk, {}).update(values)
+    return found
 
 
 class ValuesRefused(ValueError):

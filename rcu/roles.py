@@ -34,6 +34,7 @@ _READ_EVERYTHING = [
     "stewardship.view_mergecandidate",
     "stewardship.view_decision",
     "quality.view_qualityrule",
+    "gdpr.view_consent",
 ]
 
 # Global permissions of each role. Stewards get only the right to decide: which
@@ -44,6 +45,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         # The custom attributes' definitions (labels, types; no customer's data): a
         # steward's API client reads them to show the values it is given.
         "rcu.view_attributedefinition",
+        # Consents of the customers they see: read, and a person's yes or no recorded.
+        "gdpr.view_consent",
+        "gdpr.add_consentstatement",
     ],
     Role.DPO: [
         *_READ_EVERYTHING,
@@ -64,6 +68,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "gdpr.change_quarantinedrecord",
         # What the retention purges and deadline reminders did.
         "rcu.view_periodicrun",
+        # Consents: recorded like a steward would; objections (art. 21) recorded and lifted;
+        # the contactable lists.
+        "gdpr.add_consentstatement",
+        "gdpr.add_objection",
+        "gdpr.change_objection",
+        "gdpr.list_contactable",
         # The register of processing activities (art. 30): the DPO keeps it.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",
@@ -118,6 +128,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         # The second pair of eyes on an erasure the DPO asks to execute.
         "gdpr.approve_erasure",
         "rcu.restrict_customer",
+        # The contactable lists a marketing tool reads (with an admin account's API token),
+        # and the consent purposes (Django admin).
+        "gdpr.list_contactable",
+        "gdpr.view_consentpurpose",
+        "gdpr.add_consentpurpose",
+        "gdpr.change_consentpurpose",
         # The register of processing activities: admins view and edit it with the DPO.
         "gdpr.view_processingactivity",
         "gdpr.add_processingactivity",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("stewardship.apis.urls")),
     path("api/v1/quality/", include("quality.apis")),
     path("api/v1/gdpr/", include("gdpr.apis.urls")),
+    path("api/v1/", include("gdpr.apis.customer_urls")),
     path("api/", include("rcu.apis.urls")),
     path("stewardship/", include("stewardship.urls")),
     path("quality/", include("quality.urls")),

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from gdpr.apis import erasure, requests
 from gdpr.apis.access_log import AccessLogApi
+from gdpr.apis.consents import ContactableApi, ObjectionLiftApi, RequestObjectionApi
 from gdpr.apis.packs import RequestExecuteApi, RequestPackApi
 from gdpr.apis.quarantine import QuarantineDiscardApi, QuarantineListApi, QuarantineReleaseApi
 from gdpr.apis.register import RegisterDetailApi, RegisterListApi
@@ -65,4 +66,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("register/", RegisterListApi.as_view(), name="api-v1-gdpr-register"),
     path("register/<int:id>/", RegisterDetailApi.as_view(), name="api-v1-gdpr-register-activity"),
     path("access-log/", AccessLogApi.as_view(), name="api-v1-gdpr-access-log"),
+    path("consents/", ContactableApi.as_view(), name="api-v1-gdpr-consents"),
+    path("requests/<int:pk>/objection/", RequestObjectionApi.as_view(), name="api-v1-gdpr-request-objection"),
+    path("objections/<int:pk>/lift/", ObjectionLiftApi.as_view(), name="api-v1-gdpr-objection-lift"),
 ]

@@ -1,4 +1,12 @@
 from gdpr.models.access_log import AccessChannel, AccessLogEntry
+from gdpr.models.consents import (
+    Channel,
+    Consent,
+    ConsentPurpose,
+    ConsentStatement,
+    Objection,
+    StatementOrigin,
+)
 from gdpr.models.erasure import (
     AcknowledgementKind,
     ErasureAcknowledgement,
@@ -27,6 +35,10 @@ __all__ = [
     "AccessLogEntry",
     "AccessPack",
     "AcknowledgementKind",
+    "Channel",
+    "Consent",
+    "ConsentPurpose",
+    "ConsentStatement",
     "DeadlineReminder",
     "ErasedIdentifier",
     "ErasureAcknowledgement",
@@ -34,6 +46,7 @@ __all__ = [
     "ErasureStatus",
     "LegalBasis",
     "LetterKind",
+    "Objection",
     "PackKind",
     "ProcessingActivity",
     "QuarantineStatus",
@@ -46,5 +59,6 @@ __all__ = [
     "RequestState",
     "RequestStep",
     "ScopeItem",
+    "StatementOrigin",
     "SubjectRequest",
 ]

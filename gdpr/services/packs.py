@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from gdpr.models import AccessPack, PackKind, RequestKind, SubjectRequest
 from gdpr.selectors import pack_sources
+from gdpr.selectors.consents import PackConsents, consents_for_pack
 from gdpr.services.access_log import access_log_record
 from gdpr.services.requests import request_step_record
 from rcu.attributes import CANONICAL_ATTRIBUTES
@@ -182,6 +183,10 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
         document["processing"] = [
             p.to_json() for p in pack_sources.processing_for_sources(source_ids)
         ]
+        document["consents"] = _pack_consents(
+            consents_for_pack(customer_ids=scope.own_customer_ids, record_ids=[r.pk for r in scope.records]),
+            roles=pack_sources.staff_roles(set()),
+        )
         document["recipients"] = [
             {
                 "name": r.name, "purpose": r.purpose, "events": r.events,
@@ -191,6 +196,33 @@ def pack_document(*, request: SubjectRequest, kind: str, now: datetime) -> dict[
             for r in pack_sources.recipients_for_customers(scope.related_customer_ids)
         ]
     return document
+
+
+def _pack_consents(found: PackConsents, *, roles: dict[int, str]) -> dict[str, Any]:
+    """The person's consents: in force per customer, every statement with its proof, and
+    their objections (staff by their role; an objection's reason is the person's own)."""
+    return {
+        "in_force": [
+            {"customer": str(c.customer.public_id), "purpose": c.purpose.code, "channel": c.channel,
+             "granted": c.granted, "stated_at": _iso(c.stated_at)}
+            for c in found.in_force
+        ],
+        "statements": [
+            {"purpose": s.purpose.code, "purpose_label": s.purpose.label, "channel": s.channel,
+             "granted": s.granted, "stated_at": _iso(s.stated_at), "recorded_at": _iso(s.recorded_at),
+             "origin": s.origin,
+             "source": s.record.source.code if s.record else None,
+             "external_id": s.record.external_id if s.record else None,
+             "wording": s.wording, "request": s.request.reference if s.request else None,
+             "by": SYSTEM if s.recorded_by_id is None else "a member of staff"}
+            for s in found.statements
+        ],
+        "objections": [
+            {"reason": o.reason, "request": o.request.reference if o.request else None,
+             "recorded_at": _iso(o.recorded_at), "lifted_at": _iso(o.lifted_at)}
+            for o in found.objections
+        ],
+    }
 
 
 def _plain(value: Any) -> Any:

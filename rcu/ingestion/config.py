@@ -20,6 +20,7 @@ from typing import Any
 
 from rcu.attributes import ATTRIBUTES_BY_NAME, CANONICAL_NAMES, CustomType, Kind
 from rcu.ingestion.formats import format_problem
+from rcu.ingestion.statements import is_statement_target
 from rcu.normalisation.record import DERIVED_KEYS
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -30,7 +31,7 @@ _TOP_KEYS = {
     "code", "name", "department", "department_name", "trust_rank", "default_country",
     "external_id", "business_timestamp", "fields", "extra_identifiers", "description", "active",
 }
-_FIELD_KEYS = {"source", "attribute", "format", "case", "trim", "join_with", "phone_region"}
+_FIELD_KEYS = {"source", "attribute", "format", "case", "trim", "join_with", "phone_region", "date"}
 
 
 class SourceConfigError(ValueError):
@@ -51,6 +52,18 @@ class FieldSpec:
     trim: bool = True
     join_with: str = " "
     phone_region: str = ""
+    # A yes/no statement target only (`rcu.ingestion.statements`): the column saying
+    # when the person said it (`date_format` is then that column's format).
+    date_field: str = ""
+
+    @property
+    def is_statement(self) -> bool:
+        return is_statement_target(self.attribute)
+
+    @property
+    def read_fields(self) -> tuple[str, ...]:
+        """Every source field this mapping reads."""
+        return (*self.source_fields, self.date_field) if self.date_field else self.source_fields
 
 
 @dataclass(frozen=True)
@@ -74,12 +87,14 @@ class SourceConfig:
 def parse_source_config(
     data: Any, *, known_extra_identifiers: frozenset[str] = frozenset(),
     known_custom: Mapping[str, str] | None = None, custom_names: frozenset[str] = frozenset(),
+    known_statement_targets: frozenset[str] = frozenset(),
 ) -> SourceConfig:
     """Check a configuration document; raise SourceConfigError naming every problem.
 
     `known_custom`: the active custom attributes a field may map onto, name → type;
     `custom_names`: every custom attribute's name, archived ones too (no extra
-    identifier may take one)."""
+    identifier may take one); `known_statement_targets`: the yes/no targets apps
+    declare (`rcu.hooks.statement_targets`)."""
     known_custom = known_custom or {}
     custom_names = custom_names | frozenset(known_custom)
     errors: list[str] = []
@@ -176,7 +191,14 @@ def parse_source_config(
             errors.append(f"{where}.attribute: is required")
             continue
         where = f"{where} ({attribute})"
-        if (attribute not in ATTRIBUTES_BY_NAME and attribute not in extra_codes
+        statement = is_statement_target(attribute)
+        if statement and attribute not in known_statement_targets:
+            errors.append(
+                f"{where}: unknown statement target {attribute!r}"
+                + (f"; known: {', '.join(sorted(known_statement_targets))}" if known_statement_targets else "")
+            )
+            continue
+        if (not statement and attribute not in ATTRIBUTES_BY_NAME and attribute not in extra_codes
                 and attribute not in known_custom):
             errors.append(
                 f"{where}: unknown attribute {attribute!r}; canonical attributes are "
@@ -199,8 +221,15 @@ def parse_source_config(
         ):
             errors.append(f"{where}.source: must be a field name or a list of field names")
             continue
+        if statement and len(sources) != 1:
+            errors.append(f"{where}.source: a yes/no statement reads one field")
+            continue
+        date_field = item.get("date") or ""
+        if date_field and (not statement or not isinstance(date_field, str)):
+            errors.append(f"{where}.date: only a yes/no statement takes a date field (a field name)")
+            date_field = ""
         date_format = item.get("format") or ""
-        is_date = (
+        is_date = statement or (
             ATTRIBUTES_BY_NAME.get(attribute) is not None and ATTRIBUTES_BY_NAME[attribute].kind == Kind.DATE
         ) or known_custom.get(attribute) == CustomType.DATE
         if date_format:
@@ -232,12 +261,13 @@ def parse_source_config(
                 trim=trim if isinstance(trim, bool) else True,
                 join_with=join_with if isinstance(join_with, str) else " ",
                 phone_region=phone_region or "",
+                date_field=date_field,
             )
         )
 
     if errors:
         raise SourceConfigError(errors)
-    mapped = {f for spec in specs for f in spec.source_fields} | {external_id}
+    mapped = {f for spec in specs for f in spec.read_fields} | {external_id}
     if ts_field:
         mapped.add(ts_field)
     return SourceConfig(

@@ -22,6 +22,7 @@ from rcu.ingestion.limits import (
     payload_problem,
     printable,
 )
+from rcu.ingestion.statements import Statement, parse_yes_no
 from rcu.normalisation.custom import normalise_custom, rejection_reason
 from rcu.normalisation.record import normalise_record
 
@@ -42,6 +43,8 @@ class MappedRow:
     payload_hash: str
     # Computed here, in the mapper (a helper process for big files), not by the writer.
     blocking_keys: tuple[str, ...] = ()
+    # Yes/no statements of the row (consents), blank cells left out.
+    statements: tuple[Statement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ class RowMapper:
     @property
     def required_fields(self) -> set[str]:
         names = {self.external_id_field}
-        names.update(f for spec in self.fields for f in spec.source_fields)
+        names.update(f for spec in self.fields for f in spec.read_fields)
         if self.timestamp_field:
             names.add(self.timestamp_field)
         return names
@@ -142,7 +145,15 @@ class RowMapper:
         values: dict[str, str] = {}
         date_formats: dict[str, str] = {}
         phone_regions: dict[str, str] = {}
+        statements: list[Statement] = []
         for spec in self.fields:
+            if spec.is_statement:
+                outcome = self._statement(line, external_id, row, spec)
+                if isinstance(outcome, RowRejection):
+                    return outcome
+                if outcome is not None:
+                    statements.append(outcome)
+                continue
             parts: list[str] = []
             for name in spec.source_fields:
                 text = _as_text(_lookup(row, name))
@@ -218,10 +229,11 @@ class RowMapper:
                         business_ts = business_ts.replace(tzinfo=self.timezone)
 
         raw = dict(row)
-        payload_hash = _payload_hash(
-            [raw, normalised.attributes, normalised.keys, flags,
-             business_ts.isoformat() if business_ts else None]
-        )
+        hashed: list[Any] = [raw, normalised.attributes, normalised.keys, flags,
+                             business_ts.isoformat() if business_ts else None]
+        if statements:  # only then: the hashes of rows without statements stay as they were
+            hashed.append([s.to_json() for s in statements])
+        payload_hash = _payload_hash(hashed)
         return MappedRow(
             line=line,
             external_id=external_id,
@@ -234,4 +246,35 @@ class RowMapper:
             blocking_keys=tuple(
                 sorted(blocking_keys(MatchRecord(0, "", normalised.attributes, normalised.keys)))
             ),
+            statements=tuple(statements),
         )
+
+    def _statement(
+        self, line: int, external_id: str, row: Mapping[str, Any], spec: FieldSpec
+    ) -> Statement | RowRejection | None:
+        """One yes/no column read (None: blank, no statement), with its date if mapped."""
+        name = spec.source_fields[0]
+        text = _as_text(_lookup(row, name))
+        if text is None:
+            return RowRejection(line, external_id, name, "nested value where yes or no was expected")
+        try:
+            granted = parse_yes_no(text)
+        except ValueError as error:
+            return RowRejection(line, external_id, name, str(error))
+        if granted is None:
+            return None
+        stated_at = None
+        if spec.date_field:
+            date_text = (_as_text(_lookup(row, spec.date_field)) or "").strip()
+            if date_text:
+                try:
+                    stated_at = parse_timestamp(date_text, spec.date_format or None)
+                except ValueError:
+                    return RowRejection(
+                        line, external_id, spec.date_field,
+                        f"{date_text[:40]!r} is not a date"
+                        + (f" in the format {spec.date_format}" if spec.date_format else " (ISO 8601)"),
+                    )
+                if stated_at.tzinfo is None and self.timezone is not None:
+                    stated_at = stated_at.replace(tzinfo=self.timezone)
+        return Statement(spec.attribute, granted, stated_at)

@@ -94,6 +94,9 @@ class FieldMapping(models.Model):
     phone_region = models.CharField(
         _("phone region"), max_length=2, blank=True, validators=[country_code_validator]
     )
+    # A yes/no statement (an `attribute` like "consent:newsletter:email", declared by an
+    # app through rcu.hooks.statement_targets): the field saying when it was stated.
+    date_field = models.CharField(_("date field"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -103,6 +103,8 @@ def mapping_as_field(mapping: FieldMapping) -> dict[str, Any]:
         field["join_with"] = mapping.join_with
     if mapping.phone_region:
         field["phone_region"] = mapping.phone_region
+    if mapping.date_field:
+        field["date"] = mapping.date_field
     return field
 
 

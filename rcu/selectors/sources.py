@@ -64,6 +64,7 @@ def source_row_mapper(source: SourceSystem) -> RowMapper:
             trim=m.trim,
             join_with=m.join_with,
             phone_region=m.phone_region,
+            date_field=m.date_field,
         )
         for m in source.mappings.all().order_by("position", "id")
     ]

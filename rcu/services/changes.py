@@ -20,8 +20,9 @@ from django.db import models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from rcu import hooks
 from rcu.actors import REALTIME_MATCHING, SystemActor
-from rcu.models import Customer
+from rcu.models import Customer, SourceRecord
 from rcu.services import events, history_sql
 
 if TYPE_CHECKING:
@@ -63,11 +64,27 @@ def history_reason(reason: str, *, acting_user: Actor) -> str:
     return reason[: HISTORY_REASON_MAX - 1] + "…"
 
 
+def _regrouped(model: type[models.Model], ids: Iterable[int], fields: Iterable[str], *,
+               acting_user: Actor) -> None:
+    """Records that changed customer, or customers retired or restored: apps that keep
+    something per customer from its records follow (`rcu.hooks.customers_regrouped`)."""
+    fields = set(fields)
+    if model is SourceRecord and fields & {"customer", "customer_id"}:
+        hooks.customers_regrouped(record_ids=ids, acting_user=acting_user)
+    elif model is Customer and fields & {"merged_into", "merged_into_id"}:
+        hooks.customers_regrouped(customer_ids=ids, acting_user=acting_user)
+
+
 def change_save(instance: models.Model, *, acting_user: Actor, reason: str, **save_options: Any) -> None:
     """Save one tracked instance; its history row names the actor and the reason."""
     _mark(instance, acting_user=acting_user, reason=reason)
     if not isinstance(instance, Customer):
+        adding = instance._state.adding
         instance.save(**save_options)
+        if not adding and "update_fields" in save_options:
+            _regrouped(type(instance), [instance.pk], save_options["update_fields"], acting_user=acting_user)
+        elif not adding and isinstance(instance, SourceRecord):
+            _regrouped(SourceRecord, [instance.pk], ["customer"], acting_user=acting_user)
         return
     adding = instance._state.adding
     fields = save_options.get("update_fields") or [f.attname for f in Customer._meta.concrete_fields]
@@ -81,6 +98,8 @@ def change_save(instance: models.Model, *, acting_user: Actor, reason: str, **sa
             before=before, values={instance.pk: {f: getattr(instance, f) for f in before.fields}},
             acting_user=acting_user, now=now,
         )
+    if not adding:
+        _regrouped(Customer, [instance.pk], fields, acting_user=acting_user)
 
 
 def change_save_with_m2m(
@@ -158,6 +177,7 @@ def changes_update(
             before=before, values={o.pk: {f: getattr(o, f) for f in before.fields} for o in objects},
             acting_user=acting_user, now=timezone.now(),
         )
+    _regrouped(model, [o.pk for o in objects], fields, acting_user=acting_user)
 
 
 def rows_insert(
@@ -208,6 +228,17 @@ def rows_update(
     if before is not None:
         events.customers_updated(before=before, values=values, acting_user=acting_user, now=now,
                                  update_event=update_event)
+    _regrouped(model, values, fields, acting_user=acting_user)
+
+
+def customers_projection_changed(
+    *, changes: Mapping[int, Mapping[str, Any]], acting_user: Actor, now: datetime | None = None
+) -> None:
+    """What an app adds to customers' events changed (`rcu.hooks.customer_projection`):
+    one `customer.updated` each, carrying the new values (`changes`: customer id → name →
+    value), numbered after the customer's other events."""
+    events.customers_projection_changed(changes=changes, acting_user=acting_user,
+                                        now=now or timezone.now())
 
 
 def customers_erased_record(
@@ -234,6 +265,7 @@ __all__ = [
     "changes_create",
     "changes_update",
     "customers_erased_record",
+    "customers_projection_changed",
     "history_reason",
     "rows_insert",
     "rows_insert_new",

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from rcu import hooks
 from rcu.actors import SystemActor
 from rcu.attributes import CANONICAL_NAMES
 from rcu.db import chunks
@@ -25,6 +26,12 @@ from rcu.models import ChangeEvent, Customer
 # The golden values an event carries: what a subscribing system may hold of a person.
 EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers", "custom_attributes")
 _WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id", "restricted_at"))
+
+
+def subscribable_attributes() -> tuple[str, ...]:
+    """What a subscription may be given: the golden values, and what apps add to events
+    (`rcu.hooks.customer_projection`: the GDPR app's ``consents``)."""
+    return (*EVENT_ATTRIBUTES, *hooks.projected_attributes())
 
 
 def event_json(value: Any) -> Any:
@@ -166,6 +173,26 @@ def customers_updated(
         add(ChangeEvent.Type.RESTRICTION_LIFTED, pk,
             changes={k: event_json(v) for k, v in row.items() if v not in ("", None, {})})
     _write(events)
+
+
+def customers_projection_changed(
+    *, changes: Mapping[int, Mapping[str, Any]], acting_user: Any, now: datetime
+) -> None:
+    """`customer.updated` events for what apps add to the customers' projection
+    (`rcu.hooks.customer_projection`): the values are already JSON."""
+    ids = sorted(pk for pk, values in changes.items() if values)
+    if not ids:
+        return
+    public: dict[int, Any] = {}
+    for chunk in chunks(ids):
+        public.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "public_id"))
+    version = _versions_next(ids)
+    actor = _actor_fields(acting_user)
+    _write([
+        ChangeEvent(type=ChangeEvent.Type.UPDATED, customer_id=pk, customer_public_id=public[pk],
+                    version=version[pk], occurred_at=now, changes=dict(changes[pk]), **actor)
+        for pk in ids if pk in public
+    ])
 
 
 def customers_erased(

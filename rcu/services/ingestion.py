@@ -227,6 +227,15 @@ def records_upsert(
             acting_user=acting_user,
             reason=reason,
         )
+    written = {*(row.external_id for row in new_rows), *(r.external_id for r in changed_records)}
+    hooks.records_statements(
+        source_id=source.pk,
+        statements={
+            result.record_ids[ext]: row.statements for ext, row in latest.items()
+            if row.statements and ext in written
+        },
+        acting_user=acting_user,
+    )
     return result
 
 

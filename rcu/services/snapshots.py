@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from rcu import hooks
 from rcu.models import ChangeEvent, Customer, Subscription
 from rcu.services.changes import Actor, change_save
 from rcu.services.events import EVENT_ATTRIBUTES, event_json
@@ -53,6 +54,7 @@ def subscription_snapshot_continue(*, subscription_id: int, chunk: int = SNAPSHO
         Subscription.objects.filter(pk=subscription.pk).update(snapshot_done_at=now)
         return True
     ids = [row["pk"] for row in rows]
+    projected = hooks.customer_projection(customer_ids=ids)
     versions = dict(
         ChangeEvent.objects.filter(customer_id__in=ids, audience__isnull=True)
         .values("customer_id").annotate(v=Max("version")).values_list("customer_id", "v")
@@ -61,7 +63,10 @@ def subscription_snapshot_continue(*, subscription_id: int, chunk: int = SNAPSHO
         ChangeEvent(
             type=ChangeEvent.Type.SNAPSHOT, customer_id=row["pk"], customer_public_id=row["public_id"],
             version=versions.get(row["pk"], 0), audience=subscription, occurred_at=now,
-            changes={k: event_json(row[k]) for k in EVENT_ATTRIBUTES if row[k] not in ("", None, {})},
+            changes={
+                **{k: event_json(row[k]) for k in EVENT_ATTRIBUTES if row[k] not in ("", None, {})},
+                **projected.get(row["pk"], {}),
+            },
             actor_job="snapshot",
         )
         for row in rows

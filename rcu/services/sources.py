@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from rcu import hooks
 from rcu.ingestion.config import SourceConfig, SourceConfigError, parse_source_config
 from rcu.models import Department, ExtraIdentifier, FieldMapping, SourceSystem
 from rcu.roles import DEPARTMENT_QUEUE_PERMISSION, DEPARTMENT_SOURCE_PERMISSIONS
@@ -52,7 +53,8 @@ def source_config_parse(data: object) -> SourceConfig:
     known = frozenset(ExtraIdentifier.objects.values_list("code", flat=True))
     custom = {a.name: a.type.value for a in custom_attributes_active()}
     return parse_source_config(data, known_extra_identifiers=known, known_custom=custom,
-                               custom_names=custom_attribute_names())
+                               custom_names=custom_attribute_names(),
+                               known_statement_targets=frozenset(hooks.statement_targets()))
 
 
 @transaction.atomic
@@ -104,6 +106,7 @@ def source_configure(*, data: object, acting_user: Actor) -> tuple[SourceSystem,
             "trim": spec.trim,
             "join_with": spec.join_with,
             "phone_region": spec.phone_region,
+            "date_field": spec.date_field,
         }
         mapping = existing.pop(spec.attribute, None) or FieldMapping(source=source, attribute=spec.attribute)
         if mapping.pk is None or any(getattr(mapping, k) != v for k, v in values.items()):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from rcu.models import ChangeEvent, Delivery, SourceSystem, Subscription
 from rcu.services.changes import Actor, actor_user, change_save
-from rcu.services.events import EVENT_ATTRIBUTES
+from rcu.services.events import subscribable_attributes
 from rcu.webhooks import event_body, secret_new, signature_headers, target_refusal
 
 # How long the previous secret still signs after a rotation, for receivers to switch.
@@ -50,7 +50,7 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
             raise SubscriptionRefused("event_types", f"unknown event types: {', '.join(unknown)}")
         checked["event_types"] = sorted(set(checked["event_types"]))
     if "attributes" in checked:
-        unknown = sorted(set(checked["attributes"]) - set(EVENT_ATTRIBUTES))
+        unknown = sorted(set(checked["attributes"]) - set(subscribable_attributes()))
         if unknown:
             raise SubscriptionRefused("attributes", f"unknown attributes: {', '.join(unknown)}")
         checked["attributes"] = sorted(set(checked["attributes"]))

@@ -1,0 +1,46 @@
+"""The consents and objections of an erased person (`rcu.hooks.person_erasing`).
+
+Nothing of them is kept: the statements (those of the person's records, those stated on
+the person's customers, and the copies of their "no"s), the consents in force and the
+objections are deleted, before the customers and records go. The purposes are a list
+of reasons to contact people, never a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from gdpr.models import Consent, ConsentStatement, Objection
+from rcu.hooks import ErasureCount
+
+COVERAGE = {
+    "gdpr.ConsentStatement": "deleted (the person's records' statements and those stated on them)",
+    "gdpr.Consent": "deleted",
+    "gdpr.Objection": "deleted",
+    "gdpr.ConsentPurpose": "nothing to erase: the purposes people are contacted for, no person",
+}
+
+
+def person_erasing_consents(
+    *, customer_ids: list[int], record_ids: list[int], public_ids: list[str],
+    values: frozenset[str], acting_user: Any, preview: bool = False,
+) -> list[ErasureCount]:
+    statements = ConsentStatement.objects.filter(
+        Q(record_id__in=record_ids) | Q(stated_on_id__in=customer_ids) | Q(holder_id__in=customer_ids)
+    )
+    consents = Consent.objects.filter(customer_id__in=customer_ids)
+    objections = Objection.objects.filter(Q(stated_on_id__in=customer_ids) | Q(holder_id__in=customer_ids))
+    counts = [
+        ("gdpr.Consent", consents.count()),
+        ("gdpr.ConsentStatement", statements.count()),
+        ("gdpr.Objection", objections.count()),
+    ]
+    if not preview:
+        consents.delete()
+        # Copies of a "no" stated on someone else's customer (an erased survivor's family)
+        # go with their original: CASCADE on copy_of.
+        statements.delete()
+        objections.delete()
+    return [ErasureCount(store, "deleted", n) for store, n in counts if n]

@@ -1,0 +1,48 @@
+"""Sources with consent columns, and helpers to read consents, for the consent tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from gdpr.models import Channel, Consent, ConsentPurpose
+from rcu.models import Customer, SourceSystem
+from tests.factories import PLAIN_FIELDS, make_source
+
+NEWSLETTER_EMAIL = "consent:newsletter:email"
+OFFERS_SMS = "consent:offers:sms"
+
+
+def consent_source(code: str, *, department: str, trust_rank: int = 5) -> SourceSystem:
+    """A source with the plain columns, plus `optin_email` (newsletter by e-mail, dated by
+    `optin_date` in dd/mm/yyyy) and `optin_sms` (offers by SMS, undated)."""
+    fields: list[dict[str, Any]] = [
+        {"source": f, "attribute": f, **({"format": "%Y-%m-%d"} if f == "birth_date" else {})}
+        for f in PLAIN_FIELDS
+    ]
+    fields += [
+        {"source": "optin_email", "attribute": NEWSLETTER_EMAIL, "date": "optin_date", "format": "%d/%m/%Y"},
+        {"source": "optin_sms", "attribute": OFFERS_SMS},
+    ]
+    return make_source(code, department=department, trust_rank=trust_rank, extra={"fields": fields})
+
+
+def in_force(customer: Customer | int) -> dict[tuple[str, str], bool]:
+    """(purpose code, channel) → granted, for the consents in force of this customer."""
+    pk = customer if isinstance(customer, int) else customer.pk
+    return {
+        (code, channel): granted
+        for code, channel, granted in Consent.objects.filter(customer_id=pk)
+        .values_list("purpose__code", "channel", "granted")
+    }
+
+
+def purpose(code: str = "newsletter") -> ConsentPurpose:
+    return ConsentPurpose.objects.get(code=code)
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T12:00:00+00:00")
+
+
+EMAIL = Channel.EMAIL

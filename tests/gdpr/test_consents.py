@@ -1,0 +1,334 @@
+"""Consents per purpose and channel: imported from consent columns, stated on customers,
+merged (a withdrawal wins unless a grant is later), unmerged (each side gets its own back),
+withdrawn by an objection, carried by events and erased with the person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from gdpr.consent_rules import StatementView, consents_in_force
+from gdpr.models import Channel, Consent, ConsentStatement, Objection, StatementOrigin
+from gdpr.services.consent_erasure import person_erasing_consents
+from gdpr.services.consents import consent_record, objection_lift, objection_record
+from rcu.ingestion.mapping import RowRejection
+from rcu.ingestion.statements import parse_yes_no
+from rcu.models import ChangeEvent, Customer
+from rcu.selectors.sources import source_row_mapper
+from rcu.services.changes import system_actor
+from rcu.services.sources import SourceConfigError
+from stewardship.services.merge import customers_merge
+from stewardship.services.unmerge import decision_undo
+from tests.factories import PLAIN_FIELDS, TEST_ACTOR, ingest, make_source
+from tests.gdpr.consent_world import EMAIL, NEWSLETTER_EMAIL, at, consent_source, in_force, purpose
+
+pytestmark = pytest.mark.django_db
+
+NEWSLETTER = ("newsletter", "email")
+OFFERS_SMS = ("offers", "sms")
+
+
+@pytest.fixture
+def crm(db):
+    return consent_source("crm", department="marketing", trust_rank=1)
+
+
+@pytest.fixture
+def shop(db):
+    return consent_source("shop", department="ecommerce", trust_rank=2)
+
+
+def person(external_id: str, *, last_name: str = "Lefèvre", **values) -> dict:
+    return {"id": external_id, "first_name": "Hélène", "last_name": last_name,
+            "updated": "2024-05-03 10:00", **values}
+
+
+# --- reading a consent column ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("oui", True), ("Oui", True), (" YES ", True), ("y", True), ("1", True), ("true", True),
+    ("non", False), ("NO", False), ("n", False), ("0", False), ("false", False), ("", None), ("  ", None),
+])
+def test_yes_no_values_are_read_in_french_and_english(text, expected):
+    assert parse_yes_no(text) is expected
+
+
+def test_a_consent_column_says_granted_or_withdrawn_with_its_date_and_a_blank_says_nothing(crm):
+    (yes, no, blank) = ingest(crm, [
+        person("C1", optin_email="oui", optin_date="14/02/2024", optin_sms="non"),
+        person("C2", last_name="Martin", optin_email="N", optin_sms=""),
+        person("C3", last_name="Durand", optin_email="", optin_sms=""),
+    ])
+    assert in_force(yes.customer) == {NEWSLETTER: True, OFFERS_SMS: False}
+    statement = ConsentStatement.objects.get(record=yes, channel=EMAIL)
+    assert timezone.localtime(statement.stated_at).date().isoformat() == "2024-02-14"  # Paris
+    assert statement.origin == StatementOrigin.SOURCE and statement.holder_id == yes.customer_id
+    # Undated: the record's business timestamp dates it.
+    sms = ConsentStatement.objects.get(record=yes, channel=Channel.SMS)
+    assert sms.stated_at == yes.business_ts
+    assert in_force(no.customer) == {NEWSLETTER: False}
+    assert in_force(blank.customer) == {}
+    assert not ConsentStatement.objects.filter(record=blank).exists()
+
+
+@pytest.mark.parametrize(("row", "field", "words"), [
+    ({"optin_email": "peut-être"}, "optin_email", "neither yes nor no"),
+    ({"optin_sms": "2"}, "optin_sms", "neither yes nor no"),
+    ({"optin_email": "oui", "optin_date": "2024-02-14"}, "optin_date", "not a date in the format %d/%m/%Y"),
+])
+def test_a_bad_consent_value_rejects_the_row_naming_the_column(crm, row, field, words):
+    outcome = source_row_mapper(crm).map(7, person("C9", **row))
+    assert isinstance(outcome, RowRejection)
+    assert (outcome.line, outcome.external_id, outcome.field) == (7, "C9", field)
+    assert words in outcome.reason
+
+
+def test_an_import_reports_bad_consent_values_as_row_errors_and_loads_the_rest(crm):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rcu.models import ImportRowError
+    from rcu.services.imports import import_job_create, import_job_run
+
+    columns = ["id", *PLAIN_FIELDS, "optin_email", "optin_date", "optin_sms", "updated"]
+    rows = [
+        {"id": "C1", "first_name": "Hélène", "last_name": "Lefèvre", "optin_email": "oui",
+         "optin_date": "14/02/2024", "updated": "2024-05-03 10:00"},
+        {"id": "C2", "first_name": "Jean", "last_name": "Martin", "optin_email": "peut-être",
+         "updated": "2024-05-03 10:00"},
+    ]
+    text = "\n".join(";".join(row.get(c, "") for c in columns) for row in [dict(zip(columns, columns, strict=True)), *rows])
+    upload = SimpleUploadedFile("crm.csv", (text + "\n").encode())
+    job, _ = import_job_create(source=crm, acting_user=TEST_ACTOR, upload=upload)
+    job = import_job_run(job=job, match_after=False)
+    assert ImportRowError.objects.filter(job=job).count() == 1
+    error = ImportRowError.objects.get(job=job)
+    assert error.field == "optin_email" and "neither yes nor no" in error.reason
+    assert ConsentStatement.objects.count() == 1
+
+
+def test_a_record_saying_again_what_it_said_writes_nothing_and_a_change_is_a_new_statement(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="14/02/2024")])
+    ingest(crm, [person("C1", first_name="Helene", optin_email="oui", optin_date="14/02/2024")])
+    assert ConsentStatement.objects.filter(record=record).count() == 1
+    ingest(crm, [person("C1", optin_email="non", optin_date="01/03/2024")])
+    assert list(ConsentStatement.objects.filter(record=record).order_by("stated_at")
+                .values_list("granted", flat=True)) == [True, False]
+    assert in_force(record.customer_id) == {NEWSLETTER: False}
+
+
+def test_a_mapping_may_name_only_declared_consent_targets(db):
+    with pytest.raises(SourceConfigError) as refused:
+        make_source("bad", department="marketing", extra={"fields": [
+            {"source": "last_name", "attribute": "last_name"},
+            {"source": "optin", "attribute": "consent:nonsense:email"},
+        ]})
+    assert "unknown statement target 'consent:nonsense:email'" in str(refused.value)
+    with pytest.raises(SourceConfigError) as refused:
+        make_source("bad", department="marketing", extra={"fields": [
+            {"source": "last_name", "attribute": "last_name", "date": "when"},
+        ]})
+    assert "only a yes/no statement takes a date field" in str(refused.value)
+
+
+# --- the rule ----------------------------------------------------------------------------
+
+def test_the_rule_a_withdrawal_wins_unless_a_grant_is_later_than_every_withdrawal():
+    def decide(*said: tuple[bool, str]) -> bool:
+        views = [StatementView("k", granted, at(day), i) for i, (granted, day) in enumerate(said)]
+        return consents_in_force(views)["k"].granted
+
+    assert decide((True, "2024-01-01"), (False, "2024-02-01")) is False
+    assert decide((False, "2024-01-01"), (True, "2024-02-01")) is True
+    assert decide((True, "2024-03-01"), (False, "2024-02-01"), (False, "2024-01-01")) is True
+    assert decide((True, "2024-03-01"), (False, "2024-04-01"), (True, "2024-02-01")) is False
+    assert decide((True, "2024-01-01"), (False, "2024-01-01")) is False  # a tie: the "no"
+
+
+# --- merges and unmerges ------------------------------------------------------------------
+
+def test_merge_withdrawal_wins_over_an_earlier_grant_and_every_proof_is_kept(crm, shop):
+    (a,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    (b,) = ingest(shop, [person("S1", optin_email="non", optin_date="01/06/2024")])
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                    acting_user=TEST_ACTOR)
+    assert in_force(a.customer_id) == {NEWSLETTER: False}
+    assert not Consent.objects.filter(customer_id=b.customer_id).exists()  # retired: nothing in force
+    assert set(ConsentStatement.objects.filter(holder_id=a.customer_id).values_list("record_id", flat=True)) \
+        == {a.pk, b.pk}
+
+
+def test_merge_a_grant_later_than_every_withdrawal_wins(crm, shop):
+    (a,) = ingest(crm, [person("C1", optin_email="non", optin_date="01/01/2024")])
+    (b,) = ingest(shop, [person("S1", optin_email="oui", optin_date="01/06/2024")])
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                    acting_user=TEST_ACTOR)
+    assert in_force(a.customer_id) == {NEWSLETTER: True}
+
+
+def test_unmerge_restores_each_sides_consents(crm, shop, steward_everywhere):
+    (a,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024", optin_sms="oui")])
+    (b,) = ingest(shop, [person("S1", optin_email="non", optin_date="01/06/2024")])
+    before_a, before_b = in_force(a.customer_id), in_force(b.customer_id)
+    decision = customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                               acting_user=TEST_ACTOR)
+    assert in_force(a.customer_id) == {NEWSLETTER: False, OFFERS_SMS: True}
+    decision_undo(decision_id=decision.pk, acting_user=steward_everywhere)
+    assert in_force(a.customer_id) == before_a == {NEWSLETTER: True, OFFERS_SMS: True}
+    assert in_force(b.customer_id) == before_b == {NEWSLETTER: False}
+
+
+def test_a_no_stated_on_a_merged_customer_stays_on_both_sides_after_unmerge_a_yes_on_the_survivor(
+    crm, shop, steward_everywhere,
+):
+    (a,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024", optin_sms="oui")])
+    (b,) = ingest(shop, [person("S1", optin_email="oui", optin_date="01/01/2024", optin_sms="non")])
+    decision = customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                               acting_user=TEST_ACTOR)
+    survivor = Customer.objects.get(pk=a.customer_id)
+    consent_record(customer=survivor, purpose=purpose(), channel=EMAIL, granted=False,
+                   wording="Désabonnement, formulaire v3", acting_user=TEST_ACTOR)
+    consent_record(customer=survivor, purpose=purpose("offers"), channel=Channel.SMS, granted=True,
+                   wording="Offres SMS v1", acting_user=TEST_ACTOR)
+    assert in_force(survivor) == {NEWSLETTER: False, OFFERS_SMS: True}
+    decision_undo(decision_id=decision.pk, acting_user=steward_everywhere)
+    assert in_force(a.customer_id) == {NEWSLETTER: False, OFFERS_SMS: True}
+    # The "no" was copied onto the customer merged in; the "yes" stayed with the survivor.
+    assert in_force(b.customer_id) == {NEWSLETTER: False, OFFERS_SMS: False}
+
+
+def test_a_statement_on_a_retired_id_lands_on_its_survivor(crm, shop):
+    (a,) = ingest(crm, [person("C1")])
+    (b,) = ingest(shop, [person("S1")])
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                    acting_user=TEST_ACTOR)
+    retired = Customer.objects.get(pk=b.customer_id)
+    statement = consent_record(customer=retired, purpose=purpose(), channel=EMAIL, granted=True,
+                               wording="v1", acting_user=TEST_ACTOR)
+    assert statement.stated_on_id == statement.holder_id == a.customer_id
+    assert in_force(a.customer_id) == {NEWSLETTER: True}
+
+
+# --- objections ---------------------------------------------------------------------------
+
+def test_an_objection_withdraws_every_marketing_consent_and_records_why(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024", optin_sms="oui")])
+    objection = objection_record(customer=record.customer, reason="Ne veut plus être sollicitée",
+                                 acting_user=TEST_ACTOR)
+    consents = in_force(record.customer_id)
+    assert consents[NEWSLETTER] is False and consents[OFFERS_SMS] is False
+    assert ("surveys", "email") not in consents  # not direct marketing: an objection leaves it
+    withdrawn = ConsentStatement.objects.filter(origin=StatementOrigin.OBJECTION, holder=record.customer)
+    assert withdrawn.count() == 4 * 4  # four marketing purposes, four channels
+    assert objection.reason == "Ne veut plus être sollicitée" and objection.lifted_at is None
+
+
+def test_lifting_an_objection_grants_nothing(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    objection = objection_record(customer=record.customer, reason="courrier", acting_user=TEST_ACTOR)
+    objection_lift(objection=objection, reason="La personne a retiré son opposition", acting_user=TEST_ACTOR)
+    assert Objection.objects.get(pk=objection.pk).lifted_at is not None
+    assert in_force(record.customer_id)[NEWSLETTER] is False
+
+
+# --- events -------------------------------------------------------------------------------
+
+def test_a_change_of_consents_is_an_update_event_carrying_the_consents(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    event = ChangeEvent.objects.filter(customer_id=record.customer_id, type=ChangeEvent.Type.UPDATED,
+                                       changes__has_key="consents").latest("version")
+    assert event.changes == {"consents": {"newsletter": {"email": True}}}
+    consent_record(customer=record.customer, purpose=purpose(), channel=EMAIL, granted=False,
+                   wording="v2", acting_user=system_actor("test"))
+    latest = ChangeEvent.objects.filter(customer_id=record.customer_id).latest("version")
+    assert latest.changes == {"consents": {"newsletter": {"email": False}}}
+    assert latest.version == event.version + 1
+
+
+def test_events_show_an_objecting_person_as_saying_no_until_the_objection_is_lifted(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    objection = objection_record(customer=record.customer, reason="lettre", acting_user=TEST_ACTOR)
+    ingest(crm, [person("C1", optin_email="oui", optin_date="01/12/2030")])  # a later yes
+
+    def last_consents() -> dict:
+        return ChangeEvent.objects.filter(customer_id=record.customer_id, changes__has_key="consents") \
+            .latest("version").changes["consents"]
+
+    assert in_force(record.customer_id)[NEWSLETTER] is True  # in force, by the rule…
+    assert last_consents()["newsletter"] == {"email": False, "phone": False, "post": False, "sms": False}
+    objection_lift(objection=objection, reason="retirée", acting_user=TEST_ACTOR)
+    assert last_consents()["newsletter"]["email"] is True  # …and shown once lifted
+
+
+def test_a_statement_that_changes_nothing_in_force_writes_no_event(crm):
+    (record,) = ingest(crm, [person("C1", optin_email="non", optin_date="01/03/2024")])
+    count = ChangeEvent.objects.filter(customer_id=record.customer_id).count()
+    consent_record(customer=record.customer, purpose=purpose(), channel=EMAIL, granted=False,
+                   wording="v2", acting_user=TEST_ACTOR)
+    assert ChangeEvent.objects.filter(customer_id=record.customer_id).count() == count
+
+
+def test_a_new_subscribers_snapshot_carries_the_consents(crm):
+    from rcu.models import Subscription
+    from rcu.services.snapshots import subscription_snapshot_continue
+
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    subscription = Subscription.objects.create(
+        name="crm-sync", target_url="https://crm.example.com/hook", purpose="marketing",
+        secret="whsec_" + "a" * 32, snapshot_requested_at=timezone.now(),
+    )
+    subscription_snapshot_continue(subscription_id=subscription.pk)
+    event = ChangeEvent.objects.get(audience=subscription, customer_id=record.customer_id)
+    assert event.changes["consents"] == {"newsletter": {"email": True}}
+    assert event.changes["last_name"] == "Lefèvre"
+
+
+# --- erasure ------------------------------------------------------------------------------
+
+def test_an_erasure_deletes_the_persons_statements_consents_and_objections(crm):
+    (gone, kept) = ingest(crm, [
+        person("C1", optin_email="oui", optin_date="01/01/2024"),
+        person("C2", last_name="Martin", optin_email="oui", optin_date="01/01/2024"),
+    ])
+    objection_record(customer=gone.customer, reason="opposition", acting_user=TEST_ACTOR)
+    preview = person_erasing_consents(customer_ids=[gone.customer_id], record_ids=[gone.pk], public_ids=[],
+                                      values=frozenset(), acting_user=TEST_ACTOR, preview=True)
+    assert ConsentStatement.objects.filter(holder=gone.customer).exists()
+    counts = person_erasing_consents(customer_ids=[gone.customer_id], record_ids=[gone.pk], public_ids=[],
+                                     values=frozenset(), acting_user=TEST_ACTOR)
+    assert counts == preview and {c.store for c in counts} == {
+        "gdpr.Consent", "gdpr.ConsentStatement", "gdpr.Objection"}
+    assert not ConsentStatement.objects.filter(holder=gone.customer).exists()
+    assert not Objection.objects.exists()
+    assert in_force(kept.customer_id) == {NEWSLETTER: True}
+
+
+def test_a_statement_cannot_be_dated_in_the_future(crm):
+    from gdpr.services.consents import ConsentRefused
+
+    (record,) = ingest(crm, [person("C1")])
+    with pytest.raises(ConsentRefused):
+        consent_record(customer=record.customer, purpose=purpose(), channel=EMAIL, granted=True,
+                       wording="v1", stated_at=timezone.now() + timedelta(days=1), acting_user=TEST_ACTOR)
+
+
+def test_mapping_target_codes_are_offered_per_purpose_and_channel(db):
+    from rcu import hooks
+
+    targets = hooks.statement_targets()
+    assert NEWSLETTER_EMAIL in targets and "consent:profiling:post" in targets
+    assert len(targets) == 5 * 4
+
+
+def test_records_written_by_copy_state_their_consents_as_the_orm_path_does(crm, settings):
+    """PostgreSQL writes batches of new records with COPY: their statements are the same."""
+    from rcu.db import is_postgresql
+
+    if not is_postgresql():
+        pytest.skip("COPY is PostgreSQL's")
+    settings.RCU_COPY_MIN_ROWS = 1
+    records = ingest(crm, [person(f"C{i}", last_name=f"Nom{i}", optin_email="oui" if i % 2 else "non",
+                                  optin_date="01/02/2024") for i in range(4)])
+    assert [in_force(r.customer_id)[NEWSLETTER] for r in records] == [False, True, False, True]
+    assert ConsentStatement.objects.filter(record__in=records).count() == 4

@@ -1,0 +1,87 @@
+"""The consent panel of the customer page: who sees it, who records a statement, who
+records and lifts an objection; and the mapping editor offers consent columns."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from gdpr.models import ConsentStatement, Objection, StatementOrigin
+from gdpr.services.consents import objection_record
+from tests.factories import TEST_ACTOR, ingest
+from tests.gdpr.consent_world import consent_source, in_force
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customer(db):
+    crm = consent_source("crm", department="marketing", trust_rank=1)
+    (record,) = ingest(crm, [{"id": "C1", "first_name": "Hélène", "last_name": "Lefèvre",
+                              "updated": "2024-05-03 10:00", "optin_email": "oui", "optin_date": "01/02/2024"}])
+    return record.customer
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+PANEL = {"steward_marketing": 200, "steward_service_client": 404, "dpo": 200, "admin": 200,
+         "auditor": 200, "outsider": 403}
+STATEMENT = {"steward_marketing": 302, "steward_service_client": 404, "dpo": 302, "admin": 403,
+             "auditor": 403, "outsider": 403}
+OBJECTION = {"steward_marketing": 403, "steward_service_client": 403, "dpo": 302, "admin": 403,
+             "auditor": 403, "outsider": 403}
+
+
+@pytest.mark.parametrize("persona", sorted(PANEL))
+def test_permission_matrix_of_the_consent_panel(customer, personas, persona):
+    client = client_for(personas[persona])
+    assert client.get(reverse("gdpr:customer_consents", args=[customer.public_id])).status_code == PANEL[persona]
+    posted = client.post(reverse("gdpr:consent_statement_add", args=[customer.public_id]), {
+        "purpose": "offers", "channel": "post", "granted": "no", "wording": "Appel du 3 mars"})
+    assert posted.status_code == STATEMENT[persona]
+    objected = client.post(reverse("gdpr:objection_add", args=[customer.public_id]), {"reason": "lettre"})
+    assert objected.status_code == OBJECTION[persona]
+    objection = objection_record(customer=customer, reason="courrier", acting_user=TEST_ACTOR)
+    lifted = client.post(reverse("gdpr:objection_lift", args=[objection.pk]), {"reason": "retirée"})
+    assert lifted.status_code == OBJECTION[persona]
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(customer):
+    response = Client().get(reverse("gdpr:customer_consents", args=[customer.public_id]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_steward_records_what_the_person_says_and_the_panel_shows_it_with_its_proof(customer, steward_marketing):
+    client = client_for(steward_marketing)
+    client.post(reverse("gdpr:consent_statement_add", args=[customer.public_id]), {
+        "purpose": "newsletter", "channel": "email", "granted": "no", "wording": "Appel du 3 mars"})
+    statement = ConsentStatement.objects.get(origin=StatementOrigin.FORM)
+    assert statement.recorded_by == steward_marketing and statement.wording == "Appel du 3 mars"
+    assert in_force(customer)[("newsletter", "email")] is False
+    page = client.get(reverse("gdpr:customer_consents", args=[customer.public_id])).content.decode()
+    assert 'data-purpose="newsletter"' in page and 'data-granted="no"' in page
+    assert "Appel du 3 mars" in page and "CRM · C1" in page
+    # The customer page loads the panel.
+    assert reverse("gdpr:customer_consents", args=[customer.public_id]) in client.get(
+        reverse("customer_detail", args=[customer.public_id])).content.decode()
+
+
+def test_the_dpo_records_an_objection_then_lifts_it(customer, dpo):
+    client = client_for(dpo)
+    client.post(reverse("gdpr:objection_add", args=[customer.public_id]), {"reason": "Lettre du 3 mars"})
+    objection = Objection.objects.get()
+    assert "data-objecting" in client.get(reverse("gdpr:customer_consents", args=[customer.public_id])).content.decode()
+    client.post(reverse("gdpr:objection_lift", args=[objection.pk]), {"reason": "Retirée par téléphone"})
+    objection.refresh_from_db()
+    assert objection.lifted_by == dpo and objection.lift_reason == "Retirée par téléphone"
+
+
+def test_the_mapping_editor_offers_consent_columns(admin_user, customer):
+    page = client_for(admin_user).get(reverse("admin_source_mapping", args=["crm"])).content.decode()
+    assert 'value="consent:newsletter:email"' in page
+    assert 'value="optin_date"' in page  # the date field of the consent column, shown back
