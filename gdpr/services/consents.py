@@ -184,18 +184,30 @@ def consents_refresh(
 def consents_projection(*, customer_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """`rcu.hooks.customer_projection`: each customer's consents as subscribers may act on
     them: those in force, except that an objecting person's direct-marketing purposes are
-    all "no" (even after a later yes from a source), until the objection is lifted."""
-    codes = _purpose_codes()
-    marketing = set(ConsentPurpose.objects.filter(marketing=True).values_list("pk", flat=True))
+    all "no" (even after a later yes from a source), until the objection is lifted. The
+    purposes and objections are read only for customers holding consents: most writes
+    (an import's, a merge's) touch none."""
     found: dict[int, dict[Key, bool]] = defaultdict(dict)
     for chunk in chunks(sorted(set(customer_ids))):
-        objecting = set(Objection.objects.filter(holder_id__in=chunk, lifted_at__isnull=True)
-                        .values_list("holder_id", flat=True))
         for customer, purpose_id, channel, granted in Consent.objects.filter(
             customer_id__in=chunk
         ).values_list("customer_id", "purpose_id", "channel", "granted"):
-            found[customer][(purpose_id, channel)] = granted and not (
-                customer in objecting and purpose_id in marketing)
+            found[customer][(purpose_id, channel)] = granted
+    if not found:
+        return {}
+    codes: dict[int, str] = {}
+    marketing: set[int] = set()
+    for pk, code, is_marketing in ConsentPurpose.objects.values_list("pk", "code", "marketing"):
+        codes[pk] = code
+        if is_marketing:
+            marketing.add(pk)
+    for chunk in chunks(sorted(found)):
+        for customer in Objection.objects.filter(holder_id__in=chunk, lifted_at__isnull=True).values_list(
+            "holder_id", flat=True
+        ):
+            for key in found[customer]:
+                if key[0] in marketing:
+                    found[customer][key] = False
     return {pk: {"consents": projection_of(consents, codes)} for pk, consents in found.items()}
 
 
