@@ -233,7 +233,9 @@ class BulkDecisionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["merge", "reject"],
                                      help_text="`merge` (survivorship decides every value) or `reject`.")
     candidates = serializers.ListField(
-        child=serializers.IntegerField(), min_length=1, max_length=BULK_MAX,
+        # Ids are positive 64-bit integers: anything else is a 400 naming the item, not a
+        # database overflow.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=BULK_MAX,
         help_text=f"Ids of open candidates of the caller's queues, at most {BULK_MAX}.",
     )
     reason = serializers.CharField(

@@ -114,6 +114,8 @@ def test_the_api_answers_each_decision_and_each_refusal(three, foreign, steward_
     ({"action": "merge", "candidates": []}, "candidates"),
     ({"action": "merge", "candidates": list(range(1, BULK_MAX + 2))}, "candidates"),
     ({"action": "explode", "candidates": [1]}, "action"),
+    ({"action": "merge", "candidates": [2**70]}, "candidates.0"),  # beyond a 64-bit id
+    ({"action": "merge", "candidates": [-3]}, "candidates.0"),
 ])
 def test_a_bad_bulk_request_is_a_400_naming_the_field(steward_marketing, three, body, field):
     response = client_as(steward_marketing).post(BULK, body, format="json")
