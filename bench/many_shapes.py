@@ -51,13 +51,17 @@ def rcu_run(data_dir: Path) -> dict:
 
     from bench.match_once import quality
     from bench.shapes import CONFIG_FILE, RECORDS_FILE
+    from rcu.actors import SystemActor
     from rcu.services.imports import import_job_create, import_job_run
     from rcu.services.sources import source_configure
 
     call_command("migrate", verbosity=0)
-    source, _ = source_configure(data=json.loads((data_dir / CONFIG_FILE).read_text()))
+    actor = SystemActor(job="bench")
+    source, _ = source_configure(
+        data=json.loads((data_dir / CONFIG_FILE).read_text()), acting_user=actor
+    )
     t0 = time.perf_counter()
-    job, _ = import_job_create(source=source, path=data_dir / RECORDS_FILE)
+    job, _ = import_job_create(source=source, path=data_dir / RECORDS_FILE, acting_user=actor)
     job = import_job_run(job=job)
     import_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -58,6 +58,7 @@ PHRASES: dict[tuple[str, str], StrPromise] = {
     ("address", "token_set_high"): gettext_lazy("very close address"),
     ("address", "token_set_mid"): gettext_lazy("close address"),
     ("address", "different"): gettext_lazy("different addresses"),
+    ("postcode_city", "same_postcode_and_city"): gettext_lazy("same postcode and town"),
     ("postcode_city", "same_postcode"): gettext_lazy("same postcode"),
     ("postcode_city", "same_city"): gettext_lazy("same town"),
     ("postcode_city", "same_department"): gettext_lazy("same département"),

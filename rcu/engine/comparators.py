@@ -101,10 +101,11 @@ class AddressLevel(Levels):
 
 
 class PostcodeCityLevel(Levels):
-    SAME_POSTCODE = 0
-    SAME_CITY = 1
-    SAME_DEPARTMENT = 2
-    DIFFERENT = 3
+    SAME_POSTCODE_AND_CITY = 0
+    SAME_POSTCODE = 1
+    SAME_CITY = 2
+    SAME_DEPARTMENT = 3
+    DIFFERENT = 4
 
 
 class IdentifierLevel(Levels):
@@ -382,6 +383,11 @@ def _department(postcode: str) -> str | None:
 
 
 def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
+    """Postcode and town as one comparison with a level for both agreeing: how much the
+    town adds to the postcode is the base's to say. Where the town follows from the
+    postcode (a French file) the joint level weighs about what the postcode does; where
+    the two are independent (a residence postcode beside a birthplace) it weighs both.
+    Two separate comparisons would count a dependent town twice."""
     x_postcode = a.keys.get("postcode")
     y_postcode = b.keys.get("postcode")
     x_city = a.keys.get("city")
@@ -389,6 +395,8 @@ def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
     if not (x_postcode and y_postcode) and not (x_city and y_city):
         return None
     if x_postcode and x_postcode == y_postcode:
+        if x_city and x_city == y_city:
+            return PostcodeCityLevel.SAME_POSTCODE_AND_CITY
         return PostcodeCityLevel.SAME_POSTCODE
     if x_city and x_city == y_city:
         return PostcodeCityLevel.SAME_CITY
@@ -445,6 +453,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True,
         term_frequency=(
+            (PostcodeCityLevel.SAME_POSTCODE_AND_CITY.label, "postcode"),
             (PostcodeCityLevel.SAME_POSTCODE.label, "postcode"),
             (PostcodeCityLevel.SAME_CITY.label, "city"),
         ),

@@ -49,7 +49,7 @@ from rcu.services.locks import (
     pending_matches_clear,
     retrying,
 )
-from rcu.services.matching.context import match_context, match_settings_get
+from rcu.services.matching.context import match_context, match_settings_get, stored_model
 from rcu.services.matching.pairs import (
     match_pairs_store,
     oversized_keys,
@@ -177,10 +177,14 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
     # A pending run learns too while the model is new to the base: never trained,
-    # or trained when the base was less than half its size.
+    # trained when the base was less than half its size, or learnt for comparisons
+    # the engine no longer makes.
     records_now = SourceRecord.objects.count()
     learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
-    learn = run.full or records_now >= 2 * learned_from
+    learn = (
+        run.full or records_now >= 2 * learned_from
+        or (settings.model_trained_at is not None and stored_model(settings) is None)
+    )
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)

@@ -57,7 +57,10 @@ def match_settings_get() -> MatchSettings:
     return settings
 
 
-def settings_model(settings: MatchSettings) -> Model:
+def stored_model(settings: MatchSettings) -> Model | None:
+    """The model stored in the settings, or None when there is none or it was learnt
+    for other comparisons (an engine whose levels changed since): it must be learnt
+    again."""
     if settings.model:
         try:
             model = Model.from_dict(settings.model)
@@ -65,7 +68,11 @@ def settings_model(settings: MatchSettings) -> Model:
                 return model
         except (KeyError, ValueError):
             pass
-    return default_model(COMPARISONS)
+    return None
+
+
+def settings_model(settings: MatchSettings) -> Model:
+    return stored_model(settings) or default_model(COMPARISONS)
 
 
 def generic_value_set() -> GenericValueSet:
