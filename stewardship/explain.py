@@ -30,6 +30,7 @@ COMPARISON_LABELS = {
 PHRASES: dict[tuple[str, str], StrPromise] = {
     ("first_name", "exact"): gettext_lazy("same first name"),
     ("first_name", "jaro_winkler_high"): gettext_lazy("close first name{s}"),
+    ("first_name", "short_form"): gettext_lazy("a first name and its usual short form"),
     ("first_name", "compatible"): gettext_lazy("compatible first names (initial or compound)"),
     ("first_name", "jaro_winkler_low"): gettext_lazy("somewhat similar first name{s}"),
     ("first_name", "different"): gettext_lazy("different first names"),

@@ -15,6 +15,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
 from rcu.engine.blocking import NOT_IDENTIFIERS, KeyKind, mailbox_name, swapped_day_month
+from rcu.engine.nicknames import known_short_form
 from rcu.engine.types import Comparison, Level, Levels, MatchRecord
 from rcu.normalisation.phones import FRENCH_PLAN
 
@@ -57,9 +58,10 @@ _jaro_winkler = JaroWinkler.similarity
 class FirstNameLevel(Levels):
     EXACT = 0
     JARO_WINKLER_HIGH = 1
-    COMPATIBLE = 2
-    JARO_WINKLER_LOW = 3
-    DIFFERENT = 4
+    SHORT_FORM = 2
+    COMPATIBLE = 3
+    JARO_WINKLER_LOW = 4
+    DIFFERENT = 5
 
 
 class LastNameLevel(Levels):
@@ -178,6 +180,10 @@ def _first_names_compatible(x: str, y: str) -> bool:
 
 
 def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
+    """First names. A usual short form ("Bill", "Becky", "Paco": `known_short_form`) has
+    its own level; two short names one keystroke apart ("Amy" and "May", "Lee" and
+    "Ele"), which Jaro-Winkler scores as strangers, are weakly similar
+    ("jaro_winkler_low"), not different: a typo is no contradiction."""
     (x, y, _, _), _, similarity, _ = _oriented(a, b)
     if not x or not y:
         return None
@@ -189,7 +195,11 @@ def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
         return FirstNameLevel.JARO_WINKLER_HIGH
     if _first_names_compatible(x, y):
         return FirstNameLevel.COMPATIBLE
-    if similarity >= JARO_WINKLER_LOW:
+    if known_short_form(x, y):
+        return FirstNameLevel.SHORT_FORM
+    if similarity >= JARO_WINKLER_LOW or (
+        DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1
+    ):
         return FirstNameLevel.JARO_WINKLER_LOW
     return FirstNameLevel.DIFFERENT
 

@@ -37,7 +37,8 @@ def test_comparisons_in_order_with_their_levels() -> None:
     assert [(c.name, c.levels) for c in COMPARISONS] == [
         (
             "first_name",
-            ("exact", "jaro_winkler_high", "compatible", "jaro_winkler_low", "different"),
+            ("exact", "jaro_winkler_high", "short_form", "compatible", "jaro_winkler_low",
+             "different"),
         ),
         (
             "last_name",
@@ -423,3 +424,25 @@ def test_a_postcode_with_another_town_is_the_postcode_alone() -> None:
         "same_postcode_and_city")
     assert level_label("postcode_city", a, record_with(postcode="ls1 4ap", city="exeter")) == (
         "same_city")
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "expected"),
+    [
+        ("William", "Bill", "short_form"),
+        ("Becky", "Rebecca", "short_form"),
+        ("Francisco", "Paco", "short_form"),
+        ("Alex", "Alexandra", "compatible"),  # a prefix: compatible before any list
+        ("Paddy", "Tricia", "different"),  # short forms of two different names
+        ("Amy", "May", "jaro_winkler_low"),  # one transposition
+        ("Lee", "Ele", "jaro_winkler_low"),
+        ("Amy", "Zoe", "different"),
+        ("William", "Robert", "different"),
+    ],
+)
+def test_short_forms_and_one_keystroke_are_not_different_first_names(
+    one: str, other: str, expected: str
+) -> None:
+    a, b = record(first_name=one), record(first_name=other)
+    assert level_label("first_name", a, b) == expected
+    assert level_label("first_name", b, a) == expected

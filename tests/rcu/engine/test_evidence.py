@@ -11,7 +11,12 @@ from collections import Counter
 import pytest
 
 from rcu.engine.clustering import ScoredPair, cluster
-from rcu.engine.comparators import COMPARISONS, LastNameLevel, PostcodeCityLevel
+from rcu.engine.comparators import (
+    COMPARISONS,
+    FirstNameLevel,
+    LastNameLevel,
+    PostcodeCityLevel,
+)
 from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
 from rcu.engine.scoring import (
     COMMON_VALUE,
@@ -179,7 +184,7 @@ def test_em_does_not_take_a_household_for_a_person():
     def vector(**levels):
         return tuple(levels.get(name) for name in names)
 
-    household = vector(first_name=4, last_name=0, birth_date=4, address=0, postcode_city=0,
+    household = vector(first_name=FirstNameLevel.DIFFERENT, last_name=0, birth_date=4, address=0, postcode_city=0,
                        phone=0)
     duplicate_home = vector(first_name=0, last_name=0, birth_date=0, address=0,
                             postcode_city=0)
@@ -194,7 +199,7 @@ def test_em_does_not_take_a_household_for_a_person():
     model, _ = train_model(record_count=20_000, sample=sample, blocked_vectors=blocked)
     first = names.index("first_name")
     address = names.index("address")
-    assert model.m[first][4] < 0.05
+    assert model.m[first][FirstNameLevel.DIFFERENT] < 0.05
     assert model.m[address][3] > 0.2
     assert math.isfinite(model.prior_weight)
 

@@ -130,3 +130,23 @@ def test_a_shared_email_weighs_more_in_a_larger_base_where_sampling_cannot_see_i
     assert large.level_weights(email)[exact] > small.level_weights(email)[exact] + 9
     # The sampled u of the other e-mail levels is kept, rescaled.
     assert math.fsum(large.u[email]) == pytest.approx(1.0)
+
+
+def test_u_from_random_pairs_leaves_out_the_matches_among_them():
+    """In a file where a random pair is a match once in 5,000, as often as two strangers
+    agree on the name here, the agreements counted among random pairs are half
+    matches: u of the agreeing level is what is left once they are taken out."""
+    from rcu.engine.training import u_without_matches
+
+    model = default_model(COMPARISONS).replace(
+        m=((0.9, 0.1), (0.9, 0.05, 0.05)), prior=1 / 5000)
+    random_vectors = Counter({(0, None): 40, (1, None): 199_960})
+    corrected = u_without_matches(model, random_vectors)
+    matches_expected = 200_000 * (1 / 5000) * 0.9  # 36 of the 40 agreements
+    assert corrected.u[0][0] == pytest.approx((40 - matches_expected + 1) / (200_000 - 40 + 2),
+                                              rel=1e-3)
+    assert corrected.u[0][0] < model.replace(u=((41 / 200_002, 1 - 41 / 200_002),
+                                                model.u[1])).u[0][0] / 5
+    assert corrected.u[1] == model.u[1]  # never observed: kept
+    tiny = u_without_matches(model.replace(prior=1e-12), random_vectors)
+    assert tiny.u[0][0] == pytest.approx(41 / 200_002)  # a large base: nothing changes
