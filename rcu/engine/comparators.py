@@ -442,14 +442,17 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "first_name", FirstNameLevel.labels(), compare_first_name,
         term_frequency=((FirstNameLevel.EXACT.label, "first_name"),),
+        equal_value=(FirstNameLevel.EXACT.label, "first_name"),
     ),
     Comparison(
         "last_name", LastNameLevel.labels(), compare_last_name, household=True,
         term_frequency=((LastNameLevel.EXACT.label, "last_name"),),
+        equal_value=(LastNameLevel.EXACT.label, "last_name"),
     ),
     Comparison(
         "birth_date", BirthDateLevel.labels(), compare_birth_date,
         term_frequency=((BirthDateLevel.EXACT.label, "birth_date"),),
+        equal_value=(BirthDateLevel.EXACT.label, "birth_date"),
     ),
     Comparison(
         "email", EmailLevel.labels(), compare_email,

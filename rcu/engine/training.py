@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rcu.engine.comparators import COMPARISONS
 from rcu.engine.fellegi_sunter import (
     EM_PSEUDO_COUNT,
+    PROBABILITY_FLOOR,
     U_PSEUDO_COUNT,
     Model,
     TrainingReport,
@@ -35,7 +36,7 @@ from rcu.engine.fellegi_sunter import (
     train_u,
 )
 from rcu.engine.scoring import Scorer
-from rcu.engine.term_frequency import count_term_frequencies
+from rcu.engine.term_frequency import TermFrequencies, count_term_frequencies
 from rcu.engine.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
@@ -89,6 +90,53 @@ def u_without_matches(
         known = math.fsum(row)
         corrected = [max(0.0, n - prior * known * m) for n, m in zip(row, m_row, strict=True)]
         u.append(distribution(corrected, previous, pseudo_count=U_PSEUDO_COUNT))
+    return model.replace(u=u)
+
+
+def u_from_frequencies(
+    model: Model,
+    frequencies: TermFrequencies,
+    fitted: Model | _PersonalPosterior,
+    blocked_vectors: Counter[tuple[Level, ...]],
+    comparisons: tuple[Comparison, ...],
+) -> Model:
+    """`model` with u of each equal-value level (`Comparison.equal_value`) counted from
+    how often two records of the sample share a value: Σ n(n - 1) / N(N - 1) over the
+    values held n times among the N records holding one. That is every pair of the
+    sample, where a random draw sees a hundred thousand: two strangers share a birth
+    date once in 30,000 pairs, so a draw holds three such pairs and u is noise.
+
+    Two records of one person share their values too: the matches expected at the level
+    (λ times m) are taken out, as in `u_without_matches`. Taken out no further than the
+    blocked pairs allow: every pair of one person sharing a birth date or a name shares
+    a blocking key, so the share of non-matches EM finds among the blocked pairs at
+    that level is a lower bound of theirs among all pairs at it (more strangers share a
+    value than share a key).
+    """
+    prior = model.prior
+    u = [list(row) for row in model.u]
+    for c, comparison in enumerate(comparisons):
+        if comparison.equal_value is None:
+            continue
+        label, attribute = comparison.equal_value
+        total = frequencies.totals.get(attribute)
+        if not total or total < 2:
+            continue
+        level = comparison.levels.index(label)
+        sharing = math.fsum(n * (n - 1) for n in frequencies.counts.get(attribute, {}).values())
+        share = sharing / (total * (total - 1))
+        matches = non_matches = 0.0
+        for vector, count in blocked_vectors.items():
+            if vector[c] == level:
+                p = fitted.probability(vector)
+                matches += count * p
+                non_matches += count * (1.0 - p)
+        lower = share * non_matches / (matches + non_matches) if matches + non_matches else share
+        value = max((share - prior * model.m[c][level]) / (1.0 - prior), lower, PROBABILITY_FLOOR)
+        others = math.fsum(p for i, p in enumerate(u[c]) if i != level)
+        if value >= 1.0 or others <= 0.0:
+            continue
+        u[c] = [value if i == level else p * (1.0 - value) / others for i, p in enumerate(u[c])]
     return model.replace(u=u)
 
 
@@ -296,8 +344,14 @@ def train_model(
     expected_matches = report.prior * report.pairs / blocked_share
     prior = min(max(expected_matches / possible, 1e-9), 0.5) if possible else start.prior
     model = with_u.replace(m=fitted.m, prior=prior)
+    frequencies = count_term_frequencies(
+        (scorer.prepare(record) for record in sample),
+        [attribute for c in comparisons for _, attribute in c.term_frequency],
+    )
     if report.pairs > 0:
         model = u_without_matches(model, random_vectors)
+        if frequencies is not None:
+            model = u_from_frequencies(model, frequencies, fitted, vectors, comparisons)
         counted = counted_u(
             fitted, vectors, comparisons=comparisons,
             known=known_shares(random_vectors, len(comparisons)), possible_pairs=possible,
@@ -311,10 +365,6 @@ def train_model(
         model = model.replace(
             household_weights=household_weights(among_blocked, vectors, comparisons, model.m)
         )
-    frequencies = count_term_frequencies(
-        (scorer.prepare(record) for record in sample),
-        [attribute for c in comparisons for _, attribute in c.term_frequency],
-    )
     if frequencies is not None:
         model = model.replace(term_frequencies=frequencies)
     return model, report
