@@ -234,12 +234,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(rcu_run(args.rcu_only)), flush=True)
         return
     sys.path.insert(0, str(ROOT))
-    from bench.shapes import SHAPES, generate
+    from bench.shapes import SHAPES, generate, shape_named
 
     names = [n for n in args.shapes.split(",") if n] or list(SHAPES)
     results = {}
     for name in names:
-        shape = SHAPES[name]
+        shape = shape_named(name)
         data_dir = SHAPES_DIR / f"{name}-{args.seed}"
         counts = generate(shape, data_dir, seed=args.seed)
         rcu = rcu_in_subprocess(data_dir)
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         "| shape | RCU auto-link precision / recall (F1) | RCU recall with review, queue "
         "| peer precision / recall (F1); with review, queue |",
         "| --- | --- | --- | --- |",
-        *(_line(n, SHAPES[n].description, r["rcu"], r["peer"]) for n, r in results.items()),
+        *(_line(n, shape_named(n).description, r["rcu"], r["peer"]) for n, r in results.items()),
     ]
     WORK.mkdir(exist_ok=True)
     RESULTS_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")
