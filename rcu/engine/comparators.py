@@ -487,6 +487,14 @@ CONTRADICTING_LEVELS: dict[str, frozenset[Levels]] = {
 }
 
 
+# Weak agreements that stop an automatic link where the model learnt them to be evidence
+# against a match (a negative weight): a "somewhat similar" first name is a typo's level
+# in one base and the level of twins with close names ("Alice", "Alix") in another.
+CONTRADICTING_WHEN_AGAINST: dict[str, frozenset[Levels]] = {
+    "first_name": frozenset({FirstNameLevel.JARO_WINKLER_LOW}),
+}
+
+
 def compare_pair(a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:
     """The level of every comparison of COMPARISONS, in order."""
     return tuple(comparison.compare(a, b) for comparison in COMPARISONS)

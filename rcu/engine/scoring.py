@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import getitem
 
 from rcu.engine.blocking import blocking_keys
-from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS
+from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, CONTRADICTING_WHEN_AGAINST
 from rcu.engine.fellegi_sunter import (
     Contribution,
     Explanation,
@@ -110,15 +110,21 @@ class Scorer:
             for i in self._order
         ]
         self._headroom = tuple(sum(best[k + 1 :]) for k in range(len(best)))
+        # What stops a link: the contradicting levels, and the weak agreements the model
+        # learnt to be evidence against a match (a "somewhat similar" first name where
+        # twins with close names are common).
         self._contradicting = tuple(
             frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
-            for c in comparisons
+            | {int(level) for level in CONTRADICTING_WHEN_AGAINST.get(c.name, ())
+               if model.level_weights(i)[level] < 0.0}
+            for i, c in enumerate(comparisons)
         )
 
     def link_guard(self, levels: tuple[Level, ...], weight: float | None = None) -> str | None:
         """Why a pair may not be linked without a steward whatever its score, or None.
 
-        "contradiction:<comparisons>" when something that tells people apart differs;
+        "contradiction:<comparisons>" when something that tells people apart differs
+        (a contradicting level, or one the model weighs as evidence against a match);
         "household_evidence" when, counting once what a household shares, the evidence
         falls short of the auto-link threshold (`personal_weight`).
         """

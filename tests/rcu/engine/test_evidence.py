@@ -302,3 +302,30 @@ def test_every_level_with_a_frequency_is_adjusted(frequencies):
     assert scorer.adjustments(both[0], scorer.vector(*both))[place] > 0  # Brest: rare here
     paris = scorer.adjustments(town_only[0], scorer.vector(*town_only))[place]
     assert paris < 0  # Paris: everybody
+
+
+def test_a_level_learnt_as_evidence_against_is_a_contradiction_on_what_tells_people_apart():
+    """Twins with close first names ("Alice" and "Alix") agree on everything else: where
+    the model learnt that a somewhat similar first name is no evidence of one person,
+    that level stops an automatic link like a different first name; where it learnt it
+    is a typo's level (positive weight), it does not."""
+    first = [c.name for c in COMPARISONS].index("first_name")
+    low = FirstNameLevel.JARO_WINKLER_LOW
+    a = record(1, first_name="Alice", last_name="Dubois", birth_date="1999-02-05",
+               address_line1="3 rue de la Gare", postcode="69002", city="Lyon")
+    b = record(2, first_name="Alix", last_name="Dubois", birth_date="1999-02-05",
+               address_line1="3 rue de la Gare", postcode="69002", city="Lyon")
+    base = default_model(COMPARISONS)
+    assert Scorer(base).vector(a, b)[first] == low
+    m = [list(row) for row in base.m]
+    u = [list(row) for row in base.u]
+    m[first][low], m[first][0] = 0.001, m[first][0] + m[first][low] - 0.001  # twins' level
+    against = Scorer(base.replace(m=m))
+    assert against.model.level_weights(first)[low] < 0
+    levels = against.vector(a, b)
+    assert against.model.probability(levels) > 0.99
+    assert against.link_guard(levels) == f"{CONTRADICTION}first_name"
+    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5  # a typo's level
+    typos = Scorer(base.replace(u=u))
+    assert typos.model.level_weights(first)[low] > 0
+    assert typos.link_guard(levels) is None
