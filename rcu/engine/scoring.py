@@ -158,14 +158,15 @@ class Scorer:
             weight = self.model.weight(levels)
         tables = self._tables
         shared = [
-            (w, i) for i in self._household
-            if levels[i] is not None and (w := tables[i][levels[i]]) > 0.0
+            (w, i, level) for i in self._household
+            if (level := levels[i]) is not None and (w := tables[i][level]) > 0.0
         ]
         if len(shared) > 1:
             strongest = max(shared)
             credit = self._household_credit
             weight -= math.fsum(
-                w - min(w, credit[i][levels[i]]) for w, i in shared if (w, i) != strongest
+                w - min(w, credit[i][level]) for w, i, level in shared
+                if (w, i, level) != strongest
             )
         return weight
 
