@@ -145,6 +145,17 @@ def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
     return round(index * size), round((index + 1) * size) - 1
 
 
+def model_to_learn(settings: MatchSettings, *, full: bool, records_now: int) -> bool:
+    """Whether a run learns the model: a full run always; a pending run too while the
+    model is new to the base: never trained, trained when the base was less than half
+    its size, or learnt for comparisons the engine no longer makes (an upgrade)."""
+    learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
+    return (
+        full or records_now >= 2 * learned_from
+        or (settings.model_trained_at is not None and stored_model(settings) is None)
+    )
+
+
 @transaction.atomic
 def match_run_prepare(*, run: MatchRun) -> MatchRun:
     """The run's first step (it acts as itself, see `run_actor`): claim the records
@@ -176,15 +187,8 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
         run.last_record_id = max(
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
-    # A pending run learns too while the model is new to the base: never trained,
-    # trained when the base was less than half its size, or learnt for comparisons
-    # the engine no longer makes.
     records_now = SourceRecord.objects.count()
-    learned_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
-    learn = (
-        run.full or records_now >= 2 * learned_from
-        or (settings.model_trained_at is not None and stored_model(settings) is None)
-    )
+    learn = model_to_learn(settings, full=run.full, records_now=records_now)
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
