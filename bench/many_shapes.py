@@ -51,13 +51,17 @@ def rcu_run(data_dir: Path) -> dict:
 
     from bench.match_once import quality
     from bench.shapes import CONFIG_FILE, RECORDS_FILE
+    from rcu.actors import SystemActor
     from rcu.services.imports import import_job_create, import_job_run
     from rcu.services.sources import source_configure
 
     call_command("migrate", verbosity=0)
-    source, _ = source_configure(data=json.loads((data_dir / CONFIG_FILE).read_text()))
+    actor = SystemActor(job="bench")
+    source, _ = source_configure(
+        data=json.loads((data_dir / CONFIG_FILE).read_text()), acting_user=actor
+    )
     t0 = time.perf_counter()
-    job, _ = import_job_create(source=source, path=data_dir / RECORDS_FILE)
+    job, _ = import_job_create(source=source, path=data_dir / RECORDS_FILE, acting_user=actor)
     job = import_job_run(job=job)
     import_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -230,12 +234,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(rcu_run(args.rcu_only)), flush=True)
         return
     sys.path.insert(0, str(ROOT))
-    from bench.shapes import SHAPES, generate
+    from bench.shapes import SHAPES, generate, shape_named
 
     names = [n for n in args.shapes.split(",") if n] or list(SHAPES)
     results = {}
     for name in names:
-        shape = SHAPES[name]
+        shape = shape_named(name)
         data_dir = SHAPES_DIR / f"{name}-{args.seed}"
         counts = generate(shape, data_dir, seed=args.seed)
         rcu = rcu_in_subprocess(data_dir)
@@ -251,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         "| shape | RCU auto-link precision / recall (F1) | RCU recall with review, queue "
         "| peer precision / recall (F1); with review, queue |",
         "| --- | --- | --- | --- |",
-        *(_line(n, SHAPES[n].description, r["rcu"], r["peer"]) for n, r in results.items()),
+        *(_line(n, shape_named(n).description, r["rcu"], r["peer"]) for n, r in results.items()),
     ]
     WORK.mkdir(exist_ok=True)
     RESULTS_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")

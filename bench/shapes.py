@@ -489,6 +489,33 @@ SHAPES: dict[str, Shape] = {
 }
 
 
+# Variants, run by name only (`--shapes no_contact_damaged`): the same people as a shape
+# with other damage, to see that what the engine learns is not one generator's rates.
+VARIANTS: dict[str, Shape] = {
+    "no_contact_damaged": Shape(
+        "no_contact_damaged",
+        "the no_contact shape with twice the damage: typos, short forms, swapped names, "
+        "missing dates, moves",
+        4200,
+        Corruption(name_typo=0.15, first_name_variant=0.10, names_swapped=0.03,
+                   name_missing=0.05, date_missing=0.20, date_typo=0.10,
+                   date_day_month_swapped=0.04, moved=0.30, place_typo=0.10,
+                   place_missing=0.15),
+        _no_contact,
+        SHAPES["no_contact"].row,
+        _config("no contact damaged", "GB", [
+            _field("FORENAME", "first_name"), _field("SURNAME", "last_name"),
+            _field("DOB", "birth_date", **DATE), _field("BIRTHPLACE", "city"),
+            _field("POSTCODE", "postcode"),
+        ]),
+    ),
+}
+
+
+def shape_named(name: str) -> Shape:
+    return SHAPES[name] if name in SHAPES else VARIANTS[name]
+
+
 def generate(shape: Shape, out: Path, *, seed: int = 1, people: int | None = None) -> dict:
     """Write the shape's records.csv, source.json and truth.csv into `out`; returns counts."""
     rng = random.Random(f"{shape.name}:{seed}")
@@ -539,5 +566,5 @@ def _locale_for(code: str) -> Callable[[random.Random], Locale]:
 _LOCALE_OF = {
     "no_contact": _locale_for("en_GB"), "historical": _locale_for("en_GB"), "national_id": _locale_for("en_US"),
     "heavy_corruption": _locale_for("en_GB"), "other_names": _locale_for("es_ES"),
-    "households": _locale_for("fr_FR"),
+    "households": _locale_for("fr_FR"), "no_contact_damaged": _locale_for("en_GB"),
 }

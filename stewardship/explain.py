@@ -30,6 +30,7 @@ COMPARISON_LABELS = {
 PHRASES: dict[tuple[str, str], StrPromise] = {
     ("first_name", "exact"): gettext_lazy("same first name"),
     ("first_name", "jaro_winkler_high"): gettext_lazy("close first name{s}"),
+    ("first_name", "short_form"): gettext_lazy("a first name and its usual short form"),
     ("first_name", "compatible"): gettext_lazy("compatible first names (initial or compound)"),
     ("first_name", "jaro_winkler_low"): gettext_lazy("somewhat similar first name{s}"),
     ("first_name", "different"): gettext_lazy("different first names"),
@@ -58,6 +59,7 @@ PHRASES: dict[tuple[str, str], StrPromise] = {
     ("address", "token_set_high"): gettext_lazy("very close address"),
     ("address", "token_set_mid"): gettext_lazy("close address"),
     ("address", "different"): gettext_lazy("different addresses"),
+    ("postcode_city", "same_postcode_and_city"): gettext_lazy("same postcode and town"),
     ("postcode_city", "same_postcode"): gettext_lazy("same postcode"),
     ("postcode_city", "same_city"): gettext_lazy("same town"),
     ("postcode_city", "same_department"): gettext_lazy("same département"),

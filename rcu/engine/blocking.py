@@ -11,7 +11,9 @@ key starts with its kind (`KeyKind`) and a colon; kinds never collide:
 - ``np:<phonetic last name>:<postcode>``.
 - ``nt:<phonetic name>:<phonetic name>``: the phonetic codes of first and last name in
   sorted order, so swapped first and last names meet.
-- ``bd:<birth date>:<first-name initial>``: also emitted for the date with day and month
+- ``bd:<birth date>:<initial>``: one for the initial of the first name, one for the
+  initial of the last name, so that swapped names, a missing first name or a surname
+  with a typo still meet on the birth date; also emitted for the date with day and month
   swapped when that is another valid date, so a day/month inversion meets the truth.
 - ``id:<code>:<value>``: every extra identifier (loyalty card, customer number…), and
   every custom attribute of type identifier (``id:custom_id:<name>:<value>``); other
@@ -121,13 +123,13 @@ def blocking_keys(record: MatchRecord) -> set[str]:
             low, high = sorted((first, last))
             blocking.add(f"{KeyKind.NAMES}:{low}:{high}")
 
-    first_key = keys.get("first_name")
-    if birth_date and first_key:
-        initial = first_key[0]
-        blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{birth_date}:{initial}")
+    initials = {name[0] for name in (keys.get("first_name"), keys.get("last_name")) if name}
+    if birth_date and initials:
         swapped = swapped_day_month(birth_date)
-        if swapped:
-            blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{swapped}:{initial}")
+        for initial in initials:
+            blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{birth_date}:{initial}")
+            if swapped:
+                blocking.add(f"{KeyKind.BIRTH_DATE_INITIAL}:{swapped}:{initial}")
     city = keys.get("city")
     if city:
         if last:

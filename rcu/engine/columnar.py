@@ -294,29 +294,6 @@ def _similarities(
     return found
 
 
-def columnar_first_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-    names = _Names(columns, ia, ib)
-    x, y = names.x_first, names.y_first
-    levels = np.full(len(ia), MISSING, dtype=np.int8)
-    undecided = (x > 0) & (y > 0)
-    L = c.FirstNameLevel
-    _select(levels, undecided, x == y, L.EXACT)
-    at = np.flatnonzero(undecided)
-    similarity = _similarities(columns, names.first_similarity, x, y, at)
-    sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
-    open_ = np.ones(len(at), dtype=bool)
-    _select(sub, open_, similarity >= c.JARO_WINKLER_HIGH, L.JARO_WINKLER_HIGH)
-    rest = np.flatnonzero(open_)
-    compatible = np.zeros(len(at), dtype=bool)
-    compatible[rest] = _value_pairs(
-        columns, x[at[rest]], y[at[rest]], c._first_names_compatible
-    )
-    _select(sub, open_, compatible, L.COMPATIBLE)
-    _select(sub, open_, similarity >= c.JARO_WINKLER_LOW, L.JARO_WINKLER_LOW)
-    levels[at] = sub
-    return levels
-
-
 def _surnames_share_a_word(columns: Columns, x: IntArray, y: IntArray) -> np.ndarray:
     """Whether `_surname_tokens` of the two names meet. A name whose words come down to
     one is coded by that word, so most pairs compare codes; the others ask Python."""
@@ -557,21 +534,6 @@ def columnar_address(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     return levels
 
 
-def columnar_postcode_city(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
-    postcodes, cities = columns.codes("postcode"), columns.codes("city")
-    xp, yp, xc, yc = postcodes[ia], postcodes[ib], cities[ia], cities[ib]
-    levels = np.full(len(ia), MISSING, dtype=np.int8)
-    undecided = ((xp > 0) & (yp > 0)) | ((xc > 0) & (yc > 0))
-    L = c.PostcodeCityLevel
-    _select(levels, undecided, (xp > 0) & (xp == yp), L.SAME_POSTCODE)
-    _select(levels, undecided, (xc > 0) & (xc == yc), L.SAME_CITY)
-    da = columns.recode("department", xp, c._department)
-    db = columns.recode("department", yp, c._department)
-    _select(levels, undecided, (xp > 0) & (yp > 0) & (da > 0) & (da == db), L.SAME_DEPARTMENT)
-    levels[undecided] = L.DIFFERENT
-    return levels
-
-
 def _by_rule(
     compare: Callable[[MatchRecord, MatchRecord], Level], holds: Callable[[MatchRecord], bool]
 ) -> Compare:
@@ -608,14 +570,15 @@ def _row_by_row(
 
 # The columnar form of each comparator, by its compare function: a comparison whose
 # function is not here (a new one, or one replaced) is made pair by pair.
+# The first names (short forms, one keystroke) and postcode with town (its level of
+# both) changed with the contact-free work: made pair by pair until their columnar
+# forms follow them.
 COLUMNAR: dict[Callable, Compare] = {
-    c.compare_first_name: columnar_first_name,
     c.compare_last_name: columnar_last_name,
     c.compare_birth_date: columnar_birth_date,
     c.compare_email: columnar_email,
     c.compare_phone: columnar_phone,
     c.compare_address: columnar_address,
-    c.compare_postcode_city: columnar_postcode_city,
     c.compare_identifiers: _by_rule(c.compare_identifiers, _holds_identifiers),
 }
 
@@ -662,11 +625,12 @@ class ColumnarScorer:
             found = self._compares[index](columns, ia[kept], ib[kept])
             levels[kept, index] = found
             partial += self._tables[index][found]
-            rule = scorer._tf_rules.get(index)
-            if rule is not None:
-                agreeing = np.flatnonzero(found == rule[0])
+            rules = scorer._tf_rules.get(index)
+            if rules:
                 adjustment = np.zeros(len(kept))
-                adjustment[agreeing] = self._adjustments(columns, index, ia[kept[agreeing]])
+                for level in rules:
+                    agreeing = np.flatnonzero(found == level)
+                    adjustment[agreeing] = self._adjustments(columns, index, level, ia[kept[agreeing]])
                 adjustments[kept, index] = adjustment
                 partial += adjustment
             if min_weight is not None:
@@ -675,19 +639,19 @@ class ColumnarScorer:
                     kept, partial = kept[alive], partial[alive]
         return kept, levels[kept], adjustments[kept]
 
-    def _adjustments(self, columns: Columns, index: int, positions: IntArray) -> np.ndarray:
-        """Comparison `index`'s term-frequency adjustment for the value of the records at
-        `positions` (a pair's lower record: it holds the value both agree on), asked of
-        `Scorer.adjustment` once per distinct value."""
+    def _adjustments(self, columns: Columns, index: int, level: int, positions: IntArray) -> np.ndarray:
+        """Comparison `index`'s term-frequency adjustment at `level` for the value of the
+        records at `positions` (a pair's lower record: it holds the value both agree
+        on), asked of `Scorer.adjustment` once per distinct value."""
         scorer = self.scorer
-        level, attribute = scorer._tf_rules[index]
+        attribute = scorer._tf_rules[index][level]
 
         def adjustment(value: str | None) -> float:
             holder = MatchRecord(0, "", {}, {attribute: value} if value else {})
             return scorer.adjustment(index, level, holder)
 
         codes = columns.codes(attribute)[positions]
-        return columns.value_table(f"tf:{index}", codes, adjustment)
+        return columns.value_table(f"tf:{index}:{level}", codes, adjustment)
 
     def weights(self, levels: np.ndarray, adjustments: np.ndarray) -> np.ndarray:
         """`Scorer.total_weight` of each row: the level weights in the comparisons'

@@ -15,6 +15,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
 from rcu.engine.blocking import NOT_IDENTIFIERS, KeyKind, mailbox_name, swapped_day_month
+from rcu.engine.nicknames import known_short_form
 from rcu.engine.types import Comparison, Level, Levels, MatchRecord
 from rcu.normalisation.phones import FRENCH_PLAN
 
@@ -59,9 +60,10 @@ _CUSTOM_KEYS = ("custom:", "custom_id:")
 class FirstNameLevel(Levels):
     EXACT = 0
     JARO_WINKLER_HIGH = 1
-    COMPATIBLE = 2
-    JARO_WINKLER_LOW = 3
-    DIFFERENT = 4
+    SHORT_FORM = 2
+    COMPATIBLE = 3
+    JARO_WINKLER_LOW = 4
+    DIFFERENT = 5
 
 
 class LastNameLevel(Levels):
@@ -103,10 +105,11 @@ class AddressLevel(Levels):
 
 
 class PostcodeCityLevel(Levels):
-    SAME_POSTCODE = 0
-    SAME_CITY = 1
-    SAME_DEPARTMENT = 2
-    DIFFERENT = 3
+    SAME_POSTCODE_AND_CITY = 0
+    SAME_POSTCODE = 1
+    SAME_CITY = 2
+    SAME_DEPARTMENT = 3
+    DIFFERENT = 4
 
 
 class IdentifierLevel(Levels):
@@ -179,6 +182,10 @@ def _first_names_compatible(x: str, y: str) -> bool:
 
 
 def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
+    """First names. A usual short form ("Bill", "Becky", "Paco": `known_short_form`) has
+    its own level; two short names one keystroke apart ("Amy" and "May", "Lee" and
+    "Ele"), which Jaro-Winkler scores as strangers, are weakly similar
+    ("jaro_winkler_low"), not different: a typo is no contradiction."""
     (x, y, _, _), _, similarity, _ = _oriented(a, b)
     if not x or not y:
         return None
@@ -190,7 +197,11 @@ def compare_first_name(a: MatchRecord, b: MatchRecord) -> Level:
         return FirstNameLevel.JARO_WINKLER_HIGH
     if _first_names_compatible(x, y):
         return FirstNameLevel.COMPATIBLE
-    if similarity >= JARO_WINKLER_LOW:
+    if known_short_form(x, y):
+        return FirstNameLevel.SHORT_FORM
+    if similarity >= JARO_WINKLER_LOW or (
+        DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1
+    ):
         return FirstNameLevel.JARO_WINKLER_LOW
     return FirstNameLevel.DIFFERENT
 
@@ -384,6 +395,11 @@ def _department(postcode: str) -> str | None:
 
 
 def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
+    """Postcode and town as one comparison with a level for both agreeing: how much the
+    town adds to the postcode is the base's to say. Where the town follows from the
+    postcode (a French file) the joint level weighs about what the postcode does; where
+    the two are independent (a residence postcode beside a birthplace) it weighs both.
+    Two separate comparisons would count a dependent town twice."""
     x_postcode = a.keys.get("postcode")
     y_postcode = b.keys.get("postcode")
     x_city = a.keys.get("city")
@@ -391,6 +407,8 @@ def compare_postcode_city(a: MatchRecord, b: MatchRecord) -> Level:
     if not (x_postcode and y_postcode) and not (x_city and y_city):
         return None
     if x_postcode and x_postcode == y_postcode:
+        if x_city and x_city == y_city:
+            return PostcodeCityLevel.SAME_POSTCODE_AND_CITY
         return PostcodeCityLevel.SAME_POSTCODE
     if x_city and x_city == y_city:
         return PostcodeCityLevel.SAME_CITY
@@ -430,14 +448,17 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "first_name", FirstNameLevel.labels(), compare_first_name,
         term_frequency=((FirstNameLevel.EXACT.label, "first_name"),),
+        equal_value=(FirstNameLevel.EXACT.label, "first_name"),
     ),
     Comparison(
         "last_name", LastNameLevel.labels(), compare_last_name, household=True,
         term_frequency=((LastNameLevel.EXACT.label, "last_name"),),
+        equal_value=(LastNameLevel.EXACT.label, "last_name"),
     ),
     Comparison(
         "birth_date", BirthDateLevel.labels(), compare_birth_date,
         term_frequency=((BirthDateLevel.EXACT.label, "birth_date"),),
+        equal_value=(BirthDateLevel.EXACT.label, "birth_date"),
     ),
     Comparison(
         "email", EmailLevel.labels(), compare_email,
@@ -451,6 +472,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "postcode_city", PostcodeCityLevel.labels(), compare_postcode_city, household=True,
         term_frequency=(
+            (PostcodeCityLevel.SAME_POSTCODE_AND_CITY.label, "postcode"),
             (PostcodeCityLevel.SAME_POSTCODE.label, "postcode"),
             (PostcodeCityLevel.SAME_CITY.label, "city"),
         ),
@@ -468,6 +490,14 @@ CONTRADICTING_LEVELS: dict[str, frozenset[Levels]] = {
     "first_name": frozenset({FirstNameLevel.DIFFERENT}),
     "birth_date": frozenset({BirthDateLevel.DIFFERENT, BirthDateLevel.SAME_YEAR}),
     "identifiers": frozenset({IdentifierLevel.DIFFERENT}),
+}
+
+
+# Weak agreements that stop an automatic link where the model learnt them to be evidence
+# against a match (a negative weight): a "somewhat similar" first name is a typo's level
+# in one base and the level of twins with close names ("Alice", "Alix") in another.
+CONTRADICTING_WHEN_AGAINST: dict[str, frozenset[Levels]] = {
+    "first_name": frozenset({FirstNameLevel.JARO_WINKLER_LOW}),
 }
 
 

@@ -95,6 +95,15 @@ def weight_from_probability(probability: float) -> float:
     return math.log2(probability / (1.0 - probability))
 
 
+def _household_levels(credit: float | Sequence[float], level_count: int) -> tuple[float, ...]:
+    """A household credit by level; a single number (a model stored before credits
+    were learnt per level) is the strongest level's, the others getting none."""
+    values = [float(credit)] if isinstance(credit, int | float) else [float(c) for c in credit]
+    if len(values) > level_count:
+        raise ValueError("a household credit has more levels than its comparison")
+    return tuple(values + [0.0] * (level_count - len(values)))
+
+
 def _weight_table(m: Sequence[float], u: Sequence[float]) -> dict[Level, float]:
     table: dict[Level, float] = {None: 0.0}
     for level, (m_level, u_level) in enumerate(zip(m, u, strict=True)):
@@ -118,7 +127,7 @@ class Model:
         u: Sequence[Sequence[float]],
         prior: float,
         term_frequencies: TermFrequencies | None = None,
-        household_weights: Mapping[str, float] | None = None,
+        household_weights: Mapping[str, float | Sequence[float]] | None = None,
     ) -> None:
         names = tuple(names)
         labels = tuple(tuple(row) for row in levels)
@@ -147,7 +156,11 @@ class Model:
         self._u = u_rows
         self._prior = prior
         self._tf = term_frequencies
-        self._household = dict(household_weights or {})
+        self._household = {
+            name: _household_levels(credit, len(labels[names.index(name)]))
+            for name, credit in (household_weights or {}).items()
+            if name in names
+        }
         self._prior_weight = math.log2(prior / (1.0 - prior))
         # One dict per comparison, None mapped to 0.0: scoring is then a single
         # map(getitem) with no branch, and a level out of range raises KeyError.
@@ -182,9 +195,9 @@ class Model:
         return self._prior_weight
 
     @property
-    def household_weights(self) -> Mapping[str, float]:
-        """Per household comparison, what agreeing on it still weighs once the pair
-        agrees on another household comparison (learnt; missing: nothing)."""
+    def household_weights(self) -> Mapping[str, tuple[float, ...]]:
+        """Per household comparison, what each of its levels still weighs once the pair
+        agrees on another household comparison, by level (learnt; missing: nothing)."""
         return self._household
 
     @property
@@ -215,7 +228,7 @@ class Model:
         u: Sequence[Sequence[float]] | None = None,
         prior: float | None = None,
         term_frequencies: TermFrequencies | None = None,
-        household_weights: Mapping[str, float] | None = None,
+        household_weights: Mapping[str, float | Sequence[float]] | None = None,
     ) -> Model:
         return Model(
             names=self._names,
@@ -271,7 +284,9 @@ class Model:
         if self._tf is not None:
             data["term_frequencies"] = self._tf.to_dict()
         if self._household:
-            data["household_weights"] = dict(sorted(self._household.items()))
+            data["household_weights"] = {
+                name: list(credit) for name, credit in sorted(self._household.items())
+            }
         return data
 
     @classmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import getitem
 
 from rcu.engine.blocking import blocking_keys
-from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS
+from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, CONTRADICTING_WHEN_AGAINST
 from rcu.engine.fellegi_sunter import (
     Contribution,
     Explanation,
@@ -75,9 +75,10 @@ class Scorer:
         self._compares = tuple(c.compare for c in comparisons)
         self._names = tuple(c.name for c in comparisons)
         self._household = tuple(i for i, c in enumerate(comparisons) if c.household)
-        # What a household comparison's strongest level still weighs beside another.
+        # What each level of a household comparison still weighs beside another.
         self._household_credit = {
-            i: model.household_weights.get(comparisons[i].name, 0.0) for i in self._household
+            i: model.household_weights.get(comparisons[i].name) or (0.0,) * len(comparisons[i].levels)
+            for i in self._household
         }
         self._auto_link_weight = weight_from_probability(auto_link)
         # Cheapest and most telling comparisons first, so that `score_at_least` can
@@ -85,33 +86,45 @@ class Scorer:
         # evaluated can still add.
         self._tables = model.tables
         self._order = evaluation_order(comparisons)
-        # Term-frequency adjustments: by comparison index, (level, key attribute).
+        # Term-frequency adjustments: by comparison index, the key attribute of each
+        # level that has one (a comparison may adjust several levels: postcode, town).
         tf = model.term_frequencies
         self._tf = tf
-        self._tf_rules: dict[int, tuple[int, str]] = {}
+        self._tf_rules: dict[int, dict[int, str]] = {}
         if tf is not None:
             for i, c in enumerate(comparisons):
                 for label, attribute in c.term_frequency:
                     if attribute in tf.totals:
-                        self._tf_rules[i] = (c.levels.index(label), attribute)
-        # Adjustments by comparison and value, computed once: a value recurs in many pairs.
-        self._tf_cache: dict[int, dict[str | None, float]] = {i: {} for i in self._tf_rules}
+                        self._tf_rules.setdefault(i, {})[c.levels.index(label)] = attribute
+        # Adjustments by (comparison, level) and value, computed once: a value recurs in
+        # many pairs.
+        self._tf_cache: dict[tuple[int, int], dict[str | None, float]] = {
+            (i, level): {} for i, rules in self._tf_rules.items() for level in rules
+        }
         best = [
-            max(self._tables[i].values())
-            + (max(0.0, tf.largest_adjustment(self._tf_rules[i][1]))
-               if tf is not None and i in self._tf_rules else 0.0)
+            max(
+                weight + (max(0.0, tf.largest_adjustment(self._tf_rules[i][level]))
+                          if tf is not None and level in self._tf_rules.get(i, {}) else 0.0)
+                for level, weight in self._tables[i].items()
+            )
             for i in self._order
         ]
         self._headroom = tuple(sum(best[k + 1 :]) for k in range(len(best)))
+        # What stops a link: the contradicting levels, and the weak agreements the model
+        # learnt to be evidence against a match (a "somewhat similar" first name where
+        # twins with close names are common).
         self._contradicting = tuple(
             frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
-            for c in comparisons
+            | {int(level) for level in CONTRADICTING_WHEN_AGAINST.get(c.name, ())
+               if model.level_weights(i)[level] < 0.0}
+            for i, c in enumerate(comparisons)
         )
 
     def link_guard(self, levels: tuple[Level, ...], weight: float | None = None) -> str | None:
         """Why a pair may not be linked without a steward whatever its score, or None.
 
-        "contradiction:<comparisons>" when something that tells people apart differs;
+        "contradiction:<comparisons>" when something that tells people apart differs
+        (a contradicting level, or one the model weighs as evidence against a match);
         "household_evidence" when, counting once what a household shares, the evidence
         falls short of the auto-link threshold (`personal_weight`).
         """
@@ -132,9 +145,10 @@ class Scorer:
         agree on surname, address, postcode and landline all at once: a spouse or a
         record holding nothing else would reach any threshold on them. So of the positive
         contributions of household comparisons the largest counts in full, and each
-        other one at most what the model learnt it still weighs beside another household
-        agreement in this base (`Model.household_weights`: nothing where families share
-        names and homes, nearly all where namesakes at one address are rare); everything
+        other one at most what the model learnt its level still weighs beside another
+        household agreement in this base (`Model.household_weights`: nothing where
+        families share names and homes, nearly all where namesakes at one address are
+        rare; a surname with a typo or a town without its postcode likewise); everything
         else (first name, birth date, e-mail, identifiers, and every disagreement)
         counts in full. Which combination of agreements is enough is then the model's
         to say. `weight`: the pair's weight with its term-frequency adjustments, when
@@ -144,15 +158,15 @@ class Scorer:
             weight = self.model.weight(levels)
         tables = self._tables
         shared = [
-            (w, i) for i in self._household
-            if levels[i] is not None and (w := tables[i][levels[i]]) > 0.0
+            (w, i, level) for i in self._household
+            if (level := levels[i]) is not None and (w := tables[i][level]) > 0.0
         ]
         if len(shared) > 1:
             strongest = max(shared)
             credit = self._household_credit
             weight -= math.fsum(
-                w - (min(w, credit[i]) if levels[i] == 0 else 0.0)
-                for w, i in shared if (w, i) != strongest
+                w - min(w, credit[i][level]) for w, i, level in shared
+                if (w, i, level) != strongest
             )
         return weight
 
@@ -167,12 +181,12 @@ class Scorer:
         """The term-frequency adjustment of comparison `index` at `level`, from the value
         `a` holds (the two agree on it); 0 where there is none. It never takes more
         than the level's own weight away: an agreement is never evidence against."""
-        rule = self._tf_rules.get(index)
-        if rule is None or rule[0] != level:
+        rules = self._tf_rules.get(index)
+        if rules is None or level not in rules:
             return 0.0
-        attribute = rule[1]
+        attribute = rules[level]
         value = a.keys.get(attribute)
-        cache = self._tf_cache[index]
+        cache = self._tf_cache[(index, level)]
         adjustment = cache.get(value)
         if adjustment is None:
             tf = self._tf
@@ -187,8 +201,9 @@ class Scorer:
         if not self._tf_rules:
             return ()
         found = [0.0] * len(levels)
-        for index, (level, _attribute) in self._tf_rules.items():
-            if levels[index] == level:
+        for index, rules in self._tf_rules.items():
+            level = levels[index]
+            if level in rules:
                 found[index] = self.adjustment(index, level, a)
         return tuple(found)
 

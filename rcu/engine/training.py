@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from rcu.engine.comparators import COMPARISONS
 from rcu.engine.fellegi_sunter import (
     EM_PSEUDO_COUNT,
+    PROBABILITY_FLOOR,
+    U_PSEUDO_COUNT,
     Model,
     TrainingReport,
     default_model,
@@ -34,7 +36,7 @@ from rcu.engine.fellegi_sunter import (
     train_u,
 )
 from rcu.engine.scoring import Scorer
-from rcu.engine.term_frequency import count_term_frequencies
+from rcu.engine.term_frequency import TermFrequencies, count_term_frequencies
 from rcu.engine.types import Comparison, Level, MatchRecord
 
 RANDOM_PAIRS = 100_000
@@ -61,6 +63,81 @@ def random_pair_vectors(
             j += 1
         counts[scorer.vector(prepared[i], prepared[j])] += 1
     return counts
+
+
+def u_without_matches(
+    model: Model, random_vectors: Counter[tuple[Level, ...]] | Mapping[tuple[Level, ...], float]
+) -> Model:
+    """`model` with u learnt from the random pairs less the matches among them.
+
+    A random pair is a match with probability λ (`model.prior`): in a small file where
+    most people have several records, λ is near 1 in 5,000, as common as two strangers
+    sharing a birth date, and those matches nearly all agree. Counting them as
+    non-matches makes u of the most telling levels (a full birth date, a rare name)
+    several times too large, and their weight a bit or two too small. So the count of
+    each level loses the matches expected there (λ times the pairs with both values
+    known times m of the level), then is smoothed as `train_u` does. In a large base λ
+    is tiny and nothing changes.
+    """
+    prior = model.prior
+    counts = [[0.0] * len(labels) for labels in model.levels]
+    for vector, count in random_vectors.items():
+        for c, level in enumerate(vector):
+            if level is not None:
+                counts[c][level] += count
+    u = []
+    for row, m_row, previous in zip(counts, model.m, model.u, strict=True):
+        known = math.fsum(row)
+        corrected = [max(0.0, n - prior * known * m) for n, m in zip(row, m_row, strict=True)]
+        u.append(distribution(corrected, previous, pseudo_count=U_PSEUDO_COUNT))
+    return model.replace(u=u)
+
+
+def u_from_frequencies(
+    model: Model,
+    frequencies: TermFrequencies,
+    fitted: Model | _PersonalPosterior,
+    blocked_vectors: Counter[tuple[Level, ...]],
+    comparisons: tuple[Comparison, ...],
+) -> Model:
+    """`model` with u of each equal-value level (`Comparison.equal_value`) counted from
+    how often two records of the sample share a value: Σ n(n - 1) / N(N - 1) over the
+    values held n times among the N records holding one. That is every pair of the
+    sample, where a random draw sees a hundred thousand: two strangers share a birth
+    date once in 30,000 pairs, so a draw holds three such pairs and u is noise.
+
+    Two records of one person share their values too: the matches expected at the level
+    (λ times m) are taken out, as in `u_without_matches`. Taken out no further than the
+    blocked pairs allow: every pair of one person sharing a birth date or a name shares
+    a blocking key, so the share of non-matches EM finds among the blocked pairs at
+    that level is a lower bound of theirs among all pairs at it (more strangers share a
+    value than share a key).
+    """
+    prior = model.prior
+    u = [list(row) for row in model.u]
+    for c, comparison in enumerate(comparisons):
+        if comparison.equal_value is None:
+            continue
+        label, attribute = comparison.equal_value
+        total = frequencies.totals.get(attribute)
+        if not total or total < 2:
+            continue
+        level = comparison.levels.index(label)
+        sharing = math.fsum(n * (n - 1) for n in frequencies.counts.get(attribute, {}).values())
+        share = sharing / (total * (total - 1))
+        matches = non_matches = 0.0
+        for vector, count in blocked_vectors.items():
+            if vector[c] == level:
+                p = fitted.probability(vector)
+                matches += count * p
+                non_matches += count * (1.0 - p)
+        lower = share * non_matches / (matches + non_matches) if matches + non_matches else share
+        value = max((share - prior * model.m[c][level]) / (1.0 - prior), lower, PROBABILITY_FLOOR)
+        others = math.fsum(p for i, p in enumerate(u[c]) if i != level)
+        if value >= 1.0 or others <= 0.0:
+            continue
+        u[c] = [value if i == level else p * (1.0 - value) / others for i, p in enumerate(u[c])]
+    return model.replace(u=u)
 
 
 def known_shares(random_vectors: Counter[tuple[Level, ...]], size: int) -> list[float]:
@@ -187,40 +264,50 @@ HOUSEHOLD_MIN_PAIRS = 30.0
 
 
 def household_weights(
-    fitted, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
+    fitted: Model, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
     m: Sequence[Sequence[float]],
-) -> dict[str, float]:
-    """What each household comparison's strongest level still weighs when the pair
-    already agrees on another household comparison: log2(m / u'), u' the share of
-    different people agreeing on it among those agreeing on another household
-    comparison and on something personal (a first name: blocked by it and the place,
-    whatever their surnames). Where families share names and homes u' is high and the
-    agreement adds little; where namesakes under one roof are rare it keeps its
-    weight. Counted on the blocked pairs, weighed by `fitted`'s posterior of not
-    matching."""
+) -> dict[str, tuple[float, ...]]:
+    """What each level of each household comparison still weighs when the pair already
+    agrees on another household comparison: log2(m / u'), u' the share of different
+    people at that level among those agreeing on another household comparison (at any
+    level `fitted` weighs as an agreement: a postcode without its town is one) and on
+    something personal (a first name: blocked by it and the place, whatever their
+    surnames). Where families share names and homes u' is high and the agreement adds
+    little; where namesakes under one roof are rare it keeps its weight. Every level is
+    learnt, not only the strongest: a surname with a typo, or the same town without the
+    same postcode, is evidence beside a shared place too, and how much is the base's to
+    say. Counted on the blocked pairs, weighed by `fitted`'s posterior of not matching;
+    by comparison name, one credit per level (0 where the level is no agreement)."""
     household = [i for i, c in enumerate(comparisons) if c.household]
     personal = [i for i, c in enumerate(comparisons) if not c.household]
+    agreeing = {
+        i: frozenset(level for level, w in enumerate(fitted.level_weights(i)) if w > 0.0)
+        for i in household
+    }
     together = dict.fromkeys(household, 0.0)
-    agreeing = dict.fromkeys(household, 0.0)
+    at_level = {i: [0.0] * len(comparisons[i].levels) for i in household}
     for vector, count in vectors.items():
         if not any(vector[i] == 0 for i in personal):
             continue
-        top = [i for i in household if vector[i] == 0]
+        top = [i for i in household if vector[i] in agreeing[i]]
         if not top:
             continue
         non_match = count * (1.0 - fitted.probability(vector))
         for i in household:
-            if vector[i] is None or not any(j != i for j in top):
+            level = vector[i]
+            if level is None or not any(j != i for j in top):
                 continue
             together[i] += non_match
-            if vector[i] == 0:
-                agreeing[i] += non_match
-    weights: dict[str, float] = {}
+            at_level[i][level] += non_match
+    weights: dict[str, tuple[float, ...]] = {}
     for i in household:
         if together[i] < HOUSEHOLD_MIN_PAIRS:
             continue
-        u_given = (agreeing[i] + 1.0) / (together[i] + 2.0)
-        weights[comparisons[i].name] = max(0.0, math.log2(m[i][0] / u_given))
+        credits = []
+        for level, found in enumerate(at_level[i]):
+            u_given = (found + 1.0) / (together[i] + 2.0)
+            credits.append(max(0.0, math.log2(m[i][level] / u_given)))
+        weights[comparisons[i].name] = tuple(credits)
     return weights
 
 
@@ -257,7 +344,14 @@ def train_model(
     expected_matches = report.prior * report.pairs / blocked_share
     prior = min(max(expected_matches / possible, 1e-9), 0.5) if possible else start.prior
     model = with_u.replace(m=fitted.m, prior=prior)
+    frequencies = count_term_frequencies(
+        (scorer.prepare(record) for record in sample),
+        [attribute for c in comparisons for _, attribute in c.term_frequency],
+    )
     if report.pairs > 0:
+        model = u_without_matches(model, random_vectors)
+        if frequencies is not None:
+            model = u_from_frequencies(model, frequencies, fitted, vectors, comparisons)
         counted = counted_u(
             fitted, vectors, comparisons=comparisons,
             known=known_shares(random_vectors, len(comparisons)), possible_pairs=possible,
@@ -271,10 +365,6 @@ def train_model(
         model = model.replace(
             household_weights=household_weights(among_blocked, vectors, comparisons, model.m)
         )
-    frequencies = count_term_frequencies(
-        (scorer.prepare(record) for record in sample),
-        [attribute for c in comparisons for _, attribute in c.term_frequency],
-    )
     if frequencies is not None:
         model = model.replace(term_frequencies=frequencies)
     return model, report

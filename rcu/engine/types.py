@@ -65,6 +65,11 @@ class Comparison:
     # (level label, key attribute): at that level the two records hold the same value of
     # that attribute, and its frequency in the base adjusts the weight (term_frequency).
     term_frequency: tuple[tuple[str, str], ...] = ()
+    # (level label, key attribute): the level means exactly that the two records hold
+    # the same value of that attribute, so its u is the chance two records share a
+    # value, counted from the values' frequencies over every pair of the sample rather
+    # than from a draw of random pairs (see `rcu.engine.training.u_from_frequencies`).
+    equal_value: tuple[str, str] | None = None
 
     @property
     def disagreement(self) -> int:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from rcu import hooks
 from rcu.db import is_postgresql
 from rcu.engine.blocking import BUCKETS, key_bucket
+from rcu.engine.types import Comparison
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
     MatchKey,
@@ -49,7 +50,12 @@ from rcu.services.locks import (
     pending_matches_clear,
     retrying,
 )
-from rcu.services.matching.context import match_context, match_settings_get, model_needs_training
+from rcu.services.matching.context import (
+    comparisons_current,
+    match_context,
+    match_settings_get,
+    model_needs_training,
+)
 from rcu.services.matching.pairs import (
     match_pairs_store,
     oversized_keys,
@@ -145,6 +151,23 @@ def _bucket_range(run: MatchRun, index: int) -> tuple[int, int]:
     return round(index * size), round((index + 1) * size) - 1
 
 
+def model_to_learn(
+    settings: MatchSettings, *, full: bool, records_now: int,
+    comparisons: tuple[Comparison, ...] | None = None,
+) -> bool:
+    """Whether a run learns the model: a full run always; a pending run too while the
+    model is new to the base: never trained, trained when the base was less than half
+    its size, or learnt for other comparisons (custom attributes changed, an upgrade of
+    the engine). A try that found too few blocked pairs waits for the base to double
+    (`learning_tried_at_records`), instead of every run of a small base paying for
+    training in vain."""
+    if full:
+        return True
+    fits = not model_needs_training(settings, comparisons or comparisons_current())
+    trained_from = (settings.model or {}).get("records", 0) if settings.model_trained_at and fits else 0
+    return records_now >= 2 * max(trained_from, settings.learning_tried_at_records)
+
+
 @transaction.atomic
 def match_run_prepare(*, run: MatchRun) -> MatchRun:
     """The run's first step (it acts as itself, see `run_actor`): claim the records
@@ -176,28 +199,22 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
         run.last_record_id = max(
             run.last_record_id, SourceRecord.objects.aggregate(m=Max("pk"))["m"] or 0
         )
-    # A pending run learns too while the model is new to the base: never trained,
-    # or trained (or tried) when the base was less than half its size.
     records_now = SourceRecord.objects.count()
-    # And when custom attributes changed what the model compares since it was trained
-    # (their change resets the size of the last try).
-    comparisons_changed = not settings.model_frozen and model_needs_training(
-        settings, match_context().comparisons
-    )
-    trained_from = (settings.model or {}).get("records", 0) if settings.model_trained_at else 0
-    learned_from = max(0 if comparisons_changed else trained_from, settings.learning_tried_at_records)
-    learn = run.full or records_now >= 2 * learned_from
+    learn = model_to_learn(settings, full=run.full, records_now=records_now)
     counts = shared_key_counts(min(MIN_RECORDS, settings.max_block_size + 1))
     if learn:
         run.generic_values = generic_values_refresh(acting_user=run_actor(run), key_counts=counts)
     oversized = oversized_keys(settings.max_block_size, counts)
     if learn and not settings.model_frozen:
-        MatchSettings.objects.filter(pk=settings.pk).update(learning_tried_at_records=records_now)
         with paused_gc():
             model, report = model_train(
                 context=match_context(), oversized=oversized, key_counts=counts
             )
-        if report.pairs >= MIN_PAIRS_TO_LEARN:
+        learned = report.pairs >= MIN_PAIRS_TO_LEARN
+        MatchSettings.objects.filter(pk=settings.pk).update(
+            learning_tried_at_records=0 if learned else records_now
+        )
+        if learned:
             match_settings_store_model(
                 model={**model, "records": records_now}, acting_user=run_actor(run)
             )

@@ -68,6 +68,9 @@ def comparisons_current() -> tuple[Comparison, ...]:
 
 
 def stored_model(settings: MatchSettings) -> Model | None:
+    """The model stored in the settings (None: none, or unreadable). It may have been
+    learnt for other comparisons (custom attributes changed, or an engine whose levels
+    changed since): `model_needs_training` says so, `settings_model` adapts it."""
     if settings.model:
         try:
             return Model.from_dict(settings.model)
@@ -78,15 +81,15 @@ def stored_model(settings: MatchSettings) -> Model | None:
 
 def settings_model(settings: MatchSettings, comparisons: tuple[Comparison, ...] | None = None) -> Model:
     """The stored model for these comparisons; when custom attributes were added or
-    archived since it was trained, what it learnt of the others is kept and the new
-    ones start from default parameters until the next run retrains it
-    (`model_needs_training`)."""
+    archived since it was trained, or the engine's levels changed, what it learnt of the
+    others is kept and the rest start from default parameters until the next run
+    retrains it (`model_needs_training`)."""
     return model_for(stored_model(settings), comparisons or comparisons_current())
 
 
 def model_needs_training(settings: MatchSettings, comparisons: tuple[Comparison, ...]) -> bool:
     """Whether the stored model was trained for other comparisons (a custom attribute
-    added, archived or compared otherwise since)."""
+    added, archived or compared otherwise since, or an upgrade of the engine)."""
     model = stored_model(settings)
     return model is None or not model.is_for(comparisons)
 

@@ -36,6 +36,8 @@ def test_every_kind_of_key_from_a_full_record() -> None:
         f"nt:{min(phonetic_key('jean'), 'DYP3')}:{max(phonetic_key('jean'), 'DYP3')}",
         "bd:1980-04-03:j",
         "bd:1980-03-04:j",
+        "bd:1980-04-03:d",
+        "bd:1980-03-04:d",
         f"fp:{phonetic_key('jean')}:75005",
         "el:jeandupont",
     }
@@ -53,6 +55,9 @@ def test_missing_values_yield_no_key() -> None:
     # A last name alone is not enough for any key: each needs a second part.
     assert blocking_keys(record(last_name="Dupont")) == set()
     assert blocking_keys(record(birth_date="1980-04-03")) == set()
+    assert of_kind(blocking_keys(record(last_name="Dupont", birth_date="1980-04-25")), "bd") == {
+        "bd:1980-04-25:d"
+    }
     assert of_kind(blocking_keys(record(last_name="Dupont", postcode="75005")), "np") == {
         "np:DYP3:75005"
     }
@@ -149,3 +154,16 @@ def test_short_mailbox_names_make_no_key() -> None:
 def test_extra_identifiers_are_blocking_keys() -> None:
     keys = blocking_keys(MatchRecord(1, "caisse", {}, {"loyalty_card": "2958068065807"}))
     assert keys == {"id:loyalty_card:2958068065807"}
+
+
+def test_swapped_names_or_a_missing_first_name_still_meet_on_the_birth_date() -> None:
+    """The birth date key is made with each name's initial: a record whose names were
+    typed the other way round, or that lost its first name and has a typo in its
+    surname (no name key left in common), meets the truth on the birth date."""
+    truth = blocking_keys(record(first_name="Alison", last_name="Wilkinson",
+                                 birth_date="1944-04-14"))
+    swapped = blocking_keys(record(first_name="Wilkinson", last_name="A",
+                                   birth_date="1944-04-14"))
+    no_first_name = blocking_keys(record(last_name="Wilkinon", birth_date="1944-04-14"))
+    assert truth & swapped
+    assert truth & no_first_name == {"bd:1944-04-14:w"}

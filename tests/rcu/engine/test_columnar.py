@@ -30,7 +30,9 @@ from rcu.normalisation.record import normalise_record
 TF_ATTRIBUTES = [attribute for c in COMPARISONS for _, attribute in c.term_frequency]
 
 FIRST = ["Jean", "Jean-Pierre", "Marie", "Marie-Hélène", "Éloïse", "J.", "Pierre", "Jeanne",
-         "Jean Paul", "Léa", "Paul", "Anne-Marie", "Mohamed", "Thi Lan", "Jp"]
+         "Jean Paul", "Léa", "Paul", "Anne-Marie", "Mohamed", "Thi Lan", "Jp", "William", "Robert"]
+# Usual short forms a source may write instead (the first name's short_form level).
+SHORT_FORMS = {"William": "Bill", "Robert": "Bob", "Jean-Pierre": "JP"}
 LAST = ["Le Goff", "Legoff", "Dupont", "Du Pont", "Martin", "Martins", "de la Tour",
         "Martin-Dupont", "Nguyen", "Quérouillère", "Le Pen", "Lefebvre", "Lefèvre", "Da Silva"]
 DOMAINS = ["orange.fr", "free.fr", "gmail.com", "wanadoo.fr"]
@@ -83,6 +85,8 @@ def _written(rng: random.Random, person: dict[str, str]) -> dict[str, str]:
             values[field] = ""
         elif roll < 0.25 and field not in ("postcode",):
             values[field] = _typo(rng, values[field])
+    if rng.random() < 0.3 and person["first_name"] in SHORT_FORMS:
+        values["first_name"] = SHORT_FORMS[person["first_name"]]
     if rng.random() < 0.1:
         values["first_name"], values["last_name"] = values["last_name"], values["first_name"]
     if rng.random() < 0.1 and values["birth_date"][5:7] != values["birth_date"][8:10]:

@@ -37,7 +37,8 @@ def test_comparisons_in_order_with_their_levels() -> None:
     assert [(c.name, c.levels) for c in COMPARISONS] == [
         (
             "first_name",
-            ("exact", "jaro_winkler_high", "compatible", "jaro_winkler_low", "different"),
+            ("exact", "jaro_winkler_high", "short_form", "compatible", "jaro_winkler_low",
+             "different"),
         ),
         (
             "last_name",
@@ -48,7 +49,8 @@ def test_comparisons_in_order_with_their_levels() -> None:
         ("email", ("exact", "same_local_part", "close", "different")),
         ("phone", ("exact", "one_typo", "other_line_kind", "different")),
         ("address", ("exact", "token_set_high", "token_set_mid", "different")),
-        ("postcode_city", ("same_postcode", "same_city", "same_department", "different")),
+        ("postcode_city", ("same_postcode_and_city", "same_postcode", "same_city",
+                           "same_department", "different")),
         ("identifiers", ("same", "different")),
     ]
 
@@ -286,11 +288,16 @@ def test_address_levels(one: dict[str, str], other: dict[str, str], expected: st
 @pytest.mark.parametrize(
     ("one", "other", "expected"),
     [
-        ({"postcode": "75005", "city": "Paris"}, {"postcode": "75005"}, "same_postcode"),
         (
             {"postcode": "75005", "city": "Paris"},
+            {"postcode": "75005", "city": "PARIS"},
+            "same_postcode_and_city",
+        ),
+        ({"postcode": "75005", "city": "Paris"}, {"postcode": "75005"}, "same_postcode"),
+        (  # the postal reference corrects a town's typo from its postcode
+            {"postcode": "75005", "city": "Paris"},
             {"postcode": "75005", "city": "Pariss"},
-            "same_postcode",
+            "same_postcode_and_city",
         ),
         (
             {"postcode": "75005", "city": "Paris"},
@@ -380,7 +387,7 @@ def test_a_duplicate_with_french_corruptions_agrees_on_every_field() -> None:
         "same_local_part",
         "exact",
         "exact",
-        "same_postcode",
+        "same_postcode_and_city",  # "PARIS CEDEX 05" is Paris
         None,  # no extra identifier on either side
     ]
 
@@ -406,3 +413,36 @@ def test_extra_identifiers_of_different_kinds_are_no_evidence() -> None:
     b = record_with(customer_number="C1")
     assert level_label("identifiers", a, b) is None
     assert level_label("identifiers", a, record_with(email="x@y.fr")) is None
+
+
+def test_a_postcode_with_another_town_is_the_postcode_alone() -> None:
+    """A residence postcode beside a birthplace: the postcode agrees, the towns do not."""
+    a = record_with(postcode="ex5 6hf", city="exeter")
+    assert level_label("postcode_city", a, record_with(postcode="ex5 6hf", city="leeds")) == (
+        "same_postcode")
+    assert level_label("postcode_city", a, record_with(postcode="ex5 6hf", city="exeter")) == (
+        "same_postcode_and_city")
+    assert level_label("postcode_city", a, record_with(postcode="ls1 4ap", city="exeter")) == (
+        "same_city")
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "expected"),
+    [
+        ("William", "Bill", "short_form"),
+        ("Becky", "Rebecca", "short_form"),
+        ("Francisco", "Paco", "short_form"),
+        ("Alex", "Alexandra", "compatible"),  # a prefix: compatible before any list
+        ("Paddy", "Tricia", "different"),  # short forms of two different names
+        ("Amy", "May", "jaro_winkler_low"),  # one transposition
+        ("Lee", "Ele", "jaro_winkler_low"),
+        ("Amy", "Zoe", "different"),
+        ("William", "Robert", "different"),
+    ],
+)
+def test_short_forms_and_one_keystroke_are_not_different_first_names(
+    one: str, other: str, expected: str
+) -> None:
+    a, b = record(first_name=one), record(first_name=other)
+    assert level_label("first_name", a, b) == expected
+    assert level_label("first_name", b, a) == expected

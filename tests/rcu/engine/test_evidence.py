@@ -11,7 +11,12 @@ from collections import Counter
 import pytest
 
 from rcu.engine.clustering import ScoredPair, cluster
-from rcu.engine.comparators import COMPARISONS
+from rcu.engine.comparators import (
+    COMPARISONS,
+    FirstNameLevel,
+    LastNameLevel,
+    PostcodeCityLevel,
+)
 from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
 from rcu.engine.scoring import (
     COMMON_VALUE,
@@ -179,13 +184,14 @@ def test_em_does_not_take_a_household_for_a_person():
     def vector(**levels):
         return tuple(levels.get(name) for name in names)
 
-    household = vector(first_name=4, last_name=0, birth_date=4, address=0, postcode_city=0,
+    household = vector(first_name=FirstNameLevel.DIFFERENT, last_name=0, birth_date=4, address=0, postcode_city=0,
                        phone=0)
     duplicate_home = vector(first_name=0, last_name=0, birth_date=0, address=0,
                             postcode_city=0)
     duplicate_moved = vector(first_name=0, last_name=0, birth_date=0, address=3,
-                             postcode_city=3)
-    namesakes = vector(first_name=0, last_name=0, birth_date=4, postcode_city=3)
+                             postcode_city=PostcodeCityLevel.DIFFERENT)
+    namesakes = vector(first_name=0, last_name=0, birth_date=4,
+                       postcode_city=PostcodeCityLevel.DIFFERENT)
     blocked = Counter({household: 6000, duplicate_home: 1500, duplicate_moved: 1000,
                        namesakes: 2000})
     sample = [record(i, first_name=f"P{i % 97}", last_name=f"N{i % 89}",
@@ -193,7 +199,7 @@ def test_em_does_not_take_a_household_for_a_person():
     model, _ = train_model(record_count=20_000, sample=sample, blocked_vectors=blocked)
     first = names.index("first_name")
     address = names.index("address")
-    assert model.m[first][4] < 0.05
+    assert model.m[first][FirstNameLevel.DIFFERENT] < 0.05
     assert model.m[address][3] > 0.2
     assert math.isfinite(model.prior_weight)
 
@@ -222,4 +228,104 @@ def test_a_surname_shared_under_one_roof_weighs_what_the_base_says():
     without = household_weights(
         model, Counter({same_name_same_place_other_person: 4, same_first_name_same_place: 996}),
         COMPARISONS, model.m)
-    assert with_families["last_name"] < 2.0 < without["last_name"] <= model.level_weights(last)[0]
+    assert with_families["last_name"][0] < 2.0 < without["last_name"][0] <= (
+        model.level_weights(last)[0])
+
+
+def test_a_partial_household_agreement_weighs_what_the_base_says():
+    """A surname with a typo beside a shared place: where namesakes with close surnames
+    at one place are rare it keeps its weight; where families are everywhere it does
+    not. Learnt for every level, not only the strongest."""
+    from rcu.engine.training import household_weights
+
+    names = [c.name for c in COMPARISONS]
+    last = names.index("last_name")
+    close = LastNameLevel.JARO_WINKLER_HIGH
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    relative = vector(first_name=0, last_name=close, birth_date=4, postcode_city=0)
+    stranger = vector(first_name=0, last_name=5, birth_date=4, postcode_city=0)
+    model = default_model(COMPARISONS).replace(prior=1e-9)
+    rare = household_weights(model, Counter({relative: 4, stranger: 996}), COMPARISONS, model.m)
+    common = household_weights(model, Counter({relative: 500, stranger: 500}), COMPARISONS,
+                               model.m)
+    assert common["last_name"][close] < 2.0 < model.level_weights(last)[close] <= (
+        rare["last_name"][close])
+    assert rare["last_name"][LastNameLevel.DIFFERENT] == 0.0  # no agreement, no credit
+
+
+def test_the_household_guard_credits_a_partial_agreement_the_base_vouches_for():
+    """Same first name, a surname one typo apart, same postcode and town, no birth
+    date: the surname's typo level counts beside the place as far as the model learnt
+    it does."""
+    a = record(1, first_name="Jeanne", last_name="Lefèvre", postcode="75002", city="Paris")
+    b = record(2, first_name="Jeanne", last_name="Lefèbvre", postcode="75002", city="Paris")
+    plain = Scorer(default_model(COMPARISONS))
+    levels = plain.vector(a, b)
+    last = [c.name for c in COMPARISONS].index("last_name")
+    assert levels[last] == LastNameLevel.JARO_WINKLER_HIGH
+    assert plain.model.probability(levels) > 0.99
+    assert plain.link_guard(levels) == HOUSEHOLD_EVIDENCE  # nothing learnt: not credited
+    credited = Scorer(default_model(COMPARISONS).replace(household_weights={
+        "last_name": (12.0, 12.0, 0.0, 0.0, 0.0, 0.0), "postcode_city": (12.0,) * 5}))
+    assert credited.link_guard(levels) is None
+    only_strongest = Scorer(default_model(COMPARISONS).replace(household_weights={
+        "last_name": 12.0, "postcode_city": 12.0}))  # as stored before: the top level alone
+    assert only_strongest.link_guard(levels) == HOUSEHOLD_EVIDENCE
+
+
+def test_every_level_with_a_frequency_is_adjusted(frequencies):
+    """Postcode and town have their own levels in one comparison: each is adjusted by
+    its own value's frequency, and the explanation still adds up."""
+    scorer = Scorer(default_model(COMPARISONS).replace(term_frequencies=frequencies))
+    place = [c.name for c in COMPARISONS].index("postcode_city")
+    both = (record(1, first_name="Jean", postcode="29200", city="Brest"),
+            record(2, first_name="Jean", postcode="29200", city="Brest"))
+    postcode_only = (record(1, first_name="Jean", postcode="29200", city="Brest"),
+                     record(2, first_name="Jean", postcode="29200"))
+    town_only = (record(1, first_name="Jean", postcode="75001", city="Paris"),
+                 record(2, first_name="Jean", postcode="75008", city="Paris"))
+    expected = [(both, PostcodeCityLevel.SAME_POSTCODE_AND_CITY),
+                (postcode_only, PostcodeCityLevel.SAME_POSTCODE),
+                (town_only, PostcodeCityLevel.SAME_CITY)]
+    for (a, b), level in expected:
+        levels = scorer.vector(a, b)
+        assert levels[place] == level
+        adjustment = scorer.adjustments(a, levels)[place]
+        assert adjustment != 0.0
+        explained = scorer.explain_pair_dict(a, b)
+        assert explained["prior_weight"] + sum(
+            c["weight"] for c in explained["contributions"]) == explained["total_weight"]
+        assert explained["total_weight"] == scorer.score(a, b).weight
+    assert scorer.adjustments(both[0], scorer.vector(*both))[place] > 0  # Brest: rare here
+    paris = scorer.adjustments(town_only[0], scorer.vector(*town_only))[place]
+    assert paris < 0  # Paris: everybody
+
+
+def test_a_level_learnt_as_evidence_against_is_a_contradiction_on_what_tells_people_apart():
+    """Twins with close first names ("Alice" and "Alix") agree on everything else: where
+    the model learnt that a somewhat similar first name is no evidence of one person,
+    that level stops an automatic link like a different first name; where it learnt it
+    is a typo's level (positive weight), it does not."""
+    first = [c.name for c in COMPARISONS].index("first_name")
+    low = FirstNameLevel.JARO_WINKLER_LOW
+    a = record(1, first_name="Alice", last_name="Dubois", birth_date="1999-02-05",
+               address_line1="3 rue de la Gare", postcode="69002", city="Lyon")
+    b = record(2, first_name="Alix", last_name="Dubois", birth_date="1999-02-05",
+               address_line1="3 rue de la Gare", postcode="69002", city="Lyon")
+    base = default_model(COMPARISONS)
+    assert Scorer(base).vector(a, b)[first] == low
+    m = [list(row) for row in base.m]
+    u = [list(row) for row in base.u]
+    m[first][low], m[first][0] = 0.001, m[first][0] + m[first][low] - 0.001  # twins' level
+    against = Scorer(base.replace(m=m))
+    assert against.model.level_weights(first)[low] < 0
+    levels = against.vector(a, b)
+    assert against.model.probability(levels) > 0.99
+    assert against.link_guard(levels) == f"{CONTRADICTION}first_name"
+    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5  # a typo's level
+    typos = Scorer(base.replace(u=u))
+    assert typos.model.level_weights(first)[low] > 0
+    assert typos.link_guard(levels) is None

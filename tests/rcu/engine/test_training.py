@@ -130,3 +130,57 @@ def test_a_shared_email_weighs_more_in_a_larger_base_where_sampling_cannot_see_i
     assert large.level_weights(email)[exact] > small.level_weights(email)[exact] + 9
     # The sampled u of the other e-mail levels is kept, rescaled.
     assert math.fsum(large.u[email]) == pytest.approx(1.0)
+
+
+def test_u_from_random_pairs_leaves_out_the_matches_among_them():
+    """In a file where a random pair is a match once in 5,000, as often as two strangers
+    agree on the name here, the agreements counted among random pairs are half
+    matches: u of the agreeing level is what is left once they are taken out."""
+    from rcu.engine.training import u_without_matches
+
+    model = default_model(COMPARISONS).replace(
+        m=((0.9, 0.1), (0.9, 0.05, 0.05)), prior=1 / 5000)
+    random_vectors = Counter({(0, None): 40, (1, None): 199_960})
+    corrected = u_without_matches(model, random_vectors)
+    matches_expected = 200_000 * (1 / 5000) * 0.9  # 36 of the 40 agreements
+    assert corrected.u[0][0] == pytest.approx((40 - matches_expected + 1) / (200_000 - 40 + 2),
+                                              rel=1e-3)
+    assert corrected.u[0][0] < model.replace(u=((41 / 200_002, 1 - 41 / 200_002),
+                                                model.u[1])).u[0][0] / 5
+    assert corrected.u[1] == model.u[1]  # never observed: kept
+    tiny = u_without_matches(model.replace(prior=1e-12), random_vectors)
+    assert tiny.u[0][0] == pytest.approx(41 / 200_002)  # a large base: nothing changes
+
+
+def test_u_of_an_equal_value_level_is_counted_over_every_pair_of_the_sample():
+    """Two strangers share a birth date once in tens of thousands of pairs: counted from
+    the dates' frequencies over every pair of the sample, less the matches expected
+    there, never below what the blocked pairs show."""
+    from rcu.engine.term_frequency import TermFrequencies
+    from rcu.engine.training import u_from_frequencies
+
+    born = Comparison("born", ("exact", "different"), _never_compared,
+                      equal_value=("exact", "birth_date"))
+    comparisons = (born,)
+    model = default_model(comparisons).replace(m=((0.95, 0.05),), u=((0.01, 0.99),),
+                                               prior=1e-4)
+    # 1,000 records: 100 dates held twice, the rest once.
+    frequencies = TermFrequencies(counts={"birth_date": {f"d{i}": 2 for i in range(100)}},
+                                  totals={"birth_date": 1000}, shared={"birth_date": 0.001})
+    share = 100 * 2 / (1000 * 999)
+    sure = default_model(comparisons).replace(m=((0.999, 0.001),), u=((1e-6, 1 - 1e-6),),
+                                              prior=0.5)
+    matches_blocked = u_from_frequencies(model, frequencies, sure, Counter({(0,): 10}),
+                                         comparisons)
+    assert matches_blocked.u[0][0] == pytest.approx((share - 1e-4 * 0.95) / (1 - 1e-4))
+    assert sum(matches_blocked.u[0]) == pytest.approx(1.0)
+    # Nothing blocked at the level: nothing to say how many are matches, none taken out.
+    nothing = u_from_frequencies(model, frequencies, sure, Counter(), comparisons)
+    assert nothing.u[0][0] == pytest.approx(share)
+    # Blocked pairs at the level that EM calls strangers nine times in ten: the share of
+    # strangers among all pairs sharing a date is at least that.
+    doubtful = default_model(comparisons).replace(m=((0.1, 0.9),), u=((0.9, 0.1),), prior=0.5)
+    bounded = u_from_frequencies(model, frequencies, doubtful, Counter({(0,): 10}), comparisons)
+    assert bounded.u[0][0] == pytest.approx(share * 0.9)
+    plain = Comparison("born", ("exact", "different"), _never_compared)
+    assert u_from_frequencies(model, frequencies, model, Counter(), (plain,)).u == model.u

@@ -168,17 +168,18 @@ def test_a_merge_leaves_one_open_candidate_per_pair_of_customers_and_undo_restor
     def name_and_town(person):
         return {k: person[k] for k in ("first_name", "last_name", "postcode", "city")}
 
-    lyon_sparse, lyon, bordeaux_sparse = ingest(crm, [
+    # Three Marc Dubois of Lyon, two of them in one district: every pair in review.
+    lyon_sparse, lyon, other_district_sparse = ingest(crm, [
         {"id": "C0", **name_and_town(MARC_LYON)}, {"id": "C1", **MARC_LYON},
-        {"id": "C2", **name_and_town(MARC)},
+        {"id": "C2", **name_and_town(MARC), "postcode": "69001", "city": "Lyon"},
     ])
     run_match()
     open_pairs = set(MergeCandidate.objects.open().values_list("record_a_id", "record_b_id"))
-    assert open_pairs == {(lyon_sparse.pk, lyon.pk), (lyon_sparse.pk, bordeaux_sparse.pk),
-                          (lyon.pk, bordeaux_sparse.pk)}
+    assert open_pairs == {(lyon_sparse.pk, lyon.pk), (lyon_sparse.pk, other_district_sparse.pk),
+                          (lyon.pk, other_district_sparse.pk)}
     # A steward of the CRM's department: undoing needs one (stewardship.selectors.access).
     admin = make_user("admin-merge", roles=[Role.STEWARD], departments=["marketing"])
-    merged = MergeCandidate.objects.get(record_a_id=lyon_sparse.pk, record_b_id=bordeaux_sparse.pk)
+    merged = MergeCandidate.objects.get(record_a_id=lyon_sparse.pk, record_b_id=other_district_sparse.pk)
     decision = candidate_merge(candidate_id=merged.pk, acting_user=admin)
     left = list(MergeCandidate.objects.open())
     assert len(left) == 1, "two open candidates for one pair of customers"

@@ -85,3 +85,19 @@ def test_a_small_base_tries_to_learn_again_only_once_it_has_doubled(crm, run_mat
     assert "too few to learn" in run_match().message
     assert len(trainings) == 2
     assert match_settings_get().model_trained_at is None
+def test_a_model_learnt_for_other_comparisons_is_learnt_again_by_the_next_run():
+    """After an upgrade that changes the comparisons, the stored model no longer fits:
+    the next run learns again, even a run of the waiting records in a base no larger
+    than the one the stored model was learnt from."""
+    from django.utils import timezone
+
+    from rcu.engine.fellegi_sunter import default_model
+    from rcu.services.matching.batch import model_to_learn
+    from rcu.services.matching.context import match_settings_get
+
+    settings = match_settings_get()
+    settings.model_trained_at = timezone.now()
+    settings.model = {**default_model(COMPARISONS).to_dict(), "records": 1_000}
+    assert not model_to_learn(settings, full=False, records_now=1_000)
+    settings.model["comparisons"][0]["name"] = "given_name"  # another engine's model
+    assert model_to_learn(settings, full=False, records_now=1_000)
