@@ -99,6 +99,14 @@ class ContactRow:
                 **self.values}
 
 
+def consent_columns() -> dict[str, list[tuple[str, ...]]]:
+    """`rcu.hooks.projection_columns`: a CSV change file's consent columns, one per purpose
+    (retired ones too: their consents may still be in force) and channel, in the order
+    of the purposes, "consents.newsletter.email"."""
+    codes = ConsentPurpose.objects.order_by("position", "code").values_list("code", flat=True)
+    return {"consents": [(code, channel) for code in codes for channel in Channel.values]}
+
+
 def contactable_fields(channel: str) -> tuple[str, ...]:
     return (*CONTACT_NAME_FIELDS, *CHANNEL_FIELDS[channel])
 
