@@ -31,8 +31,8 @@ from gdpr.forms import (
     SubjectRequestForm,
     TransitionForm,
 )
-from gdpr.models import Objection, RequestKind
-from gdpr.selectors.consents import require_objection_writer
+from gdpr.models import RequestKind
+from gdpr.selectors.consents import request_objections, require_objection_writer, user_may_object
 from gdpr.selectors.erasure import erasure_state
 from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from gdpr.selectors.rectification import rectification_acknowledgements
@@ -194,13 +194,7 @@ def _request_objections(request: HttpRequest, subject_request) -> dict | None:
     (the DPO) may execute it or lift them."""
     if subject_request.kind != RequestKind.OBJECTION:
         return None
-    user = request.user
-    return {
-        "recorded": list(Objection.objects.filter(request=subject_request)
-                         .select_related("holder", "recorded_by", "lifted_by").order_by("recorded_at", "pk")),
-        "can_object": user.has_perm("gdpr.add_objection") and user.has_perm("gdpr.change_objection"),
-        "form": ObjectionForm(),
-    }
+    return {"recorded": request_objections(request=subject_request), "can_object": user_may_object(request.user)}
 
 
 @login_required
