@@ -31,7 +31,7 @@ def crm(db):
 def mkt(settings):
     settings.RCU_WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     return subscription_create(name="mkt", target_url="http://127.0.0.1:9/hooks", purpose="marketing",
-                               attributes=["email", "consents"], acting_user=TEST_ACTOR, from_now=False)
+                               attributes=["email", "consents"], acting_user=TEST_ACTOR, from_now=False).subscription
 
 
 def person(external_id: str, **values) -> dict:
@@ -112,3 +112,26 @@ def test_writing_the_csv_costs_the_same_queries_for_two_or_ten_customers(tmp_pat
         return len(captured)
 
     assert queries(0, 2) == queries(2, 10)
+
+
+def test_a_consent_withdrawn_while_restricted_reaches_marketing_when_the_restriction_is_lifted(tmp_path, crm, mkt):
+    from rcu.models import ChangeEvent, Delivery
+    from rcu.services.deliveries import deliveries_fan_out
+    from rcu.services.restriction import customer_restriction_lift
+
+    (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/02/2024")])
+    customer_restrict(customer=record.customer, reason="exactitude contestée", acting_user=TEST_ACTOR)
+    withdraw(record.customer)
+    deliveries_fan_out(subscription_id=mkt.pk)
+    customer_restriction_lift(customer=Customer.objects.get(pk=record.customer_id), reason="vérifiée",
+                              acting_user=TEST_ACTOR)
+    deliveries_fan_out(subscription_id=mkt.pk)
+    given = list(Delivery.objects.filter(subscription=mkt).order_by("event_id")
+                 .values_list("event__type", "status", "event__changes__consents"))
+    assert given[-2:] == [  # the withdrawal was kept from marketing while restricted…
+        ("customer.updated", "skipped", {"newsletter": {"email": False}}),
+        ("customer.restriction_lifted", "pending", {"newsletter": {"email": False}}),  # …and told once lifted
+    ]
+    lifted = ChangeEvent.objects.get(type="customer.restriction_lifted")
+    assert lifted.changes["email"] == "c1@orange.fr"
+    assert csv_rows(tmp_path, "--subscriber", "mkt")[-1]["consents.newsletter.email"] == "no"
