@@ -9,6 +9,7 @@ class GdprConfig(AppConfig):
     def ready(self) -> None:
         from gdpr.demo import demo_seed
         from gdpr.demo_register import register_demo_seed
+        from gdpr.selectors.consents import consent_columns
         from gdpr.services import consent_erasure
         from gdpr.services.access_log import access_log_record
         from gdpr.services.consents import (
@@ -40,5 +41,6 @@ class GdprConfig(AppConfig):
         hooks.register("customers_regrouped", customers_regrouped_follow)
         hooks.register("customer_projection", consents_projection)
         hooks.projection_covers(["consents"])
+        hooks.register("projection_columns", consent_columns)
         hooks.register("person_erasing", consent_erasure.person_erasing_consents)
         hooks.erasure_covers(consent_erasure.COVERAGE)

@@ -44,6 +44,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
          name="request_scope_confirm"),
     path("requests/<int:pk>/execute/", packs.request_execute_view, name="request_execute"),
     path("requests/<int:pk>/rectify/", requests.request_rectify_view, name="request_rectify"),
+    path("requests/<int:pk>/objection/", requests.request_objection_view, name="request_objection"),
     path("requests/<int:pk>/erasure/", erasure.erasure_page, name="erasure"),
     path("requests/<int:pk>/erasure/holds/", erasure.erasure_hold_add, name="erasure_hold_add"),
     path("requests/<int:pk>/erasure/holds/<int:hold_pk>/remove/", erasure.erasure_hold_remove,

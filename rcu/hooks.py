@@ -69,6 +69,10 @@ Hooks:
   declared with `projection_covers` so that subscriptions may be given it).
   A new subscriber's snapshot reads it; an app whose projection of a customer changes
   writes a `customer.updated` event with `rcu.services.changes.customers_projection_changed`.
+- ``projection_columns() -> dict[str, list[tuple[str, ...]]]``: a *read* hook: how a
+  flat file (a CSV change file) spreads what `customer_projection` adds, one column per
+  path into the value (the GDPR app: ``consents`` → ``("newsletter", "email")``, …, one
+  per purpose and channel). A name no receiver spreads gets one JSON column.
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ _receivers: dict[str, list[Callable[..., Any]]] = {
     "records_statements": [],
     "customers_regrouped": [],
     "customer_projection": [],
+    "projection_columns": [],
 }
 # Model label ("stewardship.MergeCandidate") → how an erasure handles it.
 _erasure_coverage: dict[str, str] = {}
@@ -250,6 +255,15 @@ def customer_projection(*, customer_ids: Iterable[int]) -> dict[int, dict[str, A
     for receiver in _receivers["customer_projection"]:
         for pk, values in receiver(customer_ids=ids).items():
             found.setdefault(pk, {}).update(values)
+    return found
+
+
+def projection_columns() -> dict[str, list[tuple[str, ...]]]:
+    """Projected name → the paths into its value a flat file gives a column each."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for receiver in _receivers["projection_columns"]:
+        for name, paths in receiver().items():
+            found.setdefault(name, []).extend(tuple(p) for p in paths)
     return found
 
 

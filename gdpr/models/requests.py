@@ -139,6 +139,8 @@ STEP_ACTIONS = {
     "erasure_executed": _("erasure executed"),
     "erasure_acknowledged_by_hand": _("erasure: acknowledgement recorded"),
     "erasure_acknowledged": _("erasure acknowledged by every system"),
+    "objection_recorded": _("objection recorded (art. 21)"),
+    "objection_lifted": _("objection lifted"),
 }
 
 

@@ -19,7 +19,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from gdpr.models import Channel, Consent, ConsentPurpose, ConsentStatement, Objection
+from gdpr.models import (
+    Channel,
+    Consent,
+    ConsentPurpose,
+    ConsentStatement,
+    Objection,
+    SubjectRequest,
+)
 from rcu.models import Customer
 
 # The golden values a marketing tool needs to reach the person on each channel.
@@ -43,7 +50,7 @@ def require_consent_writer(user: Any) -> None:
 
 
 def require_objection_writer(user: Any) -> None:
-    if not (user.has_perm("gdpr.add_objection") and user.has_perm("gdpr.change_objection")):
+    if not user_may_object(user):
         raise PermissionDenied("Objections are recorded and lifted by the DPO.")
 
 
@@ -97,6 +104,24 @@ class ContactRow:
     def to_json(self) -> dict[str, Any]:
         return {"customer": self.customer_public_id, "granted_at": self.granted_at.isoformat(),
                 **self.values}
+
+
+def consent_columns() -> dict[str, list[tuple[str, ...]]]:
+    """`rcu.hooks.projection_columns`: a CSV change file's consent columns, one per purpose
+    (retired ones too: their consents may still be in force) and channel, in the order
+    of the purposes, "consents.newsletter.email"."""
+    codes = ConsentPurpose.objects.order_by("position", "code").values_list("code", flat=True)
+    return {"consents": [(code, channel) for code in codes for channel in Channel.values]}
+
+
+def request_objections(*, request: SubjectRequest) -> list[Objection]:
+    """The objections an objection request recorded, oldest first (its page's panel)."""
+    return list(Objection.objects.filter(request=request).select_related("holder", "recorded_by", "lifted_by")
+                .order_by("recorded_at", "pk"))
+
+
+def user_may_object(user: Any) -> bool:
+    return user.has_perm("gdpr.add_objection") and user.has_perm("gdpr.change_objection")
 
 
 def contactable_fields(channel: str) -> tuple[str, ...]:

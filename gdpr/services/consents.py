@@ -35,6 +35,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gdpr.consent_rules import StatementView, consents_in_force
 from gdpr.models import (
@@ -407,7 +408,12 @@ def objection_lift(*, objection: Objection, reason: str, acting_user: Any) -> Ob
     )
     if not lifted:
         raise ConsentRefused(_("This objection was already lifted."), conflict=True)
-    objection = Objection.objects.get(pk=objection.pk)
+    objection = Objection.objects.select_related("request").get(pk=objection.pk)
+    if objection.request is not None:  # the request's trail says it was lifted, and why
+        from gdpr.services.requests import request_step_record
+
+        request_step_record(request=objection.request, action="objection_lifted", acting_user=acting_user,
+                            state_before=objection.request.state, detail=reason.strip())
     # A yes given after the objection may show again: subscribers are told.
     consents_refresh(customer_ids=[holder], acting_user=acting_user, before=before)
     return objection
@@ -429,5 +435,7 @@ def objection_request_execute(*, request: SubjectRequest, reason: str, acting_us
         done = [objection_record(customer=c, reason=reason, request=request, acting_user=acting_user)
                 for c in customers]
         request_step_record(request=request, action="objection_recorded", acting_user=acting_user,
-                            state_before=request.state, detail=f"{len(done)} customers")
+                            state_before=request.state,
+                            detail=ngettext("%(count)d customer: %(reason)s", "%(count)d customers: %(reason)s",
+                                            len(done)) % {"count": len(done), "reason": reason.strip()})
     return done

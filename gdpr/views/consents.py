@@ -98,6 +98,8 @@ def objection_lift_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(refused))
         else:
             messages.success(request, _("Objection lifted."))
+    if objection.request_id is not None and request.POST.get("back") == "request":
+        return redirect(f"{reverse('gdpr:request_detail', args=[objection.request_id])}#request-objection")
     return redirect(f"{customer_url(objection.holder.public_id)}#consents")
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError
 
@@ -24,12 +25,14 @@ from gdpr.forms import (
     LetterEditForm,
     LetterSentForm,
     NoteForm,
+    ObjectionForm,
     ReasonForm,
     RectificationForm,
     SubjectRequestForm,
     TransitionForm,
 )
 from gdpr.models import RequestKind
+from gdpr.selectors.consents import request_objections, require_objection_writer, user_may_object
 from gdpr.selectors.erasure import erasure_state
 from gdpr.selectors.periodic import deadline_notices_for_user, gdpr_runs_for_user
 from gdpr.selectors.rectification import rectification_acknowledgements
@@ -44,6 +47,7 @@ from gdpr.selectors.requests import (
     subject_request_list,
     user_handles_requests,
 )
+from gdpr.services.consents import ConsentRefused, objection_request_execute
 from gdpr.services.letters import (
     request_letter_draft,
     request_letter_mark_sent,
@@ -181,7 +185,38 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None,
         "restriction_customers": rectification_customers(subject_request)
         if subject_request.kind == RequestKind.RESTRICTION else None,
+        "objections": _request_objections(request, subject_request),
     })
+
+
+def _request_objections(request: HttpRequest, subject_request) -> dict | None:
+    """An objection request's panel: the objections it recorded, and whether this user
+    (the DPO) may execute it or lift them."""
+    if subject_request.kind != RequestKind.OBJECTION:
+        return None
+    return {"recorded": request_objections(request=subject_request), "can_object": user_may_object(request.user)}
+
+
+@login_required
+@require_POST
+def request_objection_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The DPO executes an objection request: an objection, with the reason given, on every
+    customer in its scope; the request's trail records it."""
+    require_objection_writer(request.user)
+    subject_request = subject_request_get_for_user(user=request.user, pk=pk)
+    form = ObjectionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _("Say why the person objects."), pk)
+    try:
+        done = objection_request_execute(request=subject_request, reason=form.cleaned_data["reason"],
+                                         acting_user=request.user)
+    except ConsentRefused as refused:
+        return _refused(request, str(refused), pk)
+    messages.success(request, ngettext(
+        "Objection recorded on %(count)d customer: every marketing consent is withdrawn.",
+        "Objection recorded on %(count)d customers: every marketing consent is withdrawn.",
+        len(done)) % {"count": len(done)})
+    return _back(pk)
 
 
 @login_required

@@ -18,7 +18,7 @@ from rcu.models import ChangeEvent, Subscription
 from rcu.selectors.attributes import custom_attributes_current
 from rcu.selectors.restriction import RESTRICTION_NOTICES, restricted_silenced
 from rcu.services.deliveries import cross_references, delivery_body
-from rcu.services.events import EVENT_ATTRIBUTES
+from rcu.services.events import subscribable_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,8 +31,9 @@ class SinceRefused(ValueError):
 
 
 def everything() -> Subscription:
-    """Every event and attribute: the admins' own file, not a subscriber's (never saved)."""
-    return Subscription(name="export", event_types=[], attributes=list(EVENT_ATTRIBUTES))
+    """Every event and attribute, and what apps add to events (`consents`): the admins'
+    own file, not a subscriber's (never saved)."""
+    return Subscription(name="export", event_types=[], attributes=list(subscribable_attributes()))
 
 
 def change_file_events(*, subscription: Subscription, since: str) -> QuerySet[ChangeEvent]:
@@ -88,22 +89,34 @@ def restricted_left_out(subscription: Subscription, events: Sequence[ChangeEvent
     return [e for e in events if e.customer_id not in silenced or e.type in RESTRICTION_NOTICES]
 
 
+# A spread projected value's cell when the event carries the value but not this path
+# (a consent nobody stated: neither a yes nor a no).
+NOT_STATED = "none"
+
+
 @dataclass(frozen=True)
 class CsvLayout:
     attributes: list[str]
     # Custom attributes get a column each, "custom_attributes.<name>", in name order.
     custom: list[str] = field(default_factory=list)
+    # What apps add to events, spread (`rcu.hooks.projection_columns`): a column per
+    # path, "consents.newsletter.email", yes / no / none; blank when the event does not
+    # carry the name at all (it did not change).
+    spread: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @classmethod
     def of(cls, subscription: Subscription) -> CsvLayout:
-        attributes = [a for a in EVENT_ATTRIBUTES if a in subscription.attributes]
+        attributes = [a for a in subscribable_attributes() if a in subscription.attributes]
         custom = [a.name for a in custom_attributes_current()] if "custom_attributes" in attributes else []
-        return cls([a for a in attributes if a != "custom_attributes"], custom)
+        paths = hooks.projection_columns() if set(attributes) & set(hooks.projected_attributes()) else {}
+        spread = [(name, path) for name in attributes for path in paths.get(name, [])]
+        return cls([a for a in attributes if a != "custom_attributes" and a not in paths], custom, spread)
 
     @property
     def columns(self) -> list[str]:
         return ["id", "cursor", "type", "timestamp", "customer_id", "version", *self.attributes,
                 *(f"custom_attributes.{name}" for name in self.custom),
+                *(".".join((name, *path)) for name, path in self.spread),
                 "survivor_id", "retired_ids", "merged_from", "source_ids"]
 
     def row(self, body: dict[str, Any]) -> list[Any]:
@@ -113,6 +126,7 @@ class CsvLayout:
                 data["customer_id"], data["version"],
                 *(_cell(data["attributes"].get(a)) for a in self.attributes),
                 *(_cell(custom.get(name)) if isinstance(custom, dict) else "" for name in self.custom),
+                *(_spread_cell(data["attributes"], name, path) for name, path in self.spread),
                 data.get("survivor_id", ""), " ".join(data.get("retired_ids", [])),
                 data.get("merged_from", ""), " ".join(data.get("source_ids", []))]
 
@@ -125,3 +139,16 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+
+def _spread_cell(attributes: dict[str, Any], name: str, path: tuple[str, ...]) -> Any:
+    if name not in attributes:
+        return ""
+    value: Any = attributes[name]
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    if value is None:
+        return NOT_STATED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _cell(value)

@@ -167,11 +167,14 @@ def customers_updated(
     # The restriction's events carry no reason (free text about the person stays here).
     for pk, since in sorted(restricted.items()):
         add(ChangeEvent.Type.RESTRICTED, pk, data={"restricted_at": event_json(since)})
-    # Lifted: the golden values as they stand, for those who heard nothing meanwhile.
+    # Lifted: the golden values as they stand, and what apps add (the consents: one
+    # withdrawn meanwhile reached no marketing subscriber), for those who heard nothing.
+    projected = hooks.customer_projection(customer_ids=lifted) if lifted else {}
     for row in Customer.objects.filter(pk__in=sorted(lifted)).order_by("pk").values("pk", *EVENT_ATTRIBUTES):
         pk = row.pop("pk")
         add(ChangeEvent.Type.RESTRICTION_LIFTED, pk,
-            changes={k: event_json(v) for k, v in row.items() if v not in ("", None, {})})
+            changes={**{k: event_json(v) for k, v in row.items() if v not in ("", None, {})},
+                     **projected.get(pk, {})})
     _write(events)
 
 
