@@ -191,8 +191,8 @@ def rows_insert(
         model=model, rows=rows, now=now, acting_user_id=actor_user_id(acting_user),
         reason=history_reason(reason, acting_user=acting_user),
     )
-    if model is Customer:
-        events.customers_created(customer_ids=ids, acting_user=acting_user, now=now)
+    if model is Customer:  # the rows now hold every stored value, ids and defaults too
+        events.customers_created(customer_ids=ids, acting_user=acting_user, now=now, stored=rows)
     return ids
 
 

@@ -18,9 +18,9 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import ForeignObjectRel
 from simple_history.utils import get_history_model_for_model
 
+from rcu.copy_rows import Step, column_of, copy_plan, copy_values, copy_write
 from rcu.db import chunks, copy_worthwhile
 from rcu.ingestion import jsontext
 
@@ -128,7 +128,7 @@ def rows_update_with_history(
     quote = connection.ops.quote_name
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET "
-        + ", ".join(f"{quote(_column(meta_fields[c]))} = %s" for c in columns)
+        + ", ".join(f"{quote(column_of(meta_fields[c]))} = %s" for c in columns)
         + " WHERE id = %s"
     )
     ids = sorted(values)
@@ -153,59 +153,12 @@ def rows_update_with_history(
             )
 
 
-_AUTO, _JSON, _PLAIN = 0, 1, 2
-
-
-def _column(field: models.Field | ForeignObjectRel) -> str:
-    """The column of a concrete field (every one has a column; a relation has none)."""
-    if isinstance(field, ForeignObjectRel) or field.column is None:
-        raise TypeError(f"{field!r} is not a concrete field")
-    return field.column
-
-
 @cache
-def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[tuple[str, int, models.Field]], list[models.Field]]:
-    """Per column: how to fill it when a row does not say (auto timestamp, default)."""
-    fields = list(model._meta.concrete_fields)
-    steps = []
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            kind = _AUTO
-        elif isinstance(f, models.JSONField):
-            kind = _JSON
-        else:
-            kind = _PLAIN
-        steps.append((f.attname, kind, f))
+def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[Step], list[models.Field]]:
+    fields, steps = copy_plan(model)
     history_model = get_history_model_for_model(model)
     history_fields = [f for f in history_model._meta.concrete_fields if f.attname != "history_id"]
     return fields, steps, history_fields
-
-
-def _prepared(steps, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    values = {}
-    for attname, kind, field in steps:
-        value = row.get(attname, _MISSING)
-        if value is _MISSING:
-            value = now if kind == _AUTO else field.get_default()
-        if kind == _JSON and value is not None:
-            value = jsontext.dumps(value).decode()
-        values[attname] = value
-    return values
-
-
-_MISSING = object()
-
-
-def _copy(cursor, table: str, fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    # The raw psycopg cursor raises psycopg's errors: make them Django's (a DataError
-    # for a NUL or a value too long), which callers know how to isolate.
-    with connection.wrap_database_errors, cursor.copy(
-        f"COPY {quote(table)} ({columns}) FROM STDIN"
-    ) as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _created(*, now: datetime, acting_user_id: int | None, reason: str) -> dict[str, Any]:
@@ -243,11 +196,11 @@ def pg_insert_with_history(
         prepared, history_rows = [], []
         for new_id, row in zip(ids, rows, strict=True):
             row["id"] = new_id
-            values = _prepared(steps, row, now)
+            values = copy_values(steps, row, now)
             prepared.append(list(values.values()))
             history_rows.append(_history_row(history_fields, values, extra))
-        _copy(cursor, table, fields, prepared)
-        _copy(cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
+        copy_write(cursor, table, fields, prepared)
+        copy_write(cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return ids
 
 
@@ -274,11 +227,11 @@ def pg_insert_new_with_history(
     quote = connection.ops.quote_name
     table = model._meta.db_table
     columns = [f for f in fields if f.attname != "id"]
-    column_list = ", ".join(quote(_column(f)) for f in columns)
-    unique_columns = [_column(model._meta.get_field(name)) for name in unique_on]
+    column_list = ", ".join(quote(column_of(f)) for f in columns)
+    unique_columns = [column_of(model._meta.get_field(name)) for name in unique_on]
     conflict = ", ".join(quote(c) for c in unique_columns)
     returning = ", ".join(quote(c) for c in ["id", *unique_columns])
-    prepared = [_prepared(steps, row, now) for row in rows]
+    prepared = [copy_values(steps, row, now) for row in rows]
     with connection.cursor() as wrapper:
         if not copy_worthwhile(len(rows)):
             placeholders = ", ".join(["%s"] * len(columns))
@@ -295,7 +248,7 @@ def pg_insert_new_with_history(
                 f"SELECT {column_list} FROM {quote(table)} WITH NO DATA"
             )
             wrapper.execute(f"TRUNCATE {staging}")
-            _copy(wrapper.cursor, f"staging_{table}", columns,
+            copy_write(wrapper.cursor, f"staging_{table}", columns,
                   [[v[f.attname] for f in columns] for v in prepared])
             wrapper.execute(
                 f"INSERT INTO {quote(table)} ({column_list}) SELECT {column_list} FROM {staging} "
@@ -310,5 +263,5 @@ def pg_insert_new_with_history(
                 continue
             row_values["id"] = new_id
             history_rows.append(_history_row(history_fields, row_values, extra))
-        _copy(wrapper.cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
+        copy_write(wrapper.cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
     return inserted

@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 
 from rcu.models import ChangeEvent, Customer, SourceRecord
+from rcu.services.events import EVENT_ATTRIBUTES, event_json
 from rcu.roles import Role
 from stewardship.services.merge import customers_merge
 from stewardship.services.unmerge import decision_undo, records_detach
@@ -47,6 +48,29 @@ def test_a_new_record_creates_its_customer_with_one_created_event_carrying_its_v
     assert event.changes["first_name"] == "Hélène"
     assert event.changes["birth_date"] == "1984-03-12"
     assert (event.actor_id, event.actor_job) == (None, TEST_ACTOR.job)
+
+
+@pytest.mark.parametrize("copy_min_rows", [1, 10_000], ids=["by-copy", "row-by-row"])
+def test_a_batch_of_new_records_creates_events_carrying_the_values_as_stored(crm, settings, copy_min_rows):
+    """The events of a large batch are built from the rows inserted, not read back: they
+    must say exactly what reading the customers back says."""
+    settings.RCU_COPY_MIN_ROWS = copy_min_rows
+    people = [
+        {"id": f"C{i}", "first_name": first, "last_name": "Lefèvre", "birth_date": "1984-03-12",
+         "email": f"p{i}@orange.fr" if i % 2 else "", "city": "Paris" if i % 3 else "",
+         "phone": "06 12 34 56 78" if i % 4 == 0 else ""}
+        for i, first in enumerate(["Hélène", "Zoé", "Jean-Luc", "Ana", "Ève", "Noé"] * 10)
+    ]
+    ingest(crm, people)
+    events = list(ChangeEvent.objects.order_by("customer_id"))
+    customers = list(Customer.objects.order_by("pk").values("pk", "public_id", *EVENT_ATTRIBUTES))
+    assert [e.customer_id for e in events] == [c["pk"] for c in customers]
+    for event, customer in zip(events, customers, strict=True):
+        assert (event.type, event.version) == ("customer.created", 1)
+        assert event.customer_public_id == customer.pop("public_id")
+        customer.pop("pk")
+        assert event.changes == {k: event_json(v) for k, v in customer.items() if v not in ("", None, {})}
+        assert "email" not in event.changes or event.changes["email"].endswith("@orange.fr")
 
 
 def test_a_rolled_back_import_leaves_no_event(crm):
