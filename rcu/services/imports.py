@@ -52,7 +52,7 @@ from rcu.services.changes import Actor, SystemActor, actor_user
 from rcu.services.ingestion import UpsertResult, records_upsert
 from rcu.services.locks import retrying
 from rcu.services.source_deletions import import_job_apply_snapshot, import_job_mark_seen
-from rcu.services.stats import planner_statistics_refresh, source_stats_recount
+from rcu.services.stats import StatisticsWatch, planner_statistics_refresh, source_stats_recount
 
 ProgressCallback = Callable[[ImportJob], None]
 logger = logging.getLogger(__name__)
@@ -287,9 +287,11 @@ def import_job_run(
                 progress(job)
 
             committer = _committer()
+            statistics = StatisticsWatch(tables=_PLANNED_TABLES)
             try:
                 with relaxed_gc():
                     for batch in _batches(stream, facts, mapper, job=job, batch_size=batch_size):
+                        created_before = job.created_count
                         committer.submit(
                             job=job,
                             mapped=batch.mapped,
@@ -297,6 +299,8 @@ def import_job_run(
                             last_line=batch.last_line,
                             acting_user=acting_user,
                         )
+                        # The batches committed so far (the one submitted may still run).
+                        statistics.wrote(job.created_count - created_before)
                         if progress:
                             progress(job)
                         if _cancelled(job):
@@ -436,12 +440,14 @@ def _committer() -> _InlineCommitter | _BackgroundCommitter:
     return _InlineCommitter()
 
 
+# The records first (how much they grew is what is watched). The blocking keys too:
+# without their statistics, real-time matching right after a large import looks
+# candidates up with plans made for an empty table.
+_PLANNED_TABLES = [model._meta.db_table for model in (SourceRecord, Customer, MatchKey)]
+
+
 def _refresh_planner_statistics() -> None:
-    # The blocking keys too: without their statistics, real-time matching right after a
-    # large import looks candidates up with plans made for an empty table.
-    planner_statistics_refresh(
-        tables=[model._meta.db_table for model in (Customer, SourceRecord, MatchKey)]
-    )
+    planner_statistics_refresh(tables=_PLANNED_TABLES)
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:

@@ -84,3 +84,33 @@ def test_a_failing_background_batch_stops_the_job_after_the_last_good_batch(tmp_
     job = import_job_run(job=job, batch_size=50)
     assert (job.status, job.created_count) == (ImportJob.Status.SUCCEEDED, 200)
     assert SourceRecord.objects.count() == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statistics_are_refreshed_while_a_big_import_doubles_the_records(tmp_path, settings, monkeypatch):
+    """Plans made for a small table must not serve it grown tenfold: each time the
+    records written since the statistics double what they counted, they are made again."""
+    settings.RCU_IMPORT_PIPELINE = True
+    settings.RCU_ANALYZE_AFTER_ROWS = 50
+    refreshed: list[int] = []
+    real_refresh = imports_service.StatisticsWatch.wrote
+
+    def counting(watch, rows):
+        done = real_refresh(watch, rows)
+        if done:
+            refreshed.append(watch.counted)
+        return done
+
+    monkeypatch.setattr(imports_service.StatisticsWatch, "wrote", counting)
+    source = make_source("crm", department="marketing",
+                         fields=["first_name", "last_name", "email", "mobile"])
+    job, _ = import_job_create(source=source, path=_file(tmp_path, 450), acting_user=TEST_ACTOR)
+
+    import_job_run(job=job, batch_size=25)
+
+    # At about 50, 100, 200 and 400 records: the statistics counted what was there.
+    assert len(refreshed) == 4
+    assert all(b >= 2 * a for a, b in zip(refreshed, refreshed[1:], strict=False))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'rcu_sourcerecord'")
+        assert cursor.fetchone()[0] == 450  # and the end of the import counted them all
