@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 
 from rcu import hooks
@@ -104,10 +105,15 @@ def customers_created(
     *, customer_ids: Sequence[int], acting_user: Any, now: datetime,
     stored: Sequence[Mapping[str, Any]] | None = None,
 ) -> None:
-    """`customer.created` for new customers, with their golden values as stored: read
-    back, or `stored` when the caller holds the rows it inserted (by attname, every
-    column filled, as `rcu.services.changes.rows_insert` leaves them)."""
+    """`customer.created` for new customers, with their golden values as stored: made in
+    the database from the rows for many (an import's batch), else from `stored` when the
+    caller holds the rows it inserted (by attname, every column filled, as
+    `rcu.services.changes.rows_insert` leaves them), else read back."""
     actor = _actor_fields(acting_user)
+    if copy_worthwhile(len(customer_ids)):  # an import's thousands: made in the database
+        _created_in_database(customer_ids=customer_ids, actor=actor, now=now)
+        transaction.on_commit(_subscribers_kick)
+        return
     if stored is None:
         rows: list[Mapping[str, Any]] = []
         for chunk in chunks(sorted(set(customer_ids))):
@@ -122,6 +128,44 @@ def customers_created(
         )
         for row in rows
     ])
+
+
+@cache
+def _created_sql() -> str:
+    """INSERT … SELECT of `customer.created` events from customer rows: the changes are
+    the non-blank golden values, as `customers_created` builds them in Python."""
+    quote = connection.ops.quote_name
+    values = []
+    for name in EVENT_ATTRIBUTES:
+        field = Customer._meta.get_field(name)
+        column = f"c.{quote(field.column)}"
+        if isinstance(field, models.JSONField):
+            value = f"NULLIF({column}, '{{}}'::jsonb)"
+        elif isinstance(field, models.CharField | models.TextField):
+            value = f"to_jsonb(NULLIF({column}, ''))"
+        elif isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+            value = f"to_jsonb({column})"  # ISO 8601, as `event_json`
+        else:
+            raise TypeError(f"no event form for {field!r}")
+        values.append(f"('{name}', {value})")
+    changes = (
+        f"(SELECT COALESCE(jsonb_object_agg(a.k, a.v), '{{}}'::jsonb) FROM (VALUES {', '.join(values)}) "
+        "AS a(k, v) WHERE a.v IS NOT NULL)"
+    )
+    columns = ["type", "customer_id", "customer_public_id", "version", "changes", "data",
+               "actor_id", "actor_job", "occurred_at", "audience_id"]
+    return (
+        f"INSERT INTO {quote(ChangeEvent._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"SELECT %s, c.id, c.public_id, 1, {changes}, '{{}}'::jsonb, %s, %s, %s, NULL "
+        f"FROM {quote(Customer._meta.db_table)} AS c WHERE c.id = ANY(%s) ORDER BY c.id"
+    )
+
+
+def _created_in_database(*, customer_ids: Sequence[int], actor: dict[str, Any], now: datetime) -> None:
+    with connection.cursor() as cursor:
+        for chunk in chunks(sorted(set(customer_ids))):
+            cursor.execute(_created_sql(), [ChangeEvent.Type.CREATED.value, actor["actor_id"],
+                                            actor["actor_job"], now, chunk])
 
 
 def customers_updated(

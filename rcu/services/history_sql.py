@@ -21,7 +21,7 @@ from django.db import connection, models
 from simple_history.utils import get_history_model_for_model
 
 from rcu.copy_rows import Step, column_of, copy_plan, copy_values, copy_write
-from rcu.db import chunks, copy_worthwhile
+from rcu.db import chunks, copy_worthwhile, is_postgresql
 from rcu.ingestion import jsontext
 
 # Rows per UPDATE batch and history INSERT … SELECT.
@@ -44,11 +44,14 @@ def history_rows_copy(
     history_table = quote(get_history_model_for_model(model)._meta.db_table)
     with connection.cursor() as cursor:
         for chunk in chunks(ids, CHUNK):
-            placeholders = ", ".join(["%s"] * len(chunk))
+            if is_postgresql():
+                where, chunk_params = "t.id = ANY(%s)", [list(chunk)]
+            else:
+                where, chunk_params = f"t.id IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
             cursor.execute(
                 f"INSERT INTO {history_table} ({', '.join(insert_columns)}) "
-                f"SELECT {', '.join(select_parts)} FROM {table} AS t WHERE t.id IN ({placeholders})",
-                [*params, *chunk],
+                f"SELECT {', '.join(select_parts)} FROM {table} AS t WHERE {where} ORDER BY t.id",
+                [*params, *chunk_params],
             )
 
 
@@ -183,7 +186,7 @@ def pg_insert_with_history(
     """Insert `rows` (dicts keyed by attname) and their history; return the new ids."""
     if not rows:
         return []
-    fields, steps, history_fields = _plan(model)
+    fields, steps = copy_plan(model)
     table = model._meta.db_table
     with connection.cursor() as wrapper:
         wrapper.execute(
@@ -191,16 +194,15 @@ def pg_insert_with_history(
             [table, len(rows)],
         )
         ids = [r[0] for r in wrapper.fetchall()]
-        cursor = wrapper.cursor  # the psycopg cursor, for COPY
-        extra = _created(now=now, acting_user_id=acting_user_id, reason=reason)
-        prepared, history_rows = [], []
+        prepared = []
         for new_id, row in zip(ids, rows, strict=True):
             row["id"] = new_id
-            values = copy_values(steps, row, now)
-            prepared.append(list(values.values()))
-            history_rows.append(_history_row(history_fields, values, extra))
-        copy_write(cursor, table, fields, prepared)
-        copy_write(cursor, get_history_model_for_model(model)._meta.db_table, history_fields, history_rows)
+            prepared.append(list(copy_values(steps, row, now).values()))
+        copy_write(wrapper.cursor, table, fields, prepared)
+    # The "+" rows copied from the rows just written, in the database: neither formatted
+    # here nor parsed there a second time.
+    history_rows_copy(model=model, ids=ids, now=now, acting_user_id=acting_user_id,
+                      reason=reason, history_type="+")
     return ids
 
 

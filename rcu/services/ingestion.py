@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from rcu import hooks
-from rcu.db import copy_worthwhile
+from rcu.db import copy_worthwhile, is_postgresql
 from rcu.engine.types import MatchRecord
 from rcu.ingestion.mapping import MappedRow
 from rcu.models import Customer, ImportJob, SourceRecord, SourceSystem
@@ -109,6 +109,28 @@ def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[
     return {row.external_id: record_id for row, record_id in zip(rows, record_ids, strict=True)}
 
 
+def _records_by_external_id(source_id: int, external_ids: list[str]) -> list[SourceRecord]:
+    """The source's records with these external ids.
+
+    On PostgreSQL one probe of the unique index per id, whatever the planner believes:
+    with `IN (…)` it scanned every record of the source when its statistics predated
+    the source's growth (1.6 s a batch at 280,000 records, measured), and the statistics
+    of a table growing by an import always lag."""
+    if not external_ids:
+        return []
+    if not is_postgresql():
+        return list(SourceRecord.objects.filter(source_id=source_id, external_id__in=external_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM unnest(%s::text[]) AS x(external_id) CROSS JOIN LATERAL "
+            "(SELECT id FROM rcu_sourcerecord WHERE source_id = %s AND external_id = x.external_id "
+            "LIMIT 1) AS r",
+            [external_ids, source_id],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(SourceRecord.objects.filter(pk__in=ids)) if ids else []
+
+
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def records_upsert(
@@ -152,10 +174,7 @@ def records_upsert(
                 result.updated += 1
         latest[row.external_id] = row
 
-    existing = {
-        r.external_id: r
-        for r in SourceRecord.objects.filter(source=source, external_id__in=list(latest))
-    }
+    existing = {r.external_id: r for r in _records_by_external_id(source.pk, list(latest))}
     # Changed records are locked with their customers, customers first (the lock
     # order); their customer is the one read under the lock, a merge may have moved them.
     locked = records_lock(
