@@ -7,6 +7,8 @@ customer's golden values are recomputed. An unchanged record writes nothing.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,11 +82,21 @@ def _insert_new_by_orm(*, source, rows, job, acting_user, reason, create_custome
     return {r.external_id: r.pk for r in records}
 
 
+def _public_ids(count: int) -> list[uuid.UUID]:
+    """Random (version 4) UUIDs from one read of the system's random source: one per
+    new customer, without a system call each."""
+    random = os.urandom(16 * count)
+    return [uuid.UUID(bytes=random[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
 def _insert_new_by_copy(*, source, rows, job, now, acting_user, reason) -> dict[str, int]:
     custom = custom_attribute_names()
     customer_ids = rows_insert(
         model=Customer,
-        rows=[golden_as_fields(_golden_for_new(source, row), custom) for row in rows],
+        rows=[
+            {**golden_as_fields(_golden_for_new(source, row), custom), "public_id": public_id}
+            for row, public_id in zip(rows, _public_ids(len(rows)), strict=True)
+        ],
         now=now, acting_user=acting_user, reason=reason,
     )
     record_ids = rows_insert(
