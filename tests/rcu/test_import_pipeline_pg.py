@@ -48,11 +48,8 @@ def test_background_commits_store_every_batch_in_order(tmp_path, settings):
     assert list(job.row_errors.values_list("line", flat=True)) == [2, 52, 102, 152, 202]
     with connection.cursor() as cursor:  # the planner learnt the new table sizes at once
         for table in ("rcu_customer", "rcu_sourcerecord", "rcu_matchkey"):
-            cursor.execute(
-                "SELECT last_analyze, last_vacuum FROM pg_stat_user_tables WHERE relname = %s",
-                [table],
-            )
-            assert None not in cursor.fetchone(), table
+            cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table])
+            assert cursor.fetchone()[0] is not None, table
 
 
 @pytest.mark.django_db(transaction=True)
