@@ -35,8 +35,9 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench.template_base import PG_URL, measured_on_a_copy
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PAGE_TARGET_MS = 300
 SNAPSHOT_TARGET_S = 60
 CHUNK = 50_000
@@ -56,21 +57,6 @@ PLACES = [("75011", "PARIS"), ("69003", "LYON"), ("13008", "MARSEILLE"), ("31000
           ("44000", "NANTES"), ("67000", "STRASBOURG"), ("33000", "BORDEAUX"), ("97400", "ST DENIS")]
 STREETS = ["rue de la Paix", "avenue Victor Hugo", "boulevard Voltaire", "place du Marché",
            "chemin des Vignes", "allée des Tilleuls"]
-
-
-def _admin(*statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 def _env(database: str) -> dict:
@@ -357,24 +343,12 @@ def measure(requests: int) -> dict:
 
 
 def run(records: int, requests: int, *, rebuild: bool = False, seed: int = 11) -> dict:
-    base = os.environ.get("BENCH_DASHBOARDS_DB") or f"rcu_bench_dashboards_{records}"
-    copy = f"{base}_run"
-    built = None
-    if rebuild or not _exists(base):
-        # Built under another name and renamed when complete: a build cut off midway is
-        # never taken for a base.
-        building = f"{base}_building"
-        _admin(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)', f'CREATE DATABASE "{building}"')
-        built = _child("build", building, ["--records", str(records), "--seed", str(seed)])
-        _admin(f'DROP DATABASE IF EXISTS "{base}" WITH (FORCE)',
-               f'ALTER DATABASE "{building}" RENAME TO "{base}"')
-    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
-           f'CREATE DATABASE "{copy}" TEMPLATE "{base}"')
-    try:
-        result = _child("measure", copy, ["--requests", str(requests)])
-    finally:
-        if os.environ.get("BENCH_KEEP") != "1":
-            _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    built, result = measured_on_a_copy(
+        base=os.environ.get("BENCH_DASHBOARDS_DB") or f"rcu_bench_dashboards_{records}",
+        build=lambda database: _child("build", database, ["--records", str(records), "--seed", str(seed)]),
+        measure=lambda database: _child("measure", database, ["--requests", str(requests)]),
+        rebuild=rebuild,
+    )
     return {"records": records, "base_built": built, **result}
 
 

@@ -27,13 +27,14 @@ import argparse
 import csv
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from bench.template_base import measured_on_a_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -293,32 +294,12 @@ def measure(persons: int) -> dict:
 
 
 def run(records: int, persons: int, *, rebuild: bool = False, seed: int = 11) -> dict:
-    from bench.dashboards import _admin, _exists
-
-    base = os.environ.get("BENCH_ERASE_DB") or f"rcu_bench_erase_{records}"
-    copy = f"{base}_run"
-    built = None
-    if rebuild or not _exists(base):
-        # Built under another name and renamed when complete (a cut-off build is never
-        # taken for a base); its media folder follows.
-        building = f"{base}_building"
-        _admin(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)', f'CREATE DATABASE "{building}"')
-        shutil.rmtree(_media(building), ignore_errors=True)
-        built = _child("build", building, ["--records", str(records), "--seed", str(seed)])
-        _admin(f'DROP DATABASE IF EXISTS "{base}" WITH (FORCE)',
-               f'ALTER DATABASE "{building}" RENAME TO "{base}"')
-        shutil.rmtree(_media(base), ignore_errors=True)
-        _media(building).rename(_media(base))
-    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
-           f'CREATE DATABASE "{copy}" TEMPLATE "{base}"')
-    shutil.rmtree(_media(copy), ignore_errors=True)
-    shutil.copytree(_media(base), _media(copy))
-    try:
-        result = _child("measure", copy, ["--persons", str(persons)])
-    finally:
-        if os.environ.get("BENCH_KEEP") != "1":
-            _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
-            shutil.rmtree(_media(copy), ignore_errors=True)
+    built, result = measured_on_a_copy(
+        base=os.environ.get("BENCH_ERASE_DB") or f"rcu_bench_erase_{records}",
+        build=lambda database: _child("build", database, ["--records", str(records), "--seed", str(seed)]),
+        measure=lambda database: _child("measure", database, ["--persons", str(persons)]),
+        rebuild=rebuild, folder=_media,
+    )
     return {"records": records, "base_built": built, **result}
 
 
