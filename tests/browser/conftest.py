@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from tests.browser.journeys import sign_in
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -55,17 +57,6 @@ def log_in(page, password):
     from its device, as the person's authenticator app would)."""
 
     def _log_in(user) -> None:
-        page.goto("/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", password)
-        page.press("#id_password", "Enter")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        if "/accounts/two-factor/verify/" in page.url:
-            from tests.rcu.security_helpers import current_code
-
-            device = user.totpdevice_set.get(confirmed=True)
-            page.fill("#id_code", current_code(device))
-            page.press("#id_code", "Enter")
-            page.wait_for_url(lambda url: "/accounts/two-factor/" not in url)
+        sign_in(page, user, password)
 
     return _log_in

@@ -20,11 +20,10 @@ from rcu.models import Customer, Subscription
 from rcu.roles import Role
 from rcu.services.demo import DEMO_PASSWORD, demo_users_ensure
 from rcu.services.subscriptions import subscription_create
-from tests.browser.test_dpo_access_journey import _screenshot
+from tests.browser.journeys import record_request_for_helene, screenshot, sign_in
 from tests.factories import PASSWORD, TEST_ACTOR, make_user
 from tests.gdpr.builders import person_with_history
 from tests.gdpr.test_erasure_workflow import PERSON_VALUES
-from tests.rcu.security_helpers import current_code
 from tests.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,27 +52,10 @@ def test_the_dpo_erases_a_person_with_a_second_dpo_and_downloads_the_receipt(
     make_user("dpo2", roles=[Role.DPO])
     page.set_viewport_size({"width": 1366, "height": 900})
 
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "dpo")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(lambda url: "/accounts/two-factor/verify/" in url)
-    page.fill("#id_code", current_code(dpo.totpdevice_set.get(confirmed=True)))
-    page.press("#id_code", "Enter")
-    page.wait_for_url(lambda url: "/accounts/two-factor/" not in url)
+    sign_in(page, dpo, DEMO_PASSWORD)
 
     # Record the request, verify the identity, find the person.
-    page.click('a[data-nav="gdpr"]')
-    page.click("a[data-new-request]")
-    page.select_option("#id_kind", "erasure")
-    page.fill("#id_first_name", "Hélène")
-    page.fill("#id_last_name", "Lefèvre")
-    page.fill("#id_email", "helene.lefevre@orange.fr")
-    page.fill("#id_birth_date", "1984-03-12")
-    page.fill("#id_postcode", "75016")
-    page.fill("#id_city", "Paris")
-    page.click("#request-new button[type=submit]")
-    expect(page.locator("#request-state")).to_have_attribute("data-state", "received")
+    record_request_for_helene(page, "erasure")
     request = SubjectRequest.objects.get()
     page.click("#request-identity button[type=submit]")
     expect(page.locator("#request-state")).to_have_attribute("data-state", "in_progress")
@@ -86,7 +68,7 @@ def test_the_dpo_erases_a_person_with_a_second_dpo_and_downloads_the_receipt(
     page.click("#erasure-link")
     expect(page.locator('#erasure-preview tr[data-store="rcu.SourceRecord"][data-action="deleted"] td.num')).to_have_text("3")
     expect(page.locator(f'#erasure-preview li[data-source="{crm.code}"]')).to_be_visible()
-    _screenshot(page, "dpo-erasure-preview")
+    screenshot(page, "dpo-erasure-preview")
     page.click("#erasure-ask button[type=submit]")
     expect(page.locator("#erasure-status")).to_have_attribute("data-erasure-status", "asked")
     expect(page.locator("#erasure-approve")).to_have_count(0)  # not by who asked
@@ -94,11 +76,7 @@ def test_the_dpo_erases_a_person_with_a_second_dpo_and_downloads_the_receipt(
     # A second DPO, in their own browser, approves.
     other = browser.new_context(base_url=live_server.url, locale="fr-FR")
     second = other.new_page()
-    second.goto("/accounts/login/")
-    second.fill("#id_username", "dpo2")
-    second.fill("#id_password", PASSWORD)
-    second.press("#id_password", "Enter")
-    second.wait_for_url(lambda url: "/accounts/login/" not in url)
+    sign_in(second, get_user_model().objects.get(username="dpo2"), PASSWORD)
     second.goto(f"/gdpr/requests/{request.pk}/erasure/")
     expect(second.locator("#erasure-preview")).to_be_visible()
     second.click("#erasure-approve button[type=submit]")
@@ -112,14 +90,14 @@ def test_the_dpo_erases_a_person_with_a_second_dpo_and_downloads_the_receipt(
     assert not Customer.objects.filter(pk=scenario.person.pk).exists()
     expect(page.locator('tr[data-ack="crm-feed"]')).to_have_attribute("data-ack-state", "delivered")
     expect(page.locator("#request-state")).to_have_attribute("data-state", "waiting_for_sources")
-    _screenshot(page, "dpo-erasure-waiting")
+    screenshot(page, "dpo-erasure-waiting")
     for source in (service_client_source, eshop):
         form = page.locator(f'form[data-ack-form="{source.code}"]')
         form.locator("input[name=note]").fill("Effacé dans la source, ticket 4411")
         form.locator("button[type=submit]").click()
         expect(page.locator(f'tr[data-ack="{source.code}"]')).to_have_attribute("data-ack-state", "by-hand")
     expect(page.locator("#request-state")).to_have_attribute("data-state", "done")
-    _screenshot(page, "dpo-erasure-acknowledged")
+    screenshot(page, "dpo-erasure-acknowledged")
 
     with page.expect_download() as download:
         page.click('a[data-receipt="json"]')
@@ -137,4 +115,4 @@ def test_the_dpo_erases_a_person_with_a_second_dpo_and_downloads_the_receipt(
         assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
     page.click("#erasure-receipt-links a >> nth=0")
     expect(page.locator("#erasure-receipt")).to_contain_text(request.reference)
-    _screenshot(page, "dpo-erasure-receipt")
+    screenshot(page, "dpo-erasure-receipt")

@@ -3,23 +3,13 @@ finds it on the dashboard (screenshots in $RCU_TEST_ARTEFACTS, default var/artef
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from gdpr.models import SubjectRequest
+from tests.browser.journeys import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _screenshot(page, name: str) -> None:
-    folder = Path(os.environ.get("RCU_TEST_ARTEFACTS") or ROOT / "var" / "artefacts") / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def test_the_dpo_records_extends_and_answers_a_request(page, log_in, dpo):
@@ -42,11 +32,11 @@ def test_the_dpo_records_extends_and_answers_a_request(page, log_in, dpo):
     expect(page.locator('#request-letters [data-letter="extension"]')).to_be_visible()
     page.click('#request-letters [data-letter="extension"] button[type=submit]')
     expect(page.locator('#request-letters [data-letter="extension"] [data-sent-on]')).to_be_visible()
-    _screenshot(page, "gdpr-request")
+    screenshot(page, "gdpr-request")
 
     page.click('a[data-nav="gdpr"]')
     expect(page.locator(f'#requests tr[data-request="{request.pk}"]')).to_be_visible()
-    _screenshot(page, "gdpr-requests")
+    screenshot(page, "gdpr-requests")
 
 
 def test_the_dpo_executes_an_objection_request_then_lifts_it_from_its_page(page, log_in, dpo):
@@ -71,4 +61,4 @@ def test_the_dpo_executes_an_objection_request_then_lifts_it_from_its_page(page,
     page.fill(f"#lift-{objection.pk}", "Retirée par téléphone.")
     page.click(f'#request-objection [data-objection="{objection.pk}"] button[type=submit]')
     expect(page.locator('#request-trail [data-step="objection_lifted"]')).to_contain_text("Retirée par téléphone")
-    _screenshot(page, "gdpr-request-objection")
+    screenshot(page, "gdpr-request-objection")

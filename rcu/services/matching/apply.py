@@ -49,7 +49,8 @@ def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None
     if not fresh:
         return
     customers_lock(fresh, fields=())
-    seen = {r: c for r, (c, _) in records.items() if c in set(fresh)}
+    fresh_set = set(fresh)
+    seen = {r: c for r, (c, _) in records.items() if c in fresh_set}
     current: dict[int, int | None] = {}
     for start in range(0, len(fresh), RECOMPUTE_CHUNK):
         # Records deleted at source are outside every scope (they follow their customer).
