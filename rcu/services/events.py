@@ -21,7 +21,7 @@ from django.db.models import Max
 from rcu import hooks
 from rcu.actors import SystemActor
 from rcu.attributes import CANONICAL_NAMES
-from rcu.copy_rows import copy_insert
+from rcu.copy_rows import column_of, copy_insert
 from rcu.db import chunks, copy_worthwhile
 from rcu.models import ChangeEvent, Customer
 
@@ -138,7 +138,7 @@ def _created_sql() -> str:
     values = []
     for name in EVENT_ATTRIBUTES:
         field = Customer._meta.get_field(name)
-        column = f"c.{quote(field.column)}"
+        column = f"c.{quote(column_of(field))}"
         if isinstance(field, models.JSONField):
             value = f"NULLIF({column}, '{{}}'::jsonb)"
         elif isinstance(field, models.CharField | models.TextField):

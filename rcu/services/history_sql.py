@@ -44,6 +44,7 @@ def history_rows_copy(
     history_table = quote(get_history_model_for_model(model)._meta.db_table)
     with connection.cursor() as cursor:
         for chunk in chunks(ids, CHUNK):
+            chunk_params: list[Any]
             if is_postgresql():
                 where, chunk_params = "t.id = ANY(%s)", [list(chunk)]
             else:

@@ -10,8 +10,8 @@ import pytest
 from django.db import transaction
 
 from rcu.models import ChangeEvent, Customer, SourceRecord
-from rcu.services.events import EVENT_ATTRIBUTES, event_json
 from rcu.roles import Role
+from rcu.services.events import EVENT_ATTRIBUTES, event_json
 from stewardship.services.merge import customers_merge
 from stewardship.services.unmerge import decision_undo, records_detach
 from tests.factories import TEST_ACTOR, frozen_default_model, ingest, make_user

@@ -3,6 +3,8 @@ the next one is mapped: the outcome must be the same as committing inline."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.db import connection
 
@@ -107,7 +109,7 @@ def test_statistics_are_refreshed_while_a_big_import_doubles_the_records(tmp_pat
 
     # At about 50, 100, 200 and 400 records: the statistics counted what was there.
     assert len(refreshed) == 4
-    assert all(b >= 2 * a for a, b in zip(refreshed, refreshed[1:], strict=False))
+    assert all(b >= 2 * a for a, b in itertools.pairwise(refreshed))
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'rcu_sourcerecord'")
         assert cursor.fetchone()[0] == 450  # and the end of the import counted them all
