@@ -8,11 +8,12 @@ from collections import Counter
 import pytest
 
 from rcu.engine.comparators import COMPARISONS as ENGINE_COMPARISONS
-from rcu.engine.fellegi_sunter import default_model
+from rcu.engine.fellegi_sunter import TrainingReport, default_model
 from rcu.engine.scoring import Scorer
 from rcu.engine.training import (
     COUNTED_PSEUDO_PAIRS,
     counted_u,
+    drifting,
     known_shares,
     train_model,
     with_counted_u,
@@ -184,3 +185,45 @@ def test_u_of_an_equal_value_level_is_counted_over_every_pair_of_the_sample():
     assert bounded.u[0][0] == pytest.approx(share * 0.9)
     plain = Comparison("born", ("exact", "different"), _never_compared)
     assert u_from_frequencies(model, frequencies, model, Counter(), (plain,)).u == model.u
+
+
+def _report(history: list[float], converged: bool = False) -> TrainingReport:
+    return TrainingReport(iterations=len(history), converged=converged,
+                          prior_history=tuple(history), distinct_vectors=10, pairs=1000.0)
+
+
+def test_em_that_stops_on_a_plateau_is_not_drifting_one_still_sliding_is():
+    plateau = [0.10, 0.13, 0.135, *[0.1351 - 1e-6 * i for i in range(47)]]
+    sliding = [0.05 + 0.01 * i for i in range(50)]  # the 1M French base: 0.05 to 0.54
+    assert not drifting(_report(plateau))
+    assert drifting(_report(sliding))
+    assert not drifting(_report(sliding, converged=True))
+    assert not drifting(_report(sliding[:5]))
+
+
+def test_personal_em_that_drifts_gives_way_to_em_over_every_comparison(monkeypatch):
+    """Households share surname and address: EM learns on the other comparisons first;
+    when that drifts instead of settling, every comparison takes part."""
+    from rcu.engine import training
+
+    calls: list[int] = []
+    real = training.train_m_and_lambda_em
+
+    def em(vectors, start, **options):
+        model, report = real(vectors, start, **options)
+        calls.append(sum(1 for vector in vectors for level in vector if level is not None))
+        if len(calls) == 1:  # the personal run, made to slide
+            report = _report([0.05 + 0.01 * i for i in range(50)])
+        return model, report
+
+    monkeypatch.setattr(training, "train_m_and_lambda_em", em)
+    start = default_model(ENGINE_COMPARISONS)
+    household = [c.household for c in ENGINE_COMPARISONS]
+    agree_all = tuple(0 for _ in ENGINE_COMPARISONS)
+    differ_personal = tuple(0 if h else len(c.levels) - 1 for c, h in zip(ENGINE_COMPARISONS, household, strict=True))
+    vectors = Counter({agree_all: 30, differ_personal: 300})
+
+    training._train_on_personal_evidence(vectors, start, ENGINE_COMPARISONS)
+
+    assert len(calls) == 2
+    assert calls[1] > calls[0]  # the second run saw the household comparisons too
