@@ -23,7 +23,7 @@ from pathlib import Path
 
 def sampled_pairs(data_dir: Path) -> tuple[Counter, Counter]:
     """(pairs by comparison vector, true duplicates by vector) of the pairs training sees."""
-    from bench.records import load_truth
+    from bench.records import truth_by_record
     from rcu.models import SourceRecord
     from rcu.services.matching import training
     from rcu.services.matching.context import match_context, match_settings_get
@@ -40,20 +40,12 @@ def sampled_pairs(data_dir: Path) -> tuple[Counter, Counter]:
                                     context=match_context(), oversized=oversized)
         if p is not None
     ]
-    ids = sorted({i for p in pairs for i in (p.a, p.b)})
-    ref: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(ids), 20_000):
-        ref.update({
-            pk: (code, external_id) for pk, code, external_id in SourceRecord.objects.filter(
-                pk__in=ids[start : start + 20_000]
-            ).values_list("pk", "source__code", "external_id")
-        })
-    truth = load_truth(data_dir)
+    truth, _ = truth_by_record(data_dir)
     vectors: Counter = Counter()
     matches: Counter = Counter()
     for p in pairs:
         vectors[p.levels] += 1
-        if truth.get(ref[p.a]) == truth.get(ref[p.b]):
+        if truth.get(p.a) is not None and truth.get(p.a) == truth.get(p.b):
             matches[p.levels] += 1
     return vectors, matches
 

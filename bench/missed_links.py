@@ -39,24 +39,15 @@ def _setup() -> None:
 
 
 def missed_links(data_dir: Path) -> dict:
-    from django.db import connection
 
-    from bench.records import load_truth
+    from bench.records import truth_by_record
     from rcu.engine.scoring import usable_keys
     from rcu.services.matching.context import match_context
     from rcu.services.matching.pairs import match_records_load, oversized_keys
 
     context = match_context()
     scorer, model = context.scorer, context.model
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT r.id, s.code, r.external_id, r.customer_id FROM rcu_sourcerecord r "
-            "JOIN rcu_sourcesystem s ON s.id = r.source_id"
-        )
-        rows = cursor.fetchall()
-    customer = {pk: customer_id for pk, _, _, customer_id in rows}
-    record_of = {(code, external_id): pk for pk, code, external_id, _ in rows}
-    truth = {record_of[r]: person for r, person in load_truth(data_dir).items() if r in record_of}
+    truth, customer = truth_by_record(data_dir)
     skip = context.skip_keys | oversized_keys(context.max_block_size)
     records = {pk: scorer.prepare(r) for pk, r in match_records_load(truth).items()}
     keys = {pk: usable_keys(r, skip) for pk, r in records.items()}

@@ -40,33 +40,18 @@ def _setup() -> None:
 
 
 def missed_pairs(data_dir: Path) -> dict:
-    from django.db import connection
 
-    from bench.records import load_truth
+    from bench.records import truth_by_record
     from rcu.memory import paused_gc
     from rcu.services.matching.context import match_context
     from rcu.services.matching.pairs import oversized_keys
     from stewardship.models import MergeCandidate
 
     context = match_context()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT r.id, s.code, r.external_id, r.customer_id FROM rcu_sourcerecord r "
-            "JOIN rcu_sourcesystem s ON s.id = r.source_id"
-        )
-        rows = cursor.fetchall()
+    truth, customer = truth_by_record(data_dir)
     candidates = MergeCandidate.objects.filter(status=MergeCandidate.Status.OPEN).values_list(
         "record_a_id", "record_b_id"
     )
-    customer = {pk: customer_id for pk, _, _, customer_id in rows}
-    record_of = {(code, external_id): pk for pk, code, external_id, _ in rows}
-    del rows
-    truth = {
-        record_of[record]: person
-        for record, person in load_truth(data_dir).items()
-        if record in record_of
-    }
-    del record_of
     joined = set()
     for a, b in candidates:
         ca, cb = customer[a], customer[b]

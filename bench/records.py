@@ -89,3 +89,22 @@ def load_truth(data_dir: Path) -> dict[RecordId, str]:
         return {
             (row["source"], row["external_id"]): row["person_id"] for row in csv.DictReader(f)
         }
+
+
+def truth_by_record(data_dir: Path) -> tuple[dict[int, str], dict[int, int]]:
+    """The truth keyed by the base's record ids, and each record's customer, from the
+    database Django is set up on (records of the base without a truth row left out)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id, s.code, r.external_id, r.customer_id FROM rcu_sourcerecord r "
+            "JOIN rcu_sourcesystem s ON s.id = r.source_id"
+        )
+        rows = cursor.fetchall()
+    customer = {pk: customer_id for pk, _, _, customer_id in rows}
+    record_of = {(code, external_id): pk for pk, code, external_id, _ in rows}
+    del rows
+    truth = {record_of[record]: person for record, person in load_truth(data_dir).items()
+             if record in record_of}
+    return truth, customer

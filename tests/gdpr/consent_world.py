@@ -27,6 +27,16 @@ def consent_source(code: str, *, department: str, trust_rank: int = 5) -> Source
     return make_source(code, department=department, trust_rank=trust_rank, extra={"fields": fields})
 
 
+def helene_with_an_email_optin() -> Customer:
+    """One CRM customer who opted in to e-mail (the consent pages' and objection's person)."""
+    from tests.factories import ingest
+
+    crm = consent_source("crm", department="marketing", trust_rank=1)
+    (record,) = ingest(crm, [{"id": "C1", "first_name": "Hélène", "last_name": "Lefèvre",
+                              "updated": "2024-05-03 10:00", "optin_email": "oui", "optin_date": "01/02/2024"}])
+    return record.customer
+
+
 def in_force(customer: Customer | int) -> dict[tuple[str, str], bool]:
     """(purpose code, channel) → granted, for the consents in force of this customer."""
     pk = customer if isinstance(customer, int) else customer.pk

@@ -9,18 +9,15 @@ from django.urls import reverse
 
 from gdpr.models import ConsentStatement, Objection, StatementOrigin
 from gdpr.services.consents import objection_record
-from tests.factories import TEST_ACTOR, ingest
-from tests.gdpr.consent_world import consent_source, in_force
+from tests.factories import TEST_ACTOR
+from tests.gdpr.consent_world import helene_with_an_email_optin, in_force
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def customer(db):
-    crm = consent_source("crm", department="marketing", trust_rank=1)
-    (record,) = ingest(crm, [{"id": "C1", "first_name": "Hélène", "last_name": "Lefèvre",
-                              "updated": "2024-05-03 10:00", "optin_email": "oui", "optin_date": "01/02/2024"}])
-    return record.customer
+    return helene_with_an_email_optin()
 
 
 def client_for(user) -> Client:

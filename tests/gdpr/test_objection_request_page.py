@@ -9,19 +9,15 @@ from django.urls import reverse
 
 from gdpr.models import Objection
 from gdpr.services.scope import request_scope_set
-from tests.factories import ingest
 from tests.gdpr.builders import access_request
-from tests.gdpr.consent_world import consent_source, in_force
+from tests.gdpr.consent_world import helene_with_an_email_optin, in_force
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def customer(db):
-    crm = consent_source("crm", department="marketing", trust_rank=1)
-    (record,) = ingest(crm, [{"id": "C1", "first_name": "Hélène", "last_name": "Lefèvre",
-                              "updated": "2024-05-03 10:00", "optin_email": "oui", "optin_date": "01/02/2024"}])
-    return record.customer
+    return helene_with_an_email_optin()
 
 
 @pytest.fixture
