@@ -46,6 +46,10 @@ def frozen_default_model() -> MatchSettings:
     return settings
 
 
+STAFF_FIRST_NAMES = ("Théodule", "Pémartine", "Brindille", "Oswaldine")
+STAFF_LAST_NAMES = ("Brindejonc", "Quenouille", "Vautrinel", "Pémartin")
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -54,8 +58,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    first_name = factory.Faker("first_name", locale="fr_FR")
-    last_name = factory.Faker("last_name", locale="fr_FR")
+    # Staff names never drawn from the names the tests give customers: a page that must not
+    # show the person ("Hélène") may well show who is signed in.
+    first_name = factory.Sequence(lambda n: STAFF_FIRST_NAMES[n % len(STAFF_FIRST_NAMES)])
+    last_name = factory.Sequence(lambda n: STAFF_LAST_NAMES[n % len(STAFF_LAST_NAMES)])
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
 
