@@ -15,7 +15,8 @@ customer is scored again with the model in force and put in the first class that
   (a conflicting score between the two clusters).
 
 Every false link (two records of different people in one customer, directly scored) is
-counted by its comparison vector. Prints one JSON document on stdout.
+counted by its comparison vector; and, per comparison, how often each level occurs among
+the false links and among the true pairs linked. Prints one JSON document on stdout.
 """
 
 from __future__ import annotations
@@ -64,15 +65,24 @@ def missed_links(data_dir: Path) -> dict:
         by_person[person].append(pk)
     classes: Counter = Counter()
     vectors: dict[str, Counter] = defaultdict(Counter)
+    # Per comparison, how often each level is seen among the true pairs linked and among
+    # the false links: what a change to one comparison would take from each.
+    linked_levels: dict[str, Counter] = defaultdict(Counter)
+    false_levels: dict[str, Counter] = defaultdict(Counter)
+
+    def count_levels(into: dict[str, Counter], levels) -> None:
+        for c, (name, level) in enumerate(zip(model.names, levels, strict=True)):
+            into[name][model.levels[c][level] if level is not None else "null"] += 1
     true_pairs = 0
     for members in by_person.values():
         members.sort()
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
                 true_pairs += 1
-                if customer[a] == customer[b]:
-                    continue
                 score = scorer.score(records[a], records[b])
+                if customer[a] == customer[b]:
+                    count_levels(linked_levels, score.levels)
+                    continue
                 if not keys[a] & keys[b]:
                     kind = "not_blocked"
                 elif score.probability < context.review:
@@ -98,6 +108,7 @@ def missed_links(data_dir: Path) -> dict:
                     false_pairs += 1
                     score = scorer.score(records[a], records[b])
                     false_links[(label(score.levels), round(score.probability, 3))] += 1
+                    count_levels(false_levels, score.levels)
     return {
         "true_pairs": true_pairs,
         "not_linked": sum(classes.values()),
@@ -110,6 +121,8 @@ def missed_links(data_dir: Path) -> dict:
         "false_pairs": false_pairs,
         "false_links": [{"levels": levels, "probability": p, "pairs": n}
                         for (levels, p), n in false_links.most_common(TOP)],
+        "levels_of_false_links": {name: dict(c.most_common()) for name, c in false_levels.items()},
+        "levels_of_true_links": {name: dict(c.most_common()) for name, c in linked_levels.items()},
         "model": {
             "prior": model.prior,
             "weights": {name: [round(w, 2) for w in model.level_weights(c)]

@@ -412,6 +412,19 @@ def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     undecided = (x > 0) & (y > 0)
     L = c.EmailLevel
     _select(levels, undecided, x == y, L.EXACT)
+    # Addresses spelling the same names: few pairs, made by the comparator itself.
+    mailbox = columns.coded("mailbox", lambda r: c._derived(r, "mailbox", c._mailbox) or None)
+    spelt = columns.lazy(
+        "mailbox_of_names", lambda r: c._derived(r, "mailbox_of_names", c._spelt_from_names), bool
+    )
+    at = np.flatnonzero(undecided)
+    names_only = np.zeros(len(ia), dtype=bool)
+    names_only[at] = (
+        (mailbox[ia[at]] == mailbox[ib[at]]) & spelt[ia[at]] & spelt[ib[at]]
+    )
+    at = np.flatnonzero(names_only)
+    levels[at] = _row_by_row(c.compare_email, columns, ia[at], ib[at])
+    undecided &= ~names_only
 
     def local_part(email: str) -> str:
         return email.rpartition("@")[0]

@@ -274,14 +274,62 @@ def compare_birth_date(a: MatchRecord, b: MatchRecord) -> Level:
     return BirthDateLevel.DIFFERENT
 
 
+def _spelt_from_names(record: MatchRecord) -> bool:
+    """Whether the record's mailbox name is spelt from its holder's names alone: whole
+    words of the first and last names, or their initials, in any order ("jean.martin",
+    "martinj", "jf.legoff"); digits and separators aside."""
+    mailbox = _derived(record, "mailbox", _mailbox)
+    keys = record.keys
+    words = f"{keys.get('first_name', '')} {keys.get('last_name', '')}".replace("-", " ").split()
+    if not mailbox or not words:
+        return False
+    pieces = set(words) | {word[0] for word in words}
+    reached = [True] + [False] * len(mailbox)
+    for start in range(len(mailbox)):
+        if reached[start]:
+            for piece in pieces:
+                if mailbox.startswith(piece, start):
+                    reached[start + len(piece)] = True
+    return reached[-1]
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _same_name_mailboxes(a: MatchRecord, b: MatchRecord) -> bool:
+    """Both addresses spell the same names and nothing else (digits aside): namesakes
+    write them so as often as one person does."""
+    return (
+        _derived(a, "mailbox", _mailbox) == _derived(b, "mailbox", _mailbox)
+        and _derived(a, "mailbox_of_names", _spelt_from_names)
+        and _derived(b, "mailbox_of_names", _spelt_from_names)
+    )
+
+
 def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
+    """E-mail addresses. One address is one person's; two addresses that only spell
+    the same names ("jean.martin@orange.fr", "jean.martin@free.fr", or
+    "jean.martin70@" and "jean.martin89@" at one provider) tell no more than the names
+    already do, since a namesake writes them so as readily (None: no evidence either
+    way), unless one is the other with a typo in the domain or they share digits."""
     x = a.keys.get("email")
     y = b.keys.get("email")
     if not x or not y:
         return None
     if x == y:
         return EmailLevel.EXACT
-    if x.rpartition("@")[0] == y.rpartition("@")[0]:
+    local_x, _, domain_x = x.rpartition("@")
+    local_y, _, domain_y = y.rpartition("@")
+    if _same_name_mailboxes(a, b):
+        if local_x == local_y:
+            if DamerauLevenshtein.distance(domain_x, domain_y, score_cutoff=1) <= 1:
+                return EmailLevel.CLOSE  # one address, its domain mistyped
+            if not _digits(local_x):
+                return None
+        elif _digits(local_x) != _digits(local_y):
+            return None  # two numbered accounts of one name
+    if local_x == local_y:
         return EmailLevel.SAME_LOCAL_PART
     if _jaro_winkler(x, y) >= EMAIL_CLOSE:
         return EmailLevel.CLOSE

@@ -22,10 +22,10 @@ def _people(crm, *, shared_family_email: bool):
     one family address or each have their own."""
     rows = []
     for i in range(15):
-        person = {"first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"p{i}@free.fr"}
+        person = {"first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"client{i}@free.fr"}
         rows += [{"id": f"P{i}a", **person}, {"id": f"P{i}b", **person}]
     for i in range(10):
-        email = "famille.durand@free.fr" if shared_family_email else f"durand{i}@free.fr"
+        email = "famille.durand@free.fr" if shared_family_email else f"maison{i}.durand@free.fr"
         rows.append({"id": f"D{i}", "first_name": f"Enfant{i}", "last_name": "Durand", "email": email})
     return ingest(crm, rows)
 
@@ -71,7 +71,7 @@ def test_a_small_base_tries_to_learn_again_only_once_it_has_doubled(crm, run_mat
 
     def people(first: int, count: int):
         ingest(crm, [
-            {"id": f"P{i}", "first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"p{i}@free.fr"}
+            {"id": f"P{i}", "first_name": f"Prénom{i}", "last_name": f"Nom{i}", "email": f"client{i}@free.fr"}
             for i in range(first, first + count)
         ])
 
