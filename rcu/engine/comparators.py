@@ -309,7 +309,7 @@ def _same_name_mailboxes(a: MatchRecord, b: MatchRecord) -> bool:
 
 def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
     """E-mail addresses. One address is one person's; two addresses that only spell
-    the same names ("jean.martin@orange.fr", "jean.martin@free.fr", or
+    the same names ("jean.martin@orange.fr" and "jean_martin@free.fr", or
     "jean.martin70@" and "jean.martin89@" at one provider) tell no more than the names
     already do, since a namesake writes them so as readily (None: no evidence either
     way), unless one is the other with a typo in the domain or they share digits."""
@@ -322,13 +322,16 @@ def compare_email(a: MatchRecord, b: MatchRecord) -> Level:
     local_x, _, domain_x = x.rpartition("@")
     local_y, _, domain_y = y.rpartition("@")
     if _same_name_mailboxes(a, b):
-        if local_x == local_y:
-            if DamerauLevenshtein.distance(domain_x, domain_y, score_cutoff=1) <= 1:
-                return EmailLevel.CLOSE  # one address, its domain mistyped
-            if not _digits(local_x):
-                return None
-        elif _digits(local_x) != _digits(local_y):
+        digits = _digits(local_x)
+        if digits != _digits(local_y):
             return None  # two numbered accounts of one name
+        if domain_x != domain_y:
+            if local_x == local_y and DamerauLevenshtein.distance(
+                domain_x, domain_y, score_cutoff=1
+            ) <= 1:
+                return EmailLevel.CLOSE  # one address, its domain mistyped
+            if not digits:
+                return None  # the names, written at two providers
     if local_x == local_y:
         return EmailLevel.SAME_LOCAL_PART
     if _jaro_winkler(x, y) >= EMAIL_CLOSE:

@@ -179,6 +179,7 @@ def test_email_levels(one: str, other: str, expected: str) -> None:
     [
         # Namesakes write their names into their addresses as readily as one person does.
         ("jean.martin@orange.fr", "jean.martin@free.fr", None),
+        ("jeanmartin@orange.fr", "jean_martin@free.fr", None),
         ("jean.martin70@gmail.com", "jean.martin89@gmail.com", None),
         ("jean.martin@gmail.com", "jean.martin3@gmail.com", None),
         ("martin.j@gmail.com", "martin.j@orange.fr", None),
