@@ -275,7 +275,9 @@ class RequestObjectionApi(APIView):
         summary="Execute an objection request",
         description="An objection (art. 21) on every customer in the request's scope: every "
         "marketing consent withdrawn on every channel, with the request as proof and the reason "
-        "given; the people are left out of the contactable lists until the DPO lifts it.",
+        "given; the people are left out of the contactable lists until the DPO lifts it. A person "
+        "who already objects is left as is (executing again records nothing twice); 409 when "
+        "everyone in scope already objects.",
         request=ObjectionReasonSerializer,
         responses={200: inline_serializer("ObjectionsRecorded", {"objections": serializers.ListField(
             child=serializers.IntegerField())}), 400: REFUSED, 401: NOT_AUTHENTICATED, 403: FORBIDDEN,

@@ -3,7 +3,10 @@
 Nothing of them is kept: the statements (those of the person's records, those stated on
 the person's customers, and the copies of their "no"s), the consents in force and the
 objections are deleted, before the customers and records go. The purposes are a list
-of reasons to contact people, never a person.
+of reasons to contact people, never a person. A customer that is kept but loses an
+erased record (another person's, wrongly merged) has its consents recomputed from the
+statements it still holds, and its subscribers told when a yes or no changed; the
+erasure has locked it (`rcu.services.erasure`: customers losing records).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from django.db.models import Q
 
 from gdpr.models import Consent, ConsentStatement, Objection
+from gdpr.services.consents import consents_projection, consents_refresh
 from rcu.hooks import ErasureCount
 
 COVERAGE = {
@@ -38,9 +42,15 @@ def person_erasing_consents(
         ("gdpr.Objection", objections.count()),
     ]
     if not preview:
+        kept = sorted(
+            set(ConsentStatement.objects.filter(record_id__in=record_ids, holder__isnull=False)
+                .exclude(holder_id__in=customer_ids).values_list("holder_id", flat=True))
+        )
+        before = consents_projection(customer_ids=kept)
         consents.delete()
         # Copies of a "no" stated on someone else's customer (an erased survivor's family)
         # go with their original: CASCADE on copy_of.
         statements.delete()
         objections.delete()
+        consents_refresh(customer_ids=kept, acting_user=acting_user, before=before)
     return [ErasureCount(store, "deleted", n) for store, n in counts if n]

@@ -310,13 +310,27 @@ def customers_regrouped_follow(*, record_ids: list[int], customer_ids: list[int]
 
 # --- statements on a customer ----------------------------------------------------------
 
+def _locked_actives(customer_ids: Iterable[int]) -> list[int]:
+    """Lock the active customers of these (each, or the survivor it was merged into) at
+    once, in id order; their distinct ids, ascending."""
+    ids = sorted(set(active_of(customer_ids).values()))
+    rows = customers_lock(ids, fields=("pk", "merged_into_id"))
+    if any(rows[pk]["merged_into_id"] is not None for pk in ids):  # merged meanwhile: the caller tries again
+        raise ConsentRefused(_("The customer was merged meanwhile: try again."), conflict=True)
+    return ids
+
+
 def _locked_active(customer: Customer) -> int:
     """Lock the customer (its survivor when it was merged away); its id."""
-    pk = active_of([customer.pk])[customer.pk]
-    row = customers_lock([pk], fields=("pk", "merged_into_id"))[pk]
-    if row["merged_into_id"] is not None:  # merged meanwhile: the caller tries again
-        raise ConsentRefused(_("The customer was merged meanwhile: try again."), conflict=True)
+    (pk,) = _locked_actives([customer.pk])
     return pk
+
+
+def _objecting(customer_ids: Iterable[int]) -> set[int]:
+    """Those of these customers that hold an objection in force (not lifted). Read under
+    their locks: an objection is recorded, lifted or moved only by their holders."""
+    return set(Objection.objects.filter(holder_id__in=list(customer_ids), lifted_at__isnull=True)
+               .values_list("holder_id", flat=True))
 
 
 def _stated_on(customer_id: int, *, rows: list[ConsentStatement]) -> list[ConsentStatement]:
@@ -362,17 +376,9 @@ def consent_record(
 
 # --- objections (art. 21) ----------------------------------------------------------------
 
-@retrying
-@transaction.atomic
-def objection_record(
-    *, customer: Customer, reason: str, acting_user: Any, request: SubjectRequest | None = None,
-) -> Objection:
-    """The person objects to direct marketing: the objection recorded with why, and every
-    marketing consent withdrawn on every channel (statements whose proof is the request).
-    Until the DPO lifts it, the person is left out of every contactable list."""
-    if not reason.strip():
-        raise ConsentRefused(_("Say why the person objects."), field="reason")
-    pk = _locked_active(customer)
+def _objection_write(*, pk: int, reason: str, acting_user: Any, request: SubjectRequest | None) -> Objection:
+    """The objection on this customer, which the caller locked and checked holds none in
+    force: every marketing consent withdrawn on every channel."""
     before = consents_projection(customer_ids=[pk])
     now = timezone.now()
     actor = _actor(acting_user)
@@ -395,12 +401,39 @@ def objection_record(
 
 @retrying
 @transaction.atomic
+def objection_record(
+    *, customer: Customer, reason: str, acting_user: Any, request: SubjectRequest | None = None,
+) -> Objection:
+    """The person objects to direct marketing: the objection recorded with why, and every
+    marketing consent withdrawn on every channel (statements whose proof is the request).
+    Until the DPO lifts it, the person is left out of every contactable list. Refused
+    when the person already objects: one objection in force at a time."""
+    if not reason.strip():
+        raise ConsentRefused(_("Say why the person objects."), field="reason")
+    pk = _locked_active(customer)
+    if _objecting([pk]):
+        raise ConsentRefused(_("This person already objects: lift the objection in force first."),
+                             conflict=True)
+    return _objection_write(pk=pk, reason=reason, acting_user=acting_user, request=request)
+
+
+@retrying
+@transaction.atomic
 def objection_lift(*, objection: Objection, reason: str, acting_user: Any) -> Objection:
     """The DPO lifts an objection (the person withdrew it): the person may be listed again
-    for the purposes they grant after the objection. Nothing is granted by lifting."""
+    for the purposes they grant after the objection. Nothing is granted by lifting.
+
+    `objection` may have been read before a merge or an unmerge moved it: its holder is
+    locked, then read again (a move needs that lock); one that moved meanwhile is refused."""
     if not reason.strip():
         raise ConsentRefused(_("Say why the objection is lifted."), field="reason")
     holder = _locked_active(Customer.objects.get(pk=objection.holder_id))
+    held_by = Objection.objects.filter(pk=objection.pk).values_list("holder_id", flat=True).first()
+    if held_by is None:  # erased with the person meanwhile
+        raise ConsentRefused(_("This objection no longer exists."), conflict=True)
+    if held_by != holder:  # an unmerge gave it back to another customer meanwhile
+        raise ConsentRefused(_("The objection moved to another customer meanwhile: try again."),
+                             conflict=True)
     before = consents_projection(customer_ids=[holder])
     # One conditional UPDATE: of two DPOs lifting at once, one lifts, the other is told.
     lifted = Objection.objects.filter(pk=objection.pk, lifted_at__isnull=True).update(
@@ -419,11 +452,19 @@ def objection_lift(*, objection: Objection, reason: str, acting_user: Any) -> Ob
     return objection
 
 
+@retrying
+@transaction.atomic
 def objection_request_execute(*, request: SubjectRequest, reason: str, acting_user: Any) -> list[Objection]:
-    """Execute an objection request: an objection on every customer in its scope."""
+    """Execute an objection request: one objection on each person in its scope (the
+    active customer of each customer in scope, once), the request locked first, then the
+    customers at once in id order. A person who already objects is left as is, so that
+    executing again records nothing twice; refused when everyone in scope already objects."""
     from gdpr.selectors.pack_sources import request_scope
-    from gdpr.services.requests import OPEN, request_step_record
+    from gdpr.services.requests import OPEN, request_step_record, subject_request_lock
 
+    if not reason.strip():
+        raise ConsentRefused(_("Say why the person objects."), field="reason")
+    request = subject_request_lock(request)
     if request.kind != RequestKind.OBJECTION:
         raise ConsentRefused(_("Only an objection request records an objection."), conflict=True)
     if request.state not in OPEN:
@@ -431,11 +472,17 @@ def objection_request_execute(*, request: SubjectRequest, reason: str, acting_us
     customers = request_scope(request=request).customers
     if not customers:
         raise ConsentRefused(_("Nothing is in scope: confirm the scope first."), conflict=True)
-    with transaction.atomic():
-        done = [objection_record(customer=c, reason=reason, request=request, acting_user=acting_user)
-                for c in customers]
-        request_step_record(request=request, action="objection_recorded", acting_user=acting_user,
-                            state_before=request.state,
-                            detail=ngettext("%(count)d customer: %(reason)s", "%(count)d customers: %(reason)s",
-                                            len(done)) % {"count": len(done), "reason": reason.strip()})
+    survivors = _locked_actives(c.pk for c in customers)
+    objecting = _objecting(survivors)
+    if objecting.issuperset(survivors):
+        raise ConsentRefused(_("Everyone in scope already objects: nothing was recorded."), conflict=True)
+    done = [_objection_write(pk=pk, reason=reason, acting_user=acting_user, request=request)
+            for pk in survivors if pk not in objecting]
+    if request.executed_at is None:
+        request.executed_at = timezone.now()
+        request.save(update_fields=["executed_at", "updated_at"])
+    request_step_record(request=request, action="objection_recorded", acting_user=acting_user,
+                        state_before=request.state,
+                        detail=ngettext("%(count)d customer: %(reason)s", "%(count)d customers: %(reason)s",
+                                        len(done)) % {"count": len(done), "reason": reason.strip()})
     return done

@@ -76,8 +76,12 @@ def objection_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     customer = customer_get_for_user(user=request.user, public_id=public_id)
     form = ObjectionForm(request.POST)
     if form.is_valid():
-        objection_record(customer=customer, reason=form.cleaned_data["reason"], acting_user=request.user)
-        messages.success(request, _("Objection recorded: every marketing consent is withdrawn."))
+        try:
+            objection_record(customer=customer, reason=form.cleaned_data["reason"], acting_user=request.user)
+        except ConsentRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, _("Objection recorded: every marketing consent is withdrawn."))
     else:
         messages.error(request, _("Say why the person objects."))
     return redirect(f"{customer_url(customer.public_id)}#consents")

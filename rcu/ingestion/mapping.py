@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -108,6 +108,12 @@ class RowMapper:
     # The custom attributes this source maps: (name, type, comparison key name); their
     # values are normalised by type, and a value that cannot be read rejects the row.
     custom: tuple[tuple[str, str, str], ...] = ()
+
+    def _is_future(self, moment: datetime) -> bool:
+        """Later than the day after tomorrow: the grace covers the sources' time zones and
+        a date written without its time; a typo of years (2042) is still caught."""
+        today = self.today or datetime.now(self.timezone or UTC).date()
+        return moment.date() > today + timedelta(days=2)
 
     @property
     def required_fields(self) -> set[str]:
@@ -227,6 +233,12 @@ class RowMapper:
                 else:
                     if business_ts.tzinfo is None and self.timezone is not None:
                         business_ts = business_ts.replace(tzinfo=self.timezone)
+                    if self._is_future(business_ts):
+                        # A typo like 2042 would make this record the most recent for
+                        # ever: kept out, flagged.
+                        business_ts = None
+                        flags.append("business_timestamp.future")
+                        flags.sort()
 
         raw = dict(row)
         hashed: list[Any] = [raw, normalised.attributes, normalised.keys, flags,
@@ -277,4 +289,11 @@ class RowMapper:
                     )
                 if stated_at.tzinfo is None and self.timezone is not None:
                     stated_at = stated_at.replace(tzinfo=self.timezone)
+                if self._is_future(stated_at):
+                    # The latest statement is in force: a "yes" dated 2042 would outlive
+                    # every withdrawal.
+                    return RowRejection(
+                        line, external_id, spec.date_field,
+                        f"{date_text[:40]!r} is in the future: a consent is dated when given",
+                    )
         return Statement(spec.attribute, granted, stated_at)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from gdpr.models import Channel, Consent, ConsentPurpose
 from rcu.models import Customer, SourceSystem
@@ -56,3 +58,9 @@ def at(day: str) -> datetime:
 
 
 EMAIL = Channel.EMAIL
+
+
+def tomorrow() -> str:
+    """Tomorrow here, as a source writes a consent date: later than anything stated now,
+    and not yet a date in the future an import refuses."""
+    return (timezone.localdate() + timedelta(days=1)).strftime("%d/%m/%Y")

@@ -7,12 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gdpr.consent_rules import StatementView, consents_in_force
 from gdpr.models import Channel, Consent, ConsentStatement, Objection, StatementOrigin
 from gdpr.services.consent_erasure import person_erasing_consents
-from gdpr.services.consents import consent_record, objection_lift, objection_record
+from gdpr.services.consents import (
+    ConsentRefused,
+    consent_record,
+    objection_lift,
+    objection_record,
+    objection_request_execute,
+)
+from gdpr.services.scope import request_scope_set
 from rcu.ingestion.mapping import RowRejection
 from rcu.ingestion.statements import parse_yes_no
 from rcu.models import ChangeEvent, Customer
@@ -22,7 +29,16 @@ from rcu.services.sources import SourceConfigError
 from stewardship.services.merge import customers_merge
 from stewardship.services.unmerge import decision_undo
 from tests.factories import PLAIN_FIELDS, TEST_ACTOR, ingest, make_source
-from tests.gdpr.consent_world import EMAIL, NEWSLETTER_EMAIL, at, consent_source, in_force, purpose
+from tests.gdpr.builders import access_request
+from tests.gdpr.consent_world import (
+    EMAIL,
+    NEWSLETTER_EMAIL,
+    at,
+    consent_source,
+    in_force,
+    purpose,
+    tomorrow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,12 +93,27 @@ def test_a_consent_column_says_granted_or_withdrawn_with_its_date_and_a_blank_sa
     ({"optin_email": "peut-être"}, "optin_email", "neither yes nor no"),
     ({"optin_sms": "2"}, "optin_sms", "neither yes nor no"),
     ({"optin_email": "oui", "optin_date": "2024-02-14"}, "optin_date", "not a date in the format %d/%m/%Y"),
+    # Dated 2042 by a typo, a "yes" would outlive every withdrawal.
+    ({"optin_email": "oui", "optin_date": "14/02/2042"}, "optin_date", "in the future"),
 ])
 def test_a_bad_consent_value_rejects_the_row_naming_the_column(crm, row, field, words):
     outcome = source_row_mapper(crm).map(7, person("C9", **row))
     assert isinstance(outcome, RowRejection)
     assert (outcome.line, outcome.external_id, outcome.field) == (7, "C9", field)
     assert words in outcome.reason
+
+
+def test_a_consent_dated_tomorrow_is_taken_time_zones_are_allowed_for(crm):
+    outcome = source_row_mapper(crm).map(7, person("C9", optin_email="oui", optin_date=tomorrow()))
+    assert not isinstance(outcome, RowRejection)
+    assert outcome.statements[0].granted is True
+
+
+def test_a_business_timestamp_in_the_future_is_kept_out_and_flagged_not_the_row(crm):
+    outcome = source_row_mapper(crm).map(7, person("C9", updated="2042-05-03 10:00"))
+    assert not isinstance(outcome, RowRejection)
+    assert outcome.business_ts is None
+    assert "business_timestamp.future" in outcome.flags
 
 
 def test_an_import_reports_bad_consent_values_as_row_errors_and_loads_the_rest(crm):
@@ -232,6 +263,78 @@ def test_lifting_an_objection_grants_nothing(crm):
     assert in_force(record.customer_id)[NEWSLETTER] is False
 
 
+def test_a_second_objection_on_an_objecting_person_is_refused_until_the_first_is_lifted(crm):
+    (record,) = ingest(crm, [person("C1")])
+    first = objection_record(customer=record.customer, reason="courrier", acting_user=TEST_ACTOR)
+    with translation.override("en"), pytest.raises(ConsentRefused, match="already objects") as refused:
+        objection_record(customer=record.customer, reason="appel", acting_user=TEST_ACTOR)
+    assert refused.value.conflict
+    assert list(Objection.objects.values_list("pk", flat=True)) == [first.pk]
+    objection_lift(objection=first, reason="retirée", acting_user=TEST_ACTOR)
+    again = objection_record(customer=record.customer, reason="appel", acting_user=TEST_ACTOR)
+    assert again.pk != first.pk and again.lifted_at is None
+
+
+def objection_request_of(customers, dpo):
+    subject_request = access_request(dpo=dpo, kind="objection")
+    request_scope_set(request=subject_request, customer_public_ids=[c.public_id for c in customers],
+                      record_ids=[], acting_user=dpo)
+    return subject_request
+
+
+def test_executing_an_objection_request_twice_records_one_objection_per_person(crm, dpo):
+    (objecting, other, third) = ingest(crm, [person("C1"), person("C2", last_name="Martin"),
+                                             person("C3", last_name="Durand")])
+    already = objection_record(customer=objecting.customer, reason="courrier", acting_user=TEST_ACTOR)
+    subject_request = objection_request_of([objecting.customer, other.customer, third.customer], dpo)
+
+    done = objection_request_execute(request=subject_request, reason="lettre", acting_user=dpo)
+    # The person who already objected is left as is; the others object once each.
+    assert sorted(o.holder_id for o in done) == sorted([other.customer_id, third.customer_id])
+    with translation.override("en"), pytest.raises(ConsentRefused, match="already objects") as refused:
+        objection_request_execute(request=subject_request, reason="lettre", acting_user=dpo)
+    assert refused.value.conflict
+    open_objections = Objection.objects.filter(lifted_at__isnull=True)
+    assert sorted(open_objections.values_list("holder_id", flat=True)) == sorted(
+        [objecting.customer_id, other.customer_id, third.customer_id])
+    assert Objection.objects.get(holder_id=objecting.customer_id) == already
+    subject_request.refresh_from_db()
+    assert subject_request.executed_at is not None
+    assert subject_request.steps.filter(action="objection_recorded").count() == 1
+
+
+def test_a_scope_holding_a_customer_and_its_survivor_records_one_objection(crm, shop, dpo):
+    (a,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
+    (b,) = ingest(shop, [person("S1")])
+    subject_request = objection_request_of([a.customer, b.customer], dpo)
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                    acting_user=TEST_ACTOR)
+
+    (objection,) = objection_request_execute(request=subject_request, reason="lettre", acting_user=dpo)
+    assert objection.holder_id == objection.stated_on_id == a.customer_id
+    assert Objection.objects.count() == 1
+    assert in_force(a.customer_id)[NEWSLETTER] is False
+
+
+def test_lifting_an_objection_an_unmerge_moved_meanwhile_is_refused(crm, shop, steward_everywhere):
+    (a,) = ingest(crm, [person("C1")])
+    (b,) = ingest(shop, [person("S1")])
+    objection_record(customer=b.customer, reason="courrier", acting_user=TEST_ACTOR)
+    decision = customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                               acting_user=TEST_ACTOR)
+    read_before = Objection.objects.get()  # as a page shows it: held by the survivor
+    assert read_before.holder_id == a.customer_id
+    decision_undo(decision_id=decision.pk, acting_user=steward_everywhere)  # back to b
+
+    with translation.override("en"), pytest.raises(ConsentRefused, match="moved to another customer") as refused:
+        objection_lift(objection=read_before, reason="retirée", acting_user=TEST_ACTOR)
+    assert refused.value.conflict
+    moved = Objection.objects.get()
+    assert moved.holder_id == b.customer_id and moved.lifted_at is None
+    objection_lift(objection=moved, reason="retirée", acting_user=TEST_ACTOR)  # read again: lifted
+    assert Objection.objects.get().lifted_at is not None
+
+
 # --- events -------------------------------------------------------------------------------
 
 def test_a_change_of_consents_is_an_update_event_carrying_the_consents(crm):
@@ -249,7 +352,7 @@ def test_a_change_of_consents_is_an_update_event_carrying_the_consents(crm):
 def test_events_show_an_objecting_person_as_saying_no_until_the_objection_is_lifted(crm):
     (record,) = ingest(crm, [person("C1", optin_email="oui", optin_date="01/01/2024")])
     objection = objection_record(customer=record.customer, reason="lettre", acting_user=TEST_ACTOR)
-    ingest(crm, [person("C1", optin_email="oui", optin_date="01/12/2030")])  # a later yes
+    ingest(crm, [person("C1", optin_email="oui", optin_date=tomorrow())])  # a later yes
 
     def last_consents() -> dict:
         return ChangeEvent.objects.filter(customer_id=record.customer_id, changes__has_key="consents") \
@@ -302,6 +405,22 @@ def test_an_erasure_deletes_the_persons_statements_consents_and_objections(crm):
     assert not ConsentStatement.objects.filter(holder=gone.customer).exists()
     assert not Objection.objects.exists()
     assert in_force(kept.customer_id) == {NEWSLETTER: True}
+
+
+def test_erasing_a_record_wrongly_merged_leaves_its_customer_with_the_consents_of_the_rest(crm, shop):
+    from rcu.services.erasure import persons_erase
+
+    (kept,) = ingest(crm, [person("C1", optin_email="non", optin_date="01/01/2024")])
+    (erased,) = ingest(shop, [person("S1", last_name="Martin", optin_email="oui", optin_date="01/06/2024")])
+    customers_merge(customer_ids=[kept.customer_id, erased.customer_id], survivor_id=kept.customer_id,
+                    acting_user=TEST_ACTOR)
+    assert in_force(kept.customer_id) == {NEWSLETTER: True}  # the later yes was the other person's
+    since = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    persons_erase(customer_ids=[], record_ids=[erased.pk], acting_user=TEST_ACTOR)
+    assert in_force(kept.customer_id) == {NEWSLETTER: False}
+    told = ChangeEvent.objects.filter(pk__gt=since, customer_id=kept.customer_id,
+                                      type="customer.updated")
+    assert any("consents" in event.changes for event in told)
 
 
 def test_a_statement_cannot_be_dated_in_the_future(crm):

@@ -22,7 +22,7 @@ from gdpr.services.scope import request_scope_set
 from rcu.models import Customer
 from tests.factories import TEST_ACTOR, ingest
 from tests.gdpr.builders import access_request
-from tests.gdpr.consent_world import NEWSLETTER_EMAIL, consent_source, in_force
+from tests.gdpr.consent_world import NEWSLETTER_EMAIL, consent_source, in_force, tomorrow
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_the_contactable_list_leaves_out_withdrawn_restricted_and_objecting_peop
     by_name = {r.customer.last_name: r.customer for r in records}
     Customer.objects.filter(pk=by_name["Caron"].pk).update(restricted_at=timezone.now())
     objection_record(customer=by_name["Dumas"], reason="lettre recommandée", acting_user=TEST_ACTOR)
-    ingest(crm, [person("C4", "Dumas", day="01/12/2030")])  # a later "yes" from the source
+    ingest(crm, [person("C4", "Dumas", day=tomorrow())])  # a later "yes" from the source
     assert in_force(by_name["Dumas"])[("newsletter", "email")] is True
     assert listed(dpo) == ["Aubert"]
     assert listed(dpo, purpose="offers", channel="sms") == ["Aubert", "Etienne"]
@@ -157,7 +157,7 @@ def test_the_contactable_list_leaves_out_withdrawn_restricted_and_objecting_peop
 def test_once_the_objection_is_lifted_a_later_yes_lists_the_person_again(crm, dpo):
     (record,) = ingest(crm, [person("C1", "Aubert")])
     objection = objection_record(customer=record.customer, reason="lettre", acting_user=TEST_ACTOR)
-    ingest(crm, [person("C1", "Aubert", day="01/12/2030")])
+    ingest(crm, [person("C1", "Aubert", day=tomorrow())])  # a later "yes"
     assert listed(dpo) == []
     objection_lift(objection=objection, reason="La personne a retiré son opposition", acting_user=dpo)
     assert listed(dpo) == ["Aubert"]
@@ -222,6 +222,19 @@ def test_executing_an_objection_request_withdraws_every_marketing_consent_of_the
     other = access_request(dpo=dpo)
     assert api(dpo).post(f"/api/v1/gdpr/requests/{other.pk}/objection/", {"reason": "x"},
                          format="json").status_code == 409
+
+
+def test_executing_an_objection_request_again_is_a_409_saying_everyone_already_objects(crm, dpo):
+    (record,) = ingest(crm, [person("C1", "Lefèvre")])
+    subject_request = access_request(dpo=dpo, kind="objection")
+    request_scope_set(request=subject_request, customer_public_ids=[record.customer.public_id],
+                      record_ids=[], acting_user=dpo)
+    execute = f"/api/v1/gdpr/requests/{subject_request.pk}/objection/"
+    assert api(dpo).post(execute, {"reason": "lettre"}, format="json").status_code == 200
+    again = api(dpo).post(execute, {"reason": "lettre"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 409, again.content
+    assert again.json()["detail"] == "Everyone in scope already objects: nothing was recorded."
+    assert Objection.objects.filter(holder=record.customer).count() == 1
 
 
 # --- the access pack --------------------------------------------------------------------------

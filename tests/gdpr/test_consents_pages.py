@@ -43,7 +43,8 @@ def test_permission_matrix_of_the_consent_panel(customer, personas, persona):
     assert posted.status_code == STATEMENT[persona]
     objected = client.post(reverse("gdpr:objection_add", args=[customer.public_id]), {"reason": "lettre"})
     assert objected.status_code == OBJECTION[persona]
-    objection = objection_record(customer=customer, reason="courrier", acting_user=TEST_ACTOR)
+    objection = Objection.objects.filter(lifted_at__isnull=True).first() or objection_record(
+        customer=customer, reason="courrier", acting_user=TEST_ACTOR)  # the DPO's, if recorded above
     lifted = client.post(reverse("gdpr:objection_lift", args=[objection.pk]), {"reason": "retirée"})
     assert lifted.status_code == OBJECTION[persona]
 
@@ -76,6 +77,16 @@ def test_the_dpo_records_an_objection_then_lifts_it(customer, dpo):
     client.post(reverse("gdpr:objection_lift", args=[objection.pk]), {"reason": "Retirée par téléphone"})
     objection.refresh_from_db()
     assert objection.lifted_by == dpo and objection.lift_reason == "Retirée par téléphone"
+
+
+def test_a_second_objection_is_refused_with_a_message_not_an_error_page(customer, dpo):
+    client = client_for(dpo)
+    add = reverse("gdpr:objection_add", args=[customer.public_id])
+    client.post(add, {"reason": "Lettre du 3 mars"})
+    answer = client.post(add, {"reason": "Appel du 9 avril"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 200
+    assert "This person already objects: lift the objection in force first." in answer.content.decode()
+    assert list(Objection.objects.values_list("reason", flat=True)) == ["Lettre du 3 mars"]
 
 
 def test_the_mapping_editor_offers_consent_columns(admin_user, customer):
