@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -24,13 +23,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from gdpr.models import Channel, ConsentPurpose, Objection, StatementOrigin
+from gdpr.models import Channel, ConsentPurpose, StatementOrigin
 from gdpr.selectors.consents import (
     CustomerConsents,
     consents_contactable,
     contactable_fields,
     contactable_page,
     customer_consents,
+    objection_get_for_user,
     require_consent_reader,
     require_consent_writer,
     require_contactable_reader,
@@ -308,8 +308,7 @@ class ObjectionLiftApi(APIView):
                    404: NOT_FOUND, 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        require_objection_writer(request.user)
-        objection = get_object_or_404(Objection.objects.select_related("request"), pk=pk)
+        objection = objection_get_for_user(pk=pk, user=request.user)
         given = ObjectionReasonSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:

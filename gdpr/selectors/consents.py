@@ -4,7 +4,8 @@ access rules of each.
 - A customer's consents: whoever may see the customer (`customer_get_for_user`) and
   holds `gdpr.view_consent` (stewards, the DPO, admins, auditors).
 - Recording a statement: `gdpr.add_consentstatement` (stewards and the DPO); objections:
-  `gdpr.add_objection` / `gdpr.change_objection` (the DPO).
+  `gdpr.add_objection` / `gdpr.change_objection` (the DPO), on a customer the user sees
+  (`objection_get_for_user` for a lift).
 - The contactable list: `gdpr.list_contactable` (the DPO and admins: a marketing tool
   reads it with an API token of such an account).
 """
@@ -17,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from gdpr.models import (
     Channel,
@@ -28,6 +30,7 @@ from gdpr.models import (
     SubjectRequest,
 )
 from rcu.models import Customer
+from rcu.selectors.customers import customers_visible_to
 
 # The golden values a marketing tool needs to reach the person on each channel.
 CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -78,8 +81,10 @@ def customer_consents(*, customer: Customer) -> CustomerConsents:
         .select_related("purpose", "statement", "statement__record__source")
         .order_by("purpose__position", "purpose__code", "channel")
     )
+    # A copy of a "no" counts for the same customer as its original until an unmerge
+    # parts them; parted, it is the proof of the "no" its customer keeps.
     statements = list(
-        ConsentStatement.objects.filter(holder=customer, copy_of__isnull=True)
+        ConsentStatement.objects.filter(holder=customer).exclude(copy_of__holder=F("holder"))
         .select_related("purpose", "record__source", "recorded_by", "request", "stated_on")
         .order_by("-stated_at", "-pk")
     )
@@ -118,6 +123,19 @@ def request_objections(*, request: SubjectRequest) -> list[Objection]:
     """The objections an objection request recorded, oldest first (its page's panel)."""
     return list(Objection.objects.filter(request=request).select_related("holder", "recorded_by", "lifted_by")
                 .order_by("recorded_at", "pk"))
+
+
+def objection_get_for_user(*, pk: int, user: Any) -> Objection:
+    """The objection `pk` for lifting: 403 for whoever may not lift objections, 404 when
+    it does not exist or its customer is not one the user sees (`customers_visible_to`;
+    a customer merged away counts when its survivor is seen: the lift then finds the move)."""
+    require_objection_writer(user)
+    visible = customers_visible_to(user, retired=True).filter(pk=OuterRef("holder_id"))
+    objection = (Objection.objects.filter(pk=pk).filter(Exists(visible))
+                 .select_related("holder", "request").first())
+    if objection is None:
+        raise Http404("No such objection")
+    return objection
 
 
 def user_may_object(user: Any) -> bool:
@@ -180,13 +198,17 @@ class PackConsents:
 
 def consents_for_pack(*, customer_ids: Iterable[int], record_ids: Iterable[int]) -> PackConsents:
     """What an access pack shows of the person's consents: those in force on their
-    customers, every statement of their records or stated on their customers (copies of
-    a "no" left out: the original is there), and their objections."""
+    customers, every statement of their records or stated on or held by their customers
+    (a copy of a "no" left out when its original is there too, kept when it is the only
+    proof: an unmerge gave it to this person, the original staying with the other side),
+    and their objections."""
     customer_ids, record_ids = sorted(set(customer_ids)), sorted(set(record_ids))
     statements = list(
         ConsentStatement.objects.filter(
             Q(record_id__in=record_ids) | Q(stated_on_id__in=customer_ids) | Q(holder_id__in=customer_ids),
-            copy_of__isnull=True,
+        ).exclude(
+            Q(copy_of__record_id__in=record_ids) | Q(copy_of__stated_on_id__in=customer_ids)
+            | Q(copy_of__holder_id__in=customer_ids),
         ).select_related("purpose", "record__source", "request", "holder").order_by("stated_at", "pk")
     )
     return PackConsents(

@@ -11,13 +11,12 @@ erasure has locked it (`rcu.services.erasure`: customers losing records).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q
 
 from gdpr.models import Consent, ConsentStatement, Objection
 from gdpr.services.consents import consents_projection, consents_refresh
 from rcu.hooks import ErasureCount
+from rcu.services.changes import Actor
 
 COVERAGE = {
     "gdpr.ConsentStatement": "deleted (the person's records' statements and those stated on them)",
@@ -29,7 +28,7 @@ COVERAGE = {
 
 def person_erasing_consents(
     *, customer_ids: list[int], record_ids: list[int], public_ids: list[str],
-    values: frozenset[str], acting_user: Any, preview: bool = False,
+    values: frozenset[str], acting_user: Actor, preview: bool = False,
 ) -> list[ErasureCount]:
     statements = ConsentStatement.objects.filter(
         Q(record_id__in=record_ids) | Q(stated_on_id__in=customer_ids) | Q(holder_id__in=customer_ids)

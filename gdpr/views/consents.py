@@ -9,16 +9,17 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gdpr.forms import ConsentStatementForm, ObjectionForm
-from gdpr.models import Channel, Objection, StatementOrigin
+from gdpr.models import Channel, StatementOrigin
 from gdpr.selectors.consents import (
     consent_purposes,
     customer_consents,
+    objection_get_for_user,
     require_consent_reader,
     require_consent_writer,
     require_objection_writer,
@@ -90,8 +91,7 @@ def objection_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def objection_lift_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_objection_writer(request.user)
-    objection = get_object_or_404(Objection.objects.select_related("holder"), pk=pk)
+    objection = objection_get_for_user(pk=pk, user=request.user)
     form = ObjectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the objection is lifted."))

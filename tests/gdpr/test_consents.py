@@ -7,14 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from gdpr.consent_rules import StatementView, consents_in_force
 from gdpr.models import Channel, Consent, ConsentStatement, Objection, StatementOrigin
+from gdpr.selectors.consents import customer_consents
 from gdpr.services.consent_erasure import person_erasing_consents
 from gdpr.services.consents import (
     ConsentRefused,
     consent_record,
+    customers_regrouped_follow,
     objection_lift,
     objection_record,
     objection_request_execute,
@@ -22,7 +26,7 @@ from gdpr.services.consents import (
 from gdpr.services.scope import request_scope_set
 from rcu.ingestion.mapping import RowRejection
 from rcu.ingestion.statements import parse_yes_no
-from rcu.models import ChangeEvent, Customer
+from rcu.models import ChangeEvent, Customer, SourceRecord
 from rcu.selectors.sources import source_row_mapper
 from rcu.services.changes import system_actor
 from rcu.services.sources import SourceConfigError
@@ -33,6 +37,7 @@ from tests.gdpr.builders import access_request
 from tests.gdpr.consent_world import (
     EMAIL,
     NEWSLETTER_EMAIL,
+    a_no_copied_then_unmerged,
     at,
     consent_source,
     in_force,
@@ -227,6 +232,66 @@ def test_a_no_stated_on_a_merged_customer_stays_on_both_sides_after_unmerge_a_ye
     assert in_force(a.customer_id) == {NEWSLETTER: False, OFFERS_SMS: True}
     # The "no" was copied onto the customer merged in; the "yes" stayed with the survivor.
     assert in_force(b.customer_id) == {NEWSLETTER: False, OFFERS_SMS: False}
+
+
+def test_after_an_unmerge_the_restored_customer_shows_the_statement_behind_its_copied_no(
+    crm, shop, steward_everywhere,
+):
+    survivor, restored = a_no_copied_then_unmerged(crm, shop, undone_by=steward_everywhere)
+    found = customer_consents(customer=restored)
+    (no,) = [c for c in found.in_force if (c.purpose.code, c.channel) == NEWSLETTER]
+    assert no.granted is False
+    proofs = [s for s in found.statements if s.origin == StatementOrigin.API]
+    assert [(s.granted, s.wording) for s in proofs] == [(False, "Désabonnement, formulaire v3")]
+    assert no.statement_id in {s.pk for s in found.statements}  # the proof of the "no" in force
+    # The survivor shows its own statement once.
+    assert [(s.granted, s.wording, s.copy_of_id) for s in customer_consents(customer=survivor).statements
+            if s.origin == StatementOrigin.API] == [(False, "Désabonnement, formulaire v3", None)]
+
+
+def test_a_copied_no_is_shown_once_while_its_customers_are_merged(crm, shop):
+    (a,) = ingest(crm, [person("C1")])
+    (b,) = ingest(shop, [person("S1")])
+    customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                    acting_user=TEST_ACTOR)
+    consent_record(customer=Customer.objects.get(pk=a.customer_id), purpose=purpose(), channel=EMAIL,
+                   granted=False, wording="v3", acting_user=TEST_ACTOR)
+    assert ConsentStatement.objects.filter(holder_id=a.customer_id, wording="v3").count() == 2  # and its copy
+    shown = customer_consents(customer=Customer.objects.get(pk=a.customer_id)).statements
+    assert [(s.wording, s.copy_of_id) for s in shown if s.wording == "v3"] == [("v3", None)]
+
+
+def test_regrouping_customers_moves_statements_and_objections_in_the_same_queries_for_two_or_ten(crm, shop):
+    """An unmerge giving back statements and objections to many customers: as many
+    UPDATEs for ten as for two."""
+
+    def queries(n: int) -> int:
+        records = ingest(crm, [person(f"C{n}-{i}", last_name=f"Nom{n}x{i}", optin_email="oui",
+                                      optin_date="01/01/2024") for i in range(n)])
+        (kept,) = ingest(shop, [person(f"S{n}", last_name=f"Garde{n}")])
+        for record in records:
+            objection_record(customer=record.customer, reason="courrier", acting_user=TEST_ACTOR)
+        merged = [r.customer_id for r in records]
+        customers_merge(customer_ids=[kept.customer_id, *merged], survivor_id=kept.customer_id,
+                        acting_user=TEST_ACTOR)
+        consent_record(customer=Customer.objects.get(pk=kept.customer_id), purpose=purpose(), channel=EMAIL,
+                       granted=False, wording="v3", acting_user=TEST_ACTOR)  # copied onto each merged
+        assert set(Objection.objects.filter(stated_on_id__in=merged).values_list("holder_id", flat=True)) \
+            == {kept.customer_id}
+        # What an unmerge does to the customers and records, before it tells the hook.
+        Customer.objects.filter(pk__in=merged).update(merged_into=None)
+        for record, customer_id in zip(records, merged, strict=True):
+            SourceRecord.objects.filter(pk=record.pk).update(customer_id=customer_id)
+        with CaptureQueriesContext(connection) as captured:
+            customers_regrouped_follow(record_ids=[r.pk for r in records], customer_ids=[kept.customer_id, *merged],
+                                       acting_user=TEST_ACTOR)
+        for record, customer_id in zip(records, merged, strict=True):
+            assert Objection.objects.get(stated_on_id=customer_id).holder_id == customer_id
+            assert ConsentStatement.objects.get(record=record).holder_id == customer_id
+            assert ConsentStatement.objects.get(stated_on_id=customer_id, wording="v3").holder_id == customer_id
+        return len(captured)
+
+    assert queries(2) == queries(10)
 
 
 def test_a_statement_on_a_retired_id_lands_on_its_survivor(crm, shop):

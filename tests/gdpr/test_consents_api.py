@@ -20,9 +20,18 @@ from gdpr.services.consents import objection_lift, objection_record
 from gdpr.services.packs import SCHEMA_PATH, access_pack_build, pack_read
 from gdpr.services.scope import request_scope_set
 from rcu.models import Customer
+from stewardship.services.merge import customers_merge
+from stewardship.services.unmerge import decision_undo
 from tests.factories import TEST_ACTOR, ingest
 from tests.gdpr.builders import access_request
-from tests.gdpr.consent_world import NEWSLETTER_EMAIL, consent_source, in_force, tomorrow
+from tests.gdpr.consent_world import (
+    NEWSLETTER_EMAIL,
+    a_no_copied_then_unmerged,
+    consent_source,
+    in_force,
+    objection_lifter_of,
+    tomorrow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +131,32 @@ def test_permission_matrix_of_the_consent_endpoints(crm, personas, persona):
     executed = api(user).post(f"/api/v1/gdpr/requests/{subject_request.pk}/objection/",
                               {"reason": "opposition"}, format="json")
     assert executed.status_code in ({409} if OBJECTIONS[persona] == 200 else {403, 404})
+
+
+def test_lifting_an_objection_on_a_customer_the_caller_does_not_see_is_a_404(crm, dpo):
+    (record,) = ingest(crm, [person("C1", "Lefèvre")])  # a marketing customer
+    objection = objection_record(customer=record.customer, reason="courrier", acting_user=TEST_ACTOR)
+    lift = f"/api/v1/gdpr/objections/{objection.pk}/lift/"
+    other = api(objection_lifter_of("service-client")).post(lift, {"reason": "retirée"}, format="json")
+    assert other.status_code == 404
+    assert Objection.objects.get().lifted_at is None
+    assert api(dpo).post(lift, {"reason": "retirée"}, format="json").status_code == 200
+    assert Objection.objects.get().lifted_at is not None
+    # The same rights in the customer's department lift it: the 404 was the department's.
+    again = objection_record(customer=record.customer, reason="appel", acting_user=TEST_ACTOR)
+    assert api(objection_lifter_of("marketing")).post(
+        f"/api/v1/gdpr/objections/{again.pk}/lift/", {"reason": "retirée"}, format="json").status_code == 200
+
+
+def test_after_an_unmerge_the_restored_customers_consents_show_the_proof_of_its_no(crm, dpo, steward_everywhere):
+    shop = consent_source("shop", department="ecommerce", trust_rank=2)
+    survivor, restored = a_no_copied_then_unmerged(crm, shop, undone_by=steward_everywhere)
+    for customer in (restored, survivor):
+        body = api(dpo).get(url(customer)).json()
+        assert [c["granted"] for c in body["consents"] if (c["purpose"], c["channel"]) == ("newsletter", "email")] \
+            == [False]
+        assert [(s["origin"], s["granted"], s["wording"]) for s in body["statements"] if s["origin"] == "api"] \
+            == [("api", False, "Désabonnement, formulaire v3")]
 
 
 def test_anonymous_callers_are_refused(crm):
@@ -255,3 +290,29 @@ def test_the_access_pack_holds_the_persons_consents_and_objections(crm, dpo):
     assert {s["by"] for s in consents["statements"] if s["origin"] == "objection"} == {"a member of staff"}
     assert [o["reason"] for o in consents["objections"]] == ["lettre du 3 mars"]
     assert NEWSLETTER_EMAIL  # the mapping the CRM's consent column uses
+
+
+def pack_statements(dpo, customer: Customer) -> list[tuple[str, bool, str]]:
+    subject_request = access_request(dpo=dpo)
+    request_scope_set(request=subject_request, customer_public_ids=[customer.public_id], record_ids=[],
+                      acting_user=dpo)
+    document = pack_read(access_pack_build(request=subject_request, acting_user=dpo))
+    return [(s["origin"], s["granted"], s["wording"]) for s in document["consents"]["statements"]
+            if s["origin"] == "api"]
+
+
+def test_the_access_pack_shows_a_no_once_merged_and_on_each_side_once_unmerged(crm, dpo, steward_everywhere):
+    shop = consent_source("shop", department="ecommerce", trust_rank=2)
+    (a,) = ingest(crm, [person("C1", "Lefèvre")])
+    (b,) = ingest(shop, [person("S1", "Lefèvre")])
+    decision = customers_merge(customer_ids=[a.customer_id, b.customer_id], survivor_id=a.customer_id,
+                               acting_user=TEST_ACTOR)
+    survivor = Customer.objects.get(pk=a.customer_id)
+    api(dpo).post(url(survivor), {"purpose": "newsletter", "channel": "email", "granted": False,
+                                  "wording": "Désabonnement, formulaire v3"}, format="json")
+    said = [("api", False, "Désabonnement, formulaire v3")]
+    assert pack_statements(dpo, survivor) == said  # the copy on the customer merged in is not shown twice
+    decision_undo(decision_id=decision.pk, acting_user=steward_everywhere)
+    # Unmerged, the shop's customer keeps the "no" (a copy): its pack shows the proof.
+    assert pack_statements(dpo, Customer.objects.get(pk=b.customer_id)) == said
+    assert pack_statements(dpo, Customer.objects.get(pk=a.customer_id)) == said

@@ -10,7 +10,13 @@ from django.urls import reverse
 from gdpr.models import ConsentStatement, Objection, StatementOrigin
 from gdpr.services.consents import objection_record
 from tests.factories import TEST_ACTOR
-from tests.gdpr.consent_world import helene_with_an_email_optin, in_force
+from tests.gdpr.consent_world import (
+    a_no_copied_then_unmerged,
+    consent_source,
+    helene_with_an_email_optin,
+    in_force,
+    objection_lifter_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +83,30 @@ def test_the_dpo_records_an_objection_then_lifts_it(customer, dpo):
     client.post(reverse("gdpr:objection_lift", args=[objection.pk]), {"reason": "Retirée par téléphone"})
     objection.refresh_from_db()
     assert objection.lifted_by == dpo and objection.lift_reason == "Retirée par téléphone"
+
+
+def test_lifting_an_objection_on_a_customer_the_user_does_not_see_is_a_404(customer, dpo):
+    objection = objection_record(customer=customer, reason="courrier", acting_user=TEST_ACTOR)
+    lift = reverse("gdpr:objection_lift", args=[objection.pk])
+    assert client_for(objection_lifter_of("service-client")).post(lift, {"reason": "retirée"}).status_code == 404
+    assert Objection.objects.get().lifted_at is None
+    assert client_for(dpo).post(lift, {"reason": "retirée"}).status_code == 302
+    assert Objection.objects.get().lifted_by == dpo
+    # The same rights in the customer's department lift it: the 404 was the department's.
+    again = objection_record(customer=customer, reason="appel", acting_user=TEST_ACTOR)
+    marketing = objection_lifter_of("marketing")
+    assert client_for(marketing).post(reverse("gdpr:objection_lift", args=[again.pk]),
+                                      {"reason": "retirée"}).status_code == 302
+    assert Objection.objects.get(pk=again.pk).lifted_by == marketing
+
+
+def test_after_an_unmerge_the_restored_customers_panel_shows_the_proof_of_its_no(dpo, steward_everywhere):
+    crm = consent_source("crm", department="marketing", trust_rank=1)
+    shop = consent_source("shop", department="ecommerce", trust_rank=2)
+    _survivor, restored = a_no_copied_then_unmerged(crm, shop, undone_by=steward_everywhere)
+    page = client_for(dpo).get(reverse("gdpr:customer_consents", args=[restored.public_id])).content.decode()
+    assert 'data-granted="no"' in page
+    assert "Désabonnement, formulaire v3" in page
 
 
 def test_a_second_objection_is_refused_with_a_message_not_an_error_page(customer, dpo):
