@@ -145,6 +145,8 @@ def guard_sentence(link_guard: str | None) -> str:
         return ""
     if link_guard == "restricted":
         return _("one of them is restricted (GDPR art. 18): no merge until the DPO lifts it")
+    if link_guard == "names_only":
+        return _("nothing but the names to compare, a steward must decide")
     if link_guard == "household_evidence":
         return _("what they have in common, one household could share, a steward must decide")
     if link_guard == "no_identifying_evidence":  # stored by earlier versions

@@ -31,6 +31,9 @@ DEFAULT_AUTO_LINK = 0.99
 # Why a pair may not be linked without a steward (`Scorer.link_guard`).
 CONTRADICTION = "contradiction:"
 HOUSEHOLD_EVIDENCE = "household_evidence"
+NAMES_ONLY = "names_only"
+# The comparisons that name a person: alone, they cannot tell namesakes apart.
+NAME_COMPARISONS = ("first_name", "last_name")
 # The level labels of a term-frequency contribution in an explanation.
 RARE_VALUE = "rare_value"
 COMMON_VALUE = "common_value"
@@ -75,6 +78,9 @@ class Scorer:
         self._compares = tuple(c.compare for c in comparisons)
         self._names = tuple(c.name for c in comparisons)
         self._household = tuple(i for i, c in enumerate(comparisons) if c.household)
+        self._beyond_names = tuple(
+            i for i, c in enumerate(comparisons) if c.name not in NAME_COMPARISONS
+        )
         # What each level of a household comparison still weighs beside another.
         self._household_credit = {
             i: model.household_weights.get(comparisons[i].name) or (0.0,) * len(comparisons[i].levels)
@@ -125,6 +131,10 @@ class Scorer:
 
         "contradiction:<comparisons>" when something that tells people apart differs
         (a contradicting level, or one the model weighs as evidence against a match);
+        "names_only" when nothing but the names can be compared: however rare the
+        name, the base's namesakes (a father and his son, a family's cousins) look the
+        same, and the term frequencies that make a rare name weigh count strangers, not
+        families (at 1M, 59 % of such pairs above auto-link were one person);
         "household_evidence" when, counting once what a household shares, the evidence
         falls short of the auto-link threshold (`personal_weight`).
         """
@@ -134,6 +144,8 @@ class Scorer:
         ]
         if contradicted:
             return CONTRADICTION + ",".join(contradicted)
+        if all(levels[i] is None for i in self._beyond_names):
+            return NAMES_ONLY
         if self.personal_weight(levels, weight) < self._auto_link_weight:
             return HOUSEHOLD_EVIDENCE
         return None

@@ -22,6 +22,7 @@ from rcu.engine.scoring import (
     COMMON_VALUE,
     CONTRADICTION,
     HOUSEHOLD_EVIDENCE,
+    NAMES_ONLY,
     RARE_VALUE,
     Scorer,
 )
@@ -154,6 +155,24 @@ def test_names_birth_date_and_place_are_enough_without_contact_fields():
                postcode="75002")
     levels = scorer.vector(a, b)
     assert scorer.link_guard(levels) is None
+
+
+def test_the_names_alone_however_rare_are_not_enough_to_link(frequencies):
+    """A father and his son, cousins: nothing but the names cannot tell them apart."""
+    model = default_model(COMPARISONS).replace(term_frequencies=frequencies)
+    scorer = Scorer(model)
+    a = record(1, first_name="Jeanne", last_name="Quérouillère", email="jq@orange.fr")
+    b = record(2, first_name="Jeanne", last_name="Quérouillère", phone="01 45 67 89 12")
+    score = scorer.score(a, b)
+    assert all(level is None for level in score.levels[2:])
+    assert score.probability > 0.99  # the rare name alone would link them
+    assert scorer.link_guard(score.levels, score.weight) == NAMES_ONLY
+    # Anything else that agrees is evidence the model weighs again.
+    c = record(3, first_name="Jeanne", last_name="Quérouillère", postcode="29200", city="Brest",
+               birth_date="1980-04-03")
+    d = record(4, first_name="Jeanne", last_name="Quérouillère", postcode="29200",
+               birth_date="1980-04-03")
+    assert scorer.link_guard(scorer.vector(c, d)) is None
 
 
 def test_a_contradiction_on_what_tells_people_apart_stops_a_link():
