@@ -246,14 +246,18 @@ _CEDEX_SUFFIX = re.compile(r"\bcedex\b\s*(\d{1,3})?", re.IGNORECASE)
 
 
 def cedex_suffix(*texts: str | None) -> str | None:
-    """"CEDEX 08" (or "CEDEX") when any of the texts routes through a CEDEX; None otherwise."""
+    """"CEDEX 08" (or "CEDEX") when any of the texts routes through a CEDEX; None otherwise.
+    A numbered CEDEX wins over a bare one wherever it is written ("Paris Cedex" as the
+    town, "CEDEX 12" on an address line): the number is the delivery office."""
+    bare = False
     for text in texts:
         if text and "cedex" in text.lower():
-            found = _CEDEX_SUFFIX.search(text)
-            if found:
+            for found in _CEDEX_SUFFIX.finditer(text):
                 number = found.group(1)
-                return f"CEDEX {number.zfill(2)}" if number else "CEDEX"
-    return None
+                if number:
+                    return f"CEDEX {number.zfill(2)}"
+                bare = True
+    return "CEDEX" if bare else None
 
 
 def postal_last_line(

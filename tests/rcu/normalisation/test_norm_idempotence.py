@@ -155,3 +155,14 @@ def test_normalising_a_normalised_record_changes_no_value_or_key(values):
         first.keys.pop("postal", None)
     assert again.keys == first.keys
     assert all(flag.count(".") >= 1 for flag in first.flags)
+
+
+def test_a_numbered_cedex_on_an_address_line_wins_over_a_bare_one_in_the_town():
+    """Found by the property above: "Paris Cedex" as the town and "CEDEX 12" on a line
+    gave "PARIS CEDEX" the first time and "PARIS CEDEX 12" once the town had lost its
+    CEDEX; the number is the delivery office, wherever it is written."""
+    values = {"country": "France", "address_line1": "CEDEX 12", "city": "Paris Cedex"}
+    first = normalise_record(values, today=TODAY)
+    again = normalise_record(first.attributes, today=TODAY)
+    assert first.keys["postal"].endswith("CEDEX 12")
+    assert again.keys["postal"] == first.keys["postal"]
