@@ -41,6 +41,7 @@ from rapidfuzz.fuzz import token_set_ratio
 from rcu.engine import comparators as c
 from rcu.engine.blocking import swapped_day_month
 from rcu.engine.fellegi_sunter import probability_from_weight
+from rcu.engine.nicknames import known_short_form
 from rcu.engine.scoring import PRUNE_TOLERANCE, PairScore, Scorer
 from rcu.engine.types import Level, MatchRecord
 
@@ -371,6 +372,41 @@ def columnar_last_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray
     return levels
 
 
+def columnar_first_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
+    names = _Names(columns, ia, ib)
+    x, y = names.x_first, names.y_first
+    levels = np.full(len(ia), MISSING, dtype=np.int8)
+    undecided = (x > 0) & (y > 0)
+    L = c.FirstNameLevel
+    _select(levels, undecided, x == y, L.EXACT)
+    at = np.flatnonzero(undecided)
+    if len(at) == 0:
+        return levels
+    similarity = _similarities(columns, names.first_similarity, x, y, at)
+    sub = np.full(len(at), L.DIFFERENT, dtype=np.int8)
+    open_ = np.ones(len(at), dtype=bool)
+    _select(sub, open_, similarity >= c.JARO_WINKLER_HIGH, L.JARO_WINKLER_HIGH)
+    # Two rules of two names only: asked once per distinct pair of names.
+    for rule, level in ((c._first_names_compatible, L.COMPATIBLE), (known_short_form, L.SHORT_FORM)):
+        rest = np.flatnonzero(open_)
+        mask = np.zeros(len(at), dtype=bool)
+        mask[rest] = _value_pairs(columns, x[at[rest]], y[at[rest]], rule)
+        _select(sub, open_, mask, level)
+    rest = np.flatnonzero(open_)
+    if len(rest):
+        low = similarity[rest] >= c.JARO_WINKLER_LOW
+        typo = np.flatnonzero(~low)
+        low[typo] = _distance(
+            DamerauLevenshtein.distance, columns.text(x[at[rest[typo]]]),
+            columns.text(y[at[rest[typo]]]), 1,
+        ) <= 1
+        mask = np.zeros(len(at), dtype=bool)
+        mask[rest] = low
+        _select(sub, open_, mask, L.JARO_WINKLER_LOW)
+    levels[at] = sub
+    return levels
+
+
 # --- dates, e-mails, phones, addresses, places, identifiers ------------------------
 
 
@@ -547,6 +583,29 @@ def columnar_address(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     return levels
 
 
+def columnar_postcode_city(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
+    postcodes, cities = columns.codes("postcode"), columns.codes("city")
+    xp, yp, xc, yc = postcodes[ia], postcodes[ib], cities[ia], cities[ib]
+    both_postcodes = (xp > 0) & (yp > 0)
+    same_postcode = both_postcodes & (xp == yp)
+    same_city = (xc > 0) & (xc == yc)
+    levels = np.full(len(ia), MISSING, dtype=np.int8)
+    undecided = both_postcodes | ((xc > 0) & (yc > 0))
+    L = c.PostcodeCityLevel
+    _select(levels, undecided, same_postcode & same_city, L.SAME_POSTCODE_AND_CITY)
+    _select(levels, undecided, same_postcode, L.SAME_POSTCODE)
+    _select(levels, undecided, same_city, L.SAME_CITY)
+    at = np.flatnonzero(undecided & both_postcodes)
+    if len(at):
+        xd = columns.recode("department", xp[at], c._department)
+        yd = columns.recode("department", yp[at], c._department)
+        mask = np.zeros(len(ia), dtype=bool)
+        mask[at] = (xd > 0) & (xd == yd)
+        _select(levels, undecided, mask, L.SAME_DEPARTMENT)
+    levels[undecided] = L.DIFFERENT
+    return levels
+
+
 def _by_rule(
     compare: Callable[[MatchRecord, MatchRecord], Level], holds: Callable[[MatchRecord], bool]
 ) -> Compare:
@@ -583,10 +642,9 @@ def _row_by_row(
 
 # The columnar form of each comparator, by its compare function: a comparison whose
 # function is not here (a new one, or one replaced) is made pair by pair.
-# The first names (short forms, one keystroke) and postcode with town (its level of
-# both) changed with the contact-free work: made pair by pair until their columnar
-# forms follow them.
 COLUMNAR: dict[Callable, Compare] = {
+    c.compare_first_name: columnar_first_name,
+    c.compare_postcode_city: columnar_postcode_city,
     c.compare_last_name: columnar_last_name,
     c.compare_birth_date: columnar_birth_date,
     c.compare_email: columnar_email,

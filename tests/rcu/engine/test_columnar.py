@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rcu.engine import columnar
+from rcu.engine import comparators as c
 from rcu.engine.columnar import COLUMNAR, ColumnarScorer, Columns, score_pairs
 from rcu.engine.comparators import COMPARISONS, compare_first_name
 from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
@@ -290,3 +291,51 @@ def test_records_with_more_numbers_than_the_arrays_hold_are_compared_by_the_comp
     seen = _assert_same_results(Scorer(_model(random.Random(21), records, frequencies=False)),
                                 records, 1e-6)
     assert seen["phone=0"] and seen["phone=1"] and seen["phone=3"]
+
+
+def _levels_both_ways(people: list[dict[str, str]]) -> list[tuple]:
+    """Every pair's levels, columnar then the comparators', for records from rows."""
+    records = [
+        MatchRecord(i + 1, "crm", {}, normalise_record(row).keys) for i, row in enumerate(people)
+    ]
+    scorer = Scorer(default_model(COMPARISONS))
+    prepared = [scorer.prepare(r) for r in records]
+    pairs = list(itertools.combinations(range(len(prepared)), 2))
+    _, levels, _ = ColumnarScorer(scorer).levels(
+        Columns(prepared), np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    )
+    return [
+        (tuple(None if x < 0 else x for x in levels[row].tolist()),
+         scorer.vector(prepared[a], prepared[b]))
+        for row, (a, b) in enumerate(pairs)
+    ]
+
+
+def test_first_names_and_places_compared_as_arrays_give_the_comparators_levels():
+    """The rules of the first-name and postcode-with-town comparisons that random data
+    meets rarely: two short names one keystroke apart, initials, short forms, swapped
+    names, a town without its postcode, overseas departments, a postcode that is no
+    French one."""
+    people = [
+        {"first_name": "Amy", "last_name": "Stone", "postcode": "97400", "city": "Saint-Denis"},
+        {"first_name": "May", "last_name": "Stone", "postcode": "97411", "city": "Saint-Paul"},
+        {"first_name": "Lee", "last_name": "Park", "postcode": "97100", "city": "Basse-Terre"},
+        {"first_name": "Ele", "last_name": "Park", "postcode": "SW1A 1AA", "city": "London"},
+        {"first_name": "J. P.", "last_name": "Morel", "postcode": "", "city": "Lyon"},
+        {"first_name": "Jean-Pierre", "last_name": "Morel", "postcode": "69002", "city": ""},
+        {"first_name": "Morel", "last_name": "Jean Pierre", "postcode": "69003", "city": "Lyon"},
+        {"first_name": "Bill", "last_name": "Evans", "postcode": "69002", "city": "Lyon"},
+        {"first_name": "William", "last_name": "Evans", "postcode": "69002", "city": "Villeurbanne"},
+        {"first_name": "Pierre", "last_name": "", "postcode": "", "city": ""},
+        {"first_name": "", "last_name": "Evans", "postcode": "2A004", "city": "Ajaccio"},
+        {"first_name": "Jeanpierre", "last_name": "Morel", "postcode": "20000", "city": "Ajaccio"},
+        {"first_name": "Aimée", "last_name": "Stone", "postcode": "97400", "city": "Saint-Denis"},
+    ]
+    compared = _levels_both_ways(people)
+    for columnar_levels, expected in compared:
+        assert columnar_levels == expected
+    names = {c.name: i for i, c in enumerate(COMPARISONS)}
+    first = {expected[names["first_name"]] for _, expected in compared}
+    places = {expected[names["postcode_city"]] for _, expected in compared}
+    assert first == {None, *c.FirstNameLevel}
+    assert places == {None, *c.PostcodeCityLevel}
