@@ -33,6 +33,8 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
+import numpy as np
+
 from rcu.engine.phonetic import phonetic_key
 from rcu.engine.types import MatchRecord
 
@@ -156,3 +158,52 @@ def key_bucket(key: str) -> int:
     """A stable hash of a blocking key in [0, BUCKETS): batch runs split the keys into
     partitions of buckets, and one key's records always fall in the same one."""
     return zlib.crc32(key.encode()) % BUCKETS
+
+
+def pairs_of_blocks(
+    blocks: np.ndarray, buckets: np.ndarray, records: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of records sharing a block, once, for a full run: from the rows
+    (block, bucket, record) of the stored keys, as arrays, without a record's keys.
+
+    `blocks` names each row's key by an integer (a 64-bit hash of it: two keys that
+    collide only make one block of two, which adds pairs to compare, never loses one).
+    Returns the pairs, an (n, 2) array of record ids (a < b, sorted), and for each the
+    bucket of the block it is scored in (`pairs_split`): of the blocks a pair shares,
+    one chosen by the pair itself, so that partitions of buckets stay even."""
+    order = np.lexsort((records, blocks))
+    blocks, buckets, records = blocks[order], buckets[order], records[order]
+    count = len(blocks)
+    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]) if count else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, count])
+    ends = np.repeat(starts + sizes, sizes)
+    # Records by position in id order: a pair of positions fits in one int64.
+    ids, positions = np.unique(records, return_inverse=True)
+    firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    seconds: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    rows = np.flatnonzero(np.repeat(sizes > 1, sizes))
+    step = 1
+    while len(rows):  # each row with the row `step` places further in its block
+        rows = rows[rows + step < ends[rows]]
+        others = rows + step
+        distinct = positions[rows] != positions[others]  # one record under colliding keys
+        firsts.append(rows[distinct])
+        seconds.append(others[distinct])
+        step += 1
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    pair = (positions[first].astype(np.int64) << 32) | positions[second].astype(np.int64)
+    # The block a pair is scored in: the one whose hash mixed with the pair's is the
+    # smallest, a draw of the pair's own, the same whoever computes it.
+    mixed = blocks[first].view(np.uint64) ^ (pair.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    chosen = np.lexsort((mixed, pair))
+    pair, first = pair[chosen], first[chosen]
+    once = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, dtype=bool)
+    pair = pair[once]
+    listed = np.column_stack((ids[pair >> 32], ids[pair & 0xFFFFFFFF])).astype(np.int64)
+    return listed, buckets[first[once]].astype(np.int64)
+
+
+def pairs_split(pairs: np.ndarray, buckets: np.ndarray, partitions: int) -> list[np.ndarray]:
+    """The pairs of each of `partitions` even ranges of buckets."""
+    partition = (buckets * partitions) // BUCKETS
+    return [pairs[partition == p] for p in range(partitions)]

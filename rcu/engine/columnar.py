@@ -29,7 +29,7 @@ pair that can no longer reach the mark is dropped before the costlier ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any
 
@@ -765,25 +765,33 @@ def _fallback(compare: Callable[[MatchRecord, MatchRecord], Level]) -> Compare:
 
 
 def score_pairs(
-    scorer: Scorer, records: Sequence[MatchRecord], pairs: Iterable[tuple[int, int]],
+    scorer: Scorer, records: Sequence[MatchRecord],
+    pairs: Iterable[tuple[int, int]] | np.ndarray,
     *, min_weight: float, min_probability: float, chunk: int = CHUNK_PAIRS,
 ) -> tuple[list[PairScore], int]:
     """Score pairs of record ids (a < b) of `records` (already `prepare`d) in chunks;
-    returns the pairs kept and how many were compared."""
+    returns the pairs kept and how many were compared. `pairs`: tuples, or an (n, 2)
+    array of ids."""
     ordered = sorted(records, key=lambda r: r.id)
     ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
     columns = Columns(ordered)
     columnar = ColumnarScorer(scorer)
     kept: list[PairScore] = []
     compared = 0
-    flat = chain.from_iterable(pairs)
-    while True:
-        block = np.fromiter(islice(flat, 2 * chunk), dtype=np.int64)
-        if len(block) == 0:
-            break
-        block = block.reshape(-1, 2)
+    for block in _chunks(pairs, chunk):
         compared += len(block)
         ia = np.searchsorted(ids, block[:, 0])
         ib = np.searchsorted(ids, block[:, 1])
         kept.extend(columnar.score_at_least(columns, ia, ib, min_weight, min_probability))
     return kept, compared
+
+
+def _chunks(pairs: Iterable[tuple[int, int]] | np.ndarray, size: int) -> Iterator[np.ndarray]:
+    """The pairs as (n, 2) arrays of at most `size` rows."""
+    if isinstance(pairs, np.ndarray):
+        for start in range(0, len(pairs), size):
+            yield pairs[start : start + size]
+        return
+    flat = chain.from_iterable(pairs)
+    while len(block := np.fromiter(islice(flat, 2 * size), dtype=np.int64)):
+        yield block.reshape(-1, 2)

@@ -300,6 +300,9 @@ class MatchRunPartition(models.Model):
     pairs_compared = models.PositiveBigIntegerField(default=0)
     pairs_kept = models.PositiveBigIntegerField(default=0)
     seconds = models.FloatField(default=0.0)
+    # A full run's pairs of this partition (record ids a < b, little-endian int64 pairs),
+    # listed once when the run starts; emptied when the partition is done.
+    pairs = models.BinaryField(null=True, editable=False)
 
     class Meta:
         constraints = [

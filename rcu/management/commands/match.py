@@ -8,7 +8,11 @@ from tqdm import tqdm
 
 from rcu.management.actors import command_actor
 from rcu.models import MatchRun
-from rcu.services.matching.batch import DEFAULT_PARTITIONS, match_run_create
+from rcu.services.matching.batch import (
+    DEFAULT_PARTITIONS,
+    PAIRS_PER_PARTITION,
+    match_run_create,
+)
 
 
 class Command(BaseCommand):
@@ -20,16 +24,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="re-evaluate every record")
-        parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS,
-                            help=f"scoring tasks (default {DEFAULT_PARTITIONS})")
+        parser.add_argument(
+            "--partitions", type=int, default=None,
+            help=f"scoring tasks (default: a full run as its pairs need, about "
+                 f"{PAIRS_PER_PARTITION:,} pairs each; a pending run {DEFAULT_PARTITIONS})",
+        )
         parser.add_argument("--user", help="username recorded as the author of the changes")
         parser.add_argument("--no-wait", action="store_true",
                             help="queue the run and return at once (with a broker)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, full: bool, partitions: int, user: str | None, no_wait: bool,
+    def handle(self, *args, full: bool, partitions: int | None, user: str | None, no_wait: bool,
                no_progress: bool, **options):
-        if partitions < 1:
+        if partitions is not None and partitions < 1:
             raise CommandError("--partitions must be at least 1")
         acting_user = command_actor("match", user)
         started = time.perf_counter()
@@ -44,6 +51,9 @@ class Command(BaseCommand):
         while True:
             run.refresh_from_db()
             if bar is not None:
+                if bar.total != run.partitions:  # chosen when the run starts
+                    bar.total = run.partitions
+                    bar.refresh()
                 bar.update(run.partitions_done - done)
                 done = run.partitions_done
             if run.status in (MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED):

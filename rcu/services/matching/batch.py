@@ -20,9 +20,11 @@ records of blocks that became oversized, or stopped being so, are rescored with 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 
+import numpy as np
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import F, Max
@@ -30,7 +32,7 @@ from django.utils import timezone
 
 from rcu import hooks
 from rcu.db import is_postgresql
-from rcu.engine.blocking import BUCKETS, key_bucket
+from rcu.engine.blocking import BUCKETS, key_bucket, pairs_split
 from rcu.engine.types import Comparison
 from rcu.memory import frozen_gc, paused_gc
 from rcu.models import (
@@ -57,8 +59,12 @@ from rcu.services.matching.context import (
     model_needs_training,
 )
 from rcu.services.matching.pairs import (
+    full_run_pairs,
+    listed_pairs_score,
     match_pairs_store,
     oversized_keys,
+    pairs_from_bytes,
+    pairs_to_bytes,
     partition_pairs,
     shared_key_counts,
 )
@@ -73,7 +79,11 @@ from rcu.services.stats import planner_statistics_refresh
 
 # Each record is read once per partition holding one of its blocks: more partitions
 # spread the work over more workers, fewer read less.
+# Partitions of a run whose number is not asked for: a pending run's (its records'
+# blocks, by ranges of buckets); a full run's follows its pairs, about this many to a
+# partition (a 1M base: 11.7M pairs, two partitions of about 2.3 GB each at most).
 DEFAULT_PARTITIONS = 8
+PAIRS_PER_PARTITION = 6_000_000
 # Fewer blocked pairs than this say too little about matches to train m from.
 MIN_PAIRS_TO_LEARN = 500
 
@@ -83,14 +93,15 @@ def _enqueue(task, *args) -> None:
 
 
 def match_run_create(
-    *, full: bool, acting_user: Actor, partitions: int = DEFAULT_PARTITIONS
+    *, full: bool, acting_user: Actor, partitions: int | None = None
 ) -> MatchRun:
     """Create a run and queue its first step. A pending run asked for while another run
     has not started yet is that run: it will take on every record waiting when it
-    starts (its first step is queued again, in case the first message was lost)."""
+    starts (its first step is queued again, in case the first message was lost).
+    `partitions`: how many scoring tasks; by default chosen when the run starts."""
     from rcu.tasks import match_run_prepare_task
 
-    partitions = max(1, min(partitions, BUCKETS))
+    partitions = 0 if partitions is None else max(1, min(partitions, BUCKETS))
     with transaction.atomic():
         waiting = None if full else (
             MatchRun.objects.filter(status=MatchRun.Status.PENDING).order_by("pk").first()
@@ -254,9 +265,26 @@ def match_run_prepare(*, run: MatchRun) -> MatchRun:
         run.records = SourceRecord.objects.count()
     else:
         pairs_of_claimed_records_delete(run_id=run.pk)
+    # A full run lists its pairs now, once, from the stored keys, in as few partitions
+    # as memory allows (a record is read once per partition it has pairs in); a pending
+    # run's partitions find theirs (the pairs of the records it claimed) from their blocks.
+    listed: list[np.ndarray | None]
+    if run.full:
+        pairs, buckets = full_run_pairs(skip=context.skip_keys | oversized)
+        run.partitions = run.partitions or max(1, math.ceil(len(pairs) / PAIRS_PER_PARTITION))
+        listed = list(pairs_split(pairs, buckets, run.partitions))
+        del pairs, buckets
+    else:
+        run.partitions = run.partitions or DEFAULT_PARTITIONS
+        listed = [None] * run.partitions
     MatchRunPartition.objects.bulk_create(
-        [MatchRunPartition(run=run, index=i) for i in range(run.partitions)], ignore_conflicts=True
+        [
+            MatchRunPartition(run=run, index=i, pairs=None if part is None else pairs_to_bytes(part))
+            for i, part in enumerate(listed)
+        ],
+        ignore_conflicts=True,
     )
+    del listed
     run.status = MatchRun.Status.SCORING
     run.timings = {"prepare": round(time.perf_counter() - started, 3), "scoring": 0.0}
     run.save()
@@ -304,12 +332,18 @@ def match_run_score_partition(*, run_id: int, index: int) -> bool:
         started = time.perf_counter()
         first, last = _bucket_range(run, index)
         with paused_gc():
-            pairs, compared = partition_pairs(
-                first_bucket=first, last_bucket=last, context=match_context(),
-                oversized=frozenset(run.skipped_keys),
-                pending_run=None if run.full else run.pk,
-            )
+            if chunk.pairs is not None:
+                pairs, compared = listed_pairs_score(
+                    pairs=pairs_from_bytes(chunk.pairs), context=match_context()
+                )
+            else:
+                pairs, compared = partition_pairs(
+                    first_bucket=first, last_bucket=last, context=match_context(),
+                    oversized=frozenset(run.skipped_keys),
+                    pending_run=None if run.full else run.pk,
+                )
         match_pairs_store(pairs, partition=index)
+        chunk.pairs = None
         chunk.done = True
         chunk.pairs_compared = compared
         chunk.pairs_kept = len(pairs)
@@ -395,12 +429,12 @@ def match_run_finalize_reviewing(*, run_id: int) -> tuple[MatchRun, list[hooks.R
 
 
 def match_run_in_process(
-    *, acting_user: Actor, full: bool = False, partitions: int = DEFAULT_PARTITIONS
+    *, acting_user: Actor, full: bool = False, partitions: int | None = None
 ) -> tuple[MatchRun, list[hooks.ReviewPair]]:
     """A run from start to end in this process and in the caller's transaction, its
     steps one after the other: what the queued tasks would do, with nothing queued
     (the audit of a file predicts the run an import triggers, then rolls it back)."""
-    partitions = max(1, min(partitions, BUCKETS))
+    partitions = 0 if partitions is None else max(1, min(partitions, BUCKETS))
     run = MatchRun.objects.create(
         full=full, partitions=partitions,
         created_by=actor_user(acting_user),

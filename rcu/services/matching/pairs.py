@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import numpy as np
 import orjson
 from django.conf import settings as django_settings
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.db.models import Q
 
 from rcu.db import chunks as chunked
 from rcu.db import is_postgresql
-from rcu.engine.blocking import KeyKind, key_bucket, key_kind
+from rcu.engine.blocking import KeyKind, key_bucket, key_kind, pairs_of_blocks
 from rcu.engine.columnar import score_pairs
 from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import (
@@ -196,6 +197,96 @@ def _partition_records_and_pairs(
         else block_pairs_touching(blocks, keys_of, pending)
     )
     return records, pairs
+
+
+def _stored_key_rows(skip: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(block, bucket, record) of every stored blocking key not in `skip`, as arrays;
+    a block is a 64-bit hash of its key (see `pairs_of_blocks`). On PostgreSQL the
+    hashes are made by the server and the rows come by a binary COPY (a million records
+    hold about eight million keys)."""
+    if not is_postgresql():
+        blocks, buckets, records = [], [], []
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, bucket, record_id FROM rcu_matchkey")
+            while rows := cursor.fetchmany(50_000):
+                for key, bucket, record_id in rows:
+                    if key not in skip:
+                        blocks.append(hash(key))  # one process computes them all
+                        buckets.append(bucket)
+                        records.append(record_id)
+        return (np.array(blocks, dtype=np.int64), np.array(buckets, dtype=np.int64),
+                np.array(records, dtype=np.int64))
+    data = bytearray()
+    with connection.cursor() as wrapper, wrapper.cursor.copy(
+        "COPY (SELECT hashtextextended(key, 0), bucket::int4, record_id FROM rcu_matchkey "
+        "WHERE NOT (key = ANY(%s))) TO STDOUT (FORMAT BINARY)", [sorted(skip)]
+    ) as copy:
+        for chunk in copy:
+            data += chunk
+    rows = np.frombuffer(memoryview(data)[_COPY_HEADER:-2], dtype=_KEY_ROW)
+    if len(rows) and not (
+        (rows["fields"] == 3).all() and (rows["block_size"] == 8).all()
+        and (rows["bucket_size"] == 4).all() and (rows["record_size"] == 8).all()
+    ):
+        raise ValueError("unexpected binary COPY layout of the blocking keys")
+    return (rows["block"].astype(np.int64), rows["bucket"].astype(np.int64),
+            rows["record"].astype(np.int64))
+
+
+# PostgreSQL's binary COPY: a 19-byte header, then per row a field count and each field
+# as its length and its big-endian value, then a 2-byte trailer.
+_COPY_HEADER = 19
+_KEY_ROW = np.dtype([
+    ("fields", ">i2"), ("block_size", ">i4"), ("block", ">i8"), ("bucket_size", ">i4"),
+    ("bucket", ">i4"), ("record_size", ">i4"), ("record", ">i8"),
+])
+
+
+def full_run_pairs(*, skip: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs a full run compares (records sharing a stored blocking key not in
+    `skip`), each once, and the bucket each is scored in (`pairs_of_blocks`): listed
+    once when the run starts, not rebuilt from every record's keys in each partition."""
+    blocks, buckets, records = _stored_key_rows(skip)
+    return pairs_of_blocks(blocks, buckets, records)
+
+
+def pairs_to_bytes(pairs: np.ndarray) -> bytes:
+    return np.ascontiguousarray(pairs, dtype="<i8").tobytes()
+
+
+def pairs_from_bytes(data: bytes | memoryview) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype="<i8").reshape(-1, 2).astype(np.int64)
+
+
+def listed_pairs_score(
+    *, pairs: np.ndarray, context: MatchContext, columnar: bool | None = None
+) -> tuple[list[PairScore], int]:
+    """Score pairs of record ids (an (n, 2) array, a < b): the pairs at or above review
+    and how many were compared. Each record is read and `prepare`d once. Scored as
+    arrays unless `columnar` is False (default: the `RCU_COLUMNAR_SCORING` setting)."""
+    if len(pairs) == 0:
+        return [], 0
+    scorer = context.scorer
+    loaded = match_records_load(np.unique(pairs).tolist())
+    ids = np.fromiter(loaded, dtype=np.int64, count=len(loaded))
+    # A record gone since the run started (erased) takes its pairs with it.
+    pairs = pairs[np.isin(pairs[:, 0], ids) & np.isin(pairs[:, 1], ids)]
+    records = {i: scorer.prepare(r) for i, r in loaded.items()}
+    min_weight = weight_from_probability(context.review)
+    if columnar is None:
+        columnar = django_settings.RCU_COLUMNAR_SCORING
+    if columnar:
+        return score_pairs(
+            scorer, list(records.values()), pairs, min_weight=min_weight,
+            min_probability=context.review,
+        )
+    score_at_least = scorer.score_at_least
+    kept = [
+        score for a, b in pairs.tolist()
+        if (score := score_at_least(records[a], records[b], min_weight)) is not None
+        and score.probability >= context.review
+    ]
+    return kept, len(pairs)
 
 
 def partition_scores(

@@ -8,8 +8,10 @@ import math
 import random
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
+from rcu.engine.blocking import key_bucket, pairs_of_blocks, pairs_split
 from rcu.engine.comparators import COMPARISONS, compare_identifiers, compare_phone
 from rcu.engine.fellegi_sunter import (
     default_model,
@@ -124,3 +126,44 @@ def test_block_pairs_yields_every_pair_sharing_a_key_exactly_once_in_one_of_its_
               {k: blocks[k] for k in ordered[len(ordered) // 2 :]}]
     split = [pair for half in halves for pair in block_pairs(half, keys_of)]
     assert sorted(split) == sorted(from_sets)
+
+
+def test_pairs_of_blocks_lists_every_pair_sharing_a_key_once_in_even_partitions():
+    """A full run's pairs, made as arrays from the stored key rows: the pairs
+    `block_pairs` finds from the records' keys, each once, split in partitions whose
+    union is the whole; two keys colliding into one block only add pairs."""
+    records = _records(300, seed=17)
+    keys_of = {r.id: usable_keys(r, ()) for r in records}
+    expected = {
+        (a.id, b.id) for a, b in itertools.combinations(records, 2) if keys_of[a.id] & keys_of[b.id]
+    }
+    rows = [(key, record_id) for record_id, keys in keys_of.items() for key in keys]
+    codes = {key: n for n, key in enumerate(sorted({key for key, _ in rows}))}
+    blocks = np.array([codes[key] for key, _ in rows], dtype=np.int64)
+    buckets = np.array([key_bucket(key) for key, _ in rows], dtype=np.int64)
+    ids = np.array([record_id for _, record_id in rows], dtype=np.int64)
+
+    pairs, chosen = pairs_of_blocks(blocks, buckets, ids)
+    parts = pairs_split(pairs, chosen, 4)
+
+    listed = [tuple(pair) for part in parts for pair in part.tolist()]
+    assert len(listed) == len(set(listed)) and set(listed) == expected
+    assert all((part[:, 0] < part[:, 1]).all() for part in parts)
+    assert all(len(part) for part in parts)  # no partition left empty
+    # Each pair is scored in the bucket of a block its two records share.
+    bucket_sets = defaultdict(set)
+    for (key, record_id), bucket in zip(rows, buckets.tolist(), strict=True):
+        bucket_sets[record_id].add(bucket)
+    assert all(
+        bucket in bucket_sets[a] & bucket_sets[b]
+        for (a, b), bucket in zip(pairs.tolist(), chosen.tolist(), strict=True)
+    )
+    # The same pairs to the same buckets, whatever the order of the rows.
+    shuffled = np.random.default_rng(3).permutation(len(rows))
+    again, again_chosen = pairs_of_blocks(blocks[shuffled], buckets[shuffled], ids[shuffled])
+    assert (again == pairs).all() and (again_chosen == chosen).all()
+    # Every key hashed to one of two blocks: more pairs, never a pair missing, and a
+    # record under two colliding keys is not paired with itself.
+    collided, _ = pairs_of_blocks(blocks % 2, buckets, ids)
+    assert expected <= {tuple(pair) for pair in collided.tolist()}
+    assert (collided[:, 0] < collided[:, 1]).all()

@@ -23,7 +23,7 @@ def default_model_frozen(db):
 def run_match(django_capture_on_commit_callbacks):
     """Run a batch match to the end: its tasks are queued on commit, run eagerly here."""
 
-    def run(*, full: bool = False, partitions: int = 4):
+    def run(*, full: bool = False, partitions: int | None = 4):
         with django_capture_on_commit_callbacks(execute=True):
             run = match_run_create(full=full, partitions=partitions, acting_user=TEST_ACTOR)
         run.refresh_from_db()

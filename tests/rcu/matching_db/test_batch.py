@@ -8,7 +8,16 @@ import io
 import pytest
 from django.core.management import call_command
 
-from rcu.models import GenericValue, MatchPair, MatchRun, MatchSettings, PairDecision, PendingMatch
+from rcu.models import (
+    GenericValue,
+    MatchPair,
+    MatchRun,
+    MatchRunPartition,
+    MatchSettings,
+    PairDecision,
+    PendingMatch,
+)
+from rcu.services.matching import batch
 from stewardship.models import MergeCandidate
 from stewardship.services.reject import candidate_reject
 from tests.factories import TEST_ACTOR, ingest
@@ -63,6 +72,24 @@ def test_a_retried_partition_does_nothing_twice(base, run_match):
     pairs = MatchPair.objects.count()
     assert match_run_score_partition(run_id=run.pk, index=0) is False
     assert MatchPair.objects.count() == pairs
+
+
+@pytest.mark.parametrize("pairs_per_partition", [10_000_000, 2])
+def test_a_full_run_takes_as_many_partitions_as_its_pairs_need(
+    base, run_match, monkeypatch, pairs_per_partition
+):
+    """Asked for no number, a full run lists its pairs once and splits them by size: one
+    partition for a small base, more when each may hold fewer pairs; the same links
+    either way, and no partition keeps its list once done."""
+    monkeypatch.setattr(batch, "PAIRS_PER_PARTITION", pairs_per_partition)
+    run = run_match(full=True, partitions=None)
+    assert partition(base) == EXPECTED
+    if pairs_per_partition > 1000:
+        assert run.partitions == 1
+    else:
+        assert run.partitions == -(-run.pairs_compared // pairs_per_partition) > 1
+    assert run.partitions_done == run.partitions
+    assert not MatchRunPartition.objects.filter(run=run, pairs__isnull=False).exists()
 
 
 def test_records_arriving_in_another_order_give_the_same_customers(crm, eshop, service_client_source, run_match):

@@ -16,7 +16,11 @@ from rcu.models import MatchPair, SourceRecord
 from rcu.services.demo import demo_seed
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.context import match_context
-from rcu.services.matching.pairs import partition_pairs
+from rcu.services.matching.pairs import (
+    _partition_records_and_pairs,
+    full_run_pairs,
+    partition_pairs,
+)
 from stewardship.models import MergeCandidate
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,20 @@ def test_every_partition_keeps_the_same_pairs_either_way(demo_base):
         assert by_pair == sorted(row, key=lambda p: (p.a, p.b))
         kept += len(row)
     assert kept
+
+
+def test_a_full_run_lists_the_pairs_the_partitions_find_from_their_blocks(demo_base):
+    """The pairs a full run lists once from the stored keys (`full_run_pairs`) are the
+    pairs the partitions would find from their blocks and their records' keys: the same
+    set, each pair once, in whichever partition."""
+    context = match_context()
+    oversized = frozenset(sorted(context.skip_keys)[:1])  # a skipped block is left out
+    pairs, _ = full_run_pairs(skip=context.skip_keys | oversized)
+    listed = [tuple(pair) for pair in pairs.tolist()]
+    _, from_blocks = _partition_records_and_pairs(
+        first_bucket=0, last_bucket=BUCKETS - 1, context=context, oversized=oversized,
+        pending_run=None,
+    )
+    expected = set(from_blocks)
+    assert len(listed) == len(set(listed))
+    assert set(listed) == expected and len(expected) > 100
