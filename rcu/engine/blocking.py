@@ -173,15 +173,21 @@ def pairs_of_blocks(
     one chosen by the pair itself, so that partitions of buckets stay even."""
     order = np.lexsort((records, blocks))
     blocks, buckets, records = blocks[order], buckets[order], records[order]
+    del order
     count = len(blocks)
     starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]) if count else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, count])
-    ends = np.repeat(starts + sizes, sizes)
+    # Row positions as 32-bit integers: the rows of eight million keys and the tens of
+    # millions of pairs they make take half the memory.
+    index = np.int32 if count < 2**31 else np.int64
+    ends = np.repeat(starts + sizes, sizes).astype(index)
     # Records by position in id order: a pair of positions fits in one int64.
     ids, positions = np.unique(records, return_inverse=True)
-    firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    seconds: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    rows = np.flatnonzero(np.repeat(sizes > 1, sizes))
+    del records
+    firsts: list[np.ndarray] = [np.zeros(0, dtype=index)]
+    seconds: list[np.ndarray] = [np.zeros(0, dtype=index)]
+    rows = np.flatnonzero(np.repeat(sizes > 1, sizes)).astype(index)
+    del starts, sizes
     step = 1
     while len(rows):  # each row with the row `step` places further in its block
         rows = rows[rows + step < ends[rows]]
@@ -190,17 +196,26 @@ def pairs_of_blocks(
         firsts.append(rows[distinct])
         seconds.append(others[distinct])
         step += 1
-    first, second = np.concatenate(firsts), np.concatenate(seconds)
-    pair = (positions[first].astype(np.int64) << 32) | positions[second].astype(np.int64)
+    del ends
+    first = np.concatenate(firsts)
+    del firsts
+    pair = positions[first].astype(np.int64) << 32
+    pair |= positions[np.concatenate(seconds)]
+    del seconds, positions
     # The block a pair is scored in: the one whose hash mixed with the pair's is the
     # smallest, a draw of the pair's own, the same whoever computes it.
-    mixed = blocks[first].view(np.uint64) ^ (pair.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    mixed = pair.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    mixed ^= blocks[first].view(np.uint64)
     chosen = np.lexsort((mixed, pair))
+    del mixed
     pair, first = pair[chosen], first[chosen]
+    del chosen
     once = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, dtype=bool)
-    pair = pair[once]
-    listed = np.column_stack((ids[pair >> 32], ids[pair & 0xFFFFFFFF])).astype(np.int64)
-    return listed, buckets[first[once]].astype(np.int64)
+    pair, first = pair[once], first[once]
+    listed = np.empty((len(pair), 2), dtype=np.int64)
+    listed[:, 0] = ids[pair >> 32]
+    listed[:, 1] = ids[pair & 0xFFFFFFFF]
+    return listed, buckets[first].astype(np.int64)
 
 
 def pairs_split(pairs: np.ndarray, buckets: np.ndarray, partitions: int) -> list[np.ndarray]:

@@ -214,28 +214,46 @@ def _stored_key_rows(skip: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.n
                         blocks.append(hash(key))  # one process computes them all
                         buckets.append(bucket)
                         records.append(record_id)
-        return (np.array(blocks, dtype=np.int64), np.array(buckets, dtype=np.int64),
+        return (np.array(blocks, dtype=np.int64), np.array(buckets, dtype=np.int16),
                 np.array(records, dtype=np.int64))
-    data = bytearray()
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    pending = bytearray()
+    skipped_header = False
     with connection.cursor() as wrapper, wrapper.cursor.copy(
         "COPY (SELECT hashtextextended(key, 0), bucket::int4, record_id FROM rcu_matchkey "
         "WHERE NOT (key = ANY(%s))) TO STDOUT (FORMAT BINARY)", [sorted(skip)]
     ) as copy:
         for chunk in copy:
-            data += chunk
-    rows = np.frombuffer(memoryview(data)[_COPY_HEADER:-2], dtype=_KEY_ROW)
+            pending += chunk
+            if len(pending) >= _COPY_SLAB:
+                if not skipped_header:
+                    del pending[:_COPY_HEADER]
+                    skipped_header = True
+                whole = len(pending) // _KEY_ROW.itemsize * _KEY_ROW.itemsize
+                parts.append(_key_rows_parse(pending[:whole]))
+                del pending[:whole]
+    if not skipped_header:
+        del pending[:_COPY_HEADER]
+    parts.append(_key_rows_parse(pending[:-2]))  # less the trailer
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _key_rows_parse(data: bytes | bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole rows of the binary COPY of `_stored_key_rows`, as compact arrays."""
+    rows = np.frombuffer(data, dtype=_KEY_ROW)
     if len(rows) and not (
         (rows["fields"] == 3).all() and (rows["block_size"] == 8).all()
         and (rows["bucket_size"] == 4).all() and (rows["record_size"] == 8).all()
     ):
         raise ValueError("unexpected binary COPY layout of the blocking keys")
-    return (rows["block"].astype(np.int64), rows["bucket"].astype(np.int64),
+    return (rows["block"].astype(np.int64), rows["bucket"].astype(np.int16),
             rows["record"].astype(np.int64))
 
 
 # PostgreSQL's binary COPY: a 19-byte header, then per row a field count and each field
 # as its length and its big-endian value, then a 2-byte trailer.
 _COPY_HEADER = 19
+_COPY_SLAB = 32 * 1024 * 1024  # parsed as it comes: never the whole COPY in memory
 _KEY_ROW = np.dtype([
     ("fields", ">i2"), ("block_size", ">i4"), ("block", ">i8"), ("bucket_size", ">i4"),
     ("bucket", ">i4"), ("record_size", ">i4"), ("record", ">i8"),

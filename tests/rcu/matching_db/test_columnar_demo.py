@@ -14,6 +14,7 @@ from django.test import TestCase, override_settings
 from rcu.engine.blocking import BUCKETS
 from rcu.models import MatchPair, SourceRecord
 from rcu.services.demo import demo_seed
+from rcu.services.matching import pairs as pairs_module
 from rcu.services.matching.batch import match_run_create
 from rcu.services.matching.context import match_context
 from rcu.services.matching.pairs import (
@@ -97,10 +98,13 @@ def test_every_partition_keeps_the_same_pairs_either_way(demo_base):
     assert kept
 
 
-def test_a_full_run_lists_the_pairs_the_partitions_find_from_their_blocks(demo_base):
+@pytest.mark.parametrize("slab", [None, 1000])
+def test_a_full_run_lists_the_pairs_the_partitions_find_from_their_blocks(demo_base, slab, monkeypatch):
     """The pairs a full run lists once from the stored keys (`full_run_pairs`) are the
     pairs the partitions would find from their blocks and their records' keys: the same
     set, each pair once, in whichever partition."""
+    if slab:  # the rows of the keys parsed as they come, in small slabs (PostgreSQL)
+        monkeypatch.setattr(pairs_module, "_COPY_SLAB", slab)
     context = match_context()
     oversized = frozenset(sorted(context.skip_keys)[:1])  # a skipped block is left out
     pairs, _ = full_run_pairs(skip=context.skip_keys | oversized)
