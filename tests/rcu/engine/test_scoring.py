@@ -152,7 +152,7 @@ def test_pairs_of_blocks_lists_every_pair_sharing_a_key_once_in_even_partitions(
     assert all(len(part) for part in parts)  # no partition left empty
     # Each pair is scored in the bucket of a block its two records share.
     bucket_sets = defaultdict(set)
-    for (key, record_id), bucket in zip(rows, buckets.tolist(), strict=True):
+    for (_key, record_id), bucket in zip(rows, buckets.tolist(), strict=True):
         bucket_sets[record_id].add(bucket)
     assert all(
         bucket in bucket_sets[a] & bucket_sets[b]
