@@ -348,11 +348,8 @@ def columnar_last_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray
     # A surname in the other record's e-mail: only pairs where a mailbox name exists.
     rest = np.flatnonzero(open_)
     if len(rest):
-        mailbox = columns.coded(
-            "mailbox", lambda r: c._derived(r, "mailbox", c._mailbox) or None
-        )
         pa, pb = ia[at[rest]], ib[at[rest]]
-        ask = rest[(mailbox[pa] > 0) | (mailbox[pb] > 0)]
+        ask = rest[(_mailboxes(columns, pa) > 0) | (_mailboxes(columns, pb) > 0)]
         if len(ask):
             values, records = columns.values, columns.records
             in_email = np.fromiter(
@@ -441,6 +438,14 @@ def columnar_birth_date(columns: Columns, ia: IntArray, ib: IntArray) -> IntArra
     return levels
 
 
+def _mailboxes(columns: Columns, positions: IntArray) -> IntArray:
+    """The code of each record's mailbox name (`comparators._mailbox`; 0: none), made
+    once per distinct address."""
+    return columns.recode(
+        "mailbox", columns.codes("email")[positions], lambda email: c.mailbox_name(email) or None
+    )
+
+
 def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     emails = columns.codes("email")
     x, y = emails[ia], emails[ib]
@@ -449,14 +454,13 @@ def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     L = c.EmailLevel
     _select(levels, undecided, x == y, L.EXACT)
     # Addresses spelling the same names: few pairs, made by the comparator itself.
-    mailbox = columns.coded("mailbox", lambda r: c._derived(r, "mailbox", c._mailbox) or None)
     spelt = columns.lazy(
         "mailbox_of_names", lambda r: c._derived(r, "mailbox_of_names", c._spelt_from_names), bool
     )
     at = np.flatnonzero(undecided)
     names_only = np.zeros(len(ia), dtype=bool)
     names_only[at] = (
-        (mailbox[ia[at]] == mailbox[ib[at]]) & spelt[ia[at]] & spelt[ib[at]]
+        (_mailboxes(columns, ia[at]) == _mailboxes(columns, ib[at])) & spelt[ia[at]] & spelt[ib[at]]
     )
     at = np.flatnonzero(names_only)
     levels[at] = _row_by_row(c.compare_email, columns, ia[at], ib[at])
