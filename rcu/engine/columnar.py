@@ -71,7 +71,7 @@ class Lazy:
     def __getitem__(self, positions: IntArray) -> np.ndarray:
         missing = positions[~self._done[positions]]
         if len(missing):
-            todo = np.unique(missing)
+            todo = _distinct(missing, len(self._done))
             records = self._records
             found = self._many([records[i] for i in todo.tolist()])
             self._values[todo] = _objects(found) if self._values.dtype == object else found
@@ -165,7 +165,7 @@ class Columns:
             if table is not None:
                 grown[: len(table)] = table
             table = self._cache["floats:" + name] = grown
-        distinct = np.unique(codes)
+        distinct = _distinct(codes, len(table))
         for value_code in distinct[np.isnan(table[distinct])].tolist():
             table[value_code] = compute(self.values[value_code] if value_code else None)
         return table[codes]
@@ -181,10 +181,21 @@ class Columns:
             if table is not None:
                 grown[: len(table)] = table
             table = self._cache["recode:" + name] = grown
-        distinct = np.unique(codes)
+        distinct = _distinct(codes, len(table))
         for value_code in distinct[table[distinct] < 0].tolist():
             table[value_code] = self.code(transform(self.values[value_code]))
         return table[codes]
+
+
+def _distinct(values: IntArray, bound: int) -> IntArray:
+    """The distinct values (all in [0, bound)), in order: by marking them in an array
+    of `bound` flags, several times faster than sorting a chunk's positions or codes,
+    unless they are few against the bound."""
+    if len(values) * 16 < bound:
+        return np.unique(values)
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen)
 
 
 def _objects(values: Sequence[object]) -> np.ndarray:
