@@ -10,10 +10,8 @@ class RcuConfig(AppConfig):
     verbose_name = _("Customer repository")
 
     def ready(self) -> None:
-        from rcu.db import array_in_register
         from rcu.services.roles import roles_sync_after_migrate
 
-        array_in_register()
         # Roles are groups holding global permissions; permissions only exist after
         # migrate, so this is the one place they can be granted on a fresh database.
         # Roles also hold other apps' permissions (stewardship), created by those apps'
