@@ -152,6 +152,7 @@ def blocking_keys(record: MatchRecord) -> set[str]:
 
 
 BUCKETS = 4096
+_BUCKET_BITS = 12  # BUCKETS is 2 ** 12
 
 
 def key_bucket(key: str) -> int:
@@ -171,7 +172,7 @@ def pairs_of_blocks(
     Returns the pairs, an (n, 2) array of record ids (a < b, sorted), and for each the
     bucket of the block it is scored in (`pairs_split`): of the blocks a pair shares,
     one chosen by the pair itself, so that partitions of buckets stay even."""
-    order = np.lexsort((records, blocks))
+    order = np.argsort(blocks)
     blocks, buckets, records = blocks[order], buckets[order], records[order]
     del order
     count = len(blocks)
@@ -197,25 +198,32 @@ def pairs_of_blocks(
         seconds.append(others[distinct])
         step += 1
     del ends
-    first = np.concatenate(firsts)
-    del firsts
-    pair = positions[first].astype(np.int64) << 32
-    pair |= positions[np.concatenate(seconds)]
-    del seconds, positions
-    # The block a pair is scored in: the one whose hash mixed with the pair's is the
-    # smallest, a draw of the pair's own, the same whoever computes it.
-    mixed = pair.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    mixed ^= blocks[first].view(np.uint64)
-    chosen = np.lexsort((mixed, pair))
-    del mixed
-    pair, first = pair[chosen], first[chosen]
-    del chosen
-    once = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, dtype=bool)
-    pair, first = pair[once], first[once]
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    del firsts, seconds
+    low = np.minimum(positions[first], positions[second]).astype(np.int64)
+    pair = np.maximum(positions[first], positions[second]).astype(np.int64)
+    pair |= low << 32
+    del low, second, positions
+    # The block a pair is scored in: of the blocks it shares, the one whose hash mixed
+    # with the pair's is the smallest (a draw of the pair's own, the same whoever
+    # computes it); that hash's high bits with the block's bucket below them, so that
+    # the smallest of a pair's values names the bucket.
+    drawn = pair.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    drawn ^= blocks[first].view(np.uint64)
+    drawn >>= np.uint64(_BUCKET_BITS)
+    drawn <<= np.uint64(_BUCKET_BITS)
+    drawn |= buckets[first].astype(np.uint64)
+    del first
+    order = np.argsort(pair)
+    pair, drawn = pair[order], drawn[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, int)
+    chosen = np.minimum.reduceat(drawn, starts) if len(pair) else drawn
+    pair = pair[starts]
     listed = np.empty((len(pair), 2), dtype=np.int64)
     listed[:, 0] = ids[pair >> 32]
     listed[:, 1] = ids[pair & 0xFFFFFFFF]
-    return listed, buckets[first].astype(np.int64)
+    return listed, (chosen & np.uint64(BUCKETS - 1)).astype(np.int64)
 
 
 def pairs_split(pairs: np.ndarray, buckets: np.ndarray, partitions: int) -> list[np.ndarray]:
