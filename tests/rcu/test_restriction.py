@@ -14,6 +14,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from rcu.models import ChangeEvent, Customer, Delivery, Subscription
+from rcu.selectors import restriction as restriction_selectors
 from rcu.services.deliveries import deliveries_fan_out
 from rcu.services.restriction import (
     RestrictionRefused,
@@ -226,7 +227,11 @@ def test_a_steward_merge_of_a_restricted_customer_is_refused_naming_it(two_helen
     assert Customer.objects.filter(pk__in=[first.customer_id, second.customer_id], merged_into__isnull=False).count() == 1
 
 
-def test_matching_sends_a_restricted_customers_pairs_to_review_with_the_reason(two_helenes):
+@pytest.mark.parametrize("all_restricted_from", [50_000, 1])  # the asked ones, or all at once
+def test_matching_sends_a_restricted_customers_pairs_to_review_with_the_reason(
+    two_helenes, monkeypatch, all_restricted_from
+):
+    monkeypatch.setattr(restriction_selectors, "ALL_RESTRICTED_FROM", all_restricted_from)
     first, second = two_helenes
     match_batch()  # the same woman: linked automatically when nobody is restricted
     first.refresh_from_db()
