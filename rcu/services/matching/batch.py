@@ -77,11 +77,11 @@ from rcu.services.matching.training import (
 )
 from rcu.services.stats import planner_statistics_refresh
 
-# Each record is read once per partition holding one of its blocks: more partitions
-# spread the work over more workers, fewer read less.
-# Partitions of a run whose number is not asked for: a pending run's (its records'
-# blocks, by ranges of buckets); a full run's follows its pairs, about this many to a
-# partition (a 1M base: 11.7M pairs, two partitions of about 2.3 GB each at most).
+# Partitions of a run whose number is not asked for. Each record is read once per
+# partition it has pairs in: more partitions spread the work over more workers, fewer
+# read less. A pending run takes ranges of buckets (its records' blocks); a full run as
+# many as its listed pairs need, about this many each (a 1M base: 11.7M pairs, two
+# partitions of about 2.3 GB each at most).
 DEFAULT_PARTITIONS = 8
 PAIRS_PER_PARTITION = 6_000_000
 # Fewer blocked pairs than this say too little about matches to train m from.

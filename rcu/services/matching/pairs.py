@@ -280,8 +280,7 @@ def listed_pairs_score(
     *, pairs: np.ndarray, context: MatchContext, columnar: bool | None = None
 ) -> tuple[list[PairScore], int]:
     """Score pairs of record ids (an (n, 2) array, a < b): the pairs at or above review
-    and how many were compared. Each record is read and `prepare`d once. Scored as
-    arrays unless `columnar` is False (default: the `RCU_COLUMNAR_SCORING` setting)."""
+    and how many were compared. Each record is read and `prepare`d once."""
     if len(pairs) == 0:
         return [], 0
     scorer = context.scorer
@@ -290,21 +289,34 @@ def listed_pairs_score(
     # A record gone since the run started (erased) takes its pairs with it.
     pairs = pairs[np.isin(pairs[:, 0], ids) & np.isin(pairs[:, 1], ids)]
     records = {i: scorer.prepare(r) for i, r in loaded.items()}
-    min_weight = weight_from_probability(context.review)
+    return _pairs_at_review(records, pairs, context, columnar)
+
+
+def _pairs_at_review(
+    records: Mapping[int, MatchRecord], pairs: Iterable[tuple[int, int]] | np.ndarray,
+    context: MatchContext, columnar: bool | None,
+) -> tuple[list[PairScore], int]:
+    """The pairs (ids of `records`, `prepare`d) at or above review, and how many were
+    compared: as arrays (`rcu.engine.columnar`) unless `columnar` is False (default:
+    the `RCU_COLUMNAR_SCORING` setting); pair by pair, the same pairs come out."""
+    review = context.review
+    min_weight = weight_from_probability(review)
     if columnar is None:
         columnar = django_settings.RCU_COLUMNAR_SCORING
     if columnar:
         return score_pairs(
-            scorer, list(records.values()), pairs, min_weight=min_weight,
-            min_probability=context.review,
+            context.scorer, list(records.values()), pairs,
+            min_weight=min_weight, min_probability=review,
         )
-    score_at_least = scorer.score_at_least
-    kept = [
-        score for a, b in pairs.tolist()
-        if (score := score_at_least(records[a], records[b], min_weight)) is not None
-        and score.probability >= context.review
-    ]
-    return kept, len(pairs)
+    score_at_least = context.scorer.score_at_least
+    kept: list[PairScore] = []
+    compared = 0
+    for a, b in pairs.tolist() if isinstance(pairs, np.ndarray) else pairs:
+        compared += 1
+        score = score_at_least(records[a], records[b], min_weight)
+        if score is not None and score.probability >= review:
+            kept.append(score)
+    return kept, compared
 
 
 def partition_scores(
@@ -333,33 +345,13 @@ def partition_pairs(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
     pending_run: int | None, columnar: bool | None = None,
 ) -> tuple[list[PairScore], int]:
-    """The pairs of a partition at or above review, and how many pairs were compared.
-
-    Scored as arrays (`rcu.engine.columnar`) unless `columnar` is False (default: the
-    `RCU_COLUMNAR_SCORING` setting); pair by pair, the same pairs come out."""
-    review = context.review
-    min_weight = weight_from_probability(review)
-    if columnar is None:
-        columnar = django_settings.RCU_COLUMNAR_SCORING
-    if columnar:
-        records, pairs = _partition_records_and_pairs(
-            first_bucket=first_bucket, last_bucket=last_bucket, context=context,
-            oversized=oversized, pending_run=pending_run,
-        )
-        return score_pairs(
-            context.scorer, list(records.values()), pairs,
-            min_weight=min_weight, min_probability=review,
-        )
-    kept: list[PairScore] = []
-    compared = 0
-    for pair in partition_scores(
+    """The pairs of a partition of buckets at or above review, and how many pairs were
+    compared (see `_pairs_at_review`)."""
+    records, pairs = _partition_records_and_pairs(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
-        oversized=oversized, pending_run=pending_run, min_weight=min_weight,
-    ):
-        compared += 1
-        if pair is not None and pair.probability >= review:
-            kept.append(pair)
-    return kept, compared
+        oversized=oversized, pending_run=pending_run,
+    )
+    return _pairs_at_review(records, pairs, context, columnar)
 
 
 def shared_key_counts(min_records: int) -> dict[str, int]:

@@ -218,19 +218,27 @@ def test_every_level_of_every_comparison_is_exercised_and_both_guard_outcomes():
     assert seen["dropped"] and seen["guarded"] and seen["linkable"]
 
 
-def test_levels_of_every_pair_are_the_comparators_own():
-    """Without a mark nothing is dropped: every pair's levels are `Scorer.vector`'s."""
-    records = _records(seed=11, people=40, copies=3)
+def _levels_both_ways(records: list[MatchRecord]) -> list[tuple]:
+    """Every pair's levels, columnar (without a mark: nothing dropped) then
+    `Scorer.vector`'s, on the default model."""
     scorer = Scorer(default_model(COMPARISONS))
     prepared = sorted((scorer.prepare(r) for r in records), key=lambda r: r.id)
     pairs = list(itertools.combinations(range(len(prepared)), 2))
-    ia = np.array([a for a, _ in pairs])
-    ib = np.array([b for _, b in pairs])
-    kept, levels, _ = ColumnarScorer(scorer).levels(Columns(prepared), ia, ib)
+    kept, levels, _ = ColumnarScorer(scorer).levels(
+        Columns(prepared), np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    )
     assert len(kept) == len(pairs)
-    for row, (a, b) in enumerate(pairs):
-        expected = scorer.vector(prepared[a], prepared[b])
-        assert tuple(None if x < 0 else x for x in levels[row].tolist()) == expected
+    return [
+        (tuple(None if x < 0 else x for x in levels[row].tolist()),
+         scorer.vector(prepared[a], prepared[b]))
+        for row, (a, b) in enumerate(pairs)
+    ]
+
+
+def test_levels_of_every_pair_are_the_comparators_own():
+    """Without a mark nothing is dropped: every pair's levels are `Scorer.vector`'s."""
+    for columnar_levels, expected in _levels_both_ways(_records(seed=11, people=40, copies=3)):
+        assert columnar_levels == expected
 
 
 def test_a_comparison_without_a_columnar_form_is_made_pair_by_pair(monkeypatch):
@@ -293,24 +301,6 @@ def test_records_with_more_numbers_than_the_arrays_hold_are_compared_by_the_comp
     assert seen["phone=0"] and seen["phone=1"] and seen["phone=3"]
 
 
-def _levels_both_ways(people: list[dict[str, str]]) -> list[tuple]:
-    """Every pair's levels, columnar then the comparators', for records from rows."""
-    records = [
-        MatchRecord(i + 1, "crm", {}, normalise_record(row).keys) for i, row in enumerate(people)
-    ]
-    scorer = Scorer(default_model(COMPARISONS))
-    prepared = [scorer.prepare(r) for r in records]
-    pairs = list(itertools.combinations(range(len(prepared)), 2))
-    _, levels, _ = ColumnarScorer(scorer).levels(
-        Columns(prepared), np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
-    )
-    return [
-        (tuple(None if x < 0 else x for x in levels[row].tolist()),
-         scorer.vector(prepared[a], prepared[b]))
-        for row, (a, b) in enumerate(pairs)
-    ]
-
-
 def test_first_names_and_places_compared_as_arrays_give_the_comparators_levels():
     """The rules of the first-name and postcode-with-town comparisons that random data
     meets rarely: two short names one keystroke apart, initials, short forms, swapped
@@ -331,7 +321,9 @@ def test_first_names_and_places_compared_as_arrays_give_the_comparators_levels()
         {"first_name": "Jeanpierre", "last_name": "Morel", "postcode": "20000", "city": "Ajaccio"},
         {"first_name": "Aimée", "last_name": "Stone", "postcode": "97400", "city": "Saint-Denis"},
     ]
-    compared = _levels_both_ways(people)
+    compared = _levels_both_ways([
+        MatchRecord(i + 1, "crm", {}, normalise_record(row).keys) for i, row in enumerate(people)
+    ])
     for columnar_levels, expected in compared:
         assert columnar_levels == expected
     names = {c.name: i for i, c in enumerate(COMPARISONS)}
