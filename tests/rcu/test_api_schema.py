@@ -22,7 +22,9 @@ PATHS = [
     "/api/v1/imports/",
     "/api/v1/imports/{id}/",
 ]
-CDN = re.compile(r"cdn|unpkg|jsdelivr|cdnjs|googleapis", re.IGNORECASE)
+# A content network named in a URL's host ("//cdn.jsdelivr.net/…", "unpkg.com"): not a
+# bare "cdn" anywhere, which the page's random CSRF token spells now and then.
+CDN = re.compile(r"//[^\s\"'/]*(?:cdn|unpkg|jsdelivr|googleapis)", re.IGNORECASE)
 
 
 
