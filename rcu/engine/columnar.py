@@ -29,6 +29,7 @@ pair that can no longer reach the mark is dropped before the costlier ones.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any
@@ -692,10 +693,12 @@ class ColumnarScorer:
         )
 
     def levels(
-        self, columns: Columns, ia: IntArray, ib: IntArray, min_weight: float | None = None
+        self, columns: Columns, ia: IntArray, ib: IntArray, min_weight: float | None = None,
+        *, adjust: bool = True,
     ) -> tuple[IntArray, np.ndarray, np.ndarray]:
         """The positions kept (into ia/ib), their levels (one row per pair, one column
-        per comparison) and their term-frequency adjustments (same shape).
+        per comparison) and their term-frequency adjustments (same shape; zeros when
+        not `adjust`).
 
         With `min_weight`, a pair is dropped as soon as what is left to compare cannot
         lift it to the mark (the early stop of `Scorer.score_at_least`)."""
@@ -711,7 +714,7 @@ class ColumnarScorer:
             found = self._compares[index](columns, ia[kept], ib[kept])
             levels[kept, index] = found
             partial += self._tables[index][found]
-            rules = scorer._tf_rules.get(index)
+            rules = scorer._tf_rules.get(index) if adjust else None
             if rules:
                 adjustment = np.zeros(len(kept))
                 for level in rules:
@@ -775,6 +778,26 @@ class ColumnarScorer:
         return scores
 
 
+def vector_counts(
+    scorer: Scorer, records: Sequence[MatchRecord],
+    position_pairs: Iterable[tuple[IntArray, IntArray]],
+) -> Counter[tuple[Level, ...]]:
+    """How many pairs have each comparison vector: `Scorer.vector` of every pair,
+    counted, as model training wants it. `position_pairs`: chunks of pairs, each two
+    arrays of positions into `records` (already `prepare`d)."""
+    columns = Columns(records)
+    columnar = ColumnarScorer(scorer)
+    counts: Counter[tuple[Level, ...]] = Counter()
+    for ia, ib in position_pairs:
+        if not len(ia):
+            continue
+        _, levels, _ = columnar.levels(columns, ia, ib, adjust=False)
+        rows, found = np.unique(levels, axis=0, return_counts=True)
+        for row, count in zip(rows.tolist(), found.tolist(), strict=True):
+            counts[tuple(None if level < 0 else level for level in row)] += count
+    return counts
+
+
 def _fallback(compare: Callable[[MatchRecord, MatchRecord], Level]) -> Compare:
     return lambda columns, ia, ib: _row_by_row(compare, columns, ia, ib)
 
@@ -793,7 +816,7 @@ def score_pairs(
     columnar = ColumnarScorer(scorer)
     kept: list[PairScore] = []
     compared = 0
-    for block in _chunks(pairs, chunk):
+    for block in pair_chunks(pairs, chunk):
         compared += len(block)
         ia = np.searchsorted(ids, block[:, 0])
         ib = np.searchsorted(ids, block[:, 1])
@@ -801,7 +824,7 @@ def score_pairs(
     return kept, compared
 
 
-def _chunks(pairs: Iterable[tuple[int, int]] | np.ndarray, size: int) -> Iterator[np.ndarray]:
+def pair_chunks(pairs: Iterable[tuple[int, int]] | np.ndarray, size: int) -> Iterator[np.ndarray]:
     """The pairs as (n, 2) arrays of at most `size` rows."""
     if isinstance(pairs, np.ndarray):
         for start in range(0, len(pairs), size):

@@ -23,6 +23,9 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
+
+from rcu.engine.columnar import vector_counts
 from rcu.engine.comparators import COMPARISONS
 from rcu.engine.fellegi_sunter import (
     EM_PSEUDO_COUNT,
@@ -49,20 +52,23 @@ def random_pair_vectors(
     records: Sequence[MatchRecord], scorer: Scorer, *, pairs: int = RANDOM_PAIRS, seed: int = SEED
 ) -> Counter[tuple[Level, ...]]:
     """Comparison vectors of `pairs` random pairs of distinct records (deterministic)."""
-    counts: Counter[tuple[Level, ...]] = Counter()
     if len(records) < 2:
-        return counts
+        return Counter()
     prepared = [scorer.prepare(record) for record in records]
     rng = random.Random(seed)
     size = len(prepared)
     possible = size * (size - 1) // 2
+    first, second = [], []
     for _ in range(min(pairs, possible)):
         i = rng.randrange(size)
         j = rng.randrange(size - 1)
         if j >= i:
             j += 1
-        counts[scorer.vector(prepared[i], prepared[j])] += 1
-    return counts
+        first.append(i)
+        second.append(j)
+    return vector_counts(scorer, prepared, [
+        (np.array(first, dtype=np.int64), np.array(second, dtype=np.int64))
+    ])
 
 
 def u_without_matches(

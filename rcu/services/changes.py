@@ -212,14 +212,19 @@ def rows_insert_new(
 def rows_update(
     *, model: type[models.Model], values: Mapping[int, Mapping[str, Any]], fields: Iterable[str],
     acting_user: Actor, reason: str, now: datetime | None = None,
-    update_event: str | None = None,
+    update_event: str | None = None, current: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> None:
     """Set `fields` (attnames) of rows by id (`values`: id → {attname: value}) without
     loading them, with one "~" history row each. Golden values that changed become
-    `customer.updated` events, or `update_event` when given (`customer.rectified`)."""
+    `customer.updated` events, or `update_event` when given (`customer.rectified`).
+    `current`: customers' rows as the caller read them under their lock (`fields` and
+    `public_id`), so that their events need not read them again."""
     fields = list(fields)
     now = now or timezone.now()
-    before = events.customers_before_update(values, fields) if model is Customer and values else None
+    before = (
+        events.customers_before_update(values, fields, current)
+        if model is Customer and values else None
+    )
     history_sql.rows_update_with_history(
         model=model, values=values, fields=fields, now=now,
         acting_user_id=actor_user_id(acting_user),

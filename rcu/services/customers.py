@@ -99,24 +99,25 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
 _JSON_GOLDEN = ("extra_identifiers", "custom_attributes", "provenance")
 
 
-def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any]]]:
-    """Each customer's pinned choices and golden column values, rows locked in id order.
+def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any], Any]]:
+    """Each customer's pinned choices, golden column values and public id, rows locked
+    in id order.
 
     Plain values, JSON read as text and decoded by orjson: no model instances."""
     casts = {name: Cast(name, TextField()) for name in (*_JSON_GOLDEN, "pinned")}
     rows = customers_lock_queryset(ids, lambda locked: list(
         locked.annotate(**{f"{name}_text": cast for name, cast in casts.items()})
-        .values_list("pk", "pinned_text", *[
+        .values_list("pk", "public_id", "pinned_text", *[
             f"{name}_text" if name in _JSON_GOLDEN else name for name in GOLDEN_FIELDS
         ])
     ))
     loads = orjson.loads
     result = {}
-    for pk, pinned, *values in rows:
+    for pk, public_id, pinned, *values in rows:
         fields = dict(zip(GOLDEN_FIELDS, values, strict=True))
         for name in _JSON_GOLDEN:
             fields[name] = loads(fields[name]) if fields[name] is not None else {}
-        result[pk] = (loads(pinned) if pinned else {}, fields)
+        result[pk] = (loads(pinned) if pinned else {}, fields, public_id)
     return result
 
 
@@ -140,11 +141,14 @@ def customers_recompute(
     rules = survivorship_rules_current()
     custom = custom_attribute_names()
     changed: dict[int, dict[str, Any]] = {}
-    for pk, (pinned, values) in current.items():
+    before: dict[int, dict[str, Any]] = {}
+    for pk, (pinned, values, public_id) in current.items():
         golden = golden_as_fields(golden_values(views.get(pk, []), pinned=pinned, rules=rules), custom)
         if golden != values:
             changed[pk] = golden
+            before[pk] = {**values, "public_id": public_id}
     if changed:
         rows_update(model=Customer, values=changed, fields=GOLDEN_FIELDS,
-                    acting_user=acting_user, reason=reason, update_event=update_event)
+                    acting_user=acting_user, reason=reason, update_event=update_event,
+                    current=before)
     return len(changed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -16,7 +16,7 @@ from django.db.models import Q
 from rcu.db import chunks as chunked
 from rcu.db import is_postgresql
 from rcu.engine.blocking import KeyKind, key_bucket, key_kind, pairs_of_blocks
-from rcu.engine.columnar import score_pairs
+from rcu.engine.columnar import CHUNK_PAIRS, pair_chunks, score_pairs, vector_counts
 from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import (
     PairScore,
@@ -25,7 +25,7 @@ from rcu.engine.scoring import (
     levels_text,
     usable_keys,
 )
-from rcu.engine.types import MatchRecord
+from rcu.engine.types import Level, MatchRecord
 from rcu.models import MatchKey, MatchPair
 from rcu.normalisation.record import POSTAL_KEY
 from rcu.services.matching.context import MatchContext
@@ -339,6 +339,23 @@ def partition_scores(
     score_at_least = scorer.score_at_least
     for a, b in pairs:
         yield score_at_least(records[a], records[b], min_weight)
+
+
+def partition_vectors(
+    *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
+) -> Counter[tuple[Level, ...]]:
+    """How many pairs of a range of buckets have each comparison vector (see
+    `_partition_records_and_pairs`): what training learns from, compared as arrays."""
+    records, pairs = _partition_records_and_pairs(
+        first_bucket=first_bucket, last_bucket=last_bucket, context=context,
+        oversized=oversized, pending_run=None,
+    )
+    ordered = sorted(records.values(), key=lambda r: r.id)
+    ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
+    return vector_counts(context.scorer, ordered, (
+        (np.searchsorted(ids, block[:, 0]), np.searchsorted(ids, block[:, 1]))
+        for block in pair_chunks(pairs, CHUNK_PAIRS)
+    ))
 
 
 def partition_pairs(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,7 +14,7 @@ from rcu.engine.training import train_model
 from rcu.models import GenericValue, MatchSettings, SourceRecord
 from rcu.services.changes import Actor, change_delete, change_save
 from rcu.services.matching.context import MatchContext, match_settings_get
-from rcu.services.matching.pairs import match_records_load, partition_scores, shared_key_counts
+from rcu.services.matching.pairs import match_records_load, partition_vectors, shared_key_counts
 
 MIN_RECORDS = 10
 SAMPLE_RECORDS = 20_000
@@ -114,12 +113,8 @@ def model_train(
     total = SourceRecord.objects.count()
     share = 1.0 if total <= EM_TARGET_RECORDS else EM_TARGET_RECORDS / total
     last_bucket = max(0, min(BUCKETS, round(BUCKETS * share)) - 1)
-    vectors: Counter = Counter(
-        pair.levels
-        for pair in partition_scores(
-            first_bucket=0, last_bucket=last_bucket, context=context, oversized=oversized
-        )
-        if pair is not None  # only with a min_weight
+    vectors = partition_vectors(
+        first_bucket=0, last_bucket=last_bucket, context=context, oversized=oversized
     )
     model, report = train_model(
         record_count=total,

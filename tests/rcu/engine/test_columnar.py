@@ -25,6 +25,7 @@ from rcu.engine.comparators import COMPARISONS, compare_first_name
 from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
 from rcu.engine.scoring import Scorer, explanation_as_dict
 from rcu.engine.term_frequency import count_term_frequencies
+from rcu.engine.training import random_pair_vectors
 from rcu.engine.types import MatchRecord
 from rcu.normalisation.record import normalise_record
 
@@ -331,3 +332,21 @@ def test_first_names_and_places_compared_as_arrays_give_the_comparators_levels()
     places = {expected[names["postcode_city"]] for _, expected in compared}
     assert first == {None, *c.FirstNameLevel}
     assert places == {None, *c.PostcodeCityLevel}
+
+
+def test_random_pairs_are_counted_by_vector_as_pair_by_pair_in_either_order():
+    """Training's random pairs (`random_pair_vectors`) come in any order of positions:
+    the vectors counted as arrays are `Scorer.vector`'s, counted, both ways round."""
+    records = _records(seed=23, people=60, copies=3)
+    scorer = Scorer(default_model(COMPARISONS))
+    prepared = [scorer.prepare(r) for r in records]
+    counted = random_pair_vectors(records, scorer, pairs=3000, seed=7)
+    rng = random.Random(7)
+    expected: Counter = Counter()
+    for _ in range(3000):
+        i = rng.randrange(len(prepared))
+        j = rng.randrange(len(prepared) - 1)
+        j += j >= i
+        expected[scorer.vector(prepared[i], prepared[j])] += 1
+    assert counted == expected
+    assert len(expected) > 20

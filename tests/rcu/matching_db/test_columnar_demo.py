@@ -21,6 +21,8 @@ from rcu.services.matching.pairs import (
     _partition_records_and_pairs,
     full_run_pairs,
     partition_pairs,
+    partition_scores,
+    partition_vectors,
 )
 from stewardship.models import MergeCandidate
 
@@ -116,3 +118,16 @@ def test_a_full_run_lists_the_pairs_the_partitions_find_from_their_blocks(demo_b
     expected = set(from_blocks)
     assert len(listed) == len(set(listed))
     assert set(listed) == expected and len(expected) > 100
+
+
+def test_training_counts_the_vectors_of_its_share_of_pairs_as_scoring_pair_by_pair_does(demo_base):
+    """What training learns from (`partition_vectors`, compared as arrays) is what
+    `partition_scores` finds pair by pair: every comparison vector, counted alike."""
+    context = match_context()
+    bounds = {"first_bucket": 0, "last_bucket": BUCKETS // 2}
+    counted = partition_vectors(**bounds, context=context, oversized=frozenset())
+    row_by_row = Counter(
+        pair.levels for pair in partition_scores(**bounds, context=context, oversized=frozenset())
+    )
+    assert counted == row_by_row
+    assert sum(counted.values()) > 100 and len(counted) > 10
