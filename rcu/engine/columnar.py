@@ -330,6 +330,37 @@ def _surnames_share_a_word(columns: Columns, x: IntArray, y: IntArray) -> np.nda
     return answer
 
 
+def _names_in_mailboxes(columns: Columns, names: IntArray, mailboxes: IntArray) -> np.ndarray:
+    """`comparators._name_in_mailbox` for each pair of codes (mailbox 0: none, False).
+    A name with one word long enough to count is looked for as a substring, in one
+    comprehension; a name with several asks the comparator's own function."""
+    def mailbox_word(name: str) -> str:
+        words = [w for w in c._surname_tokens(name) if len(w) >= c.MAILBOX_NAME_MIN]
+        if not words:
+            return NO_WORD
+        return words[0] if len(words) == 1 else MANY_WORDS
+
+    found = np.zeros(len(names), dtype=bool)
+    words = columns.recode("mailbox_word", names, mailbox_word)
+    held = (mailboxes > 0) & (words > 0) & (words != columns.code(NO_WORD))
+    several = held & (words == columns.code(MANY_WORDS))
+    values = columns.values
+    at = np.flatnonzero(held & ~several)
+    if len(at):
+        found[at] = np.fromiter(
+            (values[w] in values[m] for w, m in zip(words[at].tolist(), mailboxes[at].tolist(), strict=True)),
+            dtype=bool, count=len(at),
+        )
+    at = np.flatnonzero(several)
+    if len(at):
+        found[at] = np.fromiter(
+            (c._name_in_mailbox(values[n], values[m])
+             for n, m in zip(names[at].tolist(), mailboxes[at].tolist(), strict=True)),
+            dtype=bool, count=len(at),
+        )
+    return found
+
+
 # Stand-ins no name is written as (a control character leads them).
 NO_WORD = "\x00no word"
 MANY_WORDS = "\x00many words"
@@ -357,25 +388,20 @@ def columnar_last_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray
     shared[rest] = _surnames_share_a_word(columns, x[at[rest]], y[at[rest]])
     _select(sub, open_, shared, L.TOKEN_MATCH)
     _select(sub, open_, similarity >= c.JARO_WINKLER_LOW, L.JARO_WINKLER_LOW)
-    # A surname in the other record's e-mail: only pairs where a mailbox name exists.
+    # A surname in the other record's e-mail (`comparators._other_name_in_email`): x in
+    # b's mailbox name and y not, or y in a's and x not.
     rest = np.flatnonzero(open_)
     if len(rest):
-        pa, pb = ia[at[rest]], ib[at[rest]]
-        ask = rest[(_mailboxes(columns, pa) > 0) | (_mailboxes(columns, pb) > 0)]
+        mailbox_a, mailbox_b = _mailboxes(columns, ia[at[rest]]), _mailboxes(columns, ib[at[rest]])
+        ask = np.flatnonzero((mailbox_a > 0) | (mailbox_b > 0))
         if len(ask):
-            values, records = columns.values, columns.records
-            in_email = np.fromiter(
-                (
-                    c._other_name_in_email(records[a], records[b], values[p], values[q])
-                    for a, b, p, q in zip(
-                        ia[at[ask]].tolist(), ib[at[ask]].tolist(),
-                        x[at[ask]].tolist(), y[at[ask]].tolist(), strict=True,
-                    )
-                ),
-                dtype=bool, count=len(ask),
-            )
+            xs, ys = x[at[rest[ask]]], y[at[rest[ask]]]
+            ma, mb = mailbox_a[ask], mailbox_b[ask]
+            in_email = (
+                _names_in_mailboxes(columns, xs, mb) & ~_names_in_mailboxes(columns, ys, mb)
+            ) | (_names_in_mailboxes(columns, ys, ma) & ~_names_in_mailboxes(columns, xs, ma))
             mask = np.zeros(len(at), dtype=bool)
-            mask[ask] = in_email
+            mask[rest[ask]] = in_email
             _select(sub, open_, mask, L.IN_OTHER_EMAIL)
     levels[at] = sub
     return levels

@@ -350,3 +350,21 @@ def test_random_pairs_are_counted_by_vector_as_pair_by_pair_in_either_order():
         expected[scorer.vector(prepared[i], prepared[j])] += 1
     assert counted == expected
     assert len(expected) > 20
+
+
+@pytest.mark.parametrize(("name", "mailbox"), [
+    ("martin", "jeanmartin"),  # one word, in the mailbox
+    ("martin", "jeandupont"),  # one word, not in it
+    ("li", "jeanli"),  # too short to count
+    ("le goff", "marielegoff"),  # a particle and one word
+    ("martin dupont", "jeandupont"),  # several words, one in the mailbox
+    ("martin dupont", "jeanlegrand"),  # several words, none in it
+    ("de la tour", "annedelatour"),
+])
+def test_a_name_is_looked_for_in_a_mailbox_as_the_comparator_does(name, mailbox):
+    columns = Columns([])
+    names = np.array([columns.code(name)])
+    found = columnar._names_in_mailboxes(columns, names, np.array([columns.code(mailbox)]))
+    assert found.tolist() == [c._name_in_mailbox(name, mailbox)]
+    # No mailbox: nothing to find.
+    assert not columnar._names_in_mailboxes(columns, names, np.array([0]))[0]
