@@ -496,10 +496,10 @@ def columnar_email(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
         "mailbox_of_names", lambda r: c._derived(r, "mailbox_of_names", c._spelt_from_names), bool
     )
     at = np.flatnonzero(undecided)
+    # Only the records of pairs with one mailbox name get the (costlier) spelling test.
+    at = at[_mailboxes(columns, ia[at]) == _mailboxes(columns, ib[at])]
     names_only = np.zeros(len(ia), dtype=bool)
-    names_only[at] = (
-        (_mailboxes(columns, ia[at]) == _mailboxes(columns, ib[at])) & spelt[ia[at]] & spelt[ib[at]]
-    )
+    names_only[at] = spelt[ia[at]] & spelt[ib[at]]
     at = np.flatnonzero(names_only)
     levels[at] = _row_by_row(c.compare_email, columns, ia[at], ib[at])
     undecided &= ~names_only
@@ -540,14 +540,28 @@ def _phone_rows(columns: Columns) -> Callable[[list], list]:
     return many
 
 
-def _line_kind_mask(bits: dict[str | None, int]) -> Callable[[MatchRecord], int]:
-    """A record's line kinds as bits (-1 when one of its numbers has none)."""
-    def mask(record: MatchRecord) -> int:
-        kinds = c._derived(record, "line_kinds", c._line_kinds)
-        if None in kinds:
-            return -1
-        return sum(bits.setdefault(kind, 1 << len(bits)) for kind in kinds)
-    return mask
+# A number's line kind as a bit (`comparators.phone_line_kind`); a kind it cannot tell.
+LINE_KIND_BITS = {c.MOBILE: 1.0, c.LANDLINE: 2.0}
+NO_LINE_KIND = -1.0
+
+
+def _line_kinds(columns: Columns, slots: list[IntArray]) -> IntArray:
+    """The line kinds of each record's numbers (`slots`: their codes, 0 for none) as
+    bits; -1 when one of them has no kind (`comparators._line_kinds` holds None). Each
+    distinct number is asked its kind once."""
+    def bit(number: str | None) -> float:
+        if not number:
+            return 0.0
+        kind = c.phone_line_kind(number)
+        return NO_LINE_KIND if kind is None else LINE_KIND_BITS[kind]
+
+    mask = np.zeros(len(slots[0]), dtype=np.int64)
+    unknown = np.zeros(len(slots[0]), dtype=bool)
+    for codes in slots:
+        bits = columns.value_table("line_kind", codes, bit)
+        unknown |= bits < 0
+        mask |= np.where(bits > 0, bits, 0).astype(np.int64)
+    return np.where(unknown, -1, mask)
 
 
 def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
@@ -565,7 +579,6 @@ def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     if len(at) == 0:
         return levels
     slots = int(max(na[at].max(), nb[at].max()))
-    pa, pb = ia[at], ib[at]
     xs = [rows_a[at, 1 + k] for k in range(slots)]
     ys = [rows_b[at, 1 + k] for k in range(slots)]
     L = c.PhoneLevel
@@ -586,9 +599,8 @@ def columnar_phone(columns: Columns, ia: IntArray, ib: IntArray) -> IntArray:
     _select(sub, open_, typo, L.ONE_TYPO)
     rest = np.flatnonzero(open_)
     if len(rest):
-        masks = columns._kept("line_kind_bits", dict)
-        kinds = columns.lazy("line_kinds", _line_kind_mask(masks), np.int64)
-        ma, mb = kinds[pa[rest]], kinds[pb[rest]]
+        ma = _line_kinds(columns, [x[rest] for x in xs])
+        mb = _line_kinds(columns, [y[rest] for y in ys])
         other = np.zeros(len(at), dtype=bool)
         other[rest] = (ma >= 0) & (mb >= 0) & ((ma & mb) == 0)
         _select(sub, open_, other, L.OTHER_LINE_KIND)
