@@ -221,19 +221,26 @@ def _distance(scorer, xs: np.ndarray, ys: np.ndarray, cutoff: int) -> np.ndarray
 
 
 def _value_pairs(
-    columns: Columns, x: IntArray, y: IntArray, rule: Callable[[str, str], bool]
+    columns: Columns, x: IntArray, y: IntArray, rule: Callable[[str, str], bool], name: str
 ) -> np.ndarray:
-    """rule(x value, y value) for each pair of codes, asked once per distinct pair."""
+    """rule(x value, y value) for each pair of codes, asked once per distinct pair for
+    all the chunks of the partition (the answers are kept with the columns, under the
+    rule's `name`)."""
     if len(x) == 0:
         return np.zeros(0, dtype=bool)
-    width = np.int64(len(columns.values))
-    combined = x * width + y
+    combined = (x.astype(np.int64) << 32) | y.astype(np.int64)
     distinct, inverse = np.unique(combined, return_inverse=True)
+    known: dict[int, bool] = columns._kept(f"value_pairs:{name}", dict)
     values = columns.values
-    answers = np.fromiter(
-        (rule(values[k // width], values[k % width]) for k in distinct.tolist()),
-        dtype=bool, count=len(distinct),
-    )
+    mask = (1 << 32) - 1
+
+    def answer(k: int) -> bool:
+        found = known.get(k)
+        if found is None:
+            found = known[k] = bool(rule(values[k >> 32], values[k & mask]))
+        return found
+
+    answers = np.fromiter(map(answer, distinct.tolist()), dtype=bool, count=len(distinct))
     return answers[inverse]
 
 
@@ -325,7 +332,7 @@ def _surnames_share_a_word(columns: Columns, x: IntArray, y: IntArray) -> np.nda
     if len(at):
         answer[at] = _value_pairs(
             columns, x[at], y[at],
-            lambda p, q: bool(c._surname_tokens(p) & c._surname_tokens(q)),
+            lambda p, q: bool(c._surname_tokens(p) & c._surname_tokens(q)), "surname_words_meet",
         )
     return answer
 
@@ -425,7 +432,7 @@ def columnar_first_name(columns: Columns, ia: IntArray, ib: IntArray) -> IntArra
     for rule, level in ((c._first_names_compatible, L.COMPATIBLE), (known_short_form, L.SHORT_FORM)):
         rest = np.flatnonzero(open_)
         mask = np.zeros(len(at), dtype=bool)
-        mask[rest] = _value_pairs(columns, x[at[rest]], y[at[rest]], rule)
+        mask[rest] = _value_pairs(columns, x[at[rest]], y[at[rest]], rule, rule.__name__)
         _select(sub, open_, mask, level)
     rest = np.flatnonzero(open_)
     if len(rest):
