@@ -8,6 +8,7 @@ from datetime import datetime
 
 from rcu.engine.assignment import AssignmentPlan, NewCustomer
 from rcu.models import Customer, SourceRecord
+from rcu.selectors.records import records_in_scope_of
 from rcu.services.changes import Actor, changes_create, rows_update
 from rcu.services.customers import customers_recompute
 from rcu.services.locks import LockOrderRetry, customers_held, customers_lock
@@ -51,12 +52,8 @@ def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None
     customers_lock(fresh, fields=())
     fresh_set = set(fresh)
     seen = {r: c for r, (c, _) in records.items() if c in fresh_set}
-    current: dict[int, int | None] = {}
-    for start in range(0, len(fresh), RECOMPUTE_CHUNK):
-        # Records deleted at source are outside every scope (they follow their customer).
-        current.update(SourceRecord.objects.filter(
-            customer_id__in=fresh[start : start + RECOMPUTE_CHUNK], deleted_at_source__isnull=True
-        ).values_list("pk", "customer_id"))
+    # Records deleted at source are outside every scope (they follow their customer).
+    current: dict[int, int | None] = dict(records_in_scope_of(fresh))
     if current != seen:
         raise LockOrderRetry("records of these customers moved since they were read")
 
