@@ -10,6 +10,7 @@ class RcuConfig(AppConfig):
     verbose_name = _("Customer repository")
 
     def ready(self) -> None:
+        import rcu.db  # noqa: F401  # registers the `any_of` lookup
         from rcu.services.roles import roles_sync_after_migrate
 
         # Roles are groups holding global permissions; permissions only exist after

@@ -3,11 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
-from rcu.db import chunks, is_postgresql
+from rcu.db import id_chunks
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.sources import sources_for_user
 
@@ -65,23 +64,11 @@ def correctors_by_id(provenance: Mapping[str, Mapping[str, Any]]) -> dict[int, s
 
 def records_in_scope_of(customer_ids: Sequence[int]) -> dict[int, int]:
     """record id → customer id of the records of these customers that are in matching
-    scope (not deleted at their source). On PostgreSQL the ids go as arrays of 50,000:
-    a batch run asks for the records of hundreds of thousands of customers."""
+    scope (not deleted at their source): a batch run asks about hundreds of thousands
+    of customers, so the ids go by `any_of`."""
     found: dict[int, int] = {}
-    ids = sorted(set(customer_ids))
-    if is_postgresql():
-        with connection.cursor() as cursor:
-            for chunk in chunks(ids, 50_000):
-                cursor.execute(
-                    f"SELECT id, customer_id FROM {SourceRecord._meta.db_table} "
-                    "WHERE customer_id = ANY(%s) AND deleted_at_source IS NULL",
-                    [chunk],
-                )
-                found.update(cursor.fetchall())
-        return found
-    for chunk in chunks(ids, 2000):
+    for chunk in id_chunks(sorted(set(customer_ids))):
         found.update(SourceRecord.objects.filter(
-            customer_id__in=chunk, deleted_at_source__isnull=True
-        ).values_list("pk", "customer_id"))
+            customer_id__any_of=chunk, deleted_at_source__isnull=True
+        ).order_by().values_list("pk", "customer_id"))
     return found
-

@@ -74,7 +74,7 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
     ids = list(customer_ids)
     if not ids:
         return views
-    rows = SourceRecord.objects.filter(customer_id__in=ids).annotate(
+    rows = SourceRecord.objects.filter(customer_id__any_of=ids).annotate(
         attributes_text=Cast("attributes", TextField()), keys_text=Cast("keys", TextField())
     ).values_list(
         "customer_id", "source__code", "external_id", "source__trust_rank", "business_ts",

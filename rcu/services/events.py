@@ -22,7 +22,7 @@ from rcu import hooks
 from rcu.actors import SystemActor
 from rcu.attributes import CANONICAL_NAMES
 from rcu.copy_rows import column_of, copy_insert
-from rcu.db import chunks, copy_worthwhile, is_postgresql
+from rcu.db import chunks, copy_worthwhile, id_chunks, is_postgresql
 from rcu.models import ChangeEvent, Customer
 
 # The golden values an event carries: what a subscribing system may hold of a person.
@@ -70,8 +70,8 @@ def customers_before_update(
         }
         return before
     names = ("public_id", *watched)
-    for chunk in chunks(sorted(set(ids))):
-        for pk, *values in Customer.objects.filter(pk__in=chunk).values_list("pk", *names):
+    for chunk in id_chunks(sorted(set(ids))):
+        for pk, *values in Customer.objects.filter(pk__any_of=chunk).order_by().values_list("pk", *names):
             before.rows[pk] = dict(zip(names, values, strict=True))
     return before
 
@@ -234,8 +234,10 @@ def customers_updated(
         return
     public = {pk: row["public_id"] for pk, row in before.rows.items()}
     unknown = (set(merged) | set(unmerged.values())) - set(public)
-    for chunk in chunks(sorted(unknown)):
-        public.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "public_id"))
+    for chunk in id_chunks(sorted(unknown)):
+        public.update(
+            Customer.objects.filter(pk__any_of=chunk).order_by().values_list("pk", "public_id")
+        )
     version = _versions_next([*merged, *unmerged, *changed, *restricted, *lifted])
     actor = _actor_fields(acting_user)
     events = []

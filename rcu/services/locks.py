@@ -77,7 +77,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
 
-from rcu.db import chunks, is_postgresql
+from rcu.db import id_chunks
 from rcu.models import Customer, SourceRecord, SourceStats, SourceSystem
 
 SOURCE, DECISION, CUSTOMER, RECORD, CANDIDATE, SOURCE_STATS = range(6)
@@ -92,9 +92,6 @@ RECHECK_ROUNDS = 4
 
 LOCK_NOT_AVAILABLE = "55P03"
 # Ids per locking query (a query has at most 65,535 parameters).
-CHUNK = 10_000
-# Ids per lock query when they go as one array (`_ids_lock`).
-ARRAY_CHUNK = 50_000
 
 RECORD_FIELDS = ("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
                  "payload_hash")
@@ -187,20 +184,15 @@ def _lock(level: int, queryset: QuerySet[M], ids: Iterable[int], *, read: Callab
     behind = [i for i in wanted if (level, i) < state.position and i not in held]
     ahead = [i for i in wanted if (level, i) >= state.position or i in held]
     rows: list[T] = []
-    by_array = lock_only and not queryset.query.where and is_postgresql()
-
     def locked(chunk: list[int], *, nowait: bool) -> list[T]:
-        if by_array:
-            return _ids_lock(queryset.model, chunk, nowait=nowait)  # type: ignore[return-value]
         return read(
             queryset.select_for_update(no_key=True, nowait=nowait, of=of)
-            .filter(pk__in=chunk).order_by("pk")
+            .filter(pk__any_of=chunk).order_by("pk")
         )
 
-    size = ARRAY_CHUNK if by_array else CHUNK
     if behind:
         try:
-            for chunk in chunks(behind, size):
+            for chunk in id_chunks(behind):
                 rows += locked(chunk, nowait=True)
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
@@ -210,26 +202,11 @@ def _lock(level: int, queryset: QuerySet[M], ids: Iterable[int], *, read: Callab
                         hints.update(wanted)
                 raise LockOrderRetry(f"level {level}: rows {behind[:5]} held elsewhere") from error
             raise
-    for chunk in chunks(ahead, size):  # ascending chunks: still one ascending order
+    for chunk in id_chunks(ahead):  # ascending chunks: still one ascending order
         rows += locked(chunk, nowait=False)
     held.update(wanted)
     state.position = max(state.position, (level, wanted[-1]))
     return rows
-
-
-def _ids_lock(model: type[Model], ids: list[int], *, nowait: bool) -> list[dict[str, Any]]:
-    """Lock rows of a whole table by id, as `_lock` does, the ids as one array parameter
-    (PostgreSQL): a batch run locks hundreds of thousands of customers, and the ORM's
-    IN list of ten thousand parameters cost more than the locks themselves."""
-    quote = connection.ops.quote_name
-    pk = quote(model._meta.pk.attname)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {pk} FROM {quote(model._meta.db_table)} WHERE {pk} = ANY(%s) ORDER BY {pk} "
-            f"FOR NO KEY UPDATE{' NOWAIT' if nowait else ''}",
-            [ids],
-        )
-        return [{"pk": row[0]} for row in cursor.fetchall()]
 
 
 def _values(*names: str) -> Callable[[QuerySet], list[dict[str, Any]]]:
