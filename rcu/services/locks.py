@@ -91,7 +91,6 @@ PAUSE_SECONDS = 0.005
 RECHECK_ROUNDS = 4
 
 LOCK_NOT_AVAILABLE = "55P03"
-# Ids per locking query (a query has at most 65,535 parameters).
 
 RECORD_FIELDS = ("pk", "customer_id", "source_id", "source__code", "external_id", "attributes",
                  "payload_hash")
@@ -184,6 +183,7 @@ def _lock(level: int, queryset: QuerySet[M], ids: Iterable[int], *, read: Callab
     behind = [i for i in wanted if (level, i) < state.position and i not in held]
     ahead = [i for i in wanted if (level, i) >= state.position or i in held]
     rows: list[T] = []
+
     def locked(chunk: list[int], *, nowait: bool) -> list[T]:
         return read(
             queryset.select_for_update(no_key=True, nowait=nowait, of=of)
