@@ -847,6 +847,19 @@ def _fallback(compare: Callable[[MatchRecord, MatchRecord], Level]) -> Compare:
     return lambda columns, ia, ib: _row_by_row(compare, columns, ia, ib)
 
 
+def _positions(
+    records: Sequence[MatchRecord], pairs: Iterable[tuple[int, int]] | np.ndarray, chunk: int
+) -> tuple[list[MatchRecord], Iterator[tuple[IntArray, IntArray]]]:
+    """The records in id order, and the pairs of record ids as chunks of two position
+    arrays into them."""
+    ordered = sorted(records, key=lambda r: r.id)
+    ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
+    return ordered, (
+        (np.searchsorted(ids, block[:, 0]), np.searchsorted(ids, block[:, 1]))
+        for block in _chunks(pairs, chunk)
+    )
+
+
 def score_pairs(
     scorer: Scorer, records: Sequence[MatchRecord],
     pairs: Iterable[tuple[int, int]] | np.ndarray,
@@ -855,21 +868,27 @@ def score_pairs(
     """Score pairs of record ids (a < b) of `records` (already `prepare`d) in chunks;
     returns the pairs kept and how many were compared. `pairs`: tuples, or an (n, 2)
     array of ids."""
-    ordered = sorted(records, key=lambda r: r.id)
-    ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
+    ordered, positions = _positions(records, pairs, chunk)
     columns = Columns(ordered)
     columnar = ColumnarScorer(scorer)
     kept: list[PairScore] = []
     compared = 0
-    for block in pair_chunks(pairs, chunk):
-        compared += len(block)
-        ia = np.searchsorted(ids, block[:, 0])
-        ib = np.searchsorted(ids, block[:, 1])
+    for ia, ib in positions:
+        compared += len(ia)
         kept.extend(columnar.score_at_least(columns, ia, ib, min_weight, min_probability))
     return kept, compared
 
 
-def pair_chunks(pairs: Iterable[tuple[int, int]] | np.ndarray, size: int) -> Iterator[np.ndarray]:
+def pair_vector_counts(
+    scorer: Scorer, records: Sequence[MatchRecord],
+    pairs: Iterable[tuple[int, int]] | np.ndarray, *, chunk: int = CHUNK_PAIRS,
+) -> Counter[tuple[Level, ...]]:
+    """`vector_counts` of pairs of record ids of `records` (already `prepare`d)."""
+    ordered, positions = _positions(records, pairs, chunk)
+    return vector_counts(scorer, ordered, positions)
+
+
+def _chunks(pairs: Iterable[tuple[int, int]] | np.ndarray, size: int) -> Iterator[np.ndarray]:
     """The pairs as (n, 2) arrays of at most `size` rows."""
     if isinstance(pairs, np.ndarray):
         for start in range(0, len(pairs), size):

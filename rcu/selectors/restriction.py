@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from rcu.db import chunks
+from rcu.db import id_chunks
 from rcu.models import ChangeEvent, Customer, Subscription
 
 # The events that leave for a restricted customer: the notice to stop, and the erasure.
@@ -27,17 +27,17 @@ ALL_RESTRICTED_FROM = 50_000
 
 
 def restricted_among(customer_ids: Iterable[int]) -> set[int]:
-    """The restricted customers among these (one query per 5,000 ids, or one in all for
-    very many)."""
+    """The restricted customers among these (one query per `id_chunks` chunk, or every
+    restricted customer read at once for very many)."""
     ids = set(customer_ids)
     if len(ids) >= ALL_RESTRICTED_FROM:
         return ids.intersection(
             Customer.objects.filter(restricted_at__isnull=False).values_list("pk", flat=True)
         )
     found: set[int] = set()
-    for chunk in chunks(sorted(ids)):
-        found.update(Customer.objects.filter(pk__in=chunk, restricted_at__isnull=False)
-                     .values_list("pk", flat=True))
+    for chunk in id_chunks(sorted(ids)):
+        found.update(Customer.objects.filter(pk__any_of=chunk, restricted_at__isnull=False)
+                     .order_by().values_list("pk", flat=True))
     return found
 
 

@@ -29,8 +29,6 @@ from rcu.models import ChangeEvent, Customer
 EVENT_ATTRIBUTES: tuple[str, ...] = (*CANONICAL_NAMES, "extra_identifiers", "custom_attributes")
 _EVENT_COLUMNS = tuple(f.attname for f in ChangeEvent._meta.concrete_fields if f.attname != "id")
 _WATCHED = frozenset((*EVENT_ATTRIBUTES, "merged_into_id", "restricted_at"))
-# Customers per query when numbering events (PostgreSQL: one array parameter).
-VERSIONS_CHUNK = 50_000
 
 
 def subscribable_attributes() -> tuple[str, ...]:
@@ -85,7 +83,7 @@ def _versions_next(customer_ids: Iterable[int]) -> dict[int, int]:
     if is_postgresql():
         table = connection.ops.quote_name(ChangeEvent._meta.db_table)
         with connection.cursor() as cursor:
-            for chunk in chunks(ids, VERSIONS_CHUNK):
+            for chunk in id_chunks(ids):
                 cursor.execute(
                     f"SELECT c.id, (SELECT max(e.version) FROM {table} AS e WHERE "
                     "e.customer_id = c.id AND e.audience_id IS NULL) FROM unnest(%s) AS c(id)",

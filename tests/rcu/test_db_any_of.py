@@ -13,10 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def customers_with_records(crm):
-    source = crm
     customers = [Customer.objects.create() for _ in range(5)]
     for i, customer in enumerate(customers):
-        SourceRecord.objects.create(source=source, external_id=f"C{i}", customer=customer, raw={})
+        SourceRecord.objects.create(source=crm, external_id=f"C{i}", customer=customer, raw={})
     return customers
 
 

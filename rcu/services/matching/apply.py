@@ -53,8 +53,7 @@ def _customers_lock(plan: AssignmentPlan, records: Mapping[int, tuple[int | None
     fresh_set = set(fresh)
     seen = {r: c for r, (c, _) in records.items() if c in fresh_set}
     # Records deleted at source are outside every scope (they follow their customer).
-    current: dict[int, int | None] = dict(records_in_scope_of(fresh))
-    if current != seen:
+    if records_in_scope_of(fresh) != seen:
         raise LockOrderRetry("records of these customers moved since they were read")
 
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from rcu.db import chunks as chunked
 from rcu.db import is_postgresql
 from rcu.engine.blocking import KeyKind, key_bucket, key_kind, pairs_of_blocks
-from rcu.engine.columnar import CHUNK_PAIRS, pair_chunks, score_pairs, vector_counts
+from rcu.engine.columnar import pair_vector_counts, score_pairs
 from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import (
     PairScore,
@@ -321,24 +321,17 @@ def _pairs_at_review(
 
 def partition_scores(
     *, first_bucket: int, last_bucket: int, context: MatchContext, oversized: frozenset[str],
-    pending_run: int | None = None, min_weight: float | None = None,
-) -> Iterator[PairScore | None]:
+    pending_run: int | None = None,
+) -> Iterator[PairScore]:
     """Every pair of one batch partition (a range of buckets), scored pair by pair (see
-    `_partition_records_and_pairs`). With `min_weight`, a pair that cannot reach it is
-    not compared to the end and comes out as None."""
+    `_partition_records_and_pairs`): what the columnar paths are checked against."""
     records, pairs = _partition_records_and_pairs(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
         oversized=oversized, pending_run=pending_run,
     )
-    scorer = context.scorer
-    if min_weight is None:
-        score = scorer.score
-        for a, b in pairs:
-            yield score(records[a], records[b])
-        return
-    score_at_least = scorer.score_at_least
+    score = context.scorer.score
     for a, b in pairs:
-        yield score_at_least(records[a], records[b], min_weight)
+        yield score(records[a], records[b])
 
 
 def partition_vectors(
@@ -350,12 +343,7 @@ def partition_vectors(
         first_bucket=first_bucket, last_bucket=last_bucket, context=context,
         oversized=oversized, pending_run=None,
     )
-    ordered = sorted(records.values(), key=lambda r: r.id)
-    ids = np.fromiter((r.id for r in ordered), dtype=np.int64, count=len(ordered))
-    return vector_counts(context.scorer, ordered, (
-        (np.searchsorted(ids, block[:, 0]), np.searchsorted(ids, block[:, 1]))
-        for block in pair_chunks(pairs, CHUNK_PAIRS)
-    ))
+    return pair_vector_counts(context.scorer, list(records.values()), pairs)
 
 
 def partition_pairs(
