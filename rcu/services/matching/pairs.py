@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,6 +318,24 @@ def _pairs_at_review(
         if score is not None and score.probability >= review:
             kept.append(score)
     return kept, compared
+
+
+def pairs_score_all(
+    *, records: Mapping[int, MatchRecord], pairs: Sequence[tuple[int, int]],
+    context: MatchContext, columnar: bool | None = None,
+) -> list[PairScore]:
+    """Every one of these pairs (ids of `records`, `prepare`d; a < b) scored, however
+    low: as arrays unless `columnar` is False (default: the `RCU_COLUMNAR_SCORING`
+    setting), the same scores as `Scorer.score` pair by pair."""
+    if columnar is None:
+        columnar = django_settings.RCU_COLUMNAR_SCORING
+    if not columnar:
+        score = context.scorer.score
+        return [score(records[a], records[b]) for a, b in pairs]
+    scores, _ = score_pairs(
+        context.scorer, list(records.values()), pairs, min_weight=-math.inf, min_probability=0.0,
+    )
+    return scores
 
 
 def partition_scores(

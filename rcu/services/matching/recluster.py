@@ -31,7 +31,7 @@ from rcu.selectors.restriction import restricted_among
 from rcu.services.changes import Actor
 from rcu.services.matching.apply import assignment_apply
 from rcu.services.matching.context import MatchContext
-from rcu.services.matching.pairs import chunked, match_records_load
+from rcu.services.matching.pairs import chunked, match_records_load, pairs_score_all
 
 # Components up to this size have every pair of their records scored, so that a chain of
 # strong links cannot join two records whose direct score says they differ.
@@ -269,6 +269,29 @@ def _hold_restricted(
     return must_link
 
 
+def _unscored_pairs_within(
+    scope: Scope, components: list[list[int]], context: MatchContext
+) -> None:
+    """Score every pair of these components that is not scored yet, into the scope:
+    the evidence that stops chains. All of them at once, as arrays."""
+    if not components:
+        return
+    loaded = match_records_load(r for c in components for r in c)
+    unscored = [
+        (a, b)
+        for component in components
+        for a, b in combinations(sorted(component), 2)
+        if (a, b) not in scope.pairs and a in loaded and b in loaded
+    ]
+    if not unscored:
+        return
+    prepare = context.scorer.prepare
+    needed = {r for pair in unscored for r in pair}
+    records = {i: prepare(r) for i, r in loaded.items() if i in needed}
+    for score in pairs_score_all(records=records, pairs=unscored, context=context):
+        scope.pairs[(score.a, score.b)] = (score.probability, score.weight, levels_text(score.levels))
+
+
 def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[int]], list[ScoredPair]]:
     """Clusters covering every record of the scope (singletons included), and the
     grey-zone pairs between clusters."""
@@ -278,19 +301,9 @@ def scope_cluster(scope: Scope, context: MatchContext) -> tuple[list[frozenset[i
     )
     # Score every pair of small components that is not scored yet: the evidence that
     # stops chains.
-    to_load = [c for c in components if 3 <= len(c) <= INTRA_SCORING_MAX]
-    if to_load:
-        scorer = context.scorer
-        records = {
-            i: scorer.prepare(r)
-            for i, r in match_records_load(r for c in to_load for r in c).items()
-        }
-        for component in to_load:
-            for a, b in combinations(sorted(component), 2):
-                if (a, b) in scope.pairs or a not in records or b not in records:
-                    continue
-                score = scorer.score(records[a], records[b])
-                scope.pairs[(a, b)] = (score.probability, score.weight, levels_text(score.levels))
+    _unscored_pairs_within(
+        scope, [c for c in components if 3 <= len(c) <= INTRA_SCORING_MAX], context
+    )
     seen = {pair: _linkable(info, context) for pair, info in scope.pairs.items()}
     must_link = _hold_restricted(scope, seen, context)
     clustering = cluster(

@@ -5,6 +5,7 @@ same review queue with the same explanations and guards."""
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -20,6 +21,8 @@ from rcu.services.matching.context import match_context
 from rcu.services.matching.pairs import (
     _partition_records_and_pairs,
     full_run_pairs,
+    match_records_load,
+    pairs_score_all,
     partition_pairs,
     partition_scores,
     partition_vectors,
@@ -131,3 +134,21 @@ def test_training_counts_the_vectors_of_its_share_of_pairs_as_scoring_pair_by_pa
     )
     assert counted == row_by_row
     assert sum(counted.values()) > 100 and len(counted) > 10
+
+
+def test_pairs_scored_however_low_get_the_scores_of_the_row_by_row_scorer(demo_base):
+    """The pairs within a component that clustering scores to stop chains
+    (`pairs_score_all`) are mostly strangers' pairs, far below review: as arrays they
+    get `Scorer.score`'s levels, weight and probability, to the bit."""
+    context = match_context()
+    ids = sorted(SourceRecord.objects.values_list("pk", flat=True))
+    records = {i: context.scorer.prepare(r) for i, r in match_records_load(ids).items()}
+    # Neighbours by id (often one person's records from two sources) and strangers.
+    pairs = sorted(set(pairwise(ids))
+                   | {(a, b) for a, b in zip(ids, ids[len(ids) // 2:], strict=False) if a < b})
+    columnar = pairs_score_all(records=records, pairs=pairs, context=context, columnar=True)
+    row = pairs_score_all(records=records, pairs=pairs, context=context, columnar=False)
+    assert sorted(columnar, key=lambda p: (p.a, p.b)) == row
+    probabilities = [p.probability for p in row]
+    assert len(row) == len(pairs)
+    assert min(probabilities) < 0.01 and max(probabilities) > context.auto_link
