@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rcu.db import chunks, is_postgresql
+from rcu.copy_rows import copy_insert
+from rcu.db import chunks, copy_worthwhile, is_postgresql
 from rcu.hooks import ReviewPair
 from rcu.models import SourceRecord, SourceSystem
 from rcu.services.changes import Actor, changes_create, rows_insert_new, rows_update
@@ -141,13 +142,17 @@ def candidates_sync(
             now=now, acting_user=acting_user, reason="matching",
         )
     opened = [*created, *(c for c in to_update if c.status == MergeCandidate.Status.OPEN)]
-    _departments_set(candidates=opened, departments=departments)
+    _departments_set(candidates=opened, departments=departments,
+                     created=frozenset(c.pk for c in created))
     # The triage band reads the customers, which this run may have changed: every open
     # candidate touching these records is sorted again.
-    candidates_triage_refresh(candidate_ids=[
-        *(c.pk for c in opened),
-        *(c.pk for key, c in open_touching.items() if key in proposed),
-    ])
+    candidates_triage_refresh(
+        candidate_ids=[
+            *(c.pk for c in opened),
+            *(c.pk for key, c in open_touching.items() if key in proposed),
+        ],
+        explanations={c.pk: c.explanation for c in opened},
+    )
 
 
 def _refreshed(candidate: MergeCandidate, pair: ReviewPair, *, now) -> bool:
@@ -209,13 +214,16 @@ def _candidates_by_pair(pairs: list[tuple[int, int]]) -> list[MergeCandidate]:
     return list(_existing(pairs).values())
 
 
-def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
-    """Each candidate's departments become exactly those of its records' sources."""
+def _departments_set(
+    *, candidates: list[MergeCandidate], departments, created: frozenset[int] = frozenset()
+) -> None:
+    """Each candidate's departments become exactly those of its records' sources.
+    Candidates just `created` have none yet: nothing is read for them."""
     if not candidates:
         return
     through = MergeCandidate.departments.through
     current: dict[int, set[int]] = {}
-    ids = [c.pk for c in candidates]
+    ids = [c.pk for c in candidates if c.pk not in created]
     for chunk in chunks(ids):
         for candidate_id, department_id in through.objects.filter(
             mergecandidate_id__in=chunk
@@ -230,6 +238,12 @@ def _departments_set(*, candidates: list[MergeCandidate], departments) -> None:
         missing.extend((c.pk, d) for d in sorted(wanted - have))
     for candidate_id, department_id in stale:
         through.objects.filter(mergecandidate_id=candidate_id, department_id=department_id).delete()
+    if copy_worthwhile(len(missing)):  # a batch run's tens of thousands of new candidates
+        copy_insert(model=through, now=timezone.now(), rows=[
+            {"mergecandidate_id": candidate_id, "department_id": department_id}
+            for candidate_id, department_id in missing
+        ])
+        return
     through.objects.bulk_create(
         [through(mergecandidate_id=candidate_id, department_id=department_id)
          for candidate_id, department_id in missing],

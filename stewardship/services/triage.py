@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from stewardship.triage import DISTINGUISHING, triage_band
 
@@ -10,19 +11,29 @@ CHUNK = 5000
 
 
 def triage_refresh_rows(*, candidate_model, record_model, customer_model,
-                        candidate_ids: Iterable[int]) -> int:
+                        candidate_ids: Iterable[int],
+                        explanations: Mapping[int, Mapping[str, Any]] | None = None) -> int:
     """Recompute the band of these candidates; write only those that changed.
 
     Callers hold the customers concerned (candidates_sync, after a merge) or run alone
     (the migration): the band is a sort key derived from rows they already lock.
     Models are passed in so that the migration uses its historical models.
+    `explanations`: those of candidates the caller has just written, not read again
+    (a batch run writes tens of thousands).
     """
     ids = sorted(set(candidate_ids))
+    known = explanations or {}
     changed = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = list(candidate_model.objects.filter(pk__in=chunk).values_list(
-            "pk", "record_a_id", "record_b_id", "explanation", "triage"))
+            "pk", "record_a_id", "record_b_id", "triage"))
+        explanation_of = {pk: known[pk] for pk, *_ in rows if pk in known}
+        unknown = [pk for pk, *_ in rows if pk not in known]
+        if unknown:
+            explanation_of.update(
+                candidate_model.objects.filter(pk__in=unknown).values_list("pk", "explanation")
+            )
         record_ids = {r for row in rows for r in (row[1], row[2])}
         customer_of = dict(record_model.objects.filter(pk__in=record_ids).values_list("pk", "customer_id"))
         values = {
@@ -30,8 +41,8 @@ def triage_refresh_rows(*, candidate_model, record_model, customer_model,
             .values("pk", *DISTINGUISHING)
         }
         by_band: dict[int, list[int]] = {}
-        for pk, a, b, explanation, current in rows:
-            band = int(triage_band(explanation or {}, values.get(customer_of.get(a), {}),
+        for pk, a, b, current in rows:
+            band = int(triage_band(explanation_of.get(pk) or {}, values.get(customer_of.get(a), {}),
                                    values.get(customer_of.get(b), {})))
             if band != current:
                 by_band.setdefault(band, []).append(pk)
@@ -40,11 +51,13 @@ def triage_refresh_rows(*, candidate_model, record_model, customer_model,
     return changed
 
 
-def candidates_triage_refresh(*, candidate_ids: Iterable[int]) -> int:
+def candidates_triage_refresh(
+    *, candidate_ids: Iterable[int], explanations: Mapping[int, Mapping[str, Any]] | None = None
+) -> int:
     from rcu.models import Customer, SourceRecord
     from stewardship.models import MergeCandidate
 
     return triage_refresh_rows(
         candidate_model=MergeCandidate, record_model=SourceRecord, customer_model=Customer,
-        candidate_ids=candidate_ids,
+        candidate_ids=candidate_ids, explanations=explanations,
     )

@@ -148,10 +148,14 @@ def test_detaching_a_record_that_had_no_other_id_creates_a_customer(crm, eshop, 
     assert ("customer.updated", new_customer) in kinds  # its values, once recomputed
 
 
-def test_a_matching_run_that_links_two_records_emits_a_merge_by_the_run(crm, eshop):
+@pytest.mark.parametrize("copy_min_rows", [1, 10_000], ids=["by-copy", "row-by-row"])
+def test_a_matching_run_that_links_two_records_emits_a_merge_by_the_run(
+    crm, eshop, settings, copy_min_rows
+):
+    settings.RCU_COPY_MIN_ROWS = copy_min_rows  # a batch run's events go by COPY
     frozen_default_model()
     a = one(crm, "C1", HELENE)
-    b = one(eshop, "E1", HELENE)
+    b = one(eshop, "E1", {**HELENE, "mobile": "06 12 34 56 78"})
     match_batch()
     survivor = SourceRecord.objects.get(pk=a.pk).customer_id
     retired = ({a.customer_id, b.customer_id} - {survivor}).pop()
@@ -159,6 +163,11 @@ def test_a_matching_run_that_links_two_records_emits_a_merge_by_the_run(crm, esh
     assert merged.customer_id == survivor
     assert merged.data["retired_ids"] == [str(Customer.objects.get(pk=retired).public_id)]
     assert merged.actor_id is None and merged.actor_job.startswith("matching run #")
+    # The survivor's golden values now draw on both records: one update, numbered too.
+    (updated,) = ChangeEvent.objects.filter(type="customer.updated", customer_id=survivor)
+    assert updated.changes["mobile"] == "+33612345678"
+    assert updated.customer_public_id == merged.customer_public_id
+    assert sorted(v for _, v in events_of(survivor)) == [1, 2, 3]
 
 
 def test_versions_count_each_customers_events_from_one_without_gaps(crm, eshop, steward):
