@@ -293,7 +293,11 @@ class Scorer:
         its total is the pair's `score` weight."""
         if a.id > b.id:
             a, b = b, a
-        levels = self.vector(a, b)
+        return self.explain_scored_dict(a, self.vector(a, b))
+
+    def explain_scored_dict(self, a: MatchRecord, levels: tuple[Level, ...]) -> dict:
+        """`explain_pair_dict` of a pair already compared (`levels`): only the lower
+        record (`prepare`d) is needed, it holds the values term frequencies weigh."""
         adjustments = self.adjustments(a, levels)
         explanation = self.explain(levels, adjustments)
         return explanation_as_dict(

@@ -342,8 +342,10 @@ def review_pairs_between_clusters(
     )
     for (i, j), pair in sorted(best.items()):
         probability, weight, levels = scope.pairs[(pair.a, pair.b)]
+        # Scored in this run or under the same model (`MatchSettings.scored_with`): the
+        # stored levels are the pair's, only term frequencies need a record.
         explanation = (
-            scorer.explain_pair_dict(records[pair.a], records[pair.b])
+            scorer.explain_scored_dict(records[min(pair.a, pair.b)], levels_from_text(levels))
             if pair.a in records and pair.b in records
             else scorer.explain_dict(levels_from_text(levels))
         )

@@ -103,6 +103,18 @@ def test_the_explanation_shows_the_frequencies_and_adds_up_to_the_score(frequenc
     assert ("last_name", RARE_VALUE) in {(c["comparison"], c["level"]) for c in rare["contributions"]}
 
 
+def test_a_pair_already_compared_is_explained_from_its_levels_and_its_lower_record(frequencies):
+    """What a batch run does for its review queue: the stored levels and the record
+    holding the values, term frequencies and the guard included."""
+    scorer = Scorer(default_model(COMPARISONS).replace(term_frequencies=frequencies))
+    for first, last in (("Jean", "Martin"), ("Jean", "Quérouillère")):
+        a = record(1, first_name=first, last_name=last, postcode="29200", city="Brest")
+        b = record(2, first_name=first, last_name=last, postcode="29200", city="Brest")
+        explained = scorer.explain_scored_dict(a, scorer.vector(a, b))
+        assert explained == scorer.explain_pair_dict(b, a)
+        assert any(c["level"] in (RARE_VALUE, COMMON_VALUE) for c in explained["contributions"])
+
+
 @pytest.mark.parametrize("probability", [0.5, 0.99])
 def test_stopping_early_gives_the_same_scores_with_term_frequencies(probability):
     records = _records(60, seed=5)
