@@ -87,6 +87,8 @@ class Scorer:
             for i in self._household
         }
         self._auto_link_weight = weight_from_probability(auto_link)
+        # `link_guard_stored`'s answers by vector: (guard of the levels, household deduction).
+        self._guards_by_text: dict[str, tuple[str | None, float]] = {}
         # Cheapest and most telling comparisons first, so that `score_at_least` can
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
         # evaluated can still add.
@@ -138,6 +140,32 @@ class Scorer:
         "household_evidence" when, counting once what a household shares, the evidence
         falls short of the auto-link threshold (`personal_weight`).
         """
+        found = self._guard_of_levels(levels)
+        if found is not None:
+            return found
+        if self.personal_weight(levels, weight) < self._auto_link_weight:
+            return HOUSEHOLD_EVIDENCE
+        return None
+
+    def link_guard_stored(self, levels: str, weight: float) -> str | None:
+        """`link_guard` of a stored pair (`levels_text`, its weight). What depends on the
+        levels alone is worked out once per distinct vector: a run weighs hundreds of
+        thousands of pairs that share a few thousand vectors."""
+        known = self._guards_by_text.get(levels)
+        if known is None:
+            vector = levels_from_text(levels)
+            known = self._guards_by_text[levels] = (
+                self._guard_of_levels(vector), self._household_deduction(vector)
+            )
+        found, deduction = known
+        if found is not None:
+            return found
+        # The same subtraction as `personal_weight`: the same float.
+        if weight - deduction < self._auto_link_weight:
+            return HOUSEHOLD_EVIDENCE
+        return None
+
+    def _guard_of_levels(self, levels: tuple[Level, ...]) -> str | None:
         contradicted = [
             name for name, level, bad in zip(self._names, levels, self._contradicting, strict=True)
             if level is not None and level in bad
@@ -146,8 +174,6 @@ class Scorer:
             return CONTRADICTION + ",".join(contradicted)
         if all(levels[i] is None for i in self._beyond_names):
             return NAMES_ONLY
-        if self.personal_weight(levels, weight) < self._auto_link_weight:
-            return HOUSEHOLD_EVIDENCE
         return None
 
     def personal_weight(self, levels: tuple[Level, ...], weight: float | None = None) -> float:
@@ -168,19 +194,23 @@ class Scorer:
         """
         if weight is None:
             weight = self.model.weight(levels)
+        return weight - self._household_deduction(levels)
+
+    def _household_deduction(self, levels: tuple[Level, ...]) -> float:
+        """What `personal_weight` takes away: the household agreements beyond the
+        strongest, less what each still weighs beside another."""
         tables = self._tables
         shared = [
             (w, i, level) for i in self._household
             if (level := levels[i]) is not None and (w := tables[i][level]) > 0.0
         ]
-        if len(shared) > 1:
-            strongest = max(shared)
-            credit = self._household_credit
-            weight -= math.fsum(
-                w - min(w, credit[i][level]) for w, i, level in shared
-                if (w, i, level) != strongest
-            )
-        return weight
+        if len(shared) <= 1:
+            return 0.0
+        strongest = max(shared)
+        credit = self._household_credit
+        return math.fsum(
+            w - min(w, credit[i][level]) for w, i, level in shared if (w, i, level) != strongest
+        )
 
     def prepare(self, record: MatchRecord) -> MatchRecord:
         """The record as compared: without its generic values."""

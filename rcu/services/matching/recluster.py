@@ -224,7 +224,7 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     probability, weight, levels = info
     if probability < context.review:
         return probability, False
-    guard = context.scorer.link_guard(levels_from_text(levels), weight)
+    guard = context.scorer.link_guard_stored(levels, weight)
     if guard is None:
         return probability, False
     contradiction = guard.startswith(CONTRADICTION)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 
 from rcu.engine.blocking import BUCKETS
-from rcu.engine.scoring import levels_from_text
+from rcu.engine.scoring import HOUSEHOLD_EVIDENCE, levels_from_text
 from rcu.models import MatchPair, SourceRecord
 from rcu.services.demo import demo_seed
 from rcu.services.matching import pairs as pairs_module
@@ -155,20 +155,23 @@ def test_pairs_scored_however_low_get_the_scores_of_the_row_by_row_scorer(demo_b
     assert min(probabilities) < 0.01 and max(probabilities) > context.auto_link
 
 
-def test_a_review_pair_is_explained_from_its_stored_levels_as_from_its_records(demo_base):
+def test_a_stored_pair_is_explained_and_guarded_from_its_levels_as_from_its_records(demo_base):
     """The review queue's explanations come from the levels the run stored (no second
     comparison): the same explanation, term frequencies and guard included, as
-    comparing the two records again."""
+    comparing the two records again; clustering's guards (`link_guard_stored`) too."""
     context = match_context()
     scorer = context.scorer
-    stored = list(MatchPair.objects.values_list("record_a_id", "record_b_id", "levels"))
+    stored = list(MatchPair.objects.values_list("record_a_id", "record_b_id", "levels", "weight"))
     records = {
         i: scorer.prepare(r)
-        for i, r in match_records_load({r for a, b, _ in stored for r in (a, b)}).items()
+        for i, r in match_records_load({r for a, b, *_ in stored for r in (a, b)}).items()
     }
     guards = set()
-    for a, b, levels in stored:
+    for a, b, levels, weight in stored:
         explained = scorer.explain_scored_dict(records[a], levels_from_text(levels))
         assert explained == scorer.explain_pair_dict(records[a], records[b]), (a, b)
+        # Clustering's guard, worked out once per vector, is the explanation's.
+        assert scorer.link_guard_stored(levels, weight) == explained["link_guard"], (a, b)
         guards.add(explained["link_guard"])
-    assert len(stored) > 100 and len(guards) > 1
+    assert len(stored) > 100 and len(guards) > 2, guards
+    assert HOUSEHOLD_EVIDENCE in guards  # the branch that depends on the weight
