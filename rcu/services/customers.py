@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 import orjson
-from django.db import transaction
-from django.db.models import TextField
+from django.db import connection, transaction
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from rcu.attributes import CANONICAL_NAMES
+from rcu.db import is_postgresql
 from rcu.models import Customer, SourceRecord
 from rcu.selectors.attributes import custom_attribute_names
 from rcu.selectors.survivorship import survivorship_rules_current
@@ -62,6 +63,19 @@ def customer_apply_golden(customer: Customer, golden: Golden) -> bool:
     return changed
 
 
+def _plain_rows(query: QuerySet) -> Iterable[tuple]:
+    """The rows of a `values_list` query. On PostgreSQL straight from the driver, which
+    gives the same values (aware datetimes; JSON read as text by the query): a batch
+    run's survivorship reads a million records, and Django's per-row steps were half
+    the cost."""
+    if not is_postgresql():
+        return query
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[RecordView]]:
     """The linked records of these customers, as survivorship sees them (one query).
 
@@ -74,18 +88,21 @@ def record_views_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Reco
     ids = list(customer_ids)
     if not ids:
         return views
-    rows = SourceRecord.objects.filter(customer_id__any_of=ids).annotate(
-        attributes_text=Cast("attributes", TextField()), keys_text=Cast("keys", TextField())
+    query = SourceRecord.objects.filter(customer_id__any_of=ids).annotate(
+        attributes_text=Cast("attributes", TextField()), keys_text=Cast("keys", TextField()),
+        flags_text=Cast("quality_flags", TextField()),
     ).values_list(
         "customer_id", "source__code", "external_id", "source__trust_rank", "business_ts",
-        "attributes_text", "keys_text", "deleted_at_source", "quality_flags",
+        "attributes_text", "keys_text", "deleted_at_source", "flags_text",
     )
     loads = orjson.loads
     deleted: dict[int, list[RecordView]] = defaultdict(list)
-    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys, gone, flags in rows:
+    for customer_id, source, external_id, trust_rank, business_ts, attributes, keys, gone, flags in (
+        _plain_rows(query)
+    ):
         view = RecordView(
             source, external_id, trust_rank, business_ts, loads(attributes), loads(keys),
-            frozenset(flags or ()),
+            frozenset(loads(flags) or ()) if flags else frozenset(),
         )
         (views if gone is None else deleted)[customer_id].append(view)
     # Records deleted at their source give no golden value, except to a customer that has
