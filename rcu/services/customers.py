@@ -122,12 +122,12 @@ def _golden_rows_locked(ids: list[int]) -> dict[int, tuple[dict, dict[str, Any],
 
     Plain values, JSON read as text and decoded by orjson: no model instances."""
     casts = {name: Cast(name, TextField()) for name in (*_JSON_GOLDEN, "pinned")}
-    rows = customers_lock_queryset(ids, lambda locked: list(
+    rows = customers_lock_queryset(ids, lambda locked: list(_plain_rows(
         locked.annotate(**{f"{name}_text": cast for name, cast in casts.items()})
         .values_list("pk", "public_id", "pinned_text", *[
             f"{name}_text" if name in _JSON_GOLDEN else name for name in GOLDEN_FIELDS
         ])
-    ))
+    )))
     loads = orjson.loads
     result = {}
     for pk, public_id, pinned, *values in rows:

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rcu.models import SourceRecord
-from rcu.services.customers import record_views_by_customer
+from rcu.models import ChangeEvent, Customer, SourceRecord
+from rcu.services.customers import customers_recompute, record_views_by_customer
 from rcu.survivorship import RecordView
+from tests.factories import TEST_ACTOR
 from tests.stewardship.ledger import one
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +45,23 @@ def test_each_customer_gets_its_records_as_stored(crm, eshop):
     assert "email.invalid" in views[kept.customer_id][0].flags
     assert views[other.customer_id] == [_as_the_orm_reads_them(other)]
     assert views[only_gone.customer_id] == [_as_the_orm_reads_them(only_gone)]
+
+
+def test_recomputing_customers_whose_records_did_not_change_changes_nothing(crm, eshop):
+    """The locked rows are read as the golden values are computed (dates as dates, JSON
+    decoded): nothing differs, so no history row and no event."""
+    people = [
+        one(crm, "C1", {"first_name": "Hélène", "last_name": "Lefèvre", "birth_date": "1984-03-12",
+                        "email": "helene.lefevre@orange.fr", "city": "Paris", "postcode": "75011"}),
+        one(eshop, "E1", {"first_name": "Zoé", "last_name": "Martin", "mobile": "06 12 34 56 78"}),
+    ]
+    ids = [record.customer_id for record in people]
+    history = Customer.history.count()
+    events = ChangeEvent.objects.count()
+    assert customers_recompute(customer_ids=ids, acting_user=TEST_ACTOR) == 0
+    assert (Customer.history.count(), ChangeEvent.objects.count()) == (history, events)
+    # Not vacuous: a changed record does change its customer.
+    SourceRecord.objects.filter(pk=people[1].pk).update(
+        attributes={**people[1].attributes, "last_name": "Dupont"})
+    assert customers_recompute(customer_ids=ids, acting_user=TEST_ACTOR) == 1
+    assert Customer.objects.get(pk=ids[1]).last_name == "Dupont"
