@@ -281,7 +281,7 @@ def customers_projection_changed(
     actor = _actor_fields(acting_user)
     _write([
         dict(type=ChangeEvent.Type.UPDATED, customer_id=pk, customer_public_id=public[pk],
-                    version=version[pk], occurred_at=now, changes=dict(changes[pk]), **actor)
+             version=version[pk], occurred_at=now, changes=dict(changes[pk]), **actor)
         for pk in ids if pk in public
     ])
 
@@ -299,8 +299,8 @@ def customers_erased(
     actor = _actor_fields(acting_user)
     _write([
         dict(type=ChangeEvent.Type.ERASED, customer_id=pk, customer_public_id=public_id,
-                    version=version[pk], occurred_at=now, **actor,
-                    data={"source_refs": {str(s): sorted(ids) for s, ids in source_refs.get(pk, {}).items()}}
-                    if source_refs.get(pk) else {})
+             version=version[pk], occurred_at=now, **actor,
+             data={"source_refs": {str(s): sorted(ids) for s, ids in source_refs.get(pk, {}).items()}}
+             if source_refs.get(pk) else {})
         for pk, public_id in zip(customer_ids, public_ids, strict=True)
     ])

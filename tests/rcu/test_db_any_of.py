@@ -1,11 +1,17 @@
-"""`field__any_of`: the `in` lookup for long id lists, one array parameter on PostgreSQL."""
+"""`field__any_of`: the `in` lookup for long id lists, one array parameter on PostgreSQL;
+`driver_rows`: a `values_list` read straight from the driver there."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
+from rcu.db import driver_rows
 from rcu.models import Customer, SourceRecord
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +44,20 @@ def test_postgresql_gets_the_ids_as_one_parameter(customers_with_records):
         assert "= ANY(" in sql and " IN (" not in sql
     else:
         assert " IN (" in sql
+
+
+def test_driver_rows_are_the_rows_django_reads(customers_with_records):
+    """`driver_rows`: straight from the driver on PostgreSQL, the same values as the ORM
+    (UUIDs, aware datetimes, dates, JSON cast to text); an empty `any_of` reads nothing."""
+    customer = customers_with_records[0]
+    Customer.objects.filter(pk=customer.pk).update(birth_date="1984-03-12", first_name="Hélène")
+    SourceRecord.objects.filter(customer=customer).update(business_ts="2026-03-01T08:30:00Z")
+    wanted = [c.pk for c in customers_with_records]
+    customers = Customer.objects.filter(pk__any_of=wanted).order_by("pk").values_list(
+        "pk", "public_id", "birth_date", "first_name", "created_at")
+    records = SourceRecord.objects.filter(customer_id__any_of=wanted).order_by("pk").annotate(
+        raw_text=Cast("raw", TextField())).values_list("pk", "business_ts", "raw_text")
+    assert list(driver_rows(customers)) == list(customers)
+    assert list(driver_rows(records)) == list(records)
+    assert next(iter(driver_rows(customers)))[2] == date(1984, 3, 12)  # a date, not text
+    assert list(driver_rows(Customer.objects.filter(pk__any_of=[]).values_list("pk"))) == []

@@ -1,7 +1,8 @@
 """What survivorship reads of each customer's records (`record_views_by_customer`):
 every linked record with its source, trust, time, values, keys and quality flags, the
 records deleted at their source only for a customer that has nothing else. Read
-straight from the driver on PostgreSQL: the same views as through the ORM."""
+straight from the driver on PostgreSQL, like the customers a recompute locks: the same
+values as through the ORM."""
 
 from __future__ import annotations
 
