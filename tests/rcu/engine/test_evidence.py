@@ -225,7 +225,9 @@ def test_em_does_not_take_a_household_for_a_person():
                        postcode_city=PostcodeCityLevel.DIFFERENT)
     blocked = Counter({household: 6000, duplicate_home: 1500, duplicate_moved: 1000,
                        namesakes: 2000})
-    sample = [record(i, first_name=f"P{i % 97}", last_name=f"N{i % 89}",
+    # Names as varied as a real base's: their agreement with the birth date's makes a
+    # duplicate who moved a near-certain pair, whose different address m counts.
+    sample = [record(i, first_name=f"P{i % 997}", last_name=f"N{i % 983}",
                      birth_date=f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}") for i in range(2000)]
     model, _ = train_model(record_count=20_000, sample=sample, blocked_vectors=blocked)
     first = names.index("first_name")

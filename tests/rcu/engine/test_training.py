@@ -227,3 +227,84 @@ def test_personal_em_that_drifts_gives_way_to_em_over_every_comparison(monkeypat
 
     assert len(calls) == 2
     assert calls[1] > calls[0]  # the second run saw the household comparisons too
+
+
+def test_m_is_counted_among_the_pairs_the_other_comparisons_alone_would_link():
+    """EM's "match" class held namesakes: it learnt that duplicates often have two
+    phones and two e-mails, so neither counted. Counted among the pairs that the other
+    comparisons make near-certain, m is what one person's records really show."""
+    from rcu.engine.comparators import BirthDateLevel, EmailLevel, PhoneLevel
+    from rcu.engine.training import m_from_confident_pairs
+
+    names = [c.name for c in ENGINE_COMPARISONS]
+    birth, email, phone = (names.index(n) for n in ("birth_date", "email", "phone"))
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    vectors = Counter({
+        # One person: names, birth date, e-mail and loyalty card agree; a few changed
+        # their phone, one in ten holds a second e-mail.
+        vector(first_name=0, last_name=0, birth_date=0, email=0, phone=0, identifiers=0): 900,
+        vector(first_name=0, last_name=0, birth_date=0, email=0, phone=3, identifiers=0): 10,
+        vector(first_name=0, last_name=0, birth_date=0, email=3, phone=0, identifiers=0): 100,
+        # Namesakes: the names agree, nothing else does.
+        vector(first_name=0, last_name=0, birth_date=4, email=3, phone=3): 500,
+    })
+    as_em_learnt = default_model(ENGINE_COMPARISONS)
+    m = [list(row) for row in as_em_learnt.m]
+    m[phone] = [0.59, 0.005, 0.005, 0.40]
+    m[birth] = [0.69, 0.005, 0.0025, 0.0025, 0.30]
+    m[email] = [0.98, 0.005, 0.005, 0.01]
+    as_em_learnt = as_em_learnt.replace(m=m)
+    assert as_em_learnt.level_weights(phone)[PhoneLevel.DIFFERENT] > -2.0
+
+    counted = m_from_confident_pairs(as_em_learnt, vectors, ENGINE_COMPARISONS)
+
+    assert counted.m[phone][PhoneLevel.DIFFERENT] == pytest.approx(10 / 1010, abs=0.01)
+    assert counted.m[birth][BirthDateLevel.DIFFERENT] < 0.01
+    assert counted.m[email][EmailLevel.DIFFERENT] == pytest.approx(100 / 1010, abs=0.01)
+    assert counted.level_weights(phone)[PhoneLevel.DIFFERENT] < -5.0
+
+
+def test_a_comparison_too_few_confident_pairs_hold_keeps_what_em_learnt():
+    from rcu.engine.training import CONFIDENT_MIN_PAIRS, m_from_confident_pairs
+
+    names = [c.name for c in ENGINE_COMPARISONS]
+    phone = names.index("phone")
+    few = int(CONFIDENT_MIN_PAIRS) - 1
+    vectors = Counter({
+        tuple({"first_name": 0, "last_name": 0, "birth_date": 0, "phone": 3}.get(n)
+              for n in names): few,
+    })
+    model = default_model(ENGINE_COMPARISONS)
+    assert m_from_confident_pairs(model, vectors, ENGINE_COMPARISONS).m[phone] == model.m[phone]
+
+
+def test_a_family_does_not_vouch_for_what_tells_its_members_apart():
+    """Parents and children share surname, address, landline and often one e-mail:
+    counted as evidence for the first name, they would teach that one person's records
+    often hold two first names. What tells a household apart is judged on the personal
+    comparisons alone."""
+    from rcu.engine.comparators import FirstNameLevel
+    from rcu.engine.training import m_from_confident_pairs
+
+    names = [c.name for c in ENGINE_COMPARISONS]
+    first = names.index("first_name")
+
+    def vector(**levels):
+        return tuple(levels.get(name) for name in names)
+
+    vectors = Counter({
+        vector(first_name=0, last_name=0, birth_date=0, email=0, identifiers=0): 1000,
+        vector(first_name=FirstNameLevel.DIFFERENT, last_name=0, email=0, phone=0, address=0,
+               postcode_city=0): 500,
+    })
+    # A base where a shared surname and address still weigh beside a shared landline.
+    model = default_model(ENGINE_COMPARISONS).replace(household_weights={
+        "last_name": (12.0,) * 6, "address": (12.0,) * 4, "postcode_city": (12.0,) * 5})
+    family = Scorer(model)
+    shared = vector(last_name=0, email=0, phone=0, address=0, postcode_city=0)
+    assert family.link_guard(shared) is None  # what they share would link them
+    counted = m_from_confident_pairs(model, vectors, ENGINE_COMPARISONS)
+    assert counted.m[first][FirstNameLevel.DIFFERENT] < 0.01
