@@ -89,6 +89,8 @@ class Scorer:
         self._auto_link_weight = weight_from_probability(auto_link)
         # `link_guard_stored`'s answers by vector: (guard of the levels, household deduction).
         self._guards_by_text: dict[str, tuple[str | None, float]] = {}
+        # `disagreement_stored`'s answers by vector.
+        self._against_by_text: dict[str, float] = {}
         # Cheapest and most telling comparisons first, so that `score_at_least` can
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
         # evaluated can still add.
@@ -164,6 +166,19 @@ class Scorer:
         if weight - deduction < self._auto_link_weight:
             return HOUSEHOLD_EVIDENCE
         return None
+
+    def disagreement_stored(self, levels: str) -> float:
+        """What the disagreements of a stored pair (`levels_text`) weigh together: the
+        evidence against it whatever it agrees on (0 when nothing differs). Worked out
+        once per distinct vector."""
+        known = self._against_by_text.get(levels)
+        if known is None:
+            tables = self._tables
+            known = self._against_by_text[levels] = math.fsum(
+                min(0.0, tables[i][level])
+                for i, level in enumerate(levels_from_text(levels)) if level is not None
+            )
+        return known
 
     def _guard_of_levels(self, levels: tuple[Level, ...]) -> str | None:
         contradicted = [

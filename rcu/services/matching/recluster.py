@@ -24,6 +24,7 @@ from rcu import hooks
 from rcu.db import is_postgresql
 from rcu.engine.assignment import AssignmentPlan, NewCustomer, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
+from rcu.engine.fellegi_sunter import weight_from_probability
 from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
 from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
@@ -40,6 +41,12 @@ INTRA_SCORING_MAX = 60
 # people: a chain of links may not join them. Between it and the review threshold a
 # pair says too little either way (a sparse record against a full one).
 CONFLICT_BELOW = 0.01
+# A pair under review whose disagreements alone weigh this much against it (what takes
+# even odds under CONFLICT_BELOW) stops a chain too, whatever its agreements: two
+# namesakes in one town, with different addresses and phones, score 0.2 to 0.45 on
+# their names and town, and a third record agreeing with each joined them (on the
+# generated 100k base a fifth of the false links were such chains).
+CONFLICT_AGAINST = weight_from_probability(CONFLICT_BELOW)
 # A scope never grows past this many records (a pathological chain): it stops expanding.
 SCOPE_MAX_RECORDS = 20_000
 
@@ -214,7 +221,9 @@ def _components(ids: Iterable[int], links: Iterable[tuple[int, int]]) -> list[li
 def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     """The probability clustering sees, and whether the pair separates its records.
 
-    A pair that may not be linked automatically (`Scorer.link_guard`) stays just under
+    A pair under review separates its records when its disagreements alone weigh
+    `CONFLICT_AGAINST` against it. A pair that may not be linked automatically
+    (`Scorer.link_guard`) stays just under
     the auto-link threshold, so in review. A pair that contradicts something telling
     people apart separates its records: no chain through other records may join them
     (a twin and a record of the family without a first name). One that contradicts two
@@ -223,7 +232,7 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     """
     probability, weight, levels = info
     if probability < context.review:
-        return probability, False
+        return probability, context.scorer.disagreement_stored(levels) < CONFLICT_AGAINST
     guard = context.scorer.link_guard_stored(levels, weight)
     if guard is None:
         return probability, False
