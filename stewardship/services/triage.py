@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from rcu.services.locks import candidates_lock_only
 from stewardship.triage import DISTINGUISHING, triage_band
 
 CHUNK = 5000
@@ -12,14 +13,18 @@ CHUNK = 5000
 
 def triage_refresh_rows(*, candidate_model, record_model, customer_model,
                         candidate_ids: Iterable[int],
-                        explanations: Mapping[int, Mapping[str, Any]] | None = None) -> int:
+                        explanations: Mapping[int, Mapping[str, Any]] | None = None,
+                        lock: Callable[[list[int]], None] | None = None) -> int:
     """Recompute the band of these candidates; write only those that changed.
 
     Callers hold the customers concerned (candidates_sync, after a merge) or run alone
     (the migration): the band is a sort key derived from rows they already lock.
     Models are passed in so that the migration uses its historical models.
     `explanations`: those of candidates the caller has just written, not read again
-    (a batch run writes tens of thousands).
+    (a batch run writes tens of thousands). `lock`: takes the row locks of the
+    candidates about to change, in id order, before the UPDATE (whose own row locks
+    follow the table's order, not the documented one: a merge waiting on one of them
+    while holding another deadlocked with a batch run).
     """
     ids = sorted(set(candidate_ids))
     known = explanations or {}
@@ -46,6 +51,8 @@ def triage_refresh_rows(*, candidate_model, record_model, customer_model,
                                    values.get(customer_of.get(b), {})))
             if band != current:
                 by_band.setdefault(band, []).append(pk)
+        if lock is not None and by_band:
+            lock(sorted(pk for pks in by_band.values() for pk in pks))
         for band, pks in by_band.items():
             changed += candidate_model.objects.filter(pk__in=pks).update(triage=band)
     return changed
@@ -59,5 +66,5 @@ def candidates_triage_refresh(
 
     return triage_refresh_rows(
         candidate_model=MergeCandidate, record_model=SourceRecord, customer_model=Customer,
-        candidate_ids=candidate_ids, explanations=explanations,
+        candidate_ids=candidate_ids, explanations=explanations, lock=candidates_lock_only,
     )

@@ -146,3 +146,28 @@ def test_the_api_lists_candidates_in_triage_order_with_their_band(client, settin
     assert [r["triage"] for r in rows] == ["likely", "check"]
     only = client.get("/api/v1/candidates/?triage=check").json()["results"]
     assert [r["id"] for r in only] == [check.pk]
+
+
+@pytest.mark.django_db
+def test_a_refresh_locks_the_candidates_it_rewrites_in_id_order_first(crm, eshop, settings):
+    """The UPDATE's own row locks follow the table, not the documented order: a merge
+    holding one candidate and waiting on another deadlocked with a batch run's refresh."""
+    from rcu.models import Customer, SourceRecord
+    from stewardship.services.triage import triage_refresh_rows
+
+    settings.RCU_MATCH_AFTER_IMPORT = False
+    firsts = [candidate_between(crm, person(f"C-{n}", first_name="Paul", birth_date="1970-01-01"),
+                                eshop, person(f"E-{n}", first_name="Paul", birth_date="1980-05-05"),
+                                probability=0.99) for n in range(3)]
+    unchanged = candidate_between(crm, person("C-9"), eshop, person("E-9"), probability=0.8)
+    for candidate in [*firsts, unchanged]:
+        candidate.explanation = CLEAN
+        candidate.triage = 0 if candidate in firsts else int(Triage.LIKELY)
+        candidate.save()
+    locked: list[list[int]] = []
+    rewritten = triage_refresh_rows(
+        candidate_model=MergeCandidate, record_model=SourceRecord, customer_model=Customer,
+        candidate_ids=[c.pk for c in reversed([*firsts, unchanged])], lock=locked.append,
+    )
+    assert rewritten == 3
+    assert locked == [sorted(c.pk for c in firsts)]  # those that change, ascending, once
