@@ -380,9 +380,8 @@ def m_from_confident_pairs(
                     # do not share: their surname, address and landline say nothing.
                     others = tuple(o if personal[j] else None for j, o in enumerate(others))
                 if not any(
-                    personal[j] and j != c and (other := others[j]) is not None
-                    and tables[j][other] > 0.0
-                    for j in range(len(others))
+                    personal[j] and other is not None and tables[j][other] > 0.0
+                    for j, other in enumerate(others)
                 ):
                     continue
                 if scorer.link_guard(others) is None:

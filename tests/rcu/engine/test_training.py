@@ -272,13 +272,17 @@ def test_a_comparison_too_few_confident_pairs_hold_keeps_what_em_learnt():
 
     names = [c.name for c in ENGINE_COMPARISONS]
     phone = names.index("phone")
-    few = int(CONFIDENT_MIN_PAIRS) - 1
-    vectors = Counter({
-        tuple({"first_name": 0, "last_name": 0, "birth_date": 0, "phone": 3}.get(n)
-              for n in names): few,
-    })
+    confident = {"first_name": 0, "last_name": 0, "birth_date": 0, "email": 0, "identifiers": 0}
+    vector = tuple({**confident, "phone": 3}.get(n) for n in names)
     model = default_model(ENGINE_COMPARISONS)
-    assert m_from_confident_pairs(model, vectors, ENGINE_COMPARISONS).m[phone] == model.m[phone]
+    # Linked on what it holds besides its phone: it counts, but alone it is too few.
+    assert Scorer(model).link_guard(tuple(confident.get(n) for n in names)) is None
+    few = int(CONFIDENT_MIN_PAIRS) - 1
+    assert m_from_confident_pairs(
+        model, Counter({vector: few}), ENGINE_COMPARISONS).m[phone] == model.m[phone]
+    enough = int(CONFIDENT_MIN_PAIRS)
+    assert m_from_confident_pairs(
+        model, Counter({vector: enough}), ENGINE_COMPARISONS).m[phone] != model.m[phone]
 
 
 def test_a_family_does_not_vouch_for_what_tells_its_members_apart():
