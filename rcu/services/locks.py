@@ -58,7 +58,9 @@ are the pairs a pending run drops to score again (`pairs_of_claimed_records_dele
 Match pairs are not locked here: a batch run's scoring partitions store them holding
 no customer lock. Every writer of pairs inserts them in (record a, record b) order
 (`rcu.services.matching.pairs.match_pairs_store`), so writers of the same new pairs
-wait for each other in one order too.
+wait for each other in one order too; a writer replacing the pairs of its records
+inserts the new ones before it deletes the stale ones (`match_pairs_replace`): a delete
+never waits on a partition, so nothing it holds can close a cycle.
 
 On SQLite, which locks the whole database per write, the same calls run without row
 locks and never ask to retry.

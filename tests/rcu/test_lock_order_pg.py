@@ -447,6 +447,83 @@ def test_two_writers_storing_the_same_pairs_in_opposite_orders_never_deadlock(cr
         assert MatchPair.objects.count() == len(scored)
 
 
+def test_an_ingest_replacing_pairs_and_a_partition_storing_them_never_deadlock(crm):
+    """An ingest replaces the pairs of its record while a batch partition stores
+    pairs of the same record: the partition stores a new pair `n` then reaches a stale
+    one `e` the ingest drops. Had the ingest dropped `e` first, it would then wait on
+    the partition's `n` while the partition waits on `e`: a cycle. It stores `n` first,
+    so the partition waits for it once, in pair order."""
+    records = ingest(crm, [{"id": f"R{n}", **person(n)} for n in range(3)])
+    low, middle, high = sorted(r.pk for r in records)
+    MatchPair.objects.all().delete()
+    stale = PairScore(a=middle, b=high, levels=(), weight=1.0, probability=0.6)
+    match_pairs_store([stale])
+    fresh = PairScore(a=low, b=middle, levels=(), weight=3.0, probability=0.9)
+    wrote_pairs, partition_waits = threading.Event(), threading.Event()
+    partition_pid: list[int] = []
+    failures: list[str] = []
+
+    def pause_after_first_pair_write(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "rcu_matchpair" in sql and sql.lstrip().startswith(("INSERT", "DELETE")) \
+                and not wrote_pairs.is_set():
+            wrote_pairs.set()
+            partition_waits.wait(20)
+        return result
+
+    def ingest_replacing_the_pairs_of_middle() -> None:
+        try:
+            with transaction.atomic(), connection.execute_wrapper(pause_after_first_pair_write):
+                match_pairs_replace(record_ids=[middle], pairs=[fresh])
+        except Exception as error:
+            failures.append(f"ingest {'deadlock' if _is_deadlock(error) else 'error'}: {error!r}")
+        finally:
+            wrote_pairs.set()
+            connection.close()
+
+    def partition_storing_both() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    partition_pid.append(cursor.fetchone()[0])
+                match_pairs_store(
+                    [PairScore(a=low, b=middle, levels=(), weight=1.0, probability=0.6), stale],
+                    partition=0,
+                )
+        except Exception as error:
+            failures.append(f"partition {'deadlock' if _is_deadlock(error) else 'error'}: {error!r}")
+        finally:
+            connection.close()
+
+    ingesting = threading.Thread(target=ingest_replacing_the_pairs_of_middle, daemon=True)
+    ingesting.start()
+    assert wrote_pairs.wait(10)
+    storing = threading.Thread(target=partition_storing_both, daemon=True)
+    storing.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not partition_waits.is_set():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                    partition_pid[:1] or [0],
+                )
+                row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                partition_waits.set()
+            time.sleep(0.05)
+        assert partition_waits.is_set(), "the partition never waited on the ingest"
+    finally:
+        partition_waits.set()
+        ingesting.join(30)
+        storing.join(30)
+        close_old_connections()
+    assert failures == []
+    stored = {(p.record_a_id, p.record_b_id): p.weight for p in MatchPair.objects.all()}
+    assert stored[(low, middle)] == 3.0  # the ingest's score, kept by the partition
+
+
 def test_a_pending_run_does_not_wait_for_the_pairs_an_ingest_is_replacing(crm, eshop):
     """A run's first step drops the pairs of the records it claimed while an ingest
     may be replacing some of them under its customer's lock: waiting there could close

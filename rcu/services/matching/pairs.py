@@ -486,11 +486,26 @@ def match_pairs_store(pairs: Sequence[PairScore], *, partition: int | None = Non
 # Runs in the caller's transaction without a savepoint: no caller goes on after its errors.
 @transaction.atomic(savepoint=False)
 def match_pairs_replace(*, record_ids: Iterable[int], pairs: Sequence[PairScore]) -> None:
-    """The stored pairs of these records become exactly `pairs`."""
+    """The stored pairs of these records become exactly `pairs`.
+
+    The new scores go in first, in pair order like every writer of pairs, and the
+    stale pairs go after. A delete never waits on a batch partition (its uncommitted
+    pairs are invisible, and it locks none of the committed ones it keeps), whereas an
+    insert may: deleting first, the ingest would hold a pair the partition reaches
+    later while waiting on a new pair the partition stored before it, a cycle."""
     ids = sorted(set(record_ids))
+    unique = {(p.a, p.b): p for p in pairs}
+    match_pairs_store(list(unique.values()))
+    stale: list[int] = []
     for chunk in chunked(ids):
-        MatchPair.objects.filter(Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)).delete()
-    match_pairs_add(pairs)
+        stale.extend(
+            pk for pk, a, b in MatchPair.objects.filter(
+                Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk)
+            ).values_list("pk", "record_a_id", "record_b_id")
+            if (a, b) not in unique
+        )
+    for chunk in chunked(sorted(set(stale))):
+        MatchPair.objects.filter(pk__in=chunk).delete()
 
 
 def match_pairs_add(pairs: Sequence[PairScore]) -> None:
