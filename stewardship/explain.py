@@ -12,6 +12,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from rcu.engine.fellegi_sunter import WITH_ANOTHER_DIFFERENCE
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
@@ -105,6 +107,10 @@ def phrase(comparison: str, level: str | None, similarity: float | None = None) 
         }
     if level == COMMON_VALUE:
         return _("%(what)s common in this base") % {
+            "what": comparison_label(comparison)
+        }
+    if level == WITH_ANOTHER_DIFFERENCE:
+        return _("%(what)s differs along with another household detail (one move, counted once)") % {
             "what": comparison_label(comparison)
         }
     if level is None:

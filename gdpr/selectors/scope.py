@@ -160,7 +160,7 @@ def _evidence(explanation: Mapping[str, Any]) -> tuple[tuple[Evidence, ...], tup
     compared = [
         Evidence(c["comparison"], c["level"], float(c["weight"]))
         for c in explanation.get("contributions", [])
-        if c.get("level") is not None and c["level"] not in ("rare_value", "common_value")
+        if c.get("level") is not None and c["level"] not in ("rare_value", "common_value", "with_another_difference")
     ]
     guarded: set[str] = set()
     guard = explanation.get("link_guard") or ""

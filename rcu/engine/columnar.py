@@ -30,7 +30,7 @@ pair that can no longer reach the mark is dropped before the costlier ones.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from typing import Any
 
@@ -186,6 +186,12 @@ class Columns:
         for value_code in distinct[table[distinct] < 0].tolist():
             table[value_code] = self.code(transform(self.values[value_code]))
         return table[codes]
+
+
+def _level_array(table: Mapping[Level, float]) -> np.ndarray:
+    return np.array(
+        [table[level] for level in range(len(table) - 1)] + [table[None]], dtype=np.float64
+    )
 
 
 def _distinct(values: IntArray, bound: int) -> IntArray:
@@ -728,13 +734,14 @@ class ColumnarScorer:
         self._compares: tuple[Compare, ...] = tuple(
             COLUMNAR.get(compare) or _fallback(compare) for compare in compares
         )
-        # Each comparison's weight by level, the missing level (-1) last.
-        self._tables = tuple(
-            np.array(
-                [table[level] for level in range(len(table) - 1)] + [table[None]],
-                dtype=np.float64,
-            )
-            for table in scorer.model.tables
+        # Each comparison's weight by level, the missing level (-1) last; and what the
+        # early stop adds up (`Scorer._bound_tables`).
+        self._tables = tuple(_level_array(table) for table in scorer.model.tables)
+        self._bound_tables = tuple(_level_array(table) for table in scorer._bound_tables)
+        model = scorer.model
+        # The household comparisons whose disagreements may get weight back.
+        self._shared = tuple(
+            sorted(scorer._names.index(name) for name in model.household_disagreements)
         )
 
     def levels(
@@ -758,7 +765,7 @@ class ColumnarScorer:
                 break
             found = self._compares[index](columns, ia[kept], ib[kept])
             levels[kept, index] = found
-            partial += self._tables[index][found]
+            partial += self._bound_tables[index][found]
             rules = scorer._tf_rules.get(index) if adjust else None
             if rules:
                 adjustment = np.zeros(len(kept))
@@ -796,7 +803,33 @@ class ColumnarScorer:
             total = total + table[levels[:, index]]
         for index in self.scorer._tf_rules:
             total = total + adjustments[:, index]
+        for back in self._shared_differences(levels):
+            total = total + back
         return self.scorer.model.prior_weight + total
+
+    def _shared_differences(self, levels: np.ndarray) -> list[np.ndarray]:
+        """`Model.shared_differences` of each row, one array per household comparison
+        in index order (0 where nothing comes back), asked once per distinct
+        combination of household levels."""
+        if not self._shared or not len(levels):
+            return []
+        model = self.scorer.model
+        shared = levels[:, self._shared]
+        combos, inverse = np.unique(shared, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        width = len(self.scorer._names)
+        backs = {i: np.zeros(len(combos)) for i in self._shared}
+        any_back = False
+        for row, combo in enumerate(combos.tolist()):
+            vector: list[Level] = [None] * width
+            for i, level in zip(self._shared, combo, strict=True):
+                vector[i] = None if level < 0 else level
+            for i, back in model.shared_differences(vector):
+                backs[i][row] = back
+                any_back = True
+        if not any_back:
+            return []
+        return [backs[i][inverse] for i in self._shared]
 
     def score_at_least(
         self, columns: Columns, ia: IntArray, ib: IntArray, min_weight: float,

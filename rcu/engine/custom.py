@@ -207,4 +207,8 @@ def model_for(stored: Model | None, comparisons: Sequence[Comparison]) -> Model:
         names=start.names, levels=start.levels, m=m, u=u, prior=stored.prior,
         term_frequencies=stored.term_frequencies,
         household_weights={k: v for k, v in stored.household_weights.items() if k in names},
+        household_disagreements={
+            k: v for k, v in stored.household_disagreements.items()
+            if k in names and learnt.get(k, ((),))[0] == tuple(comparisons[start.names.index(k)].levels)
+        },
     )

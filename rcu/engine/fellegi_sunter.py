@@ -44,6 +44,11 @@ DEFAULT_U_FIRST_PARTIAL = 0.005
 FORMAT_VERSION = 1
 
 
+# The label of what a disagreement gets back when another household comparison differs
+# too (`Model.household_disagreements`): one move changes address, town and landline.
+WITH_ANOTHER_DIFFERENCE = "with_another_difference"
+
+
 class Contribution(NamedTuple):
     """What one comparison adds to the match weight of a pair."""
 
@@ -115,7 +120,8 @@ class Model:
     """Fellegi-Sunter parameters for an ordered set of comparisons; immutable."""
 
     __slots__ = (
-        "_household", "_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u"
+        "_against", "_against_cache", "_household", "_household_against", "_labels", "_m",
+        "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u",
     )
 
     def __init__(
@@ -128,6 +134,7 @@ class Model:
         prior: float,
         term_frequencies: TermFrequencies | None = None,
         household_weights: Mapping[str, float | Sequence[float]] | None = None,
+        household_disagreements: Mapping[str, Sequence[float | None]] | None = None,
     ) -> None:
         names = tuple(names)
         labels = tuple(tuple(row) for row in levels)
@@ -167,6 +174,30 @@ class Model:
         self._tables = tuple(
             _weight_table(m_row, u_row) for m_row, u_row in zip(m_rows, u_rows, strict=True)
         )
+        self._household_against: dict[str, tuple[float | None, ...]] = {}
+        for name, learnt_row in (household_disagreements or {}).items():
+            if name not in names:
+                continue
+            if len(learnt_row) != len(labels[names.index(name)]):
+                raise ValueError(f"{name}: household disagreements need one value per level")
+            self._household_against[name] = tuple(
+                None if w is None else float(w) for w in learnt_row
+            )
+        # By comparison index, what each disagreeing level weighs beside another
+        # household disagreement: between the level's own weight and nothing.
+        self._against: tuple[tuple[int, dict[int, float]], ...] = tuple(
+            (
+                names.index(name),
+                {
+                    level: min(0.0, max(weight, learnt))
+                    for level, learnt in enumerate(against_row)
+                    if learnt is not None
+                    and (weight := self._tables[names.index(name)][level]) < 0.0
+                },
+            )
+            for name, against_row in sorted(self._household_against.items())
+        )
+        self._against_cache: dict[tuple[Level, ...], tuple[tuple[int, float], ...]] = {}
 
     # --- parameters -------------------------------------------------------------------
 
@@ -201,6 +232,14 @@ class Model:
         return self._household
 
     @property
+    def household_disagreements(self) -> Mapping[str, tuple[float | None, ...]]:
+        """Per household comparison, what each of its disagreeing levels still weighs
+        when another household comparison differs too, by level (None: not learnt, the
+        level counts in full). A move changes address, postcode, town and landline at
+        once: counted in full, one fact would weigh as several."""
+        return self._household_against
+
+    @property
     def term_frequencies(self) -> TermFrequencies | None:
         """How common each value is in the base (see `rcu.engine.term_frequency`)."""
         return self._tf
@@ -229,6 +268,7 @@ class Model:
         prior: float | None = None,
         term_frequencies: TermFrequencies | None = None,
         household_weights: Mapping[str, float | Sequence[float]] | None = None,
+        household_disagreements: Mapping[str, Sequence[float | None]] | None = None,
     ) -> Model:
         return Model(
             names=self._names,
@@ -238,6 +278,10 @@ class Model:
             prior=self._prior if prior is None else prior,
             term_frequencies=self._tf if term_frequencies is None else term_frequencies,
             household_weights=self._household if household_weights is None else household_weights,
+            household_disagreements=(
+                self._household_against if household_disagreements is None
+                else household_disagreements
+            ),
         )
 
     # --- scoring ----------------------------------------------------------------------
@@ -245,7 +289,39 @@ class Model:
     def weight(self, vector: Sequence[Level]) -> float:
         if len(vector) != len(self._tables):
             raise ValueError(f"expected {len(self._tables)} levels, got {len(vector)}")
+        if self._against:
+            return self._prior_weight + sum(
+                [*map(getitem, self._tables, vector), *(x for _, x in self.shared_differences(vector))]
+            )
         return self._prior_weight + sum(map(getitem, self._tables, vector))
+
+    def shared_differences(self, vector: Sequence[Level]) -> tuple[tuple[int, float], ...]:
+        """What the household disagreements of a vector get back, by comparison index
+        (in index order, none when fewer than two differ): of the household
+        comparisons that differ, the one weighing most against counts in full, each
+        other one as much as it weighs beside another difference
+        (`household_disagreements`). Added after the levels' weights (and any
+        term-frequency adjustments), in this order."""
+        if not self._against:
+            return ()
+        key = tuple(vector[i] for i, _ in self._against)
+        found = self._against_cache.get(key)
+        if found is None:
+            tables = self._tables
+            differing = [
+                (weight, i, credits.get(level, weight))
+                for (i, credits), level in zip(self._against, key, strict=True)
+                if level is not None and (weight := tables[i][level]) < 0.0
+            ]
+            found = ()
+            if len(differing) > 1:
+                strongest = min(differing)
+                found = tuple(
+                    (i, credit - weight) for weight, i, credit in sorted(differing, key=lambda d: d[1])
+                    if (weight, i, credit) != strongest and credit > weight
+                )
+            self._against_cache[key] = found
+        return found
 
     def probability(self, vector: Sequence[Level]) -> float:
         return probability_from_weight(self.weight(vector))
@@ -258,6 +334,10 @@ class Model:
             for name, labels, table, level in zip(
                 self._names, self._labels, self._tables, vector, strict=True
             )
+        )
+        contributions += tuple(
+            Contribution(self._names[i], WITH_ANOTHER_DIFFERENCE, back)
+            for i, back in self.shared_differences(vector)
         )
         # The same floats summed in the same order as `weight`: the two always agree.
         total = self._prior_weight + sum(c.weight for c in contributions)
@@ -287,6 +367,10 @@ class Model:
             data["household_weights"] = {
                 name: list(credit) for name, credit in sorted(self._household.items())
             }
+        if self._household_against:
+            data["household_disagreements"] = {
+                name: list(row) for name, row in sorted(self._household_against.items())
+            }
         return data
 
     @classmethod
@@ -305,6 +389,7 @@ class Model:
                 if data.get("term_frequencies") else None
             ),
             household_weights=data.get("household_weights"),
+            household_disagreements=data.get("household_disagreements"),
         )
 
     def __eq__(self, other: object) -> bool:

@@ -16,6 +16,7 @@ from operator import getitem
 from rcu.engine.blocking import blocking_keys
 from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, CONTRADICTING_WHEN_AGAINST
 from rcu.engine.fellegi_sunter import (
+    WITH_ANOTHER_DIFFERENCE,
     Contribution,
     Explanation,
     Model,
@@ -91,10 +92,21 @@ class Scorer:
         self._guards_by_text: dict[str, tuple[str | None, float]] = {}
         # `disagreement_stored`'s answers by vector.
         self._against_by_text: dict[str, float] = {}
+        # `shared_back_stored`'s answers by vector.
+        self._back_by_text: dict[str, float] = {}
         # Cheapest and most telling comparisons first, so that `score_at_least` can
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
         # evaluated can still add.
         self._tables = model.tables
+        # What `score_at_least` adds up to stop a pair early: a household disagreement
+        # may get part of its weight back once another one is seen
+        # (`Model.shared_differences`), so it counts there as what it may end at.
+        self._bound_tables = tuple(dict(table) for table in self._tables)
+        for name, learnt_row in model.household_disagreements.items():
+            table = self._bound_tables[self._names.index(name)]
+            for level, learnt in enumerate(learnt_row):
+                if learnt is not None and table[level] < 0.0:
+                    table[level] = min(0.0, max(table[level], learnt))
         self._order = evaluation_order(comparisons)
         # Term-frequency adjustments: by comparison index, the key attribute of each
         # level that has one (a comparison may adjust several levels: postcode, town).
@@ -115,7 +127,7 @@ class Scorer:
             max(
                 weight + (max(0.0, tf.largest_adjustment(self._tf_rules[i][level]))
                           if tf is not None and level in self._tf_rules.get(i, {}) else 0.0)
-                for level, weight in self._tables[i].items()
+                for level, weight in self._bound_tables[i].items()
             )
             for i in self._order
         ]
@@ -168,7 +180,8 @@ class Scorer:
         return None
 
     def disagreement_stored(self, levels: str) -> float:
-        """What the disagreements of a stored pair (`levels_text`) weigh together: the
+        """What the disagreements of a stored pair (`levels_text`) weigh together,
+        each counted in full (household differences too: see `shared_back_stored`): the
         evidence against it whatever it agrees on (0 when nothing differs). Worked out
         once per distinct vector."""
         known = self._against_by_text.get(levels)
@@ -177,6 +190,17 @@ class Scorer:
             known = self._against_by_text[levels] = math.fsum(
                 min(0.0, tables[i][level])
                 for i, level in enumerate(levels_from_text(levels)) if level is not None
+            )
+        return known
+
+    def shared_back_stored(self, levels: str) -> float:
+        """What a stored pair's household differences got back in its weight
+        (`Model.shared_differences`; 0 for most pairs). Worked out once per distinct
+        vector."""
+        known = self._back_by_text.get(levels)
+        if known is None:
+            known = self._back_by_text[levels] = math.fsum(
+                back for _, back in self.model.shared_differences(levels_from_text(levels))
             )
         return known
 
@@ -269,9 +293,10 @@ class Scorer:
         in one order, the explanation's too, so the two agree to the bit."""
         if not any(adjustments):
             return self.model.weight(levels)
-        return self.model.prior_weight + sum(
-            [*map(getitem, self._tables, levels), *(x for x in adjustments if x)]
-        )
+        return self.model.prior_weight + sum([
+            *map(getitem, self._tables, levels), *(x for x in adjustments if x),
+            *(x for _, x in self.model.shared_differences(levels)),
+        ])
 
     def score(self, a: MatchRecord, b: MatchRecord) -> PairScore:
         """Both records already `prepare`d."""
@@ -290,7 +315,7 @@ class Scorer:
             a, b = b, a
         levels: list[Level] = [None] * len(self._compares)
         weight = self.model.prior_weight
-        compares, tables, headroom = self._compares, self._tables, self._headroom
+        compares, tables, headroom = self._compares, self._bound_tables, self._headroom
         tf_rules = self._tf_rules
         found = [0.0] * len(levels) if tf_rules else None
         for step, index in enumerate(self._order):
@@ -315,11 +340,18 @@ class Scorer:
         explanation = self.model.explain(levels)
         if not any(adjustments):
             return explanation
-        contributions = list(explanation.contributions)
+        # In `total_weight`'s order: levels, adjustments, then what shared differences
+        # get back.
+        contributions = [
+            c for c in explanation.contributions if c.level != WITH_ANOTHER_DIFFERENCE
+        ]
         for name, adjustment in zip(self._names, adjustments, strict=True):
             if adjustment:
                 label = RARE_VALUE if adjustment > 0 else COMMON_VALUE
                 contributions.append(Contribution(name, label, adjustment))
+        contributions += [
+            c for c in explanation.contributions if c.level == WITH_ANOTHER_DIFFERENCE
+        ]
         total = self.total_weight(levels, adjustments)
         return Explanation(
             prior_weight=explanation.prior_weight,

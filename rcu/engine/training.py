@@ -395,6 +395,70 @@ def m_from_confident_pairs(
     return model
 
 
+def household_disagreements(
+    model: Model, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
+) -> dict[str, tuple[float | None, ...]]:
+    """What each disagreeing level of each household comparison still weighs when the
+    pair differs on another household comparison too: log2(m' / u'), m' its share
+    among the pairs that differ there and that their personal comparisons alone would
+    link (`Scorer.link_guard` of those: first name with birth date, e-mail or an
+    identifier), u' among the non-matches that differ there (the blocked pairs that
+    agree on something personal, weighed by `model`'s posterior of not matching). A person
+    who moved changes address, postcode, town and landline at once: counted as
+    independent, one move weighed as three or four facts against a match (a moved
+    person with the same names and birth date scored under auto-link). Where a second
+    difference tells matches from non-matches no better than the first, it adds
+    nothing; where it does (a different surname beside a different address), it keeps
+    what the base says. None where fewer than `HOUSEHOLD_MIN_PAIRS` of either kind
+    differ elsewhere (the level then counts in full)."""
+    household = [i for i, c in enumerate(comparisons) if c.household]
+    personal = [i for i, c in enumerate(comparisons) if not c.household]
+    against = {
+        i: frozenset(level for level, w in enumerate(model.level_weights(i)) if w < 0.0)
+        for i in household
+    }
+    size = {i: len(comparisons[i].levels) for i in household}
+    matches = dict.fromkeys(household, 0.0)
+    others = dict.fromkeys(household, 0.0)
+    matches_at = {i: [0.0] * size[i] for i in household}
+    others_at = {i: [0.0] * size[i] for i in household}
+    scorer = Scorer(model, None, comparisons)
+    tables = model.tables
+    for vector, count in vectors.items():
+        if not any(vector[i] == 0 for i in personal):
+            continue
+        differing = [i for i in household if vector[i] in against[i]]
+        if not differing:
+            continue
+        # One person's records: what they do not share with a household links them.
+        alone = tuple(level if i in personal else None for i, level in enumerate(vector))
+        vouched = any(
+            alone[i] is not None and tables[i][alone[i]] > 0.0 for i in personal
+        ) and scorer.link_guard(alone) is None
+        other = count * (1.0 - model.probability(vector))
+        for i in household:
+            level = vector[i]
+            if level is None or not any(j != i for j in differing):
+                continue
+            if vouched:
+                matches[i] += count
+                matches_at[i][level] += count
+            others[i] += other
+            others_at[i][level] += other
+    learnt: dict[str, tuple[float | None, ...]] = {}
+    for i in household:
+        if matches[i] < HOUSEHOLD_MIN_PAIRS or others[i] < HOUSEHOLD_MIN_PAIRS:
+            continue
+        learnt[comparisons[i].name] = tuple(
+            math.log2(
+                ((matches_at[i][level] + 1.0) / (matches[i] + 2.0))
+                / ((others_at[i][level] + 1.0) / (others[i] + 2.0))
+            ) if level in against[i] else None
+            for level in range(size[i])
+        )
+    return learnt
+
+
 def train_model(
     *,
     record_count: int,
@@ -450,6 +514,10 @@ def train_model(
             household_weights=household_weights(among_blocked, vectors, comparisons, model.m)
         )
         model = m_from_confident_pairs(model, vectors, comparisons)
+        among_blocked = model.replace(prior=min(max(report.prior, 1e-9), 0.5))
+        model = model.replace(
+            household_disagreements=household_disagreements(among_blocked, vectors, comparisons)
+        )
     if frequencies is not None:
         model = model.replace(term_frequencies=frequencies)
     return model, report

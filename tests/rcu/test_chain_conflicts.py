@@ -59,3 +59,27 @@ def test_one_mild_disagreement_stops_nothing():
                         phone=PhoneLevel.DIFFERENT)
     assert CONFLICT_AGAINST < context.scorer.disagreement_stored(new_phone) < 0.0
     assert _linkable((0.3, -1.2, new_phone), context) == (0.3, False)
+
+
+def test_namesakes_whose_move_counts_once_in_their_score_still_stop_a_chain():
+    """Counted once, a different address and landline lift namesakes of one town into
+    review; judged as before, every difference in full, they still keep apart the
+    records a third one agrees with (on the generated 100k base, letting them chain
+    cost 0.0013 of precision)."""
+    moved = default_model(COMPARISONS).replace(household_disagreements={
+        "phone": (None, None, None, 0.0), "address": (None, None, None, 0.0),
+    })
+    scorer = Scorer(moved)
+    context = MatchContext(auto_link=0.99, review=0.5, max_block_size=300, scorer=scorer,
+                           skip_keys=frozenset())
+    namesakes = _levels(first_name=FirstNameLevel.EXACT, last_name=LastNameLevel.EXACT,
+                        postcode_city=PostcodeCityLevel.SAME_POSTCODE_AND_CITY,
+                        phone=PhoneLevel.DIFFERENT, address=AddressLevel.DIFFERENT)
+    back = scorer.shared_back_stored(namesakes)
+    assert back > 5.0
+    raw_weight = -1.2
+    probability, separates = _linkable((0.7, raw_weight + back, namesakes), context)
+    assert probability == 0.7  # in review, as its score says
+    assert separates
+    # A pair as probable once every difference counts in full stops nothing.
+    assert _linkable((0.7, 1.3 + back, namesakes), context) == (0.7, False)

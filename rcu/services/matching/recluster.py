@@ -24,7 +24,7 @@ from rcu import hooks
 from rcu.db import is_postgresql
 from rcu.engine.assignment import AssignmentPlan, NewCustomer, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
-from rcu.engine.fellegi_sunter import weight_from_probability
+from rcu.engine.fellegi_sunter import probability_from_weight, weight_from_probability
 from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
 from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
@@ -222,7 +222,8 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     """The probability clustering sees, and whether the pair separates its records.
 
     A pair under review separates its records when its disagreements alone weigh
-    `CONFLICT_AGAINST` against it. A pair that may not be linked automatically
+    `CONFLICT_AGAINST` against it (each household difference counted in full, the
+    pair's probability too). A pair that may not be linked automatically
     (`Scorer.link_guard`) stays just under
     the auto-link threshold, so in review. A pair that contradicts something telling
     people apart separates its records: no chain through other records may join them
@@ -231,17 +232,26 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     however much their household agrees: not proposed either.
     """
     probability, weight, levels = info
+    scorer = context.scorer
+    back = scorer.shared_back_stored(levels)
+    # Judged as if every household difference counted in full: a pair of namesakes in
+    # one town whose address and landline differ keeps stopping chains, though the
+    # score itself counts one move once.
+    apart = (
+        (probability if back == 0.0 else probability_from_weight(weight - back)) < context.review
+        and scorer.disagreement_stored(levels) < CONFLICT_AGAINST
+    )
     if probability < context.review:
-        return probability, context.scorer.disagreement_stored(levels) < CONFLICT_AGAINST
-    guard = context.scorer.link_guard_stored(levels, weight)
+        return probability, apart
+    guard = scorer.link_guard_stored(levels, weight)
     if guard is None:
-        return probability, False
+        return probability, apart
     contradiction = guard.startswith(CONTRADICTION)
     if contradiction and guard.count(",") >= 1:
         return 0.0, True
     if probability < context.auto_link:
-        return probability, contradiction
-    return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction
+        return probability, contradiction or apart
+    return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction or apart
 
 
 def _hold_restricted(

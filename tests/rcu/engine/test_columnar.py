@@ -134,6 +134,12 @@ def _model(rng: random.Random, records: list[MatchRecord], *, frequencies: bool)
     u = [probabilities(len(c.levels), False) for c in COMPARISONS]
     model = model.replace(m=m, u=u, prior=10 ** rng.uniform(-5, -2),
                           household_weights={"last_name": rng.uniform(0, 3)})
+    # What household differences get back beside another: learnt for some levels, from
+    # nothing to all of their weight (and beyond: the model keeps it within).
+    model = model.replace(household_disagreements={
+        c.name: tuple(rng.choice([None, rng.uniform(-12.0, 1.0)]) for _ in c.levels)
+        for c in COMPARISONS if c.household
+    })
     if frequencies:
         found = count_term_frequencies(records * 2, TF_ATTRIBUTES)
         if found is not None:
@@ -170,6 +176,11 @@ def _assert_same_results(scorer: Scorer, records: list[MatchRecord], review: flo
     row = _row_by_row(scorer, prepared, review)
     col = _columnar(scorer, prepared, review, chunk)
     assert col.keys() == row.keys()
+    # Stopping a pair early never loses one that reaches the mark once fully scored.
+    for a, b in itertools.combinations(prepared, 2):
+        full = scorer.score(a, b)
+        if full.probability >= review and full.weight >= weight_from_probability(review):
+            assert row[(full.a, full.b)].weight == full.weight
     seen: Counter = Counter()
     for pair, expected in row.items():
         got = col[pair]
@@ -182,6 +193,8 @@ def _assert_same_results(scorer: Scorer, records: list[MatchRecord], review: flo
         assert explained["total_weight"] == got.weight
         assert scorer.link_guard(got.levels, got.weight) == explained["link_guard"]
         seen["guarded" if explained["link_guard"] else "linkable"] += 1
+        if scorer.model.shared_differences(got.levels):
+            seen["differences counted once"] += 1
         seen.update(f"{c.name}={level}" for c, level in zip(COMPARISONS, got.levels, strict=True))
     seen["dropped"] = len(records) * (len(records) - 1) // 2 - len(row)
     return seen
@@ -209,14 +222,19 @@ def test_every_level_of_every_comparison_is_exercised_and_both_guard_outcomes():
     pairs are guarded and some linkable."""
     records = _records(seed=20261206, people=120, copies=4)
     rng = random.Random(5)
-    seen = _assert_same_results(
-        Scorer(_model(rng, records, frequencies=True)), records, 1e-6, chunk=5000
-    )
+    model = _model(rng, records, frequencies=True)
+    # A second household difference counting for half its weight, whatever it is.
+    model = model.replace(household_disagreements={
+        c.name: tuple(w / 2 for w in model.level_weights(i))
+        for i, c in enumerate(COMPARISONS) if c.household
+    })
+    seen = _assert_same_results(Scorer(model), records, 1e-6, chunk=5000)
     for comparison in COMPARISONS:
         for level in range(len(comparison.levels)):
             assert seen[f"{comparison.name}={level}"], (comparison.name, comparison.levels[level])
         assert seen[f"{comparison.name}=None"]
     assert seen["dropped"] and seen["guarded"] and seen["linkable"]
+    assert seen["differences counted once"]
 
 
 def _levels_both_ways(records: list[MatchRecord]) -> list[tuple]:

@@ -362,3 +362,41 @@ def test_a_level_learnt_as_evidence_against_is_a_contradiction_on_what_tells_peo
     typos = Scorer(base.replace(u=u))
     assert typos.model.level_weights(first)[low] > 0
     assert typos.link_guard(levels) is None
+
+
+def test_a_person_who_moved_is_linked_with_the_move_counted_once_and_said_so(frequencies):
+    """Same names and birth date, a new address, town and landline: counted as
+    independent facts, one move kept the pair from linking. With what the base taught
+    (a second household difference says little beside the first), it links, and the
+    explanation says what the move got back, still adding up to the score."""
+    from django.utils import translation
+
+    from stewardship.explain import WITH_ANOTHER_DIFFERENCE, explanation_sentence
+
+    before = default_model(COMPARISONS).replace(term_frequencies=frequencies)
+    learnt = {c.name: tuple(min(0.0, w) * 0.1 if w < 0 else None
+                            for w in before.level_weights(i))
+              for i, c in enumerate(COMPARISONS) if c.household}
+    after = before.replace(household_disagreements=learnt)
+    a = record(1, first_name="Jean", last_name="Martin", birth_date="1971-02-03",
+               address_line1="3 rue des Lilas", postcode="75001", city="Paris",
+               phone="01 45 67 89 12")
+    b = record(2, first_name="Jean", last_name="Martin", birth_date="1971-02-03",
+               address_line1="18 quai de la Fosse", postcode="44000", city="Nantes",
+               phone="02 40 11 22 33")
+    scored_before, scored_after = Scorer(before).score(a, b), Scorer(after).score(a, b)
+    assert scored_before.probability < 0.99 <= scored_after.probability
+    scorer = Scorer(after)
+    assert scorer.link_guard(scored_after.levels, scored_after.weight) is None
+    explained = scorer.explain_pair_dict(a, b)
+    given_back = [c for c in explained["contributions"] if c["level"] == WITH_ANOTHER_DIFFERENCE]
+    assert len(given_back) == 2  # of address, town and landline, all but the strongest
+    assert all(c["weight"] > 0 for c in given_back)
+    assert ("first_name", COMMON_VALUE) in {(c["comparison"], c["level"])
+                                            for c in explained["contributions"]}
+    parts = explained["prior_weight"] + sum(c["weight"] for c in explained["contributions"])
+    assert parts == explained["total_weight"] == scored_after.weight
+    with translation.override("en"):
+        assert "(one move, counted once)" in explanation_sentence(explained)
+    with translation.override("fr"):
+        assert "(un déménagement, compté une fois)" in explanation_sentence(explained)

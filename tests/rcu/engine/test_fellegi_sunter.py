@@ -236,6 +236,64 @@ def test_round_trip_through_json_gives_identical_weights():
         assert loaded.explain(vector) == model.explain(vector)
 
 
+def moved_model() -> Model:
+    """Surname and postcode as household comparisons: beside another difference, a
+    different postcode weighs -0.5 (a move changes both), a different surname -4."""
+    return true_model().replace(household_disagreements={
+        "last_name": (None, None, None, -4.0), "postcode": (None, None, -0.5),
+    })
+
+
+def test_two_household_differences_count_the_strongest_in_full_and_the_other_as_learnt():
+    model = moved_model()
+    surname, postcode = model.level_weights(0)[3], model.level_weights(4)[2]
+    assert surname < postcode < -0.5  # -5.49 and -3 counted as independent
+    both = (3, 0, None, None, 2)
+    assert model.weight(both) == pytest.approx(
+        model.prior_weight + model.level_weights(1)[0] + surname + -0.5, abs=1e-12
+    )
+    assert model.shared_differences(both) == ((4, -0.5 - postcode),)
+    # Each alone counts in full: nothing is given back.
+    assert model.shared_differences((1, 0, None, None, 2)) == ()
+    assert model.shared_differences((3, 0, None, None, 0)) == ()
+    assert model.weight((1, 0, None, None, 2)) == pytest.approx(
+        model.prior_weight + model.level_weights(0)[1] + model.level_weights(1)[0] + postcode,
+        abs=1e-12,
+    )
+
+
+def test_a_learnt_value_never_weighs_more_against_than_the_level_itself_nor_for_a_match():
+    model = true_model().replace(household_disagreements={
+        "last_name": (None, None, None, -40.0), "postcode": (None, None, 3.0),
+    })
+    # The surname stays as it is; the postcode comes back to nothing, not above.
+    assert model.shared_differences((3, None, None, None, 2)) == ((4, -model.level_weights(4)[2]),)
+    assert model.weight((3, None, None, None, 2)) == pytest.approx(
+        model.prior_weight + model.level_weights(0)[3], abs=1e-12
+    )
+
+
+def test_the_explanation_shows_what_a_move_gives_back_and_still_adds_up_exactly():
+    model = moved_model()
+    explanation = model.explain((3, 0, None, None, 2))
+    assert explanation.contributions[-1] == Contribution(
+        "postcode", "with_another_difference", -0.5 - model.level_weights(4)[2]
+    )
+    assert explanation.prior_weight + sum(c.weight for c in explanation.contributions) == (
+        explanation.total_weight
+    )
+    assert explanation.total_weight == model.weight((3, 0, None, None, 2))
+
+
+def test_what_household_differences_give_back_is_stored_with_the_model():
+    model = moved_model()
+    loaded = Model.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert loaded == model
+    assert loaded.household_disagreements == model.household_disagreements
+    assert loaded.weight((3, 0, None, None, 2)) == model.weight((3, 0, None, None, 2))
+    assert loaded != true_model()
+
+
 def test_unknown_storage_format_is_refused():
     data = default_model(COMPARISONS).to_dict()
     data["format"] = 99

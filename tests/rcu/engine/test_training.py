@@ -312,3 +312,66 @@ def test_a_family_does_not_vouch_for_what_tells_its_members_apart():
     assert family.link_guard(shared) is None  # what they share would link them
     counted = m_from_confident_pairs(model, vectors, ENGINE_COMPARISONS)
     assert counted.m[first][FirstNameLevel.DIFFERENT] < 0.01
+
+
+def _vector(**levels):
+    return tuple(levels.get(c.name) for c in ENGINE_COMPARISONS)
+
+
+MOVED = _vector(first_name=0, last_name=0, birth_date=0, phone=3, address=3, postcode_city=4)
+
+
+def _moves_and_namesakes(moved: int) -> Counter:
+    return Counter({
+        # One person, at home in both records.
+        _vector(first_name=0, last_name=0, birth_date=0, phone=0, address=0, postcode_city=0): 900,
+        # One person who moved: a new address, town and landline all at once.
+        MOVED: moved,
+        # Namesakes, and people sharing a first name, living apart.
+        _vector(first_name=0, last_name=0, birth_date=4, phone=3, address=3, postcode_city=4): 2000,
+        _vector(first_name=0, last_name=5, birth_date=4, phone=3, address=3, postcode_city=4): 2000,
+    })
+
+
+def _personal_only(vector):
+    return tuple(
+        None if c.household else level for c, level in zip(ENGINE_COMPARISONS, vector, strict=True)
+    )
+
+
+def test_a_move_is_counted_once_and_a_surname_that_changes_with_it_still_counts():
+    """A person who moved differs on address, postcode and landline at once; counted as
+    independent, one move weighed as three facts against a match. Beside another
+    difference, a different postcode says nothing more (one person's records and
+    strangers' differ there alike), while a different surname still does: one person
+    who moved keeps their surname, strangers do not."""
+    from rcu.engine.comparators import LastNameLevel, PostcodeCityLevel
+    from rcu.engine.training import household_disagreements
+
+    names = [c.name for c in ENGINE_COMPARISONS]
+    postcode, surname = names.index("postcode_city"), names.index("last_name")
+    # Among blocked pairs: first name and birth date are enough to link.
+    model = default_model(ENGINE_COMPARISONS).replace(prior=0.01)
+    assert Scorer(model).link_guard(_personal_only(MOVED)) is None
+    learnt = household_disagreements(model, _moves_and_namesakes(100), ENGINE_COMPARISONS)
+    beside_another = learnt["postcode_city"][PostcodeCityLevel.DIFFERENT]
+    assert model.level_weights(postcode)[PostcodeCityLevel.DIFFERENT] < -4.0
+    assert -0.5 < beside_another <= 0.5
+    different_surname = learnt["last_name"][LastNameLevel.DIFFERENT]
+    assert different_surname < -5.0
+    assert learnt["postcode_city"][PostcodeCityLevel.SAME_POSTCODE_AND_CITY] is None  # agrees
+
+    moved = model.replace(household_disagreements=learnt)
+    assert moved.weight(MOVED) > model.weight(MOVED) + 4.0
+    assert moved.level_weights(surname) == model.level_weights(surname)
+
+
+def test_too_few_moves_teach_nothing():
+    from rcu.engine.training import HOUSEHOLD_MIN_PAIRS, household_disagreements
+
+    few = int(HOUSEHOLD_MIN_PAIRS) - 1
+    learnt = household_disagreements(
+        default_model(ENGINE_COMPARISONS).replace(prior=0.01), _moves_and_namesakes(few),
+        ENGINE_COMPARISONS,
+    )
+    assert learnt == {}
