@@ -119,6 +119,24 @@ def _number_follows(tokens: list[str], start: int) -> bool:
     return False
 
 
+def _without_cedex(tokens: list[str]) -> list[str]:
+    """The tokens less "CEDEX" and its office number: a sorting-office routing, not
+    part of the address. Dropped first, so that what it stood between reads as one
+    ("B CEDEX P" is a postal box, as "B P" is): the key of a key is itself."""
+    kept: list[str] = []
+    skip_number = False
+    for token in tokens:
+        if token == "cedex":
+            skip_number = True
+            continue
+        if skip_number and token.isdigit():
+            skip_number = False
+            continue
+        skip_number = False
+        kept.append(token)
+    return kept
+
+
 def address_key(text: str) -> str | None:
     """Folded, punctuation as spaces, abbreviations expanded, CEDEX dropped.
 
@@ -126,7 +144,7 @@ def address_key(text: str) -> str | None:
     boxes ("BP 123", "CS 12345") are kept: they are where the mail goes.
     """
     spaced = _GLUED_SUFFIX.sub(r"\1 \2", NON_WORD.sub(" ", fold(text)))
-    tokens = spaced.split()
+    tokens = _without_cedex(spaced.split())
     words: list[str] = []
     count = len(tokens)
     i = 0
@@ -134,10 +152,6 @@ def address_key(text: str) -> str | None:
         token = tokens[i]
         following = tokens[i + 1] if i + 1 < count else ""
         i += 1
-        if token == "cedex":  # a sorting-office routing, not part of the address
-            if following.isdigit():
-                i += 1
-            continue
         if token in _NUMBER_WORDS and _number_follows(tokens, i):
             continue
         if words and words[-1].isdigit() and token in NUMBER_SUFFIXES:

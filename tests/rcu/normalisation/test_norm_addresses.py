@@ -94,6 +94,14 @@ def test_cedex_is_dropped_from_the_key_but_kept_in_the_value():
     assert normalise_address_line("5 av. Foch Cedex").key == "5 avenue foch"
 
 
+def test_what_cedex_stood_between_reads_as_one():
+    """Found by the idempotence property: "B CEDEX P" keyed "b p", whose own key is "bp".
+    CEDEX goes first, so the key of a key is itself."""
+    assert address_key("B CEDEX p") == "bp"
+    assert address_key("B cedex 12 P 4") == "bp 4"
+    assert address_key("12 CEDEX 5 b") == "12 bis"
+
+
 def test_postal_boxes_are_kept():
     assert normalise_address_line("BP 123").key == "bp 123"
     assert normalise_address_line("B.P. 123").key == "bp 123"
