@@ -25,7 +25,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.models import ScopeItem, SubjectRequest
-from rcu.engine.scoring import CONTRADICTION
+from rcu.engine.scoring import ADDED_TO_A_LEVEL, CONTRADICTION
 from rcu.engine.types import MatchRecord
 from rcu.models import Customer, SourceRecord
 from rcu.normalisation.record import normalise_record
@@ -160,7 +160,7 @@ def _evidence(explanation: Mapping[str, Any]) -> tuple[tuple[Evidence, ...], tup
     compared = [
         Evidence(c["comparison"], c["level"], float(c["weight"]))
         for c in explanation.get("contributions", [])
-        if c.get("level") is not None and c["level"] not in ("rare_value", "common_value", "with_another_difference")
+        if c.get("level") is not None and c["level"] not in ADDED_TO_A_LEVEL
     ]
     guarded: set[str] = set()
     guard = explanation.get("link_guard") or ""

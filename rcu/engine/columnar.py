@@ -735,10 +735,10 @@ class ColumnarScorer:
             COLUMNAR.get(compare) or _fallback(compare) for compare in compares
         )
         # Each comparison's weight by level, the missing level (-1) last; and what the
-        # early stop adds up (`Scorer._bound_tables`).
-        self._tables = tuple(_level_array(table) for table in scorer.model.tables)
-        self._bound_tables = tuple(_level_array(table) for table in scorer._bound_tables)
+        # early stop adds up (`Model.bound_tables`).
         model = scorer.model
+        self._tables = tuple(_level_array(table) for table in model.tables)
+        self._bound_tables = tuple(_level_array(table) for table in model.bound_tables)
         # The household comparisons whose disagreements may get weight back.
         self._shared = tuple(
             sorted(scorer._names.index(name) for name in model.household_disagreements)

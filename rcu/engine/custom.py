@@ -197,9 +197,12 @@ def model_for(stored: Model | None, comparisons: Sequence[Comparison]) -> Model:
     }
     m: list[tuple[float, ...]] = []
     u: list[tuple[float, ...]] = []
+    same_levels: set[str] = set()
     for i, comparison in enumerate(comparisons):
         found = learnt.get(comparison.name)
         same = found is not None and found[0] == tuple(comparison.levels)
+        if same:
+            same_levels.add(comparison.name)
         m.append(found[1] if same and found else start.m[i])
         u.append(found[2] if same and found else start.u[i])
     names = {c.name for c in comparisons}
@@ -208,7 +211,6 @@ def model_for(stored: Model | None, comparisons: Sequence[Comparison]) -> Model:
         term_frequencies=stored.term_frequencies,
         household_weights={k: v for k, v in stored.household_weights.items() if k in names},
         household_disagreements={
-            k: v for k, v in stored.household_disagreements.items()
-            if k in names and learnt.get(k, ((),))[0] == tuple(comparisons[start.names.index(k)].levels)
+            k: v for k, v in stored.household_disagreements.items() if k in same_levels
         },
     )

@@ -120,8 +120,8 @@ class Model:
     """Fellegi-Sunter parameters for an ordered set of comparisons; immutable."""
 
     __slots__ = (
-        "_against", "_against_cache", "_household", "_household_against", "_labels", "_m",
-        "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u",
+        "_against", "_against_cache", "_bound_tables", "_household", "_household_against",
+        "_labels", "_m", "_names", "_prior", "_prior_weight", "_tables", "_tf", "_u",
     )
 
     def __init__(
@@ -184,19 +184,19 @@ class Model:
                 None if w is None else float(w) for w in learnt_row
             )
         # By comparison index, what each disagreeing level weighs beside another
-        # household disagreement: between the level's own weight and nothing.
-        self._against: tuple[tuple[int, dict[int, float]], ...] = tuple(
-            (
-                names.index(name),
-                {
-                    level: min(0.0, max(weight, learnt))
-                    for level, learnt in enumerate(against_row)
-                    if learnt is not None
-                    and (weight := self._tables[names.index(name)][level]) < 0.0
-                },
-            )
-            for name, against_row in sorted(self._household_against.items())
-        )
+        # household disagreement (between the level's own weight and nothing); and the
+        # tables with those levels at that weight: the most a level may end at.
+        self._bound_tables = tuple(dict(table) for table in self._tables)
+        against: list[tuple[int, dict[int, float]]] = []
+        for name, against_row in sorted(self._household_against.items()):
+            index = names.index(name)
+            bound = self._bound_tables[index]
+            credits: dict[int, float] = {}
+            for level, learnt in enumerate(against_row):
+                if learnt is not None and bound[level] < 0.0:
+                    bound[level] = credits[level] = min(0.0, max(bound[level], learnt))
+            against.append((index, credits))
+        self._against = tuple(against)
         self._against_cache: dict[tuple[Level, ...], tuple[tuple[int, float], ...]] = {}
 
     # --- parameters -------------------------------------------------------------------
@@ -248,6 +248,13 @@ class Model:
     def tables(self) -> tuple[dict[Level, float], ...]:
         """Per comparison, the weight of each level (None, a missing value, is 0)."""
         return self._tables
+
+    @property
+    def bound_tables(self) -> tuple[dict[Level, float], ...]:
+        """`tables`, with each household difference that may get weight back beside
+        another (`shared_differences`) at the most it may end at: what an early stop
+        adds up, so that it never gives up a pair that would reach its mark."""
+        return self._bound_tables
 
     def level_weights(self, comparison: int) -> tuple[float, ...]:
         """log2(m / u) of each level of one comparison, best level first."""

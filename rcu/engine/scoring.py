@@ -38,6 +38,8 @@ NAME_COMPARISONS = ("first_name", "last_name")
 # The level labels of a term-frequency contribution in an explanation.
 RARE_VALUE = "rare_value"
 COMMON_VALUE = "common_value"
+# Contribution labels that are no level of their comparison: what is added to it.
+ADDED_TO_A_LEVEL = frozenset({RARE_VALUE, COMMON_VALUE, WITH_ANOTHER_DIFFERENCE})
 # Partial sums taken in another order may differ from the model's in the last bits: a
 # pair is only given up when it misses the mark by more than this.
 PRUNE_TOLERANCE = 1e-9
@@ -98,15 +100,8 @@ class Scorer:
         # stop a pair early; headroom[k] is the most the comparisons after the k-th
         # evaluated can still add.
         self._tables = model.tables
-        # What `score_at_least` adds up to stop a pair early: a household disagreement
-        # may get part of its weight back once another one is seen
-        # (`Model.shared_differences`), so it counts there as what it may end at.
-        self._bound_tables = tuple(dict(table) for table in self._tables)
-        for name, learnt_row in model.household_disagreements.items():
-            table = self._bound_tables[self._names.index(name)]
-            for level, learnt in enumerate(learnt_row):
-                if learnt is not None and table[level] < 0.0:
-                    table[level] = min(0.0, max(table[level], learnt))
+        # What `score_at_least` adds up to stop a pair early (`Model.bound_tables`).
+        self._bound_tables = model.bound_tables
         self._order = evaluation_order(comparisons)
         # Term-frequency adjustments: by comparison index, the key attribute of each
         # level that has one (a comparison may adjust several levels: postcode, town).

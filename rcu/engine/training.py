@@ -341,6 +341,17 @@ CONFIDENT_ROUNDS = 3
 CONFIDENT_MIN_PAIRS = 30.0
 
 
+def _links_alone(scorer: Scorer, levels: tuple[Level, ...], personal: Sequence[bool]) -> bool:
+    """Whether these levels alone would link a pair: a personal comparison agrees (its
+    level weighs for a match) and `Scorer.link_guard` lets it through. What vouches for
+    a pair as one person's when the model learns from its other levels."""
+    tables = scorer.model.tables
+    return any(
+        personal[j] and level is not None and tables[j][level] > 0.0
+        for j, level in enumerate(levels)
+    ) and scorer.link_guard(levels) is None
+
+
 def m_from_confident_pairs(
     model: Model, vectors: Counter[tuple[Level, ...]], comparisons: tuple[Comparison, ...],
     *, rounds: int = CONFIDENT_ROUNDS,
@@ -368,7 +379,6 @@ def m_from_confident_pairs(
     personal = [not c.household for c in comparisons]
     for _ in range(rounds):
         scorer = Scorer(model, None, comparisons)
-        tables = model.tables
         counts = [[0.0] * len(c.levels) for c in comparisons]
         for vector, count in vectors.items():
             for c, level in enumerate(vector):
@@ -379,12 +389,7 @@ def m_from_confident_pairs(
                     # What tells a household's members apart is judged on what they
                     # do not share: their surname, address and landline say nothing.
                     others = tuple(o if personal[j] else None for j, o in enumerate(others))
-                if not any(
-                    personal[j] and other is not None and tables[j][other] > 0.0
-                    for j, other in enumerate(others)
-                ):
-                    continue
-                if scorer.link_guard(others) is None:
+                if _links_alone(scorer, others, personal):
                     counts[c][level] += count
         m = [
             distribution(row, previous, pseudo_count=EM_PSEUDO_COUNT)
@@ -423,7 +428,7 @@ def household_disagreements(
     matches_at = {i: [0.0] * size[i] for i in household}
     others_at = {i: [0.0] * size[i] for i in household}
     scorer = Scorer(model, None, comparisons)
-    tables = model.tables
+    is_personal = [not c.household for c in comparisons]
     for vector, count in vectors.items():
         if not any(vector[i] == 0 for i in personal):
             continue
@@ -431,10 +436,11 @@ def household_disagreements(
         if not differing:
             continue
         # One person's records: what they do not share with a household links them.
-        alone = tuple(level if i in personal else None for i, level in enumerate(vector))
-        vouched = any(
-            alone[i] is not None and tables[i][alone[i]] > 0.0 for i in personal
-        ) and scorer.link_guard(alone) is None
+        vouched = _links_alone(
+            scorer,
+            tuple(level if is_personal[i] else None for i, level in enumerate(vector)),
+            is_personal,
+        )
         other = count * (1.0 - model.probability(vector))
         for i in household:
             level = vector[i]

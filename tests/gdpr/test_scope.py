@@ -156,3 +156,20 @@ def test_the_scope_api_confirms_and_refuses_unknown_ids(scenario, subject_reques
     assert refused.status_code == 400
     assert refused.json()["code"] == "invalid"
     assert refused.json()["errors"][0]["field"].startswith("customers")
+
+
+def test_what_is_added_to_a_level_is_not_shown_to_the_dpo_as_evidence_of_its_own():
+    """A rare surname's adjustment, or what a move's second difference gets back, is
+    part of that comparison's weight: the DPO sees the surname agree and the address
+    differ, not an address "agreement" of +5 bits."""
+    from gdpr.selectors.scope import _evidence
+
+    agreements, contradictions = _evidence({"contributions": [
+        {"comparison": "last_name", "level": "exact", "weight": 8.0},
+        {"comparison": "last_name", "level": "rare_value", "weight": 2.0},
+        {"comparison": "address", "level": "different", "weight": -4.2},
+        {"comparison": "phone", "level": "different", "weight": -6.8},
+        {"comparison": "phone", "level": "with_another_difference", "weight": 5.4},
+    ]})
+    assert [(e.comparison, e.level) for e in agreements] == [("last_name", "exact")]
+    assert all(e.level != "with_another_difference" for e in agreements + contradictions)
