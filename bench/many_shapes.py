@@ -50,13 +50,18 @@ def rcu_run(data_dir: Path) -> dict:
     from django.core.management import call_command
 
     from bench.match_once import quality
-    from bench.shapes import CONFIG_FILE, RECORDS_FILE
+    from bench.shapes import ATTRIBUTES_FILE, CONFIG_FILE, RECORDS_FILE
     from rcu.actors import SystemActor
+    from rcu.services.attributes import AttributeSpec, attribute_definition_create
     from rcu.services.imports import import_job_create, import_job_run
     from rcu.services.sources import source_configure
 
     call_command("migrate", verbosity=0)
     actor = SystemActor(job="bench")
+    attributes = data_dir / ATTRIBUTES_FILE
+    for attribute in json.loads(attributes.read_text()) if attributes.exists() else []:
+        attribute_definition_create(name=attribute["name"], type=attribute["type"],
+                                    spec=AttributeSpec(label=attribute["label"]), acting_user=actor)
     source, _ = source_configure(
         data=json.loads((data_dir / CONFIG_FILE).read_text()), acting_user=actor
     )
@@ -97,28 +102,44 @@ def rcu_in_subprocess(data_dir: Path) -> dict:
 
 # --- the peer ---------------------------------------------------------------------------------
 
+# Custom attributes of the shapes (`bench.shapes`), given to the peer as columns too.
+PEER_CUSTOM = ("middle_name", "birth_year", "sex")
 PEER_COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "postcode", "city",
-                "address", "identifier")
+                "address", "identifier", *PEER_CUSTOM)
 
 
 def peer_rows(data_dir: Path):
     """(record id, {column: value}) of every good record, through the source's own mapping."""
     from bench.records import iter_source_file, row_mapper
-    from bench.shapes import CONFIG_FILE, RECORDS_FILE, SOURCE_CODE
+    from bench.shapes import ATTRIBUTES_FILE, CONFIG_FILE, RECORDS_FILE, SOURCE_CODE
     from rcu.engine.blocking import NOT_IDENTIFIERS
+    from rcu.engine.custom import is_custom_key, key_name
     from rcu.ingestion.config import parse_source_config
 
-    config = parse_source_config(json.loads((data_dir / CONFIG_FILE).read_text()))
-    for row in iter_source_file(SOURCE_CODE, data_dir / RECORDS_FILE, row_mapper(config)):
+    attributes = data_dir / ATTRIBUTES_FILE
+    known_custom = {a["name"]: a["type"] for a in (
+        json.loads(attributes.read_text()) if attributes.exists() else []
+    )}
+    config = parse_source_config(json.loads((data_dir / CONFIG_FILE).read_text()),
+                                 known_custom=known_custom)
+    custom = tuple(
+        (f.attribute, known_custom[f.attribute],
+         key_name(f.attribute, blocked=known_custom[f.attribute] == "identifier"))
+        for f in config.fields if f.attribute in known_custom
+    )
+    for row in iter_source_file(SOURCE_CODE, data_dir / RECORDS_FILE, row_mapper(config, custom)):
         keys = row.keys
         identifier = next(
-            (value for name, value in sorted(keys.items()) if name not in NOT_IDENTIFIERS), None
+            (value for name, value in sorted(keys.items())
+             if name not in NOT_IDENTIFIERS and not is_custom_key(name)), None
         )
         yield row.record_id, {
             "first_name": keys.get("first_name"), "last_name": keys.get("last_name"),
             "birth_date": keys.get("birth_date"), "email": keys.get("email"),
             "phone": keys.get("mobile") or keys.get("phone"), "postcode": keys.get("postcode"),
             "city": keys.get("city"), "address": keys.get("address"), "identifier": identifier,
+            # Custom attributes the file maps (a middle name, a birth year, a sex).
+            **{name: keys.get(key_name(name)) for name in PEER_CUSTOM},
         }
 
 
@@ -154,6 +175,9 @@ def peer_run(data_dir: Path, *, threshold: float = 0.95) -> dict:
         "city": lambda: cl.ExactMatch("city").configure(term_frequency_adjustments=True),
         "address": lambda: cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
         "identifier": lambda: cl.ExactMatch("identifier"),
+        "middle_name": lambda: cl.NameComparison("middle_name"),
+        "birth_year": lambda: cl.ExactMatch("birth_year"),
+        "sex": lambda: cl.ExactMatch("sex"),
     }
 
     def usable(rule: tuple[str, ...]) -> bool:
@@ -161,14 +185,15 @@ def peer_run(data_dir: Path, *, threshold: float = 0.95) -> dict:
 
     blocking = [r for r in (("email",), ("phone",), ("identifier",), ("first_name", "last_name"),
                             ("last_name", "birth_date"), ("birth_date",), ("postcode", "last_name"),
-                            ("city", "first_name")) if usable(r)]
+                            ("city", "first_name"), ("last_name", "birth_year")) if usable(r)]
     deterministic = [r for r in (("first_name", "last_name", "birth_date"), ("email",),
                                  ("identifier",), ("first_name", "last_name", "phone"))
-                     if usable(r)] or [r for r in (("first_name", "last_name", "postcode"),
+                     if usable(r)] or [r for r in (("first_name", "last_name", "birth_year"),
+                                                   ("first_name", "last_name", "postcode"),
                                                    ("first_name", "last_name", "city"))
                                        if usable(r)]
     em_rules = [r for r in (("first_name", "last_name"), ("birth_date",), ("email",),
-                            ("postcode",)) if usable(r)]
+                            ("postcode",), ("birth_year",)) if usable(r)]
     started = time.perf_counter()
     con = duckdb.connect(":memory:", config={"threads": 2})
     db_api = DuckDBAPI(connection=con)

@@ -43,7 +43,7 @@ def source_config(code: str, examples_dir: Path = EXAMPLES_DIR) -> SourceConfig:
     return parse_source_config(json.loads(path.read_text(encoding="utf-8")))
 
 
-def row_mapper(config: SourceConfig) -> RowMapper:
+def row_mapper(config: SourceConfig, custom: tuple[tuple[str, str, str], ...] = ()) -> RowMapper:
     """The RowMapper the importer would build for this source (see
     `rcu.selectors.sources.source_row_mapper`), from the configuration alone.
 
@@ -53,6 +53,7 @@ def row_mapper(config: SourceConfig) -> RowMapper:
     return RowMapper(
         external_id_field=config.external_id_field,
         fields=sorted(config.fields, key=lambda spec: spec.position),
+        custom=custom,
         default_region=config.default_country,
         timestamp_field=config.business_timestamp_field,
         timestamp_format=config.business_timestamp_format,

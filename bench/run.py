@@ -18,8 +18,9 @@ size:
 
 Once, whatever the sizes:
 
-- shapes: person files of five shapes of our own making (no contact fields, a national
-  id, heavy corruption, non-French names, households and twins), each through
+- shapes: person files of seven shapes of our own making (no contact fields, born in the
+  19th century, a national id, heavy corruption, non-French names, households and twins,
+  a voter roll with custom attributes), each through
   configure, import and `match --full` on SQLite, with Splink beside it
   (`bench.many_shapes`; .bench/many-shapes.md).
 
@@ -659,7 +660,7 @@ def main() -> None:
     if "shapes" in parts:
         from bench.many_shapes import main as many_shapes
 
-        print("many shapes: RCU and Splink on person files of five shapes…", flush=True)
+        print("many shapes: RCU and Splink on person files of seven shapes…", flush=True)
         many_shapes([])
     if "stewardship" in parts:
         from bench.stewardship import results_table

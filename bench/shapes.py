@@ -14,7 +14,11 @@ configuration and the truth (which records are the same person):
 - ``other_names``: Spanish, Vietnamese and German names (few surnames shared by many
   people), e-mail, mobile, address;
 - ``households``: French families sharing surname, address, landline and sometimes an
-  e-mail; twins sharing their birth date.
+  e-mail; twins sharing their birth date;
+- ``voters``: a voter roll, American names with a middle name, a birth year instead of
+  a date, sex, street address, no contact field; families at one address, sons named
+  after their fathers. The middle name, the birth year and the sex are custom
+  attributes an administrator adds (`attributes.json` beside the file).
 
 Nothing here is tuned to the engine: names and places come from Faker's locale lists
 (with their frequencies), corruption from a handful of generic operations whose
@@ -31,12 +35,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 SOURCE_CODE = "file"
 TRUTH_FILE = "truth.csv"
 RECORDS_FILE = "records.csv"
 CONFIG_FILE = "source.json"
+ATTRIBUTES_FILE = "attributes.json"  # custom attributes to add before the source
 DATE_FORMAT = "%d/%m/%Y"
 
 
@@ -200,6 +206,10 @@ class Shape:
     config: dict
     # Share of people with one to five records (must sum to 1).
     records_per_person: tuple[float, ...] = (0.40, 0.33, 0.17, 0.07, 0.03)
+    # Custom attributes the file needs ({"name", "type", "label"}), added before the source.
+    attributes: tuple[dict, ...] = ()
+    # Damage to what `_damage` does not know (a Person's `extra`), per record after the first.
+    damage_extra: Callable[[random.Random, Person], None] | None = None
 
 
 def _households(rng: random.Random, people: list[Person], *, share: float, twins: float,
@@ -388,6 +398,41 @@ def _households_fr(rng: random.Random, count: int) -> list[Person]:
     return people
 
 
+def _voters(rng: random.Random, count: int) -> list[Person]:
+    """A voter roll: families at one address (a father and his son often share the
+    first name), a middle name on most people."""
+    locale = Locale("en_US", rng, town_count=300)
+    people = _people(rng, count, locale, first_year=1925, last_year=2006)
+    for p in people:
+        p.extra["middle"] = locale.first_name(p.gender) if rng.random() < 0.85 else ""
+    _households(rng, people, share=0.35, twins=0.005, locale=locale)
+    # Juniors: in a household, a son given his father's first name.
+    for head, son in pairwise(people):
+        if (head.gender == son.gender == "M" and head.last_name == son.last_name
+                and head.address == son.address and rng.random() < 0.3):
+            son.first_name = head.first_name
+    return people
+
+
+def _voters_damage(rng: random.Random, p: Person) -> None:
+    middle = p.extra.get("middle", "")
+    roll = rng.random()
+    if middle and roll < 0.25:
+        p.extra["middle"] = ""
+    elif middle and roll < 0.45:
+        p.extra["middle"] = middle[0]
+    elif middle and roll < 0.50:
+        p.extra["middle"] = typo(rng, middle)
+    if rng.random() < 0.01:
+        p.gender = ""
+
+
+def _voter_row(p: Person) -> dict[str, str]:
+    return {"FIRST": p.first_name, "MIDDLE": p.extra.get("middle", ""), "LAST": p.last_name,
+            "BIRTH_YEAR": str(p.birth_date.year) if p.birth_date else "", "SEX": p.gender,
+            "STREET": p.address, "CITY": p.town, "ZIP": p.postcode}
+
+
 def _field(source: str, attribute: str, **options) -> dict:
     return {"source": source, "attribute": attribute, **options}
 
@@ -512,6 +557,27 @@ VARIANTS: dict[str, Shape] = {
 }
 
 
+SHAPES["voters"] = Shape(
+    "voters",
+    "a voter roll: American names with a middle name, birth year, sex, street address; "
+    "no contact field",
+    4200, Corruption(moved=0.2, date_missing=0.03, date_typo=0.03, date_day_month_swapped=0.0),
+    _voters, _voter_row,
+    _config("voters", "US", [
+        _field("FIRST", "first_name"), _field("MIDDLE", "middle_name"),
+        _field("LAST", "last_name"), _field("BIRTH_YEAR", "birth_year"),
+        _field("SEX", "sex"), _field("STREET", "address_line1"), _field("CITY", "city"),
+        _field("ZIP", "postcode"),
+    ]),
+    attributes=(
+        {"name": "middle_name", "type": "name", "label": "Middle name"},
+        {"name": "birth_year", "type": "number", "label": "Birth year"},
+        {"name": "sex", "type": "code", "label": "Sex"},
+    ),
+    damage_extra=_voters_damage,
+)
+
+
 def shape_named(name: str) -> Shape:
     return SHAPES[name] if name in SHAPES else VARIANTS[name]
 
@@ -529,6 +595,8 @@ def generate(shape: Shape, out: Path, *, seed: int = 1, people: int | None = Non
         for n in range(count):
             record = person if n == 0 else _damage(rng, person, shape.corruption,
                                                     locale or _LOCALE_OF[shape.name](rng))
+            if n and shape.damage_extra:
+                shape.damage_extra(rng, record)
             rows.append((shape.row(record), person.person_id))
     rng.shuffle(rows)
     true_pairs = 0
@@ -546,6 +614,11 @@ def generate(shape: Shape, out: Path, *, seed: int = 1, people: int | None = Non
             true_pairs += sizes.get(person_id, 0)
             sizes[person_id] = sizes.get(person_id, 0) + 1
     (out / CONFIG_FILE).write_text(json.dumps(shape.config, indent=1), encoding="utf-8")
+    attributes = out / ATTRIBUTES_FILE
+    if shape.attributes:
+        attributes.write_text(json.dumps(list(shape.attributes), indent=1), encoding="utf-8")
+    else:
+        attributes.unlink(missing_ok=True)
     return {"records": len(rows), "people": len(persons), "true_pairs": true_pairs}
 
 
@@ -567,4 +640,5 @@ _LOCALE_OF = {
     "no_contact": _locale_for("en_GB"), "historical": _locale_for("en_GB"), "national_id": _locale_for("en_US"),
     "heavy_corruption": _locale_for("en_GB"), "other_names": _locale_for("es_ES"),
     "households": _locale_for("fr_FR"), "no_contact_damaged": _locale_for("en_GB"),
+    "voters": _locale_for("en_US"),
 }

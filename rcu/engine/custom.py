@@ -153,20 +153,27 @@ def _number(key: str, tolerance: float) -> Callable[[MatchRecord, MatchRecord], 
 def custom_comparison(spec: CustomComparison) -> Comparison:
     """The model's comparison of one custom attribute."""
     key = spec.key
+    # Its disagreement (the last level) stops an automatic link where a person's
+    # records seldom disagree on it (`Comparison.contradicting_when_stable`).
     if spec.method == "name":
         return Comparison(spec.name, NameLevel.labels(), _name(key),
-                          term_frequency=((NameLevel.EXACT.label, key),))
+                          term_frequency=((NameLevel.EXACT.label, key),),
+                          contradicting_when_stable=NameLevel.DIFFERENT.label)
     if spec.method == "text":
         return Comparison(spec.name, TextLevel.labels(), _text(key),
-                          term_frequency=((TextLevel.EXACT.label, key),))
+                          term_frequency=((TextLevel.EXACT.label, key),),
+                          contradicting_when_stable=TextLevel.DIFFERENT.label)
     if spec.method == "date":
         return Comparison(spec.name, DateLevel.labels(), _date(key),
-                          term_frequency=((DateLevel.EXACT.label, key),))
+                          term_frequency=((DateLevel.EXACT.label, key),),
+                          contradicting_when_stable=DateLevel.DIFFERENT.label)
     if spec.method == "exact":
         return Comparison(spec.name, ExactLevel.labels(), _exact(key),
-                          term_frequency=((ExactLevel.SAME.label, key),))
+                          term_frequency=((ExactLevel.SAME.label, key),),
+                          contradicting_when_stable=ExactLevel.DIFFERENT.label)
     if spec.method == "number":
-        return Comparison(spec.name, NumberLevel.labels(), _number(key, spec.tolerance))
+        return Comparison(spec.name, NumberLevel.labels(), _number(key, spec.tolerance),
+                          contradicting_when_stable=NumberLevel.DIFFERENT.label)
     raise ValueError(f"{spec.name}: unknown comparison {spec.method!r}")
 
 

@@ -9,7 +9,7 @@ holds other keys of the pair leaves it to the partition holding that one.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import getitem
 
@@ -61,6 +61,22 @@ class PairScore:
     levels: tuple[Level, ...]
     weight: float
     probability: float
+
+
+# A disagreement tells people apart (`Comparison.contradicting_when_stable`) when two
+# strangers' records reach it at least this many times as often as one person's: a
+# value a person keeps from record to record (one slip in twenty at most).
+STABLE_RATIO = 20.0
+
+
+def _stable_disagreement(comparison: Comparison, weights: Sequence[float]) -> set[int]:
+    """The level of `comparison` that stops an automatic link because the model learnt
+    that a person's records seldom reach it (none when they often do)."""
+    label = comparison.contradicting_when_stable
+    if label is None:
+        return set()
+    level = comparison.levels.index(label)
+    return {level} if weights[level] <= -math.log2(STABLE_RATIO) else set()
 
 
 class Scorer:
@@ -134,6 +150,7 @@ class Scorer:
             frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
             | {int(level) for level in CONTRADICTING_WHEN_AGAINST.get(c.name, ())
                if model.level_weights(i)[level] < 0.0}
+            | _stable_disagreement(c, model.level_weights(i))
             for i, c in enumerate(comparisons)
         )
 

@@ -17,6 +17,7 @@ from rcu.engine.comparators import (
     LastNameLevel,
     PostcodeCityLevel,
 )
+from rcu.engine.custom import CustomComparison, comparisons_with, key_name
 from rcu.engine.fellegi_sunter import Model, default_model, weight_from_probability
 from rcu.engine.scoring import (
     COMMON_VALUE,
@@ -400,3 +401,55 @@ def test_a_person_who_moved_is_linked_with_the_move_counted_once_and_said_so(fre
         assert "(one move, counted once)" in explanation_sentence(explained)
     with translation.override("fr"):
         assert "(un déménagement, compté une fois)" in explanation_sentence(explained)
+
+
+def _father_and_son_model(*, birth_year_differs: float, middle_name_differs: float) -> Scorer:
+    """A model over the built-in comparisons and two custom attributes (a birth year,
+    a middle name), with the share of one person's record pairs that disagree on each."""
+    comparisons = comparisons_with([
+        CustomComparison("birth_year", "number", key_name("birth_year")),
+        CustomComparison("middle_name", "name", key_name("middle_name")),
+    ])
+    base = default_model(comparisons)
+    m = [list(row) for row in base.m]
+    u = [list(row) for row in base.u]
+    for name, differs in (("birth_year", birth_year_differs), ("middle_name", middle_name_differs)):
+        i = [c.name for c in comparisons].index(name)
+        m[i] = [(1.0 - differs) / (len(m[i]) - 1)] * (len(m[i]) - 1) + [differs]
+        u[i] = [0.02 / (len(u[i]) - 1)] * (len(u[i]) - 1) + [0.98]
+    return Scorer(base.replace(m=m, u=u), comparisons=comparisons)
+
+
+def _voter(id_: int, *, first: str, year: str, middle: str) -> MatchRecord:
+    base = record(id_, first_name=first, last_name="Hatfield", address_line1="12 Oak Street",
+                  postcode="35490", city="Springfield")
+    keys = {**base.keys, key_name("birth_year"): year, key_name("middle_name"): middle}
+    return MatchRecord(id_, "test", base.attributes, keys)
+
+
+def test_a_custom_attribute_a_person_keeps_stops_a_link_when_it_differs():
+    """A father and his son of the same name at one address differ only on their birth
+    year, a custom attribute: where the base shows that a person's records seldom
+    disagree on it, that disagreement stops an automatic link as a different birth date
+    would; a middle name, which a person's records often write differently (in full,
+    then as an initial), does not."""
+    father = _voter(1, first="Justin", year="1961", middle="Austin")
+    son = _voter(2, first="Justin", year="1989", middle="Austin")
+    scorer = _father_and_son_model(birth_year_differs=0.01, middle_name_differs=0.3)
+    levels = scorer.vector(father, son)
+    assert scorer.model.probability(levels) > 0.99  # naive Bayes alone would link them
+    assert scorer.link_guard(levels) == f"{CONTRADICTION}birth_year"
+
+    same_man = _voter(3, first="Justin", year="1961", middle="Aaron")
+    assert scorer.link_guard(scorer.vector(father, same_man)) is None
+
+
+def test_a_custom_attribute_whose_values_often_differ_for_one_person_is_no_contradiction():
+    """Where the base learnt that one person's records often carry different values (a
+    birth year typed as the year of the record, say), the disagreement only weighs."""
+    father = _voter(1, first="Justin", year="1961", middle="Austin")
+    son = _voter(2, first="Justin", year="1989", middle="Austin")
+    scorer = _father_and_son_model(birth_year_differs=0.2, middle_name_differs=0.3)
+    levels = scorer.vector(father, son)
+    assert scorer.model.level_weights([c for c in scorer.model.names].index("birth_year"))[-1] < 0
+    assert scorer.link_guard(levels) is None
