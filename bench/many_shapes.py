@@ -60,8 +60,11 @@ def rcu_run(data_dir: Path) -> dict:
     actor = SystemActor(job="bench")
     attributes = data_dir / ATTRIBUTES_FILE
     for attribute in json.loads(attributes.read_text()) if attributes.exists() else []:
-        attribute_definition_create(name=attribute["name"], type=attribute["type"],
-                                    spec=AttributeSpec(label=attribute["label"]), acting_user=actor)
+        attribute_definition_create(
+            name=attribute["name"], type=attribute["type"], acting_user=actor,
+            spec=AttributeSpec(label=attribute["label"],
+                               tells_apart=attribute.get("tells_apart", False)),
+        )
     source, _ = source_configure(
         data=json.loads((data_dir / CONFIG_FILE).read_text()), acting_user=actor
     )

@@ -206,7 +206,8 @@ class Shape:
     config: dict
     # Share of people with one to five records (must sum to 1).
     records_per_person: tuple[float, ...] = (0.40, 0.33, 0.17, 0.07, 0.03)
-    # Custom attributes the file needs ({"name", "type", "label"}), added before the source.
+    # Custom attributes the file needs ({"name", "type", "label"}, "tells_apart" when
+    # the administrator declares it), added before the source.
     attributes: tuple[dict, ...] = ()
     # Damage to what `_damage` does not know (a Person's `extra`), per record after the first.
     damage_extra: Callable[[random.Random, Person], None] | None = None
@@ -571,8 +572,9 @@ SHAPES["voters"] = Shape(
     ]),
     attributes=(
         {"name": "middle_name", "type": "name", "label": "Middle name"},
-        {"name": "birth_year", "type": "number", "label": "Birth year"},
-        {"name": "sex", "type": "code", "label": "Sex"},
+        # An administrator of a voter roll knows these tell people apart.
+        {"name": "birth_year", "type": "number", "label": "Birth year", "tells_apart": True},
+        {"name": "sex", "type": "code", "label": "Sex", "tells_apart": True},
     ),
     damage_extra=_voters_damage,
 )

@@ -133,6 +133,7 @@ class CustomAttribute:
     tolerance: float = 0.0
     survivorship: str = ""  # a configurable survivorship rule, or "" for the default order
     active: bool = True
+    tells_apart: bool = False  # a disagreement on it is a contradiction (two people)
 
     @property
     def compared(self) -> bool:

@@ -158,6 +158,11 @@ class AttributeDefinitionForm(forms.Form):
     )
     tolerance = forms.FloatField(label=_("Tolerance"), required=False, min_value=0.0, initial=0.0,
                                  help_text=_("Numbers only: two values this close are a partial agreement."))
+    tells_apart = forms.BooleanField(
+        label=_("Tells people apart"), required=False,
+        help_text=_("Two records that disagree on it are two people (a birth year, a sex): "
+                    "such a pair is never linked without a steward."),
+    )
     survivorship = forms.ChoiceField(
         label=_("Survivorship default"), required=False,
         choices=list(SURVIVORSHIP_DEFAULT_LABELS.items()),

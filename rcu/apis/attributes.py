@@ -36,7 +36,7 @@ class AttributeDefinitionSerializer(serializers.ModelSerializer):
     class Meta:
         model = AttributeDefinition
         fields = ["name", "label", "type", "comparison", "effective_comparison", "tolerance",
-                  "survivorship", "active", "created_at", "updated_at"]
+                  "tells_apart", "survivorship", "active", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_effective_comparison(self, obj: AttributeDefinition) -> str:
@@ -51,6 +51,10 @@ class AttributeWriteSerializer(serializers.Serializer):
     comparison = serializers.ChoiceField(choices=AttributeDefinition.Comparison.choices,
                                          required=False, allow_blank=True)
     tolerance = serializers.FloatField(min_value=0.0, required=False)
+    tells_apart = serializers.BooleanField(
+        required=False, help_text="Two records that disagree on it are two people (a birth "
+        "year, a sex): such a pair is never linked without a steward.",
+    )
     survivorship = serializers.ChoiceField(choices=["", *DEFAULT_RULES], required=False,
                                            allow_blank=True)
     active = serializers.BooleanField(required=False)
@@ -104,7 +108,7 @@ class AttributeListApi(ListAPIView):
                 spec=AttributeSpec(
                     label=data["label"], comparison=data.get("comparison", ""),
                     tolerance=data.get("tolerance", 0.0), survivorship=data.get("survivorship", ""),
-                    active=data.get("active", True),
+                    active=data.get("active", True), tells_apart=data.get("tells_apart", False),
                 ),
             )
         except ValidationError as exc:
@@ -126,7 +130,7 @@ class AttributeDetailApi(APIView):
 
     @extend_schema(
         summary="Change a custom attribute",
-        description="`label`, `comparison`, `tolerance`, `survivorship`, `active` (false "
+        description="`label`, `comparison`, `tolerance`, `tells_apart`, `survivorship`, `active` (false "
         "archives it: its values stay, it is no longer mapped nor compared). `name` and "
         "`type` never change.",
         request=AttributeWriteSerializer,
@@ -153,6 +157,7 @@ class AttributeDetailApi(APIView):
                     tolerance=data.get("tolerance", definition.tolerance),
                     survivorship=data.get("survivorship", definition.survivorship),
                     active=data.get("active", definition.active),
+                    tells_apart=data.get("tells_apart", definition.tells_apart),
                 ),
             )
         except ValidationError as exc:

@@ -75,6 +75,8 @@ class CustomComparison:
     method: str  # rcu.attributes.ComparisonMethod value: name, text, date, exact, number
     key: str  # its key in MatchRecord.keys (`key_name`)
     tolerance: float = 0.0  # number: values this close are a partial agreement
+    # An administrator declared that two records disagreeing on it are two people.
+    tells_apart: bool = False
 
 
 def _name(key: str) -> Callable[[MatchRecord, MatchRecord], Level]:
@@ -151,30 +153,35 @@ def _number(key: str, tolerance: float) -> Callable[[MatchRecord, MatchRecord], 
 
 
 def custom_comparison(spec: CustomComparison) -> Comparison:
-    """The model's comparison of one custom attribute."""
+    """The model's comparison of one custom attribute.
+
+    Its disagreement (the last level) stops an automatic link where an administrator
+    declared that it tells people apart (`CustomComparison.tells_apart`), and otherwise
+    where the model learnt that a person's records seldom disagree on it
+    (`Comparison.contradicting_when_stable`)."""
     key = spec.key
-    # Its disagreement (the last level) stops an automatic link where a person's
-    # records seldom disagree on it (`Comparison.contradicting_when_stable`).
+    compare: Callable[[MatchRecord, MatchRecord], Level]
+    levels: type[Levels]
+    exact: Levels | None
     if spec.method == "name":
-        return Comparison(spec.name, NameLevel.labels(), _name(key),
-                          term_frequency=((NameLevel.EXACT.label, key),),
-                          contradicting_when_stable=NameLevel.DIFFERENT.label)
-    if spec.method == "text":
-        return Comparison(spec.name, TextLevel.labels(), _text(key),
-                          term_frequency=((TextLevel.EXACT.label, key),),
-                          contradicting_when_stable=TextLevel.DIFFERENT.label)
-    if spec.method == "date":
-        return Comparison(spec.name, DateLevel.labels(), _date(key),
-                          term_frequency=((DateLevel.EXACT.label, key),),
-                          contradicting_when_stable=DateLevel.DIFFERENT.label)
-    if spec.method == "exact":
-        return Comparison(spec.name, ExactLevel.labels(), _exact(key),
-                          term_frequency=((ExactLevel.SAME.label, key),),
-                          contradicting_when_stable=ExactLevel.DIFFERENT.label)
-    if spec.method == "number":
-        return Comparison(spec.name, NumberLevel.labels(), _number(key, spec.tolerance),
-                          contradicting_when_stable=NumberLevel.DIFFERENT.label)
-    raise ValueError(f"{spec.name}: unknown comparison {spec.method!r}")
+        levels, compare, exact = NameLevel, _name(key), NameLevel.EXACT
+    elif spec.method == "text":
+        levels, compare, exact = TextLevel, _text(key), TextLevel.EXACT
+    elif spec.method == "date":
+        levels, compare, exact = DateLevel, _date(key), DateLevel.EXACT
+    elif spec.method == "exact":
+        levels, compare, exact = ExactLevel, _exact(key), ExactLevel.SAME
+    elif spec.method == "number":
+        levels, compare, exact = NumberLevel, _number(key, spec.tolerance), None
+    else:
+        raise ValueError(f"{spec.name}: unknown comparison {spec.method!r}")
+    different = levels.labels()[-1]
+    return Comparison(
+        spec.name, levels.labels(), compare,
+        term_frequency=((exact.label, key),) if exact is not None else (),
+        contradicting_when_stable=different,
+        contradicting=different if spec.tells_apart else None,
+    )
 
 
 def comparisons_with(specs: Sequence[CustomComparison]) -> tuple[Comparison, ...]:

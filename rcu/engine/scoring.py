@@ -70,13 +70,18 @@ STABLE_RATIO = 20.0
 
 
 def _stable_disagreement(comparison: Comparison, weights: Sequence[float]) -> set[int]:
-    """The level of `comparison` that stops an automatic link because the model learnt
-    that a person's records seldom reach it (none when they often do)."""
+    """The level of `comparison` that stops an automatic link because it was declared
+    to tell people apart (`Comparison.contradicting`), or because the model learnt that
+    a person's records seldom reach it (none when they often do)."""
+    found = set()
+    if comparison.contradicting is not None:
+        found.add(comparison.levels.index(comparison.contradicting))
     label = comparison.contradicting_when_stable
-    if label is None:
-        return set()
-    level = comparison.levels.index(label)
-    return {level} if weights[level] <= -math.log2(STABLE_RATIO) else set()
+    if label is not None:
+        level = comparison.levels.index(label)
+        if weights[level] <= -math.log2(STABLE_RATIO):
+            found.add(level)
+    return found
 
 
 class Scorer:

@@ -75,6 +75,9 @@ class Comparison:
     # apart when a person's records seldom disagree on it (a birth year, a sex) and
     # does not when they often do (a middle name written in full, then as an initial).
     contradicting_when_stable: str | None = None
+    # A level that stops an automatic link whatever the model learnt: a custom
+    # attribute's disagreement when an administrator declared it tells people apart.
+    contradicting: str | None = None
 
     @property
     def disagreement(self) -> int:

@@ -46,6 +46,11 @@ class AttributeDefinition(models.Model):
         _("tolerance"), default=0.0,
         help_text=_("Numbers only: two values this close are a partial agreement."),
     )
+    tells_apart = models.BooleanField(
+        _("tells people apart"), default=False,
+        help_text=_("Two records that disagree on it are two people (a birth year, a sex): "
+                    "such a pair is never linked without a steward."),
+    )
     survivorship = models.CharField(
         _("survivorship default"), max_length=30, blank=True, default="",
         help_text=_("The rule used when the survivorship rules do not name this attribute; "
@@ -81,4 +86,5 @@ class AttributeDefinition(models.Model):
             name=self.name, label=self.label, type=kind,
             comparison=ComparisonMethod(self.comparison) if self.comparison else DEFAULT_COMPARISON[kind],
             tolerance=self.tolerance, survivorship=self.survivorship, active=self.active,
+            tells_apart=self.tells_apart,
         )

@@ -61,7 +61,7 @@ def custom_comparisons(attributes: tuple[CustomAttribute, ...] | None = None) ->
         attributes = custom_attributes_current()
     return [
         CustomComparison(name=a.name, method=a.comparison.value, key=custom_key_name(a),
-                         tolerance=a.tolerance)
+                         tolerance=a.tolerance, tells_apart=a.tells_apart)
         for a in attributes if a.compared
     ]
 

@@ -18,7 +18,7 @@ from rcu.survivorship import CONFIGURABLE_RULES, RULE_SOURCE_PRIORITY
 # The rules a definition may name as its default (source priority needs a list of
 # sources: that belongs in the survivorship rules themselves).
 DEFAULT_RULES = tuple(r for r in CONFIGURABLE_RULES if r != RULE_SOURCE_PRIORITY)
-EDITABLE = ("label", "comparison", "tolerance", "survivorship", "active")
+EDITABLE = ("label", "comparison", "tolerance", "tells_apart", "survivorship", "active")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class AttributeSpec:
     tolerance: float = 0.0
     survivorship: str = ""
     active: bool = True
+    # Two records that disagree on it are two people: such a pair is never linked
+    # without a steward (a contradiction, `rcu.engine.custom.custom_comparison`).
+    tells_apart: bool = False
 
 
 def _check(*, kind: str, spec: AttributeSpec) -> None:
@@ -83,6 +86,7 @@ def attribute_definition_create(
     definition = AttributeDefinition(
         name=name, type=type, label=spec.label.strip(), comparison=spec.comparison,
         tolerance=spec.tolerance, survivorship=spec.survivorship, active=spec.active,
+        tells_apart=spec.tells_apart,
     )
     definition.full_clean()
     change_save(definition, acting_user=acting_user, reason="custom attribute added")
@@ -99,14 +103,17 @@ def attribute_definition_create(
 def attribute_definition_update(
     *, definition: AttributeDefinition, spec: AttributeSpec, acting_user: Actor
 ) -> AttributeDefinition:
-    """Label, comparison, tolerance, survivorship default, archived or not. A change of
-    what the engine compares retrains the model at the next run; a new survivorship
-    default recomputes customers with several records in the background."""
+    """Label, comparison, tolerance, whether it tells people apart, survivorship default,
+    archived or not. A change of what the engine compares retrains the model at the next
+    run (and the next full run applies a new "tells people apart" to every customer); a
+    new survivorship default recomputes customers with several records in the
+    background."""
     definition = AttributeDefinition.objects.get(pk=definition.pk)
     _check(kind=definition.type, spec=spec)
     before = definition.as_custom()
     wanted = {"label": spec.label.strip(), "comparison": spec.comparison,
-              "tolerance": spec.tolerance, "survivorship": spec.survivorship, "active": spec.active}
+              "tolerance": spec.tolerance, "tells_apart": spec.tells_apart,
+              "survivorship": spec.survivorship, "active": spec.active}
     changed = [n for n in EDITABLE if getattr(definition, n) != wanted[n]]
     if not changed:
         return definition
@@ -120,8 +127,8 @@ def attribute_definition_update(
                            extra={n: wanted[n] for n in changed}),
     )
     after = definition.as_custom()
-    engine_changed = (before.compared, before.comparison, before.tolerance) != (
-        after.compared, after.comparison, after.tolerance)
+    engine_changed = (before.compared, before.comparison, before.tolerance, before.tells_apart) != (
+        after.compared, after.comparison, after.tolerance, after.tells_apart)
     _after_commit(engine_changed=engine_changed,
                   survivorship_changed=before.survivorship != after.survivorship,
                   acting_user=acting_user)

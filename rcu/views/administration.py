@@ -501,7 +501,7 @@ def _attribute_spec(form: AttributeDefinitionForm) -> AttributeSpec:
     return AttributeSpec(
         label=data["label"], comparison=data.get("comparison") or "",
         tolerance=data.get("tolerance") or 0.0, survivorship=data.get("survivorship") or "",
-        active=bool(data.get("active")),
+        active=bool(data.get("active")), tells_apart=bool(data.get("tells_apart")),
     )
 
 
@@ -546,6 +546,7 @@ def attribute_detail(request: HttpRequest, name: str) -> HttpResponse:
     definition = get_object_or_404(AttributeDefinition, name=name)
     initial = {"name": definition.name, "label": definition.label, "type": definition.type,
                "comparison": definition.comparison, "tolerance": definition.tolerance,
+               "tells_apart": definition.tells_apart,
                "survivorship": definition.survivorship, "active": definition.active}
     form = AttributeDefinitionForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST":

@@ -521,3 +521,75 @@ def test_a_run_retrains_the_model_when_the_compared_attributes_change(tmp_path, 
     assert second.message.startswith("model: EM"), second.message
     assert "every pair rescored" in second.message
     assert not model_needs_training(context_settings(), match_context().comparisons)
+
+
+# --- an attribute that tells people apart ------------------------------------------------
+
+def _voter_roll():
+    """A source of a voter roll: names, address and a birth year, a custom attribute."""
+    from rcu.selectors.administration import source_config_document
+    from rcu.services.sources import source_configure
+
+    year = attribute_definition_create(
+        name="birth_year", type="number", spec=AttributeSpec(label="Année de naissance"),
+        acting_user=TEST_ACTOR,
+    )
+    source = make_source("roll", department="marketing",
+                         fields=["first_name", "last_name", "address_line1", "postcode", "city"])
+    document = source_config_document(source)
+    document["fields"].append({"source": "ANNEE", "attribute": "birth_year"})
+    source, _created = source_configure(data=document, acting_user=TEST_ACTOR)
+    return year, source
+
+
+def _resident(external_id: str, year: str) -> dict[str, str]:
+    return {"id": external_id, "first_name": "Jean", "last_name": "Quérouillère",
+            "address_line1": "12 rue des Lilas", "postcode": "22000", "city": "Saint-Brieuc",
+            "ANNEE": year}
+
+
+def test_an_attribute_declared_to_tell_people_apart_holds_a_father_and_his_son_for_a_steward():
+    """A father and his son of the same name live at one address; only their birth year,
+    a custom attribute the administrator declared to tell people apart, differs: the son
+    waits for a steward, the explanation naming the contradiction; the same man sent
+    again is linked."""
+    from rcu.services.ingestion import record_ingest
+
+    year, source = _voter_roll()
+    attribute_definition_update(
+        definition=year, spec=AttributeSpec(label="Année de naissance", tells_apart=True),
+        acting_user=TEST_ACTOR,
+    )
+    year.refresh_from_db()
+    assert year.tells_apart and year.history.first().tells_apart
+    changed = AdminEvent.objects.filter(action="attribute_changed").first()
+    assert changed is not None and changed.change["extra"] == {"tells_apart": True}, changed.change
+    assert [c.contradicting for c in match_context().comparisons if c.name == "birth_year"] == ["different"]
+    father = record_ingest(source=source, payload=_resident("F1", "1961"), acting_user=TEST_ACTOR)
+    son = record_ingest(source=source, payload=_resident("S1", "1989"), acting_user=TEST_ACTOR)
+    assert son.match is not None and son.match.decision == "candidate"
+    assert son.match.explanation["link_guard"] == "contradiction:birth_year"
+    assert son.customer != father.customer
+    again = record_ingest(source=source, payload=_resident("F2", "1961"), acting_user=TEST_ACTOR)
+    assert again.match is not None and again.match.decision == "linked"
+    assert again.customer == father.customer
+
+
+def test_tells_people_apart_is_set_from_the_page_and_the_api(client, admin_user):
+    client.force_login(admin_user)
+    client.post("/administration/attributes/", {
+        "name": "sex", "label": "Sexe", "type": "code", "comparison": "", "tolerance": "0",
+        "tells_apart": "on", "survivorship": "", "active": "on",
+    })
+    assert AttributeDefinition.objects.get(name="sex").tells_apart
+    listing = client.get("/administration/attributes/").content.decode()
+    assert "data-tells-apart" in listing
+    assert client.get("/api/v1/attributes/sex/").json()["tells_apart"] is True
+    patched = client.patch("/api/v1/attributes/sex/", {"tells_apart": False},
+                           content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["tells_apart"] is False
+    assert not AttributeDefinition.objects.get(name="sex").tells_apart
+    created = client.post("/api/v1/attributes/", {"name": "birth_year", "label": "Année",
+                                                   "type": "number", "tells_apart": True},
+                          content_type="application/json")
+    assert created.status_code == 201 and created.json()["tells_apart"] is True

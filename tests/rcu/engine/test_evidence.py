@@ -403,11 +403,13 @@ def test_a_person_who_moved_is_linked_with_the_move_counted_once_and_said_so(fre
         assert "(un déménagement, compté une fois)" in explanation_sentence(explained)
 
 
-def _father_and_son_model(*, birth_year_differs: float, middle_name_differs: float) -> Scorer:
+def _father_and_son_model(*, birth_year_differs: float, middle_name_differs: float,
+                          declared: bool = False) -> Scorer:
     """A model over the built-in comparisons and two custom attributes (a birth year,
-    a middle name), with the share of one person's record pairs that disagree on each."""
+    declared to tell people apart or not, and a middle name), with the share of one
+    person's record pairs that disagree on each."""
     comparisons = comparisons_with([
-        CustomComparison("birth_year", "number", key_name("birth_year")),
+        CustomComparison("birth_year", "number", key_name("birth_year"), tells_apart=declared),
         CustomComparison("middle_name", "name", key_name("middle_name")),
     ])
     base = default_model(comparisons)
@@ -453,3 +455,15 @@ def test_a_custom_attribute_whose_values_often_differ_for_one_person_is_no_contr
     levels = scorer.vector(father, son)
     assert scorer.model.level_weights([c for c in scorer.model.names].index("birth_year"))[-1] < 0
     assert scorer.link_guard(levels) is None
+
+
+def test_a_custom_attribute_declared_to_tell_people_apart_contradicts_whatever_was_learnt():
+    """The base may teach the model that birth years often differ within one person
+    (father and son pairs taken for one person by EM): an administrator's word that a
+    birth year tells people apart stops the link all the same."""
+    father = _voter(1, first="Justin", year="1961", middle="Austin")
+    son = _voter(2, first="Justin", year="1989", middle="Austin")
+    learnt = _father_and_son_model(birth_year_differs=0.2, middle_name_differs=0.3)
+    declared = _father_and_son_model(birth_year_differs=0.2, middle_name_differs=0.3, declared=True)
+    assert learnt.link_guard(learnt.vector(father, son)) is None
+    assert declared.link_guard(declared.vector(father, son)) == f"{CONTRADICTION}birth_year"
