@@ -50,7 +50,7 @@ def rcu_run(data_dir: Path) -> dict:
     from django.core.management import call_command
 
     from bench.match_once import quality
-    from bench.shapes import ATTRIBUTES_FILE, CONFIG_FILE, RECORDS_FILE
+    from bench.shapes import CONFIG_FILE, RECORDS_FILE, shape_attributes
     from rcu.actors import SystemActor
     from rcu.services.attributes import AttributeSpec, attribute_definition_create
     from rcu.services.imports import import_job_create, import_job_run
@@ -58,8 +58,7 @@ def rcu_run(data_dir: Path) -> dict:
 
     call_command("migrate", verbosity=0)
     actor = SystemActor(job="bench")
-    attributes = data_dir / ATTRIBUTES_FILE
-    for attribute in json.loads(attributes.read_text()) if attributes.exists() else []:
+    for attribute in shape_attributes(data_dir):
         attribute_definition_create(
             name=attribute["name"], type=attribute["type"], acting_user=actor,
             spec=AttributeSpec(label=attribute["label"],
@@ -114,15 +113,12 @@ PEER_COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "post
 def peer_rows(data_dir: Path):
     """(record id, {column: value}) of every good record, through the source's own mapping."""
     from bench.records import iter_source_file, row_mapper
-    from bench.shapes import ATTRIBUTES_FILE, CONFIG_FILE, RECORDS_FILE, SOURCE_CODE
+    from bench.shapes import CONFIG_FILE, RECORDS_FILE, SOURCE_CODE, shape_attributes
     from rcu.engine.blocking import NOT_IDENTIFIERS
     from rcu.engine.custom import is_custom_key, key_name
     from rcu.ingestion.config import parse_source_config
 
-    attributes = data_dir / ATTRIBUTES_FILE
-    known_custom = {a["name"]: a["type"] for a in (
-        json.loads(attributes.read_text()) if attributes.exists() else []
-    )}
+    known_custom = {a["name"]: a["type"] for a in shape_attributes(data_dir)}
     config = parse_source_config(json.loads((data_dir / CONFIG_FILE).read_text()),
                                  known_custom=known_custom)
     custom = tuple(

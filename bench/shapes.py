@@ -580,6 +580,12 @@ SHAPES["voters"] = Shape(
 )
 
 
+def shape_attributes(data_dir: Path) -> list[dict]:
+    """The custom attributes a generated file needs (`ATTRIBUTES_FILE`; none for most)."""
+    path = data_dir / ATTRIBUTES_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
 def shape_named(name: str) -> Shape:
     return SHAPES[name] if name in SHAPES else VARIANTS[name]
 

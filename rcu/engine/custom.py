@@ -155,10 +155,9 @@ def _number(key: str, tolerance: float) -> Callable[[MatchRecord, MatchRecord], 
 def custom_comparison(spec: CustomComparison) -> Comparison:
     """The model's comparison of one custom attribute.
 
-    Its disagreement (the last level) stops an automatic link where an administrator
-    declared that it tells people apart (`CustomComparison.tells_apart`), and otherwise
-    where the model learnt that a person's records seldom disagree on it
-    (`Comparison.contradicting_when_stable`)."""
+    Its disagreement stops an automatic link where an administrator declared that it
+    tells people apart, and otherwise where the model learnt that a person's records
+    seldom disagree on it (`Comparison.tells_apart`, `tells_apart_when_stable`)."""
     key = spec.key
     compare: Callable[[MatchRecord, MatchRecord], Level]
     levels: type[Levels]
@@ -175,12 +174,10 @@ def custom_comparison(spec: CustomComparison) -> Comparison:
         levels, compare, exact = NumberLevel, _number(key, spec.tolerance), None
     else:
         raise ValueError(f"{spec.name}: unknown comparison {spec.method!r}")
-    different = levels.labels()[-1]
     return Comparison(
         spec.name, levels.labels(), compare,
         term_frequency=((exact.label, key),) if exact is not None else (),
-        contradicting_when_stable=different,
-        contradicting=different if spec.tells_apart else None,
+        tells_apart=spec.tells_apart, tells_apart_when_stable=True,
     )
 
 

@@ -63,25 +63,19 @@ class PairScore:
     probability: float
 
 
-# A disagreement tells people apart (`Comparison.contradicting_when_stable`) when two
+# A disagreement tells people apart (`Comparison.tells_apart_when_stable`) when two
 # strangers' records reach it at least this many times as often as one person's: a
 # value a person keeps from record to record (one slip in twenty at most).
 STABLE_RATIO = 20.0
 
 
-def _stable_disagreement(comparison: Comparison, weights: Sequence[float]) -> set[int]:
-    """The level of `comparison` that stops an automatic link because it was declared
-    to tell people apart (`Comparison.contradicting`), or because the model learnt that
-    a person's records seldom reach it (none when they often do)."""
-    found = set()
-    if comparison.contradicting is not None:
-        found.add(comparison.levels.index(comparison.contradicting))
-    label = comparison.contradicting_when_stable
-    if label is not None:
-        level = comparison.levels.index(label)
-        if weights[level] <= -math.log2(STABLE_RATIO):
-            found.add(level)
-    return found
+def _disagreement_telling_apart(comparison: Comparison, weights: Sequence[float]) -> set[int]:
+    """`comparison`'s disagreement when it stops an automatic link: declared to tell
+    people apart, or learnt to be seldom reached by a person's records (see
+    `Comparison.tells_apart`); none otherwise."""
+    level = comparison.disagreement
+    stable = comparison.tells_apart_when_stable and weights[level] <= -math.log2(STABLE_RATIO)
+    return {level} if comparison.tells_apart or stable else set()
 
 
 class Scorer:
@@ -155,7 +149,7 @@ class Scorer:
             frozenset(int(level) for level in CONTRADICTING_LEVELS.get(c.name, ()))
             | {int(level) for level in CONTRADICTING_WHEN_AGAINST.get(c.name, ())
                if model.level_weights(i)[level] < 0.0}
-            | _stable_disagreement(c, model.level_weights(i))
+            | _disagreement_telling_apart(c, model.level_weights(i))
             for i, c in enumerate(comparisons)
         )
 

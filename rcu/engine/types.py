@@ -70,14 +70,12 @@ class Comparison:
     # value, counted from the values' frequencies over every pair of the sample rather
     # than from a draw of random pairs (see `rcu.engine.training.u_from_frequencies`).
     equal_value: tuple[str, str] | None = None
-    # A level that stops an automatic link when the model learnt it as strong evidence
-    # against a match (`Scorer`): a custom attribute's disagreement, which tells people
-    # apart when a person's records seldom disagree on it (a birth year, a sex) and
-    # does not when they often do (a middle name written in full, then as an initial).
-    contradicting_when_stable: str | None = None
-    # A level that stops an automatic link whatever the model learnt: a custom
-    # attribute's disagreement when an administrator declared it tells people apart.
-    contradicting: str | None = None
+    # Whether its disagreement (the last level) stops an automatic link (`Scorer`):
+    # always, when an administrator declared that it tells people apart; or where the
+    # model learnt that a person's records seldom disagree on it (a birth year, a sex;
+    # not a middle name, written in full on one record and as an initial on the next).
+    tells_apart: bool = False
+    tells_apart_when_stable: bool = False
 
     @property
     def disagreement(self) -> int:
