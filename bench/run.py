@@ -445,7 +445,7 @@ def match_tables(results: dict) -> str:
             f"| {_fmt(r.get('review_items'))} | {_fmt(r.get('review_per_true_pair'), 4)} "
             f"| {_fmt(r.get('customers'))} | {_busy(r)} |"
         )
-    steps = ("prepare", "scoring", "load", "cluster", "apply", "candidates")
+    steps = ("prepare", "scoring", "load", "cluster", "explain", "apply", "candidates")
     out += [
         "",
         "### Batch matching: where the time goes (`rcu_matchrun.timings`, seconds; scoring "

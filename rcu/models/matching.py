@@ -271,7 +271,8 @@ class MatchRun(models.Model):
     candidates = models.PositiveIntegerField(_("open candidates"), default=0)
     message = models.TextField(_("message"), blank=True)
     # Seconds spent in each step ("prepare", "scoring" summed over partitions, "load",
-    # "cluster", "apply", "candidates"): where a run's time goes.
+    # "cluster", "explain" the review pairs, "apply", "candidates" stored for stewards):
+    # where a run's time goes.
     timings = models.JSONField(_("timings"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

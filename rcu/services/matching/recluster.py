@@ -411,6 +411,9 @@ def scope_recluster(
     timings["apply"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     result.review = review_pairs_between_clusters(scope, clusters, review, context, known)
+    # Choosing and explaining the pairs is the engine's; storing them for stewards is not.
+    timings["explain"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
     hooks.review_pairs_found(record_ids=scope.records.keys(), review_pairs=result.review,
                              acting_user=acting_user)
     timings["candidates"] = round(time.perf_counter() - started, 3)

@@ -51,6 +51,8 @@ def test_pending_run_matches_what_waits_and_empties_the_queue(base, run_match):
     assert run.partitions_done == run.partitions == 4
     assert run.records == len(base)
     assert MergeCandidate.objects.open().count() == 1
+    # Where the time went, the engine's steps apart from the writes.
+    assert set(run.timings) == {"prepare", "scoring", "load", "cluster", "explain", "apply", "candidates"}
 
 
 @pytest.mark.parametrize("full", [False, True])
