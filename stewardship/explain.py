@@ -153,6 +153,9 @@ def guard_sentence(link_guard: str | None) -> str:
         return _("one of them is restricted (GDPR art. 18): no merge until the DPO lifts it")
     if link_guard == "names_only":
         return _("nothing but the names to compare, a steward must decide")
+    if link_guard == "possible_twins":
+        return _("same birth date and home, first names alike but not the same: twins? "
+                 "a steward must decide")
     if link_guard == "household_evidence":
         return _("what they have in common, one household could share, a steward must decide")
     if link_guard == "no_identifying_evidence":  # stored by earlier versions

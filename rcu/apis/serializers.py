@@ -149,7 +149,8 @@ class ExplanationSerializer(serializers.Serializer):
     link_guard = serializers.CharField(
         allow_null=True,
         help_text="Why the pair may not be linked without a steward whatever its score "
-        "(contradiction:<comparisons>, names_only or household_evidence); null when it may.",
+        "(contradiction:<comparisons>, names_only, possible_twins or household_evidence); null "
+        "when it may.",
     )
     contributions = ContributionSerializer(many=True)
 

@@ -552,6 +552,25 @@ CONTRADICTING_WHEN_AGAINST: dict[str, frozenset[Levels]] = {
 }
 
 
+# Twins share a surname, a home and a birth date: only their first names tell them
+# apart. A pair agreeing on the birth date and on the home (`TWINS_HOME`) whose first
+# names are only somewhat alike ("Anne" and "Andrée", "Léa" and "Léo") may be two of
+# them, and is not linked without a steward unless something personal agrees too
+# (`Scorer.link_guard`, "possible_twins"): naive Bayes counts the birth date as if it
+# told them apart. Where the model learnt that likeness to be evidence against a match,
+# it is a contradiction already (`CONTRADICTING_WHEN_AGAINST`). An initial or one part
+# of a compound name ("compatible") is not held: it is far more often one person's
+# record written short (measured on the many-shapes bench: three true pairs held for
+# every false one avoided), and a pair of twins, held apart, keeps such a record from
+# joining them both.
+TWINS_FIRST_NAMES = frozenset({FirstNameLevel.JARO_WINKLER_LOW})
+TWINS_BIRTH_DATE = BirthDateLevel.EXACT
+TWINS_HOME: dict[str, frozenset[Levels]] = {
+    "address": frozenset({AddressLevel.EXACT, AddressLevel.TOKEN_SET_HIGH}),
+    "phone": frozenset({PhoneLevel.EXACT}),
+}
+
+
 def compare_pair(a: MatchRecord, b: MatchRecord) -> tuple[Level, ...]:
     """The level of every comparison of COMPARISONS, in order."""
     return tuple(comparison.compare(a, b) for comparison in COMPARISONS)

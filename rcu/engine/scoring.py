@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from operator import getitem
 
 from rcu.engine.blocking import blocking_keys
-from rcu.engine.comparators import COMPARISONS, CONTRADICTING_LEVELS, CONTRADICTING_WHEN_AGAINST
+from rcu.engine.comparators import (
+    COMPARISONS,
+    CONTRADICTING_LEVELS,
+    CONTRADICTING_WHEN_AGAINST,
+    TWINS_BIRTH_DATE,
+    TWINS_FIRST_NAMES,
+    TWINS_HOME,
+)
 from rcu.engine.fellegi_sunter import (
     WITH_ANOTHER_DIFFERENCE,
     Contribution,
@@ -33,6 +40,7 @@ DEFAULT_AUTO_LINK = 0.99
 CONTRADICTION = "contradiction:"
 HOUSEHOLD_EVIDENCE = "household_evidence"
 NAMES_ONLY = "names_only"
+POSSIBLE_TWINS = "possible_twins"
 # The comparisons that name a person: alone, they cannot tell namesakes apart.
 NAME_COMPARISONS = ("first_name", "last_name")
 # The level labels of a term-frequency contribution in an explanation.
@@ -76,6 +84,43 @@ def _disagreement_telling_apart(comparison: Comparison, weights: Sequence[float]
     level = comparison.disagreement
     stable = comparison.tells_apart_when_stable and weights[level] <= -math.log2(STABLE_RATIO)
     return {level} if comparison.tells_apart or stable else set()
+
+
+@dataclass(frozen=True, slots=True)
+class _TwinsRule:
+    """When a pair may be twins (`comparators.TWINS_FIRST_NAMES`): comparison indexes
+    and the levels that count. Personal evidence is an agreement the model weighs
+    positively on a comparison that is neither a name, nor the birth date, nor one a
+    household shares (an e-mail, an identifier, a custom attribute)."""
+
+    first_name: int
+    birth_date: int
+    home: tuple[tuple[int, frozenset[int]], ...]
+    personal: tuple[tuple[int, frozenset[int]], ...]
+
+    @classmethod
+    def of(cls, comparisons: Sequence[Comparison], model: Model) -> _TwinsRule | None:
+        index = {c.name: i for i, c in enumerate(comparisons)}
+        if "first_name" not in index or "birth_date" not in index:
+            return None
+        home = tuple(
+            (index[name], frozenset(int(level) for level in levels))
+            for name, levels in TWINS_HOME.items() if name in index
+        )
+        personal = tuple(
+            (i, frozenset(level for level, weight in enumerate(model.level_weights(i)) if weight > 0.0))
+            for i, c in enumerate(comparisons)
+            if not c.household and c.name not in (*NAME_COMPARISONS, "birth_date")
+        )
+        return cls(index["first_name"], index["birth_date"], home, personal) if home else None
+
+    def holds(self, levels: tuple[Level, ...]) -> bool:
+        return (
+            levels[self.first_name] in TWINS_FIRST_NAMES
+            and levels[self.birth_date] == TWINS_BIRTH_DATE
+            and any(levels[i] in agreeing for i, agreeing in self.home)
+            and not any(levels[i] in agreeing for i, agreeing in self.personal)
+        )
 
 
 class Scorer:
@@ -152,6 +197,7 @@ class Scorer:
             | _disagreement_telling_apart(c, model.level_weights(i))
             for i, c in enumerate(comparisons)
         )
+        self._twins = _TwinsRule.of(comparisons, model)
 
     def link_guard(self, levels: tuple[Level, ...], weight: float | None = None) -> str | None:
         """Why a pair may not be linked without a steward whatever its score, or None.
@@ -162,6 +208,8 @@ class Scorer:
         name, the base's namesakes (a father and his son, a family's cousins) look the
         same, and the term frequencies that make a rare name weigh count strangers, not
         families (at 1M, 59 % of such pairs above auto-link were one person);
+        "possible_twins" when the birth date and the home agree but the first names
+        only loosely, and nothing personal agrees (`comparators.TWINS_FIRST_NAMES`);
         "household_evidence" when, counting once what a household shares, the evidence
         falls short of the auto-link threshold (`personal_weight`).
         """
@@ -224,6 +272,8 @@ class Scorer:
             return CONTRADICTION + ",".join(contradicted)
         if all(levels[i] is None for i in self._beyond_names):
             return NAMES_ONLY
+        if self._twins is not None and self._twins.holds(levels):
+            return POSSIBLE_TWINS
         return None
 
     def personal_weight(self, levels: tuple[Level, ...], weight: float | None = None) -> float:

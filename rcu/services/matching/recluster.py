@@ -25,7 +25,7 @@ from rcu.db import is_postgresql
 from rcu.engine.assignment import AssignmentPlan, NewCustomer, plan_assignment
 from rcu.engine.clustering import ScoredPair, cluster
 from rcu.engine.fellegi_sunter import probability_from_weight, weight_from_probability
-from rcu.engine.scoring import CONTRADICTION, levels_from_text, levels_text
+from rcu.engine.scoring import CONTRADICTION, POSSIBLE_TWINS, levels_from_text, levels_text
 from rcu.engine.types import MatchRecord
 from rcu.models import PairDecision
 from rcu.selectors.restriction import restricted_among
@@ -227,7 +227,9 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     (`Scorer.link_guard`) stays just under
     the auto-link threshold, so in review. A pair that contradicts something telling
     people apart separates its records: no chain through other records may join them
-    (a twin and a record of the family without a first name). One that contradicts two
+    (a twin and a record of the family without a first name); so does a pair that may
+    be twins (`POSSIBLE_TWINS`: "A." joins neither Anne nor Andrée's records to the
+    other's). One that contradicts two
     such things (first name and birth date: spouses, siblings) is taken for two people,
     however much their household agrees: not proposed either.
     """
@@ -249,9 +251,10 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     contradiction = guard.startswith(CONTRADICTION)
     if contradiction and guard.count(",") >= 1:
         return 0.0, True
+    separating = contradiction or guard == POSSIBLE_TWINS or apart
     if probability < context.auto_link:
-        return probability, contradiction or apart
-    return max(context.review, math.nextafter(context.auto_link, 0.0)), contradiction or apart
+        return probability, separating
+    return max(context.review, math.nextafter(context.auto_link, 0.0)), separating
 
 
 def _hold_restricted(

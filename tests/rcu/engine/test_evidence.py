@@ -24,6 +24,7 @@ from rcu.engine.scoring import (
     CONTRADICTION,
     HOUSEHOLD_EVIDENCE,
     NAMES_ONLY,
+    POSSIBLE_TWINS,
     RARE_VALUE,
     Scorer,
 )
@@ -195,6 +196,58 @@ def test_a_contradiction_on_what_tells_people_apart_stops_a_link():
         f"{CONTRADICTION}first_name")
 
 
+def _alike_first_names_learnt_as_typos() -> Scorer:
+    """A base where first names somewhat alike are mostly one person's typos (the model
+    weighs that level positively): no contradiction (see the test above)."""
+    first = [c.name for c in COMPARISONS].index("first_name")
+    low = FirstNameLevel.JARO_WINKLER_LOW
+    base = default_model(COMPARISONS)
+    u = [list(row) for row in base.u]
+    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5
+    scorer = Scorer(base.replace(u=u))
+    assert scorer.model.level_weights(first)[low] > 0
+    return scorer
+
+
+LAMY_HOME = {"last_name": "Lamy", "birth_date": "1967-10-04", "phone": "01 86 10 66 09",
+             "address_line1": "4 rue de Techer", "postcode": "92308", "city": "Collin"}
+
+
+@pytest.mark.parametrize("first_names", [("Anne", "Andrée"), ("Adrienne", "Adèle"),
+                                         ("Léa", "Léo")])
+def test_alike_first_names_under_one_roof_with_one_birth_date_may_be_twins(first_names):
+    """Twins share a surname, a home and a birth date: naive Bayes counts the birth date
+    as if it told them apart, so first names only somewhat alike hold the pair for a
+    steward, even where the model learnt that likeness to be mostly typos."""
+    scorer = _alike_first_names_learnt_as_typos()
+    one, other = first_names
+    levels = scorer.vector(record(1, first_name=one, email="anne.lamy@sfr.fr", **LAMY_HOME),
+                           record(2, first_name=other, email="andree1997@free.fr", **LAMY_HOME))
+    assert scorer.model.probability(levels) > 0.99  # naive Bayes would link them
+    assert scorer.link_guard(levels) == POSSIBLE_TWINS
+
+
+def test_what_tells_one_twin_from_the_other_lets_a_pair_link():
+    scorer = _alike_first_names_learnt_as_typos()
+    anne = record(1, first_name="Anne", email="anne.lamy@sfr.fr", **LAMY_HOME)
+    # Something personal agrees: her e-mail.
+    alike = record(2, first_name="Anna", email="anne.lamy@sfr.fr", **LAMY_HOME)
+    # An initial is one person's record written short far more often than a twin's.
+    initial = record(7, first_name="A.", **LAMY_HOME)
+    # A typo is no likeness (one keystroke in a long name; in a short one, "Léa" and
+    # "Léo" may be twins).
+    andree = record(6, first_name="Andrée", **LAMY_HOME)
+    typo = record(3, first_name="Adnrée", **LAMY_HOME)
+    # No home in common (a file without addresses or phones): nothing says twins (what
+    # is left is the household guard's to weigh).
+    no_home = {k: v for k, v in LAMY_HOME.items() if k not in ("phone", "address_line1")}
+    away = (record(4, first_name="Anne", **no_home), record(5, first_name="A.", **no_home))
+    assert scorer.link_guard(scorer.vector(anne, alike)) is None
+    assert scorer.link_guard(scorer.vector(andree, initial)) != POSSIBLE_TWINS
+    assert scorer.link_guard(scorer.vector(andree, typo)) is None
+    assert scorer.link_guard(scorer.vector(*away)) != POSSIBLE_TWINS
+
+
 def test_a_separated_pair_is_not_joined_through_a_third_record():
     # 1 and 2 are twins (separated); 3 is a record of the family that matches both.
     pairs = [ScoredPair(1, 3, 0.999), ScoredPair(2, 3, 0.998), ScoredPair(1, 2, 0.98)]
@@ -362,7 +415,11 @@ def test_a_level_learnt_as_evidence_against_is_a_contradiction_on_what_tells_peo
     u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5  # a typo's level
     typos = Scorer(base.replace(u=u))
     assert typos.model.level_weights(first)[low] > 0
-    assert typos.link_guard(levels) is None
+    # No contradiction then; but under one roof with one birth date, possibly twins.
+    assert typos.link_guard(levels) == POSSIBLE_TWINS
+    elsewhere = record(3, first_name="Alix", last_name="Dubois", birth_date="1999-02-05",
+                       postcode="69002", city="Lyon")
+    assert typos.link_guard(typos.vector(a, elsewhere)) is None
 
 
 def test_a_person_who_moved_is_linked_with_the_move_counted_once_and_said_so(frequencies):

@@ -18,6 +18,7 @@ from rcu.models import (
     PendingMatch,
 )
 from rcu.services.matching import batch
+from stewardship.explain import explanation_sentence
 from stewardship.models import MergeCandidate
 from stewardship.services.reject import candidate_reject
 from tests.factories import TEST_ACTOR, ingest
@@ -254,3 +255,53 @@ def test_a_failing_step_fails_the_run_and_says_where(base, monkeypatch, django_c
     run = MatchRun.objects.get()
     assert run.status == "failed"
     assert run.message.startswith("partition 0: ValueError('disk full')")
+
+
+LAMY_HOME = {"last_name": "Lamy", "birth_date": "1967-10-04", "phone": "01 86 10 66 09",
+             "address_line1": "4 rue de Techer", "postcode": "92308", "city": "Collin"}
+
+
+def _model_learning_that_alike_first_names_are_typos() -> None:
+    """Store the model a base full of first-name typos teaches: somewhat alike first
+    names are mostly one person's (a positive weight, so no contradiction)."""
+    from rcu.engine.comparators import FirstNameLevel
+    from rcu.services.matching.context import match_context
+    from rcu.services.matching.training import match_settings_store_model
+
+    model = match_context().model
+    first, low = model.names.index("first_name"), FirstNameLevel.JARO_WINKLER_LOW
+    u = [list(row) for row in model.u]
+    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5
+    match_settings_store_model(model=model.replace(u=u).to_dict(), acting_user=TEST_ACTOR)
+    assert match_context().model.level_weights(first)[low] > 0
+
+
+def test_twins_are_left_for_a_steward_and_a_record_with_an_initial_joins_one_at_most(
+    crm, eshop, service_client_source, run_match
+):
+    """Anne and Andrée Lamy, twins, in a base where somewhat alike first names are
+    mostly typos: they are not linked, and a steward sees why; "A. Lamy", who could be
+    either, is not the link that joins them. With Anne's e-mail, "A." is hers."""
+    _model_learning_that_alike_first_names_are_typos()
+    twins = (
+        ingest(crm, [{"id": "ANNE", "first_name": "Anne", "email": "anne.lamy@sfr.fr", **LAMY_HOME}])
+        + ingest(eshop, [{"id": "ANDREE", "first_name": "Andrée", **LAMY_HOME}])
+    )
+    either = ingest(service_client_source, [{"id": "A", "first_name": "A.", **LAMY_HOME}])
+    run_match(full=True)
+    customers = partition(twins + either)
+    assert not any({"crm:ANNE", "eshop:ANDREE"} <= c for c in customers)
+    between = MergeCandidate.objects.open().get(
+        record_a__external_id__in=["ANNE", "ANDREE"], record_b__external_id__in=["ANNE", "ANDREE"])
+    assert between.explanation["link_guard"] == "possible_twins"
+    assert explanation_sentence(between.explanation).endswith(
+        "same birth date and home, first names alike but not the same: twins? "
+        "a steward must decide")
+
+    ingest(service_client_source, [
+        {"id": "A", "first_name": "A.", "email": "anne.lamy@sfr.fr", **LAMY_HOME},
+    ])
+    run_match()
+    assert partition(twins + either) == {
+        frozenset({"crm:ANNE", "service_client:A"}), frozenset({"eshop:ANDREE"}),
+    }
