@@ -228,10 +228,10 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     the auto-link threshold, so in review. A pair that contradicts something telling
     people apart separates its records: no chain through other records may join them
     (a twin and a record of the family without a first name); so does a pair that may
-    be twins (`POSSIBLE_TWINS`: "A." joins neither Anne nor Andrée's records to the
-    other's). One that contradicts two
-    such things (first name and birth date: spouses, siblings) is taken for two people,
-    however much their household agrees: not proposed either.
+    be twins (`POSSIBLE_TWINS`: a record holding only an initial joins one of them at
+    most). One that contradicts two such things (first name and birth date: spouses,
+    siblings) is taken for two people, however much their household agrees: not
+    proposed either.
     """
     probability, weight, levels = info
     scorer = context.scorer
