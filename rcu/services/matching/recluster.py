@@ -226,8 +226,10 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
     pair's probability too). A pair that may not be linked automatically
     (`Scorer.link_guard`) stays just under
     the auto-link threshold, so in review. A pair that contradicts something telling
-    people apart separates its records: no chain through other records may join them
-    (a twin and a record of the family without a first name); so does a pair that may
+    people apart separates its records, whatever its score: no chain through other
+    records may join them (a twin and a record of the family without a first name; two
+    namesakes born 30 years apart, scored 0.14 where the base learnt that birth dates
+    often differ, and a dateless record like both); so does a pair that may
     be twins (`POSSIBLE_TWINS`: a record holding only an initial joins one of them at
     most). One that contradicts two such things (first name and birth date: spouses,
     siblings) is taken for two people, however much their household agrees: not
@@ -243,12 +245,12 @@ def _linkable(info: PairInfo, context: MatchContext) -> tuple[float, bool]:
         (probability if back == 0.0 else probability_from_weight(weight - back)) < context.review
         and scorer.disagreement_stored(levels) < CONFLICT_AGAINST
     )
-    if probability < context.review:
-        return probability, apart
     guard = scorer.link_guard_stored(levels, weight)
+    contradiction = guard is not None and guard.startswith(CONTRADICTION)
+    if probability < context.review:
+        return probability, apart or contradiction
     if guard is None:
         return probability, apart
-    contradiction = guard.startswith(CONTRADICTION)
     if contradiction and guard.count(",") >= 1:
         return 0.0, True
     separating = contradiction or guard == POSSIBLE_TWINS or apart
