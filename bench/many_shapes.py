@@ -1,6 +1,7 @@
 """The many-shapes benchmark: RCU and the peer (Splink 5) on person files of several shapes.
 
     .venv/bin/python -m bench.many_shapes [--shapes no_contact,national_id] [--seed 1]
+                                          [--other-seeds 2,3] [--no-peer]
 
 For each shape of `bench.shapes`: generate the file and its truth into
 .bench/shapes/<shape>/, then, as a user would, in a fresh SQLite database in its own
@@ -11,8 +12,11 @@ the same records, read through the same configuration and normalisation, with Sp
 documented unsupervised set-up on the columns the shape has (`peer_run`).
 
 Figures, pairwise after transitive closure for both: auto-link precision, recall and F1;
-recall with the review queue and the queue's size as a share of the true pairs. Results:
-.bench/many-shapes.md and .json. Environment: BENCH_SHAPES (comma-separated names).
+recall with the review queue and the queue's size as a share of the true pairs. Then RCU
+alone on the same shapes generated again at `--other-seeds` (default 2,3; "" for none):
+one seed's file can be lucky, and a precision target must hold on any of them (twins
+fell under it at seed 2 only). Results: .bench/many-shapes.md and .json. Environment:
+BENCH_SHAPES (comma-separated names), BENCH_SHAPES_OTHER_SEEDS.
 """
 
 from __future__ import annotations
@@ -247,11 +251,39 @@ def _line(name: str, description: str, rcu: dict, peer: dict) -> str:
             f"{peer_text} |")
 
 
+# The auto-link precision every shape must reach at every seed (the issue's target).
+PRECISION_TARGET = 0.995
+
+
+def seeds_table(by_shape: dict[str, dict[int, dict]]) -> list[str]:
+    """One row per shape: RCU's auto-link precision / recall at each seed, and the
+    lowest precision, marked when under `PRECISION_TARGET`."""
+    seeds = sorted({seed for runs in by_shape.values() for seed in runs})
+    lines = [
+        "| shape | " + " | ".join(f"seed {seed}" for seed in seeds) + " | lowest precision |",
+        "| --- |" + " --- |" * (len(seeds) + 1),
+    ]
+    for name, runs in by_shape.items():
+        cells, lowest = [], None
+        for seed in seeds:
+            rcu = runs.get(seed)
+            if rcu is None or "error" in rcu:
+                cells.append("error" if rcu else "")
+                continue
+            cells.append(f"{rcu['precision']:.3f} / {rcu['recall']:.3f}")
+            lowest = rcu["precision"] if lowest is None else min(lowest, rcu["precision"])
+        mark = "" if lowest is None or lowest >= PRECISION_TARGET else " (under target)"
+        lowest_text = "" if lowest is None else f"{lowest:.3f}{mark}"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {lowest_text} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shapes", default=os.environ.get("BENCH_SHAPES", ""))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--other-seeds", default=os.environ.get("BENCH_SHAPES_OTHER_SEEDS", "2,3"))
     parser.add_argument("--rcu-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rcu_only:
@@ -275,12 +307,26 @@ def main(argv: list[str] | None = None) -> None:
         print(_line(name, shape.description, rcu, peer), flush=True)
         if "error" in rcu:
             print(rcu["error"], file=sys.stderr)
+    by_seed: dict[str, dict[int, dict]] = {name: {args.seed: r["rcu"]} for name, r in results.items()}
+    for seed in (int(s) for s in args.other_seeds.split(",") if s.strip()):
+        if seed == args.seed:
+            continue
+        for name in names:
+            data_dir = SHAPES_DIR / f"{name}-{seed}"
+            generate(shape_named(name), data_dir, seed=seed)
+            by_seed[name][seed] = rcu_in_subprocess(data_dir)
+            print(f"{name}, seed {seed}: {by_seed[name][seed]}", flush=True)
     lines = [
         "| shape | RCU auto-link precision / recall (F1) | RCU recall with review, queue "
         "| peer precision / recall (F1); with review, queue |",
         "| --- | --- | --- | --- |",
         *(_line(n, shape_named(n).description, r["rcu"], r["peer"]) for n, r in results.items()),
     ]
+    if any(len(runs) > 1 for runs in by_seed.values()):
+        lines += ["", "RCU alone at other seeds (auto-link precision / recall):", "",
+                  *seeds_table(by_seed)]
+        for name, runs in by_seed.items():
+            results[name]["seeds"] = {str(seed): rcu for seed, rcu in runs.items()}
     WORK.mkdir(exist_ok=True)
     RESULTS_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")
     RESULTS_JSON.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -21,8 +21,8 @@ Once, whatever the sizes:
 - shapes: person files of seven shapes of our own making (no contact fields, born in the
   19th century, a national id, heavy corruption, non-French names, households and twins,
   a voter roll with custom attributes), each through
-  configure, import and `match --full` on SQLite, with Splink beside it
-  (`bench.many_shapes`; .bench/many-shapes.md).
+  configure, import and `match --full` on SQLite, with Splink beside it, then RCU alone
+  on the same shapes at seeds 2 and 3 (`bench.many_shapes`; .bench/many-shapes.md).
 
 Once, whatever the sizes (PostgreSQL only, its own scratch database):
 
