@@ -160,8 +160,7 @@ class AttributeDefinitionForm(forms.Form):
                                  help_text=_("Numbers only: two values this close are a partial agreement."))
     tells_apart = forms.BooleanField(
         label=_("Tells people apart"), required=False,
-        help_text=_("Two records that disagree on it are two people (a birth year, a sex): "
-                    "such a pair is never linked without a steward."),
+        help_text=AttributeDefinition._meta.get_field("tells_apart").help_text,
     )
     survivorship = forms.ChoiceField(
         label=_("Survivorship default"), required=False,

@@ -196,17 +196,19 @@ def test_a_contradiction_on_what_tells_people_apart_stops_a_link():
         f"{CONTRADICTION}first_name")
 
 
-def _alike_first_names_learnt_as_typos() -> Scorer:
-    """A base where first names somewhat alike are mostly one person's typos (the model
-    weighs that level positively): no contradiction (see the test above)."""
-    first = [c.name for c in COMPARISONS].index("first_name")
-    low = FirstNameLevel.JARO_WINKLER_LOW
-    base = default_model(COMPARISONS)
-    u = [list(row) for row in base.u]
+def alike_first_names_as_typos(model: Model) -> Model:
+    """`model` as a base full of first-name typos teaches it: somewhat alike first names
+    are mostly one person's (the level weighs positively, so it is no contradiction)."""
+    first, low = model.names.index("first_name"), FirstNameLevel.JARO_WINKLER_LOW
+    u = [list(row) for row in model.u]
     u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5
-    scorer = Scorer(base.replace(u=u))
-    assert scorer.model.level_weights(first)[low] > 0
-    return scorer
+    typos = model.replace(u=u)
+    assert typos.level_weights(first)[low] > 0
+    return typos
+
+
+def _alike_first_names_learnt_as_typos() -> Scorer:
+    return Scorer(alike_first_names_as_typos(default_model(COMPARISONS)))
 
 
 LAMY_HOME = {"last_name": "Lamy", "birth_date": "1967-10-04", "phone": "01 86 10 66 09",
@@ -405,16 +407,13 @@ def test_a_level_learnt_as_evidence_against_is_a_contradiction_on_what_tells_peo
     base = default_model(COMPARISONS)
     assert Scorer(base).vector(a, b)[first] == low
     m = [list(row) for row in base.m]
-    u = [list(row) for row in base.u]
     m[first][low], m[first][0] = 0.001, m[first][0] + m[first][low] - 0.001  # twins' level
     against = Scorer(base.replace(m=m))
     assert against.model.level_weights(first)[low] < 0
     levels = against.vector(a, b)
     assert against.model.probability(levels) > 0.99
     assert against.link_guard(levels) == f"{CONTRADICTION}first_name"
-    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5  # a typo's level
-    typos = Scorer(base.replace(u=u))
-    assert typos.model.level_weights(first)[low] > 0
+    typos = Scorer(alike_first_names_as_typos(base))  # a typo's level
     # No contradiction then; but under one roof with one birth date, possibly twins.
     assert typos.link_guard(levels) == POSSIBLE_TWINS
     elsewhere = record(3, first_name="Alix", last_name="Dubois", birth_date="1999-02-05",

@@ -25,6 +25,7 @@ from stewardship.explain import explanation_sentence
 from stewardship.models import MergeCandidate
 from stewardship.services.reject import candidate_reject
 from tests.factories import TEST_ACTOR, ingest
+from tests.rcu.engine.test_evidence import alike_first_names_as_typos
 from tests.rcu.matching_db.conftest import partition
 from tests.rcu.matching_db.people import JEANNE, JEANNE_ESHOP, JEANNE_SPARSE, MARC, MARC_CRM, PAUL
 
@@ -265,18 +266,12 @@ LAMY_HOME = {"last_name": "Lamy", "birth_date": "1967-10-04", "phone": "01 86 10
 
 
 def _model_learning_that_alike_first_names_are_typos() -> None:
-    """Store the model a base full of first-name typos teaches: somewhat alike first
-    names are mostly one person's (a positive weight, so no contradiction)."""
-    from rcu.engine.comparators import FirstNameLevel
+    """Store the model a base full of first-name typos teaches."""
     from rcu.services.matching.context import match_context
     from rcu.services.matching.training import match_settings_store_model
 
-    model = match_context().model
-    first, low = model.names.index("first_name"), FirstNameLevel.JARO_WINKLER_LOW
-    u = [list(row) for row in model.u]
-    u[first][low], u[first][-1] = 1e-5, u[first][-1] + u[first][low] - 1e-5
-    match_settings_store_model(model=model.replace(u=u).to_dict(), acting_user=TEST_ACTOR)
-    assert match_context().model.level_weights(first)[low] > 0
+    model = alike_first_names_as_typos(match_context().model)
+    match_settings_store_model(model=model.to_dict(), acting_user=TEST_ACTOR)
 
 
 def test_twins_are_left_for_a_steward_and_a_record_with_an_initial_joins_one_at_most(
